@@ -1,0 +1,3 @@
+module github.com/checkpointd/checkpointd
+
+go 1.26.8

@@ -1,0 +1,165 @@
+package backup
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Kind classifies an error by what the caller did wrong (or did not). The
+// HTTP layer maps kinds to statuses in one table. Never reorder: values may
+// be logged or counted.
+type Kind uint8
+
+// Error kinds.
+const (
+	Internal         Kind = iota // a fault of the server; its text is never shown
+	Invalid                      // bad input: 400
+	NotFound                     // 404, including Atlas's 404 for malformed ids
+	Unauthenticated              // 401
+	Forbidden                    // 403
+	Conflict                     // 409
+	RateLimited                  // 429
+	NotAcceptable                // 406: no representation for the Accept header
+	MethodNotAllowed             // 405
+	TooLarge                     // 413/414/431: request over a size limit
+	Unavailable                  // 503: a dependency (the store) is down
+	Gone                         // 410
+)
+
+var kindNames = [...]string{"internal", "invalid", "not found", "unauthenticated", "forbidden",
+	"conflict", "rate limited", "not acceptable", "method not allowed", "too large", "unavailable", "gone"}
+
+func (k Kind) String() string {
+	if int(k) < len(kindNames) {
+		return kindNames[k]
+	}
+	return fmt.Sprintf("kind(%d)", uint8(k))
+}
+
+// Error is the one error value every layer returns for a failure the caller
+// should hear about. Code is what Atlas prints as errorCode, Detail the
+// human sentence, Params the values substituted into Detail, in order.
+type Error struct {
+	Kind   Kind
+	Code   string
+	Detail string
+	Params []any
+	// Status overrides the status the kind maps to, for the few codes whose
+	// status is not their kind's usual one (e.g. 414 vs 431 for TooLarge).
+	Status int
+}
+
+func (e *Error) Error() string { return e.Code + ": " + e.Detail }
+
+// Errorf builds an Error. format uses %s (or %d) verbs only; args become
+// Params in order, so numbers stay JSON numbers in the error body.
+func Errorf(kind Kind, code, format string, args ...any) *Error {
+	params := args
+	if params == nil {
+		params = []any{}
+	}
+	return &Error{Kind: kind, Code: code, Detail: fmt.Sprintf(format, args...), Params: params}
+}
+
+// ErrorOf returns the *Error in err's chain, or nil.
+func ErrorOf(err error) *Error {
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	return nil
+}
+
+// KindOf returns the kind of err: Internal for anything that is not an
+// *Error.
+func KindOf(err error) Kind {
+	if e := ErrorOf(err); e != nil {
+		return e.Kind
+	}
+	return Internal
+}
+
+// IsCode reports whether err is an *Error with the given code.
+func IsCode(err error, code string) bool {
+	e := ErrorOf(err)
+	return e != nil && e.Code == code
+}
+
+// Error codes, as the real service names them (including its misspelling
+// of CONTINUOUS).
+const (
+	CodeInvalidGroupID        = "INVALID_GROUP_ID"
+	CodeGroupNotFound         = "GROUP_NOT_FOUND"
+	CodeInvalidClusterName    = "INVALID_CLUSTER_NAME"
+	CodeClusterNotFound       = "CLUSTER_NOT_FOUND"
+	CodeInvalidClusterID      = "INVALID_CLUSTER_ID"
+	CodeInvalidCheckpointID   = "INVALID_CHECKPOINT_ID"
+	CodeCheckpointNotFound    = "CHECKPOINT_NOT_FOUND"
+	CodeCheckpointsOnlyLegacy = "CHECKPOINTS_ONLY_ON_CONTINOUS_BACKUP"
+	CodeInvalidQueryParameter = "INVALID_QUERY_PARAMETER"
+	CodeInvalidVersionDate    = "INVALID_VERSION_DATE"
+	CodeInvalidAttribute      = "INVALID_ATTRIBUTE"
+	CodeDuplicateClusterName  = "DUPLICATE_CLUSTER_NAME"
+	CodeDuplicateCheckpoint   = "DUPLICATE_CHECKPOINT"
+	CodeUnexpected            = "UNEXPECTED_ERROR"
+	CodeResourceNotFound      = "RESOURCE_NOT_FOUND"
+	CodeMethodNotAllowed      = "METHOD_NOT_ALLOWED"
+	CodeRequestTooLarge       = "REQUEST_TOO_LARGE"
+	CodeServiceUnavailable    = "SERVICE_UNAVAILABLE"
+	CodeOrgNotFound           = "ORG_NOT_FOUND"
+	CodeDuplicateGroupName    = "DUPLICATE_GROUP_NAME"
+	CodeInvalidOrgID          = "INVALID_ORG_ID"
+)
+
+// ErrInvalidGroupID is the 404 Atlas answers for a malformed group id.
+func ErrInvalidGroupID(raw string) *Error {
+	return Errorf(NotFound, CodeInvalidGroupID, "An invalid group ID %s was specified.", raw)
+}
+
+// ErrGroupNotFound is the 404 for a well-formed but unknown group id.
+func ErrGroupNotFound(id string) *Error {
+	return Errorf(NotFound, CodeGroupNotFound, "No group with ID %s exists.", id)
+}
+
+// ErrClusterNotFound is the 404 for an unknown cluster name in a group.
+func ErrClusterNotFound(name, groupID string) *Error {
+	return Errorf(NotFound, CodeClusterNotFound, "No cluster named %s exists in group %s.", name, groupID)
+}
+
+// ErrClusterIDNotFound is Cloud Manager's 404 for an unknown cluster id.
+func ErrClusterIDNotFound(id, groupID string) *Error {
+	return Errorf(NotFound, CodeClusterNotFound, "No cluster with ID %s exists in group %s.", id, groupID)
+}
+
+// ErrInvalidClusterID is Cloud Manager's 404 for a malformed cluster id.
+func ErrInvalidClusterID(raw string) *Error {
+	return Errorf(NotFound, CodeInvalidClusterID, "An invalid cluster ID %s was specified.", raw)
+}
+
+// ErrInvalidCheckpointID is the 404 for a malformed checkpoint id.
+func ErrInvalidCheckpointID(raw string) *Error {
+	return Errorf(NotFound, CodeInvalidCheckpointID, "An invalid checkpoint ID %s was specified.", raw)
+}
+
+// ErrCheckpointNotFound is the 404 for an unknown checkpoint. cluster is
+// what the request named the cluster by (its name on Atlas, its id on Cloud
+// Manager).
+func ErrCheckpointNotFound(id, cluster string) *Error {
+	return Errorf(NotFound, CodeCheckpointNotFound, "No checkpoint with ID %s exists for cluster %s.", id, cluster)
+}
+
+// ErrNotLegacyBackup is the 400 for a cluster protected by Cloud Backup.
+func ErrNotLegacyBackup() *Error {
+	return Errorf(Invalid, CodeCheckpointsOnlyLegacy, "Checkpoints do not exist for Cloud Backups.")
+}
+
+// ErrInvalidQueryParameter is the 400 for a query parameter whose value
+// cannot be used.
+func ErrInvalidQueryParameter(name string) *Error {
+	return Errorf(Invalid, CodeInvalidQueryParameter, "Invalid query parameter %s specified.", name)
+}
+
+// ErrUnexpected is what any internal failure looks like to a caller.
+func ErrUnexpected() *Error {
+	return Errorf(Internal, CodeUnexpected, "Unexpected error.")
+}
