@@ -1,0 +1,55 @@
+package httpapi
+
+import (
+	"github.com/checkpointd/checkpointd/internal/backup"
+)
+
+// listCheckpoints returns one page of a cluster's checkpoints, oldest first.
+//
+//	GET /api/atlas/v2/groups/{groupId}/clusters/{clusterName}/backupCheckpoints
+func listCheckpoints(s *Server, rq *request) ([]byte, error) {
+	ref, err := rq.surface.clusterRef(rq.Request)
+	if err != nil {
+		return nil, err
+	}
+	page, err := rq.query.page(s.cfg.Paging)
+	if err != nil {
+		return nil, err
+	}
+	p, err := s.store.Checkpoints(rq.Context(), ref, page)
+	if err != nil {
+		return nil, err
+	}
+	coll := rq.surface.checkpointsPath(ref)
+	return appendList(rq.buf[:0], rq, page, p.Total, len(p.Items), func(b []byte, i int) []byte {
+		return rq.surface.appendCheckpoint(b, rq.base, coll, &p.Items[i])
+	}), nil
+}
+
+// getCheckpoint returns one checkpoint.
+//
+//	GET /api/atlas/v2/groups/{groupId}/clusters/{clusterName}/backupCheckpoints/{checkpointId}
+func getCheckpoint(s *Server, rq *request) ([]byte, error) {
+	ref, err := rq.surface.clusterRef(rq.Request)
+	if err != nil {
+		return nil, err
+	}
+	raw := rq.PathValue("checkpointId")
+	id, ok := backup.ParseObjectID(raw)
+	if !ok {
+		return nil, backup.ErrInvalidCheckpointID(raw)
+	}
+	cp, err := s.store.Checkpoint(rq.Context(), ref, id)
+	if err != nil {
+		return nil, err
+	}
+	b := rq.buf[:0]
+	if rq.envelope {
+		b = append(b, `{"content":`...)
+	}
+	b = rq.surface.appendCheckpoint(b, rq.base, rq.surface.checkpointsPath(ref), &cp)
+	if rq.envelope {
+		b = append(b, `,"status":200}`...)
+	}
+	return b, nil
+}

@@ -1,0 +1,287 @@
+package httpapi
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/checkpointd/checkpointd/internal/backup"
+)
+
+// Store is what the API reads. *sqlite.DB satisfies it.
+type Store interface {
+	Checkpoints(ctx context.Context, ref backup.ClusterRef, page backup.PageRequest) (backup.Page[backup.Checkpoint], error)
+	Checkpoint(ctx context.Context, ref backup.ClusterRef, id backup.ObjectID) (backup.Checkpoint, error)
+}
+
+// Config holds the settings of the API. The zero value serves with links
+// built from each request's Host and lenient paging.
+type Config struct {
+	// ExternalURL, when set (e.g. https://backup.example.com), is the base
+	// of every absolute link; otherwise links use the request's scheme and
+	// Host, as the service does.
+	ExternalURL string
+	// Paging says how out-of-range pageNum and itemsPerPage are treated.
+	Paging PagingMode
+	// Version and GitHash fill X-MongoDB-Service-Version.
+	Version, GitHash string
+	// MaxURLBytes and MaxHeaderBytes bound a request's target and headers;
+	// larger requests get 414 or 431 in the API's error format.
+	// Zero means 8 KiB and 32 KiB.
+	MaxURLBytes, MaxHeaderBytes int
+	// Logger receives one line per request and every internal error.
+	Logger *slog.Logger
+	// Now is the clock for log timing; nil means time.Now.
+	Now func() time.Time
+}
+
+// Server is the HTTP API. It is an http.Handler.
+type Server struct {
+	cfg     Config
+	store   Store
+	log     *slog.Logger
+	mux     *http.ServeMux
+	svcVer  string
+	handler http.Handler
+}
+
+// New returns the API over st.
+func New(cfg Config, st Store) *Server {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.MaxURLBytes == 0 {
+		cfg.MaxURLBytes = 8 << 10
+	}
+	if cfg.MaxHeaderBytes == 0 {
+		cfg.MaxHeaderBytes = 32 << 10
+	}
+	cfg.ExternalURL = strings.TrimRight(cfg.ExternalURL, "/")
+	gh := cfg.GitHash
+	if gh == "" {
+		gh = strings.Repeat("0", 40)
+	}
+	ver := cfg.Version
+	if ver == "" {
+		ver = "dev"
+	}
+	s := &Server{
+		cfg:    cfg,
+		store:  st,
+		log:    cfg.Logger,
+		mux:    http.NewServeMux(),
+		svcVer: "gitHash=" + gh + "; versionString=" + ver,
+	}
+	s.routes()
+	s.handler = s.mux
+	return s
+}
+
+// ServeHTTP serves the API.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.handler.ServeHTTP(w, r)
+}
+
+// request is one API request on its way through the pipeline. It is pooled:
+// nothing may keep it after the handler returns.
+type request struct {
+	*http.Request
+	w       http.ResponseWriter
+	id      string
+	surface *surface
+	query   query
+	base    string // scheme://host of absolute links
+	start   time.Time
+	status  int
+
+	pretty, envelope    bool
+	contentType         string
+	deprecation, sunset string
+
+	buf, out []byte
+}
+
+var requestPool = sync.Pool{New: func() any { return &request{buf: make([]byte, 0, 4096)} }}
+
+// maxPooledBuf keeps a rare huge response from pinning its buffer forever.
+const maxPooledBuf = 1 << 20
+
+// handlerFunc is an endpoint: it reads what it needs from rq and returns the
+// compact JSON body appended to rq.buf, or an error.
+type handlerFunc func(s *Server, rq *request) ([]byte, error)
+
+// endpoint adapts h to http.Handler for one surface and operation. This is
+// the whole pipeline; every route of every generation goes through it.
+func (s *Server) endpoint(sf *surface, op *operation, h handlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rq := s.begin(w, r, sf)
+		defer s.finish(rq)
+		body, err := s.serve(rq, op, h)
+		if err != nil {
+			s.writeError(rq, err)
+			return
+		}
+		s.writeBody(rq, http.StatusOK, body)
+	})
+}
+
+// serve runs the checks every endpoint shares, in the service's order:
+// method and size, (authentication), version, the shared query parameters,
+// then the endpoint itself.
+func (s *Server) serve(rq *request, op *operation, h handlerFunc) ([]byte, error) {
+	if rq.Method != http.MethodGet && rq.Method != http.MethodHead {
+		rq.w.Header().Set("Allow", "GET, HEAD")
+		return nil, backup.Errorf(backup.MethodNotAllowed, backup.CodeMethodNotAllowed, guessMethodNotAllowedDetail, rq.Method, rq.URL.Path)
+	}
+	if err := s.checkSize(rq); err != nil {
+		return nil, err
+	}
+	var err error
+	if rq.query, err = parseQuery(rq.URL.RawQuery, rq.query[:0]); err != nil {
+		return nil, err
+	}
+	// pretty is read before version negotiation so that a 406 honours it;
+	// a malformed pretty or envelope is reported after it.
+	pretty, perr := rq.query.boolParam("pretty", false)
+	rq.pretty = pretty
+	if err := rq.surface.negotiate(rq, op); err != nil {
+		return nil, err
+	}
+	if perr != nil {
+		return nil, perr
+	}
+	if rq.envelope, err = rq.query.boolParam("envelope", false); err != nil {
+		return nil, err
+	}
+	return h(s, rq)
+}
+
+// checkSize bounds the request target and headers. net/http itself refuses
+// headers beyond http.Server.MaxHeaderBytes with a plain-text 431; the
+// serve command sets that limit well above these so that ordinary oversized
+// requests are answered in the API's own format.
+func (s *Server) checkSize(rq *request) error {
+	if len(rq.RequestURI) > s.cfg.MaxURLBytes {
+		e := backup.Errorf(backup.TooLarge, backup.CodeRequestTooLarge, "The request URI is longer than %d bytes.", s.cfg.MaxURLBytes)
+		e.Status = http.StatusRequestURITooLong
+		return e
+	}
+	n := 0
+	for k, vs := range rq.Header {
+		for _, v := range vs {
+			n += len(k) + len(v) + 4
+		}
+	}
+	if n > s.cfg.MaxHeaderBytes {
+		e := backup.Errorf(backup.TooLarge, backup.CodeRequestTooLarge, "The request headers are larger than %d bytes.", s.cfg.MaxHeaderBytes)
+		e.Status = http.StatusRequestHeaderFieldsTooLarge
+		return e
+	}
+	return nil
+}
+
+func (s *Server) begin(w http.ResponseWriter, r *http.Request, sf *surface) *request {
+	rq := requestPool.Get().(*request)
+	rq.Request, rq.w, rq.surface = r, w, sf
+	rq.start = s.cfg.Now()
+	rq.id = requestID(r)
+	rq.base = s.baseURL(r)
+	w.Header().Set("X-Request-Id", rq.id)
+	return rq
+}
+
+func (s *Server) finish(rq *request) {
+	if p := recover(); p != nil {
+		s.log.Error("panic serving request", "request_id", rq.id, "panic", p)
+		s.writeError(rq, backup.ErrUnexpected())
+	}
+	s.log.LogAttrs(rq.Context(), slog.LevelInfo, "request",
+		slog.String("request_id", rq.id),
+		slog.String("method", rq.Method),
+		slog.String("path", rq.URL.Path),
+		slog.Int("status", rq.status),
+		slog.Duration("duration", s.cfg.Now().Sub(rq.start)))
+	buf, out, q := rq.buf, rq.out, rq.query
+	*rq = request{}
+	if cap(buf) <= maxPooledBuf {
+		rq.buf = buf[:0]
+	}
+	if cap(out) <= maxPooledBuf {
+		rq.out = out[:0]
+	}
+	rq.query = q[:0]
+	requestPool.Put(rq)
+}
+
+// baseURL is scheme://host for absolute links.
+func (s *Server) baseURL(r *http.Request) string {
+	if s.cfg.ExternalURL != "" {
+		return s.cfg.ExternalURL
+	}
+	host := r.Host
+	if host == "" {
+		host = "localhost"
+	}
+	if r.TLS != nil {
+		return "https://" + host
+	}
+	return "http://" + host
+}
+
+// requestID echoes a sane client-sent X-Request-Id or makes one.
+func requestID(r *http.Request) string {
+	if id := r.Header.Get("X-Request-Id"); id != "" && len(id) <= 64 && printableToken(id) {
+		return id
+	}
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+func printableToken(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c <= ' ' || c >= 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// writeBody writes a successful response: pretty-printed or compact, with
+// the surface's headers.
+func (s *Server) writeBody(rq *request, status int, body []byte) {
+	h := rq.w.Header()
+	h.Set("Content-Type", rq.contentType)
+	s.commonHeaders(rq, h)
+	if rq.pretty {
+		rq.out = prettyBody(rq.out[:0], body)
+		body = rq.out
+	}
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	rq.status = status
+	rq.w.WriteHeader(status)
+	_, _ = rq.w.Write(body)
+}
+
+// commonHeaders are on every API response, errors included.
+func (s *Server) commonHeaders(rq *request, h http.Header) {
+	h.Set("X-MongoDB-Service-Version", s.svcVer)
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Referrer-Policy", "strict-origin-when-cross-origin")
+	if rq.deprecation != "" {
+		h.Set("Deprecation", rq.deprecation)
+	}
+	if rq.sunset != "" {
+		h.Set("Sunset", rq.sunset)
+	}
+}

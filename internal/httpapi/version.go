@@ -1,0 +1,90 @@
+package httpapi
+
+import (
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/checkpointd/checkpointd/internal/backup"
+)
+
+// Atlas v2 versions resources by date: a client asks for
+// application/vnd.atlas.YYYY-MM-DD+json and gets the newest version of the
+// resource on or before that date. No such header, a plain JSON type, or a
+// date before the resource's first version is 406 INVALID_VERSION_DATE.
+
+const vndPrefix, vndSuffix = "application/vnd.atlas.", "+json"
+
+// errInvalidVersion is the service's 406 for a version it cannot serve.
+func errInvalidVersion() *backup.Error {
+	return backup.Errorf(backup.NotAcceptable, backup.CodeInvalidVersionDate, "Invalid accept header or version date.")
+}
+
+// acceptRange is one media range of an Accept header that names an Atlas
+// version.
+type acceptRange struct {
+	date string
+	q    float64
+}
+
+// negotiateVersion picks the version of a resource (versions ascending,
+// YYYY-MM-DD) that an Accept header selects. Ranges are tried by
+// descending q, in header order among equals; the first that resolves wins.
+func negotiateVersion(accept []string, versions []string) (string, error) {
+	// Fast path: the SDKs send exactly one range with no parameters.
+	if len(accept) == 1 && strings.IndexAny(accept[0], ",;") < 0 {
+		mt := strings.TrimSpace(accept[0])
+		if len(mt) == len(vndPrefix)+10+len(vndSuffix) && strings.HasPrefix(mt, vndPrefix) && strings.HasSuffix(mt, vndSuffix) {
+			date := mt[len(vndPrefix) : len(vndPrefix)+10]
+			for i := len(versions) - 1; i >= 0; i-- {
+				if versions[i] == date {
+					return versions[i], nil
+				}
+			}
+		}
+	}
+	var ranges []acceptRange
+	for _, h := range accept {
+		for _, r := range strings.Split(h, ",") {
+			mt, params, _ := strings.Cut(r, ";")
+			mt = strings.ToLower(strings.TrimSpace(mt))
+			if !strings.HasPrefix(mt, vndPrefix) || !strings.HasSuffix(mt, vndSuffix) {
+				continue
+			}
+			date := mt[len(vndPrefix) : len(mt)-len(vndSuffix)]
+			if _, err := time.Parse("2006-01-02", date); err != nil {
+				continue
+			}
+			q := 1.0
+			for _, p := range strings.Split(params, ";") {
+				k, v, _ := strings.Cut(strings.TrimSpace(p), "=")
+				if strings.EqualFold(k, "q") {
+					if f, err := strconv.ParseFloat(v, 64); err == nil && f >= 0 && f <= 1 {
+						q = f
+					} else {
+						q = 0
+					}
+				}
+			}
+			if q > 0 {
+				ranges = append(ranges, acceptRange{date: date, q: q})
+			}
+		}
+	}
+	sort.SliceStable(ranges, func(i, j int) bool { return ranges[i].q > ranges[j].q })
+	for _, r := range ranges {
+		// ISO dates compare correctly as strings.
+		for i := len(versions) - 1; i >= 0; i-- {
+			if versions[i] <= r.date {
+				return versions[i], nil
+			}
+		}
+	}
+	return "", errInvalidVersion()
+}
+
+// versionedType is the Content-Type of a v2 response body.
+func versionedType(version string) string {
+	return vndPrefix + version + vndSuffix + ";charset=utf-8"
+}

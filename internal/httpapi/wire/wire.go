@@ -1,0 +1,99 @@
+// Package wire writes the JSON the MongoDB Cloud APIs send, byte for byte:
+// compact output with keys in the order the representation appends them, and
+// the Jackson-style pretty form those services produce for pretty=true.
+//
+// Representations append to a []byte instead of going through encoding/json:
+// a page of 100 checkpoints is written without reflection and with no
+// allocation beyond the buffer, which is what keeps list responses near the
+// speed of serving precomputed bytes.
+package wire
+
+import (
+	"strconv"
+	"time"
+	"unicode/utf8"
+)
+
+const hexDigits = "0123456789abcdef"
+
+// AppendString appends s as a JSON string. It escapes what JSON requires
+// (quote, backslash, control characters) and replaces invalid UTF-8 with
+// U+FFFD; like Jackson it leaves '/', '<', '>' and '&' alone.
+func AppendString(b []byte, s string) []byte {
+	b = append(b, '"')
+	b = AppendEscaped(b, s)
+	return append(b, '"')
+}
+
+// AppendEscaped appends the escaped body of a JSON string, without quotes.
+func AppendEscaped(b []byte, s string) []byte {
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, "\ufffd"...)
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	return append(b, s[start:]...)
+}
+
+// AppendKey appends `"key":` for a key known to need no escaping.
+func AppendKey(b []byte, key string) []byte {
+	b = append(b, '"')
+	b = append(b, key...)
+	return append(b, '"', ':')
+}
+
+// AppendTime appends t as a JSON string in the services' format: UTC,
+// RFC 3339 with whole seconds, e.g. "2018-02-08T23:20:25Z".
+func AppendTime(b []byte, t time.Time) []byte {
+	b = append(b, '"')
+	b = t.UTC().AppendFormat(b, "2006-01-02T15:04:05Z")
+	return append(b, '"')
+}
+
+// AppendBool appends true or false.
+func AppendBool(b []byte, v bool) []byte { return strconv.AppendBool(b, v) }
+
+// AppendInt appends an integer.
+func AppendInt(b []byte, v int64) []byte { return strconv.AppendInt(b, v, 10) }
+
+// AppendLink appends one {"href":…,"rel":…} object whose href is the
+// concatenation of parts, so callers build URLs without allocating.
+func AppendLink(b []byte, rel string, hrefParts ...string) []byte {
+	b = append(b, `{"href":"`...)
+	for _, p := range hrefParts {
+		b = AppendEscaped(b, p)
+	}
+	b = append(b, `","rel":`...)
+	b = AppendString(b, rel)
+	return append(b, '}')
+}
