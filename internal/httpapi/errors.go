@@ -8,6 +8,8 @@ import (
 	"github.com/checkpointd/checkpointd/internal/httpapi/wire"
 )
 
+var hdrJSON = []string{"application/json"}
+
 // statusOf is the one table from error kind to HTTP status.
 var statusOf = [...]int{
 	backup.Internal:         http.StatusInternalServerError,
@@ -49,7 +51,7 @@ func (s *Server) writeError(rq *request, err error) {
 	status := Status(e)
 	body := AppendError(rq.buf[:0], e)
 	h := rq.w.Header()
-	h.Set("Content-Type", "application/json")
+	h["Content-Type"] = hdrJSON
 	h.Set("X-Error-Code", e.Code)
 	s.commonHeaders(rq, h)
 	if rq.pretty && guessPrettyErrors {

@@ -13,21 +13,21 @@ type operation struct {
 	versions []string
 	// deprecation and sunset, when set, are sent as the Deprecation and
 	// Sunset headers of v2 responses to this operation.
-	deprecation, sunset string
+	deprecation, sunset []string
 }
 
 var (
 	opListCheckpoints = &operation{
 		name:        "listLegacyBackupCheckpoints",
 		versions:    []string{"2023-01-01"},
-		deprecation: guessCheckpointDeprecation,
-		sunset:      guessCheckpointSunset,
+		deprecation: []string{guessCheckpointDeprecation},
+		sunset:      []string{guessCheckpointSunset},
 	}
 	opGetCheckpoint = &operation{
 		name:        "getLegacyBackupCheckpoint",
 		versions:    []string{"2023-01-01"},
-		deprecation: guessCheckpointDeprecation,
-		sunset:      guessCheckpointSunset,
+		deprecation: []string{guessCheckpointDeprecation},
+		sunset:      []string{guessCheckpointSunset},
 	}
 )
 
@@ -38,7 +38,7 @@ type surface struct {
 	// versioned surfaces negotiate a dated media type from Accept.
 	versioned bool
 	// contentType is the body type of unversioned surfaces.
-	contentType string
+	contentType []string
 	// clusterByID: the path names the cluster by its id (Cloud Manager)
 	// rather than by its name (Atlas).
 	clusterByID bool

@@ -4,6 +4,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/checkpointd/checkpointd/internal/backup"
@@ -84,7 +85,17 @@ func negotiateVersion(accept []string, versions []string) (string, error) {
 	return "", errInvalidVersion()
 }
 
-// versionedType is the Content-Type of a v2 response body.
-func versionedType(version string) string {
-	return vndPrefix + version + vndSuffix + ";charset=utf-8"
+// versionedTypes holds the Content-Type header of each version served,
+// made once.
+var versionedTypes sync.Map // version string → []string
+
+// versionedType is the Content-Type of a v2 response body, e.g.
+// application/vnd.atlas.2023-01-01+json;charset=utf-8 (no space before
+// charset, as the service sends it).
+func versionedType(version string) []string {
+	if v, ok := versionedTypes.Load(version); ok {
+		return v.([]string)
+	}
+	v, _ := versionedTypes.LoadOrStore(version, []string{vndPrefix + version + vndSuffix + ";charset=utf-8"})
+	return v.([]string)
 }
