@@ -18,6 +18,9 @@ type Project struct {
 	OrgID   ObjectID
 	Name    string
 	Created time.Time
+	// ClusterCount is filled by stores when they read a project; it is
+	// ignored on create.
+	ClusterCount int
 }
 
 // ClusterType is the topology of a cluster.
@@ -53,6 +56,21 @@ type Shard struct {
 type ConfigServer struct {
 	ReplicaSetName string
 	HostIDs        []string
+}
+
+// MajorVersion is the major.minor part of MongoDBVersion ("4.0" of
+// "4.0.28"), as the APIs print mongoDBMajorVersion.
+func (c *Cluster) MajorVersion() string {
+	v := c.MongoDBVersion
+	dots := 0
+	for i := 0; i < len(v); i++ {
+		if v[i] == '.' {
+			if dots++; dots == 2 {
+				return v[:i]
+			}
+		}
+	}
+	return v
 }
 
 // Mirrored reports whether the config servers are legacy mirrored hosts.

@@ -7,6 +7,8 @@ import (
 // listCheckpoints returns one page of a cluster's checkpoints, oldest first.
 //
 //	GET /api/atlas/v2/groups/{groupId}/clusters/{clusterName}/backupCheckpoints
+//	GET /api/atlas/v1.0/groups/{GROUP-ID}/clusters/{CLUSTER-NAME}/backupCheckpoints
+//	GET /api/public/v1.0/groups/{PROJECT-ID}/clusters/{CLUSTER-ID}/checkpoints
 func listCheckpoints(s *Server, rq *request) ([]byte, error) {
 	ref, err := rq.surface.clusterRef(rq.Request)
 	if err != nil {
@@ -29,6 +31,8 @@ func listCheckpoints(s *Server, rq *request) ([]byte, error) {
 // getCheckpoint returns one checkpoint.
 //
 //	GET /api/atlas/v2/groups/{groupId}/clusters/{clusterName}/backupCheckpoints/{checkpointId}
+//	GET /api/atlas/v1.0/groups/{GROUP-ID}/clusters/{CLUSTER-NAME}/backupCheckpoints/{CHECKPOINT-ID}
+//	GET /api/public/v1.0/groups/{PROJECT-ID}/clusters/{CLUSTER-ID}/checkpoints/{CHECKPOINT-ID}
 func getCheckpoint(s *Server, rq *request) ([]byte, error) {
 	ref, err := rq.surface.clusterRef(rq.Request)
 	if err != nil {
@@ -43,13 +47,6 @@ func getCheckpoint(s *Server, rq *request) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := rq.buf[:0]
-	if rq.envelope {
-		b = append(b, `{"content":`...)
-	}
-	b = rq.surface.appendCheckpoint(b, rq.base, rq.surface.checkpointsPath(ref), &cp)
-	if rq.envelope {
-		b = append(b, `,"status":200}`...)
-	}
-	return b, nil
+	coll := rq.surface.checkpointsPath(ref)
+	return rq.single(func(b []byte) []byte { return rq.surface.appendCheckpoint(b, rq.base, coll, &cp) }), nil
 }

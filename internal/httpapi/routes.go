@@ -5,6 +5,7 @@ import (
 
 	"github.com/checkpointd/checkpointd/internal/backup"
 	"github.com/checkpointd/checkpointd/internal/httpapi/atlas"
+	"github.com/checkpointd/checkpointd/internal/httpapi/cloudmanager"
 )
 
 // The API generations this server speaks.
@@ -15,6 +16,27 @@ var (
 		groups:           "/api/atlas/v2/groups",
 		checkpoints:      "backupCheckpoints",
 		appendCheckpoint: atlas.AppendCheckpoint,
+		appendGroup:      atlas.AppendGroup,
+		appendCluster:    atlas.AppendClusterV2,
+	}
+	atlasV1 = &surface{
+		name:             "atlas-v1.0",
+		contentType:      hdrJSON,
+		groups:           "/api/atlas/v1.0/groups",
+		checkpoints:      "backupCheckpoints",
+		appendCheckpoint: atlas.AppendCheckpoint,
+		appendGroup:      atlas.AppendGroup,
+		appendCluster:    atlas.AppendClusterV1,
+	}
+	cloudManager = &surface{
+		name:             "cloud-manager",
+		contentType:      hdrJSON,
+		clusterByID:      true,
+		groups:           "/api/public/v1.0/groups",
+		checkpoints:      "checkpoints",
+		appendCheckpoint: cloudmanager.AppendCheckpoint,
+		appendGroup:      cloudmanager.AppendGroup,
+		appendCluster:    cloudmanager.AppendCluster,
 	}
 )
 
@@ -22,8 +44,13 @@ var (
 // method so that a wrong method reaches the pipeline and is answered with
 // the API's 405 body instead of net/http's plain text.
 func (s *Server) routes() {
-	for _, sf := range []*surface{atlasV2} {
-		cluster := sf.groups + "/{groupId}/clusters/{cluster}"
+	for _, sf := range []*surface{atlasV2, atlasV1, cloudManager} {
+		group := sf.groups + "/{groupId}"
+		cluster := group + "/clusters/{cluster}"
+		s.mux.Handle(sf.groups, s.endpoint(sf, opListProjects, listProjects))
+		s.mux.Handle(group, s.endpoint(sf, opGetProject, getProject))
+		s.mux.Handle(group+"/clusters", s.endpoint(sf, opListClusters, listClusters))
+		s.mux.Handle(cluster, s.endpoint(sf, opGetCluster, getCluster))
 		s.mux.Handle(cluster+"/"+sf.checkpoints, s.endpoint(sf, opListCheckpoints, listCheckpoints))
 		s.mux.Handle(cluster+"/"+sf.checkpoints+"/{checkpointId}", s.endpoint(sf, opGetCheckpoint, getCheckpoint))
 	}

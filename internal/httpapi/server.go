@@ -14,8 +14,13 @@ import (
 	"github.com/checkpointd/checkpointd/internal/backup"
 )
 
-// Store is what the API reads. *sqlite.DB satisfies it.
+// Store is what the API reads. *sqlite.DB satisfies it. Each method is one
+// read transaction that also resolves the project and cluster it names.
 type Store interface {
+	Project(ctx context.Context, id backup.ObjectID) (backup.Project, error)
+	Projects(ctx context.Context, page backup.PageRequest) (backup.Page[backup.Project], error)
+	Cluster(ctx context.Context, ref backup.ClusterRef) (backup.Cluster, error)
+	Clusters(ctx context.Context, groupID backup.ObjectID, page backup.PageRequest) (backup.Page[backup.Cluster], error)
 	Checkpoints(ctx context.Context, ref backup.ClusterRef, page backup.PageRequest) (backup.Page[backup.Checkpoint], error)
 	Checkpoint(ctx context.Context, ref backup.ClusterRef, id backup.ObjectID) (backup.Checkpoint, error)
 }

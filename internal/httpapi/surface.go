@@ -9,26 +9,42 @@ import (
 // operation is one API operation as a surface versions it.
 type operation struct {
 	name string
-	// versions lists the v2 resource versions (YYYY-MM-DD, ascending).
-	versions []string
+	// versions lists the v2 resource versions, oldest first.
+	versions []version
+}
+
+// version is one dated version of a v2 resource.
+type version struct {
+	date string // YYYY-MM-DD
 	// deprecation and sunset, when set, are sent as the Deprecation and
-	// Sunset headers of v2 responses to this operation.
+	// Sunset headers of responses served at this version.
 	deprecation, sunset []string
 }
 
+// The deprecated 2023-01-01 cluster resource carries these headers on the
+// service (captured).
 var (
-	opListCheckpoints = &operation{
-		name:        "listLegacyBackupCheckpoints",
-		versions:    []string{"2023-01-01"},
+	clustersDeprecation = []string{"Mon, 5 Aug 2024 00:00:00 GMT"}
+	clustersSunset      = []string{"Thu, 1 Jul 2027 00:00:00 GMT"}
+	checkpointsVersions = []version{{
+		date:        "2023-01-01",
 		deprecation: []string{guessCheckpointDeprecation},
 		sunset:      []string{guessCheckpointSunset},
+	}}
+	clustersVersions = []version{
+		{date: "2023-01-01", deprecation: clustersDeprecation, sunset: clustersSunset},
+		{date: "2023-02-01"},
+		{date: "2024-08-05"},
 	}
-	opGetCheckpoint = &operation{
-		name:        "getLegacyBackupCheckpoint",
-		versions:    []string{"2023-01-01"},
-		deprecation: []string{guessCheckpointDeprecation},
-		sunset:      []string{guessCheckpointSunset},
-	}
+)
+
+var (
+	opListCheckpoints = &operation{name: "listLegacyBackupCheckpoints", versions: checkpointsVersions}
+	opGetCheckpoint   = &operation{name: "getLegacyBackupCheckpoint", versions: checkpointsVersions}
+	opListProjects    = &operation{name: "listProjects", versions: []version{{date: "2023-01-01"}}}
+	opGetProject      = &operation{name: "getProject", versions: []version{{date: "2023-01-01"}}}
+	opListClusters    = &operation{name: "listClusters", versions: clustersVersions}
+	opGetCluster      = &operation{name: "getCluster", versions: clustersVersions}
 )
 
 // surface is one API generation: what differs between them and nothing
@@ -49,6 +65,10 @@ type surface struct {
 	// appendCheckpoint appends one checkpoint's representation; collection
 	// is the absolute-path of its collection, for its links.
 	appendCheckpoint func(b []byte, base, collection string, cp *backup.Checkpoint) []byte
+	// appendGroup and appendCluster append a project and a cluster; groups
+	// is the absolute path of the group collection.
+	appendGroup   func(b []byte, base, groups string, p *backup.Project) []byte
+	appendCluster func(b []byte, base, groups string, c *backup.Cluster) []byte
 }
 
 // negotiate sets the response's media type for op, or fails with the
@@ -62,18 +82,27 @@ func (sf *surface) negotiate(rq *request, op *operation) error {
 	if err != nil {
 		return err
 	}
-	rq.contentType = versionedType(v)
-	rq.deprecation, rq.sunset = op.deprecation, op.sunset
+	rq.contentType = versionedType(v.date)
+	rq.deprecation, rq.sunset = v.deprecation, v.sunset
 	return nil
+}
+
+// groupID parses the {groupId} path segment.
+func groupID(r *http.Request) (backup.ObjectID, error) {
+	g := r.PathValue("groupId")
+	id, ok := backup.ParseObjectID(g)
+	if !ok {
+		return id, backup.ErrInvalidGroupID(g)
+	}
+	return id, nil
 }
 
 // clusterRef parses the {groupId} and cluster path segments.
 func (sf *surface) clusterRef(r *http.Request) (backup.ClusterRef, error) {
 	var ref backup.ClusterRef
-	g := r.PathValue("groupId")
-	id, ok := backup.ParseObjectID(g)
-	if !ok {
-		return ref, backup.ErrInvalidGroupID(g)
+	id, err := groupID(r)
+	if err != nil {
+		return ref, err
 	}
 	ref.GroupID = id
 	c := r.PathValue("cluster")

@@ -32,14 +32,14 @@ type acceptRange struct {
 // negotiateVersion picks the version of a resource (versions ascending,
 // YYYY-MM-DD) that an Accept header selects. Ranges are tried by
 // descending q, in header order among equals; the first that resolves wins.
-func negotiateVersion(accept []string, versions []string) (string, error) {
+func negotiateVersion(accept []string, versions []version) (version, error) {
 	// Fast path: the SDKs send exactly one range with no parameters.
 	if len(accept) == 1 && strings.IndexAny(accept[0], ",;") < 0 {
 		mt := strings.TrimSpace(accept[0])
 		if len(mt) == len(vndPrefix)+10+len(vndSuffix) && strings.HasPrefix(mt, vndPrefix) && strings.HasSuffix(mt, vndSuffix) {
 			date := mt[len(vndPrefix) : len(vndPrefix)+10]
 			for i := len(versions) - 1; i >= 0; i-- {
-				if versions[i] == date {
+				if versions[i].date == date {
 					return versions[i], nil
 				}
 			}
@@ -77,12 +77,12 @@ func negotiateVersion(accept []string, versions []string) (string, error) {
 	for _, r := range ranges {
 		// ISO dates compare correctly as strings.
 		for i := len(versions) - 1; i >= 0; i-- {
-			if versions[i] <= r.date {
+			if versions[i].date <= r.date {
 				return versions[i], nil
 			}
 		}
 	}
-	return "", errInvalidVersion()
+	return version{}, errInvalidVersion()
 }
 
 // versionedTypes holds the Content-Type header of each version served,

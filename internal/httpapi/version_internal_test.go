@@ -7,7 +7,7 @@ import (
 )
 
 func TestNegotiateVersion(t *testing.T) {
-	versions := []string{"2023-01-01", "2023-02-01", "2024-08-05"}
+	versions := []version{{date: "2023-01-01"}, {date: "2023-02-01"}, {date: "2024-08-05"}}
 	for _, tt := range []struct {
 		name   string
 		accept []string
@@ -40,7 +40,7 @@ func TestNegotiateVersion(t *testing.T) {
 				}
 				return
 			}
-			if err != nil || got != tt.want {
+			if err != nil || got.date != tt.want {
 				t.Errorf("negotiateVersion(%q) = %q, %v; want %q", tt.accept, got, err, tt.want)
 			}
 		})

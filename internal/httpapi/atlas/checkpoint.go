@@ -16,6 +16,14 @@ import (
 // the alphabetical order the service emits, its self link at
 // base+collection+"/"+id.
 func AppendCheckpoint(b []byte, base, collection string, cp *backup.Checkpoint) []byte {
+	return AppendCheckpointView(b, base, collection, cp, false, nil)
+}
+
+// AppendCheckpointView is the checkpoint representation every generation
+// shares. withHostID adds the hostId of mirrored config server parts (Cloud
+// Manager); moreLinks, if not nil, appends further link objects after self,
+// each preceded by a comma.
+func AppendCheckpointView(b []byte, base, collection string, cp *backup.Checkpoint, withHostID bool, moreLinks func([]byte) []byte) []byte {
 	b = append(b, `{"clusterId":"`...)
 	b = cp.ClusterID.AppendHex(b)
 	b = append(b, '"')
@@ -32,12 +40,16 @@ func AppendCheckpoint(b []byte, base, collection string, cp *backup.Checkpoint) 
 	b = wire.AppendEscaped(b, collection)
 	b = append(b, '/')
 	b = cp.ID.AppendHex(b)
-	b = append(b, `","rel":"self"}],"parts":[`...)
+	b = append(b, `","rel":"self"}`...)
+	if moreLinks != nil {
+		b = moreLinks(b)
+	}
+	b = append(b, `],"parts":[`...)
 	for i := range cp.Parts {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = AppendPart(b, &cp.Parts[i], false)
+		b = AppendPart(b, &cp.Parts[i], withHostID)
 	}
 	b = append(b, `],"restorable":`...)
 	b = wire.AppendBool(b, cp.Restorable)

@@ -1,0 +1,36 @@
+// Package cloudmanager is the representation of checkpointd's data in the
+// Cloud Manager / Ops Manager public API (/api/public/v1.0): the same
+// checkpoint facts as Atlas, plus the hostId of legacy mirrored config
+// servers and links to the checkpoint's cluster and group.
+//
+// It knows nothing of HTTP handling, stores or authentication.
+package cloudmanager
+
+import (
+	"strings"
+
+	"github.com/checkpointd/checkpointd/internal/backup"
+	"github.com/checkpointd/checkpointd/internal/httpapi/atlas"
+	"github.com/checkpointd/checkpointd/internal/httpapi/wire"
+)
+
+// Link relations Cloud Manager uses for related resources.
+const (
+	RelCluster = "http://mms.mongodb.com/cluster"
+	RelGroup   = "http://mms.mongodb.com/group"
+)
+
+// AppendCheckpoint appends one checkpoint as Cloud Manager prints it: keys
+// in alphabetical order, mirrored config server parts with hostId and no
+// replicaSetName, and links self, cluster and group. collection is
+// /api/public/v1.0/groups/{g}/clusters/{c}/checkpoints.
+func AppendCheckpoint(b []byte, base, collection string, cp *backup.Checkpoint) []byte {
+	cluster := collection[:strings.LastIndexByte(collection, '/')]
+	group := cluster[:strings.LastIndex(cluster, "/clusters/")]
+	return atlas.AppendCheckpointView(b, base, collection, cp, true, func(b []byte) []byte {
+		b = append(b, ',')
+		b = wire.AppendLink(b, RelCluster, base, cluster)
+		b = append(b, ',')
+		return wire.AppendLink(b, RelGroup, base, group)
+	})
+}
