@@ -42,7 +42,8 @@ type Dataset struct {
 	Clusters []backup.Cluster
 	// Checkpoints counts each cluster's checkpoints, by cluster name.
 	Checkpoints map[string]int
-	// Sample holds one checkpoint id per cluster name, for example URLs.
+	// Sample holds the newest checkpoint id per cluster name, for example
+	// URLs.
 	Sample map[string]backup.ObjectID
 	// Created is false when the data set was already in the store.
 	Created bool
@@ -153,8 +154,16 @@ func (ds *Dataset) describe(ctx context.Context, st Store) error {
 			return fmt.Errorf("demo: %w", err)
 		}
 		ds.Checkpoints[c.Name] = p.Total
-		if len(p.Items) > 0 {
-			ds.Sample[c.Name] = p.Items[0].ID
+		if p.Total == 0 {
+			continue
+		}
+		// The newest checkpoint makes the example: it outlives the others.
+		last, err := st.Checkpoints(ctx, ref, backup.PageRequest{Num: p.Total, Size: 1})
+		if err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
+		if len(last.Items) > 0 {
+			ds.Sample[c.Name] = last.Items[0].ID
 		}
 	}
 	return nil

@@ -1,0 +1,204 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/checkpointd/checkpointd/internal/backup"
+	"github.com/checkpointd/checkpointd/internal/demo"
+	"github.com/checkpointd/checkpointd/internal/httpapi"
+	"github.com/checkpointd/checkpointd/internal/store/sqlite"
+)
+
+// serveConfig is every setting of serve.
+type serveConfig struct {
+	addr        string
+	database    string
+	demo        bool
+	demoSeed    uint64
+	externalURL string
+	paging      string
+	logFormat   string
+	logLevel    string
+}
+
+func newServeCmd(e *env) *cobra.Command {
+	var c serveConfig
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Serve the API",
+		Long: `Serve the checkpoints API on --addr over the store in --database.
+
+Every flag can also be set with an environment variable named
+CHECKPOINTD_ and the flag's name in upper case with underscores, e.g.
+CHECKPOINTD_ADDR=127.0.0.1:9000. A flag on the command line wins over the
+environment, which wins over the default.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := bindEnv(e, cmd.Flags()); err != nil {
+				return err
+			}
+			return serve(cmd.Context(), e, c)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&c.addr, "addr", "127.0.0.1:8080", "address to listen on (host:port); port 0 picks a free one")
+	f.StringVar(&c.database, "database", "checkpointd.db", "SQLite database file (created if missing)")
+	f.BoolVar(&c.demo, "demo", false, "seed a demo organization, project and clusters with a week of checkpoints (once), and print URLs to try")
+	f.Uint64Var(&c.demoSeed, "demo-seed", 1, "random seed of the demo history")
+	f.StringVar(&c.externalURL, "external-url", "", "base URL for absolute links in responses (default: the request's scheme and Host)")
+	f.StringVar(&c.paging, "paging", "lenient", "out-of-range pageNum/itemsPerPage: lenient (clamp, as MongoDB's API guidelines say) or strict (400)")
+	f.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
+	f.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	return cmd
+}
+
+func serve(ctx context.Context, e *env, c serveConfig) error {
+	paging, ok := httpapi.ParsePagingMode(c.paging)
+	if !ok {
+		return fmt.Errorf("--paging: %q is neither lenient nor strict", c.paging)
+	}
+	logger, err := newLogger(e, c.logFormat, c.logLevel)
+	if err != nil {
+		return err
+	}
+	if c.externalURL != "" && !strings.HasPrefix(c.externalURL, "http://") && !strings.HasPrefix(c.externalURL, "https://") {
+		return fmt.Errorf("--external-url: %q must start with http:// or https://", c.externalURL)
+	}
+
+	db, err := sqlite.Open(ctx, c.database)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+
+	ln, err := net.Listen("tcp", c.addr)
+	if err != nil {
+		return err
+	}
+	base := "http://" + displayAddr(ln.Addr())
+	if c.externalURL != "" {
+		base = strings.TrimRight(c.externalURL, "/")
+	}
+
+	if c.demo {
+		ds, err := demo.Seed(ctx, db, demo.Options{Seed: c.demoSeed, Now: time.Now()})
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		printDemo(e, base, ds)
+	}
+
+	api := httpapi.New(httpapi.Config{
+		ExternalURL: c.externalURL,
+		Paging:      paging,
+		Version:     version(),
+		GitHash:     gitHash(),
+		Logger:      logger,
+	}, db)
+	srv := &http.Server{
+		Handler:           api,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		// Far above the API's own limits, so that the API answers oversized
+		// requests in its error format; beyond this net/http answers alone.
+		MaxHeaderBytes: 1 << 20,
+		ErrorLog:       slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	fmt.Fprintf(e.stdout, "listening on %s\n", "http://"+displayAddr(ln.Addr()))
+	logger.Info("serving", "addr", ln.Addr().String(), "database", c.database)
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	// Finish in-flight requests, then close the store (deferred).
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return err
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	logger.Info("stopped")
+	return nil
+}
+
+// displayAddr turns a listener address into one a client on this machine
+// can use: an unspecified host becomes 127.0.0.1.
+func displayAddr(a net.Addr) string {
+	host, port, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return a.String()
+	}
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, port)
+}
+
+func newLogger(e *env, format, level string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level: %w", err)
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(e.stderr, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(e.stderr, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format: %q is neither text nor json", format)
+}
+
+// printDemo tells the user what the demo data set holds and what to try.
+func printDemo(e *env, base string, ds demo.Dataset) {
+	w := e.stdout
+	if ds.Created {
+		fmt.Fprintf(w, "demo data set created: project %s (%s)\n", ds.Project.Name, ds.Project.ID)
+	} else {
+		fmt.Fprintf(w, "demo data set already present: project %s (%s)\n", ds.Project.Name, ds.Project.ID)
+	}
+	for _, c := range ds.Clusters {
+		shape := "replica set"
+		if c.Type == backup.Sharded {
+			shape = fmt.Sprintf("sharded, %d shards", len(c.Shards))
+			if c.Config.Mirrored() {
+				shape += ", mirrored config servers"
+			}
+		}
+		fmt.Fprintf(w, "  cluster %s (%s, id %s): %d checkpoints\n", c.Name, shape, c.ID, ds.Checkpoints[c.Name])
+	}
+	fmt.Fprintln(w, "try:")
+	const accept = "-H 'Accept: application/vnd.atlas.2023-01-01+json' "
+	for _, c := range ds.Clusters {
+		id, ok := ds.Sample[c.Name]
+		for _, u := range []struct{ label, accept, list string }{
+			{"Atlas Administration API v2", accept, fmt.Sprintf("%s/api/atlas/v2/groups/%s/clusters/%s/backupCheckpoints", base, c.GroupID, c.Name)},
+			{"Atlas Administration API v1.0", "", fmt.Sprintf("%s/api/atlas/v1.0/groups/%s/clusters/%s/backupCheckpoints", base, c.GroupID, c.Name)},
+			{"Cloud Manager public API", "", fmt.Sprintf("%s/api/public/v1.0/groups/%s/clusters/%s/checkpoints", base, c.GroupID, c.ID)},
+		} {
+			fmt.Fprintf(w, "  # %s, cluster %s\n", u.label, c.Name)
+			fmt.Fprintf(w, "  curl %s'%s?pretty=true'\n", u.accept, u.list)
+			if ok {
+				fmt.Fprintf(w, "  curl %s'%s/%s?pretty=true'\n", u.accept, u.list, id)
+			}
+		}
+	}
+}
