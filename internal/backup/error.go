@@ -136,6 +136,17 @@ func ErrInvalidClusterID(raw string) *Error {
 	return Errorf(NotFound, CodeInvalidClusterID, "An invalid cluster ID %s was specified.", raw)
 }
 
+// ErrOrgNotFound is the 404 for a well-formed but unknown organization id.
+func ErrOrgNotFound(id string) *Error {
+	return Errorf(NotFound, CodeOrgNotFound, "No organization with ID %s exists.", id)
+}
+
+// ErrDuplicateClusterName is the 409 for a cluster name already taken in
+// its project.
+func ErrDuplicateClusterName(name, groupID string) *Error {
+	return Errorf(Conflict, CodeDuplicateClusterName, "A cluster named %s already exists in group %s.", name, groupID)
+}
+
 // ErrInvalidCheckpointID is the 404 for a malformed checkpoint id.
 func ErrInvalidCheckpointID(raw string) *Error {
 	return Errorf(NotFound, CodeInvalidCheckpointID, "An invalid checkpoint ID %s was specified.", raw)

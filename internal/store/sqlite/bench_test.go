@@ -1,0 +1,175 @@
+package sqlite_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/checkpointd/checkpointd/internal/backup"
+	"github.com/checkpointd/checkpointd/internal/store/sqlite"
+)
+
+// benchDir holds the benchmark databases for one run of the test binary,
+// so that the 1M-row file is built once and shared by every benchmark that
+// needs it. It is made on first use: a plain `go test` never makes it.
+var (
+	benchMu  sync.Mutex
+	benchDir string
+	benchDBs = map[int]*benchStore{}
+)
+
+type benchStore struct {
+	db  *sqlite.DB
+	ref backup.ClusterRef
+	mid backup.ObjectID // a checkpoint in the middle of the history
+	n   int
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	for _, s := range benchDBs {
+		s.db.Close()
+	}
+	if benchDir != "" {
+		os.RemoveAll(benchDir)
+	}
+	os.Exit(code)
+}
+
+// benchStoreOf returns a database whose one cluster has n checkpoints,
+// building it the first time.
+func benchStoreOf(b *testing.B, n int) *benchStore {
+	b.Helper()
+	benchMu.Lock()
+	defer benchMu.Unlock()
+	if s := benchDBs[n]; s != nil {
+		return s
+	}
+	if benchDir == "" {
+		dir, err := os.MkdirTemp("", "checkpointd-bench-")
+		if err != nil {
+			b.Fatal(err)
+		}
+		benchDir = dir
+	}
+	start := time.Now()
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, filepath.Join(benchDir, fmt.Sprintf("bench-%d.db", n)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	ids := backup.NewIDSourceFrom([5]byte{0xbe, 0x4c, 0x00, 0x00, 0x01}, 0)
+	t0 := time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+	org := backup.Organization{ID: ids.New(t0), Name: "bench", Created: t0}
+	project := backup.Project{ID: ids.New(t0), OrgID: org.ID, Name: "bench", Created: t0}
+	c := backup.Cluster{ID: ids.New(t0), GroupID: project.ID, Name: "Cluster0", Type: backup.Sharded,
+		MongoDBVersion: "4.0.28", Backup: backup.BackupLegacy, Created: t0,
+		Shards: []backup.Shard{{Name: "Cluster0-shard-0", ReplicaSetName: "Cluster0-shard-0"},
+			{Name: "Cluster0-shard-1", ReplicaSetName: "Cluster0-shard-1"},
+			{Name: "Cluster0-shard-2", ReplicaSetName: "Cluster0-shard-2"}},
+		Config: backup.ConfigServer{ReplicaSetName: "Cluster0-config-0"},
+	}
+	for _, err := range []error{db.CreateOrganization(ctx, org), db.CreateProject(ctx, project), db.CreateCluster(ctx, c)} {
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	s := &benchStore{db: db, ref: backup.ClusterRef{GroupID: project.ID, Name: c.Name}, n: n}
+	// Oldest first, as the engine appends, in transactions of up to 100k
+	// rows: bulk speed without holding a million checkpoints in memory.
+	const chunk = 100_000
+	batch := make([]backup.Checkpoint, 0, min(n, chunk))
+	for i := range n {
+		ts := t0.Add(time.Duration(i) * 15 * time.Minute)
+		tok := backup.BSONTimestamp{Date: ts, Increment: 1}
+		cp := backup.Checkpoint{ID: ids.New(ts), ClusterID: c.ID, GroupID: project.ID,
+			Started: ts.Add(-2 * time.Minute), Completed: ts.Add(time.Minute), Timestamp: ts, Restorable: true}
+		for _, sh := range c.Shards {
+			cp.Parts = append(cp.Parts, backup.Part{Type: backup.PartReplicaSet, ShardName: sh.Name,
+				ReplicaSetName: sh.ReplicaSetName, TokenDiscovered: true, TokenTimestamp: tok})
+		}
+		cp.Parts = append(cp.Parts, backup.Part{Type: backup.PartConfigReplicaSet,
+			ReplicaSetName: c.Config.ReplicaSetName, TokenDiscovered: true, TokenTimestamp: tok})
+		if i == n/2 {
+			s.mid = cp.ID
+		}
+		batch = append(batch, cp)
+		if len(batch) == cap(batch) || i == n-1 {
+			if err := db.AddCheckpoints(ctx, batch); err != nil {
+				b.Fatal(err)
+			}
+			batch = batch[:0]
+		}
+	}
+	b.Logf("built a store of %d checkpoints in %s", n, time.Since(start).Round(time.Millisecond))
+	// Collect the building's garbage now, not inside the first timed loop.
+	runtime.GC()
+	benchDBs[n] = s
+	return s
+}
+
+var benchSizes = []struct {
+	name string
+	n    int
+}{{"1k", 1_000}, {"1M", 1_000_000}}
+
+// BenchmarkCheckpoints lists a page of 100 at both ends of a small and a
+// large history. The contract: last/first and 1M/1k stay near 1.
+func BenchmarkCheckpoints(b *testing.B) {
+	const size = 100
+	for _, sz := range benchSizes {
+		b.Run("store="+sz.name, func(b *testing.B) {
+			if testing.Short() && sz.n > 1000 {
+				b.Skip("-short")
+			}
+			s := benchStoreOf(b, sz.n)
+			for _, pg := range []struct {
+				name string
+				num  int
+			}{{"first", 1}, {"last", (s.n + size - 1) / size}} {
+				b.Run("page="+pg.name, func(b *testing.B) {
+					ctx := context.Background()
+					req := backup.PageRequest{Num: pg.num, Size: size, IncludeCount: true}
+					b.ReportAllocs()
+					for b.Loop() {
+						p, err := s.db.Checkpoints(ctx, s.ref, req)
+						if err != nil {
+							b.Fatal(err)
+						}
+						if len(p.Items) != size || p.Total != s.n {
+							b.Fatalf("%d items, total %d", len(p.Items), p.Total)
+						}
+					}
+				})
+			}
+		})
+	}
+}
+
+// BenchmarkCheckpoint gets one checkpoint by id.
+func BenchmarkCheckpoint(b *testing.B) {
+	for _, sz := range benchSizes {
+		b.Run("store="+sz.name, func(b *testing.B) {
+			if testing.Short() && sz.n > 1000 {
+				b.Skip("-short")
+			}
+			s := benchStoreOf(b, sz.n)
+			ctx := context.Background()
+			b.ReportAllocs()
+			for b.Loop() {
+				cp, err := s.db.Checkpoint(ctx, s.ref, s.mid)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if cp.ID != s.mid {
+					b.Fatal("wrong checkpoint")
+				}
+			}
+		})
+	}
+}

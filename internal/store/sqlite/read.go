@@ -1,0 +1,474 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/checkpointd/checkpointd/internal/backup"
+	"github.com/checkpointd/checkpointd/internal/store/codec"
+)
+
+// readOnly begins read transactions on the read pool: a plain BEGIN, whose
+// snapshot starts at the first read, so every statement of a request sees
+// the same state of the file.
+var readOnly = &sql.TxOptions{ReadOnly: true}
+
+// projectCols are a project's columns and its cluster count, which the
+// unique (group_id, name) index answers without reading cluster rows.
+const projectCols = `p.org_id, p.name, p.created, (SELECT count(*) FROM clusters c WHERE c.group_id = p.id)`
+
+// Project returns a project with its ClusterCount, or GROUP_NOT_FOUND.
+func (db *DB) Project(ctx context.Context, id backup.ObjectID) (backup.Project, error) {
+	p := backup.Project{ID: id}
+	var org string
+	var created int64
+	err := db.r.QueryRowContext(ctx, `SELECT `+projectCols+` FROM projects p WHERE p.id = ?`, id.Hex()).
+		Scan(&org, &p.Name, &created, &p.ClusterCount)
+	if err == sql.ErrNoRows {
+		return backup.Project{}, backup.ErrGroupNotFound(id.Hex())
+	}
+	if err != nil {
+		return backup.Project{}, fmt.Errorf("sqlite: project %s: %w", id.Hex(), err)
+	}
+	if p.OrgID, err = parseIDString(org); err != nil {
+		return backup.Project{}, fmt.Errorf("sqlite: project %s: %w", id.Hex(), err)
+	}
+	p.Created = unixTime(created)
+	return p, nil
+}
+
+// Projects lists projects ordered by id, with their ClusterCount.
+// Projects are few, so the page is an OFFSET scan and the total a COUNT.
+func (db *DB) Projects(ctx context.Context, page backup.PageRequest) (backup.Page[backup.Project], error) {
+	var out backup.Page[backup.Project]
+	offset, err := pageOffset(page)
+	if err != nil {
+		return out, err
+	}
+	tx, err := db.r.BeginTx(ctx, readOnly)
+	if err != nil {
+		return out, fmt.Errorf("sqlite: projects: %w", err)
+	}
+	defer rollback(tx)
+	out.Items = []backup.Project{}
+	rows, err := tx.QueryContext(ctx, `SELECT p.id, `+projectCols+` FROM projects p ORDER BY p.id LIMIT ? OFFSET ?`,
+		page.Size, offset)
+	if err != nil {
+		return out, fmt.Errorf("sqlite: projects: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, org string
+		var p backup.Project
+		var created int64
+		if err := rows.Scan(&id, &org, &p.Name, &created, &p.ClusterCount); err != nil {
+			return out, fmt.Errorf("sqlite: projects: %w", err)
+		}
+		if p.ID, err = parseIDString(id); err != nil {
+			return out, fmt.Errorf("sqlite: projects: %w", err)
+		}
+		if p.OrgID, err = parseIDString(org); err != nil {
+			return out, fmt.Errorf("sqlite: projects: %w", err)
+		}
+		p.Created = unixTime(created)
+		out.Items = append(out.Items, p)
+	}
+	if err := rows.Err(); err != nil {
+		return out, fmt.Errorf("sqlite: projects: %w", err)
+	}
+	if page.IncludeCount {
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM projects`).Scan(&out.Total); err != nil {
+			return out, fmt.Errorf("sqlite: count projects: %w", err)
+		}
+	}
+	return out, nil
+}
+
+// clusterCols are the columns scanCluster reads, in its order.
+const clusterCols = `c.id, c.group_id, c.name, c.type, c.mongodb_version, c.backup, c.replica_set_name, c.shards, c.config, c.created`
+
+// Cluster resolves a reference to a whole cluster: GROUP_NOT_FOUND, then
+// CLUSTER_NOT_FOUND, in one statement.
+func (db *DB) Cluster(ctx context.Context, ref backup.ClusterRef) (backup.Cluster, error) {
+	q, key := `SELECT EXISTS (SELECT 1 FROM projects WHERE id = ?1), c.pk, `+clusterCols+fromRefByName, ref.Name
+	if !ref.ByName() {
+		q, key = `SELECT EXISTS (SELECT 1 FROM projects WHERE id = ?1), c.pk, `+clusterCols+fromRefByID, ref.ID.Hex()
+	}
+	rows, err := db.r.QueryContext(ctx, q, ref.GroupID.Hex(), key)
+	if err != nil {
+		return backup.Cluster{}, fmt.Errorf("sqlite: cluster %s: %w", ref.Label(), err)
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		return backup.Cluster{}, fmt.Errorf("sqlite: cluster %s: no row: %w", ref.Label(), rows.Err())
+	}
+	var exists int64
+	var pk sql.NullInt64
+	var c backup.Cluster
+	found, err := scanCluster(rows, &c, &exists, &pk)
+	if err != nil {
+		return backup.Cluster{}, fmt.Errorf("sqlite: cluster %s: %w", ref.Label(), err)
+	}
+	if exists == 0 {
+		return backup.Cluster{}, backup.ErrGroupNotFound(ref.GroupID.Hex())
+	}
+	if !found {
+		return backup.Cluster{}, ref.NotFound()
+	}
+	return c, nil
+}
+
+// Clusters lists a project's clusters ordered by name, or GROUP_NOT_FOUND.
+func (db *DB) Clusters(ctx context.Context, groupID backup.ObjectID, page backup.PageRequest) (backup.Page[backup.Cluster], error) {
+	var out backup.Page[backup.Cluster]
+	offset, err := pageOffset(page)
+	if err != nil {
+		return out, err
+	}
+	tx, err := db.r.BeginTx(ctx, readOnly)
+	if err != nil {
+		return out, fmt.Errorf("sqlite: clusters: %w", err)
+	}
+	defer rollback(tx)
+	group := groupID.Hex()
+	var exists int64
+	if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM projects WHERE id = ?)`, group).Scan(&exists); err != nil {
+		return out, fmt.Errorf("sqlite: clusters: %w", err)
+	}
+	if exists == 0 {
+		return out, backup.ErrGroupNotFound(group)
+	}
+	out.Items = []backup.Cluster{}
+	rows, err := tx.QueryContext(ctx, `SELECT `+clusterCols+` FROM clusters c WHERE c.group_id = ? ORDER BY c.name LIMIT ? OFFSET ?`,
+		group, page.Size, offset)
+	if err != nil {
+		return out, fmt.Errorf("sqlite: clusters: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var c backup.Cluster
+		if _, err := scanCluster(rows, &c); err != nil {
+			return out, fmt.Errorf("sqlite: clusters: %w", err)
+		}
+		out.Items = append(out.Items, c)
+	}
+	if err := rows.Err(); err != nil {
+		return out, fmt.Errorf("sqlite: clusters: %w", err)
+	}
+	if page.IncludeCount {
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM clusters WHERE group_id = ?`, group).Scan(&out.Total); err != nil {
+			return out, fmt.Errorf("sqlite: count clusters: %w", err)
+		}
+	}
+	return out, nil
+}
+
+// scanCluster scans clusterCols, after the destinations in pre. It reports
+// false when the cluster columns are NULL (a LEFT JOIN that matched none).
+func scanCluster(rows *sql.Rows, c *backup.Cluster, pre ...any) (bool, error) {
+	var id, group, name, typ, version, kind, rs, shards, config sql.NullString
+	var created sql.NullInt64
+	dest := append(pre, &id, &group, &name, &typ, &version, &kind, &rs, &shards, &config, &created)
+	if err := rows.Scan(dest...); err != nil {
+		return false, err
+	}
+	if !id.Valid {
+		return false, nil
+	}
+	var err error
+	if c.ID, err = parseIDString(id.String); err != nil {
+		return false, err
+	}
+	if c.GroupID, err = parseIDString(group.String); err != nil {
+		return false, err
+	}
+	c.Name = name.String
+	c.Type = backup.ClusterType(typ.String)
+	c.MongoDBVersion = version.String
+	c.Backup = backup.BackupKind(kind.String)
+	c.ReplicaSetName = rs.String
+	c.Created = unixTime(created.Int64)
+	var sh []shardJSON
+	if err := json.Unmarshal([]byte(shards.String), &sh); err != nil {
+		return false, fmt.Errorf("cluster %s shards: %w", id.String, err)
+	}
+	if len(sh) > 0 {
+		c.Shards = make([]backup.Shard, len(sh))
+		for i, s := range sh {
+			c.Shards[i] = backup.Shard{Name: s.Name, ReplicaSetName: s.ReplicaSetName}
+		}
+	}
+	var cfg configJSON
+	if err := json.Unmarshal([]byte(config.String), &cfg); err != nil {
+		return false, fmt.Errorf("cluster %s config: %w", id.String, err)
+	}
+	c.Config = backup.ConfigServer{ReplicaSetName: cfg.ReplicaSetName, HostIDs: cfg.HostIDs}
+	return true, nil
+}
+
+// shardJSON and configJSON are the stored JSON shapes, with their own
+// names so that renaming a Go field never changes what old files mean.
+type shardJSON struct {
+	Name           string `json:"name"`
+	ReplicaSetName string `json:"replicaSetName"`
+}
+
+type configJSON struct {
+	ReplicaSetName string   `json:"replicaSetName,omitempty"`
+	HostIDs        []string `json:"hostIds,omitempty"`
+}
+
+// ref is a resolved cluster reference.
+type ref struct {
+	pk          int64
+	id          backup.ObjectID
+	first, last int64 // seq bounds; empty when last < first
+}
+
+func (r ref) count() int64 { return r.last - r.first + 1 }
+
+// Checkpoints lists one page of a cluster's checkpoints, oldest first. It
+// reads the reference and the cluster's seq bounds, then the page, as one
+// range of the checkpoints primary key, in one read transaction; no step
+// depends on the page number or the number of rows.
+func (db *DB) Checkpoints(ctx context.Context, cref backup.ClusterRef, page backup.PageRequest) (backup.Page[backup.Checkpoint], error) {
+	var out backup.Page[backup.Checkpoint]
+	offset, err := pageOffset(page)
+	if err != nil {
+		return out, err
+	}
+	tx, err := db.r.BeginTx(ctx, readOnly)
+	if err != nil {
+		return out, fmt.Errorf("sqlite: checkpoints: %w", err)
+	}
+	defer rollback(tx)
+	r, err := db.resolve(ctx, tx, cref)
+	if err != nil {
+		return out, err
+	}
+	if page.IncludeCount {
+		out.Total = int(r.count())
+	}
+	if offset >= r.count() {
+		out.Items = []backup.Checkpoint{}
+		return out, nil
+	}
+	from := r.first + offset
+	to := min(from+int64(page.Size), r.last+1)
+	out.Items = make([]backup.Checkpoint, 0, to-from)
+
+	rows, err := tx.StmtContext(ctx, db.page).QueryContext(ctx, r.pk, from, to)
+	if err != nil {
+		return out, fmt.Errorf("sqlite: checkpoints of %s: %w", cref.Label(), err)
+	}
+	defer rows.Close()
+	dec := db.decoders.Get().(*codec.Decoder)
+	defer db.decoders.Put(dec)
+	var (
+		rawID, blob sql.RawBytes
+		row         checkpointRow
+		arena       []backup.Part // backs every row's Parts: one allocation per page, not per row
+	)
+	for rows.Next() {
+		if err := rows.Scan(&rawID, &row.started, &row.completed, &row.ts, &row.restorable, &blob); err != nil {
+			return out, fmt.Errorf("sqlite: checkpoints of %s: %w", cref.Label(), err)
+		}
+		cp := backup.Checkpoint{ClusterID: r.id, GroupID: cref.GroupID}
+		if cp.ID, err = parseID(rawID); err != nil {
+			return out, fmt.Errorf("sqlite: checkpoints of %s: %w", cref.Label(), err)
+		}
+		if arena == nil {
+			// Size the arena from the first row: a cluster's checkpoints
+			// all have one part per shard and config server.
+			arena = make([]backup.Part, 0, int64(partCount(blob))*(to-from))
+		}
+		if arena, err = row.fill(&cp, dec, arena, blob); err != nil {
+			return out, fmt.Errorf("sqlite: checkpoint %s: %w", cp.ID.Hex(), err)
+		}
+		out.Items = append(out.Items, cp)
+	}
+	if err := rows.Err(); err != nil {
+		return out, fmt.Errorf("sqlite: checkpoints of %s: %w", cref.Label(), err)
+	}
+	return out, nil
+}
+
+// resolve answers a reference inside a read transaction, with the errors
+// in the order the API reports them.
+func (db *DB) resolve(ctx context.Context, tx *sql.Tx, cref backup.ClusterRef) (ref, error) {
+	stmt, key := db.resolveByName, cref.Name
+	if !cref.ByName() {
+		stmt, key = db.resolveByID, cref.ID.Hex()
+	}
+	rows, err := tx.StmtContext(ctx, stmt).QueryContext(ctx, cref.GroupID.Hex(), key)
+	if err != nil {
+		return ref{}, fmt.Errorf("sqlite: resolve %s: %w", cref.Label(), err)
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		return ref{}, fmt.Errorf("sqlite: resolve %s: no row: %w", cref.Label(), rows.Err())
+	}
+	var (
+		exists      int64
+		pk          sql.NullInt64
+		id, kind    sql.RawBytes
+		first, last sql.NullInt64
+	)
+	if err := rows.Scan(&exists, &pk, &id, &kind, &first, &last); err != nil {
+		return ref{}, fmt.Errorf("sqlite: resolve %s: %w", cref.Label(), err)
+	}
+	return finishResolve(cref, exists, pk, id, kind, first, last)
+}
+
+func finishResolve(cref backup.ClusterRef, exists int64, pk sql.NullInt64, id, kind sql.RawBytes, first, last sql.NullInt64) (ref, error) {
+	if exists == 0 {
+		return ref{}, backup.ErrGroupNotFound(cref.GroupID.Hex())
+	}
+	if !pk.Valid {
+		return ref{}, cref.NotFound()
+	}
+	if string(kind) == string(backup.BackupCloud) {
+		return ref{}, backup.ErrNotLegacyBackup()
+	}
+	r := ref{pk: pk.Int64, first: 1, last: 0}
+	var err error
+	if r.id, err = parseID(id); err != nil {
+		return ref{}, fmt.Errorf("sqlite: resolve %s: %w", cref.Label(), err)
+	}
+	if first.Valid && last.Valid {
+		r.first, r.last = first.Int64, last.Int64
+	}
+	return r, nil
+}
+
+// Checkpoint returns one checkpoint of the referenced cluster. The
+// reference and the checkpoint are read by one statement, so they come
+// from one snapshot without a transaction's extra round trips.
+func (db *DB) Checkpoint(ctx context.Context, cref backup.ClusterRef, id backup.ObjectID) (backup.Checkpoint, error) {
+	stmt, key := db.checkpointByName, cref.Name
+	if !cref.ByName() {
+		stmt, key = db.checkpointByID, cref.ID.Hex()
+	}
+	rows, err := stmt.QueryContext(ctx, cref.GroupID.Hex(), key, id.Hex())
+	if err != nil {
+		return backup.Checkpoint{}, fmt.Errorf("sqlite: checkpoint %s: %w", id.Hex(), err)
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		return backup.Checkpoint{}, fmt.Errorf("sqlite: checkpoint %s: no row: %w", id.Hex(), rows.Err())
+	}
+	var (
+		exists    int64
+		pk        sql.NullInt64
+		cid, kind sql.RawBytes
+		row       checkpointRow
+		blob      sql.RawBytes
+	)
+	if err := rows.Scan(&exists, &pk, &cid, &kind, &row.started, &row.completed, &row.ts, &row.restorable, &blob); err != nil {
+		return backup.Checkpoint{}, fmt.Errorf("sqlite: checkpoint %s: %w", id.Hex(), err)
+	}
+	r, err := finishResolve(cref, exists, pk, cid, kind, sql.NullInt64{}, sql.NullInt64{})
+	if err != nil {
+		return backup.Checkpoint{}, err
+	}
+	if !row.ts.Valid {
+		return backup.Checkpoint{}, backup.ErrCheckpointNotFound(id.Hex(), cref.Label())
+	}
+	cp := backup.Checkpoint{ID: id, ClusterID: r.id, GroupID: cref.GroupID}
+	dec := db.decoders.Get().(*codec.Decoder)
+	defer db.decoders.Put(dec)
+	if _, err := row.fill(&cp, dec, nil, blob); err != nil {
+		return backup.Checkpoint{}, fmt.Errorf("sqlite: checkpoint %s: %w", id.Hex(), err)
+	}
+	return cp, nil
+}
+
+// checkpointRow holds the scanned columns of checkpointCols but parts,
+// which are scanned as RawBytes to decode them without a copy. They are
+// Null types because the single-checkpoint query LEFT JOINs them.
+type checkpointRow struct {
+	started, completed, ts, restorable sql.NullInt64
+}
+
+// fill sets cp's scalar fields and decodes blob's parts onto the end of
+// arena, giving cp a capacity-limited slice of it so that appending to one
+// checkpoint's parts cannot overwrite the next one's.
+func (row *checkpointRow) fill(cp *backup.Checkpoint, dec *codec.Decoder, arena []backup.Part, blob []byte) ([]backup.Part, error) {
+	cp.Started = unixTime(row.started.Int64)
+	if row.completed.Valid {
+		cp.Completed = unixTime(row.completed.Int64)
+	}
+	cp.Timestamp = unixTime(row.ts.Int64)
+	cp.Restorable = row.restorable.Int64 != 0
+	start := len(arena)
+	arena, err := dec.DecodeAppend(arena, blob)
+	if err != nil {
+		return arena, err
+	}
+	if len(arena) > start {
+		cp.Parts = arena[start:len(arena):len(arena)]
+	}
+	return arena, nil
+}
+
+// partCount reads the part count from an encoded blob's header, for sizing;
+// 0 if it cannot.
+func partCount(blob []byte) int {
+	if len(blob) < 2 {
+		return 0
+	}
+	n := 0
+	for i, shift := 1, 0; i < len(blob) && shift < 28; i, shift = i+1, shift+7 {
+		n |= int(blob[i]&0x7f) << shift
+		if blob[i] < 0x80 {
+			return min(n, 1024)
+		}
+	}
+	return 0
+}
+
+// pageOffset validates a page request and returns the number of items
+// before it, saturated so that absurd page numbers read as past the end
+// instead of overflowing.
+func pageOffset(p backup.PageRequest) (int64, error) {
+	if p.Num < 1 {
+		return 0, backup.ErrInvalidQueryParameter("pageNum")
+	}
+	if p.Size < 1 {
+		return 0, backup.ErrInvalidQueryParameter("itemsPerPage")
+	}
+	if int64(p.Num-1) > math.MaxInt64/int64(p.Size)/2 {
+		return math.MaxInt64 / 2, nil
+	}
+	return int64(p.Num-1) * int64(p.Size), nil
+}
+
+// parseID reads a stored 24-hex id without allocating.
+func parseID(b []byte) (backup.ObjectID, error) {
+	var id backup.ObjectID
+	if len(b) != 2*len(id) {
+		return id, fmt.Errorf("stored id %q is not 24 hex digits", b)
+	}
+	if _, err := hex.Decode(id[:], b); err != nil {
+		return id, fmt.Errorf("stored id %q: %w", b, err)
+	}
+	return id, nil
+}
+
+func parseIDString(s string) (backup.ObjectID, error) {
+	id, ok := backup.ParseObjectID(s)
+	if !ok {
+		return id, fmt.Errorf("stored id %q is not 24 hex digits", s)
+	}
+	return id, nil
+}
+
+// unixTime is how every stored time is read: whole seconds, UTC. The zero
+// time.Time is stored as its own Unix seconds and reads back as the zero
+// value.
+func unixTime(sec int64) time.Time { return time.Unix(sec, 0).UTC() }

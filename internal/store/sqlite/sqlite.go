@@ -1,0 +1,276 @@
+// Package sqlite is checkpointd's embedded store: one SQLite file, through
+// the pure-Go driver modernc.org/sqlite, so that the server is a single
+// static binary with no cgo and no database to run beside it.
+//
+// Writes go through one connection and reads through a small pool, both on
+// the same file in WAL mode: readers never wait for the writer, and writers
+// never contend with each other for the lock. Listing a page of checkpoints
+// is one range read of the checkpoints primary key, whatever the page depth
+// and the table size (see migrations/0001_init.sql for the numbering that
+// makes this so).
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"strings"
+	"sync"
+
+	"github.com/pressly/goose/v3"
+	sqlite "modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/checkpointd/checkpointd/internal/backup"
+	"github.com/checkpointd/checkpointd/internal/store/codec"
+)
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// readerConns is the read pool's size. Reads are short and the machines
+// this runs on are small; a few connections let concurrent requests
+// proceed without holding much per-connection cache.
+const readerConns = 4
+
+// busyTimeoutMS is how long a statement waits for a lock before failing
+// with SQLITE_BUSY. With one writer connection and WAL readers, only a WAL
+// checkpoint or another process on the same file can make it wait.
+const busyTimeoutMS = 5000
+
+// DB is a store on one SQLite file. It is safe for concurrent use. It
+// satisfies storetest.Store.
+type DB struct {
+	w *sql.DB // the one writer connection
+	r *sql.DB // the read pool, query_only
+
+	// Hot read statements, prepared once. database/sql re-prepares them
+	// lazily on each pooled connection and keeps them there.
+	resolveByName, resolveByID       *sql.Stmt
+	page                             *sql.Stmt
+	checkpointByName, checkpointByID *sql.Stmt
+
+	// Write statements, on the writer.
+	insertCheckpoint, lastCheckpoint, firstCheckpoint *sql.Stmt
+	checkpointKey, existingCheckpoint, clusterByID    *sql.Stmt
+
+	decoders sync.Pool // of *codec.Decoder; interned names outlive a request
+}
+
+// Open opens (creating if needed) the database at path, applies any
+// pending schema migrations and prepares the statements the store runs.
+//
+// path must name a file: the writer and the readers are separate
+// connections, so an in-memory database would give each its own.
+func Open(ctx context.Context, path string) (*DB, error) {
+	if path == "" || path == ":memory:" || strings.HasPrefix(path, "file:") {
+		return nil, fmt.Errorf("sqlite: open %q: want the path of a database file", path)
+	}
+	db := &DB{}
+	db.decoders.New = func() any { return new(codec.Decoder) }
+
+	var err error
+	db.w, err = sql.Open("sqlite", dsn(path, writerPragmas, "&_txlock=immediate"))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	// One writer connection: SQLite allows one writer at a time anyway, and
+	// queuing in database/sql is cheaper and fairer than SQLITE_BUSY retries.
+	// _txlock=immediate takes the write lock at BEGIN, so a transaction that
+	// reads before it writes cannot fail to upgrade its lock.
+	db.w.SetMaxOpenConns(1)
+	db.w.SetMaxIdleConns(1)
+	db.w.SetConnMaxLifetime(0)
+	db.w.SetConnMaxIdleTime(0)
+	if err := db.w.PingContext(ctx); err != nil {
+		db.w.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	if err := migrate(ctx, db.w); err != nil {
+		db.w.Close()
+		return nil, err
+	}
+
+	// The readers open after the migrations so that they never see a file
+	// without its schema (or before WAL mode, which the writer sets and the
+	// file then keeps).
+	db.r, err = sql.Open("sqlite", dsn(path, readerPragmas, ""))
+	if err != nil {
+		db.w.Close()
+		return nil, fmt.Errorf("sqlite: open %s for reading: %w", path, err)
+	}
+	db.r.SetMaxOpenConns(readerConns)
+	db.r.SetMaxIdleConns(readerConns)
+	db.r.SetConnMaxLifetime(0)
+	db.r.SetConnMaxIdleTime(0)
+
+	if err := db.prepare(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// Pragmas, set through the DSN so that every connection database/sql opens,
+// now or after a pooled one is closed, gets them. busy_timeout comes first
+// so that the others wait for a lock rather than fail.
+var (
+	writerPragmas = []string{
+		fmt.Sprintf("busy_timeout(%d)", busyTimeoutMS),
+		"foreign_keys(1)",
+		// WAL lets readers run alongside the writer. It is a property of
+		// the file: set once by the writer, the readers inherit it.
+		"journal_mode(WAL)",
+		// FULL syncs the WAL at every commit. NORMAL would keep the file
+		// consistent but could lose the last commits on power loss, and an
+		// acknowledged checkpoint must survive that. Writes are rare (a few
+		// per cluster per hour), so the fsync costs nothing that matters.
+		"synchronous(FULL)",
+	}
+	readerPragmas = []string{
+		fmt.Sprintf("busy_timeout(%d)", busyTimeoutMS),
+		"foreign_keys(1)",
+		// A bug that writes through the read pool fails loudly instead of
+		// racing the single writer.
+		"query_only(1)",
+	}
+)
+
+// dsn builds a modernc URI filename. SQLite gives special meaning to '?',
+// '#' and '%' in a URI, so they are escaped in the path.
+func dsn(path string, pragmas []string, extra string) string {
+	var b strings.Builder
+	b.WriteString("file:")
+	b.WriteString(strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path))
+	for i, p := range pragmas {
+		if i == 0 {
+			b.WriteString("?")
+		} else {
+			b.WriteString("&")
+		}
+		b.WriteString("_pragma=")
+		b.WriteString(p)
+	}
+	b.WriteString(extra)
+	return b.String()
+}
+
+// migrate applies the embedded migrations that the file has not had yet;
+// goose records each applied version in goose_db_version.
+func migrate(ctx context.Context, w *sql.DB) error {
+	fsys, err := fs.Sub(migrationFiles, "migrations")
+	if err != nil {
+		return fmt.Errorf("sqlite: migrations: %w", err)
+	}
+	p, err := goose.NewProvider(goose.DialectSQLite3, w, fsys, goose.WithDisableGlobalRegistry(true))
+	if err != nil {
+		return fmt.Errorf("sqlite: migrations: %w", err)
+	}
+	// No p.Close: it would close w, which the store goes on using.
+	if _, err := p.Up(ctx); err != nil {
+		return fmt.Errorf("sqlite: migrate: %w", err)
+	}
+	return nil
+}
+
+// Close closes both pools. Statements and connections in use finish first.
+func (db *DB) Close() error {
+	var errs []error
+	for _, s := range []*sql.Stmt{db.resolveByName, db.resolveByID, db.page, db.checkpointByName,
+		db.checkpointByID, db.insertCheckpoint, db.lastCheckpoint, db.firstCheckpoint,
+		db.checkpointKey, db.existingCheckpoint, db.clusterByID} {
+		if s != nil {
+			errs = append(errs, s.Close())
+		}
+	}
+	if db.r != nil {
+		errs = append(errs, db.r.Close())
+	}
+	errs = append(errs, db.w.Close())
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("sqlite: close: %w", err)
+	}
+	return nil
+}
+
+// resolveCols select, for a reference, whether the project exists and the
+// matching cluster's key, id and backup kind; a LEFT JOIN from a one-row
+// table keeps the project answer when no cluster matches. Both lookups are
+// unique-index seeks.
+const (
+	fromRefByName = ` FROM (SELECT 1) LEFT JOIN clusters c ON c.group_id = ?1 AND c.name = ?2`
+	fromRefByID   = ` FROM (SELECT 1) LEFT JOIN clusters c ON c.group_id = ?1 AND c.id = ?2`
+	resolveCols   = `SELECT EXISTS (SELECT 1 FROM projects WHERE id = ?1), c.pk, c.id, c.backup`
+	// The first and last seq are separate ORDER BY ... LIMIT 1 subqueries
+	// because SQLite answers min() alone from the index but not min() and
+	// max() together.
+	seqBounds = `,
+  (SELECT seq FROM checkpoints WHERE cluster = c.pk ORDER BY seq LIMIT 1),
+  (SELECT seq FROM checkpoints WHERE cluster = c.pk ORDER BY seq DESC LIMIT 1)`
+	checkpointCols = `started, completed, ts, restorable, parts`
+	joinCheckpoint = ` LEFT JOIN checkpoints k ON k.id = ?3 AND k.cluster = c.pk`
+)
+
+func (db *DB) prepare(ctx context.Context) error {
+	stmts := []struct {
+		dst *(*sql.Stmt)
+		on  *sql.DB
+		sql string
+	}{
+		{&db.resolveByName, db.r, resolveCols + seqBounds + fromRefByName},
+		{&db.resolveByID, db.r, resolveCols + seqBounds + fromRefByID},
+		{&db.page, db.r, `SELECT id, ` + checkpointCols + ` FROM checkpoints
+WHERE cluster = ?1 AND seq >= ?2 AND seq < ?3 ORDER BY seq`},
+		{&db.checkpointByName, db.r, resolveCols + `, k.` + strings.ReplaceAll(checkpointCols, ", ", ", k.") + fromRefByName + joinCheckpoint},
+		{&db.checkpointByID, db.r, resolveCols + `, k.` + strings.ReplaceAll(checkpointCols, ", ", ", k.") + fromRefByID + joinCheckpoint},
+
+		{&db.insertCheckpoint, db.w, `INSERT INTO checkpoints (cluster, seq, id, ` + checkpointCols + `)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?)`},
+		{&db.lastCheckpoint, db.w, `SELECT seq, ts, id FROM checkpoints WHERE cluster = ? ORDER BY seq DESC LIMIT 1`},
+		{&db.firstCheckpoint, db.w, `SELECT seq, ts, id FROM checkpoints WHERE cluster = ? ORDER BY seq LIMIT 1`},
+		{&db.checkpointKey, db.w, `SELECT ts, id FROM checkpoints WHERE cluster = ? AND seq = ?`},
+		{&db.existingCheckpoint, db.w, `SELECT cluster, ` + checkpointCols + ` FROM checkpoints WHERE id = ?`},
+		{&db.clusterByID, db.w, `SELECT pk, group_id FROM clusters WHERE id = ?`},
+	}
+	for _, s := range stmts {
+		st, err := s.on.PrepareContext(ctx, s.sql)
+		if err != nil {
+			return fmt.Errorf("sqlite: prepare: %w", err)
+		}
+		*s.dst = st
+	}
+	return nil
+}
+
+// sqliteCode is the extended result code of a driver error, 0 for any
+// other error.
+func sqliteCode(err error) int {
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		return se.Code()
+	}
+	return 0
+}
+
+// Constraint violations the store turns into API errors.
+const (
+	codeUnique     = sqlite3.SQLITE_CONSTRAINT_UNIQUE
+	codePrimaryKey = sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+	codeForeignKey = sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
+)
+
+// codeDuplicateID is the code of a create with an id already taken. Ids
+// are made by the server, never by API clients, so no Atlas code exists for
+// it and it only reaches seeding and tests.
+const codeDuplicateID = "DUPLICATE_ID"
+
+func errDuplicateID(what string, id backup.ObjectID) *backup.Error {
+	return backup.Errorf(backup.Conflict, codeDuplicateID, "A %s with ID %s already exists.", what, id.Hex())
+}
+
+// rollback ends a transaction that did not commit. Its error is dropped:
+// the caller is already returning the error that made it roll back.
+func rollback(tx *sql.Tx) { _ = tx.Rollback() }

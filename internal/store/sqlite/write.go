@@ -1,0 +1,441 @@
+package sqlite
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/checkpointd/checkpointd/internal/backup"
+	"github.com/checkpointd/checkpointd/internal/store/codec"
+)
+
+// CreateOrganization stores an organization; a taken id is a Conflict.
+func (db *DB) CreateOrganization(ctx context.Context, o backup.Organization) error {
+	if o.ID.IsZero() {
+		return errMissingID("organization")
+	}
+	_, err := db.w.ExecContext(ctx, `INSERT INTO organizations (id, name, created) VALUES (?, ?, ?)`,
+		o.ID.Hex(), o.Name, o.Created.Unix())
+	switch sqliteCode(err) {
+	case codePrimaryKey, codeUnique:
+		return errDuplicateID("organization", o.ID)
+	}
+	if err != nil {
+		return fmt.Errorf("sqlite: create organization %s: %w", o.ID.Hex(), err)
+	}
+	return nil
+}
+
+// CreateProject stores a project of an existing organization
+// (ORG_NOT_FOUND otherwise); a taken id is a Conflict.
+func (db *DB) CreateProject(ctx context.Context, p backup.Project) error {
+	if p.ID.IsZero() {
+		return errMissingID("group")
+	}
+	_, err := db.w.ExecContext(ctx, `INSERT INTO projects (id, org_id, name, created) VALUES (?, ?, ?, ?)`,
+		p.ID.Hex(), p.OrgID.Hex(), p.Name, p.Created.Unix())
+	switch sqliteCode(err) {
+	case codePrimaryKey, codeUnique:
+		return errDuplicateID("group", p.ID)
+	case codeForeignKey:
+		return backup.ErrOrgNotFound(p.OrgID.Hex())
+	}
+	if err != nil {
+		return fmt.Errorf("sqlite: create project %s: %w", p.ID.Hex(), err)
+	}
+	return nil
+}
+
+// CreateCluster validates and stores a cluster of an existing project.
+// Its name must be free in the project (DUPLICATE_CLUSTER_NAME) and its id
+// unused (Conflict).
+func (db *DB) CreateCluster(ctx context.Context, c backup.Cluster) error {
+	if c.ID.IsZero() {
+		return errMissingID("cluster")
+	}
+	if err := c.Validate(); err != nil {
+		return err
+	}
+	shards := make([]shardJSON, len(c.Shards))
+	for i, s := range c.Shards {
+		shards[i] = shardJSON{Name: s.Name, ReplicaSetName: s.ReplicaSetName}
+	}
+	shardsJSON, err := json.Marshal(shards)
+	if err != nil {
+		return fmt.Errorf("sqlite: create cluster %s: %w", c.ID.Hex(), err)
+	}
+	configJSON, err := json.Marshal(configJSON{ReplicaSetName: c.Config.ReplicaSetName, HostIDs: c.Config.HostIDs})
+	if err != nil {
+		return fmt.Errorf("sqlite: create cluster %s: %w", c.ID.Hex(), err)
+	}
+
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlite: create cluster %s: %w", c.ID.Hex(), err)
+	}
+	defer rollback(tx)
+	group := c.GroupID.Hex()
+	_, err = tx.ExecContext(ctx, `INSERT INTO clusters
+  (id, group_id, name, type, mongodb_version, backup, replica_set_name, shards, config, created)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		c.ID.Hex(), group, c.Name, string(c.Type), c.MongoDBVersion, string(c.Backup), c.ReplicaSetName,
+		string(shardsJSON), string(configJSON), c.Created.Unix())
+	switch sqliteCode(err) {
+	case codeForeignKey:
+		return backup.ErrGroupNotFound(group)
+	case codeUnique, codePrimaryKey:
+		// Two unique keys could have failed; the constraint error does not
+		// say which without parsing its text, so ask the table, inside the
+		// same write transaction.
+		var groupExists, nameTaken int64
+		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM projects WHERE id = ?1),
+  EXISTS (SELECT 1 FROM clusters WHERE group_id = ?1 AND name = ?2)`, group, c.Name).Scan(&groupExists, &nameTaken); err != nil {
+			return fmt.Errorf("sqlite: create cluster %s: %w", c.ID.Hex(), err)
+		}
+		switch {
+		case groupExists == 0:
+			return backup.ErrGroupNotFound(group)
+		case nameTaken != 0:
+			return backup.ErrDuplicateClusterName(c.Name, group)
+		default:
+			return errDuplicateID("cluster", c.ID)
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("sqlite: create cluster %s: %w", c.ID.Hex(), err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sqlite: create cluster %s: %w", c.ID.Hex(), err)
+	}
+	return nil
+}
+
+// AddCheckpoint stores a checkpoint of an existing cluster whose ClusterID
+// and GroupID it must carry. Adding an identical checkpoint again is a
+// no-op; the same id with other content is DUPLICATE_CHECKPOINT.
+func (db *DB) AddCheckpoint(ctx context.Context, cp backup.Checkpoint) error {
+	return db.AddCheckpoints(ctx, []backup.Checkpoint{cp})
+}
+
+// AddCheckpoints stores many checkpoints in one transaction, with
+// AddCheckpoint's rules for each: all are stored or, on the first error,
+// none. Checkpoints given oldest first are appended without any search,
+// which is how seeding and benchmarks build large histories quickly.
+func (db *DB) AddCheckpoints(ctx context.Context, cps []backup.Checkpoint) error {
+	if len(cps) == 0 {
+		return nil
+	}
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlite: add checkpoints: %w", err)
+	}
+	defer rollback(tx)
+	w := &writer{
+		tx:       tx,
+		insert:   tx.StmtContext(ctx, db.insertCheckpoint),
+		last:     tx.StmtContext(ctx, db.lastCheckpoint),
+		first:    tx.StmtContext(ctx, db.firstCheckpoint),
+		key:      tx.StmtContext(ctx, db.checkpointKey),
+		existing: tx.StmtContext(ctx, db.existingCheckpoint),
+		cluster:  tx.StmtContext(ctx, db.clusterByID),
+		clusters: map[backup.ObjectID]*clusterState{},
+	}
+	for i := range cps {
+		if err := w.add(ctx, &cps[i]); err != nil {
+			return err
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sqlite: add checkpoints: %w", err)
+	}
+	return nil
+}
+
+// writer adds checkpoints within one write transaction.
+type writer struct {
+	tx                                          *sql.Tx
+	insert, last, first, key, existing, cluster *sql.Stmt
+	clusters                                    map[backup.ObjectID]*clusterState
+	parts                                       []byte // reused encoding buffer
+}
+
+// clusterState caches, for the length of a transaction, a cluster's key
+// and its newest checkpoint: the append test for every checkpoint of a
+// batch then needs no query.
+type clusterState struct {
+	pk      int64
+	group   backup.ObjectID
+	lastSeq int64 // 0 when the cluster has no checkpoints
+	lastTS  int64
+	lastID  string
+}
+
+func (w *writer) add(ctx context.Context, cp *backup.Checkpoint) error {
+	if cp.ID.IsZero() {
+		return errMissingID("checkpoint")
+	}
+	cs, err := w.clusterOf(ctx, cp)
+	if err != nil {
+		return err
+	}
+	id := cp.ID.Hex()
+	ts := cp.Timestamp.Unix()
+	w.parts = codec.AppendParts(w.parts[:0], cp.Parts)
+	args := []any{cs.pk, nil, id, cp.Started.Unix(), completedArg(cp.Completed), ts, boolArg(cp.Restorable), w.parts}
+
+	if cs.lastSeq == 0 || keyLess(cs.lastTS, cs.lastID, ts, id) {
+		// The normal case: newer than everything stored, so it goes last.
+		args[1] = cs.lastSeq + 1
+		_, err := w.insert.ExecContext(ctx, args...)
+		if sqliteCode(err) == codeUnique { // the id is taken
+			return w.sameAsStored(ctx, cs, id, args)
+		}
+		if err != nil {
+			return fmt.Errorf("sqlite: add checkpoint %s: %w", id, err)
+		}
+		cs.lastSeq, cs.lastTS, cs.lastID = cs.lastSeq+1, ts, id
+		return nil
+	}
+
+	// Out of order: find where it goes, shift the later rows up by one and
+	// insert in the gap. The id check comes first because the shift must
+	// not happen for an insert that will fail.
+	if found, err := w.stored(ctx, id); err != nil {
+		return err
+	} else if found != nil {
+		return compareStored(id, found, args)
+	}
+	first, _, _, err := w.bound(ctx, w.first, cs.pk)
+	if err != nil {
+		return err
+	}
+	pos, err := w.search(ctx, cs.pk, first, cs.lastSeq, func(rowTS int64, rowID string) bool {
+		return keyLess(rowTS, rowID, ts, id)
+	})
+	if err != nil {
+		return err
+	}
+	// SQLite checks the primary key row by row during an UPDATE, so
+	// "seq = seq + 1" over a range would collide with the next row. Moving
+	// the range to negative numbers first, then back one higher, never
+	// does: seqs are always positive.
+	if _, err := w.tx.ExecContext(ctx, `UPDATE checkpoints SET seq = -(seq + 1) WHERE cluster = ? AND seq >= ?`, cs.pk, pos); err != nil {
+		return fmt.Errorf("sqlite: add checkpoint %s: shift: %w", id, err)
+	}
+	if _, err := w.tx.ExecContext(ctx, `UPDATE checkpoints SET seq = -seq WHERE cluster = ? AND seq < 0`, cs.pk); err != nil {
+		return fmt.Errorf("sqlite: add checkpoint %s: shift: %w", id, err)
+	}
+	args[1] = pos
+	if _, err := w.insert.ExecContext(ctx, args...); err != nil {
+		return fmt.Errorf("sqlite: add checkpoint %s: %w", id, err)
+	}
+	cs.lastSeq++
+	return nil
+}
+
+// clusterOf returns the state of cp's cluster, checking that the
+// checkpoint names the cluster's own project.
+func (w *writer) clusterOf(ctx context.Context, cp *backup.Checkpoint) (*clusterState, error) {
+	cs := w.clusters[cp.ClusterID]
+	if cs == nil {
+		var pk int64
+		var group string
+		err := w.cluster.QueryRowContext(ctx, cp.ClusterID.Hex()).Scan(&pk, &group)
+		if err == sql.ErrNoRows {
+			var exists int64
+			if err := w.tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM projects WHERE id = ?)`, cp.GroupID.Hex()).Scan(&exists); err != nil {
+				return nil, fmt.Errorf("sqlite: add checkpoint %s: %w", cp.ID.Hex(), err)
+			}
+			if exists == 0 {
+				return nil, backup.ErrGroupNotFound(cp.GroupID.Hex())
+			}
+			return nil, backup.ErrClusterIDNotFound(cp.ClusterID.Hex(), cp.GroupID.Hex())
+		}
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: add checkpoint %s: %w", cp.ID.Hex(), err)
+		}
+		cs = &clusterState{pk: pk}
+		if cs.group, err = parseIDString(group); err != nil {
+			return nil, fmt.Errorf("sqlite: add checkpoint %s: %w", cp.ID.Hex(), err)
+		}
+		if cs.lastSeq, cs.lastTS, cs.lastID, err = w.bound(ctx, w.last, pk); err != nil {
+			return nil, err
+		}
+		w.clusters[cp.ClusterID] = cs
+	}
+	if cs.group != cp.GroupID {
+		return nil, backup.Errorf(backup.Invalid, backup.CodeInvalidAttribute,
+			"Checkpoint %s names group %s, but cluster %s is in group %s.",
+			cp.ID.Hex(), cp.GroupID.Hex(), cp.ClusterID.Hex(), cs.group.Hex())
+	}
+	return cs, nil
+}
+
+// bound runs the first- or last-checkpoint statement: seq 0 when the
+// cluster has none.
+func (w *writer) bound(ctx context.Context, stmt *sql.Stmt, pk int64) (seq, ts int64, id string, err error) {
+	err = stmt.QueryRowContext(ctx, pk).Scan(&seq, &ts, &id)
+	if err == sql.ErrNoRows {
+		return 0, 0, "", nil
+	}
+	if err != nil {
+		return 0, 0, "", fmt.Errorf("sqlite: checkpoint bounds: %w", err)
+	}
+	return seq, ts, id, nil
+}
+
+// search returns the smallest seq in [lo, hi] whose row does not satisfy
+// before, or hi+1. Rows are in (ts, id) order by seq, so any predicate
+// that holds for a prefix of them can be bisected with O(log n) point
+// reads of the primary key, with no index on ts.
+func (w *writer) search(ctx context.Context, pk, lo, hi int64, before func(ts int64, id string) bool) (int64, error) {
+	for lo <= hi {
+		mid := lo + (hi-lo)/2
+		var ts int64
+		var id string
+		if err := w.key.QueryRowContext(ctx, pk, mid).Scan(&ts, &id); err != nil {
+			return 0, fmt.Errorf("sqlite: search checkpoints at seq %d: %w", mid, err)
+		}
+		if before(ts, id) {
+			lo = mid + 1
+		} else {
+			hi = mid - 1
+		}
+	}
+	return lo, nil
+}
+
+// storedCheckpoint is a stored row, for comparing with a re-added one.
+type storedCheckpoint struct {
+	cluster, started int64
+	completed        sql.NullInt64
+	ts, restorable   int64
+	parts            []byte
+}
+
+func (w *writer) stored(ctx context.Context, id string) (*storedCheckpoint, error) {
+	var s storedCheckpoint
+	err := w.existing.QueryRowContext(ctx, id).Scan(&s.cluster, &s.started, &s.completed, &s.ts, &s.restorable, &s.parts)
+	if err == sql.ErrNoRows {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: add checkpoint %s: %w", id, err)
+	}
+	return &s, nil
+}
+
+func (w *writer) sameAsStored(ctx context.Context, cs *clusterState, id string, args []any) error {
+	s, err := w.stored(ctx, id)
+	if err != nil {
+		return err
+	}
+	if s == nil {
+		return fmt.Errorf("sqlite: add checkpoint %s: unique violation but no stored row", id)
+	}
+	return compareStored(id, s, args)
+}
+
+// compareStored makes a re-add idempotent: nil when the stored row is
+// what the insert args would have written, DUPLICATE_CHECKPOINT otherwise.
+// Comparing the stored form compares the normalized checkpoints (UTC,
+// whole seconds), so a retry with an equal but differently-zoned time is
+// still the same checkpoint.
+func compareStored(id string, s *storedCheckpoint, args []any) error {
+	completed, hasCompleted := args[4].(int64)
+	same := s.cluster == args[0].(int64) &&
+		s.started == args[3].(int64) &&
+		s.completed.Valid == hasCompleted && (!hasCompleted || s.completed.Int64 == completed) &&
+		s.ts == args[5].(int64) &&
+		s.restorable == args[6].(int64) &&
+		bytes.Equal(s.parts, args[7].([]byte))
+	if same {
+		return nil
+	}
+	return backup.Errorf(backup.Conflict, backup.CodeDuplicateCheckpoint,
+		"A different checkpoint with ID %s already exists.", id)
+}
+
+// PruneCheckpoints deletes a cluster's checkpoints whose Timestamp is
+// before cutoff, returning how many went. They are the oldest, a prefix of
+// the cluster's seqs, so the rest keep their numbers: listing starts from
+// the smallest seq, not from 1.
+func (db *DB) PruneCheckpoints(ctx context.Context, clusterID backup.ObjectID, cutoff time.Time) (int, error) {
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: prune: %w", err)
+	}
+	defer rollback(tx)
+	w := &writer{
+		tx:    tx,
+		last:  tx.StmtContext(ctx, db.lastCheckpoint),
+		first: tx.StmtContext(ctx, db.firstCheckpoint),
+		key:   tx.StmtContext(ctx, db.checkpointKey),
+	}
+	var pk int64
+	var group string
+	err = tx.StmtContext(ctx, db.clusterByID).QueryRowContext(ctx, clusterID.Hex()).Scan(&pk, &group)
+	if err == sql.ErrNoRows {
+		return 0, backup.Errorf(backup.NotFound, backup.CodeClusterNotFound, "No cluster with ID %s exists.", clusterID.Hex())
+	}
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: prune %s: %w", clusterID.Hex(), err)
+	}
+	first, _, _, err := w.bound(ctx, w.first, pk)
+	if err != nil || first == 0 {
+		return 0, err
+	}
+	last, _, _, err := w.bound(ctx, w.last, pk)
+	if err != nil {
+		return 0, err
+	}
+	// Stored times are whole seconds: ts < cutoff is ts < ceil(cutoff).
+	cut := cutoff.Unix()
+	if cutoff.Nanosecond() != 0 {
+		cut++
+	}
+	end, err := w.search(ctx, pk, first, last, func(ts int64, _ string) bool { return ts < cut })
+	if err != nil || end == first {
+		return 0, err
+	}
+	res, err := tx.ExecContext(ctx, `DELETE FROM checkpoints WHERE cluster = ? AND seq < ?`, pk, end)
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: prune %s: %w", clusterID.Hex(), err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: prune %s: %w", clusterID.Hex(), err)
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("sqlite: prune %s: %w", clusterID.Hex(), err)
+	}
+	return int(n), nil
+}
+
+// keyLess orders checkpoints as listing does: by timestamp, then id. Hex
+// ids compare as their bytes do.
+func keyLess(ts1 int64, id1 string, ts2 int64, id2 string) bool {
+	return ts1 < ts2 || ts1 == ts2 && id1 < id2
+}
+
+// completedArg stores an unknown completion time as NULL.
+func completedArg(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.Unix()
+}
+
+func boolArg(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func errMissingID(what string) *backup.Error {
+	return backup.Errorf(backup.Invalid, backup.CodeInvalidAttribute, "A %s needs an ID.", what)
+}
