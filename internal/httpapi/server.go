@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/checkpointd/checkpointd/internal/backup"
@@ -135,6 +136,8 @@ func (s *Server) endpoint(sf *surface, op *operation, h handlerFunc) http.Handle
 			s.writeError(rq, err)
 			return
 		}
+		// Keep the grown buffer for the next request that takes rq.
+		rq.buf = body[:0]
 		s.writeBody(rq, http.StatusOK, body)
 	})
 }
@@ -242,14 +245,33 @@ func (s *Server) baseURL(r *http.Request) string {
 	return "http://" + host
 }
 
-// requestID echoes a sane client-sent X-Request-Id or makes one.
+// requestIDs makes request ids: a random per-process prefix and a counter,
+// unique without asking the kernel for randomness on every request.
+var requestIDs struct {
+	prefix [8]byte
+	n      atomic.Uint64
+}
+
+func init() {
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	hex.Encode(requestIDs.prefix[:], b[:])
+}
+
+// requestID echoes a sane client-sent X-Request-Id or makes one: 24 hex
+// digits.
 func requestID(r *http.Request) string {
 	if id := r.Header.Get("X-Request-Id"); id != "" && len(id) <= 64 && printableToken(id) {
 		return id
 	}
-	var b [12]byte
-	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:])
+	var b [24]byte
+	copy(b[:], requestIDs.prefix[:])
+	n := requestIDs.n.Add(1)
+	for i := 23; i >= 8; i-- {
+		b[i] = "0123456789abcdef"[n&0xf]
+		n >>= 4
+	}
+	return string(b[:])
 }
 
 func printableToken(s string) bool {

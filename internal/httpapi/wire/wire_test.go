@@ -34,6 +34,21 @@ func TestAppendTime(t *testing.T) {
 	}
 }
 
+// TestAppendTimeMatchesLayout compares the hand-written formatter with the
+// standard library over a spread of instants.
+func TestAppendTimeMatchesLayout(t *testing.T) {
+	for sec := int64(-62135596800); sec < 253402300800; sec += 7919 * 86400 / 3 {
+		tm := time.Unix(sec, 0)
+		want := `"` + tm.UTC().Format("2006-01-02T15:04:05Z") + `"`
+		if got := string(wire.AppendTime(nil, tm)); got != want {
+			t.Fatalf("AppendTime(%d) = %s, want %s", sec, got, want)
+		}
+	}
+	if got := string(wire.AppendTime(nil, time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC))); got != `"10000-01-01T00:00:00Z"` {
+		t.Errorf("year 10000: %s", got)
+	}
+}
+
 func TestAppendLink(t *testing.T) {
 	got := string(wire.AppendLink(nil, "self", "http://h", "/a?b=\"c\""))
 	want := `{"href":"http://h/a?b=\"c\"","rel":"self"}`
