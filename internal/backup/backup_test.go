@@ -1,0 +1,122 @@
+package backup_test
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/checkpointd/checkpointd/internal/backup"
+)
+
+func TestParseObjectID(t *testing.T) {
+	for _, tt := range []struct {
+		in string
+		ok bool
+	}{
+		{"5a7cdb3980eef53de5bffdcf", true},
+		{"000000000000000000000000", true},
+		{"5A7CDB3980EEF53DE5BFFDCF", false}, // the API's pattern is lower case
+		{"5a7cdb3980eef53de5bffdc", false},
+		{"5a7cdb3980eef53de5bffdcf0", false},
+		{"5a7cdb3980eef53de5bffdcg", false},
+		{"", false},
+		{"5a7cdb3980eef53de5bffdc\x00", false},
+	} {
+		id, ok := backup.ParseObjectID(tt.in)
+		if ok != tt.ok {
+			t.Errorf("ParseObjectID(%q) ok = %v, want %v", tt.in, ok, tt.ok)
+		}
+		if ok && id.Hex() != tt.in {
+			t.Errorf("ParseObjectID(%q).Hex() = %s", tt.in, id.Hex())
+		}
+	}
+	// The embedded time of the documentation's sample is its started time.
+	if got := backup.MustParseObjectID("5a7cdb3980eef53de5bffdcf").Time(); !got.Equal(time.Date(2018, 2, 8, 23, 20, 25, 0, time.UTC)) {
+		t.Errorf("Time() = %v", got)
+	}
+}
+
+func TestIDSource(t *testing.T) {
+	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	s := backup.NewIDSource()
+	seen := map[backup.ObjectID]bool{}
+	for i := 0; i < 1000; i++ {
+		id := s.New(at)
+		if seen[id] || !id.Time().Equal(at) {
+			t.Fatalf("id %s: duplicate or wrong time %v", id, id.Time())
+		}
+		seen[id] = true
+	}
+	a := backup.NewIDSourceFrom([5]byte{1, 2, 3, 4, 5}, 7).New(at)
+	b := backup.NewIDSourceFrom([5]byte{1, 2, 3, 4, 5}, 7).New(at)
+	if a != b || a.Hex() != "695735a50102030405000008" {
+		t.Errorf("deterministic ids %s, %s", a, b)
+	}
+}
+
+func TestClusterValidate(t *testing.T) {
+	sharded := func(mod func(*backup.Cluster)) backup.Cluster {
+		c := backup.Cluster{Name: "Cluster0", Type: backup.Sharded, Backup: backup.BackupLegacy,
+			Shards: []backup.Shard{{Name: "s0", ReplicaSetName: "rs0"}}, Config: backup.ConfigServer{ReplicaSetName: "cfg"}}
+		if mod != nil {
+			mod(&c)
+		}
+		return c
+	}
+	for _, tt := range []struct {
+		name string
+		c    backup.Cluster
+		code string
+	}{
+		{"sharded", sharded(nil), ""},
+		{"mirrored config", sharded(func(c *backup.Cluster) { c.Config = backup.ConfigServer{HostIDs: []string{"a", "b", "c"}} }), ""},
+		{"replica set", backup.Cluster{Name: "rs-1", Type: backup.ReplicaSet, ReplicaSetName: "rs", Backup: backup.BackupNone}, ""},
+		{"name with space", sharded(func(c *backup.Cluster) { c.Name = "a b" }), backup.CodeInvalidClusterName},
+		{"name with leading dash", sharded(func(c *backup.Cluster) { c.Name = "-a" }), backup.CodeInvalidClusterName},
+		{"name too long", sharded(func(c *backup.Cluster) { c.Name = fmt.Sprintf("%065d", 0) }), backup.CodeInvalidClusterName},
+		{"no shards", sharded(func(c *backup.Cluster) { c.Shards = nil }), backup.CodeInvalidAttribute},
+		{"duplicate shard", sharded(func(c *backup.Cluster) { c.Shards = append(c.Shards, c.Shards[0]) }), backup.CodeInvalidAttribute},
+		{"both config kinds", sharded(func(c *backup.Cluster) { c.Config.HostIDs = []string{"h"} }), backup.CodeInvalidAttribute},
+		{"no config", sharded(func(c *backup.Cluster) { c.Config = backup.ConfigServer{} }), backup.CodeInvalidAttribute},
+		{"replica set with shards", backup.Cluster{Name: "r", Type: backup.ReplicaSet, ReplicaSetName: "rs", Backup: backup.BackupNone,
+			Shards: []backup.Shard{{Name: "s", ReplicaSetName: "r"}}}, backup.CodeInvalidAttribute},
+		{"unknown type", sharded(func(c *backup.Cluster) { c.Type = "STANDALONE" }), backup.CodeInvalidAttribute},
+		{"unknown backup", sharded(func(c *backup.Cluster) { c.Backup = "TAPE" }), backup.CodeInvalidAttribute},
+	} {
+		err := tt.c.Validate()
+		if tt.code == "" && err != nil || tt.code != "" && !backup.IsCode(err, tt.code) {
+			t.Errorf("%s: Validate() = %v, want %q", tt.name, err, tt.code)
+		}
+	}
+}
+
+func TestMajorVersion(t *testing.T) {
+	for in, want := range map[string]string{"4.0.28": "4.0", "3.2.22": "3.2", "8.0": "8.0", "": ""} {
+		c := backup.Cluster{MongoDBVersion: in}
+		if got := c.MajorVersion(); got != want {
+			t.Errorf("MajorVersion(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestErrors(t *testing.T) {
+	e := backup.ErrCheckpointNotFound("5a7cdb3980eef53de5bffdce", "Cluster0")
+	if e.Detail != "No checkpoint with ID 5a7cdb3980eef53de5bffdce exists for cluster Cluster0." || len(e.Params) != 2 || e.Kind != backup.NotFound {
+		t.Errorf("ErrCheckpointNotFound = %+v", e)
+	}
+	wrapped := fmt.Errorf("reading: %w", e)
+	if backup.ErrorOf(wrapped) != e || backup.KindOf(wrapped) != backup.NotFound || !backup.IsCode(wrapped, backup.CodeCheckpointNotFound) {
+		t.Error("a wrapped *Error is not found through the chain")
+	}
+	if backup.KindOf(errors.New("disk on fire")) != backup.Internal {
+		t.Error("foreign errors are not Internal")
+	}
+	if p := backup.ErrNotLegacyBackup().Params; p == nil || len(p) != 0 {
+		t.Errorf("parameters of a message without values = %#v, want an empty, non-nil slice", p)
+	}
+	ref := backup.ClusterRef{GroupID: backup.MustParseObjectID("5e2211c17a3e5a48f5497de3"), ID: backup.MustParseObjectID("6b8cd61180eef547110159d9")}
+	if d := ref.NotFound().Detail; d != "No cluster with ID 6b8cd61180eef547110159d9 exists in group 5e2211c17a3e5a48f5497de3." {
+		t.Errorf("by-id NotFound detail %q", d)
+	}
+}
