@@ -303,7 +303,12 @@ func runWrk(ctx context.Context, url string, conns int, d time.Duration) (result
 	if err := cmd.Run(); err != nil {
 		return result{}, fmt.Errorf("wrk: %w: %s", err, buf.String())
 	}
-	s := buf.String()
+	return parseWrk(buf.String())
+}
+
+// parseWrk reads requests/s and the 99th percentile from wrk --latency
+// output, refusing runs in which wrk saw errors.
+func parseWrk(s string) (result, error) {
 	if m := wrkErr.FindString(s); m != "" {
 		return result{}, fmt.Errorf("wrk reported errors: %s", m)
 	}
