@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"fmt"
+	"log/slog"
 	"net/http"
 	"reflect"
 	"strings"
@@ -368,5 +369,27 @@ func TestRequestID(t *testing.T) {
 	}
 	if got := f.get(t, "/x", "X-Request-Id", "bad id").header.Get("X-Request-Id"); len(got) != 24 {
 		t.Errorf("replacement id %q", got)
+	}
+}
+
+// TestInternalErrorsDoNotLeak: a store failure is logged with its request
+// id and answered with UNEXPECTED_ERROR, never with its text.
+func TestInternalErrorsDoNotLeak(t *testing.T) {
+	var logs strings.Builder
+	f := mustServe(t, httpapi.Config{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	f.db.Close() // every read now fails inside database/sql
+	for _, path := range []string{
+		v2Cluster + "/backupCheckpoints",
+		v2Cluster + "/backupCheckpoints/" + f.ds.Sample["Cluster0"].Hex(),
+		"/api/atlas/v2/groups",
+	} {
+		res := f.get(t, path, "Accept", v2Accept, "X-Request-Id", "req-500")
+		want := `{"detail":"Unexpected error.","error":500,"errorCode":"UNEXPECTED_ERROR","parameters":[],"reason":"Internal Server Error"}`
+		if res.status != 500 || string(res.body) != want {
+			t.Errorf("%s: %d %s, want 500 %s", path, res.status, res.body, want)
+		}
+	}
+	if !strings.Contains(logs.String(), "request_id=req-500") || !strings.Contains(logs.String(), "closed") {
+		t.Errorf("the internal error was not logged with its request id:\n%s", logs.String())
 	}
 }
