@@ -24,16 +24,18 @@ var (
 )
 
 type benchStore struct {
-	db  *sqlite.DB
-	ref backup.ClusterRef
-	mid backup.ObjectID // a checkpoint in the middle of the history
-	n   int
+	db     *sqlite.DB // with the cache off: every read goes to the file
+	cached *sqlite.DB // a second handle on the same file, with the default cache
+	ref    backup.ClusterRef
+	mid    backup.ObjectID // a checkpoint in the middle of the history
+	n      int
 }
 
 func TestMain(m *testing.M) {
 	code := m.Run()
 	for _, s := range benchDBs {
 		s.db.Close()
+		s.cached.Close()
 	}
 	if benchDir != "" {
 		os.RemoveAll(benchDir)
@@ -59,7 +61,8 @@ func benchStoreOf(b *testing.B, n int) *benchStore {
 	}
 	start := time.Now()
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(benchDir, fmt.Sprintf("bench-%d.db", n)))
+	path := filepath.Join(benchDir, fmt.Sprintf("bench-%d.db", n))
+	db, err := sqlite.Open(ctx, path, sqlite.WithCacheSize(0, 0))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -107,6 +110,9 @@ func benchStoreOf(b *testing.B, n int) *benchStore {
 		}
 	}
 	b.Logf("built a store of %d checkpoints in %s", n, time.Since(start).Round(time.Millisecond))
+	if s.cached, err = sqlite.Open(ctx, path); err != nil {
+		b.Fatal(err)
+	}
 	// Collect the building's garbage now, not inside the first timed loop.
 	runtime.GC()
 	benchDBs[n] = s
@@ -119,8 +125,20 @@ var benchSizes = []struct {
 }{{"1k", 1_000}, {"1M", 1_000_000}}
 
 // BenchmarkCheckpoints lists a page of 100 at both ends of a small and a
-// large history. The contract: last/first and 1M/1k stay near 1.
+// large history, with the cache off: the range read itself. The contract:
+// last/first and 1M/1k stay near 1.
 func BenchmarkCheckpoints(b *testing.B) {
+	benchCheckpoints(b, func(s *benchStore) *sqlite.DB { return s.db })
+}
+
+// BenchmarkCheckpointsCached is BenchmarkCheckpoints with the cache on, as
+// the server runs: one statement for the reference, the epoch and the seq
+// bounds, then the cached page.
+func BenchmarkCheckpointsCached(b *testing.B) {
+	benchCheckpoints(b, func(s *benchStore) *sqlite.DB { return s.cached })
+}
+
+func benchCheckpoints(b *testing.B, pick func(*benchStore) *sqlite.DB) {
 	const size = 100
 	for _, sz := range benchSizes {
 		b.Run("store="+sz.name, func(b *testing.B) {
@@ -128,6 +146,7 @@ func BenchmarkCheckpoints(b *testing.B) {
 				b.Skip("-short")
 			}
 			s := benchStoreOf(b, sz.n)
+			db := pick(s)
 			for _, pg := range []struct {
 				name string
 				num  int
@@ -137,7 +156,7 @@ func BenchmarkCheckpoints(b *testing.B) {
 					req := backup.PageRequest{Num: pg.num, Size: size, IncludeCount: true}
 					b.ReportAllocs()
 					for b.Loop() {
-						p, err := s.db.Checkpoints(ctx, s.ref, req)
+						p, err := db.Checkpoints(ctx, s.ref, req)
 						if err != nil {
 							b.Fatal(err)
 						}
@@ -151,18 +170,30 @@ func BenchmarkCheckpoints(b *testing.B) {
 	}
 }
 
-// BenchmarkCheckpoint gets one checkpoint by id.
+// BenchmarkCheckpoint gets one checkpoint by id, with the cache off.
 func BenchmarkCheckpoint(b *testing.B) {
+	benchCheckpoint(b, func(s *benchStore) *sqlite.DB { return s.db })
+}
+
+// BenchmarkCheckpointCached gets one checkpoint by id with the cache on:
+// one statement for the reference and the epoch, then the cached
+// checkpoint.
+func BenchmarkCheckpointCached(b *testing.B) {
+	benchCheckpoint(b, func(s *benchStore) *sqlite.DB { return s.cached })
+}
+
+func benchCheckpoint(b *testing.B, pick func(*benchStore) *sqlite.DB) {
 	for _, sz := range benchSizes {
 		b.Run("store="+sz.name, func(b *testing.B) {
 			if testing.Short() && sz.n > 1000 {
 				b.Skip("-short")
 			}
 			s := benchStoreOf(b, sz.n)
+			db := pick(s)
 			ctx := context.Background()
 			b.ReportAllocs()
 			for b.Loop() {
-				cp, err := s.db.Checkpoint(ctx, s.ref, s.mid)
+				cp, err := db.Checkpoint(ctx, s.ref, s.mid)
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -2,13 +2,19 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
+	"fmt"
+	"io/fs"
 	"math/rand/v2"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/pressly/goose/v3"
+
 	"github.com/checkpointd/checkpointd/internal/backup"
+	"github.com/checkpointd/checkpointd/internal/store/codec"
 )
 
 // TestPragmas checks that every connection of both pools got its DSN
@@ -159,6 +165,10 @@ func TestQueryPlans(t *testing.T) {
 		"page":             `SELECT id, ` + checkpointCols + ` FROM checkpoints WHERE cluster = ?1 AND seq >= ?2 AND seq < ?3 ORDER BY seq`,
 		"checkpointByName": resolveCols + `, k.started` + fromRefByName + joinCheckpoint,
 		"checkpointByID":   resolveCols + `, k.started` + fromRefByID + joinCheckpoint,
+		"headBoundsByName": headCols + headBounds + fromRefByName,
+		"headBoundsByID":   headCols + headBounds + fromRefByID,
+		"headByName":       headCols + fromRefByName,
+		"headByID":         headCols + fromRefByID,
 		"search":           `SELECT ts, id FROM checkpoints WHERE cluster = ? AND seq = ?`,
 		"last":             `SELECT seq, ts, id FROM checkpoints WHERE cluster = ? ORDER BY seq DESC LIMIT 1`,
 	}
@@ -184,5 +194,311 @@ func TestQueryPlans(t *testing.T) {
 			}
 		}
 		t.Logf("%s: %q", name, plan)
+	}
+}
+
+// TestEpoch checks which writes change a cluster's epoch: those that
+// delete or move stored checkpoints, and no others (see
+// migrations/0002_cluster_epoch.sql).
+func TestEpoch(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(ctx, filepath.Join(t.TempDir(), "epoch.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ids := backup.NewIDSourceFrom([5]byte{2, 2, 2, 2, 2}, 0)
+	t0 := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	org := backup.Organization{ID: ids.New(t0), Name: "o", Created: t0}
+	project := backup.Project{ID: ids.New(t0), OrgID: org.ID, Name: "p", Created: t0}
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(db.CreateOrganization(ctx, org))
+	must(db.CreateProject(ctx, project))
+	var a, b backup.Cluster
+	for i, c := range []*backup.Cluster{&a, &b} {
+		*c = backup.Cluster{ID: ids.New(t0), GroupID: project.ID, Name: string(rune('a' + i)), Type: backup.ReplicaSet,
+			ReplicaSetName: "rs", Backup: backup.BackupLegacy, Created: t0}
+		must(db.CreateCluster(ctx, *c))
+	}
+	epoch := func(c backup.Cluster) int64 {
+		t.Helper()
+		var e int64
+		must(db.r.QueryRowContext(ctx, `SELECT epoch FROM clusters WHERE id = ?`, c.ID.Hex()).Scan(&e))
+		return e
+	}
+	cp := func(c backup.Cluster, minutes int) backup.Checkpoint {
+		ts := t0.Add(time.Duration(minutes) * time.Minute)
+		return backup.Checkpoint{ID: ids.New(ts), ClusterID: c.ID, GroupID: c.GroupID, Started: ts, Timestamp: ts}
+	}
+	last := epoch(a)
+	if last != 0 || epoch(b) != 0 {
+		t.Fatalf("new clusters have epochs %d, %d", last, epoch(b))
+	}
+	step := func(what string, changes bool, write func() error) {
+		t.Helper()
+		bBefore := epoch(b)
+		must(write())
+		now := epoch(a)
+		if (now != last) != changes {
+			t.Errorf("%s: epoch %d -> %d, want a change: %v", what, last, now, changes)
+		}
+		if epoch(b) != bBefore {
+			t.Errorf("%s changed the other cluster's epoch", what)
+		}
+		last = now
+	}
+	first := cp(a, 100)
+	step("an append to an empty cluster", false, func() error { return db.AddCheckpoint(ctx, first) })
+	step("an append", false, func() error { return db.AddCheckpoint(ctx, cp(a, 200)) })
+	step("a batch of appends", false, func() error {
+		return db.AddCheckpoints(ctx, []backup.Checkpoint{cp(a, 300), cp(a, 400), cp(a, 500)})
+	})
+	step("an idempotent re-add", false, func() error { return db.AddCheckpoint(ctx, first) })
+	step("an insert in the middle", true, func() error { return db.AddCheckpoint(ctx, cp(a, 250)) })
+	step("an insert before the first", true, func() error { return db.AddCheckpoint(ctx, cp(a, 50)) })
+	step("a batch with an insert in the middle", true, func() error {
+		return db.AddCheckpoints(ctx, []backup.Checkpoint{cp(a, 600), cp(a, 350)})
+	})
+	step("a failed batch", false, func() error {
+		dup := first
+		dup.Restorable = true
+		if err := db.AddCheckpoints(ctx, []backup.Checkpoint{cp(a, 10), dup}); !backup.IsCode(err, backup.CodeDuplicateCheckpoint) {
+			return fmt.Errorf("conflicting batch: %v", err)
+		}
+		return nil
+	})
+	step("a prune that deletes nothing", false, func() error {
+		_, err := db.PruneCheckpoints(ctx, a.ID, t0)
+		return err
+	})
+	step("a prune", true, func() error {
+		_, err := db.PruneCheckpoints(ctx, a.ID, t0.Add(150*time.Minute))
+		return err
+	})
+	step("an update by hand", true, func() error {
+		_, err := db.w.ExecContext(ctx, `UPDATE checkpoints SET restorable = 1
+WHERE cluster = (SELECT pk FROM clusters WHERE id = ?1)
+  AND seq = (SELECT max(seq) FROM checkpoints WHERE cluster = (SELECT pk FROM clusters WHERE id = ?1))`, a.ID.Hex())
+		return err
+	})
+	step("a rename", false, func() error {
+		_, err := db.w.ExecContext(ctx, `UPDATE clusters SET name = 'renamed' WHERE id = ?`, a.ID.Hex())
+		return err
+	})
+	step("an update of the cluster's project", true, func() error {
+		_, err := db.w.ExecContext(ctx, `UPDATE clusters SET group_id = group_id WHERE id = ?`, a.ID.Hex())
+		return err
+	})
+	checkSeqs(t, db, 0)
+
+	// b's pk changed by hand, then a cluster created under b's old pk:
+	// neither may be at an epoch its pk had before.
+	var pk int64
+	must(db.r.QueryRowContext(ctx, `SELECT pk FROM clusters WHERE id = ?`, b.ID.Hex()).Scan(&pk))
+	bEpoch := epoch(b)
+	if _, err := db.w.ExecContext(ctx, `UPDATE clusters SET pk = 1000 WHERE pk = ?`, pk); err != nil {
+		t.Fatal(err)
+	}
+	if epoch(b) <= bEpoch {
+		t.Errorf("pk change: epoch %d -> %d", bEpoch, epoch(b))
+	}
+	c := backup.Cluster{ID: ids.New(t0), GroupID: project.ID, Name: "c", Type: backup.ReplicaSet,
+		ReplicaSetName: "rs", Backup: backup.BackupLegacy, Created: t0}
+	must(db.CreateCluster(ctx, c))
+	if _, err := db.w.ExecContext(ctx, `UPDATE clusters SET pk = ? WHERE id = ?`, pk, c.ID.Hex()); err != nil {
+		t.Fatal(err)
+	}
+	if epoch(c) <= bEpoch {
+		t.Errorf("a cluster moved to pk %d, where epoch %d was, has epoch %d", pk, bEpoch, epoch(c))
+	}
+}
+
+// TestCachedPageSnapshot reads a cluster's seq bounds, then lets a newer
+// reader cache a longer version of a partial page: the older reader still
+// gets the page of its own snapshot, agreeing with its Total.
+func TestCachedPageSnapshot(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(ctx, filepath.Join(t.TempDir(), "snap.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ids := backup.NewIDSourceFrom([5]byte{3, 3, 3, 3, 3}, 0)
+	t0 := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	org := backup.Organization{ID: ids.New(t0), Name: "o", Created: t0}
+	project := backup.Project{ID: ids.New(t0), OrgID: org.ID, Name: "p", Created: t0}
+	c := backup.Cluster{ID: ids.New(t0), GroupID: project.ID, Name: "c", Type: backup.ReplicaSet,
+		ReplicaSetName: "rs", Backup: backup.BackupLegacy, Created: t0}
+	add := func(i int) {
+		ts := t0.Add(time.Duration(i) * time.Minute)
+		if err := db.AddCheckpoint(ctx, backup.Checkpoint{ID: ids.New(ts), ClusterID: c.ID, GroupID: c.GroupID, Started: ts, Timestamp: ts}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, err := range []error{db.CreateOrganization(ctx, org), db.CreateProject(ctx, project), db.CreateCluster(ctx, c)} {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	ref := backup.ClusterRef{GroupID: project.ID, Name: c.Name}
+	for i := range 5 {
+		add(i)
+	}
+	old, err := db.head(ctx, db.headBoundsByName, db.headBoundsByID, ref, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	add(5)
+	p, err := db.Checkpoints(ctx, ref, backup.PageRequest{Num: 2, Size: 4, IncludeCount: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Items) != 2 || p.Total != 6 {
+		t.Fatalf("new reader: %d items, Total %d", len(p.Items), p.Total)
+	}
+	items, ok := db.cachedPage(old, 4, 4)
+	if !ok || len(items) != 1 || items[0].ID != p.Items[0].ID {
+		t.Fatalf("old reader (5 checkpoints) got %d items, %v", len(items), ok)
+	}
+	// A reader newer than the entry misses instead.
+	add(6)
+	now, err := db.head(ctx, db.headBoundsByName, db.headBoundsByID, ref, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := db.cachedPage(now, 4, 4); ok {
+		t.Fatal("a page shorter than the snapshot's was served")
+	}
+}
+
+// TestMigrationDown rolls the epoch migration back and applies it again.
+func TestMigrationDown(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "down.db")
+	db, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	fsys, err := fs.Sub(migrationFiles, "migrations")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := goose.NewProvider(goose.DialectSQLite3, db.w, fsys, goose.WithDisableGlobalRegistry(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	columns := func() string {
+		var cols []string
+		rows, err := db.w.QueryContext(ctx, `SELECT name FROM pragma_table_info('clusters') ORDER BY cid`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var c string
+			if err := rows.Scan(&c); err != nil {
+				t.Fatal(err)
+			}
+			cols = append(cols, c)
+		}
+		return strings.Join(cols, ",")
+	}
+	if !strings.HasSuffix(columns(), ",epoch") {
+		t.Fatalf("clusters columns: %s", columns())
+	}
+	if _, err := p.Down(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(columns(), "epoch") {
+		t.Fatalf("after down, clusters columns: %s", columns())
+	}
+	if _, err := p.Up(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasSuffix(columns(), ",epoch") {
+		t.Fatalf("after up again, clusters columns: %s", columns())
+	}
+}
+
+// TestUpgrade opens a file written before the epoch migration: its
+// clusters start at epoch 0 and the cache works on them at once.
+func TestUpgrade(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "v1.db")
+	raw, err := sql.Open("sqlite", dsn(path, writerPragmas, ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fsys, err := fs.Sub(migrationFiles, "migrations")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := goose.NewProvider(goose.DialectSQLite3, raw, fsys, goose.WithDisableGlobalRegistry(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.UpTo(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	ids := backup.NewIDSourceFrom([5]byte{4, 4, 4, 4, 4}, 0)
+	t0 := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	org, project, cluster := ids.New(t0), ids.New(t0), ids.New(t0)
+	stmts := []struct {
+		q    string
+		args []any
+	}{
+		{`INSERT INTO organizations VALUES (?, 'o', 0)`, []any{org.Hex()}},
+		{`INSERT INTO projects VALUES (?, ?, 'p', 0)`, []any{project.Hex(), org.Hex()}},
+		{`INSERT INTO clusters (id, group_id, name, type, mongodb_version, backup, replica_set_name, shards, config, created)
+VALUES (?, ?, 'c', 'REPLICA_SET', '4.2.0', 'LEGACY', 'rs', '[]', '{}', 0)`, []any{cluster.Hex(), project.Hex()}},
+	}
+	var cps []backup.ObjectID
+	for i := range 5 {
+		ts := t0.Add(time.Duration(i) * time.Hour)
+		id := ids.New(ts)
+		cps = append(cps, id)
+		stmts = append(stmts, struct {
+			q    string
+			args []any
+		}{`INSERT INTO checkpoints VALUES (1, ?, ?, ?, NULL, ?, 1, ?)`, []any{i + 1, id.Hex(), ts.Unix(), ts.Unix(), codec.AppendParts(nil, nil)}})
+	}
+	for _, s := range stmts {
+		if _, err := raw.ExecContext(ctx, s.q, s.args...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	raw.Close()
+
+	db, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ref := backup.ClusterRef{GroupID: project, ID: cluster}
+	read := func() []backup.Checkpoint {
+		t.Helper()
+		pg, err := db.Checkpoints(ctx, ref, backup.PageRequest{Num: 1, Size: 3, IncludeCount: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return pg.Items
+	}
+	if got := read(); len(got) != 3 || got[0].ID != cps[0] {
+		t.Fatalf("after upgrade: %d items", len(got))
+	}
+	if again := read(); &again[0] != &read()[0] {
+		t.Fatal("not cached after upgrade")
+	}
+	if _, err := db.PruneCheckpoints(ctx, cluster, t0.Add(90*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if got := read(); got[0].ID != cps[2] {
+		t.Fatalf("after prune: first is %s, want %s", got[0].ID.Hex(), cps[2].Hex())
 	}
 }

@@ -227,21 +227,54 @@ type configJSON struct {
 type ref struct {
 	pk          int64
 	id          backup.ObjectID
+	epoch       int64 // see migrations/0002_cluster_epoch.sql
 	first, last int64 // seq bounds; empty when last < first
 }
 
 func (r ref) count() int64 { return r.last - r.first + 1 }
 
-// Checkpoints lists one page of a cluster's checkpoints, oldest first. It
-// reads the reference and the cluster's seq bounds, then the page, as one
-// range of the checkpoints primary key, in one read transaction; no step
-// depends on the page number or the number of rows.
+// Checkpoints lists one page of a cluster's checkpoints, oldest first.
+//
+// With the page cache on, one statement reads the reference, the
+// cluster's epoch and its seq bounds; a cached page for that epoch and
+// first seq is the answer (see cache.go). Otherwise, or on a miss, it
+// reads the reference and the bounds, then the page, as one range of the
+// checkpoints primary key, in one read transaction; no step depends on
+// the page number or the number of rows.
+//
+// The returned Items may share their backing array, and their Parts', with
+// the cache and with other callers: they must be read, never modified.
 func (db *DB) Checkpoints(ctx context.Context, cref backup.ClusterRef, page backup.PageRequest) (backup.Page[backup.Checkpoint], error) {
-	var out backup.Page[backup.Checkpoint]
 	offset, err := pageOffset(page)
 	if err != nil {
-		return out, err
+		return backup.Page[backup.Checkpoint]{}, err
 	}
+	if db.pages == nil {
+		return db.readPage(ctx, cref, page, offset)
+	}
+	h, err := db.head(ctx, db.headBoundsByName, db.headBoundsByID, cref, true)
+	if err != nil {
+		return backup.Page[backup.Checkpoint]{}, err
+	}
+	var out backup.Page[backup.Checkpoint]
+	count := h.last - h.first + 1
+	if page.IncludeCount {
+		out.Total = int(count)
+	}
+	if offset >= count {
+		out.Items = []backup.Checkpoint{}
+		return out, nil
+	}
+	if items, ok := db.cachedPage(h, offset, page.Size); ok {
+		out.Items = items
+		return out, nil
+	}
+	return db.readPage(ctx, cref, page, offset)
+}
+
+// readPage is Checkpoints without the cache, which it then fills.
+func (db *DB) readPage(ctx context.Context, cref backup.ClusterRef, page backup.PageRequest, offset int64) (backup.Page[backup.Checkpoint], error) {
+	var out backup.Page[backup.Checkpoint]
 	tx, err := db.r.BeginTx(ctx, readOnly)
 	if err != nil {
 		return out, fmt.Errorf("sqlite: checkpoints: %w", err)
@@ -295,6 +328,12 @@ func (db *DB) Checkpoints(ctx context.Context, cref backup.ClusterRef, page back
 	if err := rows.Err(); err != nil {
 		return out, fmt.Errorf("sqlite: checkpoints of %s: %w", cref.Label(), err)
 	}
+	if int64(len(out.Items)) != to-from {
+		// Seqs are contiguous; a hole is a file damaged by hand. Serve
+		// what is there, as without the cache, but do not keep it.
+		return out, nil
+	}
+	db.pages.Add(pageKey{pk: r.pk, epoch: r.epoch, from: from, size: int64(page.Size)}, out.Items)
 	return out, nil
 }
 
@@ -315,17 +354,17 @@ func (db *DB) resolve(ctx context.Context, tx *sql.Tx, cref backup.ClusterRef) (
 	}
 	var (
 		exists      int64
-		pk          sql.NullInt64
+		pk, epoch   sql.NullInt64
 		id, kind    sql.RawBytes
 		first, last sql.NullInt64
 	)
-	if err := rows.Scan(&exists, &pk, &id, &kind, &first, &last); err != nil {
+	if err := rows.Scan(&exists, &pk, &id, &kind, &epoch, &first, &last); err != nil {
 		return ref{}, fmt.Errorf("sqlite: resolve %s: %w", cref.Label(), err)
 	}
-	return finishResolve(cref, exists, pk, id, kind, first, last)
+	return finishResolve(cref, exists, pk, id, kind, epoch, first, last)
 }
 
-func finishResolve(cref backup.ClusterRef, exists int64, pk sql.NullInt64, id, kind sql.RawBytes, first, last sql.NullInt64) (ref, error) {
+func finishResolve(cref backup.ClusterRef, exists int64, pk sql.NullInt64, id, kind sql.RawBytes, epoch, first, last sql.NullInt64) (ref, error) {
 	if exists == 0 {
 		return ref{}, backup.ErrGroupNotFound(cref.GroupID.Hex())
 	}
@@ -335,7 +374,7 @@ func finishResolve(cref backup.ClusterRef, exists int64, pk sql.NullInt64, id, k
 	if string(kind) == string(backup.BackupCloud) {
 		return ref{}, backup.ErrNotLegacyBackup()
 	}
-	r := ref{pk: pk.Int64, first: 1, last: 0}
+	r := ref{pk: pk.Int64, epoch: epoch.Int64, first: 1, last: 0}
 	var err error
 	if r.id, err = parseID(id); err != nil {
 		return ref{}, fmt.Errorf("sqlite: resolve %s: %w", cref.Label(), err)
@@ -346,46 +385,80 @@ func finishResolve(cref backup.ClusterRef, exists int64, pk sql.NullInt64, id, k
 	return r, nil
 }
 
-// Checkpoint returns one checkpoint of the referenced cluster. The
-// reference and the checkpoint are read by one statement, so they come
-// from one snapshot without a transaction's extra round trips.
+// Checkpoint returns one checkpoint of the referenced cluster.
+//
+// A checkpoint in the cache is returned when one statement shows that
+// the reference resolves to the cluster it was read from and that the
+// cluster's epoch is still the one it was read at (so it has not been
+// pruned or moved since). Otherwise the reference and the checkpoint are
+// read by one statement, so they come from one snapshot without a
+// transaction's extra round trips.
+//
+// The returned Parts may be shared with the cache and other callers: they
+// must be read, never modified.
 func (db *DB) Checkpoint(ctx context.Context, cref backup.ClusterRef, id backup.ObjectID) (backup.Checkpoint, error) {
+	e, cached := db.checkpoints.Get(id)
+	if cached {
+		h, err := db.head(ctx, db.headByName, db.headByID, cref, false)
+		if err != nil {
+			return backup.Checkpoint{}, err
+		}
+		if h.pk == e.pk && h.epoch == e.epoch {
+			return e.cp, nil
+		}
+	}
+	cp, r, err := db.readCheckpoint(ctx, cref, id)
+	if err != nil {
+		if cached && r.pk == e.pk && backup.IsCode(err, backup.CodeCheckpointNotFound) {
+			// Gone from its cluster: pruned. A miss elsewhere (another
+			// cluster's reference) says nothing about the entry.
+			db.checkpoints.Remove(id)
+		}
+		return backup.Checkpoint{}, err
+	}
+	db.checkpoints.Add(id, checkpointEntry{cp: cp, pk: r.pk, epoch: r.epoch})
+	return cp, nil
+}
+
+// readCheckpoint is Checkpoint without the cache. It returns the resolved
+// reference with CHECKPOINT_NOT_FOUND too.
+func (db *DB) readCheckpoint(ctx context.Context, cref backup.ClusterRef, id backup.ObjectID) (backup.Checkpoint, ref, error) {
 	stmt, key := db.checkpointByName, cref.Name
 	if !cref.ByName() {
 		stmt, key = db.checkpointByID, cref.ID.Hex()
 	}
 	rows, err := stmt.QueryContext(ctx, cref.GroupID.Hex(), key, id.Hex())
 	if err != nil {
-		return backup.Checkpoint{}, fmt.Errorf("sqlite: checkpoint %s: %w", id.Hex(), err)
+		return backup.Checkpoint{}, ref{}, fmt.Errorf("sqlite: checkpoint %s: %w", id.Hex(), err)
 	}
 	defer rows.Close()
 	if !rows.Next() {
-		return backup.Checkpoint{}, fmt.Errorf("sqlite: checkpoint %s: no row: %w", id.Hex(), rows.Err())
+		return backup.Checkpoint{}, ref{}, fmt.Errorf("sqlite: checkpoint %s: no row: %w", id.Hex(), rows.Err())
 	}
 	var (
 		exists    int64
-		pk        sql.NullInt64
+		pk, epoch sql.NullInt64
 		cid, kind sql.RawBytes
 		row       checkpointRow
 		blob      sql.RawBytes
 	)
-	if err := rows.Scan(&exists, &pk, &cid, &kind, &row.started, &row.completed, &row.ts, &row.restorable, &blob); err != nil {
-		return backup.Checkpoint{}, fmt.Errorf("sqlite: checkpoint %s: %w", id.Hex(), err)
+	if err := rows.Scan(&exists, &pk, &cid, &kind, &epoch, &row.started, &row.completed, &row.ts, &row.restorable, &blob); err != nil {
+		return backup.Checkpoint{}, ref{}, fmt.Errorf("sqlite: checkpoint %s: %w", id.Hex(), err)
 	}
-	r, err := finishResolve(cref, exists, pk, cid, kind, sql.NullInt64{}, sql.NullInt64{})
+	r, err := finishResolve(cref, exists, pk, cid, kind, epoch, sql.NullInt64{}, sql.NullInt64{})
 	if err != nil {
-		return backup.Checkpoint{}, err
+		return backup.Checkpoint{}, ref{}, err
 	}
 	if !row.ts.Valid {
-		return backup.Checkpoint{}, backup.ErrCheckpointNotFound(id.Hex(), cref.Label())
+		return backup.Checkpoint{}, r, backup.ErrCheckpointNotFound(id.Hex(), cref.Label())
 	}
 	cp := backup.Checkpoint{ID: id, ClusterID: r.id, GroupID: cref.GroupID}
 	dec := db.decoders.Get().(*codec.Decoder)
 	defer db.decoders.Put(dec)
 	if _, err := row.fill(&cp, dec, nil, blob); err != nil {
-		return backup.Checkpoint{}, fmt.Errorf("sqlite: checkpoint %s: %w", id.Hex(), err)
+		return backup.Checkpoint{}, ref{}, fmt.Errorf("sqlite: checkpoint %s: %w", id.Hex(), err)
 	}
-	return cp, nil
+	return cp, r, nil
 }
 
 // checkpointRow holds the scanned columns of checkpointCols but parts,

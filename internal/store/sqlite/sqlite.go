@@ -8,6 +8,12 @@
 // is one range read of the checkpoints primary key, whatever the page depth
 // and the table size (see migrations/0001_init.sql for the numbering that
 // makes this so).
+//
+// Checkpoints are immutable, so the store keeps a read-through cache of
+// listed pages and of single checkpoints (see cache.go). Every read still
+// asks the file, in one small statement, for the cluster's current epoch
+// and seq bounds, so that writes by other processes on the same file are
+// seen by the next request.
 package sqlite
 
 import (
@@ -25,6 +31,7 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/checkpointd/checkpointd/internal/backup"
+	"github.com/checkpointd/checkpointd/internal/store/cache"
 	"github.com/checkpointd/checkpointd/internal/store/codec"
 )
 
@@ -52,6 +59,14 @@ type DB struct {
 	resolveByName, resolveByID       *sql.Stmt
 	page                             *sql.Stmt
 	checkpointByName, checkpointByID *sql.Stmt
+	// The one statement a cached read runs: the reference's status, the
+	// cluster's key and epoch and, for lists, its seq bounds.
+	headBoundsByName, headBoundsByID *sql.Stmt
+	headByName, headByID             *sql.Stmt
+
+	// Read-through caches; nil when disabled.
+	pages       *cache.Cache[pageKey, []backup.Checkpoint]
+	checkpoints *cache.Cache[backup.ObjectID, checkpointEntry]
 
 	// Write statements, on the writer.
 	insertCheckpoint, lastCheckpoint, firstCheckpoint *sql.Stmt
@@ -60,16 +75,51 @@ type DB struct {
 	decoders sync.Pool // of *codec.Decoder; interned names outlive a request
 }
 
+// Default cache sizes, in entries. A page entry holds up to itemsPerPage
+// checkpoints (about 250 bytes for a replica set's, 560 for a three-shard
+// cluster's), so the page cache holds at most about 56 MB with pages of
+// 100; the checkpoint cache about 9 MB.
+const (
+	DefaultPageCacheSize       = 1024
+	DefaultCheckpointCacheSize = 16384
+)
+
+// Option configures Open.
+type Option func(*options)
+
+type options struct {
+	pages, checkpoints int
+}
+
+// WithCacheSize sets how many pages of checkpoints (of any size) and how
+// many single checkpoints the read cache holds. 0 disables either cache;
+// WithCacheSize(0, 0) makes every read go to the file as it did before
+// the cache existed.
+func WithCacheSize(pages, checkpoints int) Option {
+	return func(o *options) { o.pages, o.checkpoints = pages, checkpoints }
+}
+
 // Open opens (creating if needed) the database at path, applies any
 // pending schema migrations and prepares the statements the store runs.
+// Without options its caches have the default sizes.
 //
 // path must name a file: the writer and the readers are separate
 // connections, so an in-memory database would give each its own.
-func Open(ctx context.Context, path string) (*DB, error) {
+func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 	if path == "" || path == ":memory:" || strings.HasPrefix(path, "file:") {
 		return nil, fmt.Errorf("sqlite: open %q: want the path of a database file", path)
 	}
-	db := &DB{}
+	o := options{pages: DefaultPageCacheSize, checkpoints: DefaultCheckpointCacheSize}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.pages < 0 || o.checkpoints < 0 {
+		return nil, fmt.Errorf("sqlite: open %s: negative cache size (%d pages, %d checkpoints)", path, o.pages, o.checkpoints)
+	}
+	db := &DB{
+		pages:       cache.New[pageKey, []backup.Checkpoint](o.pages),
+		checkpoints: cache.New[backup.ObjectID, checkpointEntry](o.checkpoints),
+	}
 	db.decoders.New = func() any { return new(codec.Decoder) }
 
 	var err error
@@ -180,7 +230,8 @@ func migrate(ctx context.Context, w *sql.DB) error {
 func (db *DB) Close() error {
 	var errs []error
 	for _, s := range []*sql.Stmt{db.resolveByName, db.resolveByID, db.page, db.checkpointByName,
-		db.checkpointByID, db.insertCheckpoint, db.lastCheckpoint, db.firstCheckpoint,
+		db.checkpointByID, db.headBoundsByName, db.headBoundsByID, db.headByName, db.headByID,
+		db.insertCheckpoint, db.lastCheckpoint, db.firstCheckpoint,
 		db.checkpointKey, db.existingCheckpoint, db.clusterByID} {
 		if s != nil {
 			errs = append(errs, s.Close())
@@ -203,7 +254,7 @@ func (db *DB) Close() error {
 const (
 	fromRefByName = ` FROM (SELECT 1) LEFT JOIN clusters c ON c.group_id = ?1 AND c.name = ?2`
 	fromRefByID   = ` FROM (SELECT 1) LEFT JOIN clusters c ON c.group_id = ?1 AND c.id = ?2`
-	resolveCols   = `SELECT EXISTS (SELECT 1 FROM projects WHERE id = ?1), c.pk, c.id, c.backup`
+	resolveCols   = `SELECT EXISTS (SELECT 1 FROM projects WHERE id = ?1), c.pk, c.id, c.backup, c.epoch`
 	// The first and last seq are separate ORDER BY ... LIMIT 1 subqueries
 	// because SQLite answers min() alone from the index but not min() and
 	// max() together.
@@ -212,6 +263,21 @@ const (
   (SELECT seq FROM checkpoints WHERE cluster = c.pk ORDER BY seq DESC LIMIT 1)`
 	checkpointCols = `started, completed, ts, restorable, parts`
 	joinCheckpoint = ` LEFT JOIN checkpoints k ON k.id = ?3 AND k.cluster = c.pk`
+
+	// headCols are resolveCols folded into integers, which database/sql
+	// scans without conversions: the status of the reference (one of the
+	// head* constants), then the cluster's key and epoch, 0 when there is
+	// no cluster.
+	headCols = `SELECT CASE
+    WHEN NOT EXISTS (SELECT 1 FROM projects WHERE id = ?1) THEN 1
+    WHEN c.pk IS NULL THEN 2
+    WHEN c.backup = '` + string(backup.BackupCloud) + `' THEN 3
+    ELSE 0 END,
+  coalesce(c.pk, 0), coalesce(c.epoch, 0)`
+	// headBounds are seqBounds, an empty cluster reading as first 1, last 0.
+	headBounds = `,
+  coalesce((SELECT seq FROM checkpoints WHERE cluster = c.pk ORDER BY seq LIMIT 1), 1),
+  coalesce((SELECT seq FROM checkpoints WHERE cluster = c.pk ORDER BY seq DESC LIMIT 1), 0)`
 )
 
 func (db *DB) prepare(ctx context.Context) error {
@@ -226,6 +292,10 @@ func (db *DB) prepare(ctx context.Context) error {
 WHERE cluster = ?1 AND seq >= ?2 AND seq < ?3 ORDER BY seq`},
 		{&db.checkpointByName, db.r, resolveCols + `, k.` + strings.ReplaceAll(checkpointCols, ", ", ", k.") + fromRefByName + joinCheckpoint},
 		{&db.checkpointByID, db.r, resolveCols + `, k.` + strings.ReplaceAll(checkpointCols, ", ", ", k.") + fromRefByID + joinCheckpoint},
+		{&db.headBoundsByName, db.r, headCols + headBounds + fromRefByName},
+		{&db.headBoundsByID, db.r, headCols + headBounds + fromRefByID},
+		{&db.headByName, db.r, headCols + fromRefByName},
+		{&db.headByID, db.r, headCols + fromRefByID},
 
 		{&db.insertCheckpoint, db.w, `INSERT INTO checkpoints (cluster, seq, id, ` + checkpointCols + `)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?)`},

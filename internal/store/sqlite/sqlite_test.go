@@ -15,14 +15,28 @@ import (
 	"github.com/checkpointd/checkpointd/internal/store/storetest"
 )
 
+// TestConformance runs the suite with the read cache off, with its
+// default sizes (as the server runs) and with two entries of each kind, so
+// that entries are evicted all the time.
 func TestConformance(t *testing.T) {
-	storetest.Run(t, func(t testing.TB) storetest.Store {
-		db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "test.db"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return db
-	})
+	for _, c := range []struct {
+		name string
+		opts []sqlite.Option
+	}{
+		{"cache=off", []sqlite.Option{sqlite.WithCacheSize(0, 0)}},
+		{"cache=on", nil},
+		{"cache=tiny", []sqlite.Option{sqlite.WithCacheSize(2, 2)}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			storetest.Run(t, func(t testing.TB) storetest.Store {
+				db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "test.db"), c.opts...)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return db
+			})
+		})
+	}
 }
 
 // TestReopen checks that what was acknowledged is in the file after Close,
@@ -182,6 +196,20 @@ func TestConcurrentReadersAndWriter(t *testing.T) {
 				for i := 1; i < len(p.Items); i++ {
 					if !p.Items[i-1].Timestamp.Before(p.Items[i].Timestamp) {
 						errc <- fmt.Errorf("reader %d: page out of order", r)
+						return
+					}
+				}
+				// A checkpoint just listed is found, or is gone (pruned
+				// since), never another one.
+				if len(p.Items) > 0 {
+					want := p.Items[len(p.Items)-1]
+					cp, err := db.Checkpoint(ctx, ref, want.ID)
+					if err != nil && !backup.IsCode(err, backup.CodeCheckpointNotFound) {
+						errc <- err
+						return
+					}
+					if err == nil && (cp.ID != want.ID || !cp.Timestamp.Equal(want.Timestamp)) {
+						errc <- fmt.Errorf("reader %d: checkpoint %s read as %s", r, want.ID.Hex(), cp.ID.Hex())
 						return
 					}
 				}

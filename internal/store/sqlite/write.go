@@ -228,6 +228,12 @@ func (w *writer) add(ctx context.Context, cp *backup.Checkpoint) error {
 	if _, err := w.tx.ExecContext(ctx, `UPDATE checkpoints SET seq = -seq WHERE cluster = ? AND seq < 0`, cs.pk); err != nil {
 		return fmt.Errorf("sqlite: add checkpoint %s: shift: %w", id, err)
 	}
+	// The rows at seq >= pos now hold other checkpoints: void the readers'
+	// cached pages of this cluster. The epoch trigger skips moves through
+	// negative seqs, so that this is one update, not two per moved row.
+	if _, err := w.tx.ExecContext(ctx, `UPDATE clusters SET epoch = epoch + 1 WHERE pk = ?`, cs.pk); err != nil {
+		return fmt.Errorf("sqlite: add checkpoint %s: epoch: %w", id, err)
+	}
 	args[1] = pos
 	if _, err := w.insert.ExecContext(ctx, args...); err != nil {
 		return fmt.Errorf("sqlite: add checkpoint %s: %w", id, err)

@@ -1,0 +1,117 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"github.com/checkpointd/checkpointd/internal/backup"
+)
+
+// The read cache rests on two facts. Checkpoints are immutable, and a
+// cluster's epoch (migrations/0002_cluster_epoch.sql) changes in the same
+// transaction as any write that deletes a checkpoint row or changes one,
+// seq shifts included. So in any two snapshots where a cluster has the
+// same epoch, every seq stored in both holds the same checkpoint; they
+// can differ only by appends (new seqs after the last) and inserts before
+// the first. (The pair also names one cluster row: the epoch changes
+// with the cluster's id or project, and a pk SQLite hands out again after
+// a delete starts above the epoch it had.)
+//
+// Hence:
+//
+//   - A page is cached under (cluster, epoch, first seq, size), as the
+//     checkpoints its seqs held when it was read: a prefix of the page in
+//     any snapshot at that epoch. A later read whose snapshot has the same
+//     epoch and needs no more rows than the entry holds takes its prefix:
+//     a full page for as long as the epoch lasts, a partial last page
+//     until an append makes the page longer than the entry. Taking the
+//     prefix the reader's own seq bounds ask for keeps Items and Total of
+//     one snapshot even when the entry was read from a newer one.
+//   - A single checkpoint is cached with the cluster and epoch it was read
+//     at. It is right for a reference that resolves to that cluster at
+//     that epoch, in a snapshot taken after the entry was found (so after
+//     the checkpoint was stored). For a reference to any other cluster,
+//     or after the epoch changed, the uncached read answers (with
+//     CHECKPOINT_NOT_FOUND for a checkpoint not, or no longer, there).
+//
+// Every cached read first runs one statement on the file, for the
+// reference and the cluster's current epoch (and seq bounds), so another
+// server or the admin CLI writing the same file is seen at once.
+
+// pageKey names a page: size checkpoints from seq from, in one epoch of
+// one cluster. Its entry is the page's checkpoints as read, up to size
+// of them, and shares its backing array with every reader.
+type pageKey struct {
+	pk, epoch, from, size int64
+}
+
+// cachedPage returns the page of size checkpoints at offset (which must
+// be within the list) as it is in the snapshot h was read from, when the
+// cache holds it.
+func (db *DB) cachedPage(h head, offset int64, size int) ([]backup.Checkpoint, bool) {
+	from := h.first + offset
+	n := min(int64(size), h.last+1-from)
+	items, ok := db.pages.Get(pageKey{pk: h.pk, epoch: h.epoch, from: from, size: int64(size)})
+	if !ok || int64(len(items)) < n {
+		return nil, false
+	}
+	return items[:n:n], true
+}
+
+type checkpointEntry struct {
+	cp        backup.Checkpoint
+	pk, epoch int64 // the cluster it was read from, at this epoch
+}
+
+// Statuses of a reference, as the head statements return them.
+const (
+	headOK = iota
+	headNoGroup
+	headNoCluster
+	headCloud
+)
+
+// head is what the one statement of a cached read learns.
+type head struct {
+	status, pk, epoch int64
+	first, last       int64 // seq bounds, when asked for; empty when last < first
+}
+
+// head runs one of the head statements for a reference and turns its
+// status into the API's errors, in the order uncached reads report them.
+func (db *DB) head(ctx context.Context, byName, byID *sql.Stmt, cref backup.ClusterRef, bounds bool) (head, error) {
+	stmt, key := byName, cref.Name
+	if !cref.ByName() {
+		stmt, key = byID, cref.ID.Hex()
+	}
+	if err := ctx.Err(); err != nil {
+		return head{}, fmt.Errorf("sqlite: resolve %s: %w", cref.Label(), err)
+	}
+	// The statement is a few index seeks, done in microseconds, so it runs
+	// without ctx's cancellation: watching a cancellable context costs
+	// database/sql and the driver a goroutine each, which is more than the
+	// statement itself (a third of a cached read, in BenchmarkCheckpointCached).
+	var h head
+	row := stmt.QueryRowContext(context.WithoutCancel(ctx), cref.GroupID.Hex(), key)
+	var err error
+	if bounds {
+		err = row.Scan(&h.status, &h.pk, &h.epoch, &h.first, &h.last)
+	} else {
+		err = row.Scan(&h.status, &h.pk, &h.epoch)
+	}
+	if err != nil {
+		return head{}, fmt.Errorf("sqlite: resolve %s: %w", cref.Label(), err)
+	}
+	switch h.status {
+	case headOK:
+		return h, nil
+	case headNoGroup:
+		return head{}, backup.ErrGroupNotFound(cref.GroupID.Hex())
+	case headNoCluster:
+		return head{}, cref.NotFound()
+	case headCloud:
+		return head{}, backup.ErrNotLegacyBackup()
+	}
+	return head{}, fmt.Errorf("sqlite: resolve %s: status %d", cref.Label(), h.status)
+}
