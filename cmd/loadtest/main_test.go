@@ -14,7 +14,7 @@ func TestRunBuiltin(t *testing.T) {
 	if err := run(context.Background(), args, &out); err != nil {
 		t.Fatalf("run: %v\n%s", err, out.String())
 	}
-	for _, want := range []string{"| get-one |", "| list-100 |", "ceiling get-one", "list-100, 250 in store, last page", "response sizes: get-one"} {
+	for _, want := range []string{"| get-one |", "| list-100 |", "ceiling get-one", "list-100, 250 in store, last page, store cache off", "response sizes: get-one"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("report lacks %q:\n%s", want, out.String())
 		}
