@@ -48,20 +48,10 @@ func (s *Server) writeError(rq *request, err error) {
 		s.log.Error("internal error", "request_id", rq.id, "method", rq.Method, "path", rq.URL.Path, "err", err)
 		e = backup.ErrUnexpected()
 	}
-	status := Status(e)
-	body := AppendError(rq.buf[:0], e)
 	h := rq.w.Header()
-	h["Content-Type"] = hdrJSON
 	h.Set("X-Error-Code", e.Code)
-	s.commonHeaders(rq, h)
-	if rq.pretty && guessPrettyErrors {
-		rq.out = prettyBody(rq.out[:0], body)
-		body = rq.out
-	}
-	h.Set("Content-Length", strconv.Itoa(len(body)))
-	rq.status = status
-	rq.w.WriteHeader(status)
-	_, _ = rq.w.Write(body)
+	rq.buf = AppendError(rq.buf[:0], e)
+	s.send(rq, Status(e), hdrJSON, rq.buf, rq.pretty && guessPrettyErrors)
 }
 
 // AppendError appends the ApiError body of e.
@@ -93,6 +83,3 @@ func AppendError(b []byte, e *backup.Error) []byte {
 	b = wire.AppendString(b, http.StatusText(status))
 	return append(b, '}')
 }
-
-// prettyBody is the pretty=true form of a compact body.
-func prettyBody(dst, body []byte) []byte { return wire.Pretty(dst, body) }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/checkpointd/checkpointd/internal/backup"
+	"github.com/checkpointd/checkpointd/internal/httpapi/wire"
 )
 
 // Store is what the API reads. *sqlite.DB satisfies it. Each method is one
@@ -286,11 +287,17 @@ func printableToken(s string) bool {
 // writeBody writes a successful response: pretty-printed or compact, with
 // the surface's headers.
 func (s *Server) writeBody(rq *request, status int, body []byte) {
+	s.send(rq, status, rq.contentType, body, rq.pretty)
+}
+
+// send writes any response, success or error: the common headers, the
+// body compact or pretty-printed, and its length.
+func (s *Server) send(rq *request, status int, contentType []string, body []byte, pretty bool) {
 	h := rq.w.Header()
-	h["Content-Type"] = rq.contentType
+	h["Content-Type"] = contentType
 	s.commonHeaders(rq, h)
-	if rq.pretty {
-		rq.out = prettyBody(rq.out[:0], body)
+	if pretty {
+		rq.out = wire.Pretty(rq.out[:0], body)
 		body = rq.out
 	}
 	h.Set("Content-Length", strconv.Itoa(len(body)))
