@@ -23,11 +23,6 @@ const (
 	// them keeps the page size.
 	guessNextAddsItemsPerPage = true
 
-	// guessEnvelopeStatusLine: with envelope=true the HTTP status line stays
-	// the real status and the body carries it again in "status".
-	// Errors are never enveloped.
-	guessEnvelopeKeepsStatus = true
-
 	// guessPrettyErrors: pretty=true also pretty-prints error bodies (the
 	// service's pretty printer is a global output filter).
 	guessPrettyErrors = true
@@ -37,6 +32,10 @@ const (
 	// INVALID_QUERY_PARAMETER rather than Java's silent false.
 	guessStrictBooleans = true
 )
+
+// Envelopes (no constant: the choice is structural): with envelope=true the
+// HTTP status line stays the real status and the body carries it again in
+// "status"; errors are never enveloped.
 
 // Unknown paths and wrong methods: the codes and details the service uses
 // for these have not been captured.

@@ -105,6 +105,7 @@ type request struct {
 	w       http.ResponseWriter
 	id      string
 	surface *surface
+	op      *operation
 	query   query
 	base    string // scheme://host of absolute links
 	start   time.Time
@@ -131,6 +132,7 @@ type handlerFunc func(s *Server, rq *request) ([]byte, error)
 func (s *Server) endpoint(sf *surface, op *operation, h handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rq := s.begin(w, r, sf)
+		rq.op = op
 		defer s.finish(rq)
 		body, err := s.serve(rq, op, h)
 		if err != nil {
@@ -213,8 +215,14 @@ func (s *Server) finish(rq *request) {
 		s.log.Error("panic serving request", "request_id", rq.id, "panic", p)
 		s.writeError(rq, backup.ErrUnexpected())
 	}
+	opName := ""
+	if rq.op != nil {
+		opName = rq.op.name
+	}
 	s.log.LogAttrs(rq.Context(), slog.LevelInfo, "request",
 		slog.String("request_id", rq.id),
+		slog.String("api", rq.surface.name),
+		slog.String("op", opName),
 		slog.String("method", rq.Method),
 		slog.String("path", rq.URL.Path),
 		slog.Int("status", rq.status),
