@@ -43,6 +43,10 @@ func Status(e *backup.Error) int {
 // that is not a *backup.Error, or is Internal, is logged with the request id
 // and shown only as UNEXPECTED_ERROR.
 func (s *Server) writeError(rq *request, err error) {
+	if u, ok := asUnauthorized(err); ok {
+		s.writeChallenge(rq, u)
+		return
+	}
 	e := backup.ErrorOf(err)
 	if e == nil || e.Kind == backup.Internal {
 		s.log.Error("internal error", "request_id", rq.id, "method", rq.Method, "path", rq.URL.Path, "err", err)

@@ -62,6 +62,10 @@ func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
 	rq := s.begin(w, r, atlasV2)
 	defer s.finish(rq)
 	rq.pretty, _ = parsePrettyOnly(r)
+	if err := s.authenticate(rq); err != nil {
+		s.writeError(rq, err)
+		return
+	}
 	s.writeError(rq, backup.Errorf(backup.NotFound, backup.CodeResourceNotFound, guessNotFoundDetail, r.URL.Path))
 }
 

@@ -42,6 +42,8 @@ type Config struct {
 	// larger requests get 414 or 431 in the API's error format.
 	// Zero means 8 KiB and 32 KiB.
 	MaxURLBytes, MaxHeaderBytes int
+	// Auth authenticates every request; nil serves without authentication.
+	Auth Authenticator
 	// Logger receives one line per request and every internal error.
 	Logger *slog.Logger
 	// Now is the clock for log timing; nil means time.Now.
@@ -146,15 +148,18 @@ func (s *Server) endpoint(sf *surface, op *operation, h handlerFunc) http.Handle
 }
 
 // serve runs the checks every endpoint shares, in the service's order:
-// method and size, (authentication), version, the shared query parameters,
+// size, authentication, method, version, the shared query parameters,
 // then the endpoint itself.
 func (s *Server) serve(rq *request, op *operation, h handlerFunc) ([]byte, error) {
+	if err := s.checkSize(rq); err != nil {
+		return nil, err
+	}
+	if err := s.authenticate(rq); err != nil {
+		return nil, err
+	}
 	if rq.Method != http.MethodGet && rq.Method != http.MethodHead {
 		rq.w.Header().Set("Allow", "GET, HEAD")
 		return nil, backup.Errorf(backup.MethodNotAllowed, backup.CodeMethodNotAllowed, guessMethodNotAllowedDetail, rq.Method, rq.URL.Path)
-	}
-	if err := s.checkSize(rq); err != nil {
-		return nil, err
 	}
 	var err error
 	if rq.query, err = parseQuery(rq.URL.RawQuery, rq.query[:0]); err != nil {

@@ -421,10 +421,16 @@ func checkErrorRules(status int, body []byte) []error {
 		return []error{fmt.Errorf("error body is not a JSON object: %w", err)}
 	}
 	var errs []error
-	if e.Parameters == nil {
+	// The 401 Digest challenge is the one error the service sends without
+	// parameters (and pretty-printed, in its own key order).
+	switch {
+	case e.Parameters == nil && status == http.StatusUnauthorized:
+	case e.Parameters == nil:
 		errs = append(errs, errors.New(`error body has no "parameters" (the spec makes it optional; checkpointd always sends it)`))
-	} else if p := bytes.TrimSpace(*e.Parameters); len(p) == 0 || p[0] != '[' {
-		errs = append(errs, fmt.Errorf(`error body "parameters" is %s, not an array`, p))
+	default:
+		if p := bytes.TrimSpace(*e.Parameters); len(p) == 0 || p[0] != '[' {
+			errs = append(errs, fmt.Errorf(`error body "parameters" is %s, not an array`, p))
+		}
 	}
 	if e.Error == nil || e.Error.String() != fmt.Sprint(status) {
 		errs = append(errs, fmt.Errorf(`error body "error" is %v, not the HTTP status %d`, e.Error, status))
