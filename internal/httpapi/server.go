@@ -97,7 +97,34 @@ func New(cfg Config, st Store) *Server {
 
 // ServeHTTP serves the API.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	// net/http's mux answers a path with empty, "." or ".." segments with
+	// a redirect to its cleaned form and an HTML body; no API path has
+	// such segments, so they are an unknown resource, in the API's format.
+	if !cleanPath(r.URL.Path) {
+		s.notFound(w, r)
+		return
+	}
 	s.handler.ServeHTTP(w, r)
+}
+
+// cleanPath reports whether p is absolute and has no empty, "." or ".."
+// segment (a trailing slash is left to routing).
+func cleanPath(p string) bool {
+	if p == "" || p[0] != '/' {
+		return false
+	}
+	start := 1 // of the current segment
+	for i := 1; i <= len(p); i++ {
+		if i < len(p) && p[i] != '/' {
+			continue
+		}
+		seg := p[start:i]
+		if seg == "." || seg == ".." || seg == "" && i < len(p) {
+			return false
+		}
+		start = i + 1
+	}
+	return true
 }
 
 // request is one API request on its way through the pipeline. It is pooled:

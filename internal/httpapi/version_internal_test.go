@@ -122,3 +122,14 @@ func FuzzQuery(f *testing.F) {
 		}
 	})
 }
+
+func TestCleanPath(t *testing.T) {
+	for p, want := range map[string]bool{
+		"/": true, "/api/atlas/v2/groups": true, "/api/atlas/v2/groups/": true,
+		"": false, "x": false, "//": false, "/a//b": false, "/a/./b": false, "/a/../b": false, "/.": false, "/a/..": false, "/a/.b": true, "/a/b..": true,
+	} {
+		if got := cleanPath(p); got != want {
+			t.Errorf("cleanPath(%q) = %v, want %v", p, got, want)
+		}
+	}
+}
