@@ -54,6 +54,8 @@ func (s *Server) routes() {
 		s.mux.Handle(cluster+"/"+sf.checkpoints, s.endpoint(sf, opListCheckpoints, listCheckpoints))
 		s.mux.Handle(cluster+"/"+sf.checkpoints+"/{checkpointId}", s.endpoint(sf, opGetCheckpoint, getCheckpoint))
 	}
+	s.mux.HandleFunc("/healthz", s.healthz)
+	s.mux.HandleFunc("/readyz", s.readyz)
 	s.mux.Handle("/", http.HandlerFunc(s.notFound))
 }
 

@@ -23,6 +23,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -344,3 +345,30 @@ func errDuplicateID(what string, id backup.ObjectID) *backup.Error {
 // rollback ends a transaction that did not commit. Its error is dropped:
 // the caller is already returning the error that made it roll back.
 func rollback(tx *sql.Tx) { _ = tx.Rollback() }
+
+// latestMigration is the version of the newest embedded migration.
+var latestMigration = func() int64 {
+	entries, _ := fs.ReadDir(migrationFiles, "migrations")
+	var v int64
+	for _, e := range entries {
+		n, _, _ := strings.Cut(e.Name(), "_")
+		if x, err := strconv.ParseInt(n, 10, 64); err == nil && x > v {
+			v = x
+		}
+	}
+	return v
+}()
+
+// Ready reports whether the store can serve: the file answers a read and
+// carries every embedded migration (another process may have replaced it
+// since Open).
+func (db *DB) Ready(ctx context.Context) error {
+	var v sql.NullInt64
+	if err := db.r.QueryRowContext(ctx, `SELECT max(version_id) FROM goose_db_version WHERE is_applied`).Scan(&v); err != nil {
+		return fmt.Errorf("sqlite: not ready: %w", err)
+	}
+	if v.Int64 < latestMigration {
+		return fmt.Errorf("sqlite: not ready: schema version %d, want %d", v.Int64, latestMigration)
+	}
+	return nil
+}

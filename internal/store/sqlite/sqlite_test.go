@@ -222,3 +222,31 @@ func TestConcurrentReadersAndWriter(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+func TestReady(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "ready.db")
+	db, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Ready(ctx); err != nil {
+		t.Fatalf("Ready on a fresh store: %v", err)
+	}
+	// Another process takes the newest migration back.
+	raw, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	if _, err := raw.Exec(`DELETE FROM goose_db_version WHERE version_id = (SELECT max(version_id) FROM goose_db_version)`); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Ready(ctx); err == nil {
+		t.Error("Ready with a migration missing succeeded")
+	}
+	db.Close()
+	if err := db.Ready(ctx); err == nil {
+		t.Error("Ready on a closed store succeeded")
+	}
+}
