@@ -16,6 +16,11 @@ require (
 )
 
 require (
+	golang.org/x/crypto v0.58.0 // argon2id hashing of service account secrets at rest (internal/auth/oauth)
+	golang.org/x/oauth2 v0.37.0 // test only: the client credentials client the Atlas Go SDK uses, driven against the token endpoint helpers
+)
+
+require (
 	github.com/dustin/go-humanize v1.1.0 // indirect
 	github.com/go-openapi/jsonpointer v0.22.5 // indirect
 	github.com/go-openapi/swag/jsonname v0.25.5 // indirect
