@@ -328,3 +328,32 @@ func TestVerifyConcurrent(t *testing.T) {
 		}
 	}
 }
+
+func TestDecodeClaimsFastPath(t *testing.T) {
+	tk, _, _ := fixture(t, ring(t, keyA))
+	if c, ok := tk.decodeClaims([]byte(goodClaims)); !ok || c.Subject != testClient || c.ID != "0123456789abcdef0123456789abcdef" || c.IssuedAt != 1750000000 || c.ExpiresAt != 1750003600 {
+		t.Fatalf("%+v %v", c, ok)
+	}
+	// Issuers and audiences that JSON escapes still take the fast path.
+	odd, _ := NewTokens(Config{Keys: ring(t, keyA), Issuer: `https://a.test/<x>&"y"`, Audience: "ü\u2028", Revocations: &revocations{}})
+	tok, want, _ := odd.Issue(testClient)
+	payload, _ := base64.RawURLEncoding.DecodeString(strings.Split(tok, ".")[1])
+	if c, ok := odd.decodeClaims(payload); !ok || c != want {
+		t.Fatalf("%+v %v, want %+v", c, ok, want)
+	}
+	if c, err := odd.Verify(context.Background(), tok); err != nil || c != want {
+		t.Fatalf("Verify: %v", err)
+	}
+	for _, bad := range []string{
+		strings.Replace(goodClaims, `"iat":1750000000`, `"iat":01750000000`, 1),
+		strings.Replace(goodClaims, `"iat":1750000000`, `"iat":-1`, 1),
+		strings.Replace(goodClaims, `"iat":1750000000`, `"iat":1750000000.0`, 1),
+		strings.Replace(goodClaims, `}`, ` }`, 1),
+		strings.Replace(goodClaims, `"iat":1750000000`, `"iat":1750000000,"nbf":1`, 1),
+		goodClaims[:len(goodClaims)-1],
+	} {
+		if _, ok := tk.decodeClaims([]byte(bad)); ok {
+			t.Errorf("fast path took %s", bad)
+		}
+	}
+}
