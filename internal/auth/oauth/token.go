@@ -516,6 +516,12 @@ func (t *Tokens) decodeClaims(b []byte) (Claims, bool) {
 	if c.ExpiresAt, b, ok = number(b); !ok || string(b) != "}" {
 		return Claims{}, false
 	}
+	// Only the characters Issue writes there: no quote or backslash can
+	// then end or escape the strings early, so what was read is what
+	// encoding/json would read.
+	if !ValidClientID(string(buf[:subLen])) || !validJTI(string(buf[subLen:])) {
+		return Claims{}, false
+	}
 	both := string(buf[:])
 	c.Issuer, c.Audience, c.Subject, c.ID = t.issuer, t.audience, both[:subLen], both[subLen:]
 	return c, true
