@@ -45,8 +45,12 @@ func NewClientSecret() string {
 // ValidClientID reports whether s has the form of a client id. The API's
 // pattern accepts upper-case hex too, so this does; ids we mint are
 // lowercase.
-func ValidClientID(s string) bool {
-	if len(s) != ClientIDLen || s[:len(ClientIDPrefix)] != ClientIDPrefix {
+func ValidClientID(s string) bool { return validClientID(s) }
+
+// validClientID is generic so that the claims decoder can check bytes
+// without converting them to a string (an allocation per request).
+func validClientID[T string | []byte](s T) bool {
+	if len(s) != ClientIDLen || string(s[:len(ClientIDPrefix)]) != ClientIDPrefix {
 		return false
 	}
 	for i := len(ClientIDPrefix); i < len(s); i++ {

@@ -471,7 +471,7 @@ func (t *Tokens) diagnoseHeader(seg string) error {
 
 // validJTI reports whether s is a token id as Issue makes them: 32
 // lowercase hex digits.
-func validJTI(s string) bool {
+func validJTI[T string | []byte](s T) bool {
 	if len(s) != 32 {
 		return false
 	}
@@ -519,7 +519,7 @@ func (t *Tokens) decodeClaims(b []byte) (Claims, bool) {
 	// Only the characters Issue writes there: no quote or backslash can
 	// then end or escape the strings early, so what was read is what
 	// encoding/json would read.
-	if !ValidClientID(string(buf[:subLen])) || !validJTI(string(buf[subLen:])) {
+	if !validClientID(buf[:subLen]) || !validJTI(buf[subLen:]) {
 		return Claims{}, false
 	}
 	both := string(buf[:])
