@@ -10,6 +10,7 @@ require (
 )
 
 require (
+	github.com/mongodb-forks/digest v1.1.0 // test only: the Digest transport behind the Atlas SDK's UseDigestAuth, driven against internal/auth/digest
 	github.com/spf13/cobra v1.10.2 // the command line: subcommands, --help, completion
 	github.com/spf13/pflag v1.0.9 // cobra's flags, read directly to map CHECKPOINTD_* variables onto them
 	go.mongodb.org/atlas v0.38.0 // test only: the official Go client, driven against the server unmodified
