@@ -116,19 +116,24 @@ func malformed(format string, args ...any) error {
 func ParseAuthorization(header string) (Credentials, error) {
 	var c Credentials
 	if len(header) > MaxAuthorizationLength {
-		return c, malformed("longer than %d bytes", MaxAuthorizationLength)
+		return Credentials{}, malformed("longer than %d bytes", MaxAuthorizationLength)
 	}
 	i := 0
 	for i < len(header) && isTchar(header[i]) {
 		i++
 	}
 	if i != len("Digest") || !strings.EqualFold(header[:i], "Digest") {
-		return c, ErrNotDigest
+		return Credentials{}, ErrNotDigest
 	}
 	if i == len(header) || header[i] != ' ' {
-		return c, malformed("no parameters after the scheme")
+		return Credentials{}, malformed("no parameters after the scheme")
 	}
-	var seen uint32
+	var (
+		seen uint32
+		// valErr is the first value refused; it is reported only once the
+		// whole header has parsed, so that a syntax error always wins.
+		valErr error
+	)
 	for {
 		i = skipOWS(header, i)
 		if i == len(header) {
@@ -143,12 +148,12 @@ func ParseAuthorization(header string) (Credentials, error) {
 			i++
 		}
 		if i == start {
-			return c, malformed("unexpected %q at %d", header[i], i)
+			return Credentials{}, malformed("unexpected %q at %d", header[i], i)
 		}
 		name := header[start:i]
 		i = skipOWS(header, i)
 		if i == len(header) || header[i] != '=' {
-			return c, malformed("parameter %q has no value", name)
+			return Credentials{}, malformed("parameter %q has no value", name)
 		}
 		i = skipOWS(header, i+1)
 		var (
@@ -158,7 +163,7 @@ func ParseAuthorization(header string) (Credentials, error) {
 		if i < len(header) && header[i] == '"' {
 			val, i, err = quotedString(header, i)
 			if err != nil {
-				return c, err
+				return Credentials{}, err
 			}
 		} else {
 			start := i
@@ -166,17 +171,17 @@ func ParseAuthorization(header string) (Credentials, error) {
 				i++
 			}
 			if i == start {
-				return c, malformed("parameter %q has no value", name)
+				return Credentials{}, malformed("parameter %q has no value", name)
 			}
 			val = header[start:i]
 		}
 		if p := param(name); p >= 0 {
 			if seen&(1<<p) != 0 {
-				return c, malformed("parameter %q given twice", paramNames[p])
+				return Credentials{}, malformed("parameter %q given twice", paramNames[p])
 			}
 			seen |= 1 << p
-			if err := c.set(p, val); err != nil {
-				return c, err
+			if err := c.set(p, val); err != nil && valErr == nil {
+				valErr = err
 			}
 		}
 		i = skipOWS(header, i)
@@ -184,14 +189,17 @@ func ParseAuthorization(header string) (Credentials, error) {
 			break
 		}
 		if header[i] != ',' {
-			return c, malformed("expected ',' at %d", i)
+			return Credentials{}, malformed("expected ',' at %d", i)
 		}
 		i++
+	}
+	if valErr != nil {
+		return Credentials{}, valErr
 	}
 	if missing := required &^ seen; missing != 0 {
 		for p := range paramNames {
 			if missing&(1<<p) != 0 {
-				return c, malformed("parameter %q missing", paramNames[p])
+				return Credentials{}, malformed("parameter %q missing", paramNames[p])
 			}
 		}
 	}
