@@ -97,9 +97,10 @@ type Config struct {
 	// WWW-Authenticate values, and the only ones Verify accepts. Default
 	// [MD5], the service's exact challenge. [MD5, SHA256] adds a SHA-256
 	// value after the MD5 one: the official client reads only the first
-	// value and so keeps using MD5, while clients that pick the strongest
-	// offer (curl, browsers) use SHA-256. [SHA256] alone disables MD5; the
-	// official client handles that too.
+	// value and so keeps using MD5 (TestOfficialClientRoundTrip), while a
+	// client that weighs every value may choose SHA-256. [SHA256] alone
+	// disables MD5; the official client supports that too, but the 401 then
+	// differs from the service's.
 	Algorithms []Algorithm
 	// Replay remembers the nc values used per nonce (default: a
 	// MemoryReplayGuard of DefaultReplayCapacity entries, per instance).

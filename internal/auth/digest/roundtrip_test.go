@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	mdigest "github.com/mongodb-forks/digest"
 )
@@ -149,6 +150,60 @@ func TestOfficialClientParsesChallenges(t *testing.T) {
 					t.Errorf("%q: parameter %q would make the official client fail", v, kv)
 				}
 			}
+		}
+	}
+}
+
+// TestHTTPNonceReuseAndStale drives a client that, unlike the official
+// one, keeps its nonce: after one challenge it sends several requests
+// with growing nc and gets no further 401; a replayed request is refused;
+// once the nonce is past its TTL the 401 says stale=true.
+func TestHTTPNonceReuseAndStale(t *testing.T) {
+	s, clk := newTestServer(t, nil)
+	h := &testHandler{s: s, lookup: users(DefaultRealm, testUser, testPass)}
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+
+	get := func(auth string) (int, string) {
+		t.Helper()
+		req, _ := http.NewRequest("GET", srv.URL+testURI, nil)
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode, resp.Header.Get("WWW-Authenticate")
+	}
+	status, ch := get("")
+	if status != http.StatusUnauthorized || !strings.HasSuffix(ch, "stale=false") {
+		t.Fatalf("%d %q", status, ch)
+	}
+	n := nonceOf(t, ch)
+	for _, tt := range []struct {
+		nc        uint32
+		step      time.Duration
+		status    int
+		challenge string // suffix of the WWW-Authenticate value, if any
+		reason    error
+	}{
+		{1, 0, 200, "", nil},
+		{2, 10 * time.Second, 200, "", nil},
+		{3, 10 * time.Second, 200, "", nil},
+		{2, 0, 401, "stale=false", ErrReplay},
+		{4, 45 * time.Second, 401, "stale=true", ErrStaleNonce},
+	} {
+		clk.Add(tt.step)
+		status, ch := get(creds(n, tt.nc, MD5).String())
+		if status != tt.status || !strings.HasSuffix(ch, tt.challenge) || (tt.challenge == "") != (ch == "") {
+			t.Errorf("nc %d: %d %q, want %d %q", tt.nc, status, ch, tt.status, tt.challenge)
+		}
+		errs := h.reasons()
+		if last := errs[len(errs)-1]; !errors.Is(last, tt.reason) || (tt.reason == nil) != (last == nil) {
+			t.Errorf("nc %d: reason %v, want %v", tt.nc, last, tt.reason)
 		}
 	}
 }

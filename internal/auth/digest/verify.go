@@ -66,7 +66,8 @@ const dummyHA1 = "00000000000000000000000000000000000000000000000000000000000000
 //
 //   - ErrUnsupported: an algorithm the server does not offer, or one the
 //     user has no HA1 for;
-//   - ErrRealm, ErrURI: the parameters do not describe this request;
+//   - ErrRealm, ErrURI: the parameters do not describe this request
+//     (ErrMalformed for a zero nc, which ParseAuthorization never returns);
 //   - ErrBadNonce: the nonce was not issued with our Secret;
 //   - ErrUnknownUser, ErrBadResponse: wrong credentials;
 //   - ErrStaleNonce: right credentials, old nonce (Result.Stale);
