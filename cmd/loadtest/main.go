@@ -48,7 +48,6 @@ type result struct {
 	name    string
 	rps     float64
 	p99     time.Duration
-	bytes   int
 	ceiling string // name of the result this one is compared with
 }
 

@@ -85,7 +85,7 @@ func parseQuery(raw string, dst query) (query, error) {
 // unescape avoids url.QueryUnescape's allocation for the common case of a
 // value with nothing to decode.
 func unescape(s string) (string, error) {
-	if strings.IndexAny(s, "%+") < 0 {
+	if !strings.ContainsAny(s, "%+") {
 		return s, nil
 	}
 	return url.QueryUnescape(s)

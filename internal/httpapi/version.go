@@ -34,7 +34,7 @@ type acceptRange struct {
 // descending q, in header order among equals; the first that resolves wins.
 func negotiateVersion(accept []string, versions []version) (version, error) {
 	// Fast path: the SDKs send exactly one range with no parameters.
-	if len(accept) == 1 && strings.IndexAny(accept[0], ",;") < 0 {
+	if len(accept) == 1 && !strings.ContainsAny(accept[0], ",;") {
 		mt := strings.TrimSpace(accept[0])
 		if len(mt) == len(vndPrefix)+10+len(vndSuffix) && strings.HasPrefix(mt, vndPrefix) && strings.HasSuffix(mt, vndSuffix) {
 			date := mt[len(vndPrefix) : len(vndPrefix)+10]
