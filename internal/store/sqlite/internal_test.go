@@ -68,23 +68,13 @@ func TestPragmas(t *testing.T) {
 // invariant that makes a page one range read.
 func TestSeqInvariant(t *testing.T) {
 	ctx := context.Background()
-	db, err := Open(ctx, filepath.Join(t.TempDir(), "inv.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	ids := backup.NewIDSourceFrom([5]byte{1, 1, 1, 1, 1}, 0)
-	t0 := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
-	org := backup.Organization{ID: ids.New(t0), Name: "o", Created: t0}
-	project := backup.Project{ID: ids.New(t0), OrgID: org.ID, Name: "p", Created: t0}
+	db, ids, project, t0 := mustOpenProject(t, "inv", 1)
 	must := func(err error) {
 		t.Helper()
 		if err != nil {
 			t.Fatal(err)
 		}
 	}
-	must(db.CreateOrganization(ctx, org))
-	must(db.CreateProject(ctx, project))
 	var clusters []backup.Cluster
 	for _, name := range []string{"a", "b"} {
 		c := backup.Cluster{ID: ids.New(t0), GroupID: project.ID, Name: name, Type: backup.ReplicaSet,
@@ -202,23 +192,13 @@ func TestQueryPlans(t *testing.T) {
 // migrations/0002_cluster_epoch.sql).
 func TestEpoch(t *testing.T) {
 	ctx := context.Background()
-	db, err := Open(ctx, filepath.Join(t.TempDir(), "epoch.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	ids := backup.NewIDSourceFrom([5]byte{2, 2, 2, 2, 2}, 0)
-	t0 := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
-	org := backup.Organization{ID: ids.New(t0), Name: "o", Created: t0}
-	project := backup.Project{ID: ids.New(t0), OrgID: org.ID, Name: "p", Created: t0}
+	db, ids, project, t0 := mustOpenProject(t, "epoch", 2)
 	must := func(err error) {
 		t.Helper()
 		if err != nil {
 			t.Fatal(err)
 		}
 	}
-	must(db.CreateOrganization(ctx, org))
-	must(db.CreateProject(ctx, project))
 	var a, b backup.Cluster
 	for i, c := range []*backup.Cluster{&a, &b} {
 		*c = backup.Cluster{ID: ids.New(t0), GroupID: project.ID, Name: string(rune('a' + i)), Type: backup.ReplicaSet,
@@ -323,15 +303,7 @@ WHERE cluster = (SELECT pk FROM clusters WHERE id = ?1)
 // gets the page of its own snapshot, agreeing with its Total.
 func TestCachedPageSnapshot(t *testing.T) {
 	ctx := context.Background()
-	db, err := Open(ctx, filepath.Join(t.TempDir(), "snap.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	ids := backup.NewIDSourceFrom([5]byte{3, 3, 3, 3, 3}, 0)
-	t0 := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
-	org := backup.Organization{ID: ids.New(t0), Name: "o", Created: t0}
-	project := backup.Project{ID: ids.New(t0), OrgID: org.ID, Name: "p", Created: t0}
+	db, ids, project, t0 := mustOpenProject(t, "snap", 3)
 	c := backup.Cluster{ID: ids.New(t0), GroupID: project.ID, Name: "c", Type: backup.ReplicaSet,
 		ReplicaSetName: "rs", Backup: backup.BackupLegacy, Created: t0}
 	add := func(i int) {
@@ -340,7 +312,7 @@ func TestCachedPageSnapshot(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	for _, err := range []error{db.CreateOrganization(ctx, org), db.CreateProject(ctx, project), db.CreateCluster(ctx, c)} {
+	for _, err := range []error{db.CreateCluster(ctx, c)} {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -501,4 +473,28 @@ VALUES (?, ?, 'c', 'REPLICA_SET', '4.2.0', 'LEGACY', 'rs', '[]', '{}', 0)`, []an
 	if got := read(); got[0].ID != cps[2] {
 		t.Fatalf("after prune: first is %s, want %s", got[0].ID.Hex(), cps[2].Hex())
 	}
+}
+
+// mustOpenProject opens a store in a temporary directory holding one
+// organization and one project, with a deterministic id source and the
+// instant t0 the tests count from. The store closes with the test.
+func mustOpenProject(t *testing.T, name string, seed byte) (*DB, *backup.IDSource, backup.Project, time.Time) {
+	t.Helper()
+	ctx := context.Background()
+	db, err := Open(ctx, filepath.Join(t.TempDir(), name+".db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	ids := backup.NewIDSourceFrom([5]byte{seed, seed, seed, seed, seed}, 0)
+	t0 := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	org := backup.Organization{ID: ids.New(t0), Name: "o", Created: t0}
+	project := backup.Project{ID: ids.New(t0), OrgID: org.ID, Name: "p", Created: t0}
+	if err := db.CreateOrganization(ctx, org); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.CreateProject(ctx, project); err != nil {
+		t.Fatal(err)
+	}
+	return db, ids, project, t0
 }
