@@ -57,7 +57,6 @@ type Server struct {
 	log       *slog.Logger
 	mux       *http.ServeMux
 	svcVerHdr []string
-	handler   http.Handler
 }
 
 // New returns the API over st.
@@ -91,7 +90,6 @@ func New(cfg Config, st Store) *Server {
 		svcVerHdr: []string{"gitHash=" + gh + "; versionString=" + ver},
 	}
 	s.routes()
-	s.handler = s.mux
 	return s
 }
 
@@ -104,7 +102,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.notFound(w, r)
 		return
 	}
-	s.handler.ServeHTTP(w, r)
+	s.mux.ServeHTTP(w, r)
 }
 
 // cleanPath reports whether p is absolute and has no empty, "." or ".."
