@@ -1,0 +1,253 @@
+package admin
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/checkpointd/checkpointd/internal/backup"
+)
+
+// CreateOrganization stores a new organization named name.
+func CreateOrganization(ctx context.Context, st OrganizationCreator, name string, now time.Time) (backup.Organization, error) {
+	if err := checkName("organization", name); err != nil {
+		return backup.Organization{}, err
+	}
+	created := stamp(now)
+	o := backup.Organization{ID: ids.New(created), Name: name, Created: created}
+	if err := st.CreateOrganization(ctx, o); err != nil {
+		return backup.Organization{}, err
+	}
+	return o, nil
+}
+
+// CreateProject stores a new project named name in organization orgID
+// (ORG_NOT_FOUND from the store if there is none).
+func CreateProject(ctx context.Context, st ProjectCreator, orgID backup.ObjectID, name string, now time.Time) (backup.Project, error) {
+	if orgID.IsZero() {
+		return backup.Project{}, backup.Errorf(backup.Invalid, backup.CodeInvalidOrgID, "A project needs an organization.")
+	}
+	if err := checkName("project", name); err != nil {
+		return backup.Project{}, err
+	}
+	created := stamp(now)
+	p := backup.Project{ID: ids.New(created), OrgID: orgID, Name: name, Created: created}
+	if err := st.CreateProject(ctx, p); err != nil {
+		return backup.Project{}, err
+	}
+	return p, nil
+}
+
+// ConfigServers says how a sharded cluster's config servers run.
+type ConfigServers string
+
+// Config server kinds.
+const (
+	// ConfigReplicaSet is a config server replica set (CSRS), the only
+	// kind since MongoDB 3.4.
+	ConfigReplicaSet ConfigServers = "csrs"
+	// ConfigMirrored is three legacy mirrored config servers (SCCC),
+	// which MongoDB 3.2 was the last to support.
+	ConfigMirrored ConfigServers = "mirrored"
+)
+
+// ParseConfigServers parses "csrs" or "mirrored" (any case).
+func ParseConfigServers(s string) (ConfigServers, error) {
+	switch c := ConfigServers(strings.ToLower(strings.TrimSpace(s))); c {
+	case ConfigReplicaSet, ConfigMirrored:
+		return c, nil
+	}
+	return "", backup.Errorf(backup.Invalid, backup.CodeInvalidAttribute,
+		"Unknown config server kind %s: use csrs (a config server replica set) or mirrored (legacy SCCC config servers).", strconv.Quote(s))
+}
+
+// ParseBackupKind parses "legacy", "cloud" or "none" (any case; the
+// stored names LEGACY, CLOUD and NONE too).
+func ParseBackupKind(s string) (backup.BackupKind, error) {
+	switch k := backup.BackupKind(strings.ToUpper(strings.TrimSpace(s))); k {
+	case backup.BackupLegacy, backup.BackupCloud, backup.BackupNone:
+		return k, nil
+	}
+	return "", backup.Errorf(backup.Invalid, backup.CodeInvalidAttribute,
+		"Unknown backup kind %s: use legacy (continuous backup, which takes checkpoints), cloud (Cloud Backup) or none.", strconv.Quote(s))
+}
+
+// DefaultMongoDBVersion is the version of a cluster created without one:
+// the last release of the last series legacy backup supported.
+const DefaultMongoDBVersion = "4.4.29"
+
+// MaxShards is the most shards ClusterSpec accepts.
+const MaxShards = 100
+
+// mirroredHosts is how many mirrored config servers an SCCC cluster had.
+const mirroredHosts = 3
+
+var versionRE = regexp.MustCompile(`^(\d+)\.(\d+)\.(\d+)(-[0-9A-Za-z.]+)?$`)
+
+// ClusterSpec describes a cluster to create.
+type ClusterSpec struct {
+	ProjectID backup.ObjectID
+	Name      string
+	// Shards is the number of shards: 0 makes a replica set.
+	Shards int
+	// ConfigServers applies to sharded clusters; empty means
+	// ConfigReplicaSet.
+	ConfigServers ConfigServers
+	// MongoDBVersion defaults to DefaultMongoDBVersion.
+	MongoDBVersion string
+	// Backup defaults to BackupLegacy.
+	Backup backup.BackupKind
+}
+
+// NewCluster builds a valid cluster from a spec, with a new id and
+// replica set names in the Atlas style: a replica set NAME-shard-0, a
+// sharded cluster's shards NAME-shard-0…N-1 and its config server replica
+// set NAME-config-0. It does not store it.
+func NewCluster(spec ClusterSpec, now time.Time) (backup.Cluster, error) {
+	if spec.ProjectID.IsZero() {
+		return backup.Cluster{}, backup.Errorf(backup.Invalid, backup.CodeInvalidGroupID, "A cluster needs a project.")
+	}
+	if !backup.ValidClusterName(spec.Name) {
+		return backup.Cluster{}, backup.Errorf(backup.Invalid, backup.CodeInvalidClusterName,
+			"Cluster name %s is invalid: use 1 to %d letters, digits and hyphens, starting with a letter or digit.",
+			strconv.Quote(spec.Name), backup.MaxClusterNameLen)
+	}
+	if spec.Shards < 0 || spec.Shards > MaxShards {
+		return backup.Cluster{}, backup.Errorf(backup.Invalid, backup.CodeInvalidAttribute,
+			"A cluster has 0 (a replica set) to %d shards, not %d.", MaxShards, spec.Shards)
+	}
+	version := spec.MongoDBVersion
+	if version == "" {
+		version = DefaultMongoDBVersion
+	}
+	m := versionRE.FindStringSubmatch(version)
+	if m == nil {
+		return backup.Cluster{}, backup.Errorf(backup.Invalid, backup.CodeInvalidAttribute,
+			"MongoDB version %s is not of the form MAJOR.MINOR.PATCH, e.g. %s.", strconv.Quote(version), DefaultMongoDBVersion)
+	}
+	kind := spec.Backup
+	if kind == "" {
+		kind = backup.BackupLegacy
+	}
+	created := stamp(now)
+	c := backup.Cluster{
+		ID:             ids.New(created),
+		GroupID:        spec.ProjectID,
+		Name:           spec.Name,
+		MongoDBVersion: version,
+		Backup:         kind,
+		Created:        created,
+	}
+	if spec.Shards == 0 {
+		if spec.ConfigServers != "" {
+			return backup.Cluster{}, backup.Errorf(backup.Invalid, backup.CodeInvalidAttribute,
+				"A replica set has no config servers: give a number of shards for a sharded cluster.")
+		}
+		c.Type = backup.ReplicaSet
+		c.ReplicaSetName = spec.Name + "-shard-0"
+	} else {
+		c.Type = backup.Sharded
+		for i := range spec.Shards {
+			n := fmt.Sprintf("%s-shard-%d", spec.Name, i)
+			c.Shards = append(c.Shards, backup.Shard{Name: n, ReplicaSetName: n})
+		}
+		switch spec.ConfigServers {
+		case "", ConfigReplicaSet:
+			c.Config.ReplicaSetName = spec.Name + "-config-0"
+		case ConfigMirrored:
+			major, _ := strconv.Atoi(m[1])
+			minor, _ := strconv.Atoi(m[2])
+			if major > 3 || major == 3 && minor > 2 {
+				return backup.Cluster{}, backup.Errorf(backup.Invalid, backup.CodeInvalidAttribute,
+					"Mirrored config servers (SCCC) ended with MongoDB 3.2; MongoDB %s needs a config server replica set.", version)
+			}
+			for range mirroredHosts {
+				c.Config.HostIDs = append(c.Config.HostIDs, newHostID())
+			}
+		default:
+			_, err := ParseConfigServers(string(spec.ConfigServers))
+			return backup.Cluster{}, err
+		}
+	}
+	if err := c.Validate(); err != nil {
+		return backup.Cluster{}, err
+	}
+	return c, nil
+}
+
+// CreateCluster builds a cluster from a spec (see NewCluster) and stores
+// it (GROUP_NOT_FOUND, DUPLICATE_CLUSTER_NAME from the store).
+func CreateCluster(ctx context.Context, st ClusterCreator, spec ClusterSpec, now time.Time) (backup.Cluster, error) {
+	c, err := NewCluster(spec, now)
+	if err != nil {
+		return backup.Cluster{}, err
+	}
+	if err := st.CreateCluster(ctx, c); err != nil {
+		return backup.Cluster{}, err
+	}
+	return c, nil
+}
+
+// newHostID returns a random host id as Cloud Manager prints them: 32
+// lowercase hex digits.
+func newHostID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// ListProjects returns every project, or every project of organization
+// orgID when it is not zero (ORG_NOT_FOUND if there is no such
+// organization), ordered by id.
+func ListProjects(ctx context.Context, st ProjectLister, orgID backup.ObjectID) ([]backup.Project, error) {
+	scope := backup.ProjectScope{All: true}
+	if !orgID.IsZero() {
+		orgs, err := st.Organizations(ctx)
+		if err != nil {
+			return nil, err
+		}
+		found := false
+		for _, o := range orgs {
+			found = found || o.ID == orgID
+		}
+		if !found {
+			return nil, backup.ErrOrgNotFound(orgID.Hex())
+		}
+		scope = backup.ProjectScope{OrgID: orgID, OrgWide: true}
+	}
+	out := []backup.Project{}
+	for num := 1; ; num++ {
+		p, err := st.Projects(ctx, scope, backup.PageRequest{Num: num, Size: listPageSize})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p.Items...)
+		if len(p.Items) < listPageSize {
+			return out, nil
+		}
+	}
+}
+
+// ListClusters returns a project's clusters ordered by name
+// (GROUP_NOT_FOUND from the store).
+func ListClusters(ctx context.Context, st ClusterLister, projectID backup.ObjectID) ([]backup.Cluster, error) {
+	out := []backup.Cluster{}
+	for num := 1; ; num++ {
+		p, err := st.Clusters(ctx, projectID, backup.PageRequest{Num: num, Size: listPageSize})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p.Items...)
+		if len(p.Items) < listPageSize {
+			return out, nil
+		}
+	}
+}
+
+// listPageSize is the page size lists read with: the API's largest.
+const listPageSize = 500
