@@ -27,6 +27,7 @@ type benchStore struct {
 	db     *sqlite.DB // with the cache off: every read goes to the file
 	cached *sqlite.DB // a second handle on the same file, with the default cache
 	ref    backup.ClusterRef
+	org    backup.ObjectID // the cluster's project's organization
 	mid    backup.ObjectID // a checkpoint in the middle of the history
 	n      int
 }
@@ -82,7 +83,7 @@ func benchStoreOf(b *testing.B, n int) *benchStore {
 			b.Fatal(err)
 		}
 	}
-	s := &benchStore{db: db, ref: backup.ClusterRef{GroupID: project.ID, Name: c.Name}, n: n}
+	s := &benchStore{db: db, ref: backup.ClusterRef{GroupID: project.ID, Name: c.Name}, org: org.ID, n: n}
 	// Oldest first, as the engine appends, in transactions of up to 100k
 	// rows: bulk speed without holding a million checkpoints in memory.
 	const chunk = 100_000
@@ -172,17 +173,25 @@ func benchCheckpoints(b *testing.B, pick func(*benchStore) *sqlite.DB) {
 
 // BenchmarkCheckpoint gets one checkpoint by id, with the cache off.
 func BenchmarkCheckpoint(b *testing.B) {
-	benchCheckpoint(b, func(s *benchStore) *sqlite.DB { return s.db })
+	benchCheckpoint(b, func(s *benchStore) *sqlite.DB { return s.db }, false)
 }
 
 // BenchmarkCheckpointCached gets one checkpoint by id with the cache on:
 // one statement for the reference and the epoch, then the cached
 // checkpoint.
 func BenchmarkCheckpointCached(b *testing.B) {
-	benchCheckpoint(b, func(s *benchStore) *sqlite.DB { return s.cached })
+	benchCheckpoint(b, func(s *benchStore) *sqlite.DB { return s.cached }, false)
 }
 
-func benchCheckpoint(b *testing.B, pick func(*benchStore) *sqlite.DB) {
+// BenchmarkCheckpointCachedCaller is BenchmarkCheckpointCached asked by an
+// API key of the project's organization, as the server's requests are:
+// the same statement reads the project's organization for the access
+// check.
+func BenchmarkCheckpointCachedCaller(b *testing.B) {
+	benchCheckpoint(b, func(s *benchStore) *sqlite.DB { return s.cached }, true)
+}
+
+func benchCheckpoint(b *testing.B, pick func(*benchStore) *sqlite.DB, asCaller bool) {
 	for _, sz := range benchSizes {
 		b.Run("store="+sz.name, func(b *testing.B) {
 			if testing.Short() && sz.n > 1000 {
@@ -191,9 +200,14 @@ func benchCheckpoint(b *testing.B, pick func(*benchStore) *sqlite.DB) {
 			s := benchStoreOf(b, sz.n)
 			db := pick(s)
 			ctx := context.Background()
+			ref := s.ref
+			if asCaller {
+				ref.Caller = &backup.Principal{Kind: backup.APIKeyPrincipal, ID: "benchkey", OrgID: s.org,
+					Grants: []backup.Grant{{Role: backup.OrgReadOnly}}}
+			}
 			b.ReportAllocs()
 			for b.Loop() {
-				cp, err := db.Checkpoint(ctx, s.ref, s.mid)
+				cp, err := db.Checkpoint(ctx, ref, s.mid)
 				if err != nil {
 					b.Fatal(err)
 				}

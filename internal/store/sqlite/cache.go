@@ -36,8 +36,11 @@ import (
 //     CHECKPOINT_NOT_FOUND for a checkpoint not, or no longer, there).
 //
 // Every cached read first runs one statement on the file, for the
-// reference and the cluster's current epoch (and seq bounds), so another
-// server or the admin CLI writing the same file is seen at once.
+// reference, the project's organization and the cluster's current epoch
+// (and seq bounds), so another server or the admin CLI writing the same
+// file is seen at once, and the caller's access to the project is checked
+// before any cached entry is looked at: a cache filled by one caller
+// serves another only what that one may read.
 
 // pageKey names a page: size checkpoints from seq from, in one epoch of
 // one cluster. Its entry is the page's checkpoints as read, up to size
@@ -64,22 +67,23 @@ type checkpointEntry struct {
 	pk, epoch int64 // the cluster it was read from, at this epoch
 }
 
-// Statuses of a reference, as the head statements return them.
+// The head statements' pk column is the cluster's pk, which is positive,
+// or says why there is none to read checkpoints of.
 const (
-	headOK = iota
-	headNoGroup
-	headNoCluster
-	headCloud
+	headNoCluster = 0
+	headCloud     = -1
 )
 
 // head is what the one statement of a cached read learns.
 type head struct {
-	status, pk, epoch int64
-	first, last       int64 // seq bounds, when asked for; empty when last < first
+	org         sql.NullString // the project's organization; NULL when there is no project
+	pk, epoch   int64
+	first, last int64 // seq bounds, when asked for; empty when last < first
 }
 
-// head runs one of the head statements for a reference and turns its
-// status into the API's errors, in the order uncached reads report them.
+// head runs one of the head statements for a reference and turns what it
+// read into the API's errors, in the order uncached reads report them:
+// GROUP_NOT_FOUND, the caller's access to the project, then the cluster's.
 func (db *DB) head(ctx context.Context, byName, byID *sql.Stmt, cref backup.ClusterRef, bounds bool) (head, error) {
 	stmt, key := byName, cref.Name
 	if !cref.ByName() {
@@ -92,26 +96,32 @@ func (db *DB) head(ctx context.Context, byName, byID *sql.Stmt, cref backup.Clus
 	// without ctx's cancellation: watching a cancellable context costs
 	// database/sql and the driver a goroutine each, which is more than the
 	// statement itself (a third of a cached read, in BenchmarkCheckpointCached).
+	// The destinations are fields of h, which escapes to the heap anyway:
+	// one allocation for all of them.
 	var h head
 	row := stmt.QueryRowContext(context.WithoutCancel(ctx), cref.GroupID.Hex(), key)
 	var err error
 	if bounds {
-		err = row.Scan(&h.status, &h.pk, &h.epoch, &h.first, &h.last)
+		err = row.Scan(&h.org, &h.pk, &h.epoch, &h.first, &h.last)
 	} else {
-		err = row.Scan(&h.status, &h.pk, &h.epoch)
+		err = row.Scan(&h.org, &h.pk, &h.epoch)
 	}
 	if err != nil {
 		return head{}, fmt.Errorf("sqlite: resolve %s: %w", cref.Label(), err)
 	}
-	switch h.status {
-	case headOK:
-		return h, nil
-	case headNoGroup:
+	if !h.org.Valid {
 		return head{}, backup.ErrGroupNotFound(cref.GroupID.Hex())
-	case headNoCluster:
-		return head{}, cref.NotFound()
-	case headCloud:
-		return head{}, backup.ErrNotLegacyBackup()
 	}
-	return head{}, fmt.Errorf("sqlite: resolve %s: status %d", cref.Label(), h.status)
+	if err := checkCaller(cref, h.org.String); err != nil {
+		return head{}, err
+	}
+	switch {
+	case h.pk == headNoCluster:
+		return head{}, cref.NotFound()
+	case h.pk == headCloud:
+		return head{}, backup.ErrNotLegacyBackup()
+	case h.pk < 0:
+		return head{}, fmt.Errorf("sqlite: resolve %s: pk %d", cref.Label(), h.pk)
+	}
+	return h, nil
 }

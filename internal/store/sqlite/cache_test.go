@@ -457,3 +457,97 @@ func TestCacheOptions(t *testing.T) {
 	f.db, f.oracle = pagesOnly, off
 	f.check("pages only")
 }
+
+// TestCacheDeletedCluster fills the caches with a cluster's pages and
+// checkpoints, deletes the cluster (through the other handle: another
+// process), then creates it again under the same key with a history of
+// the same length: nothing of the deleted cluster may be served.
+func TestCacheDeletedCluster(t *testing.T) {
+	f := newCacheFixture(t)
+	old := f.appendN(f.db, f.b, 6)
+	f.appendN(f.db, f.a, 3)
+	var pk int64
+	raw, err := sql.Open("sqlite", "file:"+f.path+"?_pragma=busy_timeout(5000)")
+	f.must(err)
+	defer raw.Close()
+	f.must(raw.QueryRow(`SELECT pk FROM clusters WHERE id = ?`, f.b.ID.Hex()).Scan(&pk))
+	for _, ref := range refsOf(f.b) {
+		p := f.page(f.db, ref, 1, 4)
+		if !sameArray(p, f.page(f.db, ref, 1, 4)) {
+			t.Fatal("the page was not cached")
+		}
+		for range 2 {
+			if _, err := f.db.Checkpoint(f.ctx, ref, old[2].ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	f.check("before")
+	f.must(f.other.DeleteCluster(f.ctx, refsOf(f.b)[0]))
+	for _, ref := range refsOf(f.b) {
+		if _, err := f.db.Checkpoints(f.ctx, ref, backup.PageRequest{Num: 1, Size: 4, IncludeCount: true}); !backup.IsCode(err, backup.CodeClusterNotFound) {
+			t.Fatalf("page of a deleted cluster: %v", err)
+		}
+		if _, err := f.db.Checkpoint(f.ctx, ref, old[2].ID); !backup.IsCode(err, backup.CodeClusterNotFound) {
+			t.Fatalf("checkpoint of a deleted cluster: %v", err)
+		}
+	}
+	// The highest pk is the one SQLite hands out next.
+	f.must(f.db.CreateCluster(f.ctx, f.b))
+	var again int64
+	f.must(raw.QueryRow(`SELECT pk FROM clusters WHERE id = ?`, f.b.ID.Hex()).Scan(&again))
+	if again != pk {
+		t.Fatalf("the cluster created again has pk %d, not %d: the test needs the pk reused", again, pk)
+	}
+	fresh := f.appendN(f.other, f.b, len(old))
+	for _, ref := range refsOf(f.b) {
+		f.wantPage("created again", f.page(f.db, ref, 1, 4), len(fresh), fresh[:4])
+		if _, err := f.db.Checkpoint(f.ctx, ref, old[2].ID); !backup.IsCode(err, backup.CodeCheckpointNotFound) {
+			t.Fatalf("checkpoint of the deleted cluster through the new one: %v", err)
+		}
+	}
+	f.check("created again")
+}
+
+// TestCacheCaller fills the caches as the server, then reads as callers:
+// those who may read the project get the cached entries, the others their
+// error, however warm the cache.
+func TestCacheCaller(t *testing.T) {
+	f := newCacheFixture(t)
+	cps := f.appendN(f.db, f.a, 5)
+	project, err := f.db.Project(f.ctx, f.a.GroupID)
+	f.must(err)
+	stranger := backup.Organization{ID: f.ids.New(f.t0), Name: "stranger", Created: f.t0}
+	f.must(f.db.CreateOrganization(f.ctx, stranger))
+	as := func(ref backup.ClusterRef, org backup.ObjectID, grants ...backup.Grant) backup.ClusterRef {
+		ref.Caller = &backup.Principal{Kind: backup.ServiceAccountPrincipal, ID: "mdb_sa_id_" + org.Hex(), OrgID: org, Grants: grants}
+		return ref
+	}
+	for _, ref := range refsOf(f.a) {
+		warm := f.page(f.db, ref, 1, 3)
+		if _, err := f.db.Checkpoint(f.ctx, ref, cps[1].ID); err != nil {
+			t.Fatal(err)
+		}
+		reader := as(ref, project.OrgID, backup.Grant{Role: backup.ProjectReadOnly, ProjectID: project.ID})
+		if p := f.page(f.db, reader, 1, 3); !sameArray(warm, p) {
+			t.Fatal("a caller who may read the project missed the cache")
+		}
+		if cp, err := f.db.Checkpoint(f.ctx, reader, cps[1].ID); err != nil || cp.ID != cps[1].ID {
+			t.Fatalf("a caller who may read the project: %v", err)
+		}
+		for _, c := range []struct {
+			ref  backup.ClusterRef
+			code string
+		}{
+			{as(ref, project.OrgID, backup.Grant{Role: backup.OrgMember}), backup.CodeUserUnauthorized},
+			{as(ref, stranger.ID, backup.Grant{Role: backup.OrgOwner}), backup.CodeGroupNotFound},
+		} {
+			if _, err := f.db.Checkpoints(f.ctx, c.ref, backup.PageRequest{Num: 1, Size: 3, IncludeCount: true}); !backup.IsCode(err, c.code) {
+				t.Fatalf("cached page as %s: %v, want %s", c.ref.Caller.OrgID.Hex(), err, c.code)
+			}
+			if _, err := f.db.Checkpoint(f.ctx, c.ref, cps[1].ID); !backup.IsCode(err, c.code) {
+				t.Fatalf("cached checkpoint as %s: %v, want %s", c.ref.Caller.OrgID.Hex(), err, c.code)
+			}
+		}
+	}
+}

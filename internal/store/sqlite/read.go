@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"strings"
 	"time"
 
 	"github.com/checkpointd/checkpointd/internal/backup"
@@ -42,13 +43,19 @@ func (db *DB) Project(ctx context.Context, id backup.ObjectID) (backup.Project, 
 	return p, nil
 }
 
-// Projects lists projects ordered by id, with their ClusterCount.
-// Projects are few, so the page is an OFFSET scan and the total a COUNT.
-func (db *DB) Projects(ctx context.Context, page backup.PageRequest) (backup.Page[backup.Project], error) {
+// Projects lists the projects in scope ordered by id, with their
+// ClusterCount. Projects are few, so the page is an OFFSET scan and the
+// total a COUNT; a scope of one organization reads only its range of the
+// projects_org index, which holds its projects in id order.
+func (db *DB) Projects(ctx context.Context, scope backup.ProjectScope, page backup.PageRequest) (backup.Page[backup.Project], error) {
 	var out backup.Page[backup.Project]
 	offset, err := pageOffset(page)
 	if err != nil {
 		return out, err
+	}
+	where, args, none := scopeFilter(scope)
+	if none {
+		return backup.Page[backup.Project]{Items: []backup.Project{}}, nil
 	}
 	tx, err := db.r.BeginTx(ctx, readOnly)
 	if err != nil {
@@ -56,8 +63,8 @@ func (db *DB) Projects(ctx context.Context, page backup.PageRequest) (backup.Pag
 	}
 	defer rollback(tx)
 	out.Items = []backup.Project{}
-	rows, err := tx.QueryContext(ctx, `SELECT p.id, `+projectCols+` FROM projects p ORDER BY p.id LIMIT ? OFFSET ?`,
-		page.Size, offset)
+	rows, err := tx.QueryContext(ctx, `SELECT p.id, `+projectCols+` FROM projects p`+where+` ORDER BY p.id LIMIT ? OFFSET ?`,
+		append(args, page.Size, offset)...)
 	if err != nil {
 		return out, fmt.Errorf("sqlite: projects: %w", err)
 	}
@@ -82,9 +89,66 @@ func (db *DB) Projects(ctx context.Context, page backup.PageRequest) (backup.Pag
 		return out, fmt.Errorf("sqlite: projects: %w", err)
 	}
 	if page.IncludeCount {
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM projects`).Scan(&out.Total); err != nil {
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM projects p`+where, args...).Scan(&out.Total); err != nil {
 			return out, fmt.Errorf("sqlite: count projects: %w", err)
 		}
+	}
+	return out, nil
+}
+
+// scopeFilter returns the WHERE clause (on projects p) and its arguments
+// that select the projects of a scope, or none when the scope holds no
+// project at all. Each form is a range or seeks of an index: the one
+// statement for every scope, with ORs on its arguments, would scan.
+func scopeFilter(s backup.ProjectScope) (where string, args []any, none bool) {
+	switch {
+	case s.All:
+		return "", nil, false
+	case s.OrgWide:
+		return ` WHERE p.org_id = ?`, []any{s.OrgID.Hex()}, false
+	case len(s.IDs) == 0:
+		return "", nil, true
+	}
+	// The ids go as one JSON array, so that the statement text is the
+	// same whatever their number. Hex ids need no escaping.
+	var b strings.Builder
+	b.Grow(len(s.IDs) * 27)
+	b.WriteByte('[')
+	for i, id := range s.IDs {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteByte('"')
+		b.WriteString(id.Hex())
+		b.WriteByte('"')
+	}
+	b.WriteByte(']')
+	return ` WHERE p.org_id = ? AND p.id IN (SELECT value FROM json_each(?))`, []any{s.OrgID.Hex(), b.String()}, false
+}
+
+// Organizations lists every organization ordered by id.
+func (db *DB) Organizations(ctx context.Context) ([]backup.Organization, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT id, name, created FROM organizations ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: organizations: %w", err)
+	}
+	defer rows.Close()
+	out := []backup.Organization{}
+	for rows.Next() {
+		var id string
+		var o backup.Organization
+		var created int64
+		if err := rows.Scan(&id, &o.Name, &created); err != nil {
+			return nil, fmt.Errorf("sqlite: organizations: %w", err)
+		}
+		if o.ID, err = parseIDString(id); err != nil {
+			return nil, fmt.Errorf("sqlite: organizations: %w", err)
+		}
+		o.Created = unixTime(created)
+		out = append(out, o)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: organizations: %w", err)
 	}
 	return out, nil
 }
@@ -93,11 +157,12 @@ func (db *DB) Projects(ctx context.Context, page backup.PageRequest) (backup.Pag
 const clusterCols = `c.id, c.group_id, c.name, c.type, c.mongodb_version, c.backup, c.replica_set_name, c.shards, c.config, c.created`
 
 // Cluster resolves a reference to a whole cluster: GROUP_NOT_FOUND, then
-// CLUSTER_NOT_FOUND, in one statement.
+// the caller's access to the project, then CLUSTER_NOT_FOUND, in one
+// statement.
 func (db *DB) Cluster(ctx context.Context, ref backup.ClusterRef) (backup.Cluster, error) {
-	q, key := `SELECT EXISTS (SELECT 1 FROM projects WHERE id = ?1), c.pk, `+clusterCols+fromRefByName, ref.Name
+	q, key := `SELECT `+projectOrg+`, c.pk, `+clusterCols+fromRefByName, ref.Name
 	if !ref.ByName() {
-		q, key = `SELECT EXISTS (SELECT 1 FROM projects WHERE id = ?1), c.pk, `+clusterCols+fromRefByID, ref.ID.Hex()
+		q, key = `SELECT `+projectOrg+`, c.pk, `+clusterCols+fromRefByID, ref.ID.Hex()
 	}
 	rows, err := db.r.QueryContext(ctx, q, ref.GroupID.Hex(), key)
 	if err != nil {
@@ -107,15 +172,18 @@ func (db *DB) Cluster(ctx context.Context, ref backup.ClusterRef) (backup.Cluste
 	if !rows.Next() {
 		return backup.Cluster{}, fmt.Errorf("sqlite: cluster %s: no row: %w", ref.Label(), rows.Err())
 	}
-	var exists int64
+	var org sql.NullString
 	var pk sql.NullInt64
 	var c backup.Cluster
-	found, err := scanCluster(rows, &c, &exists, &pk)
+	found, err := scanCluster(rows, &c, &org, &pk)
 	if err != nil {
 		return backup.Cluster{}, fmt.Errorf("sqlite: cluster %s: %w", ref.Label(), err)
 	}
-	if exists == 0 {
+	if !org.Valid {
 		return backup.Cluster{}, backup.ErrGroupNotFound(ref.GroupID.Hex())
+	}
+	if err := checkCaller(ref, org.String); err != nil {
+		return backup.Cluster{}, err
 	}
 	if !found {
 		return backup.Cluster{}, ref.NotFound()
@@ -353,20 +421,26 @@ func (db *DB) resolve(ctx context.Context, tx *sql.Tx, cref backup.ClusterRef) (
 		return ref{}, fmt.Errorf("sqlite: resolve %s: no row: %w", cref.Label(), rows.Err())
 	}
 	var (
-		exists      int64
+		org         sql.NullString
 		pk, epoch   sql.NullInt64
 		id, kind    sql.RawBytes
 		first, last sql.NullInt64
 	)
-	if err := rows.Scan(&exists, &pk, &id, &kind, &epoch, &first, &last); err != nil {
+	if err := rows.Scan(&org, &pk, &id, &kind, &epoch, &first, &last); err != nil {
 		return ref{}, fmt.Errorf("sqlite: resolve %s: %w", cref.Label(), err)
 	}
-	return finishResolve(cref, exists, pk, id, kind, epoch, first, last)
+	return finishResolve(cref, org, pk, id, kind, epoch, first, last)
 }
 
-func finishResolve(cref backup.ClusterRef, exists int64, pk sql.NullInt64, id, kind sql.RawBytes, epoch, first, last sql.NullInt64) (ref, error) {
-	if exists == 0 {
+// finishResolve turns the scanned resolveCols into a ref or the API's
+// errors: GROUP_NOT_FOUND, the caller's access to the project, then the
+// cluster's. org is the project's organization, NULL when there is none.
+func finishResolve(cref backup.ClusterRef, org sql.NullString, pk sql.NullInt64, id, kind sql.RawBytes, epoch, first, last sql.NullInt64) (ref, error) {
+	if !org.Valid {
 		return ref{}, backup.ErrGroupNotFound(cref.GroupID.Hex())
+	}
+	if err := checkCaller(cref, org.String); err != nil {
+		return ref{}, err
 	}
 	if !pk.Valid {
 		return ref{}, cref.NotFound()
@@ -383,6 +457,21 @@ func finishResolve(cref backup.ClusterRef, exists int64, pk sql.NullInt64, id, k
 		r.first, r.last = first.Int64, last.Int64
 	}
 	return r, nil
+}
+
+// checkCaller is the reference's caller's access check, given the stored
+// organization of the project: it runs after the project is found and
+// before anything of the cluster is told, on every path that resolves a
+// reference, cached or not.
+func checkCaller(cref backup.ClusterRef, org string) error {
+	if cref.Caller == nil {
+		return nil
+	}
+	orgID, err := parseIDString(org)
+	if err != nil {
+		return fmt.Errorf("sqlite: resolve %s: organization: %w", cref.Label(), err)
+	}
+	return cref.Caller.CheckProject(orgID, cref.GroupID)
 }
 
 // Checkpoint returns one checkpoint of the referenced cluster.
@@ -436,16 +525,16 @@ func (db *DB) readCheckpoint(ctx context.Context, cref backup.ClusterRef, id bac
 		return backup.Checkpoint{}, ref{}, fmt.Errorf("sqlite: checkpoint %s: no row: %w", id.Hex(), rows.Err())
 	}
 	var (
-		exists    int64
+		org       sql.NullString
 		pk, epoch sql.NullInt64
 		cid, kind sql.RawBytes
 		row       checkpointRow
 		blob      sql.RawBytes
 	)
-	if err := rows.Scan(&exists, &pk, &cid, &kind, &epoch, &row.started, &row.completed, &row.ts, &row.restorable, &blob); err != nil {
+	if err := rows.Scan(&org, &pk, &cid, &kind, &epoch, &row.started, &row.completed, &row.ts, &row.restorable, &blob); err != nil {
 		return backup.Checkpoint{}, ref{}, fmt.Errorf("sqlite: checkpoint %s: %w", id.Hex(), err)
 	}
-	r, err := finishResolve(cref, exists, pk, cid, kind, epoch, sql.NullInt64{}, sql.NullInt64{})
+	r, err := finishResolve(cref, org, pk, cid, kind, epoch, sql.NullInt64{}, sql.NullInt64{})
 	if err != nil {
 		return backup.Checkpoint{}, ref{}, err
 	}

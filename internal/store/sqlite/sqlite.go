@@ -60,10 +60,12 @@ type DB struct {
 	resolveByName, resolveByID       *sql.Stmt
 	page                             *sql.Stmt
 	checkpointByName, checkpointByID *sql.Stmt
-	// The one statement a cached read runs: the reference's status, the
-	// cluster's key and epoch and, for lists, its seq bounds.
+	// The one statement a cached read runs: the project's organization,
+	// the cluster's key and epoch and, for lists, its seq bounds.
 	headBoundsByName, headBoundsByID *sql.Stmt
 	headByName, headByID             *sql.Stmt
+	// Statements of authentication, which runs on every request.
+	authEpoch, isRevoked, apiKeyByPublicKey *sql.Stmt
 
 	// Read-through caches; nil when disabled.
 	pages       *cache.Cache[pageKey, []backup.Checkpoint]
@@ -232,6 +234,7 @@ func (db *DB) Close() error {
 	var errs []error
 	for _, s := range []*sql.Stmt{db.resolveByName, db.resolveByID, db.page, db.checkpointByName,
 		db.checkpointByID, db.headBoundsByName, db.headBoundsByID, db.headByName, db.headByID,
+		db.authEpoch, db.isRevoked, db.apiKeyByPublicKey,
 		db.insertCheckpoint, db.lastCheckpoint, db.firstCheckpoint,
 		db.checkpointKey, db.existingCheckpoint, db.clusterByID} {
 		if s != nil {
@@ -248,14 +251,16 @@ func (db *DB) Close() error {
 	return nil
 }
 
-// resolveCols select, for a reference, whether the project exists and the
-// matching cluster's key, id and backup kind; a LEFT JOIN from a one-row
-// table keeps the project answer when no cluster matches. Both lookups are
-// unique-index seeks.
+// resolveCols select, for a reference, the project's organization (NULL
+// when there is no such project; the caller's access is checked against
+// it, see checkCaller) and the matching cluster's key, id and backup kind;
+// a LEFT JOIN from a one-row table keeps the project answer when no
+// cluster matches. Both lookups are unique-index seeks.
 const (
 	fromRefByName = ` FROM (SELECT 1) LEFT JOIN clusters c ON c.group_id = ?1 AND c.name = ?2`
 	fromRefByID   = ` FROM (SELECT 1) LEFT JOIN clusters c ON c.group_id = ?1 AND c.id = ?2`
-	resolveCols   = `SELECT EXISTS (SELECT 1 FROM projects WHERE id = ?1), c.pk, c.id, c.backup, c.epoch`
+	projectOrg    = `(SELECT org_id FROM projects WHERE id = ?1)`
+	resolveCols   = `SELECT ` + projectOrg + `, c.pk, c.id, c.backup, c.epoch`
 	// The first and last seq are separate ORDER BY ... LIMIT 1 subqueries
 	// because SQLite answers min() alone from the index but not min() and
 	// max() together.
@@ -265,16 +270,17 @@ const (
 	checkpointCols = `started, completed, ts, restorable, parts`
 	joinCheckpoint = ` LEFT JOIN checkpoints k ON k.id = ?3 AND k.cluster = c.pk`
 
-	// headCols are resolveCols folded into integers, which database/sql
-	// scans without conversions: the status of the reference (one of the
-	// head* constants), then the cluster's key and epoch, 0 when there is
-	// no cluster.
-	headCols = `SELECT CASE
-    WHEN NOT EXISTS (SELECT 1 FROM projects WHERE id = ?1) THEN 1
-    WHEN c.pk IS NULL THEN 2
-    WHEN c.backup = '` + string(backup.BackupCloud) + `' THEN 3
-    ELSE 0 END,
-  coalesce(c.pk, 0), coalesce(c.epoch, 0)`
+	// headCols are resolveCols in as few columns as say it, since the
+	// driver spends an allocation on each column's name on every query:
+	// the project's organization; the cluster's pk, or headNoCluster or
+	// headCloud when there are no checkpoints to read; its epoch, 0 when
+	// there is no cluster.
+	headCols = `SELECT ` + projectOrg + `,
+  CASE
+    WHEN c.pk IS NULL THEN 0 -- headNoCluster
+    WHEN c.backup = '` + string(backup.BackupCloud) + `' THEN -1 -- headCloud
+    ELSE c.pk END,
+  coalesce(c.epoch, 0)`
 	// headBounds are seqBounds, an empty cluster reading as first 1, last 0.
 	headBounds = `,
   coalesce((SELECT seq FROM checkpoints WHERE cluster = c.pk ORDER BY seq LIMIT 1), 1),
@@ -297,6 +303,9 @@ WHERE cluster = ?1 AND seq >= ?2 AND seq < ?3 ORDER BY seq`},
 		{&db.headBoundsByID, db.r, headCols + headBounds + fromRefByID},
 		{&db.headByName, db.r, headCols + fromRefByName},
 		{&db.headByID, db.r, headCols + fromRefByID},
+		{&db.authEpoch, db.r, authEpochQuery},
+		{&db.isRevoked, db.r, isRevokedQuery},
+		{&db.apiKeyByPublicKey, db.r, `SELECT ` + apiKeyCols + ` FROM api_keys WHERE public_key = ?`},
 
 		{&db.insertCheckpoint, db.w, `INSERT INTO checkpoints (cluster, seq, id, ` + checkpointCols + `)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?)`},

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/checkpointd/checkpointd/internal/backup"
+	"github.com/checkpointd/checkpointd/internal/store"
 	"github.com/checkpointd/checkpointd/internal/store/codec"
 )
 
@@ -419,6 +420,131 @@ func (db *DB) PruneCheckpoints(ctx context.Context, clusterID backup.ObjectID, c
 		return 0, fmt.Errorf("sqlite: prune %s: %w", clusterID.Hex(), err)
 	}
 	return int(n), nil
+}
+
+// DeleteOrganization deletes an organization with its API keys, service
+// accounts and their secrets: ORG_NOT_FOUND, or
+// CANNOT_DELETE_ORG_ACTIVE_PROJECTS while it has projects.
+func (db *DB) DeleteOrganization(ctx context.Context, id backup.ObjectID) error {
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlite: delete organization %s: %w", id.Hex(), err)
+	}
+	defer rollback(tx)
+	org := id.Hex()
+	var exists, projects int64
+	if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM organizations WHERE id = ?1),
+  EXISTS (SELECT 1 FROM projects WHERE org_id = ?1)`, org).Scan(&exists, &projects); err != nil {
+		return fmt.Errorf("sqlite: delete organization %s: %w", org, err)
+	}
+	if exists == 0 {
+		return backup.ErrOrgNotFound(org)
+	}
+	if projects != 0 {
+		return store.ErrCannotDeleteOrg(id)
+	}
+	// Secrets first: the foreign key's cascade would delete them too, but
+	// only on connections with foreign keys on, which is not a rule this
+	// store can impose on every writer of the file.
+	for _, q := range []string{
+		`DELETE FROM service_account_secrets WHERE client_id IN (SELECT client_id FROM service_accounts WHERE org_id = ?)`,
+		`DELETE FROM service_accounts WHERE org_id = ?`,
+		`DELETE FROM api_keys WHERE org_id = ?`,
+		`DELETE FROM organizations WHERE id = ?`,
+	} {
+		if _, err := tx.ExecContext(ctx, q, org); err != nil {
+			return fmt.Errorf("sqlite: delete organization %s: %w", org, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sqlite: delete organization %s: %w", org, err)
+	}
+	return nil
+}
+
+// DeleteProject deletes a project and the grants on it that API keys and
+// service accounts hold, in one transaction: GROUP_NOT_FOUND, or
+// CANNOT_CLOSE_GROUP_ACTIVE_CLUSTERS while it has clusters. A principal
+// whose only grant was on the project is kept, with no grants: it can no
+// longer read anything, which is what its owner granted.
+func (db *DB) DeleteProject(ctx context.Context, id backup.ObjectID) error {
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlite: delete project %s: %w", id.Hex(), err)
+	}
+	defer rollback(tx)
+	group := id.Hex()
+	var org string
+	var clusters int64
+	err = tx.QueryRowContext(ctx, `SELECT org_id, EXISTS (SELECT 1 FROM clusters WHERE group_id = ?1) FROM projects WHERE id = ?1`, group).
+		Scan(&org, &clusters)
+	if err == sql.ErrNoRows {
+		return backup.ErrGroupNotFound(group)
+	}
+	if err != nil {
+		return fmt.Errorf("sqlite: delete project %s: %w", group, err)
+	}
+	if clusters != 0 {
+		return store.ErrCannotCloseGroup(id)
+	}
+	for _, t := range []principalTable{apiKeysTable, serviceAccountsTable} {
+		if err := removeGrants(ctx, tx, t, org, id); err != nil {
+			return fmt.Errorf("sqlite: delete project %s: %w", group, err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM projects WHERE id = ?`, group); err != nil {
+		return fmt.Errorf("sqlite: delete project %s: %w", group, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sqlite: delete project %s: %w", group, err)
+	}
+	return nil
+}
+
+// DeleteCluster deletes a cluster and its checkpoints, resolving the
+// reference as Cluster does: GROUP_NOT_FOUND, the caller's access to the
+// project, CLUSTER_NOT_FOUND. A cluster on Cloud Backup is deleted too.
+//
+// The checkpoint rows' delete trigger raises the cluster's epoch, and
+// the cluster's delete trigger keeps the last epoch for its pk
+// (migrations/0002_cluster_epoch.sql), so no reader's cache can serve the
+// deleted checkpoints: the reference no longer resolves, and a cluster
+// created later under the same pk starts at a higher epoch. The trigger
+// runs once per checkpoint, which makes deleting a long history take a
+// while; clusters are deleted rarely.
+func (db *DB) DeleteCluster(ctx context.Context, cref backup.ClusterRef) error {
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlite: delete cluster %s: %w", cref.Label(), err)
+	}
+	defer rollback(tx)
+	q, key := `SELECT `+projectOrg+`, c.pk`+fromRefByName, cref.Name
+	if !cref.ByName() {
+		q, key = `SELECT `+projectOrg+`, c.pk`+fromRefByID, cref.ID.Hex()
+	}
+	var org sql.NullString
+	var pk sql.NullInt64
+	if err := tx.QueryRowContext(ctx, q, cref.GroupID.Hex(), key).Scan(&org, &pk); err != nil {
+		return fmt.Errorf("sqlite: delete cluster %s: %w", cref.Label(), err)
+	}
+	if !org.Valid {
+		return backup.ErrGroupNotFound(cref.GroupID.Hex())
+	}
+	if err := checkCaller(cref, org.String); err != nil {
+		return err
+	}
+	if !pk.Valid {
+		return cref.NotFound()
+	}
+	for _, q := range []string{`DELETE FROM checkpoints WHERE cluster = ?`, `DELETE FROM clusters WHERE pk = ?`} {
+		if _, err := tx.ExecContext(ctx, q, pk.Int64); err != nil {
+			return fmt.Errorf("sqlite: delete cluster %s: %w", cref.Label(), err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sqlite: delete cluster %s: %w", cref.Label(), err)
+	}
+	return nil
 }
 
 // keyLess orders checkpoints as listing does: by timestamp, then id. Hex

@@ -43,6 +43,21 @@ func Run(t *testing.T, open func(t testing.TB) Store) {
 		{"CloudBackup", testCloudBackup},
 		{"RoundTrip", testRoundTrip},
 		{"Batch", testBatch},
+		{"CallerAccess", testCallerAccess},
+		{"CallerErrorOrder", testCallerErrorOrder},
+		{"ProjectScope", testProjectScope},
+		{"OrganizationsList", testOrganizationsList},
+		{"DeleteCluster", testDeleteCluster},
+		{"DeleteClusterCached", testDeleteClusterCached},
+		{"DeleteProject", testDeleteProject},
+		{"DeleteOrganization", testDeleteOrganization},
+		{"APIKeys", testAPIKeys},
+		{"APIKeyErrors", testAPIKeyErrors},
+		{"ServiceAccounts", testServiceAccounts},
+		{"ServiceAccountErrors", testServiceAccountErrors},
+		{"Revocations", testRevocations},
+		{"AuthEpoch", testAuthEpoch},
+		{"SharedSecret", testSharedSecret},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -95,6 +110,23 @@ func (f *fixture) must(err error) {
 func (f *fixture) newProject(name string) backup.Project {
 	f.t.Helper()
 	p := backup.Project{ID: f.ids.New(t0), OrgID: f.org.ID, Name: name, Created: t0.Add(time.Hour)}
+	f.must(f.s.CreateProject(f.ctx, p))
+	return p
+}
+
+// newOrg creates another organization.
+func (f *fixture) newOrg(name string) backup.Organization {
+	f.t.Helper()
+	o := backup.Organization{ID: f.ids.New(t0), Name: name, Created: t0.Add(30 * time.Minute)}
+	f.must(f.s.CreateOrganization(f.ctx, o))
+	return o
+}
+
+// newProjectOf creates a project of another organization than the
+// fixture's.
+func (f *fixture) newProjectOf(org backup.ObjectID, name string) backup.Project {
+	f.t.Helper()
+	p := backup.Project{ID: f.ids.New(t0), OrgID: org, Name: name, Created: t0.Add(time.Hour)}
 	f.must(f.s.CreateProject(f.ctx, p))
 	return p
 }
@@ -357,7 +389,7 @@ func testProjectsPaging(t *testing.T, f *fixture) {
 	slices.SortFunc(want, func(a, b backup.ObjectID) int { return strings.Compare(a.Hex(), b.Hex()) })
 	var got []backup.ObjectID
 	for num := 1; ; num++ {
-		p, err := f.s.Projects(f.ctx, backup.PageRequest{Num: num, Size: 3, IncludeCount: true})
+		p, err := f.s.Projects(f.ctx, backup.ProjectScope{All: true}, backup.PageRequest{Num: num, Size: 3, IncludeCount: true})
 		f.must(err)
 		if p.Total != len(want) {
 			t.Fatalf("page %d Total %d, want %d", num, p.Total, len(want))
@@ -379,7 +411,7 @@ func testProjectsPaging(t *testing.T, f *fixture) {
 	if !slices.Equal(got, want) {
 		t.Fatalf("projects in order %v, want %v", got, want)
 	}
-	p, err := f.s.Projects(f.ctx, backup.PageRequest{Num: 1, Size: 2})
+	p, err := f.s.Projects(f.ctx, backup.ProjectScope{All: true}, backup.PageRequest{Num: 1, Size: 2})
 	f.must(err)
 	if p.Total != 0 || len(p.Items) != 2 {
 		t.Fatalf("without count: %d items, Total %d; want 2, 0", len(p.Items), p.Total)
