@@ -7,11 +7,16 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/checkpointd/checkpointd/internal/admin"
+	"github.com/checkpointd/checkpointd/internal/auth"
+	"github.com/checkpointd/checkpointd/internal/auth/digest"
 	"github.com/checkpointd/checkpointd/internal/backup"
 	"github.com/checkpointd/checkpointd/internal/demo"
 	"github.com/checkpointd/checkpointd/internal/httpapi"
@@ -28,6 +33,11 @@ type serveConfig struct {
 	paging      string
 	logFormat   string
 	logLevel    string
+
+	trustForwardedFor bool
+	rateLimit         string
+	tokenRateLimit    string
+	digestAlgorithms  string
 }
 
 func newServeCmd(e *env) *cobra.Command {
@@ -58,6 +68,10 @@ environment, which wins over the default.`,
 	f.StringVar(&c.paging, "paging", "lenient", "out-of-range pageNum/itemsPerPage: lenient (clamp, as MongoDB's API guidelines say) or strict (400)")
 	f.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
 	f.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	f.BoolVar(&c.trustForwardedFor, "trust-forwarded-for", false, "take the client address for API access lists from the last X-Forwarded-For entry (only behind one reverse proxy that sets it)")
+	f.StringVar(&c.rateLimit, "rate-limit", "6000/1m", "requests each API key or service account may make, as N/WINDOW (e.g. 100/1m); 0 for no limit")
+	f.StringVar(&c.tokenRateLimit, "token-rate-limit", "50/1m", "token and revoke requests per client address and client id, as N/WINDOW; 0 for no limit")
+	f.StringVar(&c.digestAlgorithms, "digest-algorithms", "MD5,SHA-256", "HTTP Digest algorithms offered, in challenge order (MD5 alone is the service's exact challenge)")
 	return cmd
 }
 
@@ -74,11 +88,21 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 		return fmt.Errorf("--external-url: %q must start with http:// or https://", c.externalURL)
 	}
 
+	authCfg, err := c.authConfig(logger)
+	if err != nil {
+		return err
+	}
+
 	db, err := sqlite.Open(ctx, c.database)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
+	authCfg.Store = db
+	authn, err := auth.New(ctx, authCfg)
+	if err != nil {
+		return err
+	}
 
 	ln, err := net.Listen("tcp", c.addr)
 	if err != nil {
@@ -95,7 +119,12 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 			ln.Close()
 			return err
 		}
-		printDemo(e, base, ds)
+		key, err := demoKey(ctx, db, ds)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		printDemo(e, base, ds, key)
 	}
 
 	api := httpapi.New(httpapi.Config{
@@ -104,6 +133,8 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 		Version:     version(),
 		GitHash:     gitHash(),
 		Logger:      logger,
+		Auth:        authn,
+		OAuth:       authn,
 	}, db)
 	srv := &http.Server{
 		Handler:           api,
@@ -167,8 +198,72 @@ func newLogger(e *env, format, level string) (*slog.Logger, error) {
 	return nil, fmt.Errorf("--log-format: %q is neither text nor json", format)
 }
 
+// authConfig reads the authentication settings.
+func (c serveConfig) authConfig(logger *slog.Logger) (auth.Config, error) {
+	cfg := auth.Config{TrustForwardedFor: c.trustForwardedFor, Logger: logger}
+	var err error
+	if cfg.RateLimit, err = parseLimit(c.rateLimit); err != nil {
+		return cfg, fmt.Errorf("--rate-limit: %w", err)
+	}
+	if cfg.TokenRateLimit, err = parseLimit(c.tokenRateLimit); err != nil {
+		return cfg, fmt.Errorf("--token-rate-limit: %w", err)
+	}
+	for _, name := range strings.Split(c.digestAlgorithms, ",") {
+		alg, ok := digest.ParseAlgorithm(strings.TrimSpace(name))
+		if !ok || slices.Contains(cfg.Algorithms, alg) {
+			return cfg, fmt.Errorf("--digest-algorithms: %q: want MD5 and/or SHA-256, each once", c.digestAlgorithms)
+		}
+		cfg.Algorithms = append(cfg.Algorithms, alg)
+	}
+	return cfg, nil
+}
+
+// parseLimit reads N/WINDOW, e.g. 100/1m; "0" is no limit.
+func parseLimit(s string) (auth.Limit, error) {
+	if s == "0" {
+		return auth.Limit{}, nil
+	}
+	n, w, ok := strings.Cut(s, "/")
+	req, err := strconv.Atoi(n)
+	if !ok || err != nil || req <= 0 {
+		return auth.Limit{}, fmt.Errorf("%q: want N/WINDOW with N > 0, e.g. 100/1m, or 0", s)
+	}
+	window, err := time.ParseDuration(w)
+	if err != nil || window < time.Second {
+		return auth.Limit{}, fmt.Errorf("%q: the window must be a duration of at least 1s, e.g. 1m", s)
+	}
+	return auth.Limit{Requests: req, Window: window}, nil
+}
+
+// demoKeyDescription marks the keys --demo makes, so that each start
+// replaces the previous one rather than piling them up.
+const demoKeyDescription = "demo key (checkpointd serve --demo)"
+
+// demoKey creates a Project Read Only key for the demo project and
+// returns it as PUBLIC:PRIVATE. The private key is not stored, so every
+// start makes a new key and deletes the previous one.
+func demoKey(ctx context.Context, db *sqlite.DB, ds demo.Dataset) (string, error) {
+	keys, err := db.APIKeys(ctx, ds.Project.OrgID)
+	if err != nil {
+		return "", err
+	}
+	for _, k := range keys {
+		if k.Description == demoKeyDescription {
+			if err := db.DeleteAPIKey(ctx, k.ID); err != nil {
+				return "", err
+			}
+		}
+	}
+	grants := []backup.Grant{{Role: backup.ProjectReadOnly, ProjectID: ds.Project.ID}}
+	k, private, err := admin.CreateAPIKey(ctx, db, ds.Project.OrgID, demoKeyDescription, grants, nil, time.Now())
+	if err != nil {
+		return "", err
+	}
+	return k.PublicKey + ":" + private, nil
+}
+
 // printDemo tells the user what the demo data set holds and what to try.
-func printDemo(e *env, base string, ds demo.Dataset) {
+func printDemo(e *env, base string, ds demo.Dataset, key string) {
 	w := e.stdout
 	if ds.Created {
 		fmt.Fprintf(w, "demo data set created: project %s (%s)\n", ds.Project.Name, ds.Project.ID)
@@ -185,6 +280,8 @@ func printDemo(e *env, base string, ds demo.Dataset) {
 		}
 		fmt.Fprintf(w, "  cluster %s (%s, id %s): %d checkpoints\n", c.Name, shape, c.ID, ds.Checkpoints[c.Name])
 	}
+	fmt.Fprintf(w, "api key: %s\n", key)
+	fmt.Fprintf(w, "  (Project Read Only on %s; a new key on every --demo start; HTTP Digest, as curl --digest)\n", ds.Project.Name)
 	fmt.Fprintln(w, "try:")
 	const accept = "-H 'Accept: application/vnd.atlas.2023-01-01+json' "
 	for _, c := range ds.Clusters {
@@ -195,9 +292,9 @@ func printDemo(e *env, base string, ds demo.Dataset) {
 			{"Cloud Manager public API", "", fmt.Sprintf("%s/api/public/v1.0/groups/%s/clusters/%s/checkpoints", base, c.GroupID, c.ID)},
 		} {
 			fmt.Fprintf(w, "  # %s, cluster %s\n", u.label, c.Name)
-			fmt.Fprintf(w, "  curl %s'%s?pretty=true'\n", u.accept, u.list)
+			fmt.Fprintf(w, "  curl --digest -u '%s' %s'%s?pretty=true'\n", key, u.accept, u.list)
 			if ok {
-				fmt.Fprintf(w, "  curl %s'%s/%s?pretty=true'\n", u.accept, u.list, id)
+				fmt.Fprintf(w, "  curl --digest -u '%s' %s'%s/%s?pretty=true'\n", key, u.accept, u.list, id)
 			}
 		}
 	}

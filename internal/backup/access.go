@@ -121,3 +121,73 @@ func (p *Principal) AllowsAddr(addr netip.Addr) bool {
 	}
 	return false
 }
+
+// CheckProject decides whether p may read a project of organization
+// orgID. A nil principal is the server itself (admin commands, the
+// engine) and may read everything.
+//
+// A caller of another organization is told the project does not exist
+// (GROUP_NOT_FOUND, the answer for an unknown id), so that ids cannot be
+// probed for existence across organizations; a caller of the project's
+// own organization whose roles are too low gets USER_UNAUTHORIZED, as the
+// service answers an insufficient role (api-fidelity §1.2).
+func (p *Principal) CheckProject(orgID, projectID ObjectID) error {
+	if p == nil {
+		return nil
+	}
+	if p.CanReadProject(&Project{ID: projectID, OrgID: orgID}) {
+		return nil
+	}
+	if p.OrgID != orgID {
+		return ErrGroupNotFound(projectID.Hex())
+	}
+	return ErrUserUnauthorized()
+}
+
+// ProjectScope is the set of projects a principal may read, for listing
+// them: every project of OrgID when OrgWide, else the projects in IDs
+// (which are all of OrgID's too, but that is the store's to check).
+type ProjectScope struct {
+	All     bool // no restriction: the server itself
+	OrgID   ObjectID
+	OrgWide bool
+	IDs     []ObjectID
+}
+
+// Scope returns the projects p may read. A nil principal reads all.
+func (p *Principal) Scope() ProjectScope {
+	if p == nil {
+		return ProjectScope{All: true}
+	}
+	s := ProjectScope{OrgID: p.OrgID}
+	for _, g := range p.Grants {
+		switch {
+		case g.ProjectID.IsZero():
+			if g.Role == OrgOwner || g.Role == OrgReadOnly {
+				s.OrgWide = true
+			}
+		case readsProject[g.Role]:
+			s.IDs = append(s.IDs, g.ProjectID)
+		}
+	}
+	return s
+}
+
+// Allows reports whether a project is in the scope.
+func (s ProjectScope) Allows(orgID, projectID ObjectID) bool {
+	if s.All {
+		return true
+	}
+	if orgID != s.OrgID {
+		return false
+	}
+	if s.OrgWide {
+		return true
+	}
+	for _, id := range s.IDs {
+		if id == projectID {
+			return true
+		}
+	}
+	return false
+}

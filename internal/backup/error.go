@@ -109,7 +109,49 @@ const (
 	CodeOrgNotFound           = "ORG_NOT_FOUND"
 	CodeDuplicateGroupName    = "DUPLICATE_GROUP_NAME"
 	CodeInvalidOrgID          = "INVALID_ORG_ID"
+
+	CodeUserUnauthorized       = "USER_UNAUTHORIZED"
+	CodeIPNotOnAccessList      = "IP_ADDRESS_NOT_ON_ACCESS_LIST"
+	CodeRateLimited            = "RATE_LIMITED"
+	CodeInvalidRole            = "INVALID_ROLE"
+	CodeAPIKeyNotFound         = "API_KEY_NOT_FOUND"
+	CodeServiceAccountNotFound = "SERVICE_ACCOUNT_NOT_FOUND"
+	CodeDuplicateAPIKey        = "DUPLICATE_API_KEY"
+	CodeDuplicateClientID      = "DUPLICATE_SERVICE_ACCOUNT"
+	CodeCannotDeleteOrg        = "CANNOT_DELETE_ORG_ACTIVE_PROJECTS"
+	CodeCannotCloseGroup       = "CANNOT_CLOSE_GROUP_ACTIVE_CLUSTERS"
+	CodeDuplicateOrg           = "DUPLICATE_ORG"
+	CodeDuplicateGroup         = "DUPLICATE_GROUP"
 )
+
+// ErrUserUnauthorized is the 401 for a caller whose roles do not allow the
+// operation (api-fidelity §1.2, §7).
+func ErrUserUnauthorized() *Error {
+	return Errorf(Unauthenticated, CodeUserUnauthorized, "Current user is not authorized to perform this action.")
+}
+
+// ErrIPNotOnAccessList is the 403 for a request from an address outside
+// the caller's API access list.
+func ErrIPNotOnAccessList(addr string) *Error {
+	return Errorf(Forbidden, CodeIPNotOnAccessList, "IP address %s is not allowed to access this resource.", addr)
+}
+
+// ErrRateLimited is the 429 of the legacy limiter: the resource (the
+// request's path), the number of requests and the window in minutes, the
+// numbers as JSON numbers.
+func ErrRateLimited(resource string, requests, minutes int) *Error {
+	return Errorf(RateLimited, CodeRateLimited, "Resource %s is limited to %d requests every %d minutes.", resource, requests, minutes)
+}
+
+// ErrAPIKeyNotFound is the 404 for an unknown API key.
+func ErrAPIKeyNotFound(id string) *Error {
+	return Errorf(NotFound, CodeAPIKeyNotFound, "No API key with ID %s exists.", id)
+}
+
+// ErrServiceAccountNotFound is the 404 for an unknown service account.
+func ErrServiceAccountNotFound(clientID string) *Error {
+	return Errorf(NotFound, CodeServiceAccountNotFound, "No service account with client ID %s exists.", clientID)
+}
 
 // ErrInvalidGroupID is the 404 Atlas answers for a malformed group id.
 func ErrInvalidGroupID(raw string) *Error {

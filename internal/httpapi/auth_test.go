@@ -20,7 +20,7 @@ const testChallenge = `Digest realm="MMS Public API", domain="", nonce="+4YICU5Y
 func (headerAuth) Authenticate(r *http.Request) (*backup.Principal, error) {
 	switch r.Header.Get("X-Test-Key") {
 	case "good":
-		return &backup.Principal{Kind: backup.APIKeyPrincipal, ID: "abcdefgh"}, nil
+		return &backup.Principal{Kind: backup.APIKeyPrincipal, ID: "abcdefgh", OrgID: backup.MustParseObjectID("5e2211c17a3e5a48f5497de0"), Grants: []backup.Grant{{Role: backup.OrgReadOnly}}}, nil
 	case "far":
 		return nil, backup.Errorf(backup.Forbidden, "IP_ADDRESS_NOT_ON_ACCESS_LIST", "IP address %s is not allowed to access this resource.", netip.MustParseAddr("192.0.2.7").String())
 	}

@@ -13,7 +13,7 @@ func listProjects(s *Server, rq *request) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, err := s.store.Projects(rq.Context(), page)
+	p, err := s.store.Projects(rq.Context(), PrincipalFrom(rq.Context()).Scope(), page)
 	if err != nil {
 		return nil, err
 	}
@@ -37,6 +37,9 @@ func getProject(s *Server, rq *request) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := PrincipalFrom(rq.Context()).CheckProject(p.OrgID, p.ID); err != nil {
+		return nil, err
+	}
 	return rq.single(func(b []byte) []byte { return rq.surface.appendGroup(b, rq.base, rq.surface.groups, &p) }), nil
 }
 
@@ -58,6 +61,17 @@ func listClusters(s *Server, rq *request) ([]byte, error) {
 	// malformed value is still an error.
 	if _, err := rq.query.boolParam("includeDeletedWithRetainedBackups", false); err != nil {
 		return nil, err
+	}
+	if caller := PrincipalFrom(rq.Context()); caller != nil {
+		// The clusters query checks only that the project exists; who may
+		// see it takes the project's organization, read first.
+		proj, err := s.store.Project(rq.Context(), id)
+		if err != nil {
+			return nil, err
+		}
+		if err := caller.CheckProject(proj.OrgID, proj.ID); err != nil {
+			return nil, err
+		}
 	}
 	p, err := s.store.Clusters(rq.Context(), id, page)
 	if err != nil {

@@ -43,3 +43,16 @@ const (
 	guessNotFoundDetail         = "Cannot find resource %s."
 	guessMethodNotAllowedDetail = "Method %s is not allowed for resource %s."
 )
+
+// Guesses made outside this package, listed here so that one file names
+// them all:
+//
+//   - backup.Principal.CheckProject: a caller of another organization is
+//     answered 404 GROUP_NOT_FOUND, exactly as for a missing project (the
+//     service's code for this case is not pinned down: USER_UNAUTHORIZED,
+//     NOT_IN_GROUP or USER_CANNOT_ACCESS_GROUP); too low a role in the
+//     project's own organization is 401 USER_UNAUTHORIZED (captured).
+//   - auth: a refused bearer token gets the same 401 challenge as missing
+//     credentials (the service's answer is unknown).
+//   - auth.Authenticator: an API access list refusal comes before the rate
+//     limit, so refused requests do not spend the caller's budget.

@@ -54,6 +54,10 @@ func (s *Server) routes() {
 		s.mux.Handle(cluster+"/"+sf.checkpoints, s.endpoint(sf, opListCheckpoints, listCheckpoints))
 		s.mux.Handle(cluster+"/"+sf.checkpoints+"/{checkpointId}", s.endpoint(sf, opGetCheckpoint, getCheckpoint))
 	}
+	if s.cfg.OAuth != nil {
+		s.mux.Handle("/api/oauth/token", s.oauthEndpoint(opToken, s.cfg.OAuth.Token))
+		s.mux.Handle("/api/oauth/revoke", s.oauthEndpoint(opRevoke, s.cfg.OAuth.Revoke))
+	}
 	s.mux.HandleFunc("/healthz", s.healthz)
 	s.mux.HandleFunc("/readyz", s.readyz)
 	s.mux.Handle("/", http.HandlerFunc(s.notFound))

@@ -20,7 +20,7 @@ import (
 // read transaction that also resolves the project and cluster it names.
 type Store interface {
 	Project(ctx context.Context, id backup.ObjectID) (backup.Project, error)
-	Projects(ctx context.Context, page backup.PageRequest) (backup.Page[backup.Project], error)
+	Projects(ctx context.Context, scope backup.ProjectScope, page backup.PageRequest) (backup.Page[backup.Project], error)
 	Cluster(ctx context.Context, ref backup.ClusterRef) (backup.Cluster, error)
 	Clusters(ctx context.Context, groupID backup.ObjectID, page backup.PageRequest) (backup.Page[backup.Cluster], error)
 	Checkpoints(ctx context.Context, ref backup.ClusterRef, page backup.PageRequest) (backup.Page[backup.Checkpoint], error)
@@ -44,6 +44,9 @@ type Config struct {
 	MaxURLBytes, MaxHeaderBytes int
 	// Auth authenticates every request; nil serves without authentication.
 	Auth Authenticator
+	// OAuth serves POST /api/oauth/token and /api/oauth/revoke; nil leaves
+	// them unrouted.
+	OAuth OAuthEndpoints
 	// Logger receives one line per request and every internal error.
 	Logger *slog.Logger
 	// Now is the clock for log timing; nil means time.Now.

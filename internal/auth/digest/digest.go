@@ -34,6 +34,18 @@ func (a Algorithm) String() string {
 	return fmt.Sprintf("Algorithm(%d)", uint8(a))
 }
 
+// ParseAlgorithm reads an algorithm name as String writes it, in any
+// case.
+func ParseAlgorithm(name string) (Algorithm, bool) {
+	switch strings.ToUpper(name) {
+	case "MD5":
+		return MD5, true
+	case "SHA-256":
+		return SHA256, true
+	}
+	return 0, false
+}
+
 // hexLen is the length of the algorithm's digests in hex.
 func (a Algorithm) hexLen() int {
 	if a == SHA256 {

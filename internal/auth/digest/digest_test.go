@@ -182,3 +182,22 @@ func TestAlgorithmString(t *testing.T) {
 		t.Error(MD5, SHA256, Algorithm(9))
 	}
 }
+
+func TestParseAlgorithm(t *testing.T) {
+	for _, tt := range []struct {
+		in   string
+		want Algorithm
+		ok   bool
+	}{
+		{"MD5", MD5, true}, {"md5", MD5, true}, {"SHA-256", SHA256, true}, {"sha-256", SHA256, true},
+		{"SHA256", 0, false}, {"MD5-sess", 0, false}, {"", 0, false},
+	} {
+		got, ok := ParseAlgorithm(tt.in)
+		if got != tt.want || ok != tt.ok {
+			t.Errorf("ParseAlgorithm(%q) = %v, %v", tt.in, got, ok)
+		}
+		if ok && !strings.EqualFold(got.String(), tt.in) {
+			t.Errorf("%v does not print as %q", got, tt.in)
+		}
+	}
+}

@@ -1,0 +1,317 @@
+// Package auth authenticates API requests as MongoDB Cloud does: HTTP
+// Digest with programmatic API keys, and OAuth 2.0 bearer tokens of
+// service accounts (minted at /api/oauth/token), then the caller's API
+// access list and a per-caller rate limit.
+//
+// Everything an instance needs to verify what another instance issued is
+// in the store: the HA1 of every API key, the hashed secrets of service
+// accounts, the revoked token ids, and the two shared secrets (the digest
+// nonce HMAC key and the token signing key). So any number of instances
+// over one data set accept each other's nonces and tokens, and a key
+// deleted or a token revoked through one is refused by all of them at
+// once.
+//
+// Credentials are cached per instance, and the cache is checked on every
+// request against the store's auth epoch, a counter that every credential
+// write moves: one small read per request instead of one per lookup, and
+// never a stale answer.
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/checkpointd/checkpointd/internal/auth/digest"
+	"github.com/checkpointd/checkpointd/internal/auth/oauth"
+	"github.com/checkpointd/checkpointd/internal/auth/ratelimit"
+	"github.com/checkpointd/checkpointd/internal/backup"
+	"github.com/checkpointd/checkpointd/internal/httpapi"
+)
+
+// Store is what authentication reads and writes. *sqlite.DB satisfies it.
+type Store interface {
+	APIKey(ctx context.Context, publicKey string) (backup.APIKey, backup.DigestHA1, error)
+	ServiceAccount(ctx context.Context, clientID string) (backup.ServiceAccount, []backup.ServiceAccountSecret, error)
+	RevokeToken(ctx context.Context, jti string, expires time.Time) error
+	IsRevoked(ctx context.Context, jti string) (bool, error)
+	AuthEpoch(ctx context.Context) (int64, error)
+	SharedSecret(ctx context.Context, name string, gen func() ([]byte, error)) ([]byte, error)
+}
+
+// Names of the shared secrets in the store.
+const (
+	secretDigestNonce = "digest-nonce-hmac"
+	secretTokenKey    = "oauth-token-hs256"
+)
+
+// Issuer is the iss claim of the access tokens every instance mints. It
+// is fixed rather than the server's URL, so that instances behind one load
+// balancer with different local addresses accept each other's tokens; the
+// signing key, random per data set, is what ties a token to a deployment.
+const Issuer = "checkpointd"
+
+// Limit is a rate limit: Requests per Window. The zero value is no limit.
+type Limit struct {
+	Requests int
+	Window   time.Duration
+}
+
+// Config configures an Authenticator.
+type Config struct {
+	Store Store
+	// Algorithms are the Digest algorithms offered, in the order of the
+	// WWW-Authenticate values (default MD5 then SHA-256: the official
+	// client reads only the first value, so it keeps the service's MD5).
+	Algorithms []digest.Algorithm
+	// TrustForwardedFor makes the client address, for API access lists and
+	// the token endpoint's rate limit, the last address of
+	// X-Forwarded-For: the one a single reverse proxy in front of the
+	// server appended. Off by default: without a proxy that overwrites the
+	// header, any client could claim any address.
+	TrustForwardedFor bool
+	// RateLimit limits each API key and service account (zero: none).
+	RateLimit Limit
+	// TokenRateLimit limits token and revoke requests per client address
+	// and client id (zero: none). The service allows 50 a minute.
+	TokenRateLimit Limit
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Logger receives authentication failures at debug level and store
+	// failures at error level. Secrets are never logged.
+	Logger *slog.Logger
+}
+
+// Authenticator implements httpapi.Authenticator and the OAuth token and
+// revoke endpoints. It is safe for concurrent use.
+type Authenticator struct {
+	st        Store
+	digest    *digest.Server
+	tokens    *oauth.Tokens
+	trustXFF  bool
+	limit     *ratelimit.Limiter
+	tokLimit  *ratelimit.Limiter
+	now       func() time.Time
+	log       *slog.Logger
+	cache     atomic.Pointer[generation]
+	cacheSize int
+}
+
+// New loads (or, on a new data set, creates) the shared secrets and
+// returns an Authenticator.
+func New(ctx context.Context, cfg Config) (*Authenticator, error) {
+	if cfg.Store == nil {
+		return nil, errors.New("auth: Config.Store is required")
+	}
+	a := &Authenticator{st: cfg.Store, trustXFF: cfg.TrustForwardedFor, now: cfg.Now, log: cfg.Logger, cacheSize: defaultCacheSize}
+	if a.now == nil {
+		a.now = time.Now
+	}
+	if a.log == nil {
+		a.log = slog.New(slog.DiscardHandler)
+	}
+	random32 := func() ([]byte, error) {
+		b := make([]byte, 32)
+		_, err := rand.Read(b)
+		return b, err
+	}
+	nonceKey, err := cfg.Store.SharedSecret(ctx, secretDigestNonce, random32)
+	if err != nil {
+		return nil, fmt.Errorf("auth: digest nonce secret: %w", err)
+	}
+	algs := cfg.Algorithms
+	if len(algs) == 0 {
+		algs = []digest.Algorithm{digest.MD5, digest.SHA256}
+	}
+	if a.digest, err = digest.New(digest.Config{Secret: nonceKey, Now: a.now, Algorithms: algs}); err != nil {
+		return nil, err
+	}
+	tokenKey, err := cfg.Store.SharedSecret(ctx, secretTokenKey, random32)
+	if err != nil {
+		return nil, fmt.Errorf("auth: token signing secret: %w", err)
+	}
+	ring, err := oauth.NewKeyRing(oauth.Key{ID: keyID(tokenKey), Secret: tokenKey})
+	if err != nil {
+		return nil, err
+	}
+	if a.tokens, err = oauth.NewTokens(oauth.Config{Keys: ring, Issuer: Issuer, Now: a.now, Revocations: revocations{a}}); err != nil {
+		return nil, err
+	}
+	if a.limit, err = newLimiter(cfg.RateLimit, a.now); err != nil {
+		return nil, fmt.Errorf("auth: rate limit: %w", err)
+	}
+	if a.tokLimit, err = newLimiter(cfg.TokenRateLimit, a.now); err != nil {
+		return nil, fmt.Errorf("auth: token rate limit: %w", err)
+	}
+	a.cache.Store(&generation{epoch: -1})
+	return a, nil
+}
+
+func newLimiter(l Limit, now func() time.Time) (*ratelimit.Limiter, error) {
+	if l.Requests == 0 {
+		return nil, nil
+	}
+	return ratelimit.New(ratelimit.Config{Requests: l.Requests, Window: l.Window, Now: now})
+}
+
+// keyID names the signing key by a hash of it, so that every instance
+// derives the same kid from the shared secret and a rotated key gets a
+// new one.
+func keyID(secret []byte) string {
+	sum := sha256.Sum256(secret)
+	return base64.RawURLEncoding.EncodeToString(sum[:8])
+}
+
+// Authenticate implements httpapi.Authenticator.
+func (a *Authenticator) Authenticate(r *http.Request) (*backup.Principal, error) {
+	hdr := r.Header["Authorization"]
+	if len(hdr) != 1 {
+		// None, or several: ambiguous, so refuse rather than pick one.
+		return nil, a.challenge(false)
+	}
+	ctx := r.Context()
+	gen, err := a.generation(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var p *backup.Principal
+	switch scheme, _, _ := strings.Cut(hdr[0], " "); {
+	case strings.EqualFold(scheme, "Digest"):
+		p, err = a.verifyDigest(ctx, gen, r, hdr[0])
+	case strings.EqualFold(scheme, "Bearer"):
+		p, err = a.verifyBearer(ctx, gen, hdr[0])
+	default:
+		a.log.Debug("auth: unsupported scheme", "scheme", truncate(scheme, 16))
+		err = a.challenge(false)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if len(p.AccessList) > 0 {
+		addr, raw, ok := a.clientAddr(r)
+		if !ok || !p.AllowsAddr(addr) {
+			return nil, backup.ErrIPNotOnAccessList(raw)
+		}
+	}
+	if a.limit != nil {
+		if ok, _ := a.limit.Allow(p.ID); !ok {
+			return nil, backup.ErrRateLimited(r.URL.Path, a.limit.Requests(), minutes(a.limit.Window()))
+		}
+	}
+	return p, nil
+}
+
+// minutes is a window in whole minutes for the 429 detail, at least 1.
+func minutes(d time.Duration) int { return max(1, int(d/time.Minute)) }
+
+func (a *Authenticator) challenge(stale bool) error {
+	return &httpapi.Unauthorized{Challenges: a.digest.Challenges(stale)}
+}
+
+func (a *Authenticator) verifyDigest(ctx context.Context, gen *generation, r *http.Request, hdr string) (*backup.Principal, error) {
+	c, err := digest.ParseAuthorization(hdr)
+	if err != nil {
+		a.log.Debug("auth: malformed digest credentials", "err", err)
+		return nil, a.challenge(false)
+	}
+	var p *backup.Principal
+	lookup := func(user string) (digest.Hashes, bool, error) {
+		e, err := a.apiKey(ctx, gen, user)
+		if err != nil || e.principal == nil {
+			return digest.Hashes{}, false, err
+		}
+		p = e.principal
+		return e.hashes, true, nil
+	}
+	res, err := a.digest.Verify(r.Method, r.RequestURI, c, lookup)
+	switch {
+	case err == nil:
+		return p, nil
+	case res.Stale:
+		return nil, a.challenge(true)
+	case isDigestRefusal(err):
+		a.log.Debug("auth: digest refused", "user", truncate(c.Username, 32), "err", err)
+		return nil, a.challenge(false)
+	default:
+		return nil, fmt.Errorf("auth: digest: %w", err)
+	}
+}
+
+func isDigestRefusal(err error) bool {
+	for _, e := range []error{digest.ErrMalformed, digest.ErrUnsupported, digest.ErrRealm, digest.ErrURI,
+		digest.ErrBadNonce, digest.ErrUnknownUser, digest.ErrBadResponse, digest.ErrStaleNonce, digest.ErrReplay} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
+}
+
+// verifyBearer authenticates a service account's access token. A refused
+// token gets the same 401 as missing credentials, challenge included: the
+// service's answer to a bad bearer token is not known
+// (api-fidelity §10 question 6), and this one is what every official
+// client already handles.
+func (a *Authenticator) verifyBearer(ctx context.Context, gen *generation, hdr string) (*backup.Principal, error) {
+	tok, ok := oauth.BearerToken(hdr)
+	if !ok {
+		a.log.Debug("auth: malformed bearer credentials")
+		return nil, a.challenge(false)
+	}
+	claims, err := a.tokens.Verify(withGeneration(ctx, gen), tok)
+	if err != nil {
+		if errors.Is(err, oauth.ErrInvalidToken) || errors.Is(err, oauth.ErrExpiredToken) || errors.Is(err, oauth.ErrRevokedToken) {
+			a.log.Debug("auth: bearer token refused", "err", err)
+			return nil, a.challenge(false)
+		}
+		return nil, fmt.Errorf("auth: bearer: %w", err)
+	}
+	e, err := a.serviceAccount(ctx, gen, claims.Subject)
+	if err != nil {
+		return nil, err
+	}
+	if e.principal == nil {
+		// The account was deleted after the token was issued.
+		a.log.Debug("auth: token of a deleted service account")
+		return nil, a.challenge(false)
+	}
+	return e.principal, nil
+}
+
+// clientAddr is the address access lists apply to, and its text for the
+// 403 detail.
+func (a *Authenticator) clientAddr(r *http.Request) (netip.Addr, string, bool) {
+	raw := r.RemoteAddr
+	if a.trustXFF {
+		if xff := r.Header.Values("X-Forwarded-For"); len(xff) > 0 {
+			last := xff[len(xff)-1]
+			if i := strings.LastIndexByte(last, ','); i >= 0 {
+				last = last[i+1:]
+			}
+			raw = strings.TrimSpace(last)
+			addr, err := netip.ParseAddr(raw)
+			return addr.Unmap(), truncate(raw, 64), err == nil
+		}
+	}
+	if ap, err := netip.ParseAddrPort(raw); err == nil {
+		return ap.Addr().Unmap(), ap.Addr().Unmap().String(), true
+	}
+	addr, err := netip.ParseAddr(raw)
+	return addr.Unmap(), truncate(raw, 64), err == nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}

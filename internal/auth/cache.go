@@ -1,0 +1,139 @@
+package auth
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/checkpointd/checkpointd/internal/auth/digest"
+	"github.com/checkpointd/checkpointd/internal/backup"
+)
+
+// defaultCacheSize bounds each map of a generation. Unknown usernames are
+// cached too (so that a client retrying a wrong key costs no store read),
+// and the bound keeps a flood of made-up ones from growing memory: past
+// it, lookups go to the store uncached.
+const defaultCacheSize = 1 << 14
+
+// generation is the credential cache for one value of the store's auth
+// epoch. When the epoch moves, the next request starts a new, empty
+// generation; the old one is dropped whole, so no entry can outlive a
+// credential write.
+type generation struct {
+	epoch int64
+
+	mu       sync.RWMutex
+	keys     map[string]keyEntry     // by public key
+	accounts map[string]accountEntry // by client id
+	live     map[string]struct{}     // token ids known not to be revoked
+}
+
+// keyEntry is an API key as authentication needs it; principal is nil
+// for an unknown public key.
+type keyEntry struct {
+	principal *backup.Principal
+	hashes    digest.Hashes
+}
+
+type accountEntry struct {
+	principal *backup.Principal
+}
+
+// generation returns the cache for the store's current auth epoch.
+func (a *Authenticator) generation(ctx context.Context) (*generation, error) {
+	epoch, err := a.st.AuthEpoch(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("auth: epoch: %w", err)
+	}
+	g := a.cache.Load()
+	if g.epoch == epoch {
+		return g, nil
+	}
+	ng := &generation{epoch: epoch, keys: map[string]keyEntry{}, accounts: map[string]accountEntry{}, live: map[string]struct{}{}}
+	// Another request may have swapped in the same epoch meanwhile; either
+	// generation is right, and the loser's entries are merely refetched.
+	a.cache.CompareAndSwap(g, ng)
+	return ng, nil
+}
+
+func (a *Authenticator) apiKey(ctx context.Context, g *generation, publicKey string) (keyEntry, error) {
+	g.mu.RLock()
+	e, ok := g.keys[publicKey]
+	g.mu.RUnlock()
+	if ok {
+		return e, nil
+	}
+	k, ha1, err := a.st.APIKey(ctx, publicKey)
+	switch {
+	case backup.IsCode(err, backup.CodeAPIKeyNotFound):
+		e = keyEntry{}
+	case err != nil:
+		return keyEntry{}, err
+	default:
+		e = keyEntry{principal: k.Principal(), hashes: digest.Hashes{MD5: ha1.MD5, SHA256: ha1.SHA256}}
+	}
+	g.mu.Lock()
+	if len(g.keys) < a.cacheSize {
+		g.keys[publicKey] = e
+	}
+	g.mu.Unlock()
+	return e, nil
+}
+
+func (a *Authenticator) serviceAccount(ctx context.Context, g *generation, clientID string) (accountEntry, error) {
+	g.mu.RLock()
+	e, ok := g.accounts[clientID]
+	g.mu.RUnlock()
+	if ok {
+		return e, nil
+	}
+	sa, _, err := a.st.ServiceAccount(ctx, clientID)
+	switch {
+	case backup.IsCode(err, backup.CodeServiceAccountNotFound):
+		e = accountEntry{}
+	case err != nil:
+		return accountEntry{}, err
+	default:
+		e = accountEntry{principal: sa.Principal()}
+	}
+	g.mu.Lock()
+	if len(g.accounts) < a.cacheSize {
+		g.accounts[clientID] = e
+	}
+	g.mu.Unlock()
+	return e, nil
+}
+
+// revocations is the token verifier's RevocationChecker: a token id found
+// unrevoked stays so for the rest of its generation (a revocation moves
+// the epoch), so a token costs one store read per generation, not one per
+// request.
+type revocations struct{ a *Authenticator }
+
+type generationKey struct{}
+
+func withGeneration(ctx context.Context, g *generation) context.Context {
+	return context.WithValue(ctx, generationKey{}, g)
+}
+
+func (r revocations) IsRevoked(ctx context.Context, jti string) (bool, error) {
+	g, _ := ctx.Value(generationKey{}).(*generation)
+	if g != nil {
+		g.mu.RLock()
+		_, live := g.live[jti]
+		g.mu.RUnlock()
+		if live {
+			return false, nil
+		}
+	}
+	revoked, err := r.a.st.IsRevoked(ctx, jti)
+	if err != nil || revoked || g == nil {
+		return revoked, err
+	}
+	g.mu.Lock()
+	if len(g.live) < r.a.cacheSize {
+		g.live[jti] = struct{}{}
+	}
+	g.mu.Unlock()
+	return false, nil
+}
