@@ -12,9 +12,7 @@ import (
 // BenchmarkAuthenticate is the cost of authentication alone, per request,
 // with a real SQLite store (the auth epoch read included).
 func BenchmarkAuthenticate(b *testing.B) {
-	t := &testing.T{}
-	e := newEnv(t)
-	e.t = t
+	e := newEnv(b)
 	pub, priv := e.key(e.org(), orgRole(backup.OrgReadOnly))
 	id, secret := e.account(e.org(), orgRole(backup.OrgReadOnly))
 	path := e.v2()
@@ -48,9 +46,7 @@ func BenchmarkAuthenticate(b *testing.B) {
 // request. The digest client reuses its nonce with a growing nc, as a
 // client that wants to avoid the second round trip does.
 func BenchmarkServe(b *testing.B) {
-	t := &testing.T{}
-	e := newEnv(t)
-	e.t = t
+	e := newEnv(b)
 	pub, priv := e.key(e.org(), orgRole(backup.OrgReadOnly))
 	id, secret := e.account(e.org(), orgRole(backup.OrgReadOnly))
 	path := e.v2() + "/" + e.ds.Sample["Cluster0"].Hex()

@@ -49,7 +49,7 @@ func (c *clock) Add(d time.Duration) {
 // env is one server over a demo data set, with authentication, on
 // 127.0.0.1, plus a second organization with a project of its own.
 type env struct {
-	t     *testing.T
+	t     testing.TB
 	db    *sqlite.DB
 	clk   *clock
 	auth  *auth.Authenticator
@@ -68,7 +68,7 @@ func (e *env) v2() string {
 
 type option func(*auth.Config)
 
-func newEnv(t *testing.T, opts ...option) *env {
+func newEnv(t testing.TB, opts ...option) *env {
 	t.Helper()
 	ctx := context.Background()
 	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "auth.db"))
@@ -161,7 +161,7 @@ func (e *env) do(method, path string, body io.Reader, hdr ...string) response {
 	return doWith(e.t, http.DefaultClient, method, e.srv.URL+path, body, hdr...)
 }
 
-func doWith(t *testing.T, c *http.Client, method, url string, body io.Reader, hdr ...string) response {
+func doWith(t testing.TB, c *http.Client, method, url string, body io.Reader, hdr ...string) response {
 	t.Helper()
 	req, err := http.NewRequest(method, url, body)
 	if err != nil {
