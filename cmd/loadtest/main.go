@@ -7,6 +7,15 @@
 // built-in closed-loop generator otherwise. Results are ratios measured in
 // one run; absolute numbers drift between machines and runs.
 //
+// The API is served as serve serves it, authentication included: by
+// default (-auth bearer) every API request carries a service account's
+// access token, minted through the real token endpoint, and get-one and
+// list-100 are measured once more against the same store without
+// authentication, so that its cost is a ratio of the same run. -auth
+// digest uses an API key over HTTP Digest instead (built-in generator
+// only: wrk cannot answer a challenge); -auth none measures everything
+// without authentication.
+//
 //	go run ./cmd/loadtest -duration 10s -big 1000000
 package main
 
@@ -31,6 +40,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/checkpointd/checkpointd/internal/auth"
 	"github.com/checkpointd/checkpointd/internal/backup"
 	"github.com/checkpointd/checkpointd/internal/demo"
 	"github.com/checkpointd/checkpointd/internal/httpapi"
@@ -49,9 +59,21 @@ type result struct {
 	rps     float64
 	p99     time.Duration
 	ceiling string // name of the result this one is compared with
+
+	// Built-in generator only (wrk refuses runs with non-2xx answers):
+	// requests answered, by status.
+	requests int
+	statuses map[int]int
 }
 
 func run(ctx context.Context, args []string, out io.Writer) error {
+	_, err := load(ctx, args, out)
+	return err
+}
+
+// load runs every target, writes the report to out and returns the
+// results.
+func load(ctx context.Context, args []string, out io.Writer) ([]result, error) {
 	fs := flag.NewFlagSet("loadtest", flag.ContinueOnError)
 	duration := fs.Duration("duration", 10*time.Second, "how long each target is loaded")
 	conns := fs.Int("connections", 32, "concurrent connections")
@@ -59,68 +81,120 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	big := fs.Int("big", 1000000, "checkpoints in the big cluster (0 skips the store-size comparison)")
 	dir := fs.String("dir", "", "directory for the database (kept and reused if it already holds one; default: a temporary one)")
 	gen := fs.String("generator", "auto", "load generator: wrk, builtin or auto")
+	authKind := fs.String("auth", authBearer, "credentials of the API requests: bearer (a service account's token), digest (an API key; built-in generator only) or none")
 	if err := fs.Parse(args); err != nil {
-		return err
+		return nil, err
+	}
+	switch *authKind {
+	case authBearer, authDigest, authNone:
+	default:
+		return nil, fmt.Errorf("-auth: %q is none of bearer, digest or none", *authKind)
+	}
+	useWrk := *gen == "wrk" || *gen == "auto" && haveWrk() && *authKind != authDigest
+	if useWrk && *authKind == authDigest {
+		return nil, errors.New("-auth digest needs the built-in generator: wrk cannot answer a digest challenge")
 	}
 	if *dir == "" {
 		d, err := os.MkdirTemp("", "checkpointd-load")
 		if err != nil {
-			return err
+			return nil, err
 		}
 		defer os.RemoveAll(d)
 		*dir = d
 	}
-	useWrk := *gen == "wrk" || *gen == "auto" && haveWrk()
 	fmt.Fprintf(out, "generator: %s, %d connections, %s per target\n", map[bool]string{true: "wrk", false: "builtin"}[useWrk], *conns, *duration)
 
 	db, err := sqlite.Open(ctx, filepath.Join(*dir, "load.db"))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer db.Close()
 	if err := seed(ctx, db, *small, *big, out); err != nil {
-		return err
+		return nil, err
 	}
 
 	// The servers log every request as serve does; formatting is measured,
 	// the write to a terminal is not.
-	cfg := httpapi.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	api, err := listen(httpapi.New(cfg, db))
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	// newAPI is the API over st as serve wires it, with an authenticator
+	// over the same store unless -auth none. Rate limiting is off
+	// (auth.Limit{} is no limit): serve's default of 6000 requests a
+	// minute per caller would refuse nearly all of the load, and the
+	// limiter's cost is not what is measured here.
+	newAPI := func(st *sqlite.DB, authenticate bool) (net.Listener, error) {
+		cfg := httpapi.Config{Logger: logger}
+		if authenticate {
+			a, err := auth.New(ctx, auth.Config{Store: st, RateLimit: auth.Limit{}, TokenRateLimit: auth.Limit{}, Logger: logger})
+			if err != nil {
+				return nil, err
+			}
+			cfg.Auth, cfg.OAuth = a, a
+		}
+		return listen(httpapi.New(cfg, st))
+	}
+	authed := *authKind != authNone
+	api, err := newAPI(db, authed)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer api.Close()
 	apiURL := "http://" + api.Addr().String()
+
+	// The same store without authentication, for the cost of it.
+	var openURL string
+	if authed {
+		open, err := newAPI(db, false)
+		if err != nil {
+			return nil, err
+		}
+		defer open.Close()
+		openURL = "http://" + open.Addr().String()
+	}
 
 	// A second handle on the same file with the store's cache off shows
 	// what the cache buys and that the range read itself is flat.
 	rawDB, err := sqlite.Open(ctx, filepath.Join(*dir, "load.db"), sqlite.WithCacheSize(0, 0))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer rawDB.Close()
-	raw, err := listen(httpapi.New(cfg, rawDB))
+	raw, err := newAPI(rawDB, authed)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer raw.Close()
 	rawURL := "http://" + raw.Addr().String()
 
-	smallList := apiURL + clusterPath("small") + "/backupCheckpoints?itemsPerPage=100"
-	getOne, err := firstID(smallList)
+	creds, err := newCredentials(ctx, *authKind, db, apiURL)
 	if err != nil {
-		return err
+		return nil, err
+	}
+	fmt.Fprintf(out, "auth: %s\n", creds.describe())
+
+	smallList := apiURL + clusterPath("small") + "/backupCheckpoints?itemsPerPage=100"
+	getOne, err := firstID(ctx, smallList, creds)
+	if err != nil {
+		return nil, err
 	}
 	getURL := apiURL + clusterPath("small") + "/backupCheckpoints/" + getOne
+	if authed {
+		// The servers measured with credentials do refuse requests without.
+		for _, u := range []string{getURL, strings.Replace(getURL, apiURL, rawURL, 1)} {
+			if _, _, err := fetch(ctx, u, noCredentials); err == nil || !strings.Contains(err.Error(), ": 401 ") {
+				return nil, fmt.Errorf("a request without credentials was not refused with 401: %v", err)
+			}
+		}
+	}
 
 	// The ceiling serves the bytes the API just served, with its headers.
-	getBody, getHdr, err := fetch(getURL)
+	// It is sent no credentials.
+	getBody, getHdr, err := fetch(ctx, getURL, creds)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	listBody, listHdr, err := fetch(smallList)
+	listBody, listHdr, err := fetch(ctx, smallList, creds)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	ceil, err := listen(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, hdr := getBody, getHdr
@@ -133,23 +207,33 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		_, _ = w.Write(body)
 	}))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer ceil.Close()
 	ceilURL := "http://" + ceil.Addr().String()
 
+	// Every API target is sent creds, but for the "no auth" ones, which
+	// go to the same store without authentication.
 	type target struct {
 		name, url, ceiling string
+		creds              *credentials
 	}
 	targets := []target{
-		{"ceiling get-one", ceilURL + "/get", ""},
-		{"get-one", getURL, "ceiling get-one"},
-		{"ceiling list-100", ceilURL + "/list", ""},
-		{"list-100", smallList, "ceiling list-100"},
+		{"ceiling get-one", ceilURL + "/get", "", noCredentials},
+		{"get-one", getURL, "ceiling get-one", creds},
+	}
+	if authed {
+		targets = append(targets, target{"get-one, no auth", strings.Replace(getURL, apiURL, openURL, 1), "ceiling get-one", noCredentials})
 	}
 	targets = append(targets,
-		target{"get-one, store cache off", strings.Replace(getURL, apiURL, rawURL, 1), "ceiling get-one"},
-		target{"list-100, store cache off", strings.Replace(smallList, apiURL, rawURL, 1), "ceiling list-100"})
+		target{"ceiling list-100", ceilURL + "/list", "", noCredentials},
+		target{"list-100", smallList, "ceiling list-100", creds})
+	if authed {
+		targets = append(targets, target{"list-100, no auth", strings.Replace(smallList, apiURL, openURL, 1), "ceiling list-100", noCredentials})
+	}
+	targets = append(targets,
+		target{"get-one, store cache off", strings.Replace(getURL, apiURL, rawURL, 1), "ceiling get-one", creds},
+		target{"list-100, store cache off", strings.Replace(smallList, apiURL, rawURL, 1), "ceiling list-100", creds})
 	// List latency by store size and page depth, with the cache on and off.
 	for _, srv := range []struct{ label, url string }{{"", apiURL}, {", store cache off", rawURL}} {
 		name := func(n int, page string) string {
@@ -159,12 +243,12 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 			return srv.url + clusterPath(cluster) + "/backupCheckpoints?itemsPerPage=100"
 		}
 		targets = append(targets,
-			target{name(*small, "first"), list("small") + "&pageNum=1", ""},
-			target{name(*small, "last"), list("small") + "&pageNum=" + strconv.Itoa((*small+99)/100), name(*small, "first")})
+			target{name(*small, "first"), list("small") + "&pageNum=1", "", creds},
+			target{name(*small, "last"), list("small") + "&pageNum=" + strconv.Itoa((*small+99)/100), name(*small, "first"), creds})
 		if *big > 0 {
 			targets = append(targets,
-				target{name(*big, "first"), list("big") + "&pageNum=1", name(*small, "first")},
-				target{name(*big, "last"), list("big") + "&pageNum=" + strconv.Itoa((*big+99)/100), name(*big, "first")})
+				target{name(*big, "first"), list("big") + "&pageNum=1", name(*small, "first"), creds},
+				target{name(*big, "last"), list("big") + "&pageNum=" + strconv.Itoa((*big+99)/100), name(*big, "first"), creds})
 		}
 	}
 
@@ -173,12 +257,12 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		var r result
 		var err error
 		if useWrk {
-			r, err = runWrk(ctx, t.url, *conns, *duration)
+			r, err = runWrk(ctx, t.url, *conns, *duration, t.creds)
 		} else {
-			r, err = runBuiltin(ctx, t.url, *conns, *duration)
+			r, err = runBuiltin(ctx, t.url, *conns, *duration, t.creds)
 		}
 		if err != nil {
-			return fmt.Errorf("%s: %w", t.name, err)
+			return nil, fmt.Errorf("%s: %w", t.name, err)
 		}
 		r.name, r.ceiling = t.name, t.ceiling
 		results = append(results, r)
@@ -198,11 +282,22 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		}
 		fmt.Fprintf(out, "| %s | %.0f | %s | %s | %s | %s |\n", r.name, r.rps, r.p99.Round(10*time.Microsecond), cmp, ratio, pratio)
 	}
+	if authed {
+		fmt.Fprintf(out, "\nwith %s vs no auth:", *authKind)
+		for i, n := range []string{"get-one", "list-100"} {
+			a, o := byName[n], byName[n+", no auth"]
+			fmt.Fprintf(out, "%s %s requests/s %.2f, p99 %.2f", map[bool]string{true: ";", false: ""}[i > 0], n, a.rps/o.rps, float64(a.p99)/float64(o.p99))
+		}
+		fmt.Fprintln(out)
+	}
 	fmt.Fprintf(out, "\nresponse sizes: get-one %d bytes, list-100 %d bytes\n", len(getBody), len(listBody))
-	return nil
+	return results, nil
 }
 
-var projectID = backup.MustParseObjectID("5f0000000000000000000001")
+var (
+	orgID     = backup.MustParseObjectID("5f0000000000000000000000")
+	projectID = backup.MustParseObjectID("5f0000000000000000000001")
+)
 
 func clusterPath(name string) string {
 	return "/api/atlas/v2/groups/" + projectID.Hex() + "/clusters/" + name
@@ -215,7 +310,7 @@ func seed(ctx context.Context, db *sqlite.DB, small, big int, out io.Writer) err
 		fmt.Fprintln(out, "reusing the existing load database")
 		return nil
 	}
-	org := backup.Organization{ID: backup.MustParseObjectID("5f0000000000000000000000"), Name: "load", Created: time.Unix(1e9, 0)}
+	org := backup.Organization{ID: orgID, Name: "load", Created: time.Unix(1e9, 0)}
 	if err := db.CreateOrganization(ctx, org); err != nil {
 		return err
 	}
@@ -273,9 +368,19 @@ func listen(h http.Handler) (net.Listener, error) {
 
 const accept = "application/vnd.atlas.2023-01-01+json"
 
-func fetch(url string) ([]byte, http.Header, error) {
-	req, _ := http.NewRequest(http.MethodGet, url, nil)
+func fetch(ctx context.Context, url string, creds *credentials) ([]byte, http.Header, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, nil, err
+	}
 	req.Header.Set("Accept", accept)
+	sign, err := creds.conn(ctx, http.DefaultClient, url, 0)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := sign(req); err != nil {
+		return nil, nil, err
+	}
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return nil, nil, err
@@ -296,8 +401,8 @@ func fetch(url string) ([]byte, http.Header, error) {
 
 var idPattern = regexp.MustCompile(`"id":"([0-9a-f]{24})"`)
 
-func firstID(listURL string) (string, error) {
-	b, _, err := fetch(listURL)
+func firstID(ctx context.Context, listURL string, creds *credentials) (string, error) {
+	b, _, err := fetch(ctx, listURL, creds)
 	if err != nil {
 		return "", err
 	}
@@ -320,10 +425,22 @@ var (
 )
 
 // runWrk loads url with wrk and parses requests/s and the 99th percentile.
-func runWrk(ctx context.Context, url string, conns int, d time.Duration) (result, error) {
+// wrk sends one set of headers with every request, so creds can be none
+// or bearer.
+func runWrk(ctx context.Context, url string, conns int, d time.Duration, creds *credentials) (result, error) {
 	secs := max(1, int(d.Seconds()))
-	cmd := exec.CommandContext(ctx, "wrk", "-t2", "-c"+strconv.Itoa(conns), "-d"+strconv.Itoa(secs)+"s", "--latency",
-		"-H", "Accept: "+accept, url)
+	args := []string{"-t2", "-c" + strconv.Itoa(conns), "-d" + strconv.Itoa(secs) + "s", "--latency", "-H", "Accept: " + accept}
+	switch creds.kind {
+	case authBearer:
+		h, err := creds.bearer(ctx, d)
+		if err != nil {
+			return result{}, err
+		}
+		args = append(args, "-H", "Authorization: "+h)
+	case authDigest:
+		return result{}, errors.New("wrk cannot send digest credentials")
+	}
+	cmd := exec.CommandContext(ctx, "wrk", append(args, url)...)
 	var buf bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &buf, &buf
 	if err := cmd.Run(); err != nil {
@@ -350,55 +467,80 @@ func parseWrk(s string) (result, error) {
 }
 
 // runBuiltin is a closed-loop generator: conns goroutines, each sending
-// the next request when the last one is answered, for d.
-func runBuiltin(ctx context.Context, url string, conns int, d time.Duration) (result, error) {
+// the next request when the last one is answered, for d. Each goroutine
+// is one client with creds (a digest client keeps its own nonce). It
+// counts answers by status and fails if any was not 200.
+func runBuiltin(ctx context.Context, url string, conns int, d time.Duration, creds *credentials) (result, error) {
 	tr := &http.Transport{MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns}
 	defer tr.CloseIdleConnections()
 	client := &http.Client{Transport: tr}
 	deadline := time.Now().Add(d)
 	var mu sync.Mutex
 	var lat []time.Duration
+	statuses := map[int]int{}
 	var firstErr error
 	var wg sync.WaitGroup
+	fail := func(err error) {
+		mu.Lock()
+		if firstErr == nil {
+			firstErr = err
+		}
+		mu.Unlock()
+	}
 	for i := 0; i < conns; i++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			sign, err := creds.conn(ctx, client, url, d)
+			if err != nil {
+				fail(err)
+				return
+			}
 			var mine []time.Duration
+			byStatus := map[int]int{}
 			for time.Now().Before(deadline) && ctx.Err() == nil {
 				req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 				req.Header.Set("Accept", accept)
+				if err := sign(req); err != nil {
+					fail(err)
+					break
+				}
 				t0 := time.Now()
 				res, err := client.Do(req)
 				if err == nil {
 					_, err = io.Copy(io.Discard, res.Body)
 					res.Body.Close()
-					if err == nil && res.StatusCode != 200 {
-						err = fmt.Errorf("status %d", res.StatusCode)
-					}
 				}
 				if err != nil {
-					mu.Lock()
-					if firstErr == nil {
-						firstErr = err
-					}
-					mu.Unlock()
-					return
+					fail(err)
+					break
+				}
+				byStatus[res.StatusCode]++
+				if res.StatusCode != 200 {
+					fail(fmt.Errorf("status %d", res.StatusCode))
+					continue
 				}
 				mine = append(mine, time.Since(t0))
 			}
 			mu.Lock()
 			lat = append(lat, mine...)
+			for s, n := range byStatus {
+				statuses[s] += n
+			}
 			mu.Unlock()
 		}()
 	}
 	wg.Wait()
+	n := 0
+	for _, c := range statuses {
+		n += c
+	}
 	if firstErr != nil {
-		return result{}, firstErr
+		return result{}, fmt.Errorf("%w (answers by status: %v)", firstErr, statuses)
 	}
 	if len(lat) == 0 {
 		return result{}, errors.New("no request completed")
 	}
 	slices.Sort(lat)
-	return result{rps: float64(len(lat)) / d.Seconds(), p99: lat[len(lat)*99/100]}, nil
+	return result{rps: float64(len(lat)) / d.Seconds(), p99: lat[len(lat)*99/100], requests: n, statuses: statuses}, nil
 }

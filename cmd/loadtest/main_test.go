@@ -7,17 +7,53 @@ import (
 )
 
 // TestRunBuiltin runs the whole load test briefly with the built-in
-// generator: seeding, both servers, every target and the report.
+// generator: seeding, the servers, every target and the report, with
+// each kind of credentials. Every answer must be a 200: with credentials,
+// that is the authenticated servers accepting them on every request.
 func TestRunBuiltin(t *testing.T) {
-	var out strings.Builder
-	args := []string{"-duration", "300ms", "-small", "250", "-big", "0", "-generator", "builtin", "-connections", "2", "-dir", t.TempDir()}
-	if err := run(context.Background(), args, &out); err != nil {
-		t.Fatalf("run: %v\n%s", err, out.String())
-	}
-	for _, want := range []string{"| get-one |", "| list-100 |", "ceiling get-one", "list-100, 250 in store, last page, store cache off", "response sizes: get-one"} {
-		if !strings.Contains(out.String(), want) {
-			t.Errorf("report lacks %q:\n%s", want, out.String())
+	for _, tc := range []struct {
+		auth     []string
+		duration string
+		want     []string
+		dontWant []string
+	}{
+		{nil, "300ms", // the default: bearer
+			[]string{"auth: bearer: service account mdb_sa_id_", "| get-one |", "| get-one, no auth |", "| list-100, no auth |", "with bearer vs no auth: get-one requests/s"},
+			nil},
+		{[]string{"-auth", "none"}, "100ms", nil,
+			[]string{"no auth"}},
+		{[]string{"-auth", "digest"}, "100ms",
+			[]string{"auth: digest: API key", "| list-100, no auth |", "with digest vs no auth: get-one requests/s"},
+			nil},
+	} {
+		name := "bearer"
+		if tc.auth != nil {
+			name = tc.auth[1]
 		}
+		t.Run(name, func(t *testing.T) {
+			var out strings.Builder
+			args := append([]string{"-duration", tc.duration, "-small", "250", "-big", "0", "-generator", "builtin", "-connections", "2", "-dir", t.TempDir()}, tc.auth...)
+			results, err := load(context.Background(), args, &out)
+			if err != nil {
+				t.Fatalf("load: %v\n%s", err, out.String())
+			}
+			want := append([]string{"| get-one |", "| list-100 |", "ceiling get-one", "list-100, 250 in store, last page, store cache off", "response sizes: get-one"}, tc.want...)
+			for _, w := range want {
+				if !strings.Contains(out.String(), w) {
+					t.Errorf("report lacks %q:\n%s", w, out.String())
+				}
+			}
+			for _, w := range tc.dontWant {
+				if strings.Contains(out.String(), w) {
+					t.Errorf("report has %q:\n%s", w, out.String())
+				}
+			}
+			for _, r := range results {
+				if r.requests == 0 || len(r.statuses) != 1 || r.statuses[200] != r.requests {
+					t.Errorf("%s: %d requests, by status %v; want all 200", r.name, r.requests, r.statuses)
+				}
+			}
+		})
 	}
 }
 
