@@ -84,6 +84,14 @@ type Config struct {
 	// TokenRateLimit limits token and revoke requests per client address
 	// and client id (zero: none). The service allows 50 a minute.
 	TokenRateLimit Limit
+	// Refresh is how long credentials are trusted without asking the store
+	// whether any changed (one read of its auth epoch). 0 asks on every
+	// request: a key deleted or a token revoked anywhere is refused by the
+	// very next request on every instance, at the cost of a store read per
+	// request. A positive value bounds that delay instead: changes made
+	// through this instance (a revoke at /api/oauth/revoke) still take
+	// effect at once here, and everywhere else within Refresh.
+	Refresh time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Logger receives authentication failures at debug level and store
@@ -104,6 +112,7 @@ type Authenticator struct {
 	log       *slog.Logger
 	cache     atomic.Pointer[generation]
 	cacheSize int
+	refresh   time.Duration
 }
 
 // New loads (or, on a new data set, creates) the shared secrets and
@@ -112,7 +121,10 @@ func New(ctx context.Context, cfg Config) (*Authenticator, error) {
 	if cfg.Store == nil {
 		return nil, errors.New("auth: Config.Store is required")
 	}
-	a := &Authenticator{st: cfg.Store, trustXFF: cfg.TrustForwardedFor, now: cfg.Now, log: cfg.Logger, cacheSize: defaultCacheSize}
+	if cfg.Refresh < 0 {
+		return nil, errors.New("auth: Config.Refresh must not be negative")
+	}
+	a := &Authenticator{st: cfg.Store, trustXFF: cfg.TrustForwardedFor, now: cfg.Now, log: cfg.Logger, cacheSize: defaultCacheSize, refresh: cfg.Refresh}
 	if a.now == nil {
 		a.now = time.Now
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/checkpointd/checkpointd/internal/auth/digest"
 	"github.com/checkpointd/checkpointd/internal/backup"
@@ -21,6 +22,9 @@ const defaultCacheSize = 1 << 14
 // credential write.
 type generation struct {
 	epoch int64
+	// checked is when the store last confirmed epoch (Unix nanoseconds of
+	// the Authenticator's clock), for Config.Refresh.
+	checked atomic.Int64
 
 	mu       sync.RWMutex
 	keys     map[string]keyEntry     // by public key
@@ -39,17 +43,28 @@ type accountEntry struct {
 	principal *backup.Principal
 }
 
-// generation returns the cache for the store's current auth epoch.
+// generation returns the cache for the store's current auth epoch, or,
+// with Config.Refresh, for the epoch the store confirmed less than Refresh
+// ago.
 func (a *Authenticator) generation(ctx context.Context) (*generation, error) {
+	g := a.cache.Load()
+	now := a.now().UnixNano()
+	if a.refresh > 0 && g.epoch >= 0 {
+		// A clock that went backwards counts as stale, not as fresh.
+		if age := now - g.checked.Load(); age >= 0 && age < int64(a.refresh) {
+			return g, nil
+		}
+	}
 	epoch, err := a.st.AuthEpoch(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("auth: epoch: %w", err)
 	}
-	g := a.cache.Load()
 	if g.epoch == epoch {
+		g.checked.Store(now)
 		return g, nil
 	}
 	ng := &generation{epoch: epoch, keys: map[string]keyEntry{}, accounts: map[string]accountEntry{}, live: map[string]struct{}{}}
+	ng.checked.Store(now)
 	// Another request may have swapped in the same epoch meanwhile; either
 	// generation is right, and the loser's entries are merely refetched.
 	a.cache.CompareAndSwap(g, ng)
@@ -102,6 +117,13 @@ func (a *Authenticator) serviceAccount(ctx context.Context, g *generation, clien
 	}
 	g.mu.Unlock()
 	return e, nil
+}
+
+// invalidate drops the cache, so that the next request asks the store:
+// after a credential write through this instance, which must take effect
+// here at once whatever Config.Refresh says.
+func (a *Authenticator) invalidate() {
+	a.cache.Store(&generation{epoch: -1})
 }
 
 // revocations is the token verifier's RevocationChecker: a token id found

@@ -228,3 +228,54 @@ func TestSharedData(t *testing.T) {
 		t.Fatal("revoked token accepted")
 	}
 }
+
+// TestRefresh: with Config.Refresh, changes made elsewhere take effect
+// within Refresh, and a revoke through this instance at once.
+func TestRefresh(t *testing.T) {
+	e := newEnv(t, func(c *auth.Config) { c.Refresh = time.Second })
+	id, secret := e.account(e.org(), orgRole(backup.OrgReadOnly))
+	tok := e.token(id, secret)
+	if res := e.bearerGet(e.v2(), tok); res.status != 200 {
+		t.Fatal(res.status)
+	}
+	// Revoked by another instance (straight in the store): still accepted
+	// here until Refresh has passed, then refused.
+	if err := e.db.RevokeToken(context.Background(), mustJTI(t, tok), e.clk.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if res := e.bearerGet(e.v2(), tok); res.status != 200 {
+		t.Errorf("within Refresh: %d", res.status)
+	}
+	e.clk.Add(time.Second)
+	if res := e.bearerGet(e.v2(), tok); res.status != 401 {
+		t.Errorf("after Refresh: %d", res.status)
+	}
+	// Revoked through this instance: refused by the next request.
+	tok2 := e.token(id, secret)
+	if res := e.bearerGet(e.v2(), tok2); res.status != 200 {
+		t.Fatal(res.status)
+	}
+	res := e.do("POST", "/api/oauth/revoke", strings.NewReader("token="+tok2),
+		"Content-Type", "application/x-www-form-urlencoded", "Authorization", "Basic "+basic(id, secret))
+	if res.status != 200 {
+		t.Fatal(res.status)
+	}
+	if res := e.bearerGet(e.v2(), tok2); res.status != 401 {
+		t.Errorf("after a local revoke: %d", res.status)
+	}
+	// A clock that steps back does not extend trust.
+	pub, key := e.key(e.org(), orgRole(backup.OrgReadOnly))
+	if res := e.digestGet(e.v2(), "MD5", pub, key, e.challenge(), 1); res.status != 200 {
+		t.Fatal(res.status)
+	}
+	keys, _ := e.db.APIKeys(context.Background(), e.org())
+	for _, k := range keys {
+		if err := e.db.DeleteAPIKey(context.Background(), k.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.clk.Add(-time.Hour)
+	if res := e.digestGet(e.v2(), "MD5", pub, key, e.challenge(), 1); res.status != 401 {
+		t.Errorf("deleted key after the clock stepped back: %d", res.status)
+	}
+}

@@ -55,6 +55,7 @@ func (a *Authenticator) Revoke(w http.ResponseWriter, r *http.Request) error {
 		if err := a.st.RevokeToken(r.Context(), claims.ID, until); err != nil {
 			return err
 		}
+		a.invalidate()
 	}
 	oauth.WriteRevoked(w)
 	return nil
