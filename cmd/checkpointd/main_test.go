@@ -192,6 +192,7 @@ func TestServeSettings(t *testing.T) {
 		{"token rate limit env", nil, map[string]string{"CHECKPOINTD_TOKEN_RATE_LIMIT": "x/1m"}, `--token-rate-limit: "x/1m"`},
 		{"digest algorithm", []string{"--digest-algorithms", "MD5,SHA-512"}, nil, `--digest-algorithms`},
 		{"digest algorithm twice", []string{"--digest-algorithms", "MD5,md5"}, nil, `--digest-algorithms`},
+		{"negative refresh", []string{"--auth-refresh", "-1s"}, nil, `--auth-refresh`},
 		{"bool trust", []string{"--trust-forwarded-for=maybe"}, nil, `trust-forwarded-for`},
 		{"unknown flag", []string{"--colour"}, nil, `unknown flag: --colour`},
 		{"arguments", []string{"extra"}, nil, `unknown command "extra"`},
@@ -228,7 +229,7 @@ func TestHelp(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, flag := range []string{"--addr", "--database", "--demo", "--demo-seed", "--external-url", "--paging", "--log-format", "--log-level",
-		"--trust-forwarded-for", "--rate-limit", "--token-rate-limit", "--digest-algorithms", "CHECKPOINTD_"} {
+		"--trust-forwarded-for", "--auth-refresh", "--rate-limit", "--token-rate-limit", "--digest-algorithms", "CHECKPOINTD_"} {
 		if !strings.Contains(out.String(), flag) {
 			t.Errorf("serve --help lacks %s:\n%s", flag, out.String())
 		}

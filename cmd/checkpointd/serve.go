@@ -38,6 +38,7 @@ type serveConfig struct {
 	rateLimit         string
 	tokenRateLimit    string
 	digestAlgorithms  string
+	authRefresh       time.Duration
 }
 
 func newServeCmd(e *env) *cobra.Command {
@@ -71,6 +72,7 @@ environment, which wins over the default.`,
 	f.BoolVar(&c.trustForwardedFor, "trust-forwarded-for", false, "take the client address for API access lists from the last X-Forwarded-For entry (only behind one reverse proxy that sets it)")
 	f.StringVar(&c.rateLimit, "rate-limit", "6000/1m", "requests each API key or service account may make, as N/WINDOW (e.g. 100/1m); 0 for no limit")
 	f.StringVar(&c.tokenRateLimit, "token-rate-limit", "50/1m", "token and revoke requests per client address and client id, as N/WINDOW; 0 for no limit")
+	f.DurationVar(&c.authRefresh, "auth-refresh", auth.DefaultRefresh, "how long credentials are trusted before the store is asked whether any changed: a key deleted or a token revoked elsewhere is refused within this time (a revoke through this server at once); 0 asks on every request")
 	f.StringVar(&c.digestAlgorithms, "digest-algorithms", "MD5,SHA-256", "HTTP Digest algorithms offered, in challenge order (MD5 alone is the service's exact challenge)")
 	return cmd
 }
@@ -200,7 +202,10 @@ func newLogger(e *env, format, level string) (*slog.Logger, error) {
 
 // authConfig reads the authentication settings.
 func (c serveConfig) authConfig(logger *slog.Logger) (auth.Config, error) {
-	cfg := auth.Config{TrustForwardedFor: c.trustForwardedFor, Logger: logger}
+	if c.authRefresh < 0 {
+		return auth.Config{}, fmt.Errorf("--auth-refresh: %v must not be negative", c.authRefresh)
+	}
+	cfg := auth.Config{TrustForwardedFor: c.trustForwardedFor, Logger: logger, Refresh: c.authRefresh}
 	var err error
 	if cfg.RateLimit, err = parseLimit(c.rateLimit); err != nil {
 		return cfg, fmt.Errorf("--rate-limit: %w", err)

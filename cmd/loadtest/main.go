@@ -120,11 +120,13 @@ func load(ctx context.Context, args []string, out io.Writer) ([]result, error) {
 	// over the same store unless -auth none. Rate limiting is off
 	// (auth.Limit{} is no limit): serve's default of 6000 requests a
 	// minute per caller would refuse nearly all of the load, and the
-	// limiter's cost is not what is measured here.
+	// limiter's cost is not what is measured here. Credentials are
+	// re-checked against the store as serve does by default
+	// (auth.DefaultRefresh).
 	newAPI := func(st *sqlite.DB, authenticate bool) (net.Listener, error) {
 		cfg := httpapi.Config{Logger: logger}
 		if authenticate {
-			a, err := auth.New(ctx, auth.Config{Store: st, RateLimit: auth.Limit{}, TokenRateLimit: auth.Limit{}, Logger: logger})
+			a, err := auth.New(ctx, auth.Config{Store: st, RateLimit: auth.Limit{}, TokenRateLimit: auth.Limit{}, Refresh: auth.DefaultRefresh, Logger: logger})
 			if err != nil {
 				return nil, err
 			}

@@ -60,6 +60,12 @@ const (
 // signing key, random per data set, is what ties a token to a deployment.
 const Issuer = "checkpointd"
 
+// DefaultRefresh is serve's default for Config.Refresh: a credential
+// change made elsewhere is in force on every instance within a quarter of
+// a second, and a busy instance reads the auth epoch four times a second
+// instead of once per request.
+const DefaultRefresh = 250 * time.Millisecond
+
 // Limit is a rate limit: Requests per Window. The zero value is no limit.
 type Limit struct {
 	Requests int
