@@ -1,10 +1,12 @@
 package auth_test
 
 import (
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"testing"
 
+	"github.com/checkpointd/checkpointd/internal/auth"
 	"github.com/checkpointd/checkpointd/internal/backup"
 	"github.com/checkpointd/checkpointd/internal/httpapi"
 )
@@ -52,6 +54,14 @@ func BenchmarkServe(b *testing.B) {
 	path := e.v2() + "/" + e.ds.Sample["Cluster0"].Hex()
 	open := httpapi.New(httpapi.Config{}, e.db)
 	authed := httpapi.New(httpapi.Config{Auth: e.auth}, e.db)
+	// As serve runs by default: the auth epoch is read at most every
+	// auth.DefaultRefresh (the test clock stands still, so here never
+	// after the first request: the cost amortised over a busy second).
+	refreshing, err := auth.New(context.Background(), auth.Config{Store: e.db, Now: e.clk.Now, Refresh: auth.DefaultRefresh})
+	if err != nil {
+		b.Fatal(err)
+	}
+	cached := httpapi.New(httpapi.Config{Auth: refreshing}, e.db)
 
 	run := func(b *testing.B, h http.Handler, authz func() []string) {
 		r := httptest.NewRequest("GET", path, nil)
@@ -77,6 +87,14 @@ func BenchmarkServe(b *testing.B) {
 	b.Run("bearer", func(b *testing.B) {
 		h := []string{"Bearer " + e.token(id, secret)}
 		run(b, authed, func() []string { return h })
+	})
+	b.Run("digest-nonce-reuse-refresh", func(b *testing.B) {
+		hs := e.digestHeaders(b, pub, priv, path)
+		run(b, cached, func() []string { return hs.next(b) })
+	})
+	b.Run("bearer-refresh", func(b *testing.B) {
+		h := []string{"Bearer " + e.token(id, secret)}
+		run(b, cached, func() []string { return h })
 	})
 }
 
