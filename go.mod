@@ -5,6 +5,7 @@ go 1.26.8
 require github.com/getkin/kin-openapi v0.152.0 // test only: validates responses against the Atlas OpenAPI spec
 
 require (
+	github.com/jackc/pgx/v5 v5.12.0 // the PostgreSQL store's driver and pool (pgxpool), for servers sharing one database
 	github.com/pressly/goose/v3 v3.29.0 // schema migrations of the SQLite store, embedded and applied at Open
 	modernc.org/sqlite v1.61.1 // the SQLite store's driver: pure Go, so the server builds without cgo
 )
@@ -29,6 +30,9 @@ require (
 	github.com/google/uuid v1.6.0 // indirect
 	github.com/gorilla/mux v1.8.0 // indirect
 	github.com/inconshreveable/mousetrap v1.1.0 // indirect
+	github.com/jackc/pgpassfile v1.0.0 // indirect
+	github.com/jackc/pgservicefile v0.0.0-20240606120523-5a60cdf6a761 // indirect
+	github.com/jackc/puddle/v2 v2.2.3 // indirect
 	github.com/kr/pretty v0.3.1 // indirect
 	github.com/mattn/go-isatty v0.0.24 // indirect
 	github.com/mfridman/interpolate v0.0.2 // indirect

@@ -1,0 +1,361 @@
+// Package postgres is checkpointd's shared store: one PostgreSQL database
+// (or one schema of it) that several server processes, and the admin
+// commands, use at once. It keeps the SQLite store's contract
+// (storetest.Store) and its design:
+//
+//   - A cluster's checkpoints are numbered densely by seq in listing order,
+//     so that a page is one range read of the checkpoints primary key and
+//     its total comes from the seq bounds, whatever the page depth and the
+//     table size (migrations/0001_init.sql).
+//   - A cluster epoch and an auth epoch, kept by triggers in the transaction
+//     of every write (migrations/0002_cluster_epoch.sql, 0003_auth.sql),
+//     let each process cache immutable checkpoints and validate its cache
+//     with one small statement per request, seeing every other process's
+//     writes at once (cache.go).
+//   - Every read that resolves a cluster reference does so in one
+//     statement: the project's organization (for the caller's access
+//     check), the cluster, and what was asked of it, from one snapshot.
+//
+// Writes are transactions at PostgreSQL's default READ COMMITTED level.
+// Writers of one cluster's checkpoints take its row's lock (SELECT ... FOR
+// UPDATE) before they read its seq bounds, so that processes appending or
+// shifting seqs concurrently keep them dense; duplicates are refused by
+// unique constraints and mapped to the contract's Conflict errors.
+// Transactions that PostgreSQL aborts as deadlocked are run again.
+//
+// The driver is pgx through its native API and pool (pgxpool). Statements
+// are prepared on each connection the first time it runs them, and kept.
+// Schema migrations run through goose on a database/sql handle over the
+// same pool, under an advisory lock, so that servers starting at once
+// apply each migration once.
+package postgres
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/pressly/goose/v3"
+
+	"github.com/checkpointd/checkpointd/internal/backup"
+	"github.com/checkpointd/checkpointd/internal/store/cache"
+	"github.com/checkpointd/checkpointd/internal/store/codec"
+)
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// DB is a store on one PostgreSQL database. It is safe for concurrent
+// use, and any number of DBs, in any number of processes, may share the
+// database. It satisfies storetest.Store.
+type DB struct {
+	pool *pgxpool.Pool
+
+	// Read-through caches; nil when disabled.
+	pages       *cache.Cache[pageKey, []backup.Checkpoint]
+	checkpoints *cache.Cache[backup.ObjectID, checkpointEntry]
+
+	decoders sync.Pool // of *codec.Decoder; interned names outlive a request
+}
+
+// Default cache sizes, in entries: the SQLite store's (see there for what
+// they hold in bytes).
+const (
+	DefaultPageCacheSize       = 1024
+	DefaultCheckpointCacheSize = 16384
+)
+
+// Option configures Open.
+type Option func(*options)
+
+type options struct {
+	pages, checkpoints int
+	maxConns           int32
+}
+
+// WithCacheSize sets how many pages of checkpoints (of any size) and how
+// many single checkpoints the read cache holds. 0 disables either cache;
+// WithCacheSize(0, 0) makes every read go to the database.
+func WithCacheSize(pages, checkpoints int) Option {
+	return func(o *options) { o.pages, o.checkpoints = pages, checkpoints }
+}
+
+// WithMaxConns sets the pool's size. Without it the pool has the
+// pool_max_conns of the connection string, or pgxpool's default (the
+// larger of 4 and the number of CPUs).
+func WithMaxConns(n int32) Option {
+	return func(o *options) { o.maxConns = n }
+}
+
+// Open connects to the database that dsn names, a postgres:// URL or a
+// keyword/value connection string as libpq and pgx accept them, applies
+// any pending schema migrations and returns the store. The schema is the
+// first of the connection's search_path (set it with the URL's
+// search_path parameter to give checkpointd a schema of its own), which
+// must exist.
+func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
+	o := options{pages: DefaultPageCacheSize, checkpoints: DefaultCheckpointCacheSize}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.pages < 0 || o.checkpoints < 0 || o.maxConns < 0 {
+		return nil, fmt.Errorf("postgres: open: negative option (%d pages, %d checkpoints, %d connections)", o.pages, o.checkpoints, o.maxConns)
+	}
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		// pgx's parse errors quote the connection string, password
+		// included: keep only what it says is wrong.
+		return nil, fmt.Errorf("postgres: open: %w", redactParseError(err))
+	}
+	if o.maxConns > 0 {
+		cfg.MaxConns = o.maxConns
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: open: %w", err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("postgres: open %s: %w", describeConfig(cfg), err)
+	}
+	if err := migrate(ctx, pool); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	db := &DB{
+		pool:        pool,
+		pages:       cache.New[pageKey, []backup.Checkpoint](o.pages),
+		checkpoints: cache.New[backup.ObjectID, checkpointEntry](o.checkpoints),
+	}
+	db.decoders.New = func() any { return new(codec.Decoder) }
+	return db, nil
+}
+
+// redactParseError drops the connection string that pgx's ParseConfig
+// errors carry (its redaction of passwords is best effort, and a URL that
+// does not parse reaches the text whole), keeping the reason.
+func redactParseError(err error) error {
+	var pe *pgconn.ParseConfigError
+	if !errors.As(err, &pe) {
+		return err
+	}
+	inner := pe.Unwrap()
+	var ue *url.Error
+	if errors.As(inner, &ue) {
+		inner = ue.Err
+	}
+	if inner == nil {
+		return errors.New("cannot parse the connection string")
+	}
+	return fmt.Errorf("cannot parse the connection string: %w", inner)
+}
+
+// describeConfig names the server and database of a configuration for
+// errors, without its credentials.
+func describeConfig(cfg *pgxpool.Config) string {
+	c := cfg.ConnConfig
+	return fmt.Sprintf("%s/%s", c.Host+":"+strconv.Itoa(int(c.Port)), c.Database)
+}
+
+// migrationLockKey is the first key of the advisory lock that serializes
+// migrations (the second is the schema's); "ckpt" in ASCII.
+const migrationLockKey = 0x636b7074
+
+// migrate applies the embedded migrations that the schema has not had
+// yet; goose records each applied version in goose_db_version. A session
+// advisory lock, keyed by the schema, makes servers starting at once wait
+// for each other: the first applies the migrations, the others find them
+// applied. Schemas of their own (tests, several deployments in one
+// database) do not wait for each other.
+func migrate(ctx context.Context, pool *pgxpool.Pool) error {
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("postgres: migrate: %w", err)
+	}
+	defer conn.Release()
+	var schema *string
+	if err := conn.QueryRow(ctx, `SELECT current_schema()`).Scan(&schema); err != nil {
+		return fmt.Errorf("postgres: migrate: %w", err)
+	}
+	if schema == nil {
+		return fmt.Errorf("postgres: migrate: no schema of the search_path exists")
+	}
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1, hashtext($2))`, migrationLockKey, *schema); err != nil {
+		return fmt.Errorf("postgres: migrate: lock: %w", err)
+	}
+	defer func() {
+		// On a context cancelled meanwhile the unlock fails; the
+		// connection is then closed, which releases the lock.
+		if _, err := conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1, hashtext($2))`, migrationLockKey, *schema); err != nil {
+			conn.Conn().Close(context.WithoutCancel(ctx))
+		}
+	}()
+	p, closeDB, err := newProvider(pool)
+	if err != nil {
+		return err
+	}
+	defer closeDB()
+	if _, err := p.Up(ctx); err != nil {
+		return fmt.Errorf("postgres: migrate: %w", err)
+	}
+	return nil
+}
+
+// newProvider returns a goose provider of the embedded migrations on a
+// database/sql handle over pool, and the function that closes the handle
+// (which leaves the pool open).
+func newProvider(pool *pgxpool.Pool) (*goose.Provider, func(), error) {
+	fsys, err := fs.Sub(migrationFiles, "migrations")
+	if err != nil {
+		return nil, nil, fmt.Errorf("postgres: migrations: %w", err)
+	}
+	sqlDB := stdlib.OpenDBFromPool(pool)
+	p, err := goose.NewProvider(goose.DialectPostgres, sqlDB, fsys, goose.WithDisableGlobalRegistry(true))
+	if err != nil {
+		sqlDB.Close()
+		return nil, nil, fmt.Errorf("postgres: migrations: %w", err)
+	}
+	return p, func() { sqlDB.Close() }, nil
+}
+
+// latestMigration is the version of the newest embedded migration.
+var latestMigration = func() int64 {
+	entries, _ := fs.ReadDir(migrationFiles, "migrations")
+	var v int64
+	for _, e := range entries {
+		n, _, _ := strings.Cut(e.Name(), "_")
+		if x, err := strconv.ParseInt(n, 10, 64); err == nil && x > v {
+			v = x
+		}
+	}
+	return v
+}()
+
+// Close closes the pool, waiting for the connections in use to be
+// returned. It is safe to call more than once.
+func (db *DB) Close() error {
+	db.pool.Close()
+	return nil
+}
+
+// Ready reports whether the store can serve: the database answers a read
+// and the schema carries every embedded migration (another process may
+// have rolled one back since Open).
+func (db *DB) Ready(ctx context.Context) error {
+	var v *int64
+	if err := db.pool.QueryRow(ctx, `SELECT max(version_id) FROM goose_db_version WHERE is_applied`).Scan(&v); err != nil {
+		return fmt.Errorf("postgres: not ready: %w", err)
+	}
+	if v == nil || *v < latestMigration {
+		got := int64(0)
+		if v != nil {
+			got = *v
+		}
+		return fmt.Errorf("postgres: not ready: schema version %d, want %d", got, latestMigration)
+	}
+	return nil
+}
+
+// SQLSTATE codes the store acts on.
+const (
+	codeUniqueViolation      = "23505"
+	codeForeignKeyViolation  = "23503"
+	codeSerializationFailure = "40001"
+	codeDeadlockDetected     = "40P01"
+)
+
+// pgError returns the server's error in err, or nil.
+func pgError(err error) *pgconn.PgError {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe
+	}
+	return nil
+}
+
+// violation reports whether err is the SQLSTATE code on the constraint
+// named (any constraint when constraint is "").
+func violation(err error, code, constraint string) bool {
+	pe := pgError(err)
+	return pe != nil && pe.Code == code && (constraint == "" || pe.ConstraintName == constraint)
+}
+
+// errRetry makes inTx run its transaction again: a write found that a
+// concurrent one changed what it had read, and the next attempt will see
+// the change.
+var errRetry = errors.New("postgres: retry")
+
+// maxAttempts bounds how often inTx runs one transaction.
+const maxAttempts = 5
+
+// inTx runs fn in a READ COMMITTED transaction and commits it, running it
+// again when PostgreSQL aborts it as a deadlock victim or serialization
+// failure, or when fn asks with errRetry. fn must therefore start from
+// scratch each time. Errors of fn come back as they are; what names the
+// write in the others.
+func (db *DB) inTx(ctx context.Context, what string, fn func(tx pgx.Tx) error) error {
+	var err error
+	for attempt := 1; ; attempt++ {
+		err = db.tryTx(ctx, fn)
+		if err == nil {
+			return nil
+		}
+		retry := errors.Is(err, errRetry)
+		if pe := pgError(err); pe != nil && (pe.Code == codeDeadlockDetected || pe.Code == codeSerializationFailure) {
+			retry = true
+		}
+		if !retry || attempt == maxAttempts || ctx.Err() != nil {
+			break
+		}
+		// A short, growing pause lets the other transaction finish.
+		select {
+		case <-time.After(time.Duration(attempt) * 5 * time.Millisecond):
+		case <-ctx.Done():
+		}
+	}
+	if backup.ErrorOf(err) != nil || strings.HasPrefix(err.Error(), "postgres: ") {
+		return err
+	}
+	return fmt.Errorf("postgres: %s: %w", what, err)
+}
+
+func (db *DB) tryTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
+	tx, err := db.pool.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		rollback(ctx, tx)
+		return err
+	}
+	return tx.Commit(ctx)
+}
+
+// rollback ends a transaction that did not commit. Its error is dropped:
+// the caller is already returning the error that made it roll back, and
+// a connection whose rollback failed is closed by pgx.
+func rollback(ctx context.Context, tx pgx.Tx) { _ = tx.Rollback(context.WithoutCancel(ctx)) }
+
+// codeDuplicateID is the code of a create with an id already taken, as
+// the SQLite store words it: ids are made by the server, never by API
+// clients, so no Atlas code exists for it.
+const codeDuplicateID = "DUPLICATE_ID"
+
+func errDuplicateID(what string, id backup.ObjectID) *backup.Error {
+	return backup.Errorf(backup.Conflict, codeDuplicateID, "A %s with ID %s already exists.", what, id.Hex())
+}
+
+func errMissingID(what string) *backup.Error {
+	return backup.Errorf(backup.Invalid, backup.CodeInvalidAttribute, "A %s needs an ID.", what)
+}

@@ -1,0 +1,55 @@
+package postgres_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/checkpointd/checkpointd/internal/store/postgres"
+	"github.com/checkpointd/checkpointd/internal/store/postgres/pgtest"
+	"github.com/checkpointd/checkpointd/internal/store/storetest"
+)
+
+// open opens a store on a fresh schema of the test server, closed when t
+// ends (before the schema is dropped).
+func open(t testing.TB, opts ...postgres.Option) *postgres.DB {
+	t.Helper()
+	return openDSN(t, pgtest.DSN(t), opts...)
+}
+
+// openDSN opens another store on dsn, closed when t ends.
+func openDSN(t testing.TB, dsn string, opts ...postgres.Option) *postgres.DB {
+	t.Helper()
+	db, err := postgres.Open(context.Background(), dsn, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// TestConformance runs the suite with the read cache off, with its
+// default sizes (as the server runs) and with two entries of each kind, so
+// that entries are evicted all the time. Each variant runs in parallel
+// with the others, each subtest on a schema of its own.
+func TestConformance(t *testing.T) {
+	pgtest.BaseDSN(t)
+	for _, c := range []struct {
+		name string
+		opts []postgres.Option
+	}{
+		{"cache=off", []postgres.Option{postgres.WithCacheSize(0, 0)}},
+		{"cache=on", nil},
+		{"cache=tiny", []postgres.Option{postgres.WithCacheSize(2, 2)}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			storetest.Run(t, func(t testing.TB) storetest.Store {
+				db, err := postgres.Open(context.Background(), pgtest.DSN(t), c.opts...)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return db
+			})
+		})
+	}
+}

@@ -1,0 +1,679 @@
+package postgres
+
+import (
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+
+	"github.com/checkpointd/checkpointd/internal/backup"
+	"github.com/checkpointd/checkpointd/internal/store/codec"
+)
+
+// The statements that resolve a reference select from a one-row relation
+// LEFT JOINed to the project ($1) and to the cluster named by $2 (its name
+// or its id): the project's organization is NULL when there is no such
+// project (the caller's access is checked against it, see checkCaller),
+// the cluster's columns when no cluster matches. Both are unique-index
+// seeks.
+const (
+	fromRefByName = ` FROM (SELECT 1) AS one
+LEFT JOIN projects p ON p.id = $1
+LEFT JOIN clusters c ON c.group_id = $1 AND c.name = $2`
+	fromRefByID = ` FROM (SELECT 1) AS one
+LEFT JOIN projects p ON p.id = $1
+LEFT JOIN clusters c ON c.group_id = $1 AND c.id = $2`
+
+	// cloudBackup is the stored backup kind of a cluster without legacy
+	// checkpoints.
+	cloudBackup = `'` + string(backup.BackupCloud) + `'`
+
+	// seqBounds are a cluster's first and last seq, each a seek of the
+	// checkpoints primary key; NULL for a cluster without checkpoints.
+	seqBounds = `(SELECT min(seq) FROM checkpoints WHERE cluster = c.pk),
+  (SELECT max(seq) FROM checkpoints WHERE cluster = c.pk)`
+
+	checkpointCols = `id, started, completed, ts, restorable, parts`
+)
+
+// refQuery returns the statement for a reference, from the by-name and
+// by-id forms of its text, and the reference's key.
+func refQuery(cref backup.ClusterRef, byName, byID string) (string, string) {
+	if cref.ByName() {
+		return byName, cref.Name
+	}
+	return byID, cref.ID.Hex()
+}
+
+// pageQuery builds the statement that reads one page of a cluster's
+// checkpoints with its reference and seq bounds, from one snapshot: the
+// first row carries the reference (repeated on every row), and the page's
+// rows follow in seq order; a page past the end, or a reference that does
+// not resolve to a legacy cluster, is one row with NULL checkpoint
+// columns. $3 is the page's offset and $4 its size. The page is a range
+// of the checkpoints primary key starting at min(seq) + offset.
+func pageQuery(from string) string {
+	return `SELECT h.org_id, h.pk, h.id, h.backup, h.epoch, h.first, h.last,
+  k.id, k.started, k.completed, k.ts, k.restorable, k.parts
+FROM (SELECT p.org_id, c.pk, c.id, c.backup, c.epoch,
+  ` + seqBounds + from + `) AS h (org_id, pk, id, backup, epoch, first, last)
+LEFT JOIN LATERAL (SELECT seq, ` + checkpointCols + ` FROM checkpoints
+  WHERE cluster = h.pk AND h.backup <> ` + cloudBackup + `
+    AND seq >= h.first + $3 AND seq < h.first + $3 + $4
+  ORDER BY seq) AS k ON true
+ORDER BY k.seq`
+}
+
+var (
+	pageByName = pageQuery(fromRefByName)
+	pageByID   = pageQuery(fromRefByID)
+
+	checkpointByName = checkpointQuery(fromRefByName)
+	checkpointByID   = checkpointQuery(fromRefByID)
+
+	clusterByName = `SELECT p.org_id, ` + clusterCols + fromRefByName
+	clusterByID   = `SELECT p.org_id, ` + clusterCols + fromRefByID
+)
+
+// checkpointQuery builds the statement that reads one checkpoint ($3)
+// with the reference it is asked through.
+func checkpointQuery(from string) string {
+	return `SELECT p.org_id, c.pk, c.id, c.backup, c.epoch,
+  k.started, k.completed, k.ts, k.restorable, k.parts` + from + `
+LEFT JOIN checkpoints k ON k.id = $3 AND k.cluster = c.pk`
+}
+
+// projectCols are a project's columns and its cluster count, which the
+// unique (group_id, name) index answers without reading cluster rows.
+const projectCols = `p.org_id, p.name, p.created, (SELECT count(*) FROM clusters c WHERE c.group_id = p.id)`
+
+// Project returns a project with its ClusterCount, or GROUP_NOT_FOUND.
+func (db *DB) Project(ctx context.Context, id backup.ObjectID) (backup.Project, error) {
+	p := backup.Project{ID: id}
+	var org string
+	var created int64
+	err := db.pool.QueryRow(ctx, `SELECT `+projectCols+` FROM projects p WHERE p.id = $1`, id.Hex()).
+		Scan(&org, &p.Name, &created, &p.ClusterCount)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return backup.Project{}, backup.ErrGroupNotFound(id.Hex())
+	}
+	if err != nil {
+		return backup.Project{}, fmt.Errorf("postgres: project %s: %w", id.Hex(), err)
+	}
+	if p.OrgID, err = parseIDString(org); err != nil {
+		return backup.Project{}, fmt.Errorf("postgres: project %s: %w", id.Hex(), err)
+	}
+	p.Created = unixTime(created)
+	return p, nil
+}
+
+// Projects lists the projects in scope ordered by id, with their
+// ClusterCount. Projects are few, so the page is an OFFSET scan and the
+// total a count, in one statement (one snapshot); a scope of one
+// organization reads only its range of the projects_org index.
+func (db *DB) Projects(ctx context.Context, scope backup.ProjectScope, page backup.PageRequest) (backup.Page[backup.Project], error) {
+	var out backup.Page[backup.Project]
+	offset, err := pageOffset(page)
+	if err != nil {
+		return out, err
+	}
+	where, args, none := scopeFilter(scope)
+	if none {
+		return backup.Page[backup.Project]{Items: []backup.Project{}}, nil
+	}
+	total := `NULL::bigint`
+	if page.IncludeCount {
+		total = `(SELECT count(*) FROM projects p` + where + `)`
+	}
+	n := len(args)
+	q := fmt.Sprintf(`SELECT t.total, x.id, x.org_id, x.name, x.created, x.clusters
+FROM (SELECT %s AS total) AS t
+LEFT JOIN LATERAL (SELECT p.id, %s FROM projects p%s ORDER BY p.id LIMIT $%d OFFSET $%d) AS x (id, org_id, name, created, clusters) ON true`,
+		total, projectCols, where, n+1, n+2)
+	rows, err := db.pool.Query(ctx, q, append(args, page.Size, offset)...)
+	if err != nil {
+		return out, fmt.Errorf("postgres: projects: %w", err)
+	}
+	defer rows.Close()
+	out.Items = []backup.Project{}
+	for rows.Next() {
+		var (
+			count                pgtype.Int8
+			id, org, name        pgtype.Text
+			created, clusterCount pgtype.Int8
+		)
+		if err := rows.Scan(&count, &id, &org, &name, &created, &clusterCount); err != nil {
+			return out, fmt.Errorf("postgres: projects: %w", err)
+		}
+		out.Total = int(count.Int64)
+		if !id.Valid {
+			continue
+		}
+		p := backup.Project{Name: name.String, Created: unixTime(created.Int64), ClusterCount: int(clusterCount.Int64)}
+		if p.ID, err = parseIDString(id.String); err != nil {
+			return out, fmt.Errorf("postgres: projects: %w", err)
+		}
+		if p.OrgID, err = parseIDString(org.String); err != nil {
+			return out, fmt.Errorf("postgres: projects: %w", err)
+		}
+		out.Items = append(out.Items, p)
+	}
+	if err := rows.Err(); err != nil {
+		return out, fmt.Errorf("postgres: projects: %w", err)
+	}
+	return out, nil
+}
+
+// scopeFilter returns the WHERE clause (on projects p) and its arguments
+// that select the projects of a scope, or none when the scope holds no
+// project at all. Each form is a range or seeks of an index.
+func scopeFilter(s backup.ProjectScope) (where string, args []any, none bool) {
+	switch {
+	case s.All:
+		return "", nil, false
+	case s.OrgWide:
+		return ` WHERE p.org_id = $1`, []any{s.OrgID.Hex()}, false
+	case len(s.IDs) == 0:
+		return "", nil, true
+	}
+	ids := make([]string, len(s.IDs))
+	for i, id := range s.IDs {
+		ids[i] = id.Hex()
+	}
+	return ` WHERE p.org_id = $1 AND p.id = ANY($2)`, []any{s.OrgID.Hex(), ids}, false
+}
+
+// Organizations lists every organization ordered by id.
+func (db *DB) Organizations(ctx context.Context) ([]backup.Organization, error) {
+	rows, err := db.pool.Query(ctx, `SELECT id, name, created FROM organizations ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: organizations: %w", err)
+	}
+	defer rows.Close()
+	out := []backup.Organization{}
+	for rows.Next() {
+		var id string
+		var o backup.Organization
+		var created int64
+		if err := rows.Scan(&id, &o.Name, &created); err != nil {
+			return nil, fmt.Errorf("postgres: organizations: %w", err)
+		}
+		if o.ID, err = parseIDString(id); err != nil {
+			return nil, fmt.Errorf("postgres: organizations: %w", err)
+		}
+		o.Created = unixTime(created)
+		out = append(out, o)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("postgres: organizations: %w", err)
+	}
+	return out, nil
+}
+
+// clusterCols are the columns clusterRow scans, in its order.
+const clusterCols = `c.id, c.group_id, c.name, c.type, c.mongodb_version, c.backup, c.replica_set_name, c.shards, c.config, c.created`
+
+// clusterRow holds the scanned clusterCols, NULL when a LEFT JOIN matched
+// no cluster.
+type clusterRow struct {
+	id, group, name, typ, version, kind, rs, shards, config pgtype.Text
+	created                                                 pgtype.Int8
+}
+
+func (r *clusterRow) dest() []any {
+	return []any{&r.id, &r.group, &r.name, &r.typ, &r.version, &r.kind, &r.rs, &r.shards, &r.config, &r.created}
+}
+
+// cluster turns the row into a cluster; false when the columns are NULL.
+func (r *clusterRow) cluster() (backup.Cluster, bool, error) {
+	var c backup.Cluster
+	if !r.id.Valid {
+		return c, false, nil
+	}
+	var err error
+	if c.ID, err = parseIDString(r.id.String); err != nil {
+		return c, false, err
+	}
+	if c.GroupID, err = parseIDString(r.group.String); err != nil {
+		return c, false, err
+	}
+	c.Name = r.name.String
+	c.Type = backup.ClusterType(r.typ.String)
+	c.MongoDBVersion = r.version.String
+	c.Backup = backup.BackupKind(r.kind.String)
+	c.ReplicaSetName = r.rs.String
+	c.Created = unixTime(r.created.Int64)
+	var sh []shardJSON
+	if err := json.Unmarshal([]byte(r.shards.String), &sh); err != nil {
+		return c, false, fmt.Errorf("cluster %s shards: %w", r.id.String, err)
+	}
+	if len(sh) > 0 {
+		c.Shards = make([]backup.Shard, len(sh))
+		for i, s := range sh {
+			c.Shards[i] = backup.Shard{Name: s.Name, ReplicaSetName: s.ReplicaSetName}
+		}
+	}
+	var cfg configJSON
+	if err := json.Unmarshal([]byte(r.config.String), &cfg); err != nil {
+		return c, false, fmt.Errorf("cluster %s config: %w", r.id.String, err)
+	}
+	c.Config = backup.ConfigServer{ReplicaSetName: cfg.ReplicaSetName, HostIDs: cfg.HostIDs}
+	return c, true, nil
+}
+
+// shardJSON and configJSON are the stored JSON shapes, the SQLite
+// store's, with their own names so that renaming a Go field never changes
+// what stored rows mean.
+type shardJSON struct {
+	Name           string `json:"name"`
+	ReplicaSetName string `json:"replicaSetName"`
+}
+
+type configJSON struct {
+	ReplicaSetName string   `json:"replicaSetName,omitempty"`
+	HostIDs        []string `json:"hostIds,omitempty"`
+}
+
+// Cluster resolves a reference to a whole cluster: GROUP_NOT_FOUND, then
+// the caller's access to the project, then CLUSTER_NOT_FOUND, from one
+// statement.
+func (db *DB) Cluster(ctx context.Context, cref backup.ClusterRef) (backup.Cluster, error) {
+	q, key := refQuery(cref, clusterByName, clusterByID)
+	var org pgtype.Text
+	var row clusterRow
+	if err := db.pool.QueryRow(ctx, q, cref.GroupID.Hex(), key).Scan(append([]any{&org}, row.dest()...)...); err != nil {
+		return backup.Cluster{}, fmt.Errorf("postgres: cluster %s: %w", cref.Label(), err)
+	}
+	if !org.Valid {
+		return backup.Cluster{}, backup.ErrGroupNotFound(cref.GroupID.Hex())
+	}
+	if err := checkCaller(cref, org.String); err != nil {
+		return backup.Cluster{}, err
+	}
+	c, found, err := row.cluster()
+	if err != nil {
+		return backup.Cluster{}, fmt.Errorf("postgres: cluster %s: %w", cref.Label(), err)
+	}
+	if !found {
+		return backup.Cluster{}, cref.NotFound()
+	}
+	return c, nil
+}
+
+// Clusters lists a project's clusters ordered by name, or
+// GROUP_NOT_FOUND, with the project's existence, the total and the page
+// read by one statement.
+func (db *DB) Clusters(ctx context.Context, groupID backup.ObjectID, page backup.PageRequest) (backup.Page[backup.Cluster], error) {
+	var out backup.Page[backup.Cluster]
+	offset, err := pageOffset(page)
+	if err != nil {
+		return out, err
+	}
+	total := `NULL::bigint`
+	if page.IncludeCount {
+		total = `(SELECT count(*) FROM clusters WHERE group_id = $1)`
+	}
+	group := groupID.Hex()
+	rows, err := db.pool.Query(ctx, `SELECT h.found, h.total, `+clusterCols+`
+FROM (SELECT EXISTS (SELECT 1 FROM projects WHERE id = $1) AS found, `+total+` AS total) AS h
+LEFT JOIN LATERAL (SELECT * FROM clusters WHERE group_id = $1 ORDER BY name LIMIT $2 OFFSET $3) AS c ON true
+ORDER BY c.name`, group, page.Size, offset)
+	if err != nil {
+		return out, fmt.Errorf("postgres: clusters: %w", err)
+	}
+	defer rows.Close()
+	out.Items = []backup.Cluster{}
+	found := false
+	for rows.Next() {
+		var count pgtype.Int8
+		var row clusterRow
+		if err := rows.Scan(append([]any{&found, &count}, row.dest()...)...); err != nil {
+			return out, fmt.Errorf("postgres: clusters: %w", err)
+		}
+		out.Total = int(count.Int64)
+		c, ok, err := row.cluster()
+		if err != nil {
+			return out, fmt.Errorf("postgres: clusters: %w", err)
+		}
+		if ok {
+			out.Items = append(out.Items, c)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return out, fmt.Errorf("postgres: clusters: %w", err)
+	}
+	if !found {
+		return backup.Page[backup.Cluster]{}, backup.ErrGroupNotFound(group)
+	}
+	return out, nil
+}
+
+// ref is a resolved cluster reference.
+type ref struct {
+	pk          int64
+	id          backup.ObjectID
+	epoch       int64 // see migrations/0002_cluster_epoch.sql
+	first, last int64 // seq bounds; empty when last < first
+}
+
+func (r ref) count() int64 { return r.last - r.first + 1 }
+
+// refRow holds the scanned reference columns of the page and checkpoint
+// statements. The text columns are scanned as bytes that the driver owns
+// until the next row, and parsed only from the first row.
+type refRow struct {
+	org, id, kind          pgtype.DriverBytes
+	pk, epoch, first, last pgtype.Int8
+}
+
+// resolve turns the scanned reference into a ref or the API's errors:
+// GROUP_NOT_FOUND, the caller's access to the project, then the
+// cluster's.
+func (r *refRow) resolve(cref backup.ClusterRef) (ref, error) {
+	if r.org == nil {
+		return ref{}, backup.ErrGroupNotFound(cref.GroupID.Hex())
+	}
+	if err := checkCaller(cref, string(r.org)); err != nil {
+		return ref{}, err
+	}
+	if !r.pk.Valid {
+		return ref{}, cref.NotFound()
+	}
+	if string(r.kind) == string(backup.BackupCloud) {
+		return ref{}, backup.ErrNotLegacyBackup()
+	}
+	out := ref{pk: r.pk.Int64, epoch: r.epoch.Int64, first: 1, last: 0}
+	var err error
+	if out.id, err = parseID(r.id); err != nil {
+		return ref{}, fmt.Errorf("postgres: resolve %s: %w", cref.Label(), err)
+	}
+	if r.first.Valid && r.last.Valid {
+		out.first, out.last = r.first.Int64, r.last.Int64
+	}
+	return out, nil
+}
+
+// Checkpoints lists one page of a cluster's checkpoints, oldest first.
+//
+// With the page cache on, one statement reads the reference, the
+// cluster's epoch and its seq bounds; a cached page for that epoch and
+// first seq is the answer (see cache.go). Otherwise, or on a miss, one
+// statement reads the reference, the bounds and the page, as one range of
+// the checkpoints primary key; no step depends on the page number or the
+// number of rows.
+//
+// The returned Items may share their backing array, and their Parts', with
+// the cache and with other callers: they must be read, never modified.
+func (db *DB) Checkpoints(ctx context.Context, cref backup.ClusterRef, page backup.PageRequest) (backup.Page[backup.Checkpoint], error) {
+	offset, err := pageOffset(page)
+	if err != nil {
+		return backup.Page[backup.Checkpoint]{}, err
+	}
+	if db.pages == nil {
+		return db.readPage(ctx, cref, page, offset)
+	}
+	h, err := db.head(ctx, cref, true)
+	if err != nil {
+		return backup.Page[backup.Checkpoint]{}, err
+	}
+	var out backup.Page[backup.Checkpoint]
+	count := h.last - h.first + 1
+	if page.IncludeCount {
+		out.Total = int(count)
+	}
+	if offset >= count {
+		out.Items = []backup.Checkpoint{}
+		return out, nil
+	}
+	if items, ok := db.cachedPage(h, offset, page.Size); ok {
+		out.Items = items
+		return out, nil
+	}
+	return db.readPage(ctx, cref, page, offset)
+}
+
+// readPage is Checkpoints without the cache, which it then fills.
+func (db *DB) readPage(ctx context.Context, cref backup.ClusterRef, page backup.PageRequest, offset int64) (backup.Page[backup.Checkpoint], error) {
+	var out backup.Page[backup.Checkpoint]
+	q, key := refQuery(cref, pageByName, pageByID)
+	rows, err := db.pool.Query(ctx, q, cref.GroupID.Hex(), key, offset, int64(page.Size))
+	if err != nil {
+		return out, fmt.Errorf("postgres: checkpoints of %s: %w", cref.Label(), err)
+	}
+	defer rows.Close()
+	dec := db.decoders.Get().(*codec.Decoder)
+	defer db.decoders.Put(dec)
+	var (
+		rr    refRow
+		r     ref
+		kid   pgtype.DriverBytes
+		blob  pgtype.DriverBytes
+		row   checkpointRow
+		arena []backup.Part // backs every row's Parts: one allocation per page, not per row
+		from  int64
+		to    int64
+	)
+	for n := 0; rows.Next(); n++ {
+		if err := rows.Scan(&rr.org, &rr.pk, &rr.id, &rr.kind, &rr.epoch, &rr.first, &rr.last,
+			&kid, &row.started, &row.completed, &row.ts, &row.restorable, &blob); err != nil {
+			return out, fmt.Errorf("postgres: checkpoints of %s: %w", cref.Label(), err)
+		}
+		if n == 0 {
+			if r, err = rr.resolve(cref); err != nil {
+				return out, err
+			}
+			if page.IncludeCount {
+				out.Total = int(r.count())
+			}
+			from = r.first + offset
+			to = min(from+int64(page.Size), r.last+1)
+			out.Items = make([]backup.Checkpoint, 0, max(0, to-from))
+		}
+		if kid == nil {
+			continue
+		}
+		cp := backup.Checkpoint{ClusterID: r.id, GroupID: cref.GroupID}
+		if cp.ID, err = parseID(kid); err != nil {
+			return out, fmt.Errorf("postgres: checkpoints of %s: %w", cref.Label(), err)
+		}
+		if arena == nil {
+			// Size the arena from the first row: a cluster's checkpoints
+			// all have one part per shard and config server.
+			arena = make([]backup.Part, 0, int64(partCount(blob))*(to-from))
+		}
+		if arena, err = row.fill(&cp, dec, arena, blob); err != nil {
+			return out, fmt.Errorf("postgres: checkpoint %s: %w", cp.ID.Hex(), err)
+		}
+		out.Items = append(out.Items, cp)
+	}
+	if err := rows.Err(); err != nil {
+		return out, fmt.Errorf("postgres: checkpoints of %s: %w", cref.Label(), err)
+	}
+	if out.Items == nil {
+		return out, fmt.Errorf("postgres: checkpoints of %s: no row", cref.Label())
+	}
+	if to <= from || int64(len(out.Items)) != to-from {
+		// Seqs are contiguous; a hole is a table damaged by hand. Serve
+		// what is there, as without the cache, but do not keep it.
+		return out, nil
+	}
+	db.pages.Add(pageKey{pk: r.pk, epoch: r.epoch, from: from, size: int64(page.Size)}, out.Items)
+	return out, nil
+}
+
+// checkCaller is the reference's caller's access check, given the stored
+// organization of the project: it runs after the project is found and
+// before anything of the cluster is told, on every path that resolves a
+// reference, cached or not.
+func checkCaller(cref backup.ClusterRef, org string) error {
+	if cref.Caller == nil {
+		return nil
+	}
+	orgID, err := parseIDString(org)
+	if err != nil {
+		return fmt.Errorf("postgres: resolve %s: organization: %w", cref.Label(), err)
+	}
+	return cref.Caller.CheckProject(orgID, cref.GroupID)
+}
+
+// Checkpoint returns one checkpoint of the referenced cluster.
+//
+// A checkpoint in the cache is returned when one statement shows that
+// the reference resolves to the cluster it was read from and that the
+// cluster's epoch is still the one it was read at (so it has not been
+// pruned or moved since). Otherwise the reference and the checkpoint are
+// read by one statement.
+//
+// The returned Parts may be shared with the cache and other callers: they
+// must be read, never modified.
+func (db *DB) Checkpoint(ctx context.Context, cref backup.ClusterRef, id backup.ObjectID) (backup.Checkpoint, error) {
+	e, cached := db.checkpoints.Get(id)
+	if cached {
+		h, err := db.head(ctx, cref, false)
+		if err != nil {
+			return backup.Checkpoint{}, err
+		}
+		if h.pk == e.pk && h.epoch == e.epoch {
+			return e.cp, nil
+		}
+	}
+	cp, r, err := db.readCheckpoint(ctx, cref, id)
+	if err != nil {
+		if cached && r.pk == e.pk && backup.IsCode(err, backup.CodeCheckpointNotFound) {
+			// Gone from its cluster: pruned. A miss elsewhere (another
+			// cluster's reference) says nothing about the entry.
+			db.checkpoints.Remove(id)
+		}
+		return backup.Checkpoint{}, err
+	}
+	db.checkpoints.Add(id, checkpointEntry{cp: cp, pk: r.pk, epoch: r.epoch})
+	return cp, nil
+}
+
+// readCheckpoint is Checkpoint without the cache. It returns the resolved
+// reference with CHECKPOINT_NOT_FOUND too.
+func (db *DB) readCheckpoint(ctx context.Context, cref backup.ClusterRef, id backup.ObjectID) (backup.Checkpoint, ref, error) {
+	q, key := refQuery(cref, checkpointByName, checkpointByID)
+	rows, err := db.pool.Query(ctx, q, cref.GroupID.Hex(), key, id.Hex())
+	if err != nil {
+		return backup.Checkpoint{}, ref{}, fmt.Errorf("postgres: checkpoint %s: %w", id.Hex(), err)
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		return backup.Checkpoint{}, ref{}, fmt.Errorf("postgres: checkpoint %s: no row: %w", id.Hex(), rows.Err())
+	}
+	var (
+		rr   refRow
+		row  checkpointRow
+		blob pgtype.DriverBytes
+	)
+	if err := rows.Scan(&rr.org, &rr.pk, &rr.id, &rr.kind, &rr.epoch, &row.started, &row.completed, &row.ts, &row.restorable, &blob); err != nil {
+		return backup.Checkpoint{}, ref{}, fmt.Errorf("postgres: checkpoint %s: %w", id.Hex(), err)
+	}
+	r, err := rr.resolve(cref)
+	if err != nil {
+		return backup.Checkpoint{}, ref{}, err
+	}
+	if !row.ts.Valid {
+		return backup.Checkpoint{}, r, backup.ErrCheckpointNotFound(id.Hex(), cref.Label())
+	}
+	cp := backup.Checkpoint{ID: id, ClusterID: r.id, GroupID: cref.GroupID}
+	dec := db.decoders.Get().(*codec.Decoder)
+	defer db.decoders.Put(dec)
+	if _, err := row.fill(&cp, dec, nil, blob); err != nil {
+		return backup.Checkpoint{}, ref{}, fmt.Errorf("postgres: checkpoint %s: %w", id.Hex(), err)
+	}
+	return cp, r, nil
+}
+
+// checkpointRow holds the scanned columns of checkpointCols but id and
+// parts. They are nullable because the statements LEFT JOIN them.
+type checkpointRow struct {
+	started, completed, ts pgtype.Int8
+	restorable             pgtype.Bool
+}
+
+// fill sets cp's scalar fields and decodes blob's parts onto the end of
+// arena, giving cp a capacity-limited slice of it so that appending to one
+// checkpoint's parts cannot overwrite the next one's. The decoder copies
+// what it keeps, so blob may be the driver's buffer.
+func (row *checkpointRow) fill(cp *backup.Checkpoint, dec *codec.Decoder, arena []backup.Part, blob []byte) ([]backup.Part, error) {
+	cp.Started = unixTime(row.started.Int64)
+	if row.completed.Valid {
+		cp.Completed = unixTime(row.completed.Int64)
+	}
+	cp.Timestamp = unixTime(row.ts.Int64)
+	cp.Restorable = row.restorable.Bool
+	start := len(arena)
+	arena, err := dec.DecodeAppend(arena, blob)
+	if err != nil {
+		return arena, err
+	}
+	if len(arena) > start {
+		cp.Parts = arena[start:len(arena):len(arena)]
+	}
+	return arena, nil
+}
+
+// partCount reads the part count from an encoded blob's header, for sizing;
+// 0 if it cannot.
+func partCount(blob []byte) int {
+	if len(blob) < 2 {
+		return 0
+	}
+	n := 0
+	for i, shift := 1, 0; i < len(blob) && shift < 28; i, shift = i+1, shift+7 {
+		n |= int(blob[i]&0x7f) << shift
+		if blob[i] < 0x80 {
+			return min(n, 1024)
+		}
+	}
+	return 0
+}
+
+// pageOffset validates a page request and returns the number of items
+// before it, saturated so that absurd page numbers read as past the end
+// instead of overflowing.
+func pageOffset(p backup.PageRequest) (int64, error) {
+	if p.Num < 1 {
+		return 0, backup.ErrInvalidQueryParameter("pageNum")
+	}
+	if p.Size < 1 {
+		return 0, backup.ErrInvalidQueryParameter("itemsPerPage")
+	}
+	if int64(p.Num-1) > math.MaxInt64/int64(p.Size)/4 {
+		return math.MaxInt64 / 4, nil
+	}
+	return int64(p.Num-1) * int64(p.Size), nil
+}
+
+// parseID reads a stored 24-hex id without allocating.
+func parseID(b []byte) (backup.ObjectID, error) {
+	var id backup.ObjectID
+	if len(b) != 2*len(id) {
+		return id, fmt.Errorf("stored id %q is not 24 hex digits", b)
+	}
+	if _, err := hex.Decode(id[:], b); err != nil {
+		return id, fmt.Errorf("stored id %q: %w", b, err)
+	}
+	return id, nil
+}
+
+func parseIDString(s string) (backup.ObjectID, error) {
+	id, ok := backup.ParseObjectID(s)
+	if !ok {
+		return id, fmt.Errorf("stored id %q is not 24 hex digits", s)
+	}
+	return id, nil
+}
+
+// unixTime is how every stored time is read: whole seconds, UTC. The zero
+// time.Time is stored as its own Unix seconds and reads back as the zero
+// value.
+func unixTime(sec int64) time.Time { return time.Unix(sec, 0).UTC() }
