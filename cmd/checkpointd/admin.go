@@ -18,7 +18,7 @@ import (
 
 	"github.com/checkpointd/checkpointd/internal/admin"
 	"github.com/checkpointd/checkpointd/internal/backup"
-	"github.com/checkpointd/checkpointd/internal/store/sqlite"
+	"github.com/checkpointd/checkpointd/internal/store/open"
 )
 
 // The admin commands (orgs, projects, clusters, keys, service-accounts)
@@ -57,7 +57,7 @@ func adminGroup(use, short, long, example string, database *string, subs ...*cob
 			return cmd.Help()
 		},
 	}
-	cmd.PersistentFlags().StringVar(database, "database", "checkpointd.db", "SQLite database file, the one serve uses")
+	cmd.PersistentFlags().StringVar(database, "database", "checkpointd.db", "SQLite database file, or a postgres:// URL: the one serve uses")
 	cmd.AddCommand(subs...)
 	return cmd
 }
@@ -98,13 +98,13 @@ func describe(err error) error {
 // openStore opens the database. Only create makes a new file: every other
 // command names things that must already be in it, so a missing file is
 // a mistyped --database rather than an empty data set.
-func openStore(ctx context.Context, path string, create bool) (*sqlite.DB, error) {
-	if !create {
+func openStore(ctx context.Context, path string, create bool) (open.Store, error) {
+	if !create && !open.IsPostgres(path) {
 		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("database %s does not exist: give the server's file with --database (or CHECKPOINTD_DATABASE), or create an organization first with `checkpointd orgs create`", path)
 		}
 	}
-	return sqlite.Open(ctx, path)
+	return open.Open(ctx, path)
 }
 
 // withStore opens the database, runs fn on it and closes it.

@@ -20,7 +20,7 @@ import (
 	"github.com/checkpointd/checkpointd/internal/backup"
 	"github.com/checkpointd/checkpointd/internal/demo"
 	"github.com/checkpointd/checkpointd/internal/httpapi"
-	"github.com/checkpointd/checkpointd/internal/store/sqlite"
+	"github.com/checkpointd/checkpointd/internal/store/open"
 )
 
 // serveConfig is every setting of serve.
@@ -62,7 +62,7 @@ environment, which wins over the default.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&c.addr, "addr", "127.0.0.1:8080", "address to listen on (host:port); port 0 picks a free one")
-	f.StringVar(&c.database, "database", "checkpointd.db", "SQLite database file (created if missing)")
+	f.StringVar(&c.database, "database", "checkpointd.db", "SQLite database file (created if missing), or a postgres:// URL")
 	f.BoolVar(&c.demo, "demo", false, "seed a demo organization, project and clusters with a week of checkpoints (once), and print URLs to try")
 	f.Uint64Var(&c.demoSeed, "demo-seed", 1, "random seed of the demo history")
 	f.StringVar(&c.externalURL, "external-url", "", "base URL for absolute links in responses (default: the request's scheme and Host)")
@@ -95,7 +95,7 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 		return err
 	}
 
-	db, err := sqlite.Open(ctx, c.database)
+	db, err := open.Open(ctx, c.database)
 	if err != nil {
 		return err
 	}
@@ -247,7 +247,7 @@ const demoKeyDescription = "demo key (checkpointd serve --demo)"
 // demoKey creates a Project Read Only key for the demo project and
 // returns it as PUBLIC:PRIVATE. The private key is not stored, so every
 // start makes a new key and deletes the previous one.
-func demoKey(ctx context.Context, db *sqlite.DB, ds demo.Dataset) (string, error) {
+func demoKey(ctx context.Context, db open.Store, ds demo.Dataset) (string, error) {
 	keys, err := db.APIKeys(ctx, ds.Project.OrgID)
 	if err != nil {
 		return "", err

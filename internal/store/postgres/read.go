@@ -144,8 +144,8 @@ LEFT JOIN LATERAL (SELECT p.id, %s FROM projects p%s ORDER BY p.id LIMIT $%d OFF
 	out.Items = []backup.Project{}
 	for rows.Next() {
 		var (
-			count                pgtype.Int8
-			id, org, name        pgtype.Text
+			count                 pgtype.Int8
+			id, org, name         pgtype.Text
 			created, clusterCount pgtype.Int8
 		)
 		if err := rows.Scan(&count, &id, &org, &name, &created, &clusterCount); err != nil {

@@ -1,0 +1,84 @@
+package open_test
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"github.com/checkpointd/checkpointd/internal/admin"
+	"github.com/checkpointd/checkpointd/internal/auth"
+	"github.com/checkpointd/checkpointd/internal/demo"
+	"github.com/checkpointd/checkpointd/internal/httpapi"
+	"github.com/checkpointd/checkpointd/internal/store/open"
+	"github.com/checkpointd/checkpointd/internal/store/postgres"
+	"github.com/checkpointd/checkpointd/internal/store/postgres/pgtest"
+	"github.com/checkpointd/checkpointd/internal/store/sqlite"
+	"github.com/checkpointd/checkpointd/internal/store/storetest"
+)
+
+// Store covers what every consumer the commands hand it to declares, and
+// the whole contract.
+var (
+	_ admin.Store     = open.Store(nil)
+	_ auth.Store      = open.Store(nil)
+	_ demo.Store      = open.Store(nil)
+	_ httpapi.Store   = open.Store(nil)
+	_ storetest.Store = open.Store(nil)
+)
+
+func TestIsPostgres(t *testing.T) {
+	for in, want := range map[string]bool{
+		"postgres://u@h/db":                    true,
+		"postgresql://u@h/db?sslmode=disable":  true,
+		"checkpointd.db":                       false,
+		"/var/lib/checkpointd/postgres.db":     false,
+		"postgres.db":                          false,
+		"host=127.0.0.1 dbname=checkpointd":    false, // a file of that name
+		"file:postgres://x":                    false,
+		"POSTGRES://u@h/db":                    false,
+		"./postgres://not-a-url-but-a-path.db": false,
+	} {
+		if got := open.IsPostgres(in); got != want {
+			t.Errorf("IsPostgres(%q) = %v, want %v", in, got, want)
+		}
+	}
+}
+
+func TestOpenSQLite(t *testing.T) {
+	ctx := context.Background()
+	st, err := open.Open(ctx, filepath.Join(t.TempDir(), "x.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if _, ok := st.(*sqlite.DB); !ok {
+		t.Fatalf("a path opened a %T", st)
+	}
+	if err := st.Ready(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// A failure is a nil Store, not a nil pointer in a Store.
+	st, err = open.Open(ctx, filepath.Join(t.TempDir(), "missing-dir", "x.db"))
+	if err == nil || st != nil {
+		t.Fatalf("Open of a path in a missing directory: %v, %v", st, err)
+	}
+	st, err = open.Open(ctx, "postgres://nobody@127.0.0.1:1/none?sslmode=disable&connect_timeout=2")
+	if err == nil || st != nil {
+		t.Fatalf("Open of an unreachable server: %v, %v", st, err)
+	}
+}
+
+func TestOpenPostgres(t *testing.T) {
+	ctx := context.Background()
+	st, err := open.Open(ctx, pgtest.DSN(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if _, ok := st.(*postgres.DB); !ok {
+		t.Fatalf("a postgres:// URL opened a %T", st)
+	}
+	if err := st.Ready(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
