@@ -1,0 +1,259 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/checkpointd/checkpointd/internal/backup"
+)
+
+// Sink stores checkpoints; the stores' AddCheckpoint has this shape.
+type Sink interface {
+	AddCheckpoint(ctx context.Context, cp backup.Checkpoint) error
+}
+
+// Pruner deletes a cluster's checkpoints whose Timestamp is before cutoff
+// and says how many went; the stores' PruneCheckpoints has this shape.
+type Pruner interface {
+	PruneCheckpoints(ctx context.Context, clusterID backup.ObjectID, cutoff time.Time) (int, error)
+}
+
+// Claimer decides whether this instance takes a cluster's slot. Several
+// instances sharing a store claim through it (a lease in the store) so
+// that each slot is taken once; a single instance uses Solo.
+type Claimer interface {
+	Claim(ctx context.Context, clusterID backup.ObjectID, slot time.Time) (bool, error)
+}
+
+// Solo is the Claimer of a lone instance: every slot is its own.
+type Solo struct{}
+
+// Claim claims every slot.
+func (Solo) Claim(context.Context, backup.ObjectID, time.Time) (bool, error) { return true, nil }
+
+// DefaultRetention is the retention of a schedule that names none: the
+// 24-hour point-in-time window of legacy backup. A restore from a
+// checkpoint replays the oplog from the last snapshot before it, and the
+// oplog store kept 24 hours by default, so older checkpoints could no
+// longer be restored.
+const DefaultRetention = 24 * time.Hour
+
+// Schedule says how often to checkpoint one cluster and how long to keep
+// the checkpoints.
+type Schedule struct {
+	Cluster backup.Cluster
+	Driver  Cluster
+	// Interval is clusterCheckpointIntervalMin: 15, 30 or 60 minutes.
+	// Slots sit on a fixed grid of that step in UTC (:00, :15, :30, :45
+	// for 15 minutes).
+	Interval time.Duration
+	// Retention is how far back from each slot checkpoints are kept; zero
+	// means DefaultRetention. It is at least Interval.
+	Retention time.Duration
+}
+
+// CheckInterval accepts the checkpoint intervals of the legacy schedule,
+// 15, 30 and 60 minutes, and answers anything else with an
+// INVALID_ATTRIBUTE error naming clusterCheckpointIntervalMin.
+func CheckInterval(d time.Duration) error {
+	switch d {
+	case 15 * time.Minute, 30 * time.Minute, 60 * time.Minute:
+		return nil
+	}
+	return backup.Errorf(backup.Invalid, backup.CodeInvalidAttribute,
+		"Invalid attribute %s specified: a checkpoint interval is 15, 30 or 60 minutes, not %s.",
+		"clusterCheckpointIntervalMin", d.String())
+}
+
+// Validate checks a schedule: a valid cluster with an id, under legacy
+// backup (checkpoints do not exist for Cloud Backup), a driver, an
+// accepted interval and a retention of at least the interval.
+func (s Schedule) Validate() error {
+	if err := s.Cluster.Validate(); err != nil {
+		return err
+	}
+	if s.Cluster.ID.IsZero() || s.Cluster.GroupID.IsZero() {
+		return backup.Errorf(backup.Invalid, backup.CodeInvalidAttribute,
+			"Cluster %s needs an id and a project id to take checkpoints.", s.Cluster.Name)
+	}
+	if s.Cluster.Backup != backup.BackupLegacy {
+		return backup.ErrNotLegacyBackup()
+	}
+	if s.Driver == nil {
+		return backup.Errorf(backup.Invalid, backup.CodeInvalidAttribute, "Cluster %s has no driver.", s.Cluster.Name)
+	}
+	if err := CheckInterval(s.Interval); err != nil {
+		return err
+	}
+	if s.Retention < 0 || s.Retention > 0 && s.Retention < s.Interval {
+		return backup.Errorf(backup.Invalid, backup.CodeInvalidAttribute,
+			"A retention window of %s is shorter than the checkpoint interval of %s.", s.Retention.String(), s.Interval.String())
+	}
+	return nil
+}
+
+func (s Schedule) retention() time.Duration {
+	if s.Retention == 0 {
+		return DefaultRetention
+	}
+	return s.Retention
+}
+
+// NextSlot returns the first slot of the interval grid at or after t.
+func NextSlot(t time.Time, interval time.Duration) time.Time {
+	t = t.UTC()
+	s := t.Truncate(interval)
+	if s.Before(t) {
+		s = s.Add(interval)
+	}
+	return s
+}
+
+// Config is what New needs.
+type Config struct {
+	Clock   Clock            // required
+	IDs     *backup.IDSource // required
+	Sink    Sink             // required
+	Pruner  Pruner           // required
+	Claimer Claimer          // nil means Solo
+	// Timeouts bound each checkpoint's steps (see Take).
+	Timeouts Timeouts
+	// Restorable, if set, is called after each restorable checkpoint has
+	// been stored, with its cluster and Timestamp: that cluster's newest
+	// restore point, for a gauge of its age.
+	Restorable func(clusterID backup.ObjectID, timestamp time.Time)
+	Logger     *slog.Logger // nil discards
+	Schedules  []Schedule
+}
+
+// Scheduler takes each cluster's checkpoints on its schedule.
+type Scheduler struct {
+	cfg Config
+	log *slog.Logger
+}
+
+// New checks cfg and returns a scheduler for it. An invalid schedule is
+// reported with its *backup.Error; a cluster may have one schedule.
+func New(cfg Config) (*Scheduler, error) {
+	if cfg.Clock == nil || cfg.IDs == nil || cfg.Sink == nil || cfg.Pruner == nil {
+		return nil, errors.New("engine: a scheduler needs a clock, an id source, a sink and a pruner")
+	}
+	if cfg.Claimer == nil {
+		cfg.Claimer = Solo{}
+	}
+	seen := map[backup.ObjectID]bool{}
+	for _, s := range cfg.Schedules {
+		if err := s.Validate(); err != nil {
+			return nil, err
+		}
+		if seen[s.Cluster.ID] {
+			return nil, backup.Errorf(backup.Invalid, backup.CodeInvalidAttribute,
+				"Cluster %s has more than one checkpoint schedule.", s.Cluster.Name)
+		}
+		seen[s.Cluster.ID] = true
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Scheduler{cfg: cfg, log: log}, nil
+}
+
+// storeTimeout bounds storing a checkpoint that has been taken; the store
+// call is detached from the caller's context so that a checkpoint taken
+// just before shutdown is still recorded.
+const storeTimeout = 10 * time.Second
+
+// Run takes checkpoints until ctx is done, then returns nil once every
+// checkpoint under way has finished (its balancer restarted); with no
+// schedules it just waits for ctx. Each cluster has a goroutine of its
+// own, so a slow cluster delays no other; the Sink, Pruner, Claimer and
+// Restorable hook are called from all of them at once.
+//
+// At each slot of a cluster the scheduler claims the slot, takes the
+// checkpoint with the slot as its Timestamp, stores it, reports it if
+// restorable, and prunes the cluster's checkpoints older than the slot
+// minus the retention. A slot whose balancer could not be stopped yields
+// no checkpoint. Slots that passed while a checkpoint ran long are
+// skipped, not caught up: their time is gone.
+func (s *Scheduler) Run(ctx context.Context) error {
+	if len(s.cfg.Schedules) == 0 {
+		<-ctx.Done()
+		return nil
+	}
+	var wg sync.WaitGroup
+	for _, sc := range s.cfg.Schedules {
+		wg.Go(func() { s.loop(ctx, sc) })
+	}
+	wg.Wait()
+	return nil
+}
+
+func (s *Scheduler) loop(ctx context.Context, sc Schedule) {
+	clock := s.cfg.Clock
+	next := NextSlot(clock.Now(), sc.Interval)
+	for {
+		// Sleep measures time its own way (a timer on the monotonic
+		// clock); a wall clock set back meanwhile makes it wake before
+		// the slot, so sleep again until the clock reads the slot.
+		for now := clock.Now(); now.Before(next); now = clock.Now() {
+			if err := clock.Sleep(ctx, next.Sub(now)); err != nil {
+				return
+			}
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		s.slot(ctx, sc, next)
+		following := next.Add(sc.Interval)
+		if now := clock.Now(); following.Before(now) {
+			following = NextSlot(now, sc.Interval)
+			s.log.Warn("checkpoint slots skipped", "cluster", sc.Cluster.Name,
+				"from", next.Add(sc.Interval), "to", following.Add(-sc.Interval))
+		}
+		next = following
+	}
+}
+
+// slot takes, stores and prunes one slot of one cluster.
+func (s *Scheduler) slot(ctx context.Context, sc Schedule, slot time.Time) {
+	c := sc.Cluster
+	log := s.log.With("cluster", c.Name, "slot", slot)
+	ok, err := s.cfg.Claimer.Claim(ctx, c.ID, slot)
+	if err != nil {
+		if ctx.Err() == nil {
+			log.Error("checkpoint slot not claimed", "err", err)
+		}
+		return
+	}
+	if !ok {
+		return
+	}
+	cp, err := Take(ctx, sc.Driver, c, Options{Clock: s.cfg.Clock, IDs: s.cfg.IDs, Slot: slot, Timeouts: s.cfg.Timeouts, Logger: s.log})
+	switch {
+	case errors.Is(err, ErrBalancerNotRestarted):
+		log.Error("balancer left stopped", "err", err)
+	case err != nil && ctx.Err() == nil:
+		log.Warn("checkpoint slot skipped", "err", err)
+	}
+	if !cp.ID.IsZero() {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeTimeout)
+		err := s.cfg.Sink.AddCheckpoint(sctx, cp)
+		cancel()
+		switch {
+		case err != nil:
+			log.Error("checkpoint not stored", "checkpoint", cp.ID.Hex(), "err", err)
+		case cp.Restorable && s.cfg.Restorable != nil:
+			s.cfg.Restorable(c.ID, cp.Timestamp)
+		}
+	}
+	if ctx.Err() != nil {
+		return
+	}
+	if _, err := s.cfg.Pruner.PruneCheckpoints(ctx, c.ID, slot.Add(-sc.retention())); err != nil {
+		log.Error("checkpoints not pruned", "err", err)
+	}
+}
