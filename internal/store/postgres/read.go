@@ -59,10 +59,14 @@ func refQuery(cref backup.ClusterRef, byName, byID string) (string, string) {
 // columns. $3 is the page's offset and $4 its size. The page is a range
 // of the checkpoints primary key starting at min(seq) + offset.
 func pageQuery(from string) string {
-	return `SELECT h.org_id, h.pk, h.id, h.backup, h.epoch, h.first, h.last,
+	// MATERIALIZED keeps the reference a row of its own, read once: inlined,
+	// its bounds' subqueries would run again for every row of the page.
+	return `WITH h (org_id, pk, id, backup, epoch, first, last) AS MATERIALIZED (
+  SELECT p.org_id, c.pk, c.id, c.backup, c.epoch,
+  ` + seqBounds + from + `)
+SELECT h.org_id, h.pk, h.id, h.backup, h.epoch, h.first, h.last,
   k.id, k.started, k.completed, k.ts, k.restorable, k.parts
-FROM (SELECT p.org_id, c.pk, c.id, c.backup, c.epoch,
-  ` + seqBounds + from + `) AS h (org_id, pk, id, backup, epoch, first, last)
+FROM h
 LEFT JOIN LATERAL (SELECT seq, ` + checkpointCols + ` FROM checkpoints
   WHERE cluster = h.pk AND h.backup <> ` + cloudBackup + `
     AND seq >= h.first + $3 AND seq < h.first + $3 + $4
