@@ -129,7 +129,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: open %s: %w", describeConfig(cfg), err)
 	}
-	if err := migrate(ctx, pool); err != nil {
+	if err := migrate(ctx, cfg, pool); err != nil {
 		pool.Close()
 		return nil, err
 	}
@@ -177,13 +177,14 @@ const migrationLockKey = 0x636b7074
 // advisory lock, keyed by the schema, makes servers starting at once wait
 // for each other: the first applies the migrations, the others find them
 // applied. Schemas of their own (tests, several deployments in one
-// database) do not wait for each other.
-func migrate(ctx context.Context, pool *pgxpool.Pool) error {
-	conn, err := pool.Acquire(ctx)
+// database) do not wait for each other. The lock is held on a connection
+// of its own, outside the pool that goose uses, and goes with it.
+func migrate(ctx context.Context, cfg *pgxpool.Config, pool *pgxpool.Pool) error {
+	conn, err := pgx.ConnectConfig(ctx, cfg.ConnConfig.Copy())
 	if err != nil {
 		return fmt.Errorf("postgres: migrate: %w", err)
 	}
-	defer conn.Release()
+	defer conn.Close(context.WithoutCancel(ctx))
 	var schema *string
 	if err := conn.QueryRow(ctx, `SELECT current_schema()`).Scan(&schema); err != nil {
 		return fmt.Errorf("postgres: migrate: %w", err)
@@ -194,13 +195,6 @@ func migrate(ctx context.Context, pool *pgxpool.Pool) error {
 	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1, hashtext($2))`, migrationLockKey, *schema); err != nil {
 		return fmt.Errorf("postgres: migrate: lock: %w", err)
 	}
-	defer func() {
-		// On a context cancelled meanwhile the unlock fails; the
-		// connection is then closed, which releases the lock.
-		if _, err := conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1, hashtext($2))`, migrationLockKey, *schema); err != nil {
-			conn.Conn().Close(context.WithoutCancel(ctx))
-		}
-	}()
 	p, closeDB, err := newProvider(pool)
 	if err != nil {
 		return err
@@ -291,18 +285,13 @@ func violation(err error, code, constraint string) bool {
 	return pe != nil && pe.Code == code && (constraint == "" || pe.ConstraintName == constraint)
 }
 
-// errRetry makes inTx run its transaction again: a write found that a
-// concurrent one changed what it had read, and the next attempt will see
-// the change.
-var errRetry = errors.New("postgres: retry")
-
 // maxAttempts bounds how often inTx runs one transaction.
 const maxAttempts = 5
 
 // inTx runs fn in a READ COMMITTED transaction and commits it, running it
-// again when PostgreSQL aborts it as a deadlock victim or serialization
-// failure, or when fn asks with errRetry. fn must therefore start from
-// scratch each time. Errors of fn come back as they are; what names the
+// again when PostgreSQL aborts it as a deadlock victim (two batches that
+// lock the same clusters in opposite orders, say) or serialization
+// failure. fn must therefore start from scratch each time. Errors of fn come back as they are; what names the
 // write in the others.
 func (db *DB) inTx(ctx context.Context, what string, fn func(tx pgx.Tx) error) error {
 	var err error
@@ -311,10 +300,8 @@ func (db *DB) inTx(ctx context.Context, what string, fn func(tx pgx.Tx) error) e
 		if err == nil {
 			return nil
 		}
-		retry := errors.Is(err, errRetry)
-		if pe := pgError(err); pe != nil && (pe.Code == codeDeadlockDetected || pe.Code == codeSerializationFailure) {
-			retry = true
-		}
+		pe := pgError(err)
+		retry := pe != nil && (pe.Code == codeDeadlockDetected || pe.Code == codeSerializationFailure)
 		if !retry || attempt == maxAttempts || ctx.Err() != nil {
 			break
 		}

@@ -9,14 +9,7 @@ import (
 	"github.com/checkpointd/checkpointd/internal/store/storetest"
 )
 
-// open opens a store on a fresh schema of the test server, closed when t
-// ends (before the schema is dropped).
-func open(t testing.TB, opts ...postgres.Option) *postgres.DB {
-	t.Helper()
-	return openDSN(t, pgtest.DSN(t), opts...)
-}
-
-// openDSN opens another store on dsn, closed when t ends.
+// openDSN opens a store on dsn, closed when t ends.
 func openDSN(t testing.TB, dsn string, opts ...postgres.Option) *postgres.DB {
 	t.Helper()
 	db, err := postgres.Open(context.Background(), dsn, opts...)
@@ -51,5 +44,18 @@ func TestConformance(t *testing.T) {
 				return db
 			})
 		})
+	}
+}
+
+// TestOneConnection opens a store whose pool has one connection: the
+// migrations' lock does not take it from them, and the store works.
+func TestOneConnection(t *testing.T) {
+	ctx := context.Background()
+	db := openDSN(t, pgtest.DSN(t), postgres.WithMaxConns(1))
+	if err := db.Ready(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.SharedSecret(ctx, "one", func() ([]byte, error) { return []byte("x"), nil }); err != nil {
+		t.Fatal(err)
 	}
 }

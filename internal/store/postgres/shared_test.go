@@ -415,3 +415,40 @@ func TestOpenErrors(t *testing.T) {
 		t.Error("Open on a missing schema succeeded")
 	}
 }
+
+// TestDeadlockRetried makes a batch deadlock with a transaction by hand
+// that locks the batch's clusters in the other order: whichever of the two
+// PostgreSQL aborts, the batch is stored (run again when it was the
+// victim).
+func TestDeadlockRetried(t *testing.T) {
+	s := newShared(t)
+	tx, err := s.raw.Begin(s.ctx)
+	s.must(err)
+	defer tx.Rollback(s.ctx)
+	if _, err := tx.Exec(s.ctx, `SELECT 1 FROM clusters WHERE id = $1 FOR UPDATE`, s.b.ID.Hex()); err != nil {
+		t.Fatal(err)
+	}
+	batch := []backup.Checkpoint{s.checkpoint(s.a, s.t0), s.checkpoint(s.b, s.t0)}
+	done := make(chan error, 1)
+	go func() { done <- s.db.AddCheckpoints(s.ctx, batch) }()
+	// Let the batch lock a and wait for b, then wait for a.
+	time.Sleep(200 * time.Millisecond)
+	_, err = tx.Exec(s.ctx, `SELECT 1 FROM clusters WHERE id = $1 FOR UPDATE`, s.a.ID.Hex())
+	if err != nil {
+		t.Logf("the transaction by hand was the victim: %v", err)
+	} else {
+		t.Log("the batch was the victim")
+	}
+	tx.Rollback(s.ctx)
+	select {
+	case err := <-done:
+		s.must(err)
+	case <-time.After(20 * time.Second):
+		t.Fatal("the batch did not finish")
+	}
+	for _, c := range []backup.Cluster{s.a, s.b} {
+		if p := s.page(s.oracle, refsOf(c)[0], 1, 10); p.Total != 1 {
+			t.Fatalf("cluster %s has %d checkpoints, want 1", c.Name, p.Total)
+		}
+	}
+}
