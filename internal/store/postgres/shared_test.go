@@ -452,3 +452,30 @@ func TestDeadlockRetried(t *testing.T) {
 		}
 	}
 }
+
+// TestCacheHits makes sure that the tests of stale caches above test a
+// cache: a page read twice is served from it (the same backing array),
+// until a write elsewhere changes the cluster's epoch.
+func TestCacheHits(t *testing.T) {
+	s := newShared(t)
+	cps := s.appendN(s.other, s.a, 5)
+	ref := refsOf(s.a)[1]
+	p1, p2 := s.page(s.db, ref, 1, 3), s.page(s.db, ref, 1, 3)
+	if len(p1.Items) != 3 || &p1.Items[0] != &p2.Items[0] {
+		t.Fatal("a page read twice was read twice")
+	}
+	if u1, u2 := s.page(s.oracle, ref, 1, 3), s.page(s.oracle, ref, 1, 3); &u1.Items[0] == &u2.Items[0] {
+		t.Fatal("the uncached handle cached a page")
+	}
+	// An append leaves full pages cached; a prune elsewhere voids them.
+	s.appendN(s.other, s.a, 1)
+	if p3 := s.page(s.db, ref, 1, 3); &p3.Items[0] != &p1.Items[0] {
+		t.Fatal("an append voided a full page")
+	}
+	_, err := s.other.PruneCheckpoints(s.ctx, s.a.ID, cps[1].Timestamp)
+	s.must(err)
+	p4 := s.page(s.db, ref, 1, 3)
+	if &p4.Items[0] == &p1.Items[0] || p4.Items[0].ID != cps[1].ID {
+		t.Fatalf("after a prune elsewhere: %v", idsOf(p4.Items))
+	}
+}
