@@ -114,8 +114,6 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 	}
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
-		// pgx's parse errors quote the connection string, password
-		// included: keep only what it says is wrong.
 		return nil, fmt.Errorf("postgres: open: %w", redactParseError(err))
 	}
 	if o.maxConns > 0 {
@@ -142,23 +140,20 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 	return db, nil
 }
 
-// redactParseError drops the connection string that pgx's ParseConfig
-// errors carry (its redaction of passwords is best effort, and a URL that
-// does not parse reaches the text whole), keeping the reason.
+// redactParseError keeps a password out of pgx's ParseConfig errors,
+// which quote the connection string: pgx masks the password of a string
+// it could split into its parts, but an unparseable URL reaches the text
+// whole, so for one only the reason is kept.
 func redactParseError(err error) error {
 	var pe *pgconn.ParseConfigError
 	if !errors.As(err, &pe) {
 		return err
 	}
-	inner := pe.Unwrap()
 	var ue *url.Error
-	if errors.As(inner, &ue) {
-		inner = ue.Err
+	if errors.As(pe.Unwrap(), &ue) {
+		return fmt.Errorf("cannot parse the connection string as a URL: %w", ue.Err)
 	}
-	if inner == nil {
-		return errors.New("cannot parse the connection string")
-	}
-	return fmt.Errorf("cannot parse the connection string: %w", inner)
+	return err
 }
 
 // describeConfig names the server and database of a configuration for

@@ -397,6 +397,7 @@ func TestOpenErrors(t *testing.T) {
 		"postgres://user:sekrit-pw@127.0.0.1:1/none?sslmode=disable&connect_timeout=2",
 		"postgres://user:sekrit-pw@[::1/none",
 		"postgres://user:sekrit-pw@127.0.0.1:5432/none?sslmode=bogus",
+		"host=127.0.0.1 user=user password=sekrit-pw sslmode=bogus",
 	} {
 		db, err := postgres.Open(ctx, dsn)
 		if err == nil {
