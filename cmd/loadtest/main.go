@@ -42,7 +42,6 @@ import (
 
 	"github.com/checkpointd/checkpointd/internal/auth"
 	"github.com/checkpointd/checkpointd/internal/backup"
-	"github.com/checkpointd/checkpointd/internal/demo"
 	"github.com/checkpointd/checkpointd/internal/httpapi"
 	"github.com/checkpointd/checkpointd/internal/store/sqlite"
 )
@@ -345,7 +344,7 @@ func seed(ctx context.Context, db *sqlite.DB, small, big int, out io.Writer) err
 		for done := 0; done < n; done += batch {
 			k := min(batch, n-done)
 			from := slotStart.Add(time.Duration(done) * 15 * time.Minute)
-			cps := demo.History(rng, ids, c, from.Add(-15*time.Minute), from.Add(time.Duration(k-1)*15*time.Minute+2*time.Minute), 15*time.Minute)
+			cps := history(rng, ids, c, from.Add(-15*time.Minute), from.Add(time.Duration(k-1)*15*time.Minute+2*time.Minute), 15*time.Minute)
 			if len(cps) > k {
 				cps = cps[:k]
 			}
