@@ -1,21 +1,27 @@
 // Package demo seeds a store with a demonstration data set: one
 // organization, one project, a three-shard sharded cluster, a replica set
 // and a sharded cluster with legacy mirrored config servers, each with a
-// history of checkpoints taken the way the legacy backup service took them.
+// history of checkpoints. The history is not made up here: the engine's
+// checkpoint procedure takes every checkpoint of it from a simulation of
+// the cluster (sim.Backfill), so the demo shows what the engine records,
+// slots skipped when the balancer would not stop and checkpoints left not
+// restorable by a lost token included. Scheduler keeps the demo clusters
+// taking checkpoints while a server runs.
 //
-// The data set is a pure function of the seed and the time it is built
-// for, so tests and documentation can rely on it.
+// The seeded data set is a pure function of the seed and the time it is
+// built for, so tests and documentation can rely on it.
 package demo
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"math/rand/v2"
-	"slices"
-	"strings"
+	"log/slog"
 	"time"
 
 	"github.com/checkpointd/checkpointd/internal/backup"
+	"github.com/checkpointd/checkpointd/internal/engine"
+	"github.com/checkpointd/checkpointd/internal/engine/sim"
 )
 
 // Store is what seeding writes to.
@@ -40,6 +46,8 @@ type Dataset struct {
 	Org      backup.Organization
 	Project  backup.Project
 	Clusters []backup.Cluster
+	// Intervals holds each cluster's checkpoint interval, by cluster name.
+	Intervals map[string]time.Duration
 	// Checkpoints counts each cluster's checkpoints, by cluster name.
 	Checkpoints map[string]int
 	// Sample holds the newest checkpoint id per cluster name, for example
@@ -54,21 +62,21 @@ type Options struct {
 	Seed uint64
 	// Now is the end of the history.
 	Now time.Time
-	// Days of history to create.
+	// Days of history to create; zero means 7.
 	Days int
+}
+
+// demoCluster is a demo cluster and its schedule.
+type demoCluster struct {
+	c        backup.Cluster
+	interval time.Duration
 }
 
 // clusters of the demo project. Intervals are the legacy schedule's 15, 30
 // and 60 minutes.
-func clusters(created time.Time) []struct {
-	c        backup.Cluster
-	interval time.Duration
-} {
+func clusters(created time.Time) []demoCluster {
 	ids := []string{"6b8cd61180eef547110159d9", "6b8cd61180eef547110159da", "6b8cd61180eef547110159db"}
-	return []struct {
-		c        backup.Cluster
-		interval time.Duration
-	}{
+	return []demoCluster{
 		{backup.Cluster{
 			ID: backup.MustParseObjectID(ids[0]), GroupID: ProjectID, Name: "Cluster0",
 			Type: backup.Sharded, MongoDBVersion: "4.0.28", Backup: backup.BackupLegacy,
@@ -101,7 +109,14 @@ func clusters(created time.Time) []struct {
 	}
 }
 
-// Seed creates the demo data set unless its project already exists.
+// Seed creates the demo data set unless its project already exists, in
+// which case it describes what the store holds and writes nothing.
+//
+// Each cluster's history is what its schedule would have recorded from
+// Days before Now up to Now: sim.Backfill runs the engine's procedure
+// against a simulated cluster (sim.DefaultConfig: a busy cluster whose
+// balancer now and then cannot stop in time and which now and then loses
+// a token) on a virtual clock, with Options.Seed as the seed.
 func Seed(ctx context.Context, st Store, opt Options) (Dataset, error) {
 	if opt.Days <= 0 {
 		opt.Days = 7
@@ -111,31 +126,47 @@ func Seed(ctx context.Context, st Store, opt Options) (Dataset, error) {
 	ds := Dataset{
 		Org:         backup.Organization{ID: OrgID, Name: "Demo Organization", Created: start},
 		Project:     backup.Project{ID: ProjectID, OrgID: OrgID, Name: "demo-project", Created: start},
+		Intervals:   map[string]time.Duration{},
 		Checkpoints: map[string]int{},
 		Sample:      map[string]backup.ObjectID{},
 	}
+	demo := clusters(start)
+	for _, c := range demo {
+		ds.Intervals[c.c.Name] = c.interval
+	}
 	if _, err := st.Project(ctx, ProjectID); err == nil {
-		for _, c := range clusters(start) {
+		for _, c := range demo {
 			ds.Clusters = append(ds.Clusters, c.c)
 		}
 		return ds, ds.describe(ctx, st)
 	} else if backup.KindOf(err) != backup.NotFound {
 		return ds, err
 	}
+
+	// Make every history before writing anything, so that a failure
+	// leaves no half data set behind. One id source serves the three
+	// clusters, in order, so the ids are a function of the seed too.
+	ids := backup.NewIDSourceFrom([5]byte{0x80, 0xee, 0xf5, 0x3d, 0xe5}, uint32(opt.Seed))
+	histories := make([][]backup.Checkpoint, len(demo))
+	for i, c := range demo {
+		cps, err := sim.Backfill(ctx, c.c, start, now, sim.BackfillOptions{Interval: c.interval, Seed: opt.Seed, IDs: ids})
+		if err != nil {
+			return ds, fmt.Errorf("demo: history of %s: %w", c.c.Name, err)
+		}
+		histories[i] = cps
+	}
+
 	if err := st.CreateOrganization(ctx, ds.Org); err != nil {
 		return ds, fmt.Errorf("demo: %w", err)
 	}
 	if err := st.CreateProject(ctx, ds.Project); err != nil {
 		return ds, fmt.Errorf("demo: %w", err)
 	}
-	rng := rand.New(rand.NewPCG(opt.Seed, 0x636b7074))
-	ids := backup.NewIDSourceFrom([5]byte{0x80, 0xee, 0xf5, 0x3d, 0xe5}, uint32(opt.Seed))
-	for _, c := range clusters(start) {
+	for i, c := range demo {
 		if err := st.CreateCluster(ctx, c.c); err != nil {
 			return ds, fmt.Errorf("demo: %w", err)
 		}
-		cps := History(rng, ids, c.c, start, now, c.interval)
-		if err := st.AddCheckpoints(ctx, cps); err != nil {
+		if err := st.AddCheckpoints(ctx, histories[i]); err != nil {
 			return ds, fmt.Errorf("demo: %w", err)
 		}
 		ds.Clusters = append(ds.Clusters, c.c)
@@ -169,65 +200,91 @@ func (ds *Dataset) describe(ctx context.Context, st Store) error {
 	return nil
 }
 
-// History returns the checkpoints of cluster c from start to end, one per
-// interval slot, as the legacy backup service recorded them: the slot time
-// is the point the checkpoint restores to (timestamp); the agent starts a few
-// seconds to a minute later (started, the balancer stopped), writes a token
-// into every shard's and the config server's oplog within a second or two
-// (each token dated by its oplog and numbered within its second from 1),
-// and restarts the balancer (completed). Now and then a shard's token is
-// never discovered or the balancer cannot be stopped in time; such
-// checkpoints are not restorable.
-func History(rng *rand.Rand, ids *backup.IDSource, c backup.Cluster, start, end time.Time, interval time.Duration) []backup.Checkpoint {
-	var out []backup.Checkpoint
-	for slot := start.Truncate(interval).Add(interval); !slot.After(end.Add(-2 * time.Minute)); slot = slot.Add(interval) {
-		started := slot.Add(time.Duration(4+rng.IntN(66)) * time.Second)
-		cp := backup.Checkpoint{
-			ID:         ids.New(started),
-			ClusterID:  c.ID,
-			GroupID:    c.GroupID,
-			Started:    started,
-			Timestamp:  slot,
-			Restorable: true,
-		}
-		last := started
-		part := func(p backup.Part) {
-			p.TokenDiscovered = rng.IntN(200) != 0
-			if p.TokenDiscovered {
-				d := started.Add(time.Duration(rng.IntN(2)) * time.Second)
-				p.TokenTimestamp = backup.BSONTimestamp{Date: d, Increment: uint32(1 + rng.IntN(8))}
-				if d.After(last) {
-					last = d
-				}
-			} else {
-				cp.Restorable = false
-			}
-			cp.Parts = append(cp.Parts, p)
-		}
-		switch c.Type {
-		case backup.ReplicaSet:
-			part(backup.Part{Type: backup.PartReplicaSet, ReplicaSetName: c.ReplicaSetName})
-		case backup.Sharded:
-			// The service lists shards in descending name order, then the
-			// config server.
-			shards := slices.Clone(c.Shards)
-			slices.SortFunc(shards, func(a, b backup.Shard) int { return -strings.Compare(a.Name, b.Name) })
-			for _, s := range shards {
-				part(backup.Part{Type: backup.PartReplicaSet, ShardName: s.Name, ReplicaSetName: s.ReplicaSetName})
-			}
-			if c.Config.Mirrored() {
-				part(backup.Part{Type: backup.PartConfigServer, HostID: c.Config.HostIDs[0]})
-			} else {
-				part(backup.Part{Type: backup.PartConfigReplicaSet, ReplicaSetName: c.Config.ReplicaSetName})
-			}
-			if rng.IntN(150) == 0 {
-				// The balancer could not be stopped before the migration
-				// timeout: tokens were written, but the cut may be torn.
-				cp.Restorable = false
-			}
-		}
-		cp.Completed = last.Add(time.Duration(rng.IntN(3)) * time.Second)
-		out = append(out, cp)
+// Retention is how long the running demo keeps checkpoints: the week
+// Seed creates by default, so that the data set keeps about the size it
+// was seeded with.
+const Retention = 7 * 24 * time.Hour
+
+// Recorder is what the running demo writes to: it stores each checkpoint
+// and prunes those past Retention. The stores are Recorders.
+type Recorder interface {
+	engine.Sink
+	engine.Pruner
+}
+
+// RunOptions shape Scheduler.
+type RunOptions struct {
+	// Clock is the schedule's: engine.System in a server, a sim.Clock in
+	// tests. The simulated clusters run on it too.
+	Clock engine.Clock
+	// IDs makes the checkpoint ids; nil means a source with a random
+	// process-unique part, as a server's.
+	IDs *backup.IDSource
+	// Seed draws the simulated clusters' behaviour.
+	Seed uint64
+	// Logger gets a debug line for each checkpoint stored, and the
+	// scheduler's warnings (a slot skipped, a token lost) and errors; nil
+	// discards.
+	Logger *slog.Logger
+}
+
+// Scheduler returns an engine scheduler that keeps the clusters of ds
+// taking checkpoints on their intervals, each from a simulation of the
+// cluster (sim.New with sim.DefaultConfig) on o.Clock, storing every
+// checkpoint in rec and pruning those whose timestamp is more than
+// Retention before the slot being taken. Run it for as long as the server
+// runs, and let it return before rec closes.
+//
+// The schedule starts at the clock's now: slots missed while no server ran
+// are not backfilled, so the history of a data set reused after a pause
+// shows a gap there, as the service's did while its backup agent was down.
+func Scheduler(ds Dataset, rec Recorder, o RunOptions) (*engine.Scheduler, error) {
+	if o.Clock == nil || rec == nil {
+		return nil, errors.New("demo: a scheduler needs a clock and a recorder")
 	}
-	return out
+	if o.IDs == nil {
+		o.IDs = backup.NewIDSource()
+	}
+	log := o.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	sink := loggingSink{Sink: rec, log: log, names: map[backup.ObjectID]string{}}
+	var schedules []engine.Schedule
+	for _, c := range ds.Clusters {
+		interval, ok := ds.Intervals[c.Name]
+		if !ok {
+			return nil, fmt.Errorf("demo: no checkpoint interval for cluster %s", c.Name)
+		}
+		drv, err := sim.New(c, o.Clock, o.Seed, sim.DefaultConfig())
+		if err != nil {
+			return nil, fmt.Errorf("demo: %w", err)
+		}
+		sink.names[c.ID] = c.Name
+		schedules = append(schedules, engine.Schedule{Cluster: c, Driver: drv, Interval: interval, Retention: Retention})
+	}
+	return engine.New(engine.Config{
+		Clock:     o.Clock,
+		IDs:       o.IDs,
+		Sink:      sink,
+		Pruner:    rec,
+		Logger:    log,
+		Schedules: schedules,
+	})
+}
+
+// loggingSink logs each checkpoint it stores at debug level.
+type loggingSink struct {
+	engine.Sink
+	log   *slog.Logger
+	names map[backup.ObjectID]string // read only once the scheduler runs
+}
+
+func (s loggingSink) AddCheckpoint(ctx context.Context, cp backup.Checkpoint) error {
+	if err := s.Sink.AddCheckpoint(ctx, cp); err != nil {
+		return err
+	}
+	s.log.DebugContext(ctx, "checkpoint taken", "cluster", s.names[cp.ClusterID], "checkpoint", cp.ID.Hex(),
+		"timestamp", cp.Timestamp, "started", cp.Started, "completed", cp.Completed, "restorable", cp.Restorable)
+	return nil
 }

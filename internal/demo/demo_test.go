@@ -1,103 +1,346 @@
 package demo_test
 
 import (
-	"math/rand/v2"
+	"bytes"
+	"context"
+	"log/slog"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/checkpointd/checkpointd/internal/backup"
 	"github.com/checkpointd/checkpointd/internal/demo"
+	"github.com/checkpointd/checkpointd/internal/engine"
+	"github.com/checkpointd/checkpointd/internal/engine/sim"
+	"github.com/checkpointd/checkpointd/internal/store/sqlite"
 )
 
-// TestHistoryInvariants checks, over many seeds and every cluster shape,
-// what every stored checkpoint must satisfy.
-func TestHistoryInvariants(t *testing.T) {
-	end := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
-	start := end.AddDate(0, 0, -3)
-	shapes := []backup.Cluster{
-		{ID: backup.MustParseObjectID("6b8cd61180eef547110159d9"), GroupID: demo.ProjectID, Name: "S", Type: backup.Sharded,
-			Shards: []backup.Shard{{Name: "s0", ReplicaSetName: "rs0"}, {Name: "s1", ReplicaSetName: "rs1"}, {Name: "s2", ReplicaSetName: "rs2"}},
-			Config: backup.ConfigServer{ReplicaSetName: "cfg"}},
-		{ID: backup.MustParseObjectID("6b8cd61180eef547110159da"), GroupID: demo.ProjectID, Name: "R", Type: backup.ReplicaSet, ReplicaSetName: "rs"},
-		{ID: backup.MustParseObjectID("6b8cd61180eef547110159db"), GroupID: demo.ProjectID, Name: "M", Type: backup.Sharded,
-			Shards: []backup.Shard{{Name: "shard_0", ReplicaSetName: "a"}},
-			Config: backup.ConfigServer{HostIDs: []string{"h1", "h2", "h3"}}},
+// t0 is the end of the seeded history in these tests, off the slot grid
+// as a server's start is.
+var t0 = time.Date(2026, 11, 23, 12, 0, 7, 0, time.UTC)
+
+// The stores are what Seed and Scheduler write to.
+var (
+	_ demo.Store    = (*sqlite.DB)(nil)
+	_ demo.Recorder = (*sqlite.DB)(nil)
+)
+
+func openStore(t testing.TB) *sqlite.DB {
+	t.Helper()
+	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "demo.db"))
+	if err != nil {
+		t.Fatal(err)
 	}
-	unrestorable := 0
-	for seed := uint64(0); seed < 20; seed++ {
-		for _, c := range shapes {
-			rng := rand.New(rand.NewPCG(seed, 1))
-			cps := demo.History(rng, backup.NewIDSourceFrom([5]byte{1, 2, 3, 4, 5}, 0), c, start, end, 15*time.Minute)
-			if want := 3*24*4 - 1; len(cps) < want {
-				t.Fatalf("seed %d %s: %d checkpoints, want at least %d", seed, c.Name, len(cps), want)
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// stored returns every checkpoint of every demo cluster, oldest first, by
+// cluster name.
+func stored(t testing.TB, db *sqlite.DB, ds demo.Dataset) map[string][]backup.Checkpoint {
+	t.Helper()
+	out := map[string][]backup.Checkpoint{}
+	for _, c := range ds.Clusters {
+		for n := 1; ; n++ {
+			p, err := db.Checkpoints(context.Background(), backup.ClusterRef{GroupID: c.GroupID, Name: c.Name}, backup.PageRequest{Num: n, Size: 500})
+			if err != nil {
+				t.Fatal(err)
 			}
-			wantParts := 1
+			out[c.Name] = append(out[c.Name], p.Items...)
+			if len(p.Items) < 500 {
+				break
+			}
+		}
+	}
+	return out
+}
+
+// TestSeed checks the data set of several seeds: the three clusters on
+// their intervals, each checkpoint one the engine could have taken
+// (engine.Verify), on its cluster's slot grid within the week before now,
+// in order, ids unique across the data set, nearly every slot taken, and
+// some checkpoints left not restorable by the simulator's lost tokens.
+func TestSeed(t *testing.T) {
+	start := t0.Add(-7 * 24 * time.Hour)
+	wantIntervals := map[string]time.Duration{"Cluster0": 15 * time.Minute, "Cluster1": time.Hour, "LegacyCluster": 30 * time.Minute}
+	for seed := range uint64(4) {
+		db := openStore(t)
+		began := time.Now()
+		ds, err := demo.Seed(context.Background(), db, demo.Options{Seed: seed, Now: t0})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("seed %d: a week of %v seeded in %v", seed, ds.Checkpoints, time.Since(began))
+		if !ds.Created || len(ds.Clusters) != 3 || !reflect.DeepEqual(ds.Intervals, wantIntervals) {
+			t.Fatalf("seed %d: created %v, %d clusters, intervals %v", seed, ds.Created, len(ds.Clusters), ds.Intervals)
+		}
+		shapes := map[string]string{}
+		for _, c := range ds.Clusters {
+			shapes[c.Name] = string(c.Type)
 			if c.Type == backup.Sharded {
-				wantParts = len(c.Shards) + 1
+				shapes[c.Name] += " " + strings.Repeat("s", len(c.Shards))
+				if c.Config.Mirrored() {
+					shapes[c.Name] += " mirrored"
+				}
 			}
-			ids := map[backup.ObjectID]bool{}
+		}
+		if want := map[string]string{"Cluster0": "SHARDED sss", "Cluster1": "REPLICA_SET", "LegacyCluster": "SHARDED ss mirrored"}; !reflect.DeepEqual(shapes, want) {
+			t.Fatalf("cluster shapes %v, want %v", shapes, want)
+		}
+		all := stored(t, db, ds)
+		ids := map[backup.ObjectID]bool{}
+		unrestorable := 0
+		for _, c := range ds.Clusters {
+			interval := ds.Intervals[c.Name]
+			cps := all[c.Name]
+			slots := int(t0.Sub(engine.NextSlot(start, interval))/interval) + 1
+			if len(cps) != ds.Checkpoints[c.Name] || len(cps) > slots || len(cps) < slots*95/100 {
+				t.Errorf("seed %d %s: %d checkpoints stored, %d counted, for %d slots", seed, c.Name, len(cps), ds.Checkpoints[c.Name], slots)
+			}
+			if len(cps) > 0 && ds.Sample[c.Name] != cps[len(cps)-1].ID {
+				t.Errorf("seed %d %s: sample %s is not the newest checkpoint", seed, c.Name, ds.Sample[c.Name])
+			}
 			for i, cp := range cps {
+				if err := engine.Verify(c, cp); err != nil {
+					t.Fatalf("seed %d %s #%d: %v", seed, c.Name, i, err)
+				}
 				if ids[cp.ID] {
-					t.Fatalf("duplicate id %s", cp.ID)
+					t.Fatalf("seed %d: id %s twice", seed, cp.ID)
 				}
 				ids[cp.ID] = true
-				if len(cp.Parts) != wantParts {
-					t.Fatalf("%s #%d: %d parts, want %d", c.Name, i, len(cp.Parts), wantParts)
+				if !engine.NextSlot(cp.Timestamp, interval).Equal(cp.Timestamp) || cp.Timestamp.Before(start) || !cp.Completed.Before(t0) {
+					t.Errorf("seed %d %s #%d: timestamp %v off the %v grid, or not within [%v, %v)", seed, c.Name, i, cp.Timestamp, interval, start, t0)
 				}
-				if !cp.ID.Time().Equal(cp.Started) {
-					t.Errorf("%s #%d: id time %v != started %v", c.Name, i, cp.ID.Time(), cp.Started)
-				}
-				if cp.Timestamp.After(cp.Started) || cp.Started.After(cp.Completed) || cp.Completed.Sub(cp.Timestamp) > 80*time.Second {
-					t.Errorf("%s #%d: timestamp %v, started %v, completed %v out of order", c.Name, i, cp.Timestamp, cp.Started, cp.Completed)
-				}
-				if i > 0 && !cp.Timestamp.After(cps[i-1].Timestamp) {
-					t.Errorf("%s #%d: not after its predecessor", c.Name, i)
-				}
-				allFound := true
-				for _, p := range cp.Parts {
-					if !p.TokenDiscovered {
-						allFound = false
-						continue
-					}
-					d := p.TokenTimestamp.Date
-					if p.TokenTimestamp.Increment < 1 || d.Before(cp.Started) || d.After(cp.Completed) {
-						t.Errorf("%s #%d: part %+v outside [started, completed] or increment < 1", c.Name, i, p)
-					}
-				}
-				if !allFound && cp.Restorable {
-					t.Errorf("%s #%d: restorable with an undiscovered token", c.Name, i)
+				if i > 0 && (!cp.Timestamp.After(cps[i-1].Timestamp) || !cp.Started.After(cps[i-1].Completed)) {
+					t.Errorf("seed %d %s #%d does not follow its predecessor", seed, c.Name, i)
 				}
 				if !cp.Restorable {
 					unrestorable++
 				}
-				last := cp.Parts[len(cp.Parts)-1]
-				switch {
-				case c.Type == backup.ReplicaSet && last.Type != backup.PartReplicaSet,
-					c.Type == backup.Sharded && c.Config.Mirrored() && (last.Type != backup.PartConfigServer || last.HostID == "" || last.ReplicaSetName != ""),
-					c.Type == backup.Sharded && !c.Config.Mirrored() && last.Type != backup.PartConfigReplicaSet:
-					t.Errorf("%s #%d: last part %+v", c.Name, i, last)
-				}
 			}
 		}
-	}
-	if unrestorable == 0 {
-		t.Error("no seed produced a non-restorable checkpoint; the history shows only the happy path")
+		if unrestorable == 0 {
+			t.Errorf("seed %d: every checkpoint is restorable; the demo shows only the happy path", seed)
+		}
 	}
 }
 
-func TestHistoryDeterministic(t *testing.T) {
-	end := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
-	c := backup.Cluster{ID: demo.ProjectID, GroupID: demo.ProjectID, Name: "R", Type: backup.ReplicaSet, ReplicaSetName: "rs"}
-	gen := func() []backup.Checkpoint {
-		return demo.History(rand.New(rand.NewPCG(7, 7)), backup.NewIDSourceFrom([5]byte{9}, 3), c, end.Add(-24*time.Hour), end, time.Hour)
+// TestSeedDeterministic: the same seed and time give the same data set,
+// ids included; another seed another.
+func TestSeedDeterministic(t *testing.T) {
+	seed := func(s uint64) (demo.Dataset, map[string][]backup.Checkpoint) {
+		db := openStore(t)
+		ds, err := demo.Seed(context.Background(), db, demo.Options{Seed: s, Now: t0})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ds, stored(t, db, ds)
 	}
-	a, b := gen(), gen()
-	if len(a) != len(b) || len(a) == 0 {
-		t.Fatalf("lengths %d and %d", len(a), len(b))
+	dsA, a := seed(7)
+	dsB, b := seed(7)
+	if !reflect.DeepEqual(a, b) || !reflect.DeepEqual(dsA, dsB) {
+		t.Error("two data sets seeded with 7 differ")
 	}
-	for i := range a {
-		if a[i].ID != b[i].ID || !a[i].Started.Equal(b[i].Started) || a[i].Parts[0] != b[i].Parts[0] {
-			t.Fatalf("#%d differs: %+v vs %+v", i, a[i], b[i])
+	if _, c := seed(8); reflect.DeepEqual(a, c) {
+		t.Error("seeds 7 and 8 give the same data set")
+	}
+}
+
+// TestSeedTwice: seeding a store that holds the data set writes nothing
+// and describes what is there, whatever the time.
+func TestSeedTwice(t *testing.T) {
+	ctx := context.Background()
+	db := openStore(t)
+	first, err := demo.Seed(ctx, db, demo.Options{Seed: 1, Now: t0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := stored(t, db, first)
+	for _, now := range []time.Time{t0, t0.Add(36 * time.Hour)} {
+		again, err := demo.Seed(ctx, db, demo.Options{Seed: 1, Now: now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if again.Created || !reflect.DeepEqual(again.Checkpoints, first.Checkpoints) || !reflect.DeepEqual(again.Sample, first.Sample) ||
+			!reflect.DeepEqual(again.Intervals, first.Intervals) || len(again.Clusters) != 3 {
+			t.Errorf("second Seed at %v: %+v, first %+v", now, again, first)
+		}
+		if after := stored(t, db, first); !reflect.DeepEqual(before, after) {
+			t.Errorf("second Seed at %v changed the checkpoints", now)
+		}
+	}
+}
+
+// syncBuffer collects log output written from the scheduler's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// drive runs s on a manual clock whose sleepers are the n cluster loops:
+// each step waits until all of them sleep on the clock and wakes the
+// earliest, until the next wake would be after end; then it cancels Run
+// and keeps the clock going until Run has returned.
+func drive(t *testing.T, s *engine.Scheduler, clock *sim.Clock, n int, end time.Time) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	guard, stop := context.WithTimeout(context.Background(), 30*time.Second)
+	defer stop()
+	for {
+		if err := clock.BlockUntil(guard, n); err != nil {
+			t.Fatalf("the cluster loops stopped sleeping on the clock at %v", clock.Now())
+		}
+		next, _ := clock.Next()
+		if next.After(end) {
+			break
+		}
+		clock.AdvanceTo(next)
+	}
+	cancel()
+	for {
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("Run() = %v", err)
+			}
+			return
+		case <-guard.Done():
+			t.Fatal("Run did not return after cancel")
+		case <-time.After(time.Millisecond):
+			if next, ok := clock.Next(); ok {
+				clock.AdvanceTo(next)
+			}
+		}
+	}
+}
+
+// TestScheduler seeds a week, then runs the demo's scheduler over the
+// same SQLite store on a virtual clock for six hours: every cluster gains
+// a checkpoint for (nearly) every slot after the seeded week, each one the
+// engine could have taken, logged at debug level; and a week's retention
+// prunes the oldest as new ones come, so the data set keeps its size.
+func TestScheduler(t *testing.T) {
+	ctx := context.Background()
+	db := openStore(t)
+	clock := sim.NewClock(t0)
+	ds, err := demo.Seed(ctx, db, demo.Options{Seed: 1, Now: clock.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := stored(t, db, ds)
+	logs := &syncBuffer{}
+	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	s, err := demo.Scheduler(ds, db, demo.RunOptions{Clock: clock, Seed: 1, Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// End ten minutes before a 15-minute slot, so that every slot up to
+	// the end has finished and none is under way.
+	end := t0.Add(6*time.Hour - 10*time.Minute)
+	drive(t, s, clock, len(ds.Clusters), end)
+
+	after := stored(t, db, ds)
+	taken := 0
+	for _, c := range ds.Clusters {
+		interval := ds.Intervals[c.Name]
+		var old, fresh []backup.Checkpoint
+		for _, cp := range after[c.Name] {
+			if cp.Timestamp.After(t0) {
+				fresh = append(fresh, cp)
+			} else {
+				old = append(old, cp)
+			}
+		}
+		slots := int(end.Sub(engine.NextSlot(t0, interval))/interval) + 1
+		if len(fresh) > slots || len(fresh) < slots-1 || c.Type == backup.ReplicaSet && len(fresh) != slots {
+			t.Errorf("%s: %d checkpoints taken in %d slots", c.Name, len(fresh), slots)
+		}
+		taken += len(fresh)
+		for i, cp := range fresh {
+			if err := engine.Verify(c, cp); err != nil {
+				t.Errorf("%s: new checkpoint %d: %v", c.Name, i, err)
+			}
+			if !engine.NextSlot(cp.Timestamp, interval).Equal(cp.Timestamp) || cp.Timestamp.After(end) {
+				t.Errorf("%s: new checkpoint %d at %v, off the %v grid or after %v", c.Name, i, cp.Timestamp, interval, end)
+			}
+		}
+		// The last slot pruned what is older than itself less a week;
+		// everything newer from the seeded week is still there.
+		cutoff := end.Truncate(interval).Add(-demo.Retention)
+		var kept []backup.Checkpoint
+		for _, cp := range before[c.Name] {
+			if !cp.Timestamp.Before(cutoff) {
+				kept = append(kept, cp)
+			}
+		}
+		if !reflect.DeepEqual(ids(old), ids(kept)) {
+			t.Errorf("%s: %d seeded checkpoints left, want the %d from %v on", c.Name, len(old), len(kept), cutoff)
+		}
+		if n, was := len(after[c.Name]), len(before[c.Name]); n > was+1 || n < was-2 {
+			t.Errorf("%s: %d checkpoints after six hours, %d before: the retention does not hold the size", c.Name, n, was)
+		}
+		t.Logf("%s: %d seeded, %d taken, %d pruned", c.Name, len(before[c.Name]), len(fresh), len(before[c.Name])-len(old))
+	}
+	if n := strings.Count(logs.String(), "msg=\"checkpoint taken\""); n != taken {
+		t.Errorf("%d checkpoints logged as taken, %d stored:\n%s", n, taken, logs.String())
+	}
+	if !strings.Contains(logs.String(), "level=DEBUG msg=\"checkpoint taken\" cluster=Cluster0") {
+		t.Errorf("no debug line names its cluster:\n%.2000s", logs.String())
+	}
+}
+
+func ids(cps []backup.Checkpoint) []backup.ObjectID {
+	out := []backup.ObjectID{}
+	for _, cp := range cps {
+		out = append(out, cp.ID)
+	}
+	return out
+}
+
+// TestSchedulerRejects: a data set whose cluster has no interval makes no
+// scheduler.
+func TestSchedulerRejects(t *testing.T) {
+	db := openStore(t)
+	ds, err := demo.Seed(context.Background(), db, demo.Options{Seed: 1, Now: t0, Days: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	delete(ds.Intervals, "Cluster1")
+	if _, err := demo.Scheduler(ds, db, demo.RunOptions{Clock: sim.NewClock(t0)}); err == nil || !strings.Contains(err.Error(), "Cluster1") {
+		t.Errorf("Scheduler() = %v, want an error naming Cluster1", err)
+	}
+	if _, err := demo.Scheduler(ds, db, demo.RunOptions{}); err == nil {
+		t.Error("Scheduler() without a clock succeeded")
+	}
+}
+
+// BenchmarkSeed measures seeding the week into a fresh SQLite store: the
+// engine's procedure over about 1 150 slots, and the inserts.
+func BenchmarkSeed(b *testing.B) {
+	for b.Loop() {
+		b.StopTimer()
+		db := openStore(b)
+		b.StartTimer()
+		if _, err := demo.Seed(context.Background(), db, demo.Options{Seed: 1, Now: t0}); err != nil {
+			b.Fatal(err)
 		}
 	}
 }
