@@ -3,16 +3,21 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	digest "github.com/mongodb-forks/digest"
+
+	"github.com/checkpointd/checkpointd/internal/engine"
+	"github.com/checkpointd/checkpointd/internal/engine/sim"
 )
 
 // syncBuffer collects output written from another goroutine.
@@ -40,7 +45,22 @@ func noEnv(string) string { return "" }
 // URL.
 func startServe(t *testing.T, getenv func(string) string, args ...string) (printed, base string) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
+	printed, base, _ = startServeOn(t, nil, getenv, args...)
+	return printed, base
+}
+
+// startServeOn is startServe with serve --demo's clusters scheduled on
+// clock, a virtual clock the test moves, or on the wall clock if clock is
+// nil; it also returns what serve logs. When the test ends it keeps the
+// clock going until serve has returned, so that a checkpoint under way
+// can finish.
+func startServeOn(t *testing.T, clock *sim.Clock, getenv func(string) string, args ...string) (printed, base string, logs *syncBuffer) {
+	t.Helper()
+	parent := context.Background()
+	if clock != nil {
+		parent = context.WithValue(parent, clockKey{}, engine.Clock(clock))
+	}
+	ctx, cancel := context.WithCancel(parent)
 	pr, pw := io.Pipe()
 	stderr := &syncBuffer{}
 	done := make(chan error, 1)
@@ -50,13 +70,25 @@ func startServe(t *testing.T, getenv func(string) string, args ...string) (print
 	}()
 	t.Cleanup(func() {
 		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("serve returned %v", err)
+		timeout := time.After(15 * time.Second)
+		for {
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Errorf("serve returned %v", err)
+				}
+				return
+			case <-timeout:
+				t.Error("serve did not stop after its context was cancelled")
+				return
+			case <-time.After(time.Millisecond):
+				if clock == nil {
+					continue
+				}
+				if next, ok := clock.Next(); ok {
+					clock.AdvanceTo(next)
+				}
 			}
-		case <-time.After(15 * time.Second):
-			t.Error("serve did not stop after its context was cancelled")
 		}
 	})
 	sc := bufio.NewScanner(pr)
@@ -66,11 +98,11 @@ func startServe(t *testing.T, getenv func(string) string, args ...string) (print
 		out.WriteString(line + "\n")
 		if u, ok := strings.CutPrefix(line, "listening on "); ok {
 			go io.Copy(io.Discard, pr)
-			return out.String(), u
+			return out.String(), u, stderr
 		}
 	}
 	t.Fatalf("serve ended before listening; printed:\n%s\nstderr:\n%s", out.String(), stderr.String())
-	return "", ""
+	return "", "", nil
 }
 
 var demoKeyLine = regexp.MustCompile(`(?m)^api key: ([a-z]{8}):([0-9a-f-]{36})$`)
@@ -136,14 +168,17 @@ func TestServeDemo(t *testing.T) {
 }
 
 // TestServeDemoTwice: a second --demo run on the same file reuses the data
-// set instead of failing or duplicating it.
+// set instead of failing or duplicating it. The demo clusters run on a
+// virtual clock that stands still, so that no slot comes between the runs
+// and the counts must match.
 func TestServeDemoTwice(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "demo.db")
+	clock := sim.NewClock(time.Date(2026, 11, 23, 12, 0, 7, 0, time.UTC))
 	var first, second string
-	t.Run("first", func(t *testing.T) { first, _ = startServe(t, noEnv, "--demo", "--database", db) })
+	t.Run("first", func(t *testing.T) { first, _, _ = startServeOn(t, clock, noEnv, "--demo", "--database", db) })
 	t.Run("second", func(t *testing.T) {
 		var base string
-		second, base = startServe(t, noEnv, "--demo", "--database", db)
+		second, base, _ = startServeOn(t, clock, noEnv, "--demo", "--database", db)
 		// Each start replaces the demo key: the first run's is gone.
 		url := base + "/api/atlas/v1.0/groups"
 		for _, tt := range []struct {
@@ -166,6 +201,84 @@ func TestServeDemoTwice(t *testing.T) {
 	count := regexp.MustCompile(`Cluster0 .*: (\d+) checkpoints`)
 	if a, b := count.FindStringSubmatch(first), count.FindStringSubmatch(second); a == nil || b == nil || a[1] != b[1] {
 		t.Errorf("checkpoint counts differ between runs: %v vs %v", a, b)
+	}
+}
+
+// demoCount matches a cluster's line of serve --demo's output.
+var demoCount = regexp.MustCompile(`(?m)^  cluster (\S+) \(.*\): (\d+) checkpoints$`)
+
+// TestServeDemoTakesCheckpoints runs serve --demo with its clusters on a
+// virtual clock and moves the clock six hours on: the API lists a new
+// checkpoint of each cluster for its latest slot (or the one before, as a
+// sharded cluster's slot may be skipped), the week's retention keeps each
+// list about the size that was seeded, and the checkpoints taken are
+// logged at debug level.
+func TestServeDemoTakesCheckpoints(t *testing.T) {
+	start := time.Date(2026, 11, 23, 12, 0, 7, 0, time.UTC)
+	clock := sim.NewClock(start)
+	printed, base, logs := startServeOn(t, clock, noEnv, "--demo", "--database", filepath.Join(t.TempDir(), "demo.db"), "--log-level", "debug")
+	seeded := map[string]int{}
+	for _, m := range demoCount.FindAllStringSubmatch(printed, -1) {
+		seeded[m[1]], _ = strconv.Atoi(m[2])
+	}
+	if len(seeded) != 3 {
+		t.Fatalf("no count for each of three clusters in:\n%s", printed)
+	}
+
+	// Each step waits until the three cluster loops sleep on the clock,
+	// then wakes the earliest. The end is ten minutes before a slot of
+	// every cluster, so that no checkpoint is under way then.
+	end := start.Add(6*time.Hour - 10*time.Minute)
+	guard, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for {
+		if err := clock.BlockUntil(guard, 3); err != nil {
+			t.Fatalf("the demo clusters do not all wait on the clock at %v; log:\n%s", clock.Now(), logs.String())
+		}
+		next, _ := clock.Next()
+		if next.After(end) {
+			break
+		}
+		clock.AdvanceTo(next)
+	}
+
+	client := demoClient(t, printed)
+	getList := func(url string) (total int, timestamps []time.Time) {
+		t.Helper()
+		res, err := client.Get(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		var body struct {
+			Results []struct {
+				Timestamp time.Time `json:"timestamp"`
+			} `json:"results"`
+			TotalCount int `json:"totalCount"`
+		}
+		if err := json.NewDecoder(res.Body).Decode(&body); err != nil || res.StatusCode != 200 {
+			t.Fatalf("GET %s: %d, %v", url, res.StatusCode, err)
+		}
+		for _, r := range body.Results {
+			timestamps = append(timestamps, r.Timestamp)
+		}
+		return body.TotalCount, timestamps
+	}
+	intervals := map[string]time.Duration{"Cluster0": 15 * time.Minute, "Cluster1": time.Hour, "LegacyCluster": 30 * time.Minute}
+	for name, n := range seeded {
+		list := base + "/api/atlas/v1.0/groups/5e2211c17a3e5a48f5497de3/clusters/" + name + "/backupCheckpoints?itemsPerPage=1"
+		total, _ := getList(list)
+		_, newest := getList(list + "&pageNum=" + strconv.Itoa(total))
+		if total < n-2 || total > n+1 {
+			t.Errorf("%s: %d checkpoints after six hours, %d seeded: the retention does not hold the size", name, total, n)
+		}
+		// A sharded cluster may skip a slot whose balancer would not stop.
+		if len(newest) != 1 || newest[0].Before(end.Truncate(intervals[name]).Add(-intervals[name])) {
+			t.Errorf("%s: newest checkpoint at %v; the clock is at %v", name, newest, clock.Now())
+		}
+		if !strings.Contains(logs.String(), `level=DEBUG msg="checkpoint taken" demo=true cluster=`+name) {
+			t.Errorf("no debug line for a checkpoint of %s:\n%.3000s", name, logs.String())
+		}
 	}
 }
 

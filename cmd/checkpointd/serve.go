@@ -19,6 +19,7 @@ import (
 	"github.com/checkpointd/checkpointd/internal/auth/digest"
 	"github.com/checkpointd/checkpointd/internal/backup"
 	"github.com/checkpointd/checkpointd/internal/demo"
+	"github.com/checkpointd/checkpointd/internal/engine"
 	"github.com/checkpointd/checkpointd/internal/httpapi"
 	"github.com/checkpointd/checkpointd/internal/store/open"
 )
@@ -63,7 +64,7 @@ environment, which wins over the default.`,
 	f := cmd.Flags()
 	f.StringVar(&c.addr, "addr", "127.0.0.1:8080", "address to listen on (host:port); port 0 picks a free one")
 	f.StringVar(&c.database, "database", "checkpointd.db", "SQLite database file (created if missing), or a postgres:// URL")
-	f.BoolVar(&c.demo, "demo", false, "seed a demo organization, project and clusters with a week of checkpoints (once), and print URLs to try")
+	f.BoolVar(&c.demo, "demo", false, "seed a demo organization, project and clusters with a week of checkpoints (once), print URLs to try, and keep the demo clusters (simulated) taking checkpoints while serving")
 	f.Uint64Var(&c.demoSeed, "demo-seed", 1, "random seed of the demo history")
 	f.StringVar(&c.externalURL, "external-url", "", "base URL for absolute links in responses (default: the request's scheme and Host)")
 	f.StringVar(&c.paging, "paging", "lenient", "out-of-range pageNum/itemsPerPage: lenient (clamp, as MongoDB's API guidelines say) or strict (400)")
@@ -116,7 +117,8 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 	}
 
 	if c.demo {
-		ds, err := demo.Seed(ctx, db, demo.Options{Seed: c.demoSeed, Now: time.Now()})
+		clock := demoClock(ctx)
+		ds, err := demo.Seed(ctx, db, demo.Options{Seed: c.demoSeed, Now: clock.Now()})
 		if err != nil {
 			ln.Close()
 			return err
@@ -126,7 +128,28 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 			ln.Close()
 			return err
 		}
+		// The demo clusters keep taking checkpoints, from simulations of
+		// them, while the server runs. A data set found from an earlier
+		// run continues from now: the slots missed in between are not
+		// backfilled (see demo.Scheduler).
+		sched, err := demo.Scheduler(ds, db, demo.RunOptions{Clock: clock, Seed: c.demoSeed, Logger: logger.With("demo", true)})
+		if err != nil {
+			ln.Close()
+			return err
+		}
 		printDemo(e, base, ds, key)
+		schedCtx, stopSched := context.WithCancel(ctx)
+		schedDone := make(chan struct{})
+		go func() {
+			defer close(schedDone)
+			_ = sched.Run(schedCtx) // returns nil once every checkpoint under way has finished
+		}()
+		// Deferred after the store's Close, so run before it: the store
+		// closes only once the scheduler has stopped writing to it.
+		defer func() {
+			stopSched()
+			<-schedDone
+		}()
 	}
 
 	api := httpapi.New(httpapi.Config{
@@ -238,6 +261,19 @@ func parseLimit(s string) (auth.Limit, error) {
 		return auth.Limit{}, fmt.Errorf("%q: the window must be a duration of at least 1s, e.g. 1m", s)
 	}
 	return auth.Limit{Requests: req, Window: window}, nil
+}
+
+// clockKey is the context key of demoClock's clock.
+type clockKey struct{}
+
+// demoClock returns the clock the demo clusters are scheduled on: the wall
+// clock, unless a test put a virtual one (a *sim.Clock) in ctx under
+// clockKey to drive the schedule without waiting.
+func demoClock(ctx context.Context) engine.Clock {
+	if c, ok := ctx.Value(clockKey{}).(engine.Clock); ok {
+		return c
+	}
+	return engine.System
 }
 
 // demoKeyDescription marks the keys --demo makes, so that each start
