@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -173,7 +174,7 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 		ErrorLog:       slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	fmt.Fprintf(e.stdout, "listening on %s\n", "http://"+displayAddr(ln.Addr()))
-	logger.Info("serving", "addr", ln.Addr().String(), "database", c.database)
+	logger.Info("serving", "addr", ln.Addr().String(), "database", redactDatabase(c.database))
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -339,4 +340,17 @@ func printDemo(e *env, base string, ds demo.Dataset, key string) {
 			}
 		}
 	}
+}
+
+// redactDatabase is the --database value fit for a log: a URL's password
+// replaced by "xxxxx" (a SQLite path is printed as it is).
+func redactDatabase(db string) string {
+	if !open.IsPostgres(db) {
+		return db
+	}
+	u, err := url.Parse(db)
+	if err != nil {
+		return "postgres://(unparsable URL)"
+	}
+	return u.Redacted()
 }
