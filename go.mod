@@ -6,7 +6,7 @@ require github.com/getkin/kin-openapi v0.152.0 // test only: validates responses
 
 require (
 	github.com/jackc/pgx/v5 v5.12.0 // the PostgreSQL store's driver and pool (pgxpool), for servers sharing one database
-	github.com/pressly/goose/v3 v3.29.0 // schema migrations of the SQLite store, embedded and applied at Open
+	github.com/pressly/goose/v3 v3.29.0 // schema migrations of the SQLite and PostgreSQL stores, embedded and applied at Open
 	modernc.org/sqlite v1.61.1 // the SQLite store's driver: pure Go, so the server builds without cgo
 )
 
