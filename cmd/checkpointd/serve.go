@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -35,6 +37,8 @@ type serveConfig struct {
 	paging      string
 	logFormat   string
 	logLevel    string
+	tlsCert     string
+	tlsKey      string
 
 	trustForwardedFor bool
 	rateLimit         string
@@ -71,6 +75,8 @@ environment, which wins over the default.`,
 	f.StringVar(&c.paging, "paging", "lenient", "out-of-range pageNum/itemsPerPage: lenient (clamp, as MongoDB's API guidelines say) or strict (400)")
 	f.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
 	f.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	f.StringVar(&c.tlsCert, "tls-cert", "", "serve HTTPS (TLS 1.2 or later) with the PEM certificate, followed by any intermediates, in `FILE`; needs --tls-key")
+	f.StringVar(&c.tlsKey, "tls-key", "", "PEM private key of --tls-cert in `FILE`")
 	f.BoolVar(&c.trustForwardedFor, "trust-forwarded-for", false, "take the client address for API access lists from the last X-Forwarded-For entry (only behind one reverse proxy that sets it)")
 	f.StringVar(&c.rateLimit, "rate-limit", "6000/1m", "requests each API key or service account may make, as N/WINDOW (e.g. 100/1m); 0 for no limit")
 	f.StringVar(&c.tokenRateLimit, "token-rate-limit", "50/1m", "token and revoke requests per client address and client id, as N/WINDOW; 0 for no limit")
@@ -96,6 +102,14 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 	if err != nil {
 		return err
 	}
+	tlsCfg, err := c.tlsConfig()
+	if err != nil {
+		return err
+	}
+	scheme := "http://"
+	if tlsCfg != nil {
+		scheme = "https://"
+	}
 
 	db, err := open.Open(ctx, c.database)
 	if err != nil {
@@ -112,7 +126,7 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 	if err != nil {
 		return err
 	}
-	base := "http://" + displayAddr(ln.Addr())
+	base := scheme + displayAddr(ln.Addr())
 	if c.externalURL != "" {
 		base = strings.TrimRight(c.externalURL, "/")
 	}
@@ -172,12 +186,19 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 		// requests in its error format; beyond this net/http answers alone.
 		MaxHeaderBytes: 1 << 20,
 		ErrorLog:       slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		TLSConfig:      tlsCfg,
 	}
-	fmt.Fprintf(e.stdout, "listening on %s\n", "http://"+displayAddr(ln.Addr()))
-	logger.Info("serving", "addr", ln.Addr().String(), "database", redactDatabase(c.database))
+	fmt.Fprintf(e.stdout, "listening on %s\n", scheme+displayAddr(ln.Addr()))
+	logger.Info("serving", "addr", ln.Addr().String(), "tls", tlsCfg != nil, "database", redactDatabase(c.database))
 
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() {
+		if tlsCfg != nil {
+			errc <- srv.ServeTLS(ln, "", "") // the certificate is in srv.TLSConfig
+			return
+		}
+		errc <- srv.Serve(ln)
+	}()
 	select {
 	case err := <-errc:
 		return err
@@ -245,6 +266,46 @@ func (c serveConfig) authConfig(logger *slog.Logger) (auth.Config, error) {
 		cfg.Algorithms = append(cfg.Algorithms, alg)
 	}
 	return cfg, nil
+}
+
+// tlsConfig reads --tls-cert and --tls-key: nil without them (plain
+// HTTP), else a server configuration accepting TLS 1.3 and TLS 1.2, the
+// latter with ECDHE and AEAD cipher suites only (Mozilla's "intermediate"
+// profile). The files are read once, at start: a renewed certificate
+// takes a restart.
+func (c serveConfig) tlsConfig() (*tls.Config, error) {
+	switch {
+	case c.tlsCert == "" && c.tlsKey == "":
+		return nil, nil
+	case c.tlsKey == "":
+		return nil, errors.New("--tls-cert needs --tls-key (the certificate's private key) as well")
+	case c.tlsCert == "":
+		return nil, errors.New("--tls-key needs --tls-cert (the certificate) as well")
+	}
+	certPEM, err := os.ReadFile(c.tlsCert)
+	if err != nil {
+		return nil, fmt.Errorf("--tls-cert: %w", err)
+	}
+	keyPEM, err := os.ReadFile(c.tlsKey)
+	if err != nil {
+		return nil, fmt.Errorf("--tls-key: %w", err)
+	}
+	cert, err := tls.X509KeyPair(certPEM, keyPEM)
+	if err != nil {
+		return nil, fmt.Errorf("--tls-cert %s, --tls-key %s: %w", c.tlsCert, c.tlsKey, err)
+	}
+	return &tls.Config{
+		MinVersion:   tls.VersionTLS12,
+		Certificates: []tls.Certificate{cert},
+		CipherSuites: []uint16{ // TLS 1.2 only: TLS 1.3's suites are not configurable
+			tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+			tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+			tls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+			tls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+			tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+			tls.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+		},
+	}, nil
 }
 
 // parseLimit reads N/WINDOW, e.g. 100/1m; "0" is no limit.
