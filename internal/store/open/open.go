@@ -54,6 +54,8 @@ type Store interface {
 	AuthEpoch(ctx context.Context) (int64, error)
 	SharedSecret(ctx context.Context, name string, gen func() ([]byte, error)) ([]byte, error)
 
+	ClaimSlot(ctx context.Context, clusterID backup.ObjectID, slot time.Time, owner string, ttl time.Duration) (bool, error)
+
 	// Ready reports whether the store can serve: reachable and fully
 	// migrated.
 	Ready(ctx context.Context) error

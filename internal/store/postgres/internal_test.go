@@ -227,7 +227,7 @@ func TestMigrationsDownUp(t *testing.T) {
 	}
 	defer closeDB()
 	v, err := p.GetDBVersion(ctx)
-	if err != nil || v != latestMigration || latestMigration != 3 {
+	if err != nil || v != latestMigration || latestMigration != 4 {
 		t.Fatalf("version %d (%v), want %d", v, err, latestMigration)
 	}
 	objects := func() []string {

@@ -422,6 +422,7 @@ GROUP BY s.type, s.name ORDER BY s.type, s.name`)
 		3: {"table api_keys(", "table service_accounts(", "table service_account_secrets(", "table revoked_tokens(",
 			"table shared_secrets(", "table auth_epoch(", "trigger organizations_insert_auth(",
 			"trigger revoked_tokens_delete_auth(", "index revoked_tokens_expires(", "index api_keys_org("},
+		4: {"table slot_claims(", "index slot_claims_expires("},
 	}
 	if int64(len(adds)) != latestMigration {
 		t.Fatalf("the test knows %d migrations, the package has %d", len(adds), latestMigration)

@@ -110,5 +110,19 @@ type Store interface {
 	// data set, gets the same bytes (the first writer wins a race).
 	SharedSecret(ctx context.Context, name string, gen func() ([]byte, error)) ([]byte, error)
 
+	// ClaimSlot claims a cluster's checkpoint slot for owner for ttl, so
+	// that the schedulers of several processes sharing the data set take
+	// each slot once. Of racing callers, in any processes, exactly one
+	// wins (true). It reports false while another owner's claim on the
+	// slot has not expired, and always once the slot is done: a checkpoint
+	// of the cluster has the slot as its Timestamp (AddCheckpoint stores
+	// it in one transaction, so a holder that dies mid-checkpoint leaves
+	// no half of one). An expired claim (its holder died) is taken over;
+	// owner's own claim is renewed. Expiry is on the wall clock of the
+	// process claiming, so processes sharing a data set need clocks in
+	// step to within much less than ttl. Old claims are deleted by later
+	// ones.
+	ClaimSlot(ctx context.Context, clusterID backup.ObjectID, slot time.Time, owner string, ttl time.Duration) (bool, error)
+
 	Close() error
 }

@@ -1,0 +1,29 @@
+package postgres_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/checkpointd/checkpointd/internal/store/postgres"
+	"github.com/checkpointd/checkpointd/internal/store/postgres/pgtest"
+	"github.com/checkpointd/checkpointd/internal/store/storetest"
+)
+
+// TestLeases runs the ClaimSlot suite on two handles of one schema, as two
+// server processes have.
+func TestLeases(t *testing.T) {
+	t.Parallel()
+	storetest.RunLeases(t, func(t testing.TB) (storetest.Store, storetest.Store) {
+		dsn := pgtest.DSN(t)
+		a, err := postgres.Open(context.Background(), dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := postgres.Open(context.Background(), dsn)
+		if err != nil {
+			a.Close()
+			t.Fatal(err)
+		}
+		return a, b
+	})
+}
