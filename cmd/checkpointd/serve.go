@@ -33,6 +33,8 @@ type serveConfig struct {
 	database    string
 	demo        bool
 	demoSeed    uint64
+	demoSpeed   float64 // hidden, for tests: see demoClockOf
+	demoEpoch   int64   // hidden, for tests: see demoClockOf
 	externalURL string
 	paging      string
 	logFormat   string
@@ -71,6 +73,10 @@ environment, which wins over the default.`,
 	f.StringVar(&c.database, "database", "checkpointd.db", "SQLite database file (created if missing), or a postgres:// URL")
 	f.BoolVar(&c.demo, "demo", false, "seed a demo organization, project and clusters with a week of checkpoints (once), print URLs to try, and keep the demo clusters (simulated) taking checkpoints while serving")
 	f.Uint64Var(&c.demoSeed, "demo-seed", 1, "random seed of the demo history")
+	f.Float64Var(&c.demoSpeed, "demo-speed", 0, "run the demo schedule this many times faster than the wall clock (tests only)")
+	f.Int64Var(&c.demoEpoch, "demo-epoch", 0, "Unix milliseconds at which the --demo-speed clock reads the wall clock (tests only)")
+	_ = f.MarkHidden("demo-speed")
+	_ = f.MarkHidden("demo-epoch")
 	f.StringVar(&c.externalURL, "external-url", "", "base URL for absolute links in responses (default: the request's scheme and Host)")
 	f.StringVar(&c.paging, "paging", "lenient", "out-of-range pageNum/itemsPerPage: lenient (clamp, as MongoDB's API guidelines say) or strict (400)")
 	f.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
@@ -132,7 +138,7 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 	}
 
 	if c.demo {
-		clock := demoClock(ctx)
+		clock := demoClockOf(ctx, c)
 		ds, err := demo.Seed(ctx, db, demo.Options{Seed: c.demoSeed, Now: clock.Now()})
 		if err != nil {
 			ln.Close()
@@ -147,7 +153,10 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 		// them, while the server runs. A data set found from an earlier
 		// run continues from now: the slots missed in between are not
 		// backfilled (see demo.Scheduler).
-		sched, err := demo.Scheduler(ds, db, demo.RunOptions{Clock: clock, Seed: c.demoSeed, Logger: logger.With("demo", true)})
+		// Servers sharing the store take each slot once, through a lease
+		// in it.
+		claimer := engine.Lease{Store: db, Owner: engine.OwnerID()}
+		sched, err := demo.Scheduler(ds, db, demo.RunOptions{Clock: clock, Seed: c.demoSeed, Claimer: claimer, Logger: logger.With("demo", true)})
 		if err != nil {
 			ln.Close()
 			return err

@@ -222,6 +222,9 @@ type RunOptions struct {
 	IDs *backup.IDSource
 	// Seed draws the simulated clusters' behaviour.
 	Seed uint64
+	// Claimer decides which slots this server takes; nil means all of
+	// them (engine.Solo). Servers sharing a store use an engine.Lease.
+	Claimer engine.Claimer
 	// Logger gets a debug line for each checkpoint stored, and the
 	// scheduler's warnings (a slot skipped, a token lost) and errors; nil
 	// discards.
@@ -268,6 +271,7 @@ func Scheduler(ds Dataset, rec Recorder, o RunOptions) (*engine.Scheduler, error
 		IDs:       o.IDs,
 		Sink:      sink,
 		Pruner:    rec,
+		Claimer:   o.Claimer,
 		Logger:    log,
 		Schedules: schedules,
 	})
