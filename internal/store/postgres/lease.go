@@ -19,6 +19,11 @@ const claimRetention = 24 * time.Hour
 // another owner's claim on it has not expired; an expired claim is taken
 // over, and owner's own claim is renewed.
 //
+// Whether the slot is done is read from the checkpoints themselves, so
+// that storing a checkpoint needs no second write: a read of the
+// cluster's rows in primary-key order (no index has the timestamp), one
+// retention window of them, once per slot.
+//
 // Racing claims meet on the row of (cluster, slot): INSERT … ON CONFLICT
 // makes a second inserter wait for the first to commit and then evaluate
 // the DO UPDATE's WHERE against the committed row, and two takers of an

@@ -18,6 +18,11 @@ const claimRetention = 24 * time.Hour
 // false when the slot is done (a checkpoint of the cluster has the slot
 // as its timestamp) or another owner's claim on it has not expired; an
 // expired claim is taken over, and owner's own claim is renewed.
+//
+// Whether the slot is done is read from the checkpoints themselves, so
+// that storing a checkpoint needs no second write: a read of the
+// cluster's rows in primary-key order (no index has the timestamp), one
+// retention window of them, once per slot.
 func (db *DB) ClaimSlot(ctx context.Context, clusterID backup.ObjectID, slot time.Time, owner string, ttl time.Duration) (bool, error) {
 	if owner == "" || ttl <= 0 {
 		return false, fmt.Errorf("sqlite: claim slot: an owner and a positive ttl are required")
