@@ -13,6 +13,7 @@ import (
 
 	"github.com/checkpointd/checkpointd/internal/backup"
 	"github.com/checkpointd/checkpointd/internal/store/postgres/pgtest"
+	shape "github.com/checkpointd/checkpointd/internal/store/rows"
 )
 
 // fixture is a store on a fresh schema with one project and two legacy
@@ -98,7 +99,7 @@ WHERE c.id = $1 ORDER BY k.seq`, c.ID.Hex())
 		if r.Seq != p.Seq+1 {
 			f.t.Fatalf("%s: seq %d follows %d", what, r.Seq, p.Seq)
 		}
-		if !keyLess(p.TS, p.ID, r.TS, r.ID) {
+		if !shape.KeyLess(p.TS, p.ID, r.TS, r.ID) {
 			f.t.Fatalf("%s: seq %d (%d, %s) is not after seq %d (%d, %s)", what, r.Seq, r.TS, r.ID, p.Seq, p.TS, p.ID)
 		}
 	}

@@ -2,18 +2,16 @@ package postgres
 
 import (
 	"context"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/checkpointd/checkpointd/internal/backup"
 	"github.com/checkpointd/checkpointd/internal/store/codec"
+	shape "github.com/checkpointd/checkpointd/internal/store/rows"
 )
 
 // The statements that resolve a reference select from a one-row relation
@@ -110,10 +108,10 @@ func (db *DB) Project(ctx context.Context, id backup.ObjectID) (backup.Project, 
 	if err != nil {
 		return backup.Project{}, fmt.Errorf("postgres: project %s: %w", id.Hex(), err)
 	}
-	if p.OrgID, err = parseIDString(org); err != nil {
+	if p.OrgID, err = shape.ParseIDString(org); err != nil {
 		return backup.Project{}, fmt.Errorf("postgres: project %s: %w", id.Hex(), err)
 	}
-	p.Created = unixTime(created)
+	p.Created = shape.UnixTime(created)
 	return p, nil
 }
 
@@ -159,11 +157,11 @@ LEFT JOIN LATERAL (SELECT p.id, %s FROM projects p%s ORDER BY p.id LIMIT $%d OFF
 		if !id.Valid {
 			continue
 		}
-		p := backup.Project{Name: name.String, Created: unixTime(created.Int64), ClusterCount: int(clusterCount.Int64)}
-		if p.ID, err = parseIDString(id.String); err != nil {
+		p := backup.Project{Name: name.String, Created: shape.UnixTime(created.Int64), ClusterCount: int(clusterCount.Int64)}
+		if p.ID, err = shape.ParseIDString(id.String); err != nil {
 			return out, fmt.Errorf("postgres: projects: %w", err)
 		}
-		if p.OrgID, err = parseIDString(org.String); err != nil {
+		if p.OrgID, err = shape.ParseIDString(org.String); err != nil {
 			return out, fmt.Errorf("postgres: projects: %w", err)
 		}
 		out.Items = append(out.Items, p)
@@ -208,10 +206,10 @@ func (db *DB) Organizations(ctx context.Context) ([]backup.Organization, error) 
 		if err := rows.Scan(&id, &o.Name, &created); err != nil {
 			return nil, fmt.Errorf("postgres: organizations: %w", err)
 		}
-		if o.ID, err = parseIDString(id); err != nil {
+		if o.ID, err = shape.ParseIDString(id); err != nil {
 			return nil, fmt.Errorf("postgres: organizations: %w", err)
 		}
-		o.Created = unixTime(created)
+		o.Created = shape.UnixTime(created)
 		out = append(out, o)
 	}
 	if err := rows.Err(); err != nil {
@@ -241,10 +239,10 @@ func (r *clusterRow) cluster() (backup.Cluster, bool, error) {
 		return c, false, nil
 	}
 	var err error
-	if c.ID, err = parseIDString(r.id.String); err != nil {
+	if c.ID, err = shape.ParseIDString(r.id.String); err != nil {
 		return c, false, err
 	}
-	if c.GroupID, err = parseIDString(r.group.String); err != nil {
+	if c.GroupID, err = shape.ParseIDString(r.group.String); err != nil {
 		return c, false, err
 	}
 	c.Name = r.name.String
@@ -252,36 +250,14 @@ func (r *clusterRow) cluster() (backup.Cluster, bool, error) {
 	c.MongoDBVersion = r.version.String
 	c.Backup = backup.BackupKind(r.kind.String)
 	c.ReplicaSetName = r.rs.String
-	c.Created = unixTime(r.created.Int64)
-	var sh []shardJSON
-	if err := json.Unmarshal([]byte(r.shards.String), &sh); err != nil {
+	c.Created = shape.UnixTime(r.created.Int64)
+	if c.Shards, err = shape.DecodeShards(r.shards.String); err != nil {
 		return c, false, fmt.Errorf("cluster %s shards: %w", r.id.String, err)
 	}
-	if len(sh) > 0 {
-		c.Shards = make([]backup.Shard, len(sh))
-		for i, s := range sh {
-			c.Shards[i] = backup.Shard{Name: s.Name, ReplicaSetName: s.ReplicaSetName}
-		}
-	}
-	var cfg configJSON
-	if err := json.Unmarshal([]byte(r.config.String), &cfg); err != nil {
+	if c.Config, err = shape.DecodeConfig(r.config.String); err != nil {
 		return c, false, fmt.Errorf("cluster %s config: %w", r.id.String, err)
 	}
-	c.Config = backup.ConfigServer{ReplicaSetName: cfg.ReplicaSetName, HostIDs: cfg.HostIDs}
 	return c, true, nil
-}
-
-// shardJSON and configJSON are the stored JSON shapes, the SQLite
-// store's, with their own names so that renaming a Go field never changes
-// what stored rows mean.
-type shardJSON struct {
-	Name           string `json:"name"`
-	ReplicaSetName string `json:"replicaSetName"`
-}
-
-type configJSON struct {
-	ReplicaSetName string   `json:"replicaSetName,omitempty"`
-	HostIDs        []string `json:"hostIds,omitempty"`
 }
 
 // Cluster resolves a reference to a whole cluster: GROUP_NOT_FOUND, then
@@ -394,7 +370,7 @@ func (r *refRow) resolve(cref backup.ClusterRef) (ref, error) {
 	}
 	out := ref{pk: r.pk.Int64, epoch: r.epoch.Int64, first: 1, last: 0}
 	var err error
-	if out.id, err = parseID(r.id); err != nil {
+	if out.id, err = shape.ParseID(r.id); err != nil {
 		return ref{}, fmt.Errorf("postgres: resolve %s: %w", cref.Label(), err)
 	}
 	if r.first.Valid && r.last.Valid {
@@ -483,13 +459,13 @@ func (db *DB) readPage(ctx context.Context, cref backup.ClusterRef, page backup.
 			continue
 		}
 		cp := backup.Checkpoint{ClusterID: r.id, GroupID: cref.GroupID}
-		if cp.ID, err = parseID(kid); err != nil {
+		if cp.ID, err = shape.ParseID(kid); err != nil {
 			return out, fmt.Errorf("postgres: checkpoints of %s: %w", cref.Label(), err)
 		}
 		if arena == nil {
 			// Size the arena from the first row: a cluster's checkpoints
 			// all have one part per shard and config server.
-			arena = make([]backup.Part, 0, int64(partCount(blob))*(to-from))
+			arena = make([]backup.Part, 0, int64(shape.PartCount(blob))*(to-from))
 		}
 		if arena, err = row.fill(&cp, dec, arena, blob); err != nil {
 			return out, fmt.Errorf("postgres: checkpoint %s: %w", cp.ID.Hex(), err)
@@ -519,7 +495,7 @@ func checkCaller(cref backup.ClusterRef, org string) error {
 	if cref.Caller == nil {
 		return nil
 	}
-	orgID, err := parseIDString(org)
+	orgID, err := shape.ParseIDString(org)
 	if err != nil {
 		return fmt.Errorf("postgres: resolve %s: organization: %w", cref.Label(), err)
 	}
@@ -608,11 +584,11 @@ type checkpointRow struct {
 // checkpoint's parts cannot overwrite the next one's. The decoder copies
 // what it keeps, so blob may be the driver's buffer.
 func (row *checkpointRow) fill(cp *backup.Checkpoint, dec *codec.Decoder, arena []backup.Part, blob []byte) ([]backup.Part, error) {
-	cp.Started = unixTime(row.started.Int64)
+	cp.Started = shape.UnixTime(row.started.Int64)
 	if row.completed.Valid {
-		cp.Completed = unixTime(row.completed.Int64)
+		cp.Completed = shape.UnixTime(row.completed.Int64)
 	}
-	cp.Timestamp = unixTime(row.ts.Int64)
+	cp.Timestamp = shape.UnixTime(row.ts.Int64)
 	cp.Restorable = row.restorable.Bool
 	start := len(arena)
 	arena, err := dec.DecodeAppend(arena, blob)
@@ -623,22 +599,6 @@ func (row *checkpointRow) fill(cp *backup.Checkpoint, dec *codec.Decoder, arena 
 		cp.Parts = arena[start:len(arena):len(arena)]
 	}
 	return arena, nil
-}
-
-// partCount reads the part count from an encoded blob's header, for sizing;
-// 0 if it cannot.
-func partCount(blob []byte) int {
-	if len(blob) < 2 {
-		return 0
-	}
-	n := 0
-	for i, shift := 1, 0; i < len(blob) && shift < 28; i, shift = i+1, shift+7 {
-		n |= int(blob[i]&0x7f) << shift
-		if blob[i] < 0x80 {
-			return min(n, 1024)
-		}
-	}
-	return 0
 }
 
 // pageOffset validates a page request and returns the number of items
@@ -656,28 +616,3 @@ func pageOffset(p backup.PageRequest) (int64, error) {
 	}
 	return int64(p.Num-1) * int64(p.Size), nil
 }
-
-// parseID reads a stored 24-hex id without allocating.
-func parseID(b []byte) (backup.ObjectID, error) {
-	var id backup.ObjectID
-	if len(b) != 2*len(id) {
-		return id, fmt.Errorf("stored id %q is not 24 hex digits", b)
-	}
-	if _, err := hex.Decode(id[:], b); err != nil {
-		return id, fmt.Errorf("stored id %q: %w", b, err)
-	}
-	return id, nil
-}
-
-func parseIDString(s string) (backup.ObjectID, error) {
-	id, ok := backup.ParseObjectID(s)
-	if !ok {
-		return id, fmt.Errorf("stored id %q is not 24 hex digits", s)
-	}
-	return id, nil
-}
-
-// unixTime is how every stored time is read: whole seconds, UTC. The zero
-// time.Time is stored as its own Unix seconds and reads back as the zero
-// value.
-func unixTime(sec int64) time.Time { return time.Unix(sec, 0).UTC() }

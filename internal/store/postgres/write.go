@@ -3,7 +3,6 @@ package postgres
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -14,6 +13,7 @@ import (
 	"github.com/checkpointd/checkpointd/internal/backup"
 	"github.com/checkpointd/checkpointd/internal/store"
 	"github.com/checkpointd/checkpointd/internal/store/codec"
+	shape "github.com/checkpointd/checkpointd/internal/store/rows"
 )
 
 // CreateOrganization stores an organization; a taken id is a Conflict.
@@ -61,15 +61,11 @@ func (db *DB) CreateCluster(ctx context.Context, c backup.Cluster) error {
 	if err := c.Validate(); err != nil {
 		return err
 	}
-	shards := make([]shardJSON, len(c.Shards))
-	for i, s := range c.Shards {
-		shards[i] = shardJSON{Name: s.Name, ReplicaSetName: s.ReplicaSetName}
-	}
-	shardsJSON, err := json.Marshal(shards)
+	shardsJSON, err := shape.EncodeShards(c.Shards)
 	if err != nil {
 		return fmt.Errorf("postgres: create cluster %s: %w", c.ID.Hex(), err)
 	}
-	configJSON, err := json.Marshal(configJSON{ReplicaSetName: c.Config.ReplicaSetName, HostIDs: c.Config.HostIDs})
+	configJSON, err := shape.EncodeConfig(c.Config)
 	if err != nil {
 		return fmt.Errorf("postgres: create cluster %s: %w", c.ID.Hex(), err)
 	}
@@ -78,7 +74,7 @@ func (db *DB) CreateCluster(ctx context.Context, c backup.Cluster) error {
   (id, group_id, name, type, mongodb_version, backup, replica_set_name, shards, config, created)
   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
 		c.ID.Hex(), group, c.Name, string(c.Type), c.MongoDBVersion, string(c.Backup), c.ReplicaSetName,
-		string(shardsJSON), string(configJSON), c.Created.Unix())
+		shardsJSON, configJSON, c.Created.Unix())
 	switch {
 	case violation(err, codeForeignKeyViolation, ""):
 		return backup.ErrGroupNotFound(group)
@@ -209,7 +205,7 @@ func (w *writer) add(ctx context.Context, cp *backup.Checkpoint) error {
 		return errDuplicateCheckpoint(v.id)
 	}
 
-	if !cs.has || keyLess(cs.lastTS, cs.lastID, v.ts, v.id) {
+	if !cs.has || shape.KeyLess(cs.lastTS, cs.lastID, v.ts, v.id) {
 		// The usual case: newer than everything stored, so it goes last.
 		// The cluster's lock keeps the seq free until the commit; an id
 		// taken (by another cluster, since this one's newest is older) is
@@ -243,7 +239,7 @@ func (w *writer) add(ctx context.Context, cp *backup.Checkpoint) error {
 		}
 		return errDuplicateCheckpoint(v.id)
 	}
-	if keyLess(v.ts, v.id, cs.firstTS, cs.firstID) {
+	if shape.KeyLess(v.ts, v.id, cs.firstTS, cs.firstID) {
 		// Older than everything stored: it goes before the first, and
 		// every stored checkpoint keeps its seq.
 		v.seq = cs.first - 1
@@ -255,7 +251,7 @@ func (w *writer) add(ctx context.Context, cp *backup.Checkpoint) error {
 	// checkpoints' statement trigger answers by changing the cluster's
 	// epoch once, voiding the readers' cached pages.
 	pos, err := search(ctx, w.tx, cs.pk, cs.first, cs.last, func(ts int64, id string) bool {
-		return keyLess(ts, id, v.ts, v.id)
+		return shape.KeyLess(ts, id, v.ts, v.id)
 	})
 	if err != nil {
 		return err
@@ -379,7 +375,7 @@ func lockCluster(ctx context.Context, tx pgx.Tx, id backup.ObjectID) (pk int64, 
 	if err := tx.QueryRow(ctx, `SELECT pk, group_id FROM clusters WHERE id = $1 FOR UPDATE`, id.Hex()).Scan(&pk, &g); err != nil {
 		return 0, group, err
 	}
-	group, err = parseIDString(g)
+	group, err = shape.ParseIDString(g)
 	return pk, group, err
 }
 
@@ -593,10 +589,4 @@ func (db *DB) DeleteCluster(ctx context.Context, cref backup.ClusterRef) error {
 		}
 		return nil
 	})
-}
-
-// keyLess orders checkpoints as listing does: by timestamp, then id. Hex
-// ids compare as their bytes do.
-func keyLess(ts1 int64, id1 string, ts2 int64, id2 string) bool {
-	return ts1 < ts2 || ts1 == ts2 && id1 < id2
 }

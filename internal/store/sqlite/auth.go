@@ -3,102 +3,16 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
-	"net/netip"
 	"time"
 
 	"github.com/checkpointd/checkpointd/internal/backup"
 	"github.com/checkpointd/checkpointd/internal/store"
+	shape "github.com/checkpointd/checkpointd/internal/store/rows"
 )
 
 // Credentials (migrations/0003_auth.sql). Every write here changes the
 // auth epoch through the tables' triggers, in the write's transaction.
-
-// grantJSON and the access list's strings are the stored JSON shapes,
-// with their own names so that renaming a Go field or a role constant
-// never changes what old files mean.
-type grantJSON struct {
-	Role    string `json:"role"`
-	GroupID string `json:"groupId,omitempty"`
-}
-
-func encodeGrants(gs []backup.Grant) (string, error) {
-	out := make([]grantJSON, len(gs))
-	for i, g := range gs {
-		out[i].Role = string(g.Role)
-		if !g.ProjectID.IsZero() {
-			out[i].GroupID = g.ProjectID.Hex()
-		}
-	}
-	b, err := json.Marshal(out)
-	return string(b), err
-}
-
-func decodeGrants(s string) ([]backup.Grant, error) {
-	var in []grantJSON
-	if err := json.Unmarshal([]byte(s), &in); err != nil {
-		return nil, fmt.Errorf("grants: %w", err)
-	}
-	if len(in) == 0 {
-		return nil, nil
-	}
-	out := make([]backup.Grant, len(in))
-	for i, g := range in {
-		out[i].Role = backup.Role(g.Role)
-		if g.GroupID != "" {
-			id, err := parseIDString(g.GroupID)
-			if err != nil {
-				return nil, fmt.Errorf("grants: %w", err)
-			}
-			out[i].ProjectID = id
-		}
-	}
-	return out, nil
-}
-
-// encodeAccessList stores prefixes as their strings; an invalid prefix
-// (the zero netip.Prefix) would not read back, so it is refused.
-func encodeAccessList(ps []netip.Prefix) (string, error) {
-	out := make([]string, len(ps))
-	for i, p := range ps {
-		if !p.IsValid() {
-			return "", backup.Errorf(backup.Invalid, backup.CodeInvalidAttribute, "Invalid attribute %s specified.", "accessList")
-		}
-		out[i] = p.String()
-	}
-	b, err := json.Marshal(out)
-	return string(b), err
-}
-
-func decodeAccessList(s string) ([]netip.Prefix, error) {
-	var in []string
-	if err := json.Unmarshal([]byte(s), &in); err != nil {
-		return nil, fmt.Errorf("access list: %w", err)
-	}
-	if len(in) == 0 {
-		return nil, nil
-	}
-	out := make([]netip.Prefix, len(in))
-	for i, p := range in {
-		var err error
-		if out[i], err = netip.ParsePrefix(p); err != nil {
-			return nil, fmt.Errorf("access list: %w", err)
-		}
-	}
-	return out, nil
-}
-
-// principalJSON encodes a principal's grants and access list for storing.
-func principalJSON(gs []backup.Grant, ps []netip.Prefix) (grants, accessList string, err error) {
-	if grants, err = encodeGrants(gs); err != nil {
-		return "", "", err
-	}
-	if accessList, err = encodeAccessList(ps); err != nil {
-		return "", "", err
-	}
-	return grants, accessList, nil
-}
 
 // checkOrgAndGrants checks, inside the write transaction that stores a
 // principal, that its organization exists (ORG_NOT_FOUND) and that every
@@ -160,7 +74,7 @@ func removeGrants(ctx context.Context, tx *sql.Tx, t principalTable, org string,
 			rows.Close()
 			return fmt.Errorf("%s: %w", t.name, err)
 		}
-		gs, err := decodeGrants(stored)
+		gs, err := shape.DecodeGrants(stored)
 		if err != nil {
 			rows.Close()
 			return fmt.Errorf("%s %s: %w", t.name, key, err)
@@ -174,7 +88,7 @@ func removeGrants(ctx context.Context, tx *sql.Tx, t principalTable, org string,
 		if len(kept) == len(gs) {
 			continue
 		}
-		enc, err := encodeGrants(kept)
+		enc, err := shape.EncodeGrants(kept)
 		if err != nil {
 			rows.Close()
 			return fmt.Errorf("%s %s: %w", t.name, key, err)
@@ -195,22 +109,6 @@ func removeGrants(ctx context.Context, tx *sql.Tx, t principalTable, org string,
 	return nil
 }
 
-// validHA1 reports whether s is empty or lowercase hex of n digits.
-func validHA1(s string, n int) bool {
-	if s == "" {
-		return true
-	}
-	if len(s) != n {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
-			return false
-		}
-	}
-	return true
-}
-
 // CreateAPIKey validates and stores an API key with the HA1s of its
 // private key: ORG_NOT_FOUND, GROUP_NOT_FOUND for a grant on a project
 // that is not the organization's, DUPLICATE_API_KEY for a taken id or
@@ -221,10 +119,10 @@ func (db *DB) CreateAPIKey(ctx context.Context, k backup.APIKey, ha1 backup.Dige
 	}
 	// The HA1s come from the server, never from a client: a malformed one
 	// is a bug, and storing it would make the key unusable.
-	if !validHA1(ha1.MD5, 32) || !validHA1(ha1.SHA256, 64) || ha1 == (backup.DigestHA1{}) {
+	if !shape.ValidHA1(ha1.MD5, 32) || !shape.ValidHA1(ha1.SHA256, 64) || ha1 == (backup.DigestHA1{}) {
 		return fmt.Errorf("sqlite: create API key %s: malformed HA1", k.ID.Hex())
 	}
-	grants, access, err := principalJSON(k.Grants, k.AccessList)
+	grants, access, err := shape.Principal(k.Grants, k.AccessList)
 	if err != nil {
 		return err
 	}
@@ -277,19 +175,19 @@ func scanAPIKey(row scanner) (backup.APIKey, backup.DigestHA1, error) {
 		return k, ha1, err
 	}
 	var err error
-	if k.ID, err = parseIDString(id); err != nil {
+	if k.ID, err = shape.ParseIDString(id); err != nil {
 		return k, ha1, err
 	}
-	if k.OrgID, err = parseIDString(org); err != nil {
+	if k.OrgID, err = shape.ParseIDString(org); err != nil {
 		return k, ha1, err
 	}
-	if k.Grants, err = decodeGrants(grants); err != nil {
+	if k.Grants, err = shape.DecodeGrants(grants); err != nil {
 		return k, ha1, fmt.Errorf("API key %s: %w", id, err)
 	}
-	if k.AccessList, err = decodeAccessList(list); err != nil {
+	if k.AccessList, err = shape.DecodeAccessList(list); err != nil {
 		return k, ha1, fmt.Errorf("API key %s: %w", id, err)
 	}
-	k.Created = unixTime(created)
+	k.Created = shape.UnixTime(created)
 	return k, ha1, nil
 }
 
@@ -377,7 +275,7 @@ func (db *DB) CreateServiceAccount(ctx context.Context, sa backup.ServiceAccount
 	if secret.Hash == "" {
 		return fmt.Errorf("sqlite: create service account %s: secret %s has no hash", sa.ClientID, secret.ID.Hex())
 	}
-	grants, access, err := principalJSON(sa.Grants, sa.AccessList)
+	grants, access, err := shape.Principal(sa.Grants, sa.AccessList)
 	if err != nil {
 		return err
 	}
@@ -428,16 +326,16 @@ func scanServiceAccount(row scanner) (backup.ServiceAccount, error) {
 		return sa, err
 	}
 	var err error
-	if sa.OrgID, err = parseIDString(org); err != nil {
+	if sa.OrgID, err = shape.ParseIDString(org); err != nil {
 		return sa, err
 	}
-	if sa.Grants, err = decodeGrants(grants); err != nil {
+	if sa.Grants, err = shape.DecodeGrants(grants); err != nil {
 		return sa, fmt.Errorf("service account %s: %w", sa.ClientID, err)
 	}
-	if sa.AccessList, err = decodeAccessList(list); err != nil {
+	if sa.AccessList, err = shape.DecodeAccessList(list); err != nil {
 		return sa, fmt.Errorf("service account %s: %w", sa.ClientID, err)
 	}
-	sa.Created = unixTime(created)
+	sa.Created = shape.UnixTime(created)
 	return sa, nil
 }
 
@@ -500,10 +398,10 @@ WHERE client_id = ? ORDER BY created DESC, id DESC`, clientID)
 		if err := rows.Scan(&id, &s.Hash, &created, &expires); err != nil {
 			return backup.ServiceAccount{}, nil, fmt.Errorf("sqlite: service account %s: %w", clientID, err)
 		}
-		if s.ID, err = parseIDString(id); err != nil {
+		if s.ID, err = shape.ParseIDString(id); err != nil {
 			return backup.ServiceAccount{}, nil, fmt.Errorf("sqlite: service account %s: %w", clientID, err)
 		}
-		s.Created, s.Expires = unixTime(created), unixTime(expires)
+		s.Created, s.Expires = shape.UnixTime(created), shape.UnixTime(expires)
 		secrets = append(secrets, s)
 	}
 	if err := rows.Err(); err != nil {
@@ -542,16 +440,6 @@ func (db *DB) DeleteServiceAccount(ctx context.Context, clientID string) error {
 	return nil
 }
 
-// expirySeconds is how a token's expiry is stored: rounded up to the
-// second, so that the revocation lasts at least as long as the token.
-func expirySeconds(t time.Time) int64 {
-	s := t.Unix()
-	if t.Nanosecond() != 0 {
-		s++
-	}
-	return s
-}
-
 // isRevokedQuery reads one row by its primary key. A revocation whose
 // token has expired reads as absent, as it would once a later revoke has
 // deleted it: the answer does not depend on when the purge ran.
@@ -578,7 +466,7 @@ func (db *DB) RevokeToken(ctx context.Context, jti string, expires time.Time) er
 	// the auth epoch alone.
 	if _, err := tx.ExecContext(ctx, `INSERT INTO revoked_tokens (jti, expires) VALUES (?1, ?2)
 ON CONFLICT (jti) DO UPDATE SET expires = excluded.expires WHERE excluded.expires > revoked_tokens.expires`,
-		jti, expirySeconds(expires)); err != nil {
+		jti, shape.ExpirySeconds(expires)); err != nil {
 		return fmt.Errorf("sqlite: revoke token: %w", err)
 	}
 	if err := tx.Commit(); err != nil {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/checkpointd/checkpointd/internal/backup"
 	"github.com/checkpointd/checkpointd/internal/store/codec"
+	shape "github.com/checkpointd/checkpointd/internal/store/rows"
 )
 
 // TestPragmas checks that every connection of both pools got its DSN
@@ -128,7 +129,7 @@ func checkSeqs(t *testing.T, db *DB, step int) {
 			if seq != prevSeq+1 {
 				t.Fatalf("step %d: cluster %d seq %d follows %d", step, cluster, seq, prevSeq)
 			}
-			if !keyLess(prevTS, prevID, ts, id) {
+			if !shape.KeyLess(prevTS, prevID, ts, id) {
 				t.Fatalf("step %d: cluster %d seq %d (%d %s) not after (%d %s)", step, cluster, seq, ts, id, prevTS, prevID)
 			}
 		}

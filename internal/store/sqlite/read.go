@@ -3,15 +3,13 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"math"
 	"strings"
-	"time"
 
 	"github.com/checkpointd/checkpointd/internal/backup"
 	"github.com/checkpointd/checkpointd/internal/store/codec"
+	shape "github.com/checkpointd/checkpointd/internal/store/rows"
 )
 
 // readOnly begins read transactions on the read pool: a plain BEGIN, whose
@@ -36,10 +34,10 @@ func (db *DB) Project(ctx context.Context, id backup.ObjectID) (backup.Project, 
 	if err != nil {
 		return backup.Project{}, fmt.Errorf("sqlite: project %s: %w", id.Hex(), err)
 	}
-	if p.OrgID, err = parseIDString(org); err != nil {
+	if p.OrgID, err = shape.ParseIDString(org); err != nil {
 		return backup.Project{}, fmt.Errorf("sqlite: project %s: %w", id.Hex(), err)
 	}
-	p.Created = unixTime(created)
+	p.Created = shape.UnixTime(created)
 	return p, nil
 }
 
@@ -76,13 +74,13 @@ func (db *DB) Projects(ctx context.Context, scope backup.ProjectScope, page back
 		if err := rows.Scan(&id, &org, &p.Name, &created, &p.ClusterCount); err != nil {
 			return out, fmt.Errorf("sqlite: projects: %w", err)
 		}
-		if p.ID, err = parseIDString(id); err != nil {
+		if p.ID, err = shape.ParseIDString(id); err != nil {
 			return out, fmt.Errorf("sqlite: projects: %w", err)
 		}
-		if p.OrgID, err = parseIDString(org); err != nil {
+		if p.OrgID, err = shape.ParseIDString(org); err != nil {
 			return out, fmt.Errorf("sqlite: projects: %w", err)
 		}
-		p.Created = unixTime(created)
+		p.Created = shape.UnixTime(created)
 		out.Items = append(out.Items, p)
 	}
 	if err := rows.Err(); err != nil {
@@ -141,10 +139,10 @@ func (db *DB) Organizations(ctx context.Context) ([]backup.Organization, error) 
 		if err := rows.Scan(&id, &o.Name, &created); err != nil {
 			return nil, fmt.Errorf("sqlite: organizations: %w", err)
 		}
-		if o.ID, err = parseIDString(id); err != nil {
+		if o.ID, err = shape.ParseIDString(id); err != nil {
 			return nil, fmt.Errorf("sqlite: organizations: %w", err)
 		}
-		o.Created = unixTime(created)
+		o.Created = shape.UnixTime(created)
 		out = append(out, o)
 	}
 	if err := rows.Err(); err != nil {
@@ -249,10 +247,10 @@ func scanCluster(rows *sql.Rows, c *backup.Cluster, pre ...any) (bool, error) {
 		return false, nil
 	}
 	var err error
-	if c.ID, err = parseIDString(id.String); err != nil {
+	if c.ID, err = shape.ParseIDString(id.String); err != nil {
 		return false, err
 	}
-	if c.GroupID, err = parseIDString(group.String); err != nil {
+	if c.GroupID, err = shape.ParseIDString(group.String); err != nil {
 		return false, err
 	}
 	c.Name = name.String
@@ -260,35 +258,14 @@ func scanCluster(rows *sql.Rows, c *backup.Cluster, pre ...any) (bool, error) {
 	c.MongoDBVersion = version.String
 	c.Backup = backup.BackupKind(kind.String)
 	c.ReplicaSetName = rs.String
-	c.Created = unixTime(created.Int64)
-	var sh []shardJSON
-	if err := json.Unmarshal([]byte(shards.String), &sh); err != nil {
+	c.Created = shape.UnixTime(created.Int64)
+	if c.Shards, err = shape.DecodeShards(shards.String); err != nil {
 		return false, fmt.Errorf("cluster %s shards: %w", id.String, err)
 	}
-	if len(sh) > 0 {
-		c.Shards = make([]backup.Shard, len(sh))
-		for i, s := range sh {
-			c.Shards[i] = backup.Shard{Name: s.Name, ReplicaSetName: s.ReplicaSetName}
-		}
-	}
-	var cfg configJSON
-	if err := json.Unmarshal([]byte(config.String), &cfg); err != nil {
+	if c.Config, err = shape.DecodeConfig(config.String); err != nil {
 		return false, fmt.Errorf("cluster %s config: %w", id.String, err)
 	}
-	c.Config = backup.ConfigServer{ReplicaSetName: cfg.ReplicaSetName, HostIDs: cfg.HostIDs}
 	return true, nil
-}
-
-// shardJSON and configJSON are the stored JSON shapes, with their own
-// names so that renaming a Go field never changes what old files mean.
-type shardJSON struct {
-	Name           string `json:"name"`
-	ReplicaSetName string `json:"replicaSetName"`
-}
-
-type configJSON struct {
-	ReplicaSetName string   `json:"replicaSetName,omitempty"`
-	HostIDs        []string `json:"hostIds,omitempty"`
 }
 
 // ref is a resolved cluster reference.
@@ -380,13 +357,13 @@ func (db *DB) readPage(ctx context.Context, cref backup.ClusterRef, page backup.
 			return out, fmt.Errorf("sqlite: checkpoints of %s: %w", cref.Label(), err)
 		}
 		cp := backup.Checkpoint{ClusterID: r.id, GroupID: cref.GroupID}
-		if cp.ID, err = parseID(rawID); err != nil {
+		if cp.ID, err = shape.ParseID(rawID); err != nil {
 			return out, fmt.Errorf("sqlite: checkpoints of %s: %w", cref.Label(), err)
 		}
 		if arena == nil {
 			// Size the arena from the first row: a cluster's checkpoints
 			// all have one part per shard and config server.
-			arena = make([]backup.Part, 0, int64(partCount(blob))*(to-from))
+			arena = make([]backup.Part, 0, int64(shape.PartCount(blob))*(to-from))
 		}
 		if arena, err = row.fill(&cp, dec, arena, blob); err != nil {
 			return out, fmt.Errorf("sqlite: checkpoint %s: %w", cp.ID.Hex(), err)
@@ -450,7 +427,7 @@ func finishResolve(cref backup.ClusterRef, org sql.NullString, pk sql.NullInt64,
 	}
 	r := ref{pk: pk.Int64, epoch: epoch.Int64, first: 1, last: 0}
 	var err error
-	if r.id, err = parseID(id); err != nil {
+	if r.id, err = shape.ParseID(id); err != nil {
 		return ref{}, fmt.Errorf("sqlite: resolve %s: %w", cref.Label(), err)
 	}
 	if first.Valid && last.Valid {
@@ -467,7 +444,7 @@ func checkCaller(cref backup.ClusterRef, org string) error {
 	if cref.Caller == nil {
 		return nil
 	}
-	orgID, err := parseIDString(org)
+	orgID, err := shape.ParseIDString(org)
 	if err != nil {
 		return fmt.Errorf("sqlite: resolve %s: organization: %w", cref.Label(), err)
 	}
@@ -561,11 +538,11 @@ type checkpointRow struct {
 // arena, giving cp a capacity-limited slice of it so that appending to one
 // checkpoint's parts cannot overwrite the next one's.
 func (row *checkpointRow) fill(cp *backup.Checkpoint, dec *codec.Decoder, arena []backup.Part, blob []byte) ([]backup.Part, error) {
-	cp.Started = unixTime(row.started.Int64)
+	cp.Started = shape.UnixTime(row.started.Int64)
 	if row.completed.Valid {
-		cp.Completed = unixTime(row.completed.Int64)
+		cp.Completed = shape.UnixTime(row.completed.Int64)
 	}
-	cp.Timestamp = unixTime(row.ts.Int64)
+	cp.Timestamp = shape.UnixTime(row.ts.Int64)
 	cp.Restorable = row.restorable.Int64 != 0
 	start := len(arena)
 	arena, err := dec.DecodeAppend(arena, blob)
@@ -576,22 +553,6 @@ func (row *checkpointRow) fill(cp *backup.Checkpoint, dec *codec.Decoder, arena 
 		cp.Parts = arena[start:len(arena):len(arena)]
 	}
 	return arena, nil
-}
-
-// partCount reads the part count from an encoded blob's header, for sizing;
-// 0 if it cannot.
-func partCount(blob []byte) int {
-	if len(blob) < 2 {
-		return 0
-	}
-	n := 0
-	for i, shift := 1, 0; i < len(blob) && shift < 28; i, shift = i+1, shift+7 {
-		n |= int(blob[i]&0x7f) << shift
-		if blob[i] < 0x80 {
-			return min(n, 1024)
-		}
-	}
-	return 0
 }
 
 // pageOffset validates a page request and returns the number of items
@@ -609,28 +570,3 @@ func pageOffset(p backup.PageRequest) (int64, error) {
 	}
 	return int64(p.Num-1) * int64(p.Size), nil
 }
-
-// parseID reads a stored 24-hex id without allocating.
-func parseID(b []byte) (backup.ObjectID, error) {
-	var id backup.ObjectID
-	if len(b) != 2*len(id) {
-		return id, fmt.Errorf("stored id %q is not 24 hex digits", b)
-	}
-	if _, err := hex.Decode(id[:], b); err != nil {
-		return id, fmt.Errorf("stored id %q: %w", b, err)
-	}
-	return id, nil
-}
-
-func parseIDString(s string) (backup.ObjectID, error) {
-	id, ok := backup.ParseObjectID(s)
-	if !ok {
-		return id, fmt.Errorf("stored id %q is not 24 hex digits", s)
-	}
-	return id, nil
-}
-
-// unixTime is how every stored time is read: whole seconds, UTC. The zero
-// time.Time is stored as its own Unix seconds and reads back as the zero
-// value.
-func unixTime(sec int64) time.Time { return time.Unix(sec, 0).UTC() }

@@ -4,13 +4,13 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"time"
 
 	"github.com/checkpointd/checkpointd/internal/backup"
 	"github.com/checkpointd/checkpointd/internal/store"
 	"github.com/checkpointd/checkpointd/internal/store/codec"
+	shape "github.com/checkpointd/checkpointd/internal/store/rows"
 )
 
 // CreateOrganization stores an organization; a taken id is a Conflict.
@@ -60,15 +60,11 @@ func (db *DB) CreateCluster(ctx context.Context, c backup.Cluster) error {
 	if err := c.Validate(); err != nil {
 		return err
 	}
-	shards := make([]shardJSON, len(c.Shards))
-	for i, s := range c.Shards {
-		shards[i] = shardJSON{Name: s.Name, ReplicaSetName: s.ReplicaSetName}
-	}
-	shardsJSON, err := json.Marshal(shards)
+	shardsJSON, err := shape.EncodeShards(c.Shards)
 	if err != nil {
 		return fmt.Errorf("sqlite: create cluster %s: %w", c.ID.Hex(), err)
 	}
-	configJSON, err := json.Marshal(configJSON{ReplicaSetName: c.Config.ReplicaSetName, HostIDs: c.Config.HostIDs})
+	configJSON, err := shape.EncodeConfig(c.Config)
 	if err != nil {
 		return fmt.Errorf("sqlite: create cluster %s: %w", c.ID.Hex(), err)
 	}
@@ -83,7 +79,7 @@ func (db *DB) CreateCluster(ctx context.Context, c backup.Cluster) error {
   (id, group_id, name, type, mongodb_version, backup, replica_set_name, shards, config, created)
   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		c.ID.Hex(), group, c.Name, string(c.Type), c.MongoDBVersion, string(c.Backup), c.ReplicaSetName,
-		string(shardsJSON), string(configJSON), c.Created.Unix())
+		shardsJSON, configJSON, c.Created.Unix())
 	switch sqliteCode(err) {
 	case codeForeignKey:
 		return backup.ErrGroupNotFound(group)
@@ -187,7 +183,7 @@ func (w *writer) add(ctx context.Context, cp *backup.Checkpoint) error {
 	w.parts = codec.AppendParts(w.parts[:0], cp.Parts)
 	args := []any{cs.pk, nil, id, cp.Started.Unix(), completedArg(cp.Completed), ts, boolArg(cp.Restorable), w.parts}
 
-	if cs.lastSeq == 0 || keyLess(cs.lastTS, cs.lastID, ts, id) {
+	if cs.lastSeq == 0 || shape.KeyLess(cs.lastTS, cs.lastID, ts, id) {
 		// The normal case: newer than everything stored, so it goes last.
 		args[1] = cs.lastSeq + 1
 		_, err := w.insert.ExecContext(ctx, args...)
@@ -214,7 +210,7 @@ func (w *writer) add(ctx context.Context, cp *backup.Checkpoint) error {
 		return err
 	}
 	pos, err := w.search(ctx, cs.pk, first, cs.lastSeq, func(rowTS int64, rowID string) bool {
-		return keyLess(rowTS, rowID, ts, id)
+		return shape.KeyLess(rowTS, rowID, ts, id)
 	})
 	if err != nil {
 		return err
@@ -265,7 +261,7 @@ func (w *writer) clusterOf(ctx context.Context, cp *backup.Checkpoint) (*cluster
 			return nil, fmt.Errorf("sqlite: add checkpoint %s: %w", cp.ID.Hex(), err)
 		}
 		cs = &clusterState{pk: pk}
-		if cs.group, err = parseIDString(group); err != nil {
+		if cs.group, err = shape.ParseIDString(group); err != nil {
 			return nil, fmt.Errorf("sqlite: add checkpoint %s: %w", cp.ID.Hex(), err)
 		}
 		if cs.lastSeq, cs.lastTS, cs.lastID, err = w.bound(ctx, w.last, pk); err != nil {
@@ -545,12 +541,6 @@ func (db *DB) DeleteCluster(ctx context.Context, cref backup.ClusterRef) error {
 		return fmt.Errorf("sqlite: delete cluster %s: %w", cref.Label(), err)
 	}
 	return nil
-}
-
-// keyLess orders checkpoints as listing does: by timestamp, then id. Hex
-// ids compare as their bytes do.
-func keyLess(ts1 int64, id1 string, ts2 int64, id2 string) bool {
-	return ts1 < ts2 || ts1 == ts2 && id1 < id2
 }
 
 // completedArg stores an unknown completion time as NULL.

@@ -1,0 +1,234 @@
+// Package rows holds the stored shapes both stores share, so that a row
+// written by one means the same to the other and a change is made once:
+// the JSON of grants, access lists, shards and config servers, how ids,
+// times and expiries are stored, and the checks made before storing.
+// Nothing here knows a driver. The stores import it as shape, since rows
+// is what they call their result sets.
+package rows
+
+import (
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net/netip"
+	"time"
+
+	"github.com/checkpointd/checkpointd/internal/backup"
+)
+
+// grant and the access list's strings are the stored JSON shapes, with
+// their own names so that renaming a Go field or a role constant never
+// changes what stored rows mean.
+type grant struct {
+	Role    string `json:"role"`
+	GroupID string `json:"groupId,omitempty"`
+}
+
+// EncodeGrants returns the stored JSON of gs.
+func EncodeGrants(gs []backup.Grant) (string, error) {
+	out := make([]grant, len(gs))
+	for i, g := range gs {
+		out[i].Role = string(g.Role)
+		if !g.ProjectID.IsZero() {
+			out[i].GroupID = g.ProjectID.Hex()
+		}
+	}
+	b, err := json.Marshal(out)
+	return string(b), err
+}
+
+// DecodeGrants reads what EncodeGrants stored; an empty list reads as nil.
+func DecodeGrants(s string) ([]backup.Grant, error) {
+	var in []grant
+	if err := json.Unmarshal([]byte(s), &in); err != nil {
+		return nil, fmt.Errorf("grants: %w", err)
+	}
+	if len(in) == 0 {
+		return nil, nil
+	}
+	out := make([]backup.Grant, len(in))
+	for i, g := range in {
+		out[i].Role = backup.Role(g.Role)
+		if g.GroupID != "" {
+			id, err := ParseIDString(g.GroupID)
+			if err != nil {
+				return nil, fmt.Errorf("grants: %w", err)
+			}
+			out[i].ProjectID = id
+		}
+	}
+	return out, nil
+}
+
+// EncodeAccessList stores prefixes as their strings; an invalid prefix
+// (the zero netip.Prefix) would not read back, so it is refused.
+func EncodeAccessList(ps []netip.Prefix) (string, error) {
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		if !p.IsValid() {
+			return "", backup.Errorf(backup.Invalid, backup.CodeInvalidAttribute, "Invalid attribute %s specified.", "accessList")
+		}
+		out[i] = p.String()
+	}
+	b, err := json.Marshal(out)
+	return string(b), err
+}
+
+// DecodeAccessList reads what EncodeAccessList stored; an empty list
+// reads as nil.
+func DecodeAccessList(s string) ([]netip.Prefix, error) {
+	var in []string
+	if err := json.Unmarshal([]byte(s), &in); err != nil {
+		return nil, fmt.Errorf("access list: %w", err)
+	}
+	if len(in) == 0 {
+		return nil, nil
+	}
+	out := make([]netip.Prefix, len(in))
+	for i, p := range in {
+		var err error
+		if out[i], err = netip.ParsePrefix(p); err != nil {
+			return nil, fmt.Errorf("access list: %w", err)
+		}
+	}
+	return out, nil
+}
+
+// Principal encodes a principal's grants and access list for storing.
+func Principal(gs []backup.Grant, ps []netip.Prefix) (grants, accessList string, err error) {
+	if grants, err = EncodeGrants(gs); err != nil {
+		return "", "", err
+	}
+	if accessList, err = EncodeAccessList(ps); err != nil {
+		return "", "", err
+	}
+	return grants, accessList, nil
+}
+
+// ValidHA1 reports whether s is empty or lowercase hex of n digits.
+func ValidHA1(s string, n int) bool {
+	if s == "" {
+		return true
+	}
+	if len(s) != n {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// ExpirySeconds is how a token's expiry is stored: rounded up to the
+// second, so that the revocation lasts at least as long as the token.
+func ExpirySeconds(t time.Time) int64 {
+	s := t.Unix()
+	if t.Nanosecond() != 0 {
+		s++
+	}
+	return s
+}
+
+// shard and config are the stored JSON shapes of a cluster's shards and
+// config server, with their own names so that renaming a Go field never
+// changes what stored rows mean.
+type shard struct {
+	Name           string `json:"name"`
+	ReplicaSetName string `json:"replicaSetName"`
+}
+
+type config struct {
+	ReplicaSetName string   `json:"replicaSetName,omitempty"`
+	HostIDs        []string `json:"hostIds,omitempty"`
+}
+
+// EncodeShards returns the stored JSON of a cluster's shards.
+func EncodeShards(ss []backup.Shard) (string, error) {
+	out := make([]shard, len(ss))
+	for i, s := range ss {
+		out[i] = shard{Name: s.Name, ReplicaSetName: s.ReplicaSetName}
+	}
+	b, err := json.Marshal(out)
+	return string(b), err
+}
+
+// DecodeShards reads what EncodeShards stored; an empty list reads as nil.
+func DecodeShards(s string) ([]backup.Shard, error) {
+	var in []shard
+	if err := json.Unmarshal([]byte(s), &in); err != nil {
+		return nil, err
+	}
+	if len(in) == 0 {
+		return nil, nil
+	}
+	out := make([]backup.Shard, len(in))
+	for i, s := range in {
+		out[i] = backup.Shard{Name: s.Name, ReplicaSetName: s.ReplicaSetName}
+	}
+	return out, nil
+}
+
+// EncodeConfig returns the stored JSON of a cluster's config server.
+func EncodeConfig(c backup.ConfigServer) (string, error) {
+	b, err := json.Marshal(config{ReplicaSetName: c.ReplicaSetName, HostIDs: c.HostIDs})
+	return string(b), err
+}
+
+// DecodeConfig reads what EncodeConfig stored.
+func DecodeConfig(s string) (backup.ConfigServer, error) {
+	var in config
+	if err := json.Unmarshal([]byte(s), &in); err != nil {
+		return backup.ConfigServer{}, err
+	}
+	return backup.ConfigServer{ReplicaSetName: in.ReplicaSetName, HostIDs: in.HostIDs}, nil
+}
+
+// ParseID reads a stored 24-hex id without allocating.
+func ParseID(b []byte) (backup.ObjectID, error) {
+	var id backup.ObjectID
+	if len(b) != 2*len(id) {
+		return id, fmt.Errorf("stored id %q is not 24 hex digits", b)
+	}
+	if _, err := hex.Decode(id[:], b); err != nil {
+		return id, fmt.Errorf("stored id %q: %w", b, err)
+	}
+	return id, nil
+}
+
+// ParseIDString is ParseID for a stored id read as a string.
+func ParseIDString(s string) (backup.ObjectID, error) {
+	id, ok := backup.ParseObjectID(s)
+	if !ok {
+		return id, fmt.Errorf("stored id %q is not 24 hex digits", s)
+	}
+	return id, nil
+}
+
+// UnixTime is how every stored time is read: whole seconds, UTC. The zero
+// time.Time is stored as its own Unix seconds and reads back as the zero
+// value.
+func UnixTime(sec int64) time.Time { return time.Unix(sec, 0).UTC() }
+
+// PartCount reads the part count from an encoded blob's header, for
+// sizing; 0 if it cannot.
+func PartCount(blob []byte) int {
+	if len(blob) < 2 {
+		return 0
+	}
+	n := 0
+	for i, shift := 1, 0; i < len(blob) && shift < 28; i, shift = i+1, shift+7 {
+		n |= int(blob[i]&0x7f) << shift
+		if blob[i] < 0x80 {
+			return min(n, 1024)
+		}
+	}
+	return 0
+}
+
+// KeyLess orders checkpoints as listing does: by timestamp, then id. Hex
+// ids compare as their bytes do.
+func KeyLess(ts1 int64, id1 string, ts2 int64, id2 string) bool {
+	return ts1 < ts2 || ts1 == ts2 && id1 < id2
+}
