@@ -12,7 +12,7 @@ import (
 
 	"github.com/checkpointd/checkpointd/internal/backup"
 	"github.com/checkpointd/checkpointd/internal/store"
-	shape "github.com/checkpointd/checkpointd/internal/store/rows"
+	"github.com/checkpointd/checkpointd/internal/store/shape"
 )
 
 // Credentials (migrations/0003_auth.sql). Every write here changes the

@@ -11,7 +11,7 @@ import (
 
 	"github.com/checkpointd/checkpointd/internal/backup"
 	"github.com/checkpointd/checkpointd/internal/store/codec"
-	shape "github.com/checkpointd/checkpointd/internal/store/rows"
+	"github.com/checkpointd/checkpointd/internal/store/shape"
 )
 
 // The statements that resolve a reference select from a one-row relation

@@ -13,7 +13,7 @@ import (
 	"github.com/checkpointd/checkpointd/internal/backup"
 	"github.com/checkpointd/checkpointd/internal/store"
 	"github.com/checkpointd/checkpointd/internal/store/codec"
-	shape "github.com/checkpointd/checkpointd/internal/store/rows"
+	"github.com/checkpointd/checkpointd/internal/store/shape"
 )
 
 // CreateOrganization stores an organization; a taken id is a Conflict.

@@ -15,7 +15,7 @@ import (
 
 	"github.com/checkpointd/checkpointd/internal/backup"
 	"github.com/checkpointd/checkpointd/internal/store/codec"
-	shape "github.com/checkpointd/checkpointd/internal/store/rows"
+	"github.com/checkpointd/checkpointd/internal/store/shape"
 )
 
 // TestPragmas checks that every connection of both pools got its DSN

@@ -9,7 +9,7 @@ import (
 
 	"github.com/checkpointd/checkpointd/internal/backup"
 	"github.com/checkpointd/checkpointd/internal/store/codec"
-	shape "github.com/checkpointd/checkpointd/internal/store/rows"
+	"github.com/checkpointd/checkpointd/internal/store/shape"
 )
 
 // readOnly begins read transactions on the read pool: a plain BEGIN, whose

@@ -1,4 +1,4 @@
-package rows
+package shape
 
 import (
 	"errors"

@@ -1,10 +1,9 @@
-// Package rows holds the stored shapes both stores share, so that a row
+// Package shape holds the stored shapes both stores share, so that a row
 // written by one means the same to the other and a change is made once:
 // the JSON of grants, access lists, shards and config servers, how ids,
 // times and expiries are stored, and the checks made before storing.
-// Nothing here knows a driver. The stores import it as shape, since rows
-// is what they call their result sets.
-package rows
+// Nothing here knows a driver.
+package shape
 
 import (
 	"encoding/hex"
