@@ -6,7 +6,7 @@
 // store holds.
 //
 // Every operation takes the narrowest slice of the store contract
-// (storetest.Store) it needs; the errors it returns are the store's, or a
+// (store.Store) it needs; the errors it returns are the store's, or a
 // *backup.Error of kind Invalid for input it refuses before reaching the
 // store.
 package admin
@@ -65,7 +65,7 @@ type ServiceAccountLister interface {
 }
 
 // Store is every store method the operator commands use, with the
-// semantics and errors storetest.Store documents.
+// semantics and errors store.Store documents.
 type Store interface {
 	OrganizationCreator
 	ProjectCreator

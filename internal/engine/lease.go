@@ -12,7 +12,7 @@ import (
 )
 
 // SlotClaimer is the store's lease on checkpoint slots; the stores'
-// ClaimSlot has this shape (see storetest.Store).
+// ClaimSlot has this shape (see store.Store).
 type SlotClaimer interface {
 	ClaimSlot(ctx context.Context, clusterID backup.ObjectID, slot time.Time, owner string, ttl time.Duration) (bool, error)
 }

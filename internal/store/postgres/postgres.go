@@ -1,7 +1,7 @@
 // Package postgres is checkpointd's shared store: one PostgreSQL database
 // (or one schema of it) that several server processes, and the admin
 // commands, use at once. It keeps the SQLite store's contract
-// (storetest.Store) and its design:
+// (store.Store) and its design:
 //
 //   - A cluster's checkpoints are numbered densely by seq in listing order,
 //     so that a page is one range read of the checkpoints primary key and
@@ -58,7 +58,7 @@ var migrationFiles embed.FS
 
 // DB is a store on one PostgreSQL database. It is safe for concurrent
 // use, and any number of DBs, in any number of processes, may share the
-// database. It satisfies storetest.Store.
+// database. It satisfies store.Store.
 type DB struct {
 	pool *pgxpool.Pool
 

@@ -50,7 +50,7 @@ const readerConns = 4
 const busyTimeoutMS = 5000
 
 // DB is a store on one SQLite file. It is safe for concurrent use. It
-// satisfies storetest.Store.
+// satisfies store.Store.
 type DB struct {
 	w *sql.DB // the one writer connection
 	r *sql.DB // the read pool, query_only
