@@ -55,7 +55,7 @@ type ProjectLister interface {
 
 // ClusterLister lists a project's clusters.
 type ClusterLister interface {
-	Clusters(ctx context.Context, groupID backup.ObjectID, page backup.PageRequest) (backup.Page[backup.Cluster], error)
+	Clusters(ctx context.Context, groupID backup.ObjectID, caller *backup.Principal, page backup.PageRequest) (backup.Page[backup.Cluster], error)
 }
 
 // ServiceAccountLister lists service accounts with their secrets.

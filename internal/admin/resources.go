@@ -238,7 +238,7 @@ func ListProjects(ctx context.Context, st ProjectLister, orgID backup.ObjectID) 
 func ListClusters(ctx context.Context, st ClusterLister, projectID backup.ObjectID) ([]backup.Cluster, error) {
 	out := []backup.Cluster{}
 	for num := 1; ; num++ {
-		p, err := st.Clusters(ctx, projectID, backup.PageRequest{Num: num, Size: listPageSize})
+		p, err := st.Clusters(ctx, projectID, nil, backup.PageRequest{Num: num, Size: listPageSize})
 		if err != nil {
 			return nil, err
 		}

@@ -62,18 +62,7 @@ func listClusters(s *Server, rq *request) ([]byte, error) {
 	if _, err := rq.query.boolParam("includeDeletedWithRetainedBackups", false); err != nil {
 		return nil, err
 	}
-	if caller := PrincipalFrom(rq.Context()); caller != nil {
-		// The clusters query checks only that the project exists; who may
-		// see it takes the project's organization, read first.
-		proj, err := s.store.Project(rq.Context(), id)
-		if err != nil {
-			return nil, err
-		}
-		if err := caller.CheckProject(proj.OrgID, proj.ID); err != nil {
-			return nil, err
-		}
-	}
-	p, err := s.store.Clusters(rq.Context(), id, page)
+	p, err := s.store.Clusters(rq.Context(), id, PrincipalFrom(rq.Context()), page)
 	if err != nil {
 		return nil, err
 	}

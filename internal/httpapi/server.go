@@ -22,7 +22,7 @@ type Store interface {
 	Project(ctx context.Context, id backup.ObjectID) (backup.Project, error)
 	Projects(ctx context.Context, scope backup.ProjectScope, page backup.PageRequest) (backup.Page[backup.Project], error)
 	Cluster(ctx context.Context, ref backup.ClusterRef) (backup.Cluster, error)
-	Clusters(ctx context.Context, groupID backup.ObjectID, page backup.PageRequest) (backup.Page[backup.Cluster], error)
+	Clusters(ctx context.Context, groupID backup.ObjectID, caller *backup.Principal, page backup.PageRequest) (backup.Page[backup.Cluster], error)
 	Checkpoints(ctx context.Context, ref backup.ClusterRef, page backup.PageRequest) (backup.Page[backup.Checkpoint], error)
 	Checkpoint(ctx context.Context, ref backup.ClusterRef, id backup.ObjectID) (backup.Checkpoint, error)
 }

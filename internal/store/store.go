@@ -35,8 +35,10 @@ type Store interface {
 	// to the project (backup.Principal.CheckProject), then the cluster.
 	// Checkpoints and Checkpoint resolve references the same way.
 	Cluster(ctx context.Context, ref backup.ClusterRef) (backup.Cluster, error)
-	// Clusters lists a project's clusters ordered by name.
-	Clusters(ctx context.Context, groupID backup.ObjectID, page backup.PageRequest) (backup.Page[backup.Cluster], error)
+	// Clusters lists a project's clusters ordered by name, checking caller's
+	// access to the project (backup.Principal.CheckProject; nil is the
+	// server itself) in the same read.
+	Clusters(ctx context.Context, groupID backup.ObjectID, caller *backup.Principal, page backup.PageRequest) (backup.Page[backup.Cluster], error)
 
 	// AddCheckpoint stores a checkpoint of an existing cluster. Adding the
 	// same id with identical content again is a no-op (idempotent); the same

@@ -17,7 +17,7 @@ import (
 // The statements that resolve a reference select from a one-row relation
 // LEFT JOINed to the project ($1) and to the cluster named by $2 (its name
 // or its id): the project's organization is NULL when there is no such
-// project (the caller's access is checked against it, see checkCaller),
+// project (the caller's access is checked against it, see shape.CheckCaller),
 // the cluster's columns when no cluster matches. Both are unique-index
 // seeks.
 const (
@@ -273,7 +273,7 @@ func (db *DB) Cluster(ctx context.Context, cref backup.ClusterRef) (backup.Clust
 	if !org.Valid {
 		return backup.Cluster{}, backup.ErrGroupNotFound(cref.GroupID.Hex())
 	}
-	if err := checkCaller(cref, org.String); err != nil {
+	if err := shape.CheckCaller(cref.Caller, org.String, cref.GroupID); err != nil {
 		return backup.Cluster{}, err
 	}
 	c, found, err := row.cluster()
@@ -289,7 +289,7 @@ func (db *DB) Cluster(ctx context.Context, cref backup.ClusterRef) (backup.Clust
 // Clusters lists a project's clusters ordered by name, or
 // GROUP_NOT_FOUND, with the project's existence, the total and the page
 // read by one statement.
-func (db *DB) Clusters(ctx context.Context, groupID backup.ObjectID, page backup.PageRequest) (backup.Page[backup.Cluster], error) {
+func (db *DB) Clusters(ctx context.Context, groupID backup.ObjectID, caller *backup.Principal, page backup.PageRequest) (backup.Page[backup.Cluster], error) {
 	var out backup.Page[backup.Cluster]
 	offset, err := pageOffset(page)
 	if err != nil {
@@ -300,8 +300,8 @@ func (db *DB) Clusters(ctx context.Context, groupID backup.ObjectID, page backup
 		total = `(SELECT count(*) FROM clusters WHERE group_id = $1)`
 	}
 	group := groupID.Hex()
-	rows, err := db.pool.Query(ctx, `SELECT h.found, h.total, `+clusterCols+`
-FROM (SELECT EXISTS (SELECT 1 FROM projects WHERE id = $1) AS found, `+total+` AS total) AS h
+	rows, err := db.pool.Query(ctx, `SELECT h.org, h.total, `+clusterCols+`
+FROM (SELECT (SELECT org_id FROM projects WHERE id = $1) AS org, `+total+` AS total) AS h
 LEFT JOIN LATERAL (SELECT * FROM clusters WHERE group_id = $1 ORDER BY name LIMIT $2 OFFSET $3) AS c ON true
 ORDER BY c.name`, group, page.Size, offset)
 	if err != nil {
@@ -309,11 +309,11 @@ ORDER BY c.name`, group, page.Size, offset)
 	}
 	defer rows.Close()
 	out.Items = []backup.Cluster{}
-	found := false
+	var org pgtype.Text
 	for rows.Next() {
 		var count pgtype.Int8
 		var row clusterRow
-		if err := rows.Scan(append([]any{&found, &count}, row.dest()...)...); err != nil {
+		if err := rows.Scan(append([]any{&org, &count}, row.dest()...)...); err != nil {
 			return out, fmt.Errorf("postgres: clusters: %w", err)
 		}
 		out.Total = int(count.Int64)
@@ -328,8 +328,11 @@ ORDER BY c.name`, group, page.Size, offset)
 	if err := rows.Err(); err != nil {
 		return out, fmt.Errorf("postgres: clusters: %w", err)
 	}
-	if !found {
+	if !org.Valid {
 		return backup.Page[backup.Cluster]{}, backup.ErrGroupNotFound(group)
+	}
+	if err := shape.CheckCaller(caller, org.String, groupID); err != nil {
+		return backup.Page[backup.Cluster]{}, err
 	}
 	return out, nil
 }
@@ -359,7 +362,7 @@ func (r *refRow) resolve(cref backup.ClusterRef) (ref, error) {
 	if r.org == nil {
 		return ref{}, backup.ErrGroupNotFound(cref.GroupID.Hex())
 	}
-	if err := checkCaller(cref, string(r.org)); err != nil {
+	if err := shape.CheckCaller(cref.Caller, string(r.org), cref.GroupID); err != nil {
 		return ref{}, err
 	}
 	if !r.pk.Valid {
@@ -485,21 +488,6 @@ func (db *DB) readPage(ctx context.Context, cref backup.ClusterRef, page backup.
 	}
 	db.pages.Add(pageKey{pk: r.pk, epoch: r.epoch, from: from, size: int64(page.Size)}, out.Items)
 	return out, nil
-}
-
-// checkCaller is the reference's caller's access check, given the stored
-// organization of the project: it runs after the project is found and
-// before anything of the cluster is told, on every path that resolves a
-// reference, cached or not.
-func checkCaller(cref backup.ClusterRef, org string) error {
-	if cref.Caller == nil {
-		return nil
-	}
-	orgID, err := shape.ParseIDString(org)
-	if err != nil {
-		return fmt.Errorf("postgres: resolve %s: organization: %w", cref.Label(), err)
-	}
-	return cref.Caller.CheckProject(orgID, cref.GroupID)
 }
 
 // Checkpoint returns one checkpoint of the referenced cluster.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/checkpointd/checkpointd/internal/backup"
+	"github.com/checkpointd/checkpointd/internal/store/shape"
 )
 
 // The read cache rests on two facts. Checkpoints are immutable, and a
@@ -112,7 +113,7 @@ func (db *DB) head(ctx context.Context, byName, byID *sql.Stmt, cref backup.Clus
 	if !h.org.Valid {
 		return head{}, backup.ErrGroupNotFound(cref.GroupID.Hex())
 	}
-	if err := checkCaller(cref, h.org.String); err != nil {
+	if err := shape.CheckCaller(cref.Caller, h.org.String, cref.GroupID); err != nil {
 		return head{}, err
 	}
 	switch {

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"math"
 	"strings"
@@ -180,7 +181,7 @@ func (db *DB) Cluster(ctx context.Context, ref backup.ClusterRef) (backup.Cluste
 	if !org.Valid {
 		return backup.Cluster{}, backup.ErrGroupNotFound(ref.GroupID.Hex())
 	}
-	if err := checkCaller(ref, org.String); err != nil {
+	if err := shape.CheckCaller(ref.Caller, org.String, ref.GroupID); err != nil {
 		return backup.Cluster{}, err
 	}
 	if !found {
@@ -190,7 +191,7 @@ func (db *DB) Cluster(ctx context.Context, ref backup.ClusterRef) (backup.Cluste
 }
 
 // Clusters lists a project's clusters ordered by name, or GROUP_NOT_FOUND.
-func (db *DB) Clusters(ctx context.Context, groupID backup.ObjectID, page backup.PageRequest) (backup.Page[backup.Cluster], error) {
+func (db *DB) Clusters(ctx context.Context, groupID backup.ObjectID, caller *backup.Principal, page backup.PageRequest) (backup.Page[backup.Cluster], error) {
 	var out backup.Page[backup.Cluster]
 	offset, err := pageOffset(page)
 	if err != nil {
@@ -202,12 +203,15 @@ func (db *DB) Clusters(ctx context.Context, groupID backup.ObjectID, page backup
 	}
 	defer rollback(tx)
 	group := groupID.Hex()
-	var exists int64
-	if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM projects WHERE id = ?)`, group).Scan(&exists); err != nil {
+	var org string
+	switch err := tx.QueryRowContext(ctx, `SELECT org_id FROM projects WHERE id = ?`, group).Scan(&org); {
+	case errors.Is(err, sql.ErrNoRows):
+		return out, backup.ErrGroupNotFound(group)
+	case err != nil:
 		return out, fmt.Errorf("sqlite: clusters: %w", err)
 	}
-	if exists == 0 {
-		return out, backup.ErrGroupNotFound(group)
+	if err := shape.CheckCaller(caller, org, groupID); err != nil {
+		return out, err
 	}
 	out.Items = []backup.Cluster{}
 	rows, err := tx.QueryContext(ctx, `SELECT `+clusterCols+` FROM clusters c WHERE c.group_id = ? ORDER BY c.name LIMIT ? OFFSET ?`,
@@ -416,7 +420,7 @@ func finishResolve(cref backup.ClusterRef, org sql.NullString, pk sql.NullInt64,
 	if !org.Valid {
 		return ref{}, backup.ErrGroupNotFound(cref.GroupID.Hex())
 	}
-	if err := checkCaller(cref, org.String); err != nil {
+	if err := shape.CheckCaller(cref.Caller, org.String, cref.GroupID); err != nil {
 		return ref{}, err
 	}
 	if !pk.Valid {
@@ -434,21 +438,6 @@ func finishResolve(cref backup.ClusterRef, org sql.NullString, pk sql.NullInt64,
 		r.first, r.last = first.Int64, last.Int64
 	}
 	return r, nil
-}
-
-// checkCaller is the reference's caller's access check, given the stored
-// organization of the project: it runs after the project is found and
-// before anything of the cluster is told, on every path that resolves a
-// reference, cached or not.
-func checkCaller(cref backup.ClusterRef, org string) error {
-	if cref.Caller == nil {
-		return nil
-	}
-	orgID, err := shape.ParseIDString(org)
-	if err != nil {
-		return fmt.Errorf("sqlite: resolve %s: organization: %w", cref.Label(), err)
-	}
-	return cref.Caller.CheckProject(orgID, cref.GroupID)
 }
 
 // Checkpoint returns one checkpoint of the referenced cluster.

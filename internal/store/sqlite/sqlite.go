@@ -253,7 +253,7 @@ func (db *DB) Close() error {
 
 // resolveCols select, for a reference, the project's organization (NULL
 // when there is no such project; the caller's access is checked against
-// it, see checkCaller) and the matching cluster's key, id and backup kind;
+// it, see shape.CheckCaller) and the matching cluster's key, id and backup kind;
 // a LEFT JOIN from a one-row table keeps the project answer when no
 // cluster matches. Both lookups are unique-index seeks.
 const (

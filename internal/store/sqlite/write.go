@@ -526,7 +526,7 @@ func (db *DB) DeleteCluster(ctx context.Context, cref backup.ClusterRef) error {
 	if !org.Valid {
 		return backup.ErrGroupNotFound(cref.GroupID.Hex())
 	}
-	if err := checkCaller(cref, org.String); err != nil {
+	if err := shape.CheckCaller(cref.Caller, org.String, cref.GroupID); err != nil {
 		return err
 	}
 	if !pk.Valid {

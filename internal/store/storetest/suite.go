@@ -460,7 +460,7 @@ func testClusterErrors(t *testing.T, f *fixture) {
 		t.Fatalf("invalid cluster: %v, want Invalid", err)
 	}
 	// Nothing of the failed creates was stored.
-	p, err := f.s.Clusters(f.ctx, f.project.ID, backup.PageRequest{Num: 1, Size: 100, IncludeCount: true})
+	p, err := f.s.Clusters(f.ctx, f.project.ID, nil, backup.PageRequest{Num: 1, Size: 100, IncludeCount: true})
 	f.must(err)
 	if p.Total != 3 {
 		t.Fatalf("%d clusters after failed creates, want 3", p.Total)
@@ -476,7 +476,7 @@ func testClustersPaging(t *testing.T, f *fixture) {
 	want := slices.Sorted(slices.Values(names))
 	var got []string
 	for num := 1; num <= 4; num++ {
-		p, err := f.s.Clusters(f.ctx, other.ID, backup.PageRequest{Num: num, Size: 2, IncludeCount: true})
+		p, err := f.s.Clusters(f.ctx, other.ID, nil, backup.PageRequest{Num: num, Size: 2, IncludeCount: true})
 		f.must(err)
 		if p.Total != len(names) {
 			t.Fatalf("Total %d, want %d", p.Total, len(names))
@@ -494,18 +494,18 @@ func testClustersPaging(t *testing.T, f *fixture) {
 	if !slices.Equal(got, want) {
 		t.Fatalf("clusters in order %v, want %v", got, want)
 	}
-	p, err := f.s.Clusters(f.ctx, other.ID, backup.PageRequest{Num: 9, Size: 2, IncludeCount: true})
+	p, err := f.s.Clusters(f.ctx, other.ID, nil, backup.PageRequest{Num: 9, Size: 2, IncludeCount: true})
 	f.must(err)
 	if len(p.Items) != 0 || p.Total != len(names) {
 		t.Fatalf("past the end: %d items, Total %d", len(p.Items), p.Total)
 	}
-	p, err = f.s.Clusters(f.ctx, other.ID, backup.PageRequest{Num: 1, Size: 2})
+	p, err = f.s.Clusters(f.ctx, other.ID, nil, backup.PageRequest{Num: 1, Size: 2})
 	f.must(err)
 	if p.Total != 0 || len(p.Items) != 2 {
 		t.Fatalf("without count: %d items, Total %d", len(p.Items), p.Total)
 	}
 	unknown := f.ids.New(t0)
-	_, err = f.s.Clusters(f.ctx, unknown, backup.PageRequest{Num: 1, Size: 2})
+	_, err = f.s.Clusters(f.ctx, unknown, nil, backup.PageRequest{Num: 1, Size: 2})
 	wantErr(t, err, backup.NotFound, backup.CodeGroupNotFound, "No group with ID "+unknown.Hex()+" exists.")
 }
 

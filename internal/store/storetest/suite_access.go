@@ -38,8 +38,8 @@ type refOp struct {
 	do   func(t *testing.T, ref backup.ClusterRef) error
 }
 
-// refOps are Cluster, Checkpoints and Checkpoint of a legacy cluster c
-// whose checkpoints are cps (at least two).
+// refOps are Cluster, Checkpoints, Checkpoint and the project's Clusters
+// of a legacy cluster c whose checkpoints are cps (at least two).
 func (f *fixture) refOps(c backup.Cluster, cps []backup.Checkpoint) []refOp {
 	return []refOp{
 		{"Cluster", func(t *testing.T, ref backup.ClusterRef) error {
@@ -63,6 +63,13 @@ func (f *fixture) refOps(c backup.Cluster, cps []backup.Checkpoint) []refOp {
 			got, err := f.s.Checkpoint(f.ctx, ref, cps[1].ID)
 			if err == nil {
 				wantCheckpoints(t, []backup.Checkpoint{got}, cps[1:2])
+			}
+			return err
+		}},
+		{"Clusters", func(t *testing.T, ref backup.ClusterRef) error {
+			p, err := f.s.Clusters(f.ctx, ref.GroupID, ref.Caller, backup.PageRequest{Num: 1, Size: 100, IncludeCount: true})
+			if err == nil && !slices.ContainsFunc(p.Items, func(got backup.Cluster) bool { return got.ID == c.ID }) {
+				t.Fatalf("Clusters of %s lacks %s", ref.GroupID.Hex(), c.Name)
 			}
 			return err
 		}},
