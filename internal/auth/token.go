@@ -2,7 +2,6 @@ package auth
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"time"
 
@@ -104,11 +103,4 @@ func (a *Authenticator) checkClient(ctx context.Context, id, secret string) erro
 	}
 	a.log.Debug("auth: token request refused", "client_id", truncate(id, 40))
 	return oauth.ErrInvalidClient
-}
-
-// IsOAuthError reports whether err is an OAuth error to be written with
-// its own Write rather than as an ApiError.
-func IsOAuthError(err error) (*oauth.Error, bool) {
-	var e *oauth.Error
-	return e, errors.As(err, &e)
 }

@@ -4,14 +4,14 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/checkpointd/checkpointd/internal/auth/oauth"
 	"github.com/checkpointd/checkpointd/internal/backup"
-	"github.com/checkpointd/checkpointd/internal/httpapi/wire"
 )
 
 // OAuthEndpoints are the service-account token endpoints. Each writes its
 // success response itself and returns errors: one with a
-// Write(http.ResponseWriter) method (an OAuth-style error body) is written
-// by that method; a *backup.Error (429) as the API's error body, as the
+// Write(http.ResponseWriter) method (an OAuth-style error body, such as
+// *oauth.Error) is written by that method; a *backup.Error (429) as the API's error body, as the
 // service answers a rate-limited token request; anything else as an
 // OAuth server_error.
 type OAuthEndpoints interface {
@@ -40,7 +40,7 @@ func (s *Server) oauthEndpoint(op *operation, h func(http.ResponseWriter, *http.
 		err := s.checkSize(rq)
 		if err == nil && r.Method != http.MethodPost {
 			w.Header().Set("Allow", "POST")
-			err = &oauthError{status: http.StatusMethodNotAllowed, code: "invalid_request", desc: "The method must be POST."}
+			err = &oauth.Error{Status: http.StatusMethodNotAllowed, Code: oauth.CodeInvalidRequest, Description: "The method must be POST."}
 		}
 		if err == nil {
 			err = h(sw, r)
@@ -58,32 +58,10 @@ func (s *Server) oauthEndpoint(op *operation, h func(http.ResponseWriter, *http.
 			s.writeError(rq, err)
 		default:
 			s.log.Error("internal error", "request_id", rq.id, "method", rq.Method, "path", rq.URL.Path, "err", err)
-			(&oauthError{status: http.StatusInternalServerError, code: "server_error", desc: "Unexpected error."}).Write(sw)
+			oauth.WriteError(sw, http.StatusInternalServerError, oauth.CodeServerError, oauth.DescUnexpected)
 			rq.status = sw.status
 		}
 	})
-}
-
-// oauthError is an OAuth-style error this package makes itself.
-type oauthError struct {
-	status     int
-	code, desc string
-}
-
-func (e *oauthError) Error() string { return e.code + ": " + e.desc }
-
-// Write writes {"error_description":…,"error":…}, the service's key order.
-func (e *oauthError) Write(w http.ResponseWriter) {
-	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("Cache-Control", "no-store")
-	w.WriteHeader(e.status)
-	b := []byte(`{"error_description":`)
-	b = wire.AppendString(b, e.desc)
-	b = append(b, `,"error":`...)
-	b = wire.AppendString(b, e.code)
-	b = append(b, '}')
-	_, _ = w.Write(b)
 }
 
 type statusWriter struct {
