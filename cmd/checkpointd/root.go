@@ -24,8 +24,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		Use:   "checkpointd",
 		Short: "A self-hostable server for the MongoDB Cloud legacy backup checkpoints API",
 		Long: `checkpointd serves the legacy backup checkpoints resource of MongoDB Cloud
-(Atlas Administration API v2) over its own store, wire-compatible with
-the official clients.`,
+(Atlas Administration API v2 and v1.0, Cloud Manager public API) over its
+own store, SQLite or PostgreSQL, wire-compatible with the official clients.
+"serve" runs the server; the other commands manage organizations,
+projects, clusters, API keys and service accounts in the store directly.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		Version:       version(),
