@@ -80,10 +80,18 @@ func adminRun(e *env, required []string, fn func(ctx context.Context, args []str
 	}
 }
 
-// storeError shows a *backup.Error as its detail and code.
+// storeError shows a *backup.Error as its detail and code, and the
+// driver's error behind a 503 (the database unreachable or full): unlike
+// an API caller, the operator needs it and may see it.
 type storeError struct{ err *backup.Error }
 
-func (e *storeError) Error() string { return e.err.Detail + " (" + e.err.Code + ")" }
+func (e *storeError) Error() string {
+	s := e.err.Detail + " (" + e.err.Code + ")"
+	if e.err.Err != nil {
+		s += ": " + e.err.Err.Error()
+	}
+	return s
+}
 func (e *storeError) Unwrap() error { return e.err }
 
 // describe turns the errors of the store and of admin into their detail

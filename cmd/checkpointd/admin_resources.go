@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -226,20 +227,28 @@ service accounts hold on it are removed.`,
 
 func newClustersCmd(e *env) *cobra.Command {
 	var database string
-	return adminGroup("clusters", "Create, list and delete clusters",
+	return adminGroup("clusters", "Create, change, list and delete clusters",
 		`A cluster is a replica set or a sharded cluster of a project. Its checkpoints
 are served under the project's id and the cluster's name (Atlas) or id
-(Cloud Manager).`,
-		`  checkpointd clusters create --project 5e2211c17a3e5a48f5497de3 --name Cluster0 --shards 3
+(Cloud Manager).
+
+A cluster's checkpoint schedule says who takes its checkpoints (--driver:
+a backup agent reports them, or serve's engine takes them of a simulated
+cluster), how often (--interval-min: 15, 30 or 60 minutes, sharded clusters
+only, or off) and how long they are kept (--window-hours). A running server
+follows a schedule created or changed here within its --engine-refresh.`,
+		`  checkpointd clusters create --project 5e2211c17a3e5a48f5497de3 --name Cluster0 --shards 3 --driver simulated --interval-min 15
+  checkpointd clusters update --project 5e2211c17a3e5a48f5497de3 Cluster0 --interval-min 30 --window-hours 48
   checkpointd clusters list --project 5e2211c17a3e5a48f5497de3
   checkpointd clusters delete --project 5e2211c17a3e5a48f5497de3 Cluster0`,
 		&database,
-		newClustersCreateCmd(e, &database), newClustersListCmd(e, &database), newClustersDeleteCmd(e, &database))
+		newClustersCreateCmd(e, &database), newClustersUpdateCmd(e, &database),
+		newClustersListCmd(e, &database), newClustersDeleteCmd(e, &database))
 }
 
 func newClustersCreateCmd(e *env, database *string) *cobra.Command {
-	var project, name, config, version, kind string
-	var shards int
+	var project, name, config, version, kind, driver, interval string
+	var shards, window int
 	cmd := &cobra.Command{
 		Use:   "create --project PROJECT_ID --name NAME",
 		Short: "Create a cluster and print its id",
@@ -251,9 +260,18 @@ whose config servers are a replica set (NAME-config-0) or, for MongoDB 3.2
 and earlier, three legacy mirrored hosts. --backup says what protects it:
 legacy continuous backup, which takes the checkpoints this server serves;
 Cloud Backup, whose clusters answer the checkpoint endpoints with
-CHECKPOINTS_ONLY_ON_CONTINOUS_BACKUP; or none.`,
+CHECKPOINTS_ONLY_ON_CONTINOUS_BACKUP; or none.
+
+The checkpoint schedule: --driver agent (the default) leaves the
+checkpoints to a backup agent, which reports them to the server; --driver
+simulated has serve's engine take them, of a simulated cluster, every
+--interval-min minutes (15, 30 or 60; a sharded cluster under legacy
+backup only, as on the service: a replica set is refused with
+CANNOT_SET_CLUSTER_CHECKPOINT_INTERVAL_FOR_REPLICA_SET). Checkpoints older
+than --window-hours (1 to 720) before the newest are pruned.`,
 		Example: `  checkpointd clusters create --project "$PROJECT" --name Cluster0
   checkpointd clusters create --project "$PROJECT" --name Cluster1 --shards 3
+  checkpointd clusters create --project "$PROJECT" --name Sim --shards 2 --driver simulated --interval-min 15 --window-hours 48
   checkpointd clusters create --project "$PROJECT" --name Old --shards 2 --config-servers mirrored --mongodb-version 3.2.22`,
 		Args: cobra.NoArgs,
 	}
@@ -266,6 +284,9 @@ CHECKPOINTS_ONLY_ON_CONTINOUS_BACKUP; or none.`,
 		if spec.Backup, err = admin.ParseBackupKind(kind); err != nil {
 			return err
 		}
+		if spec.Schedule, err = parseSchedule(cmd, driver, interval, window); err != nil {
+			return err
+		}
 		// A replica set has no config servers: the default applies to
 		// sharded clusters only, a value given for a replica set is refused.
 		if shards != 0 || cmd.Flags().Changed("config-servers") {
@@ -276,7 +297,7 @@ CHECKPOINTS_ONLY_ON_CONTINOUS_BACKUP; or none.`,
 		return withStore(ctx, *database, false, func(st admin.Store) error {
 			c, err := admin.CreateCluster(ctx, st, spec, time.Now())
 			if err != nil {
-				return err
+				return nameFlag(cmd, err)
 			}
 			fmt.Fprintln(e.stdout, c.ID.Hex())
 			return nil
@@ -289,6 +310,184 @@ CHECKPOINTS_ONLY_ON_CONTINOUS_BACKUP; or none.`,
 	f.StringVar(&config, "config-servers", "csrs", "config servers of a sharded cluster: csrs (a replica set) or mirrored (legacy SCCC, MongoDB 3.2 and earlier)")
 	f.StringVar(&version, "mongodb-version", admin.DefaultMongoDBVersion, "MongoDB version (MAJOR.MINOR.PATCH)")
 	f.StringVar(&kind, "backup", "legacy", "backup of the cluster: legacy, cloud or none")
+	scheduleFlags(cmd, &driver, &interval, &window)
+	return cmd
+}
+
+// scheduleFlags adds the flags of a checkpoint schedule.
+func scheduleFlags(cmd *cobra.Command, driver, interval *string, window *int) {
+	f := cmd.Flags()
+	f.StringVar(driver, "driver", "agent", "who takes the checkpoints: agent (a backup agent reports them) or simulated (serve's engine takes them of a simulated cluster)")
+	f.StringVar(interval, "interval-min", "off", "checkpoint interval in minutes: 15, 30 or 60 (a sharded cluster under legacy backup), or off")
+	f.IntVar(window, "window-hours", int(backup.DefaultWindow/time.Hour), "point-in-time window in hours, 1 to 720: older checkpoints are pruned")
+	scheduleCompletions(cmd)
+}
+
+// scheduleCompletions completes the values of --driver and --interval-min.
+func scheduleCompletions(cmd *cobra.Command) {
+	_ = cmd.RegisterFlagCompletionFunc("driver", cobra.FixedCompletions([]string{
+		"agent\ta backup agent reports the checkpoints", "simulated\tserve's engine takes them"}, cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.RegisterFlagCompletionFunc("interval-min", cobra.FixedCompletions([]string{"15", "30", "60", "off"}, cobra.ShellCompDirectiveNoFileComp))
+}
+
+// parseSchedule reads the schedule flags of create, all of them with
+// their defaults.
+func parseSchedule(cmd *cobra.Command, driver, interval string, window int) (backup.CheckpointSchedule, error) {
+	var s backup.CheckpointSchedule
+	var err error
+	if s.Driver, err = admin.ParseDriver(driver); err != nil {
+		return s, withFlag("driver", err)
+	}
+	if s.Interval, err = admin.ParseInterval(interval); err != nil {
+		return s, withFlag("interval-min", err)
+	}
+	if s.Window, err = admin.WindowHours(window); err != nil {
+		return s, withFlag("window-hours", err)
+	}
+	return s, nil
+}
+
+// withFlag prefixes the detail of an admin or domain error with the
+// flag whose value it refuses.
+func withFlag(flag string, err error) error {
+	be := backup.ErrorOf(err)
+	if be == nil {
+		return fmt.Errorf("--%s: %w", flag, err)
+	}
+	named := *be
+	named.Detail = "--" + flag + ": " + be.Detail
+	return &named
+}
+
+// attributeFlags names the flag that sets each attribute the domain's
+// errors name (Cluster.Validate), in the order they are tried.
+var attributeFlags = []struct{ flag, attribute string }{
+	{"interval-min", "clusterCheckpointIntervalMin"},
+	{"interval-min", backup.CodeCannotSetIntervalForReplicaSet},
+	{"backup", "clusterCheckpointIntervalMin"},
+	{"window-hours", "pointInTimeWindowHours"},
+	{"driver", "backup.driver"},
+}
+
+// nameFlag prefixes a domain error about a schedule attribute with the
+// flag that set it, when that flag was given; other errors pass
+// unchanged.
+func nameFlag(cmd *cobra.Command, err error) error {
+	be := backup.ErrorOf(err)
+	if be == nil || be.Kind != backup.Invalid {
+		return err
+	}
+	for _, a := range attributeFlags {
+		if (be.Code == a.attribute || strings.Contains(be.Detail, " "+a.attribute+" ")) && cmd.Flags().Changed(a.flag) {
+			return withFlag(a.flag, err)
+		}
+	}
+	return err
+}
+
+func newClustersUpdateCmd(e *env, database *string) *cobra.Command {
+	var project, name, config, version, kind, driver, interval string
+	var shards, window int
+	cmd := &cobra.Command{
+		Use:   "update --project PROJECT_ID NAME",
+		Short: "Change a cluster's schedule, topology, version, backup or name",
+		Long: `Change the cluster named NAME in project --project: only what the flags
+given say changes, the rest stays. Its checkpoints stay as they are, and a
+running server follows the new schedule within its --engine-refresh.
+
+--interval-min off (or 0) turns checkpoints off. --shards resizes a sharded
+cluster: its shards keep their names, new ones are named NAME-shard-I and
+fewer shards removes the last ones. --config-servers converts a sharded
+cluster's config servers. --name renames the cluster (its replica sets keep
+their names). The type of a cluster cannot change: a replica set gets no
+shards and a sharded cluster keeps at least one.`,
+		Example: `  checkpointd clusters update --project "$PROJECT" Cluster0 --driver simulated --interval-min 15
+  checkpointd clusters update --project "$PROJECT" Cluster0 --interval-min 60 --window-hours 168
+  checkpointd clusters update --project "$PROJECT" Cluster0 --interval-min off
+  checkpointd clusters update --project "$PROJECT" Cluster0 --shards 4 --mongodb-version 4.4.29
+  checkpointd clusters update --project "$PROJECT" Cluster0 --name Payments`,
+		Args: cobra.ExactArgs(1),
+	}
+	cmd.RunE = adminRun(e, []string{"project"}, func(ctx context.Context, args []string) error {
+		id, err := parseProjectID("--project", project)
+		if err != nil {
+			return err
+		}
+		f := cmd.Flags()
+		var ch admin.ClusterChange
+		if f.Changed("name") {
+			ch.Name = &name
+		}
+		if f.Changed("shards") {
+			ch.Shards = &shards
+		}
+		if f.Changed("config-servers") {
+			c, err := admin.ParseConfigServers(config)
+			if err != nil {
+				return withFlag("config-servers", err)
+			}
+			ch.ConfigServers = &c
+		}
+		if f.Changed("mongodb-version") {
+			ch.MongoDBVersion = &version
+		}
+		if f.Changed("backup") {
+			k, err := admin.ParseBackupKind(kind)
+			if err != nil {
+				return withFlag("backup", err)
+			}
+			ch.Backup = &k
+		}
+		if f.Changed("driver") {
+			d, err := admin.ParseDriver(driver)
+			if err != nil {
+				return withFlag("driver", err)
+			}
+			ch.Driver = &d
+		}
+		if f.Changed("interval-min") {
+			d, err := admin.ParseInterval(interval)
+			if err != nil {
+				return withFlag("interval-min", err)
+			}
+			ch.Interval = &d
+		}
+		if f.Changed("window-hours") {
+			w, err := admin.WindowHours(window)
+			if err != nil {
+				return withFlag("window-hours", err)
+			}
+			ch.Window = &w
+		}
+		if ch.IsZero() {
+			return errors.New("nothing to change: give at least one of --driver, --interval-min, --window-hours, --mongodb-version, --backup, --shards, --config-servers or --name")
+		}
+		return withStore(ctx, *database, false, func(st admin.Store) error {
+			c, err := admin.UpdateCluster(ctx, st, backup.ClusterRef{GroupID: id, Name: args[0]}, ch)
+			if err != nil {
+				return nameFlag(cmd, err)
+			}
+			v := clusterView(c)
+			renamed := ""
+			if c.Name != args[0] {
+				renamed = " (was " + args[0] + ")"
+			}
+			fmt.Fprintf(e.stdout, "updated cluster %s%s of project %s: driver %s, interval %s, window %s\n",
+				c.Name, renamed, id.Hex(), v.driverText(), v.intervalText(), v.windowText())
+			return nil
+		})
+	})
+	f := cmd.Flags()
+	f.StringVar(&project, "project", "", "id of the project (required)")
+	f.StringVar(&name, "name", "", "new name of the cluster")
+	f.IntVar(&shards, "shards", 0, "number of shards of a sharded cluster (1 or more)")
+	f.StringVar(&config, "config-servers", "", "config servers of a sharded cluster: csrs (a replica set) or mirrored (legacy SCCC, MongoDB 3.2 and earlier)")
+	f.StringVar(&version, "mongodb-version", "", "MongoDB version (MAJOR.MINOR.PATCH)")
+	f.StringVar(&kind, "backup", "", "backup of the cluster: legacy, cloud or none")
+	f.StringVar(&driver, "driver", "", "who takes the checkpoints: agent (a backup agent reports them) or simulated (serve's engine takes them of a simulated cluster)")
+	f.StringVar(&interval, "interval-min", "", "checkpoint interval in minutes: 15, 30 or 60 (a sharded cluster under legacy backup), or off")
+	f.IntVar(&window, "window-hours", 0, "point-in-time window in hours, 1 to 720: older checkpoints are pruned")
+	scheduleCompletions(cmd)
 	return cmd
 }
 
@@ -299,12 +498,37 @@ type clusterJSON struct {
 	Name           string             `json:"name"`
 	Type           string             `json:"type"`
 	MongoDBVersion string             `json:"mongoDBVersion"`
-	Backup         string             `json:"backup"`
+	Backup         clusterBackupJSON  `json:"backup"`
 	ReplicaSetName string             `json:"replicaSetName,omitempty"`
 	Shards         []shardJSON        `json:"shards,omitempty"`
 	ConfigServers  *configServersJSON `json:"configServers,omitempty"`
 	Created        string             `json:"created"`
 }
+
+// clusterBackupJSON is a cluster's backup and checkpoint schedule, named
+// as the service names them.
+type clusterBackupJSON struct {
+	// Kind is LEGACY, CLOUD or NONE.
+	Kind string `json:"kind"`
+	// Driver is AGENT or SIMULATED.
+	Driver string `json:"driver"`
+	// IntervalMin is omitted when checkpoints are off, as the service
+	// omits it.
+	IntervalMin int `json:"clusterCheckpointIntervalMin,omitempty"`
+	WindowHours int `json:"pointInTimeWindowHours"`
+}
+
+func (c clusterJSON) driverText() string { return strings.ToLower(c.Backup.Driver) }
+
+// intervalText is the checkpoint interval in minutes ("15m"), or off.
+func (c clusterJSON) intervalText() string {
+	if c.Backup.IntervalMin == 0 {
+		return "off"
+	}
+	return strconv.Itoa(c.Backup.IntervalMin) + "m"
+}
+
+func (c clusterJSON) windowText() string { return strconv.Itoa(c.Backup.WindowHours) + "h" }
 
 type shardJSON struct {
 	Name           string `json:"name"`
@@ -321,7 +545,12 @@ func newClustersListCmd(e *env, database *string) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "list --project PROJECT_ID",
 		Short: "List a project's clusters",
-		Long:  `List the clusters of project --project, ordered by name.`,
+		Long: `List the clusters of project --project, ordered by name, with their
+topology, backup and checkpoint schedule: DRIVER (agent or simulated),
+INTERVAL (every 15m, 30m or 60m, or off) and WINDOW (how long checkpoints
+are kept). With --output json a cluster's backup is an object: kind,
+driver, clusterCheckpointIntervalMin (absent when off) and
+pointInTimeWindowHours.`,
 		Example: `  checkpointd clusters list --project 5e2211c17a3e5a48f5497de3
   checkpointd clusters list --project 5e2211c17a3e5a48f5497de3 -o json`,
 		Args: cobra.NoArgs,
@@ -343,7 +572,7 @@ func newClustersListCmd(e *env, database *string) *cobra.Command {
 					items[i] = clusterView(c)
 				}
 				return printList(e.stdout, output, items,
-					[]string{"ID", "NAME", "TYPE", "SHARDS", "CONFIG SERVERS", "VERSION", "BACKUP", "CREATED"},
+					[]string{"ID", "NAME", "TYPE", "SHARDS", "CONFIG SERVERS", "VERSION", "BACKUP", "DRIVER", "INTERVAL", "WINDOW", "CREATED"},
 					func(c clusterJSON) []string {
 						shards, config := "", ""
 						if c.ConfigServers != nil {
@@ -353,7 +582,8 @@ func newClustersListCmd(e *env, database *string) *cobra.Command {
 								config = "mirrored"
 							}
 						}
-						return []string{c.ID, c.Name, c.Type, shards, config, c.MongoDBVersion, strings.ToLower(c.Backup), c.Created}
+						return []string{c.ID, c.Name, c.Type, shards, config, c.MongoDBVersion, strings.ToLower(c.Backup.Kind),
+							c.driverText(), c.intervalText(), c.windowText(), c.Created}
 					})
 			})
 		}),
@@ -366,8 +596,13 @@ func newClustersListCmd(e *env, database *string) *cobra.Command {
 func clusterView(c backup.Cluster) clusterJSON {
 	v := clusterJSON{
 		ID: c.ID.Hex(), ProjectID: c.GroupID.Hex(), Name: c.Name, Type: string(c.Type),
-		MongoDBVersion: c.MongoDBVersion, Backup: string(c.Backup), ReplicaSetName: c.ReplicaSetName,
-		Created: timeText(c.Created),
+		MongoDBVersion: c.MongoDBVersion, ReplicaSetName: c.ReplicaSetName, Created: timeText(c.Created),
+		Backup: clusterBackupJSON{
+			Kind:        string(c.Backup),
+			Driver:      string(c.Schedule.DriverOrDefault()),
+			IntervalMin: int(c.Schedule.Interval / time.Minute),
+			WindowHours: int(c.Schedule.WindowOrDefault() / time.Hour),
+		},
 	}
 	if c.Type == backup.Sharded {
 		for _, s := range c.Shards {

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -15,6 +17,7 @@ import (
 
 	"github.com/checkpointd/checkpointd/internal/auth/digest"
 	"github.com/checkpointd/checkpointd/internal/auth/oauth"
+	"github.com/checkpointd/checkpointd/internal/backup"
 	"github.com/checkpointd/checkpointd/internal/store/sqlite"
 )
 
@@ -215,10 +218,10 @@ func TestAdminFlow(t *testing.T) {
 	t.Run("clusters list", func(t *testing.T) {
 		rows := table(t, mustAdmin(t, db, "clusters", "list", "--project", project))
 		want := [][]string{
-			{"ID", "NAME", "TYPE", "SHARDS", "CONFIG SERVERS", "VERSION", "BACKUP", "CREATED"},
-			{sharded, "Cluster0", "SHARDED", "3", "csrs", "4.4.29", "legacy"},
-			{rs, "Cluster1", "REPLICA_SET", "-", "-", "4.4.29", "cloud"},
-			{old, "Old", "SHARDED", "2", "mirrored", "3.2.22", "none"},
+			{"ID", "NAME", "TYPE", "SHARDS", "CONFIG SERVERS", "VERSION", "BACKUP", "DRIVER", "INTERVAL", "WINDOW", "CREATED"},
+			{sharded, "Cluster0", "SHARDED", "3", "csrs", "4.4.29", "legacy", "agent", "off", "24h"},
+			{rs, "Cluster1", "REPLICA_SET", "-", "-", "4.4.29", "cloud", "agent", "off", "24h"},
+			{old, "Old", "SHARDED", "2", "mirrored", "3.2.22", "none", "agent", "off", "24h"},
 		}
 		if len(rows) != len(want) {
 			t.Fatalf("rows %q", rows)
@@ -233,11 +236,13 @@ func TestAdminFlow(t *testing.T) {
 			t.Fatalf("json %v", items)
 		}
 		c0, c1, c2 := items[0], items[1], items[2]
-		if c0["id"] != sharded || c0["projectId"] != project || c0["type"] != "SHARDED" || c0["backup"] != "LEGACY" || c0["mongoDBVersion"] != "4.4.29" ||
+		if c0["id"] != sharded || c0["projectId"] != project || c0["type"] != "SHARDED" ||
+			jsonText(c0["backup"]) != `{"driver":"AGENT","kind":"LEGACY","pointInTimeWindowHours":24}` || c0["mongoDBVersion"] != "4.4.29" ||
 			len(c0["shards"].([]any)) != 3 || c0["configServers"].(map[string]any)["replicaSetName"] != "Cluster0-config-0" {
 			t.Errorf("sharded cluster %v", c0)
 		}
-		if c1["replicaSetName"] != "Cluster1-shard-0" || c1["shards"] != nil || c1["configServers"] != nil || c1["backup"] != "CLOUD" {
+		if c1["replicaSetName"] != "Cluster1-shard-0" || c1["shards"] != nil || c1["configServers"] != nil ||
+			jsonText(c1["backup"]) != `{"driver":"AGENT","kind":"CLOUD","pointInTimeWindowHours":24}` {
 			t.Errorf("replica set %v", c1)
 		}
 		if hosts := c2["configServers"].(map[string]any)["hostIds"].([]any); len(hosts) != 3 {
@@ -508,8 +513,16 @@ func TestAdminHelp(t *testing.T) {
 		}
 	}
 	for _, c := range []*cobra.Command{newOrgsCmd(e), newProjectsCmd(e), newClustersCmd(e), newKeysCmd(e), newServiceAccountsCmd(e)} {
-		if len(c.Commands()) != 3 {
-			t.Errorf("%s has %d subcommands, want create, list and delete", c.Name(), len(c.Commands()))
+		var names []string
+		for _, sub := range c.Commands() {
+			names = append(names, sub.Name())
+		}
+		want := "create delete list"
+		if c.Name() == "clusters" {
+			want = "create delete list update"
+		}
+		if got := strings.Join(names, " "); got != want {
+			t.Errorf("%s has subcommands %s, want %s", c.Name(), got, want)
 		}
 		walk(c)
 	}
@@ -522,6 +535,17 @@ func TestAdminHelp(t *testing.T) {
 			t.Errorf("keys create --help lacks %q:\n%s", want, out.String())
 		}
 	}
+	for _, sub := range []string{"create", "update"} {
+		out.Reset()
+		if err := run(context.Background(), []string{"clusters", sub, "--help"}, noEnv, &out, &out); err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range []string{"--driver", "--interval-min", "--window-hours", "simulated", "15, 30 or 60", "Examples:"} {
+			if !strings.Contains(out.String(), want) {
+				t.Errorf("clusters %s --help lacks %q:\n%s", sub, want, out.String())
+			}
+		}
+	}
 	out.Reset()
 	if err := run(context.Background(), []string{"clusters"}, noEnv, &out, &out); err != nil || !strings.Contains(out.String(), "Available Commands:") {
 		t.Errorf("clusters without a subcommand: %v\n%s", err, out.String())
@@ -531,4 +555,24 @@ func TestAdminHelp(t *testing.T) {
 func timeParse(v any) (t time.Time, err error) {
 	s, _ := v.(string)
 	return time.Parse(time.RFC3339, s)
+}
+
+// TestDescribeUnavailable: an admin command whose database fails under it
+// says so in the API's words and, unlike the API, with the driver's error.
+func TestDescribeUnavailable(t *testing.T) {
+	cause := errors.New("dial tcp 127.0.0.1:5432: connect: connection refused")
+	for _, tt := range []struct {
+		err  error
+		want string
+	}{
+		{fmt.Errorf("orgs list: %w", backup.ErrUnavailable(backup.DetailStoreUnavailable, cause)),
+			"The database is unavailable. Try again later. (SERVICE_UNAVAILABLE): dial tcp 127.0.0.1:5432: connect: connection refused"},
+		{backup.ErrUnavailable(backup.DetailStoreFull, cause),
+			"The database's storage is full: nothing was written. Try again once space has been freed. (SERVICE_UNAVAILABLE): " + cause.Error()},
+		{backup.ErrOrgNotFound("0123456789abcdef01234567"), "No organization with ID 0123456789abcdef01234567 exists. (ORG_NOT_FOUND)"},
+	} {
+		if got := describe(tt.err).Error(); got != tt.want {
+			t.Errorf("describe(%v) = %q, want %q", tt.err, got, tt.want)
+		}
+	}
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"crypto/md5"
 	"encoding/hex"
@@ -10,9 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -27,15 +24,6 @@ import (
 
 	"github.com/checkpointd/checkpointd/internal/store/postgres/pgtest"
 )
-
-// instance is one `checkpointd serve` process of TestMultiInstance.
-type instance struct {
-	cmd     *exec.Cmd
-	base    string
-	printed string
-	logs    *syncBuffer
-	done    chan struct{} // closed once the process has been waited for
-}
 
 // multiSpeed runs the demo schedule 900 times faster than the wall clock:
 // the 15-minute cluster's slots come a second apart.
@@ -56,11 +44,7 @@ func TestMultiInstance(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}
-	bin := filepath.Join(t.TempDir(), "checkpointd")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildBinary(t)
 
 	epoch := time.Now()
 	start := func(name string) *instance {
@@ -323,68 +307,6 @@ func TestMultiInstance(t *testing.T) {
 type cpSeen struct {
 	ID        string    `json:"id"`
 	Timestamp time.Time `json:"timestamp"`
-}
-
-// startInstance starts bin with args and waits for its "listening on"
-// line; when the test ends it stops the process (SIGTERM, then SIGKILL).
-func startInstance(t *testing.T, bin, name string, args ...string) *instance {
-	t.Helper()
-	cmd := exec.Command(bin, args...)
-	cmd.Env = append(os.Environ(), "CHECKPOINTD_ADDR=", "CHECKPOINTD_DATABASE=")
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	in := &instance{cmd: cmd, logs: &syncBuffer{}, done: make(chan struct{})}
-	cmd.Stderr = in.logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		_ = cmd.Wait()
-		close(in.done)
-	}()
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-in.done:
-		case <-time.After(10 * time.Second):
-			t.Errorf("%s server did not stop on SIGTERM", name)
-			_ = cmd.Process.Kill()
-			<-in.done
-		}
-		if t.Failed() {
-			t.Logf("%s server's log:\n%s", name, in.logs.String())
-		}
-	})
-	type line struct {
-		printed, base string
-	}
-	got := make(chan line, 1)
-	go func() {
-		var b strings.Builder
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			b.WriteString(sc.Text() + "\n")
-			if base, ok := strings.CutPrefix(sc.Text(), "listening on "); ok {
-				got <- line{b.String(), base}
-				break
-			}
-		}
-		close(got)
-		_, _ = io.Copy(io.Discard, stdout)
-	}()
-	select {
-	case l, ok := <-got:
-		if !ok {
-			<-in.done
-			t.Fatalf("%s server exited before listening:\n%s", name, in.logs.String())
-		}
-		in.printed, in.base = l.printed, l.base
-	case <-time.After(30 * time.Second):
-		t.Fatalf("%s server did not listen within 30s:\n%s", name, in.logs.String())
-	}
-	return in
 }
 
 // fetch GETs u with header and returns the status and body.

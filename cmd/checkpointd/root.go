@@ -2,10 +2,15 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"runtime/debug"
+	"sort"
+	"strconv"
 	"strings"
+	"time"
 
+	"github.com/BurntSushi/toml"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 )
@@ -25,9 +30,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		Short: "A self-hostable server for the MongoDB Cloud legacy backup checkpoints API",
 		Long: `checkpointd serves the legacy backup checkpoints resource of MongoDB Cloud
 (Atlas Administration API v2 and v1.0, Cloud Manager public API) over its
-own store, SQLite or PostgreSQL, wire-compatible with the official clients.
-"serve" runs the server; the other commands manage organizations,
-projects, clusters, API keys and service accounts in the store directly.`,
+own store, SQLite or PostgreSQL, wire-compatible with the official clients,
+and takes checkpoints with its own engine or accepts backup agents' reports.
+"serve" runs the server (the API, its administration API, a web view,
+metrics); "checkpoints" reads checkpoints from a server
+(this one or MongoDB's) over the API, with settings kept by "profiles";
+the other commands manage organizations, projects, clusters, API keys and
+service accounts in the store directly.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		Version:       version(),
@@ -37,6 +46,7 @@ projects, clusters, API keys and service accounts in the store directly.`,
 	root.SetErr(stderr)
 	root.AddCommand(newServeCmd(e))
 	root.AddCommand(newOrgsCmd(e), newProjectsCmd(e), newClustersCmd(e), newKeysCmd(e), newServiceAccountsCmd(e))
+	root.AddCommand(newCheckpointsCmd(e), newProfilesCmd(e))
 	return root.ExecuteContext(ctx)
 }
 
@@ -56,6 +66,63 @@ func bindEnv(e *env, fs *pflag.FlagSet) error {
 		}
 	})
 	return err
+}
+
+// bindConfig lets the TOML file at path set any flag that neither the
+// command line nor the environment set (call it after bindEnv): its keys
+// are the flags' names, e.g. addr = "127.0.0.1:9000" or
+// rate-limit = "100/1m". A key that is not a flag of the command is an
+// error naming it, so that a misspelt setting is not silently ignored.
+// The config flag itself cannot be set from the file.
+func bindConfig(fs *pflag.FlagSet, path, configFlag string) error {
+	if path == "" {
+		return nil
+	}
+	var values map[string]any
+	md, err := toml.DecodeFile(path, &values)
+	if err != nil {
+		return fmt.Errorf("config file %s: %w", path, err)
+	}
+	keys := make([]string, 0, len(values))
+	for k := range values {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		f := fs.Lookup(k)
+		if f == nil || k == configFlag || k == "help" {
+			return fmt.Errorf("config file %s: unknown key %q: the keys are flag names, as --help lists them", path, k)
+		}
+		v, ok := configValue(values[k])
+		if !ok {
+			return fmt.Errorf("config file %s: %s: want a string, number or boolean, not %s", path, k, strings.ToLower(md.Type(k)))
+		}
+		if f.Changed {
+			continue
+		}
+		if err := fs.Set(k, v); err != nil {
+			return fmt.Errorf("config file %s: %s: %w", path, k, err)
+		}
+	}
+	return nil
+}
+
+// configValue is a TOML value as a flag would be given it on the command
+// line.
+func configValue(v any) (string, bool) {
+	switch v := v.(type) {
+	case string:
+		return v, true
+	case bool:
+		return strconv.FormatBool(v), true
+	case int64:
+		return strconv.FormatInt(v, 10), true
+	case float64:
+		return strconv.FormatFloat(v, 'g', -1, 64), true
+	case time.Time:
+		return v.Format(time.RFC3339Nano), true
+	}
+	return "", false
 }
 
 type envError struct {

@@ -23,30 +23,58 @@ import (
 	"github.com/checkpointd/checkpointd/internal/backup"
 	"github.com/checkpointd/checkpointd/internal/demo"
 	"github.com/checkpointd/checkpointd/internal/engine"
+	"github.com/checkpointd/checkpointd/internal/engine/sim"
 	"github.com/checkpointd/checkpointd/internal/httpapi"
+	"github.com/checkpointd/checkpointd/internal/metrics"
 	"github.com/checkpointd/checkpointd/internal/store/open"
+	"github.com/checkpointd/checkpointd/internal/web"
 )
 
 // serveConfig is every setting of serve.
 type serveConfig struct {
-	addr        string
-	database    string
-	demo        bool
-	demoSeed    uint64
-	demoSpeed   float64 // hidden, for tests: see demoClockOf
-	demoEpoch   int64   // hidden, for tests: see demoClockOf
-	externalURL string
-	paging      string
-	logFormat   string
-	logLevel    string
-	tlsCert     string
-	tlsKey      string
+	config        string
+	addr          string
+	database      string
+	demo          bool
+	engine        bool
+	engineRefresh time.Duration
+	demoSeed      uint64
+	demoSpeed     float64 // hidden, for tests: see demoClockOf
+	demoEpoch     int64   // hidden, for tests: see demoClockOf
+	externalURL   string
+	paging        string
+	logFormat     string
+	logLevel      string
+	tlsCert       string
+	tlsKey        string
+	metricsAddr   string
 
 	trustForwardedFor bool
 	rateLimit         string
 	tokenRateLimit    string
 	digestAlgorithms  string
 	authRefresh       time.Duration
+	timeouts          serveTimeouts
+}
+
+// serveTimeouts bound how long a connection may take over each part of a
+// request, so that slow or stalled clients cannot hold connections and
+// goroutines forever, and how long shutdown waits for requests under way.
+type serveTimeouts struct {
+	readHeader, read, write, idle, shutdown time.Duration
+}
+
+// check refuses timeouts that are not positive: zero would mean none.
+func (t serveTimeouts) check() error {
+	for _, f := range []struct {
+		name string
+		d    time.Duration
+	}{{"--read-header-timeout", t.readHeader}, {"--read-timeout", t.read}, {"--write-timeout", t.write}, {"--idle-timeout", t.idle}, {"--shutdown-timeout", t.shutdown}} {
+		if f.d <= 0 {
+			return fmt.Errorf("%s: %v must be positive", f.name, f.d)
+		}
+	}
+	return nil
 }
 
 func newServeCmd(e *env) *cobra.Command {
@@ -54,25 +82,47 @@ func newServeCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Serve the API",
-		Long: `Serve the checkpoints API on --addr over the store in --database.
+		Long: `Serve the checkpoints API on --addr over the store in --database: the
+three API generations, the administration API (/api/checkpointd/v1:
+clusters, their schedules, backup agents' checkpoint reports), the web view
+(/ui/), the OpenAPI document (/api/checkpointd/v1/openapi.yaml), /healthz
+and /readyz; metrics on --metrics-addr. The engine takes the checkpoints of
+the clusters scheduled for the SIMULATED driver (--engine).
 
 Every flag can also be set with an environment variable named
 CHECKPOINTD_ and the flag's name in upper case with underscores, e.g.
-CHECKPOINTD_ADDR=127.0.0.1:9000. A flag on the command line wins over the
-environment, which wins over the default.`,
+CHECKPOINTD_ADDR=127.0.0.1:9000, or in a TOML configuration file
+(--config FILE or CHECKPOINTD_CONFIG=FILE) whose keys are the flags'
+names:
+
+  addr = "127.0.0.1:9000"
+  database = "/var/lib/checkpointd/checkpointd.db"
+  rate-limit = "100/1m"
+  trust-forwarded-for = true
+
+A key that is not a flag is an error. A flag on the command line wins over
+the environment, which wins over the configuration file, which wins over
+the default.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := bindEnv(e, cmd.Flags()); err != nil {
+				return err
+			}
+			if err := bindConfig(cmd.Flags(), c.config, "config"); err != nil {
 				return err
 			}
 			return serve(cmd.Context(), e, c)
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&c.addr, "addr", "127.0.0.1:8080", "address to listen on (host:port); port 0 picks a free one")
+	f.StringVar(&c.config, "config", "", "TOML configuration `FILE` whose keys are these flags' names (flags and CHECKPOINTD_* variables win over it)")
+	_ = cmd.MarkFlagFilename("config", "toml")
+	f.StringVar(&c.addr, "addr", "127.0.0.1:8080", "address to listen on (host:port); port 0 picks a free one. The default serves this machine alone; an address other machines reach (e.g. 0.0.0.0:8443) should have TLS: --tls-cert and --tls-key, or a TLS-terminating proxy in front (then --external-url https://…)")
 	f.StringVar(&c.database, "database", "checkpointd.db", "SQLite database file (created if missing), or a postgres:// URL")
-	f.BoolVar(&c.demo, "demo", false, "seed a demo organization, project and clusters with a week of checkpoints (once), print URLs to try, and keep the demo clusters (simulated) taking checkpoints while serving")
-	f.Uint64Var(&c.demoSeed, "demo-seed", 1, "random seed of the demo history")
+	f.BoolVar(&c.demo, "demo", false, "seed a demo organization, project and clusters with a week of checkpoints (once) and print URLs to try; the engine keeps its simulated clusters taking checkpoints")
+	f.Uint64Var(&c.demoSeed, "demo-seed", 1, "random seed of the demo history and of the simulated clusters")
+	f.BoolVar(&c.engine, "engine", true, "take the checkpoints of the clusters scheduled for the SIMULATED driver (false: serve only; agents' checkpoints are accepted either way)")
+	f.DurationVar(&c.engineRefresh, "engine-refresh", engine.DefaultRefresh, "how often the engine reads the clusters' schedules: a cluster created, changed or deleted through any server is taken into account within this time")
 	f.Float64Var(&c.demoSpeed, "demo-speed", 0, "run the demo schedule this many times faster than the wall clock (tests only)")
 	f.Int64Var(&c.demoEpoch, "demo-epoch", 0, "Unix milliseconds at which the --demo-speed clock reads the wall clock (tests only)")
 	_ = f.MarkHidden("demo-speed")
@@ -83,23 +133,36 @@ environment, which wins over the default.`,
 	f.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	f.StringVar(&c.tlsCert, "tls-cert", "", "serve HTTPS (TLS 1.2 or later) with the PEM certificate, followed by any intermediates, in `FILE`; needs --tls-key")
 	f.StringVar(&c.tlsKey, "tls-key", "", "PEM private key of --tls-cert in `FILE`")
+	f.StringVar(&c.metricsAddr, "metrics-addr", "", "serve Prometheus metrics at GET /metrics on a listener of their own at this address (host:port, e.g. 127.0.0.1:9464), plain HTTP and without credentials, never on --addr; empty: no metrics")
 	f.BoolVar(&c.trustForwardedFor, "trust-forwarded-for", false, "take the client address for API access lists from the last X-Forwarded-For entry (only behind one reverse proxy that sets it)")
 	f.StringVar(&c.rateLimit, "rate-limit", "6000/1m", "requests each API key or service account may make, as N/WINDOW (e.g. 100/1m); 0 for no limit")
 	f.StringVar(&c.tokenRateLimit, "token-rate-limit", "50/1m", "token and revoke requests per client address and client id, as N/WINDOW; 0 for no limit")
 	f.DurationVar(&c.authRefresh, "auth-refresh", auth.DefaultRefresh, "how long credentials are trusted before the store is asked whether any changed: a key deleted or a token revoked elsewhere is refused within this time (a revoke through this server at once); 0 asks on every request")
+	f.DurationVar(&c.timeouts.readHeader, "read-header-timeout", 10*time.Second, "how long a client may take to send a request's headers")
+	f.DurationVar(&c.timeouts.read, "read-timeout", 30*time.Second, "how long a client may take to send a whole request, body included")
+	f.DurationVar(&c.timeouts.write, "write-timeout", 60*time.Second, "how long a response may take, from the end of the request's headers")
+	f.DurationVar(&c.timeouts.idle, "idle-timeout", 120*time.Second, "how long a kept-alive connection may wait for its next request")
+	f.DurationVar(&c.timeouts.shutdown, "shutdown-timeout", 10*time.Second, "on SIGTERM, how long requests under way may take to finish before the server exits")
 	f.StringVar(&c.digestAlgorithms, "digest-algorithms", "MD5,SHA-256", "HTTP Digest algorithms offered, in challenge order (MD5 alone is the service's exact challenge)")
+	_ = cmd.RegisterFlagCompletionFunc("paging", cobra.FixedCompletions([]string{"lenient", "strict"}, cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.RegisterFlagCompletionFunc("log-format", cobra.FixedCompletions([]string{"text", "json"}, cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.RegisterFlagCompletionFunc("log-level", cobra.FixedCompletions([]string{"debug", "info", "warn", "error"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
 
 func serve(ctx context.Context, e *env, c serveConfig) error {
+	if err := c.timeouts.check(); err != nil {
+		return err
+	}
 	paging, ok := httpapi.ParsePagingMode(c.paging)
 	if !ok {
 		return fmt.Errorf("--paging: %q is neither lenient nor strict", c.paging)
 	}
-	logger, err := newLogger(e, c.logFormat, c.logLevel)
+	logger, closeLog, err := newLogger(e, c.logFormat, c.logLevel)
 	if err != nil {
 		return err
 	}
+	defer closeLog()
 	if c.externalURL != "" && !strings.HasPrefix(c.externalURL, "http://") && !strings.HasPrefix(c.externalURL, "https://") {
 		return fmt.Errorf("--external-url: %q must start with http:// or https://", c.externalURL)
 	}
@@ -127,6 +190,12 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 	if err != nil {
 		return err
 	}
+	// The metrics read the restore points from the store at each scrape,
+	// so that every instance on a data set reports every checkpoint.
+	var mets *metrics.Metrics
+	if c.metricsAddr != "" {
+		mets = metrics.New(metrics.Options{Store: db, Logger: logger})
+	}
 
 	ln, err := net.Listen("tcp", c.addr)
 	if err != nil {
@@ -137,8 +206,8 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 		base = strings.TrimRight(c.externalURL, "/")
 	}
 
+	clock := demoClockOf(ctx, c)
 	if c.demo {
-		clock := demoClockOf(ctx, c)
 		ds, err := demo.Seed(ctx, db, demo.Options{Seed: c.demoSeed, Now: clock.Now()})
 		if err != nil {
 			ln.Close()
@@ -149,34 +218,51 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 			ln.Close()
 			return err
 		}
-		// The demo clusters keep taking checkpoints, from simulations of
-		// them, while the server runs. A data set found from an earlier
-		// run continues from now: the slots missed in between are not
-		// backfilled (see demo.Scheduler).
-		// Servers sharing the store take each slot once, through a lease
-		// in it.
-		claimer := engine.Lease{Store: db, Owner: engine.OwnerID()}
-		sched, err := demo.Scheduler(ds, db, demo.RunOptions{Clock: clock, Seed: c.demoSeed, Claimer: claimer, Logger: logger.With("demo", true)})
+		printDemo(e, base, ds, key)
+	}
+	if c.engine {
+		// The engine takes the checkpoints of every cluster scheduled
+		// for the SIMULATED driver (the demo's included), reading the
+		// schedules from the store every --engine-refresh. A data set
+		// found from an earlier run continues from now: the slots missed
+		// in between are not backfilled. Servers sharing the store take
+		// each slot once, through a lease in it.
+		supCfg := engine.SupervisorConfig{
+			Config: engine.Config{
+				Clock:   clock,
+				IDs:     backup.NewIDSource(),
+				Sink:    db,
+				Pruner:  db,
+				Claimer: engine.Lease{Store: db, Owner: engine.OwnerID()},
+				Logger:  logger.With("component", "engine"),
+			},
+			Source:  db,
+			Drivers: sim.Drivers(clock, c.demoSeed, sim.DefaultConfig()),
+			Refresh: c.engineRefresh,
+		}
+		if mets != nil {
+			supCfg.Observer = mets // only when set, as for the API below
+		}
+		sup, err := engine.NewSupervisor(supCfg)
 		if err != nil {
 			ln.Close()
 			return err
 		}
-		printDemo(e, base, ds, key)
-		schedCtx, stopSched := context.WithCancel(ctx)
-		schedDone := make(chan struct{})
+		engCtx, stopEngine := context.WithCancel(ctx)
+		engDone := make(chan struct{})
 		go func() {
-			defer close(schedDone)
-			_ = sched.Run(schedCtx) // returns nil once every checkpoint under way has finished
+			defer close(engDone)
+			_ = sup.Run(engCtx) // returns nil once every checkpoint under way has finished
 		}()
 		// Deferred after the store's Close, so run before it: the store
-		// closes only once the scheduler has stopped writing to it.
+		// closes only once the engine has stopped writing to it.
 		defer func() {
-			stopSched()
-			<-schedDone
+			stopEngine()
+			<-engDone
 		}()
 	}
 
-	api := httpapi.New(httpapi.Config{
+	apiCfg := httpapi.Config{
 		ExternalURL: c.externalURL,
 		Paging:      paging,
 		Version:     version(),
@@ -184,21 +270,43 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 		Logger:      logger,
 		Auth:        authn,
 		OAuth:       authn,
-	}, db)
+		UI:          web.Handler(),
+		Admin:       db,
+	}
+	if mets != nil {
+		apiCfg.Metrics = mets // only when set: a nil *Metrics in the interface would not be nil
+	}
+	api := httpapi.New(apiCfg, db)
 	srv := &http.Server{
 		Handler:           api,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       120 * time.Second,
+		ReadHeaderTimeout: c.timeouts.readHeader,
+		ReadTimeout:       c.timeouts.read,
+		WriteTimeout:      c.timeouts.write,
+		IdleTimeout:       c.timeouts.idle,
 		// Far above the API's own limits, so that the API answers oversized
 		// requests in its error format; beyond this net/http answers alone.
 		MaxHeaderBytes: 1 << 20,
 		ErrorLog:       slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 		TLSConfig:      tlsCfg,
 	}
+	// The metrics listen on their own address, so that they are never
+	// exposed where the API is and need no API credentials.
+	var msrv *http.Server
+	merrc := make(chan error, 1)
+	if mets != nil {
+		mln, err := net.Listen("tcp", c.metricsAddr)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("--metrics-addr: %w", err)
+		}
+		msrv = metricsServer(mets, logger, c.timeouts)
+		fmt.Fprintf(e.stdout, "metrics on http://%s/metrics\n", displayAddr(mln.Addr()))
+		logger.Info("serving metrics", "addr", mln.Addr().String())
+		go func() { merrc <- msrv.Serve(mln) }()
+	}
 	fmt.Fprintf(e.stdout, "listening on %s\n", scheme+displayAddr(ln.Addr()))
 	logger.Info("serving", "addr", ln.Addr().String(), "tls", tlsCfg != nil, "database", redactDatabase(c.database))
+	warnPlainHTTP(logger, ln.Addr(), tlsCfg != nil, c.externalURL)
 
 	errc := make(chan error, 1)
 	go func() {
@@ -210,11 +318,18 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 	}()
 	select {
 	case err := <-errc:
+		if msrv != nil {
+			msrv.Close()
+		}
 		return err
+	case err := <-merrc:
+		srv.Close()
+		return fmt.Errorf("metrics: %w", err)
 	case <-ctx.Done():
 	}
-	// Finish in-flight requests, then close the store (deferred).
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	// Finish in-flight requests, then close the store (deferred). The
+	// metrics listener stops with the API.
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), c.timeouts.shutdown)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		return err
@@ -222,8 +337,55 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
+	if msrv != nil {
+		if err := msrv.Shutdown(shutdownCtx); err != nil {
+			return err
+		}
+		if err := <-merrc; !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+	}
 	logger.Info("stopped")
 	return nil
+}
+
+// metricsServer serves GET /metrics and nothing else. A scrape reads the
+// store once, so the timeouts are those of the API.
+func metricsServer(m *metrics.Metrics, logger *slog.Logger, t serveTimeouts) *http.Server {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", m.Handler())
+	return &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: t.readHeader,
+		ReadTimeout:       t.read,
+		WriteTimeout:      t.write,
+		IdleTimeout:       t.idle,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+}
+
+// warnPlainHTTP logs a warning when the API listens without TLS on an
+// address other machines may reach: there the service accounts' client
+// secrets (HTTP Basic on the token endpoint) and bearer tokens cross the
+// network in clear. An https:// --external-url says that a proxy in
+// front terminates TLS, so it silences the warning.
+func warnPlainHTTP(logger *slog.Logger, addr net.Addr, tls bool, externalURL string) {
+	if tls || strings.HasPrefix(externalURL, "https://") || isLoopback(addr) {
+		return
+	}
+	logger.Warn("serving plain HTTP on an address other machines may reach: client secrets and bearer tokens cross the network unencrypted; "+
+		"give --tls-cert and --tls-key, or serve through a TLS-terminating proxy and set --external-url https://…", "addr", addr.String())
+}
+
+// isLoopback reports whether a listener's address is reachable from this
+// machine alone.
+func isLoopback(a net.Addr) bool {
+	host, _, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return false
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // displayAddr turns a listener address into one a client on this machine
@@ -239,19 +401,24 @@ func displayAddr(a net.Addr) string {
 	return net.JoinHostPort(host, port)
 }
 
-func newLogger(e *env, format, level string) (*slog.Logger, error) {
+// newLogger returns serve's logger, writing to stderr through a
+// logBuffer (see logbuffer.go), and the function that writes what is
+// left in it and stops it.
+func newLogger(e *env, format, level string) (*slog.Logger, func() error, error) {
 	var lv slog.Level
 	if err := lv.UnmarshalText([]byte(level)); err != nil {
-		return nil, fmt.Errorf("--log-level: %w", err)
+		return nil, nil, fmt.Errorf("--log-level: %w", err)
 	}
 	opts := &slog.HandlerOptions{Level: lv}
-	switch format {
-	case "text":
-		return slog.New(slog.NewTextHandler(e.stderr, opts)), nil
-	case "json":
-		return slog.New(slog.NewJSONHandler(e.stderr, opts)), nil
+	if format != "text" && format != "json" {
+		return nil, nil, fmt.Errorf("--log-format: %q is neither text nor json", format)
 	}
-	return nil, fmt.Errorf("--log-format: %q is neither text nor json", format)
+	buf := newLogBuffer(e.stderr)
+	var h slog.Handler = slog.NewTextHandler(buf, opts)
+	if format == "json" {
+		h = slog.NewJSONHandler(buf, opts)
+	}
+	return slog.New(flushingHandler{h, buf}), buf.Close, nil
 }
 
 // authConfig reads the authentication settings.
@@ -394,6 +561,8 @@ func printDemo(e *env, base string, ds demo.Dataset, key string) {
 	}
 	fmt.Fprintf(w, "api key: %s\n", key)
 	fmt.Fprintf(w, "  (Project Read Only on %s; a new key on every --demo start; HTTP Digest, as curl --digest)\n", ds.Project.Name)
+	fmt.Fprintf(w, "ui: %s/ui/\n", base)
+	fmt.Fprintln(w, "  (in a browser: sign in with the api key's public key as user name and private key as password)")
 	fmt.Fprintln(w, "try:")
 	const accept = "-H 'Accept: application/vnd.atlas.2023-01-01+json' "
 	for _, c := range ds.Clusters {
@@ -413,7 +582,9 @@ func printDemo(e *env, base string, ds demo.Dataset, key string) {
 }
 
 // redactDatabase is the --database value fit for a log: a URL's password
-// replaced by "xxxxx" (a SQLite path is printed as it is).
+// replaced by "xxxxx", in the user information or in the password and
+// sslpassword parameters libpq and pgx also take (a SQLite path is printed
+// as it is).
 func redactDatabase(db string) string {
 	if !open.IsPostgres(db) {
 		return db
@@ -421,6 +592,20 @@ func redactDatabase(db string) string {
 	u, err := url.Parse(db)
 	if err != nil {
 		return "postgres://(unparsable URL)"
+	}
+	q, err := url.ParseQuery(u.RawQuery)
+	if err != nil {
+		return "postgres://(unparsable URL)"
+	}
+	redacted := false
+	for _, k := range []string{"password", "sslpassword"} {
+		if q.Has(k) {
+			q.Set(k, "xxxxx")
+			redacted = true
+		}
+	}
+	if redacted {
+		u.RawQuery = q.Encode()
 	}
 	return u.Redacted()
 }

@@ -11,12 +11,18 @@
 // default (-auth bearer) every API request carries a service account's
 // access token, minted through the real token endpoint, and get-one and
 // list-100 are measured once more against the same store without
-// authentication, so that its cost is a ratio of the same run. -auth
-// digest uses an API key over HTTP Digest instead (built-in generator
-// only: wrk cannot answer a challenge); -auth none measures everything
-// without authentication.
+// authentication, so that its cost is a ratio of the same run; and
+// get-one with the bearer token and with an API key over HTTP Digest
+// (nonce reuse), both through the built-in generator (wrk cannot answer a
+// digest challenge), taking turns, so that the two kinds of credentials
+// are compared in one run with one generator. -auth digest uses the API
+// key for every target instead (built-in generator only); -auth none
+// measures everything without authentication.
+//
+// -soak DURATION runs the soak instead (soak.go).
 //
 //	go run ./cmd/loadtest -duration 10s -big 1000000
+//	go run ./cmd/loadtest -soak 5m
 package main
 
 import (
@@ -34,6 +40,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -63,6 +71,7 @@ type result struct {
 	// requests answered, by status.
 	requests int
 	statuses map[int]int
+	lat      []time.Duration // sorted
 }
 
 func run(ctx context.Context, args []string, out io.Writer) error {
@@ -81,8 +90,54 @@ func load(ctx context.Context, args []string, out io.Writer) ([]result, error) {
 	dir := fs.String("dir", "", "directory for the database (kept and reused if it already holds one; default: a temporary one)")
 	gen := fs.String("generator", "auto", "load generator: wrk, builtin or auto")
 	authKind := fs.String("auth", authBearer, "credentials of the API requests: bearer (a service account's token), digest (an API key; built-in generator only) or none")
+	only := fs.String("run", "", "load only the targets whose name matches this regular expression (default: all)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of this process (the servers, and the built-in generator if used) over the loaded targets to `FILE`")
+	memProfile := fs.String("memprofile", "", "write an allocation profile of this process over the whole run to `FILE`")
+	soakFor := fs.Duration("soak", 0, "instead of the targets, soak `checkpointd serve --demo` (run as a process of its own, the engine writing) for this long with mixed traffic, sampling its memory")
+	soakSpeed := fs.Float64("soak-speed", 1700, "the soak's engine schedule runs this many times faster than the wall clock (--demo-speed)")
+	soakSample := fs.Duration("soak-sample", 5*time.Second, "how often the soak samples the server")
+	binary := fs.String("checkpointd", "", "the checkpointd binary the soak runs (default: go build ./cmd/checkpointd)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
+	}
+	if *soakFor > 0 {
+		if *soakSpeed <= 0 || *soakSample <= 0 {
+			return nil, errors.New("-soak-speed and -soak-sample must be positive")
+		}
+		// The gets ask for the newest checkpoints at the start; the
+		// demo keeps a week of them.
+		if time.Duration(float64(*soakFor)**soakSpeed) > 6*24*time.Hour {
+			return nil, fmt.Errorf("-soak %s at -soak-speed %g is more than 6 days of schedule: the checkpoints asked for would be pruned; lower -soak-speed", *soakFor, *soakSpeed)
+		}
+		if *dir == "" {
+			d, err := os.MkdirTemp("", "checkpointd-soak")
+			if err != nil {
+				return nil, err
+			}
+			defer os.RemoveAll(d)
+			*dir = d
+		}
+		return nil, soak(ctx, soakConfig{duration: *soakFor, sample: *soakSample, speed: *soakSpeed, conns: *conns, binary: *binary, dir: *dir}, out)
+	}
+	var onlyRE *regexp.Regexp
+	if *only != "" {
+		re, err := regexp.Compile(*only)
+		if err != nil {
+			return nil, fmt.Errorf("-run: %w", err)
+		}
+		onlyRE = re
+	}
+	if *memProfile != "" {
+		// Every allocation, not one in 512 KiB: the run is short and the
+		// profile is read for counts per request.
+		prev := runtime.MemProfileRate
+		runtime.MemProfileRate = 1
+		defer func() { runtime.MemProfileRate = prev }()
+		defer func() {
+			if err := writeHeapProfile(*memProfile); err != nil {
+				fmt.Fprintln(out, "memprofile:", err)
+			}
+		}()
 	}
 	switch *authKind {
 	case authBearer, authDigest, authNone:
@@ -171,6 +226,17 @@ func load(ctx context.Context, args []string, out io.Writer) ([]result, error) {
 		return nil, err
 	}
 	fmt.Fprintf(out, "auth: %s\n", creds.describe())
+	// With bearer, get-one is also measured with an API key over Digest,
+	// both through the built-in generator (wrk cannot answer a digest
+	// challenge), so that the two kinds of credentials are compared in
+	// one run with one generator.
+	var digestCreds *credentials
+	if *authKind == authBearer {
+		if digestCreds, err = newCredentials(ctx, authDigest, db, apiURL); err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(out, "auth: and %s (the built-in generator's rows)\n", digestCreds.describe())
+	}
 
 	smallList := apiURL + clusterPath("small") + "/backupCheckpoints?itemsPerPage=100"
 	getOne, err := firstID(ctx, smallList, creds)
@@ -218,23 +284,29 @@ func load(ctx context.Context, args []string, out io.Writer) ([]result, error) {
 	type target struct {
 		name, url, ceiling string
 		creds              *credentials
+		builtin            bool // always the built-in generator
 	}
 	targets := []target{
-		{"ceiling get-one", ceilURL + "/get", "", noCredentials},
-		{"get-one", getURL, "ceiling get-one", creds},
+		{"ceiling get-one", ceilURL + "/get", "", noCredentials, false},
+		{"get-one", getURL, "ceiling get-one", creds, false},
 	}
 	if authed {
-		targets = append(targets, target{"get-one, no auth", strings.Replace(getURL, apiURL, openURL, 1), "ceiling get-one", noCredentials})
+		targets = append(targets, target{"get-one, no auth", strings.Replace(getURL, apiURL, openURL, 1), "ceiling get-one", noCredentials, false})
 	}
 	targets = append(targets,
-		target{"ceiling list-100", ceilURL + "/list", "", noCredentials},
-		target{"list-100", smallList, "ceiling list-100", creds})
+		target{"ceiling list-100", ceilURL + "/list", "", noCredentials, false},
+		target{"list-100", smallList, "ceiling list-100", creds, false})
 	if authed {
-		targets = append(targets, target{"list-100, no auth", strings.Replace(smallList, apiURL, openURL, 1), "ceiling list-100", noCredentials})
+		targets = append(targets, target{"list-100, no auth", strings.Replace(smallList, apiURL, openURL, 1), "ceiling list-100", noCredentials, false})
+	}
+	if digestCreds != nil {
+		targets = append(targets,
+			target{getBearerBuiltin, getURL, "", creds, true},
+			target{getDigestBuiltin, getURL, getBearerBuiltin, digestCreds, true})
 	}
 	targets = append(targets,
-		target{"get-one, store cache off", strings.Replace(getURL, apiURL, rawURL, 1), "ceiling get-one", creds},
-		target{"list-100, store cache off", strings.Replace(smallList, apiURL, rawURL, 1), "ceiling list-100", creds})
+		target{"get-one, store cache off", strings.Replace(getURL, apiURL, rawURL, 1), "ceiling get-one", creds, false},
+		target{"list-100, store cache off", strings.Replace(smallList, apiURL, rawURL, 1), "ceiling list-100", creds, false})
 	// List latency by store size and page depth, with the cache on and off.
 	for _, srv := range []struct{ label, url string }{{"", apiURL}, {", store cache off", rawURL}} {
 		name := func(n int, page string) string {
@@ -244,20 +316,72 @@ func load(ctx context.Context, args []string, out io.Writer) ([]result, error) {
 			return srv.url + clusterPath(cluster) + "/backupCheckpoints?itemsPerPage=100"
 		}
 		targets = append(targets,
-			target{name(*small, "first"), list("small") + "&pageNum=1", "", creds},
-			target{name(*small, "last"), list("small") + "&pageNum=" + strconv.Itoa((*small+99)/100), name(*small, "first"), creds})
+			target{name(*small, "first"), list("small") + "&pageNum=1", "", creds, false},
+			target{name(*small, "last"), list("small") + "&pageNum=" + strconv.Itoa((*small+99)/100), name(*small, "first"), creds, false})
 		if *big > 0 {
 			targets = append(targets,
-				target{name(*big, "first"), list("big") + "&pageNum=1", name(*small, "first"), creds},
-				target{name(*big, "last"), list("big") + "&pageNum=" + strconv.Itoa((*big+99)/100), name(*big, "first"), creds})
+				target{name(*big, "first"), list("big") + "&pageNum=1", name(*small, "first"), creds, false},
+				target{name(*big, "last"), list("big") + "&pageNum=" + strconv.Itoa((*big+99)/100), name(*big, "first"), creds, false})
 		}
 	}
 
+	if onlyRE != nil {
+		targets = slices.DeleteFunc(targets, func(t target) bool {
+			// A ratio needs its reference: keep the targets compared with.
+			return !onlyRE.MatchString(t.name) && !slices.ContainsFunc(targets, func(o target) bool {
+				return onlyRE.MatchString(o.name) && o.ceiling == t.name
+			})
+		})
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return nil, err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			f.Close()
+			return nil, err
+		}
+		defer func() {
+			pprof.StopCPUProfile()
+			f.Close()
+		}()
+	}
 	var results []result
-	for _, t := range targets {
+	report := func(t target, r result) {
+		r.name, r.ceiling = t.name, t.ceiling
+		results = append(results, r)
+		fmt.Fprintf(out, "  %-62s %9.0f req/s  p99 %8s\n", t.name, r.rps, r.p99.Round(10*time.Microsecond))
+	}
+	for i := 0; i < len(targets); i++ {
+		t := targets[i]
+		if t.name == getBearerBuiltin && i+1 < len(targets) && targets[i+1].name == getDigestBuiltin {
+			// Bearer and digest take turns, in slices of the duration,
+			// so that the machine's drift during the run (other work,
+			// frequency) falls on both alike.
+			d := targets[i+1]
+			rb, rd, err := alternate(ctx, *duration, 4, func(slice time.Duration) (result, result, error) {
+				b, err := runBuiltin(ctx, t.url, *conns, slice, t.creds)
+				if err != nil {
+					return b, result{}, fmt.Errorf("%s: %w", t.name, err)
+				}
+				r, err := runBuiltin(ctx, d.url, *conns, slice, d.creds)
+				if err != nil {
+					return b, r, fmt.Errorf("%s: %w", d.name, err)
+				}
+				return b, r, nil
+			})
+			if err != nil {
+				return nil, err
+			}
+			report(t, rb)
+			report(d, rd)
+			i++
+			continue
+		}
 		var r result
 		var err error
-		if useWrk {
+		if useWrk && !t.builtin {
 			r, err = runWrk(ctx, t.url, *conns, *duration, t.creds)
 		} else {
 			r, err = runBuiltin(ctx, t.url, *conns, *duration, t.creds)
@@ -265,9 +389,7 @@ func load(ctx context.Context, args []string, out io.Writer) ([]result, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", t.name, err)
 		}
-		r.name, r.ceiling = t.name, t.ceiling
-		results = append(results, r)
-		fmt.Fprintf(out, "  %-62s %9.0f req/s  p99 %8s\n", t.name, r.rps, r.p99.Round(10*time.Microsecond))
+		report(t, r)
 	}
 	fmt.Fprintf(out, "\n| target | requests/s | p99 | compared with | ratio (req/s) | ratio (p99) |\n|---|---|---|---|---|---|\n")
 	byName := map[string]result{}
@@ -291,9 +413,34 @@ func load(ctx context.Context, args []string, out io.Writer) ([]result, error) {
 		}
 		fmt.Fprintln(out)
 	}
+	if digestCreds != nil {
+		d, b := byName[getDigestBuiltin], byName[getBearerBuiltin]
+		fmt.Fprintf(out, "digest (nonce reuse) vs bearer, built-in generator: get-one requests/s %.2f, p99 %.2f\n", d.rps/b.rps, float64(d.p99)/float64(b.p99))
+	}
 	fmt.Fprintf(out, "\nresponse sizes: get-one %d bytes, list-100 %d bytes\n", len(getBody), len(listBody))
 	return results, nil
 }
+
+// writeHeapProfile writes the allocation profile (every allocation since
+// the profile rate was set) to path.
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	runtime.GC() // the profile reports up to the last GC
+	if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// The rows comparing the two kinds of credentials.
+const (
+	getBearerBuiltin = "get-one, bearer, built-in generator"
+	getDigestBuiltin = "get-one, digest, built-in generator"
+)
 
 var (
 	orgID     = backup.MustParseObjectID("5f0000000000000000000000")
@@ -467,14 +614,58 @@ func parseWrk(s string) (result, error) {
 	return result{rps: rps, p99: time.Duration(v * float64(unit))}, nil
 }
 
+// alternate runs two targets by turns in rounds slices of d and merges
+// each one's slices.
+func alternate(ctx context.Context, d time.Duration, rounds int, run func(slice time.Duration) (result, result, error)) (result, result, error) {
+	var as, bs []result
+	for range rounds {
+		a, b, err := run(d / time.Duration(rounds))
+		if err != nil {
+			return result{}, result{}, err
+		}
+		as, bs = append(as, a), append(bs, b)
+	}
+	return merge(as, d), merge(bs, d), nil
+}
+
+// merge adds up results of the built-in generator that took d in all.
+func merge(rs []result, d time.Duration) result {
+	m := result{statuses: map[int]int{}}
+	for _, r := range rs {
+		m.lat = append(m.lat, r.lat...)
+		m.requests += r.requests
+		for s, n := range r.statuses {
+			m.statuses[s] += n
+		}
+	}
+	slices.Sort(m.lat)
+	m.rps = float64(len(m.lat)) / d.Seconds()
+	if len(m.lat) > 0 {
+		m.p99 = m.lat[len(m.lat)*99/100]
+	}
+	return m
+}
+
 // runBuiltin is a closed-loop generator: conns goroutines, each sending
 // the next request when the last one is answered, for d. Each goroutine
-// is one client with creds (a digest client keeps its own nonce). It
-// counts answers by status and fails if any was not 200.
+// is one client with creds (a digest client keeps its own nonce, and has
+// the responses of its next requests computed before the run starts, as
+// wrk has its one bearer header, so that the generator's hashing does not
+// take the server's CPU). It counts answers by status and fails if any was
+// not 200.
 func runBuiltin(ctx context.Context, url string, conns int, d time.Duration, creds *credentials) (result, error) {
 	tr := &http.Transport{MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns}
 	defer tr.CloseIdleConnections()
 	client := &http.Client{Transport: tr}
+	signers := make([]signer, conns)
+	for i := range signers {
+		var err error
+		// Up to 40 000 requests a second in all: more than this
+		// generator reaches here; past them a client signs as it goes.
+		if signers[i], err = creds.presigned(ctx, client, url, d, int(40000*d.Seconds())/conns+100); err != nil {
+			return result{}, err
+		}
+	}
 	deadline := time.Now().Add(d)
 	var mu sync.Mutex
 	var lat []time.Duration
@@ -492,11 +683,7 @@ func runBuiltin(ctx context.Context, url string, conns int, d time.Duration, cre
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			sign, err := creds.conn(ctx, client, url, d)
-			if err != nil {
-				fail(err)
-				return
-			}
+			sign := signers[i]
 			var mine []time.Duration
 			byStatus := map[int]int{}
 			for time.Now().Before(deadline) && ctx.Err() == nil {
@@ -543,5 +730,5 @@ func runBuiltin(ctx context.Context, url string, conns int, d time.Duration, cre
 		return result{}, errors.New("no request completed")
 	}
 	slices.Sort(lat)
-	return result{rps: float64(len(lat)) / d.Seconds(), p99: lat[len(lat)*99/100], requests: n, statuses: statuses}, nil
+	return result{rps: float64(len(lat)) / d.Seconds(), p99: lat[len(lat)*99/100], requests: n, statuses: statuses, lat: lat}, nil
 }

@@ -18,13 +18,14 @@ func TestRunBuiltin(t *testing.T) {
 		dontWant []string
 	}{
 		{nil, "300ms", // the default: bearer
-			[]string{"auth: bearer: service account mdb_sa_id_", "| get-one |", "| get-one, no auth |", "| list-100, no auth |", "with bearer vs no auth: get-one requests/s"},
+			[]string{"auth: bearer: service account mdb_sa_id_", "| get-one |", "| get-one, no auth |", "| list-100, no auth |", "with bearer vs no auth: get-one requests/s",
+				"| get-one, bearer, built-in generator |", "| get-one, digest, built-in generator | ", "digest (nonce reuse) vs bearer, built-in generator: get-one requests/s"},
 			nil},
 		{[]string{"-auth", "none"}, "100ms", nil,
-			[]string{"no auth"}},
+			[]string{"no auth", "built-in generator"}},
 		{[]string{"-auth", "digest"}, "100ms",
 			[]string{"auth: digest: API key", "| list-100, no auth |", "with digest vs no auth: get-one requests/s"},
-			nil},
+			[]string{"built-in generator"}},
 	} {
 		name := "bearer"
 		if tc.auth != nil {
@@ -77,5 +78,25 @@ Transfer/sec:     10.00MB
 	}
 	if _, err := parseWrk(out + "  Non-2xx or 3xx responses: 12\n"); err == nil {
 		t.Error("errors reported by wrk were not refused")
+	}
+}
+
+// TestSoak runs the soak briefly: checkpointd serve --demo as a process
+// of its own (built here), both kinds of credentials, the engine writing,
+// memory sampled, and no answer but 2xx.
+func TestSoak(t *testing.T) {
+	var out strings.Builder
+	args := []string{"-soak", "3s", "-soak-sample", "1s", "-connections", "2", "-dir", t.TempDir()}
+	if _, err := load(context.Background(), args, &out); err != nil {
+		t.Fatalf("soak: %v\n%s", err, out.String())
+	}
+	for _, w := range []string{"half bearer, half digest", "errors (any answer not 2xx, or no answer): 0", "latency: p50 ",
+		"RSS, median: start (t=", "GC heap goal, median: start (t=", "Go heap in use, median: start (t=", "engine: "} {
+		if !strings.Contains(out.String(), w) {
+			t.Errorf("report lacks %q:\n%s", w, out.String())
+		}
+	}
+	if _, err := load(context.Background(), []string{"-soak", "1h", "-soak-speed", "1700"}, &out); err == nil || !strings.Contains(err.Error(), "lower -soak-speed") {
+		t.Errorf("a soak longer than the demo keeps its checkpoints: %v", err)
 	}
 }

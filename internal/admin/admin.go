@@ -70,6 +70,7 @@ type Store interface {
 	OrganizationCreator
 	ProjectCreator
 	ClusterCreator
+	ClusterUpdater
 	APIKeyCreator
 	ServiceAccountCreator
 	ProjectLister

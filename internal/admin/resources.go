@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -102,6 +103,9 @@ type ClusterSpec struct {
 	MongoDBVersion string
 	// Backup defaults to BackupLegacy.
 	Backup backup.BackupKind
+	// Schedule is how the cluster's checkpoints are taken and kept; the
+	// zero value is an agent's cluster with checkpoints off.
+	Schedule backup.CheckpointSchedule
 }
 
 // NewCluster builds a valid cluster from a spec, with a new id and
@@ -112,23 +116,18 @@ func NewCluster(spec ClusterSpec, now time.Time) (backup.Cluster, error) {
 	if spec.ProjectID.IsZero() {
 		return backup.Cluster{}, backup.Errorf(backup.Invalid, backup.CodeInvalidGroupID, "A cluster needs a project.")
 	}
-	if !backup.ValidClusterName(spec.Name) {
-		return backup.Cluster{}, backup.Errorf(backup.Invalid, backup.CodeInvalidClusterName,
-			"Cluster name %s is invalid: use 1 to %d letters, digits and hyphens, starting with a letter or digit.",
-			strconv.Quote(spec.Name), backup.MaxClusterNameLen)
+	if err := checkClusterName(spec.Name); err != nil {
+		return backup.Cluster{}, err
 	}
-	if spec.Shards < 0 || spec.Shards > MaxShards {
-		return backup.Cluster{}, backup.Errorf(backup.Invalid, backup.CodeInvalidAttribute,
-			"A cluster has 0 (a replica set) to %d shards, not %d.", MaxShards, spec.Shards)
+	if err := checkShards(spec.Shards); err != nil {
+		return backup.Cluster{}, err
 	}
 	version := spec.MongoDBVersion
 	if version == "" {
 		version = DefaultMongoDBVersion
 	}
-	m := versionRE.FindStringSubmatch(version)
-	if m == nil {
-		return backup.Cluster{}, backup.Errorf(backup.Invalid, backup.CodeInvalidAttribute,
-			"MongoDB version %s is not of the form MAJOR.MINOR.PATCH, e.g. %s.", strconv.Quote(version), DefaultMongoDBVersion)
+	if err := checkVersion(version); err != nil {
+		return backup.Cluster{}, err
 	}
 	kind := spec.Backup
 	if kind == "" {
@@ -142,42 +141,136 @@ func NewCluster(spec ClusterSpec, now time.Time) (backup.Cluster, error) {
 		MongoDBVersion: version,
 		Backup:         kind,
 		Created:        created,
+		Schedule:       spec.Schedule,
 	}
 	if spec.Shards == 0 {
 		if spec.ConfigServers != "" {
-			return backup.Cluster{}, backup.Errorf(backup.Invalid, backup.CodeInvalidAttribute,
-				"A replica set has no config servers: give a number of shards for a sharded cluster.")
+			return backup.Cluster{}, errReplicaSetConfig()
 		}
 		c.Type = backup.ReplicaSet
 		c.ReplicaSetName = spec.Name + "-shard-0"
 	} else {
 		c.Type = backup.Sharded
-		for i := range spec.Shards {
-			n := fmt.Sprintf("%s-shard-%d", spec.Name, i)
-			c.Shards = append(c.Shards, backup.Shard{Name: n, ReplicaSetName: n})
+		c.Shards = resizeShards(nil, spec.Name, spec.Shards)
+		config := spec.ConfigServers
+		if config == "" {
+			config = ConfigReplicaSet
 		}
-		switch spec.ConfigServers {
-		case "", ConfigReplicaSet:
-			c.Config.ReplicaSetName = spec.Name + "-config-0"
-		case ConfigMirrored:
-			major, _ := strconv.Atoi(m[1])
-			minor, _ := strconv.Atoi(m[2])
-			if major > 3 || major == 3 && minor > 2 {
-				return backup.Cluster{}, backup.Errorf(backup.Invalid, backup.CodeInvalidAttribute,
-					"Mirrored config servers (SCCC) ended with MongoDB 3.2; MongoDB %s needs a config server replica set.", version)
-			}
-			for range mirroredHosts {
-				c.Config.HostIDs = append(c.Config.HostIDs, newHostID())
-			}
-		default:
-			_, err := ParseConfigServers(string(spec.ConfigServers))
+		if err := setConfigServers(&c, config); err != nil {
 			return backup.Cluster{}, err
 		}
+	}
+	if err := checkMirrored(c); err != nil {
+		return backup.Cluster{}, err
 	}
 	if err := c.Validate(); err != nil {
 		return backup.Cluster{}, err
 	}
 	return c, nil
+}
+
+func checkClusterName(name string) error {
+	if !backup.ValidClusterName(name) {
+		return backup.Errorf(backup.Invalid, backup.CodeInvalidClusterName,
+			"Cluster name %s is invalid: use 1 to %d letters, digits and hyphens, starting with a letter or digit.",
+			strconv.Quote(name), backup.MaxClusterNameLen)
+	}
+	return nil
+}
+
+func checkShards(n int) error {
+	if n < 0 || n > MaxShards {
+		return backup.Errorf(backup.Invalid, backup.CodeInvalidAttribute,
+			"A cluster has 0 (a replica set) to %d shards, not %d.", MaxShards, n)
+	}
+	return nil
+}
+
+// CheckCluster makes the checks of a cluster that NewCluster and
+// ApplyClusterChange make beyond backup.Cluster.Validate: a MongoDB
+// version of the form MAJOR.MINOR.PATCH, and mirrored config servers only
+// up to MongoDB 3.2. The administration API makes them too, so that a
+// cluster it stores is one the commands would.
+func CheckCluster(c backup.Cluster) error {
+	if err := checkVersion(c.MongoDBVersion); err != nil {
+		return err
+	}
+	return checkMirrored(c)
+}
+
+func checkVersion(version string) error {
+	if !versionRE.MatchString(version) {
+		return backup.Errorf(backup.Invalid, backup.CodeInvalidAttribute,
+			"MongoDB version %s is not of the form MAJOR.MINOR.PATCH, e.g. %s.", strconv.Quote(version), DefaultMongoDBVersion)
+	}
+	return nil
+}
+
+func errReplicaSetConfig() error {
+	return backup.Errorf(backup.Invalid, backup.CodeInvalidAttribute,
+		"A replica set has no config servers: give a number of shards for a sharded cluster.")
+}
+
+// resizeShards returns shards grown or shrunk to n. Existing shards keep
+// their names (renaming a cluster does not rename its replica sets); new
+// ones are named NAME-shard-I with the first indexes not in use, and
+// shrinking removes the last ones.
+func resizeShards(shards []backup.Shard, name string, n int) []backup.Shard {
+	if n <= len(shards) {
+		return slices.Clone(shards[:n])
+	}
+	out := slices.Clone(shards)
+	used := map[string]bool{}
+	for _, s := range shards {
+		used[s.Name], used[s.ReplicaSetName] = true, true
+	}
+	for i := 0; len(out) < n; i++ {
+		if s := fmt.Sprintf("%s-shard-%d", name, i); !used[s] {
+			out = append(out, backup.Shard{Name: s, ReplicaSetName: s})
+		}
+	}
+	return out
+}
+
+// setConfigServers gives sharded cluster c config servers of that kind,
+// keeping those it has if they already are.
+func setConfigServers(c *backup.Cluster, kind ConfigServers) error {
+	switch kind {
+	case ConfigReplicaSet:
+		if c.Config.ReplicaSetName == "" {
+			c.Config = backup.ConfigServer{ReplicaSetName: c.Name + "-config-0"}
+		}
+	case ConfigMirrored:
+		if !c.Config.Mirrored() {
+			c.Config = backup.ConfigServer{}
+			for range mirroredHosts {
+				c.Config.HostIDs = append(c.Config.HostIDs, newHostID())
+			}
+		}
+	default:
+		_, err := ParseConfigServers(string(kind))
+		return err
+	}
+	return nil
+}
+
+// checkMirrored refuses mirrored config servers on a MongoDB version that
+// no longer supports them.
+func checkMirrored(c backup.Cluster) error {
+	if !c.Config.Mirrored() {
+		return nil
+	}
+	m := versionRE.FindStringSubmatch(c.MongoDBVersion)
+	if m == nil {
+		return checkVersion(c.MongoDBVersion)
+	}
+	major, _ := strconv.Atoi(m[1])
+	minor, _ := strconv.Atoi(m[2])
+	if major > 3 || major == 3 && minor > 2 {
+		return backup.Errorf(backup.Invalid, backup.CodeInvalidAttribute,
+			"Mirrored config servers (SCCC) ended with MongoDB 3.2; MongoDB %s needs a config server replica set.", c.MongoDBVersion)
+	}
+	return nil
 }
 
 // CreateCluster builds a cluster from a spec (see NewCluster) and stores

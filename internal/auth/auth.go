@@ -194,7 +194,10 @@ func (a *Authenticator) Authenticate(r *http.Request) (*backup.Principal, error)
 	hdr := r.Header["Authorization"]
 	if len(hdr) != 1 {
 		// None, or several: ambiguous, so refuse rather than pick one.
-		return nil, a.challenge(false)
+		if len(hdr) == 0 {
+			return nil, a.challenge(httpapi.AuthMissingCredentials)
+		}
+		return nil, a.challenge(httpapi.AuthMalformedCredentials)
 	}
 	ctx := r.Context()
 	gen, err := a.generation(ctx)
@@ -209,7 +212,7 @@ func (a *Authenticator) Authenticate(r *http.Request) (*backup.Principal, error)
 		p, err = a.verifyBearer(ctx, gen, hdr[0])
 	default:
 		a.log.Debug("auth: unsupported scheme", "scheme", truncate(scheme, 16))
-		err = a.challenge(false)
+		err = a.challenge(httpapi.AuthMalformedCredentials)
 	}
 	if err != nil {
 		return nil, err
@@ -231,15 +234,18 @@ func (a *Authenticator) Authenticate(r *http.Request) (*backup.Principal, error)
 // minutes is a window in whole minutes for the 429 detail, at least 1.
 func minutes(d time.Duration) int { return max(1, int(d/time.Minute)) }
 
-func (a *Authenticator) challenge(stale bool) error {
-	return &httpapi.Unauthorized{Challenges: a.digest.Challenges(stale)}
+// challenge asks for credentials; reason (an httpapi.Auth… constant) says
+// why, for metrics, and httpapi.AuthStaleNonce makes the challenge
+// stale=true.
+func (a *Authenticator) challenge(reason string) error {
+	return &httpapi.Unauthorized{Challenges: a.digest.Challenges(reason == httpapi.AuthStaleNonce), Reason: reason}
 }
 
 func (a *Authenticator) verifyDigest(ctx context.Context, gen *generation, r *http.Request, hdr string) (*backup.Principal, error) {
 	c, err := digest.ParseAuthorization(hdr)
 	if err != nil {
 		a.log.Debug("auth: malformed digest credentials", "err", err)
-		return nil, a.challenge(false)
+		return nil, a.challenge(httpapi.AuthMalformedCredentials)
 	}
 	var p *backup.Principal
 	lookup := func(user string) (digest.Hashes, bool, error) {
@@ -255,13 +261,25 @@ func (a *Authenticator) verifyDigest(ctx context.Context, gen *generation, r *ht
 	case err == nil:
 		return p, nil
 	case res.Stale:
-		return nil, a.challenge(true)
+		return nil, a.challenge(httpapi.AuthStaleNonce)
 	case isDigestRefusal(err):
 		a.log.Debug("auth: digest refused", "user", truncate(c.Username, 32), "err", err)
-		return nil, a.challenge(false)
+		return nil, a.challenge(digestRefusalReason(err))
 	default:
 		return nil, fmt.Errorf("auth: digest: %w", err)
 	}
+}
+
+// digestRefusalReason names a refusal isDigestRefusal accepts, for
+// metrics: a stale nonce with wrong credentials is a wrong password.
+func digestRefusalReason(err error) string {
+	switch {
+	case errors.Is(err, digest.ErrReplay):
+		return httpapi.AuthReplayedNonce
+	case errors.Is(err, digest.ErrUnknownUser), errors.Is(err, digest.ErrBadResponse), errors.Is(err, digest.ErrBadNonce):
+		return httpapi.AuthBadCredentials
+	}
+	return httpapi.AuthMalformedCredentials
 }
 
 func isDigestRefusal(err error) bool {
@@ -283,13 +301,22 @@ func (a *Authenticator) verifyBearer(ctx context.Context, gen *generation, hdr s
 	tok, ok := oauth.BearerToken(hdr)
 	if !ok {
 		a.log.Debug("auth: malformed bearer credentials")
-		return nil, a.challenge(false)
+		return nil, a.challenge(httpapi.AuthMalformedCredentials)
 	}
-	claims, err := a.tokens.Verify(withGeneration(ctx, gen), tok)
+	// A token verified before in this generation needs only its times
+	// checked again: its signature and claims cannot have changed, and a
+	// revocation, like any credential write, starts a new generation.
+	claims, known := gen.verifiedToken(tok)
+	var err error
+	if known {
+		err = a.tokens.CheckTime(claims)
+	} else if claims, err = a.tokens.Verify(withGeneration(ctx, gen), tok); err == nil {
+		gen.keepToken(tok, claims, a.cacheSize)
+	}
 	if err != nil {
-		if errors.Is(err, oauth.ErrInvalidToken) || errors.Is(err, oauth.ErrExpiredToken) || errors.Is(err, oauth.ErrRevokedToken) {
+		if reason, ok := tokenRefusalReason(err); ok {
 			a.log.Debug("auth: bearer token refused", "err", err)
-			return nil, a.challenge(false)
+			return nil, a.challenge(reason)
 		}
 		return nil, fmt.Errorf("auth: bearer: %w", err)
 	}
@@ -300,9 +327,23 @@ func (a *Authenticator) verifyBearer(ctx context.Context, gen *generation, hdr s
 	if e.principal == nil {
 		// The account was deleted after the token was issued.
 		a.log.Debug("auth: token of a deleted service account")
-		return nil, a.challenge(false)
+		return nil, a.challenge(httpapi.AuthBadCredentials)
 	}
 	return e.principal, nil
+}
+
+// tokenRefusalReason names a refused bearer token for metrics, and
+// reports false for errors that are not refusals (a store failure).
+func tokenRefusalReason(err error) (string, bool) {
+	switch {
+	case errors.Is(err, oauth.ErrExpiredToken):
+		return httpapi.AuthExpiredToken, true
+	case errors.Is(err, oauth.ErrRevokedToken):
+		return httpapi.AuthRevokedToken, true
+	case errors.Is(err, oauth.ErrInvalidToken):
+		return httpapi.AuthBadCredentials, true
+	}
+	return "", false
 }
 
 // clientAddr is the address access lists apply to, and its text for the

@@ -3,10 +3,12 @@ package auth
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 
 	"github.com/checkpointd/checkpointd/internal/auth/digest"
+	"github.com/checkpointd/checkpointd/internal/auth/oauth"
 	"github.com/checkpointd/checkpointd/internal/backup"
 )
 
@@ -30,6 +32,26 @@ type generation struct {
 	keys     map[string]keyEntry     // by public key
 	accounts map[string]accountEntry // by client id
 	live     map[string]struct{}     // token ids known not to be revoked
+	tokens   map[string]oauth.Claims // bearer tokens that passed Verify, with their claims
+}
+
+// verifiedToken returns the claims of a bearer token that passed
+// verification in this generation.
+func (g *generation) verifiedToken(tok string) (oauth.Claims, bool) {
+	g.mu.RLock()
+	c, ok := g.tokens[tok]
+	g.mu.RUnlock()
+	return c, ok
+}
+
+// keepToken remembers a token that passed verification, up to max of
+// them per generation: past it, tokens are verified on every request.
+func (g *generation) keepToken(tok string, c oauth.Claims, max int) {
+	g.mu.Lock()
+	if len(g.tokens) < max {
+		g.tokens[strings.Clone(tok)] = c // not the request's memory
+	}
+	g.mu.Unlock()
 }
 
 // keyEntry is an API key as authentication needs it; principal is nil
@@ -63,7 +85,7 @@ func (a *Authenticator) generation(ctx context.Context) (*generation, error) {
 		g.checked.Store(now)
 		return g, nil
 	}
-	ng := &generation{epoch: epoch, keys: map[string]keyEntry{}, accounts: map[string]accountEntry{}, live: map[string]struct{}{}}
+	ng := &generation{epoch: epoch, keys: map[string]keyEntry{}, accounts: map[string]accountEntry{}, live: map[string]struct{}{}, tokens: map[string]oauth.Claims{}}
 	ng.checked.Store(now)
 	// Another request may have swapped in the same epoch meanwhile; either
 	// generation is right, and the loser's entries are merely refetched.

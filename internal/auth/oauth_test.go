@@ -133,8 +133,12 @@ func TestTokenLifecycle(t *testing.T) {
 
 	t.Run("expired", func(t *testing.T) {
 		tok := e.token(id, secret)
-		if res := e.bearerGet(e.v2(), tok); res.status != 200 {
-			t.Fatal(res.status)
+		// Twice: the second time the token is one verified before, whose
+		// times alone are checked again.
+		for range 2 {
+			if res := e.bearerGet(e.v2(), tok); res.status != 200 {
+				t.Fatal(res.status)
+			}
 		}
 		e.clk.Add(time.Hour + time.Minute)
 		refused(t, e.bearerGet(e.v2(), tok))

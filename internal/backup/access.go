@@ -191,3 +191,47 @@ func (s ProjectScope) Allows(orgID, projectID ObjectID) bool {
 	}
 	return false
 }
+
+// CheckAdmin decides whether p may change a project's clusters: only an
+// owner of the project's organization. Other callers get CheckProject's
+// answers (GROUP_NOT_FOUND across organizations), then USER_UNAUTHORIZED.
+// A nil principal (the server itself) may.
+func (p *Principal) CheckAdmin(orgID, projectID ObjectID) error {
+	if p == nil {
+		return nil
+	}
+	if err := p.CheckProject(orgID, projectID); err != nil {
+		if p.OrgID != orgID {
+			return err
+		}
+		return ErrUserUnauthorized()
+	}
+	if !p.IsOrgOwner(orgID) {
+		return ErrUserUnauthorized()
+	}
+	return nil
+}
+
+// CheckReporter decides whether p may report checkpoints of a project's
+// clusters (a backup agent's key): an owner of the project's organization,
+// or a Project Owner or Project Backup Manager of the project.
+func (p *Principal) CheckReporter(orgID, projectID ObjectID) error {
+	if p == nil {
+		return nil
+	}
+	if err := p.CheckProject(orgID, projectID); err != nil {
+		if p.OrgID != orgID {
+			return err
+		}
+		return ErrUserUnauthorized()
+	}
+	if p.IsOrgOwner(orgID) {
+		return nil
+	}
+	for _, g := range p.Grants {
+		if g.ProjectID == projectID && (g.Role == ProjectOwner || g.Role == ProjectBackupManager) {
+			return nil
+		}
+	}
+	return ErrUserUnauthorized()
+}

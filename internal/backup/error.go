@@ -47,9 +47,20 @@ type Error struct {
 	// Status overrides the status the kind maps to, for the few codes whose
 	// status is not their kind's usual one (e.g. 414 vs 431 for TooLarge).
 	Status int
+	// Err is the failure behind the error (a driver's, say), kept for the
+	// logs through Error and Unwrap; callers never see it.
+	Err error
 }
 
-func (e *Error) Error() string { return e.Code + ": " + e.Detail }
+func (e *Error) Error() string {
+	if e.Err != nil {
+		return e.Code + ": " + e.Detail + ": " + e.Err.Error()
+	}
+	return e.Code + ": " + e.Detail
+}
+
+// Unwrap returns the failure behind e, if any.
+func (e *Error) Unwrap() error { return e.Err }
 
 // Errorf builds an Error. format uses %s (or %d) verbs only; args become
 // Params in order, so numbers stay JSON numbers in the error body.
@@ -99,6 +110,9 @@ const (
 	CodeInvalidQueryParameter = "INVALID_QUERY_PARAMETER"
 	CodeInvalidVersionDate    = "INVALID_VERSION_DATE"
 	CodeInvalidAttribute      = "INVALID_ATTRIBUTE"
+	CodeInvalidJSON           = "INVALID_JSON"
+	CodeUnsupportedMediaType  = "UNSUPPORTED_MEDIA_TYPE"
+	CodeRequestTimeout        = "REQUEST_TIMEOUT"
 	CodeDuplicateClusterName  = "DUPLICATE_CLUSTER_NAME"
 	CodeDuplicateCheckpoint   = "DUPLICATE_CHECKPOINT"
 	CodeUnexpected            = "UNEXPECTED_ERROR"
@@ -210,6 +224,22 @@ func ErrNotLegacyBackup() *Error {
 // cannot be used.
 func ErrInvalidQueryParameter(name string) *Error {
 	return Errorf(Invalid, CodeInvalidQueryParameter, "Invalid query parameter %s specified.", name)
+}
+
+// Details of the 503 a store answers when it cannot do what was asked
+// for now: its database cannot be reached (or does not answer in time), or
+// its storage is full. Neither names the database, its address or the
+// driver's words; those stay in the logs.
+const (
+	DetailStoreUnavailable = "The database is unavailable. Try again later."
+	DetailStoreFull        = "The database's storage is full: nothing was written. Try again once space has been freed."
+)
+
+// ErrUnavailable is the 503 for a store that cannot serve for now, with
+// detail DetailStoreUnavailable or DetailStoreFull; cause is the driver's
+// error, for the logs.
+func ErrUnavailable(detail string, cause error) *Error {
+	return &Error{Kind: Unavailable, Code: CodeServiceUnavailable, Detail: detail, Params: []any{}, Err: cause}
 }
 
 // ErrUnexpected is what any internal failure looks like to a caller.

@@ -90,6 +90,8 @@ type Cluster struct {
 	Shards  []Shard
 	Config  ConfigServer
 	Created time.Time
+	// Schedule is how the cluster's checkpoints are taken and kept.
+	Schedule CheckpointSchedule
 }
 
 // clusterNamePattern is the v2 path pattern for clusterName. Length is
@@ -131,15 +133,22 @@ func (c *Cluster) Validate() error {
 		if (c.Config.ReplicaSetName == "") == (len(c.Config.HostIDs) == 0) {
 			return Errorf(Invalid, CodeInvalidAttribute, "A sharded cluster needs either a config server replica set or mirrored config hosts.")
 		}
+		hosts := map[string]bool{}
+		for _, h := range c.Config.HostIDs {
+			if h == "" || hosts[h] {
+				return Errorf(Invalid, CodeInvalidAttribute, "Mirrored config host ids must be present and unique.")
+			}
+			hosts[h] = true
+		}
 	default:
-		return Errorf(Invalid, CodeInvalidAttribute, "Unknown cluster type %s.", string(c.Type))
+		return Errorf(Invalid, CodeInvalidAttribute, "Unknown cluster type %s: a cluster is REPLICA_SET or SHARDED.", quoteEmpty(string(c.Type)))
 	}
 	switch c.Backup {
 	case BackupNone, BackupLegacy, BackupCloud:
 	default:
-		return Errorf(Invalid, CodeInvalidAttribute, "Unknown backup kind %s.", string(c.Backup))
+		return Errorf(Invalid, CodeInvalidAttribute, "Unknown backup kind %s: backup is LEGACY, CLOUD or NONE.", quoteEmpty(string(c.Backup)))
 	}
-	return nil
+	return c.validateSchedule()
 }
 
 // PartType is the typeName of a checkpoint part.
@@ -184,4 +193,13 @@ type Checkpoint struct {
 	Timestamp  time.Time
 	Restorable bool
 	Parts      []Part
+}
+
+// quoteEmpty shows an empty value as "" in a message, so that it reads as
+// a value rather than as a missing word.
+func quoteEmpty(s string) string {
+	if s == "" {
+		return `""`
+	}
+	return s
 }

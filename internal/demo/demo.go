@@ -5,8 +5,12 @@
 // checkpoint procedure takes every checkpoint of it from a simulation of
 // the cluster (sim.Backfill), so the demo shows what the engine records,
 // slots skipped when the balancer would not stop and checkpoints left not
-// restorable by a lost token included. Scheduler keeps the demo clusters
-// taking checkpoints while a server runs.
+// restorable by a lost token included.
+//
+// The two sharded clusters are scheduled for the engine's simulated
+// driver, so a server's engine keeps them taking checkpoints; the replica
+// set is an agent's (the service takes no checkpoints of replica sets),
+// its history as if an agent had reported it.
 //
 // The seeded data set is a pure function of the seed and the time it is
 // built for, so tests and documentation can rely on it.
@@ -14,13 +18,10 @@ package demo
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"log/slog"
 	"time"
 
 	"github.com/checkpointd/checkpointd/internal/backup"
-	"github.com/checkpointd/checkpointd/internal/engine"
 	"github.com/checkpointd/checkpointd/internal/engine/sim"
 )
 
@@ -29,6 +30,8 @@ type Store interface {
 	CreateOrganization(ctx context.Context, o backup.Organization) error
 	CreateProject(ctx context.Context, p backup.Project) error
 	CreateCluster(ctx context.Context, c backup.Cluster) error
+	UpdateCluster(ctx context.Context, c backup.Cluster) error
+	Cluster(ctx context.Context, ref backup.ClusterRef) (backup.Cluster, error)
 	AddCheckpoints(ctx context.Context, cps []backup.Checkpoint) error
 	Project(ctx context.Context, id backup.ObjectID) (backup.Project, error)
 	Checkpoints(ctx context.Context, ref backup.ClusterRef, page backup.PageRequest) (backup.Page[backup.Checkpoint], error)
@@ -46,7 +49,8 @@ type Dataset struct {
 	Org      backup.Organization
 	Project  backup.Project
 	Clusters []backup.Cluster
-	// Intervals holds each cluster's checkpoint interval, by cluster name.
+	// Intervals holds the interval of each cluster's seeded history, by
+	// cluster name (the replica set's too, though its schedule has none).
 	Intervals map[string]time.Duration
 	// Checkpoints counts each cluster's checkpoints, by cluster name.
 	Checkpoints map[string]int
@@ -85,14 +89,16 @@ func clusters(created time.Time) []demoCluster {
 				{Name: "Cluster0-shard-1", ReplicaSetName: "Cluster0-shard-1"},
 				{Name: "Cluster0-shard-2", ReplicaSetName: "Cluster0-shard-2"},
 			},
-			Config:  backup.ConfigServer{ReplicaSetName: "Cluster0-config-0"},
-			Created: created,
+			Config:   backup.ConfigServer{ReplicaSetName: "Cluster0-config-0"},
+			Created:  created,
+			Schedule: backup.CheckpointSchedule{Driver: backup.DriverSimulated, Interval: 15 * time.Minute, Window: Window},
 		}, 15 * time.Minute},
 		{backup.Cluster{
 			ID: backup.MustParseObjectID(ids[1]), GroupID: ProjectID, Name: "Cluster1",
 			Type: backup.ReplicaSet, MongoDBVersion: "4.0.28", Backup: backup.BackupLegacy,
 			ReplicaSetName: "Cluster1-shard-0",
 			Created:        created,
+			Schedule:       backup.CheckpointSchedule{Driver: backup.DriverAgent, Window: Window},
 		}, 60 * time.Minute},
 		{backup.Cluster{
 			ID: backup.MustParseObjectID(ids[2]), GroupID: ProjectID, Name: "LegacyCluster",
@@ -104,13 +110,17 @@ func clusters(created time.Time) []demoCluster {
 			Config: backup.ConfigServer{HostIDs: []string{
 				"0f5c1b9ea1c54a5da0ee2b6ca2ac6c41", "7d0e6a0b8a0d4c7d9d1a2b3c4d5e6f70", "a3b4c5d6e7f8091a2b3c4d5e6f708192",
 			}},
-			Created: created,
+			Created:  created,
+			Schedule: backup.CheckpointSchedule{Driver: backup.DriverSimulated, Interval: 30 * time.Minute, Window: Window},
 		}, 30 * time.Minute},
 	}
 }
 
 // Seed creates the demo data set unless its project already exists, in
-// which case it describes what the store holds and writes nothing.
+// which case it describes what the store holds and writes nothing, but
+// for giving the demo clusters their schedules if they have none (a data
+// set from before clusters had schedules); a schedule changed since is
+// kept.
 //
 // Each cluster's history is what its schedule would have recorded from
 // Days before Now up to Now: sim.Backfill runs the engine's procedure
@@ -135,8 +145,18 @@ func Seed(ctx context.Context, st Store, opt Options) (Dataset, error) {
 		ds.Intervals[c.c.Name] = c.interval
 	}
 	if _, err := st.Project(ctx, ProjectID); err == nil {
-		for _, c := range demo {
-			ds.Clusters = append(ds.Clusters, c.c)
+		for _, d := range demo {
+			c, err := st.Cluster(ctx, backup.ClusterRef{GroupID: ProjectID, ID: d.c.ID})
+			if err != nil {
+				return ds, fmt.Errorf("demo: %w", err)
+			}
+			if c.Schedule == (backup.CheckpointSchedule{}) && d.c.Schedule != c.Schedule {
+				c.Schedule = d.c.Schedule
+				if err := st.UpdateCluster(ctx, c); err != nil {
+					return ds, fmt.Errorf("demo: %w", err)
+				}
+			}
+			ds.Clusters = append(ds.Clusters, c)
 		}
 		return ds, ds.describe(ctx, st)
 	} else if backup.KindOf(err) != backup.NotFound {
@@ -200,95 +220,7 @@ func (ds *Dataset) describe(ctx context.Context, st Store) error {
 	return nil
 }
 
-// Retention is how long the running demo keeps checkpoints: the week
-// Seed creates by default, so that the data set keeps about the size it
-// was seeded with.
-const Retention = 7 * 24 * time.Hour
-
-// Recorder is what the running demo writes to: it stores each checkpoint
-// and prunes those past Retention. The stores are Recorders.
-type Recorder interface {
-	engine.Sink
-	engine.Pruner
-}
-
-// RunOptions shape Scheduler.
-type RunOptions struct {
-	// Clock is the schedule's: engine.System in a server, a sim.Clock in
-	// tests. The simulated clusters run on it too.
-	Clock engine.Clock
-	// IDs makes the checkpoint ids; nil means a source with a random
-	// process-unique part, as a server's.
-	IDs *backup.IDSource
-	// Seed draws the simulated clusters' behaviour.
-	Seed uint64
-	// Claimer decides which slots this server takes; nil means all of
-	// them (engine.Solo). Servers sharing a store use an engine.Lease.
-	Claimer engine.Claimer
-	// Logger gets a debug line for each checkpoint stored, and the
-	// scheduler's warnings (a slot skipped, a token lost) and errors; nil
-	// discards.
-	Logger *slog.Logger
-}
-
-// Scheduler returns an engine scheduler that keeps the clusters of ds
-// taking checkpoints on their intervals, each from a simulation of the
-// cluster (sim.New with sim.DefaultConfig) on o.Clock, storing every
-// checkpoint in rec and pruning those whose timestamp is more than
-// Retention before the slot being taken. Run it for as long as the server
-// runs, and let it return before rec closes.
-//
-// The schedule starts at the clock's now: slots missed while no server ran
-// are not backfilled, so the history of a data set reused after a pause
-// shows a gap there, as the service's did while its backup agent was down.
-func Scheduler(ds Dataset, rec Recorder, o RunOptions) (*engine.Scheduler, error) {
-	if o.Clock == nil || rec == nil {
-		return nil, errors.New("demo: a scheduler needs a clock and a recorder")
-	}
-	if o.IDs == nil {
-		o.IDs = backup.NewIDSource()
-	}
-	log := o.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	sink := loggingSink{Sink: rec, log: log, names: map[backup.ObjectID]string{}}
-	var schedules []engine.Schedule
-	for _, c := range ds.Clusters {
-		interval, ok := ds.Intervals[c.Name]
-		if !ok {
-			return nil, fmt.Errorf("demo: no checkpoint interval for cluster %s", c.Name)
-		}
-		drv, err := sim.New(c, o.Clock, o.Seed, sim.DefaultConfig())
-		if err != nil {
-			return nil, fmt.Errorf("demo: %w", err)
-		}
-		sink.names[c.ID] = c.Name
-		schedules = append(schedules, engine.Schedule{Cluster: c, Driver: drv, Interval: interval, Retention: Retention})
-	}
-	return engine.New(engine.Config{
-		Clock:     o.Clock,
-		IDs:       o.IDs,
-		Sink:      sink,
-		Pruner:    rec,
-		Claimer:   o.Claimer,
-		Logger:    log,
-		Schedules: schedules,
-	})
-}
-
-// loggingSink logs each checkpoint it stores at debug level.
-type loggingSink struct {
-	engine.Sink
-	log   *slog.Logger
-	names map[backup.ObjectID]string // read only once the scheduler runs
-}
-
-func (s loggingSink) AddCheckpoint(ctx context.Context, cp backup.Checkpoint) error {
-	if err := s.Sink.AddCheckpoint(ctx, cp); err != nil {
-		return err
-	}
-	s.log.DebugContext(ctx, "checkpoint taken", "cluster", s.names[cp.ClusterID], "checkpoint", cp.ID.Hex(),
-		"timestamp", cp.Timestamp, "started", cp.Started, "completed", cp.Completed, "restorable", cp.Restorable)
-	return nil
-}
+// Window is the demo clusters' point-in-time window: the week Seed
+// creates by default, so that the data set keeps about the size it was
+// seeded with while the engine goes on taking checkpoints.
+const Window = 7 * 24 * time.Hour

@@ -22,11 +22,8 @@ import (
 // as a server's start is.
 var t0 = time.Date(2026, 11, 23, 12, 0, 7, 0, time.UTC)
 
-// The stores are what Seed and Scheduler write to.
-var (
-	_ demo.Store    = (*sqlite.DB)(nil)
-	_ demo.Recorder = (*sqlite.DB)(nil)
-)
+// The stores are what Seed writes to.
+var _ demo.Store = (*sqlite.DB)(nil)
 
 func openStore(t testing.TB) *sqlite.DB {
 	t.Helper()
@@ -104,7 +101,7 @@ func TestSeed(t *testing.T) {
 				t.Errorf("seed %d %s: sample %s is not the newest checkpoint", seed, c.Name, ds.Sample[c.Name])
 			}
 			for i, cp := range cps {
-				if err := engine.Verify(c, cp); err != nil {
+				if err := backup.VerifyCheckpoint(c, cp); err != nil {
 					t.Fatalf("seed %d %s #%d: %v", seed, c.Name, i, err)
 				}
 				if ids[cp.ID] {
@@ -196,7 +193,7 @@ func (s *syncBuffer) String() string {
 // each step waits until all of them sleep on the clock and wakes the
 // earliest, until the next wake would be after end; then it cancels Run
 // and keeps the clock going until Run has returned.
-func drive(t *testing.T, s *engine.Scheduler, clock *sim.Clock, n int, end time.Time) {
+func drive(t *testing.T, s interface{ Run(context.Context) error }, clock *sim.Clock, n int, end time.Time) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -232,12 +229,14 @@ func drive(t *testing.T, s *engine.Scheduler, clock *sim.Clock, n int, end time.
 	}
 }
 
-// TestScheduler seeds a week, then runs the demo's scheduler over the
-// same SQLite store on a virtual clock for six hours: every cluster gains
-// a checkpoint for (nearly) every slot after the seeded week, each one the
-// engine could have taken, logged at debug level; and a week's retention
-// prunes the oldest as new ones come, so the data set keeps its size.
-func TestScheduler(t *testing.T) {
+// TestEngineOnDemo seeds a week, then runs the engine (a Supervisor
+// reading the schedules Seed stored) over the same SQLite store on a
+// virtual clock for six hours: every simulated cluster gains a checkpoint
+// for (nearly) every slot after the seeded week, each one the engine
+// could have taken, logged at debug level; the agent's replica set gains
+// none; and a week's window prunes the oldest as new ones come, so the
+// data set keeps its size.
+func TestEngineOnDemo(t *testing.T) {
 	ctx := context.Background()
 	db := openStore(t)
 	clock := sim.NewClock(t0)
@@ -248,14 +247,20 @@ func TestScheduler(t *testing.T) {
 	before := stored(t, db, ds)
 	logs := &syncBuffer{}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	s, err := demo.Scheduler(ds, db, demo.RunOptions{Clock: clock, Seed: 1, Logger: logger})
+	obs := &outcomes{}
+	s, err := engine.NewSupervisor(engine.SupervisorConfig{
+		Config:  engine.Config{Clock: clock, IDs: backup.NewIDSource(), Sink: db, Pruner: db, Logger: logger, Observer: obs},
+		Source:  db,
+		Drivers: sim.Drivers(clock, 1, sim.DefaultConfig()),
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	// End ten minutes before a 15-minute slot, so that every slot up to
-	// the end has finished and none is under way.
+	// the end has finished and none is under way. The replica set is an
+	// agent's: the engine does not schedule it.
 	end := t0.Add(6*time.Hour - 10*time.Minute)
-	drive(t, s, clock, len(ds.Clusters), end)
+	drive(t, s, clock, len(ds.Clusters)-1, end)
 
 	after := stored(t, db, ds)
 	taken := 0
@@ -270,12 +275,15 @@ func TestScheduler(t *testing.T) {
 			}
 		}
 		slots := int(end.Sub(engine.NextSlot(t0, interval))/interval) + 1
-		if len(fresh) > slots || len(fresh) < slots-1 || c.Type == backup.ReplicaSet && len(fresh) != slots {
+		if c.Schedule.Driver == backup.DriverAgent {
+			slots = 0
+		}
+		if len(fresh) > slots || len(fresh) < slots-1 {
 			t.Errorf("%s: %d checkpoints taken in %d slots", c.Name, len(fresh), slots)
 		}
 		taken += len(fresh)
 		for i, cp := range fresh {
-			if err := engine.Verify(c, cp); err != nil {
+			if err := backup.VerifyCheckpoint(c, cp); err != nil {
 				t.Errorf("%s: new checkpoint %d: %v", c.Name, i, err)
 			}
 			if !engine.NextSlot(cp.Timestamp, interval).Equal(cp.Timestamp) || cp.Timestamp.After(end) {
@@ -284,7 +292,10 @@ func TestScheduler(t *testing.T) {
 		}
 		// The last slot pruned what is older than itself less a week;
 		// everything newer from the seeded week is still there.
-		cutoff := end.Truncate(interval).Add(-demo.Retention)
+		cutoff := end.Truncate(interval).Add(-demo.Window)
+		if slots == 0 {
+			cutoff = time.Time{} // nothing prunes an agent's cluster here
+		}
 		var kept []backup.Checkpoint
 		for _, cp := range before[c.Name] {
 			if !cp.Timestamp.Before(cutoff) {
@@ -294,10 +305,13 @@ func TestScheduler(t *testing.T) {
 		if !reflect.DeepEqual(ids(old), ids(kept)) {
 			t.Errorf("%s: %d seeded checkpoints left, want the %d from %v on", c.Name, len(old), len(kept), cutoff)
 		}
-		if n, was := len(after[c.Name]), len(before[c.Name]); n > was+1 || n < was-2 {
+		if n, was := len(after[c.Name]), len(before[c.Name]); n > was+2 || n < was-2 {
 			t.Errorf("%s: %d checkpoints after six hours, %d before: the retention does not hold the size", c.Name, n, was)
 		}
 		t.Logf("%s: %d seeded, %d taken, %d pruned", c.Name, len(before[c.Name]), len(fresh), len(before[c.Name])-len(old))
+	}
+	if n := obs.stored(); n != taken {
+		t.Errorf("the observer was told of %d checkpoints stored, %d were", n, taken)
 	}
 	if n := strings.Count(logs.String(), "msg=\"checkpoint taken\""); n != taken {
 		t.Errorf("%d checkpoints logged as taken, %d stored:\n%s", n, taken, logs.String())
@@ -313,23 +327,6 @@ func ids(cps []backup.Checkpoint) []backup.ObjectID {
 		out = append(out, cp.ID)
 	}
 	return out
-}
-
-// TestSchedulerRejects: a data set whose cluster has no interval makes no
-// scheduler.
-func TestSchedulerRejects(t *testing.T) {
-	db := openStore(t)
-	ds, err := demo.Seed(context.Background(), db, demo.Options{Seed: 1, Now: t0, Days: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	delete(ds.Intervals, "Cluster1")
-	if _, err := demo.Scheduler(ds, db, demo.RunOptions{Clock: sim.NewClock(t0)}); err == nil || !strings.Contains(err.Error(), "Cluster1") {
-		t.Errorf("Scheduler() = %v, want an error naming Cluster1", err)
-	}
-	if _, err := demo.Scheduler(ds, db, demo.RunOptions{}); err == nil {
-		t.Error("Scheduler() without a clock succeeded")
-	}
 }
 
 // BenchmarkSeed measures seeding the week into a fresh SQLite store: the

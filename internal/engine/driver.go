@@ -3,8 +3,6 @@ package engine
 import (
 	"context"
 	"errors"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/checkpointd/checkpointd/internal/backup"
@@ -82,31 +80,12 @@ func (m Member) Part() backup.Part {
 }
 
 // Members lists the member sets of a valid cluster in the order its
-// checkpoint parts are listed: shards in descending name order, then the
-// config server, as in every published sample (shard_1, shard_0, config).
-//
-// Mirrored config servers (SCCC) make one CONFIG_SERVER part naming the
-// first host id, not one part per host: the Cloud Manager samples show a
-// single config part with a hostId although SCCC runs three hosts.
-//
-// A replica-set cluster has one REPLICA_SET part. The legacy service took
-// checkpoints of sharded clusters only (its schedule API refuses the
-// interval for replica sets); the data model and the demo admit one-part
-// checkpoints of replica sets, so the engine can produce them.
+// checkpoint parts are listed (backup.Cluster.ExpectedParts).
 func Members(c backup.Cluster) []Member {
-	if c.Type == backup.ReplicaSet {
-		return []Member{{Type: backup.PartReplicaSet, ReplicaSetName: c.ReplicaSetName}}
-	}
-	shards := slices.Clone(c.Shards)
-	slices.SortFunc(shards, func(a, b backup.Shard) int { return -strings.Compare(a.Name, b.Name) })
-	out := make([]Member, 0, len(shards)+1)
-	for _, s := range shards {
-		out = append(out, Member{Type: backup.PartReplicaSet, ShardName: s.Name, ReplicaSetName: s.ReplicaSetName})
-	}
-	if c.Config.Mirrored() {
-		out = append(out, Member{Type: backup.PartConfigServer, HostID: c.Config.HostIDs[0]})
-	} else {
-		out = append(out, Member{Type: backup.PartConfigReplicaSet, ReplicaSetName: c.Config.ReplicaSetName})
+	parts := c.ExpectedParts()
+	out := make([]Member, len(parts))
+	for i, p := range parts {
+		out[i] = Member{Type: p.Type, ShardName: p.ShardName, ReplicaSetName: p.ReplicaSetName, HostID: p.HostID}
 	}
 	return out
 }

@@ -12,9 +12,10 @@ import (
 )
 
 // SlotClaimer is the store's lease on checkpoint slots; the stores'
-// ClaimSlot has this shape (see store.Store).
+// ClaimSlot and AddClaimedCheckpoint have this shape (see store.Store).
 type SlotClaimer interface {
 	ClaimSlot(ctx context.Context, clusterID backup.ObjectID, slot time.Time, owner string, ttl time.Duration) (bool, error)
+	AddClaimedCheckpoint(ctx context.Context, cp backup.Checkpoint, owner string) error
 }
 
 // DefaultLeaseTTL is how long a claimed slot stays its holder's: longer
@@ -46,6 +47,12 @@ func (l Lease) Claim(ctx context.Context, clusterID backup.ObjectID, slot time.T
 		ttl = DefaultLeaseTTL
 	}
 	return l.Store.ClaimSlot(ctx, clusterID, slot, l.Owner, ttl)
+}
+
+// AddClaimed stores the checkpoint of a slot only while this instance's
+// claim on it holds (see FencedClaimer).
+func (l Lease) AddClaimed(ctx context.Context, cp backup.Checkpoint) error {
+	return l.Store.AddClaimedCheckpoint(ctx, cp, l.Owner)
 }
 
 // OwnerID returns a name for this process as a lease owner: host name,

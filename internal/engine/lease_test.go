@@ -15,7 +15,15 @@ type claimCall struct {
 	ttl   time.Duration
 }
 
-type fakeClaimer struct{ calls []claimCall }
+type fakeClaimer struct {
+	calls  []claimCall
+	stored []string // owners of AddClaimedCheckpoint calls
+}
+
+func (f *fakeClaimer) AddClaimedCheckpoint(_ context.Context, _ backup.Checkpoint, owner string) error {
+	f.stored = append(f.stored, owner)
+	return nil
+}
 
 func (f *fakeClaimer) ClaimSlot(_ context.Context, _ backup.ObjectID, _ time.Time, owner string, ttl time.Duration) (bool, error) {
 	f.calls = append(f.calls, claimCall{owner, ttl})

@@ -28,6 +28,15 @@ type Claimer interface {
 	Claim(ctx context.Context, clusterID backup.ObjectID, slot time.Time) (bool, error)
 }
 
+// FencedClaimer is a Claimer whose claims can be lost: a lease that
+// expired while its holder was slow (a paused process) and was taken over.
+// The scheduler stores its checkpoints through AddClaimed, which stores
+// one only while the claim holds, so a slot never gets two.
+type FencedClaimer interface {
+	Claimer
+	AddClaimed(ctx context.Context, cp backup.Checkpoint) error
+}
+
 // Solo is the Claimer of a lone instance: every slot is its own.
 type Solo struct{}
 
@@ -35,11 +44,8 @@ type Solo struct{}
 func (Solo) Claim(context.Context, backup.ObjectID, time.Time) (bool, error) { return true, nil }
 
 // DefaultRetention is the retention of a schedule that names none: the
-// 24-hour point-in-time window of legacy backup. A restore from a
-// checkpoint replays the oplog from the last snapshot before it, and the
-// oplog store kept 24 hours by default, so older checkpoints could no
-// longer be restored.
-const DefaultRetention = 24 * time.Hour
+// point-in-time window's default (backup.DefaultWindow).
+const DefaultRetention = backup.DefaultWindow
 
 // Schedule says how often to checkpoint one cluster and how long to keep
 // the checkpoints.
@@ -125,8 +131,11 @@ type Config struct {
 	// been stored, with its cluster and Timestamp: that cluster's newest
 	// restore point, for a gauge of its age.
 	Restorable func(clusterID backup.ObjectID, timestamp time.Time)
-	Logger     *slog.Logger // nil discards
-	Schedules  []Schedule
+	// Observer, if set, learns the outcome of every slot this instance
+	// claims (see Observer).
+	Observer  Observer
+	Logger    *slog.Logger // nil discards
+	Schedules []Schedule
 }
 
 // Scheduler takes each cluster's checkpoints on its schedule.
@@ -222,10 +231,12 @@ func (s *Scheduler) loop(ctx context.Context, sc Schedule) {
 func (s *Scheduler) slot(ctx context.Context, sc Schedule, slot time.Time) {
 	c := sc.Cluster
 	log := s.log.With("cluster", c.Name, "slot", slot)
+	start := s.cfg.Clock.Now()
 	ok, err := s.cfg.Claimer.Claim(ctx, c.ID, slot)
 	if err != nil {
 		if ctx.Err() == nil {
 			log.Error("checkpoint slot not claimed", "err", err)
+			s.observe(c, OutcomeSkipped, start)
 		}
 		return
 	}
@@ -239,17 +250,31 @@ func (s *Scheduler) slot(ctx context.Context, sc Schedule, slot time.Time) {
 	case err != nil && ctx.Err() == nil:
 		log.Warn("checkpoint slot skipped", "err", err)
 	}
+	var storeErr error
 	if !cp.ID.IsZero() {
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeTimeout)
-		err := s.cfg.Sink.AddCheckpoint(sctx, cp)
+		var err error
+		if fc, ok := s.cfg.Claimer.(FencedClaimer); ok {
+			err = fc.AddClaimed(sctx, cp)
+		} else {
+			err = s.cfg.Sink.AddCheckpoint(sctx, cp)
+		}
 		cancel()
+		storeErr = err
 		switch {
 		case err != nil:
 			log.Error("checkpoint not stored", "checkpoint", cp.ID.Hex(), "err", err)
-		case cp.Restorable && s.cfg.Restorable != nil:
-			s.cfg.Restorable(c.ID, cp.Timestamp)
+		default:
+			// After the commit: a crash before this line may lose the
+			// line, never the checkpoint it reports.
+			log.Debug("checkpoint taken", "checkpoint", cp.ID.Hex(), "timestamp", cp.Timestamp,
+				"started", cp.Started, "completed", cp.Completed, "restorable", cp.Restorable)
+			if cp.Restorable && s.cfg.Restorable != nil {
+				s.cfg.Restorable(c.ID, cp.Timestamp)
+			}
 		}
 	}
+	s.observe(c, slotOutcome(cp, storeErr), start)
 	if ctx.Err() != nil {
 		return
 	}

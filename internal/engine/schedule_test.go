@@ -161,7 +161,7 @@ func TestSchedulerTakesEverySlot(t *testing.T) {
 			t.Errorf("%s: %d checkpoints kept, want %d", tt.c.Name, got, tt.kept)
 		}
 		for _, cp := range st.kept[tt.c.ID] {
-			if err := engine.Verify(tt.c, cp); err != nil || !cp.Restorable {
+			if err := backup.VerifyCheckpoint(tt.c, cp); err != nil || !cp.Restorable {
 				t.Errorf("%s: %v, restorable %v", tt.c.Name, err, cp.Restorable)
 			}
 		}

@@ -195,7 +195,7 @@ func TestTake(t *testing.T) {
 			if !tt.wantCheckpoint {
 				return
 			}
-			if err := engine.Verify(c, cp); err != nil {
+			if err := backup.VerifyCheckpoint(c, cp); err != nil {
 				t.Errorf("Verify() = %v\n%+v", err, cp)
 			}
 			if cp.Restorable != tt.wantRestorable {
@@ -312,7 +312,7 @@ func TestTakeWithoutSlot(t *testing.T) {
 	if !cp.Timestamp.Equal(cp.Started) || cp.Started.Nanosecond() != 0 {
 		t.Errorf("timestamp %v, started %v", cp.Timestamp, cp.Started)
 	}
-	if err := engine.Verify(c, cp); err != nil {
+	if err := backup.VerifyCheckpoint(c, cp); err != nil {
 		t.Error(err)
 	}
 }

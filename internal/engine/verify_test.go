@@ -11,15 +11,15 @@ import (
 	"github.com/checkpointd/checkpointd/internal/engine/sim"
 )
 
-// TestVerify breaks a valid checkpoint one rule at a time.
-func TestVerify(t *testing.T) {
+// TestVerifyCheckpoint breaks a valid checkpoint one rule at a time.
+func TestVerifyCheckpoint(t *testing.T) {
 	c := shardedCluster()
 	clock := sim.NewAutoClock(t0)
 	cp, err := engine.Take(context.Background(), mustSim(t, c, clock, 1, steadyConfig()), c, engine.Options{Clock: clock, IDs: newIDs(), Slot: t0})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := engine.Verify(c, cp); err != nil {
+	if err := backup.VerifyCheckpoint(c, cp); err != nil {
 		t.Fatalf("Verify(valid) = %v", err)
 	}
 	for _, tt := range []struct {
@@ -48,7 +48,7 @@ func TestVerify(t *testing.T) {
 			bad := cp
 			bad.Parts = slices.Clone(cp.Parts)
 			tt.mutate(&bad)
-			err := engine.Verify(c, bad)
+			err := backup.VerifyCheckpoint(c, bad)
 			if e := backup.ErrorOf(err); e == nil || e.Kind != backup.Invalid || e.Code != backup.CodeInvalidAttribute {
 				t.Errorf("Verify() = %v, want INVALID_ATTRIBUTE", err)
 			}

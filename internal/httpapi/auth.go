@@ -25,6 +25,11 @@ type Authenticator interface {
 // only the first).
 type Unauthorized struct {
 	Challenges []string
+	// Reason says why, for metrics: one of AuthMissingCredentials,
+	// AuthMalformedCredentials, AuthBadCredentials, AuthStaleNonce,
+	// AuthReplayedNonce, AuthExpiredToken or AuthRevokedToken (anything
+	// else counts as AuthOther). Clients never see it.
+	Reason string
 }
 
 func (e *Unauthorized) Error() string { return "unauthorized: credentials required" }
@@ -57,6 +62,7 @@ func (s *Server) authenticate(rq *request) error {
 	}
 	p, err := s.cfg.Auth.Authenticate(rq.Request)
 	if err != nil {
+		s.authFailed(err)
 		return err
 	}
 	rq.Request = rq.WithContext(context.WithValue(rq.Context(), principalKey{}, p))

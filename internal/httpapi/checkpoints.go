@@ -23,8 +23,8 @@ func listCheckpoints(s *Server, rq *request) ([]byte, error) {
 		return nil, err
 	}
 	coll := rq.surface.checkpointsPath(ref)
-	return appendList(rq.buf[:0], rq, page, p.Total, len(p.Items), func(b []byte, i int) []byte {
-		return rq.surface.appendCheckpoint(b, rq.base, coll, &p.Items[i])
+	return appendListOf(rq.buf[:0], rq, page, p.Total, func(b []byte) []byte {
+		return s.pageBodies.append(b, rq.surface, rq.base, coll, p.Items)
 	}), nil
 }
 

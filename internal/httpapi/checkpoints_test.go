@@ -1,11 +1,13 @@
 package httpapi_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/checkpointd/checkpointd/internal/httpapi"
@@ -396,4 +398,58 @@ func TestInternalErrorsDoNotLeak(t *testing.T) {
 	if !strings.Contains(logs.String(), "request_id=req-500") || !strings.Contains(logs.String(), "closed") {
 		t.Errorf("the internal error was not logged with its request id:\n%s", logs.String())
 	}
+}
+
+// TestRequestLogLine: every request is logged once at info level with its
+// id, surface, operation, method, path, status and duration; a handler
+// that asks for the source is told the pipeline's line in server.go.
+func TestRequestLogLine(t *testing.T) {
+	var logs syncBuilder
+	f := mustServe(t, httpapi.Config{Logger: slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{AddSource: true}))})
+	path := v2Cluster + "/backupCheckpoints/" + f.ds.Sample["Cluster0"].Hex()
+	for range 2 { // the source is found on the first request, then kept
+		if res := f.get(t, path, "Accept", v2Accept, "X-Request-Id", "req-log"); res.status != 200 {
+			t.Fatalf("%d %s", res.status, res.body)
+		}
+	}
+	lines := strings.Split(strings.TrimSpace(logs.String()), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("%d lines for 2 requests:\n%s", len(lines), logs.String())
+	}
+	for _, line := range lines {
+		var rec struct {
+			Level, Msg, RequestID, API, Op, Method, Path string
+			Status                                       int
+			Duration                                     int64
+			Source                                       struct{ Function, File string }
+		}
+		if err := json.Unmarshal([]byte(strings.NewReplacer(`"request_id"`, `"RequestID"`).Replace(line)), &rec); err != nil {
+			t.Fatalf("%v: %s", err, line)
+		}
+		if rec.Level != "INFO" || rec.Msg != httpapi.RequestLogMessage || rec.RequestID != "req-log" || rec.API != "atlas-v2" ||
+			rec.Op != "getLegacyBackupCheckpoint" || rec.Method != "GET" || rec.Path != path || rec.Status != 200 || rec.Duration <= 0 {
+			t.Errorf("log line %s", line)
+		}
+		if !strings.HasSuffix(rec.Source.File, "internal/httpapi/server.go") || !strings.HasSuffix(rec.Source.Function, ".(*Server).finish") {
+			t.Errorf("source %+v, want the pipeline's finish in server.go", rec.Source)
+		}
+	}
+}
+
+// syncBuilder is a strings.Builder written by the server's goroutines.
+type syncBuilder struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuilder) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuilder) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"fmt"
 	"net/http"
 	"strconv"
 
@@ -9,6 +10,11 @@ import (
 )
 
 var hdrJSON = []string{"application/json"}
+
+// hdrRetryAfter is the Retry-After of every 503, in seconds: a database
+// restart or failover takes seconds, and a sooner retry would only add
+// load while it recovers.
+var hdrRetryAfter = []string{"5"}
 
 // statusOf is the one table from error kind to HTTP status.
 var statusOf = [...]int{
@@ -53,6 +59,14 @@ func (s *Server) writeError(rq *request, err error) {
 		e = backup.ErrUnexpected()
 	}
 	h := rq.w.Header()
+	if e.Kind == backup.Unavailable {
+		// The cause (the driver's error) is for the operator; the caller
+		// sees only the detail, and when to try again.
+		if e.Err != nil {
+			s.log.Warn("store unavailable", "request_id", rq.id, "method", rq.Method, "path", rq.URL.Path, "err", e.Err)
+		}
+		h["Retry-After"] = hdrRetryAfter
+	}
 	h.Set("X-Error-Code", e.Code)
 	rq.buf = AppendError(rq.buf[:0], e)
 	s.send(rq, Status(e), hdrJSON, rq.buf, rq.pretty && guessPrettyErrors)
@@ -77,10 +91,18 @@ func AppendError(b []byte, e *backup.Error) []byte {
 			b = strconv.AppendInt(b, int64(v), 10)
 		case int64:
 			b = strconv.AppendInt(b, v, 10)
+		case int32:
+			b = strconv.AppendInt(b, int64(v), 10)
+		case uint32:
+			b = strconv.AppendUint(b, uint64(v), 10)
+		case uint64:
+			b = strconv.AppendUint(b, v, 10)
 		case string:
 			b = wire.AppendString(b, v)
 		default:
-			b = wire.AppendString(b, "")
+			// A named string type (backup.Driver, backup.Role) or any
+			// other value: as the detail's %s prints it, never empty.
+			b = wire.AppendString(b, fmt.Sprint(v))
 		}
 	}
 	b = append(b, `],"reason":`...)

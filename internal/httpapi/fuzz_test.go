@@ -12,7 +12,8 @@ import (
 
 // FuzzRequest sends arbitrary paths, queries and Accept headers through
 // the whole pipeline over the demo data set: every answer must be a known
-// status with a JSON body, never a 500 and never a panic.
+// status with a JSON body (but the OpenAPI document's YAML form), never a
+// 500 and never a panic.
 func FuzzRequest(f *testing.F) {
 	for _, seed := range []struct{ path, query, accept string }{
 		{v2Cluster + "/backupCheckpoints", "pageNum=2&itemsPerPage=3&pretty=true", v2Accept},
@@ -39,6 +40,9 @@ func FuzzRequest(f *testing.F) {
 		case 200, 400, 404, 406, 414, 431:
 		default:
 			t.Fatalf("GET %s?%s (Accept %q): status %d: %s", path, query, accept, rec.Code, rec.Body)
+		}
+		if rec.Code == 200 && rec.Header().Get("Content-Type") == "application/yaml" && strings.HasPrefix(rec.Body.String(), "openapi: 3.") {
+			return // the OpenAPI document in YAML, the one body that is not JSON
 		}
 		if !json.Valid(rec.Body.Bytes()) {
 			t.Fatalf("GET %s?%s: body is not JSON: %q", path, query, rec.Body)

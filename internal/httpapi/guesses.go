@@ -56,3 +56,13 @@ const (
 //     credentials (the service's answer is unknown).
 //   - auth.Authenticator: an API access list refusal comes before the rate
 //     limit, so refused requests do not spend the caller's budget.
+//   - backup.ErrUnavailable: a store that cannot reach its database (a
+//     PostgreSQL restart, failover or network cut; a SQLite file that
+//     cannot be read or written, or locked past the busy timeout) is
+//     answered 503 SERVICE_UNAVAILABLE with Retry-After: 5, the code the
+//     service's own outages carry; its detail (backup.DetailStoreUnavailable)
+//     is ours. A full disk (SQLITE_FULL, PostgreSQL's disk_full) is the same
+//     503 with a detail that says so (backup.DetailStoreFull) rather than
+//     507 Insufficient Storage, which no Atlas error uses and which clients
+//     built for Atlas would not expect; like any 503, it clears by itself
+//     once space is freed.

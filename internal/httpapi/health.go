@@ -21,7 +21,7 @@ var healthBody = []byte(`{"status":"ok"}`)
 //
 //	GET /healthz
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
-	s.probe(w, r, nil)
+	s.probe(w, r, "healthz", nil)
 }
 
 // readyz answers whether this instance can serve API requests: its store
@@ -33,14 +33,22 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	if rd, ok := s.store.(readier); ok {
 		check = rd.Ready
 	}
-	s.probe(w, r, check)
+	s.probe(w, r, "readyz", check)
 }
 
 // probe answers a health check. Probes are not authenticated: they say
-// nothing about the data.
-func (s *Server) probe(w http.ResponseWriter, r *http.Request, check func(context.Context) error) {
+// nothing about the data. They keep the size limits and the API's 405.
+func (s *Server) probe(w http.ResponseWriter, r *http.Request, route string, check func(context.Context) error) {
 	rq := s.begin(w, r, atlasV2)
+	rq.route = route
 	defer s.finish(rq)
+	// The size limits, as on every route: a probe's answer says nothing
+	// about the data, but an oversized request is refused the same way
+	// wherever it is sent.
+	if err := s.checkSize(rq); err != nil {
+		s.writeError(rq, err)
+		return
+	}
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
 		s.writeError(rq, backup.Errorf(backup.MethodNotAllowed, backup.CodeMethodNotAllowed, guessMethodNotAllowedDetail, r.Method, r.URL.Path))

@@ -40,6 +40,16 @@ type fixture struct {
 // mustServe starts the API over a fresh SQLite file holding the demo data
 // set (two days of history) and returns it with its data.
 func mustServe(tb testing.TB, cfg httpapi.Config) *fixture {
+	return mustServeWith(tb, cfg, false)
+}
+
+// mustServeAdmin is mustServe with the administration API over the same
+// store.
+func mustServeAdmin(tb testing.TB, cfg httpapi.Config) *fixture {
+	return mustServeWith(tb, cfg, true)
+}
+
+func mustServeWith(tb testing.TB, cfg httpapi.Config, admin bool) *fixture {
 	tb.Helper()
 	ctx := context.Background()
 	db, err := sqlite.Open(ctx, filepath.Join(tb.TempDir(), "test.db"))
@@ -50,6 +60,9 @@ func mustServe(tb testing.TB, cfg httpapi.Config) *fixture {
 	ds, err := demo.Seed(ctx, db, demo.Options{Seed: 1, Now: demoNow, Days: 2})
 	if err != nil {
 		tb.Fatal(err)
+	}
+	if admin {
+		cfg.Admin = db
 	}
 	srv := httptest.NewServer(httpapi.New(cfg, db))
 	tb.Cleanup(srv.Close)

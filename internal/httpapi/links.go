@@ -80,15 +80,24 @@ func appendPageLink(b []byte, rq *request, rel string, num, size int, self bool)
 // and totalCount when the request asked for an envelope. totalCount is 0,
 // not absent, when includeCount is false (as captured on the service).
 func appendList(b []byte, rq *request, p backup.PageRequest, total, n int, item func(b []byte, i int) []byte) []byte {
+	return appendListOf(b, rq, p, total, func(b []byte) []byte {
+		for i := 0; i < n; i++ {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = item(b, i)
+		}
+		return b
+	})
+}
+
+// appendListOf is appendList with the results appended by items, comma
+// separated.
+func appendListOf(b []byte, rq *request, p backup.PageRequest, total int, items func(b []byte) []byte) []byte {
 	b = append(b, '{')
 	b = appendListLinks(b, rq, p, total)
 	b = append(b, `,"results":[`...)
-	for i := 0; i < n; i++ {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = item(b, i)
-	}
+	b = items(b)
 	b = append(b, ']')
 	if rq.envelope {
 		b = append(b, `,"status":200`...)

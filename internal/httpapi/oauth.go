@@ -32,9 +32,10 @@ var (
 // format. Requests here carry client credentials in the body or a Basic
 // header, so they do not go through the Authenticator.
 func (s *Server) oauthEndpoint(op *operation, h func(http.ResponseWriter, *http.Request) error) http.Handler {
+	route := oauthSurface.name + "." + op.name
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rq := s.begin(w, r, oauthSurface)
-		rq.op = op
+		rq.op, rq.route = op, route
 		defer s.finish(rq)
 		sw := &statusWriter{ResponseWriter: w}
 		err := s.checkSize(rq)
@@ -43,7 +44,9 @@ func (s *Server) oauthEndpoint(op *operation, h func(http.ResponseWriter, *http.
 			err = &oauth.Error{Status: http.StatusMethodNotAllowed, Code: oauth.CodeInvalidRequest, Description: "The method must be POST."}
 		}
 		if err == nil {
-			err = h(sw, r)
+			if err = h(sw, r); err != nil {
+				s.tokenRefused(err)
+			}
 		}
 		rq.status = sw.status
 		if err == nil {

@@ -58,16 +58,58 @@ func (s *Server) routes() {
 		s.mux.Handle("/api/oauth/token", s.oauthEndpoint(opToken, s.cfg.OAuth.Token))
 		s.mux.Handle("/api/oauth/revoke", s.oauthEndpoint(opRevoke, s.cfg.OAuth.Revoke))
 	}
+	if s.cfg.UI != nil {
+		s.mux.Handle("/ui/", s.uiEndpoint(s.cfg.UI))
+		s.mux.HandleFunc("/ui", s.uiRedirect)
+	}
+	if s.cfg.Admin != nil {
+		groups := adminSurface.groups + "/{groupId}/clusters"
+		s.mux.Handle(groups, s.adminEndpoint(
+			adminMethod{http.MethodGet, opAdminListClusters, adminListClusters},
+			adminMethod{http.MethodPost, opAdminCreateCluster, adminCreateCluster}))
+		s.mux.Handle(groups+"/{cluster}", s.adminEndpoint(
+			adminMethod{http.MethodGet, opAdminGetCluster, adminGetCluster},
+			adminMethod{http.MethodPatch, opAdminUpdateCluster, adminUpdateCluster},
+			adminMethod{http.MethodDelete, opAdminDeleteCluster, adminDeleteCluster}))
+		s.mux.Handle(groups+"/{cluster}/checkpoints", s.adminEndpoint(
+			adminMethod{http.MethodPost, opAdminIngest, adminIngest}))
+	}
 	s.mux.HandleFunc("/healthz", s.healthz)
 	s.mux.HandleFunc("/readyz", s.readyz)
+	s.mux.Handle(documentPath+".yaml", s.document(hdrYAML, s.docYAML))
+	s.mux.Handle(documentPath+".json", s.document(hdrJSON, s.docJSON))
 	s.mux.Handle("/", http.HandlerFunc(s.notFound))
+}
+
+// routeMux is the server's http.ServeMux; it also remembers every pattern
+// registered on it, so that the tests can hold the routes the server
+// really has against the OpenAPI document.
+type routeMux struct {
+	*http.ServeMux
+	patterns []string
+}
+
+func (m *routeMux) Handle(pattern string, h http.Handler) {
+	m.patterns = append(m.patterns, pattern)
+	m.ServeMux.Handle(pattern, h)
+}
+
+func (m *routeMux) HandleFunc(pattern string, h func(http.ResponseWriter, *http.Request)) {
+	m.Handle(pattern, http.HandlerFunc(h))
 }
 
 // notFound answers any path no route matches.
 func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
 	rq := s.begin(w, r, atlasV2)
+	rq.route = RouteNotFound
 	defer s.finish(rq)
 	rq.pretty, _ = parsePrettyOnly(r)
+	// The size limits come first here too: an oversized request is 414 or
+	// 431 whatever its path, as on every route.
+	if err := s.checkSize(rq); err != nil {
+		s.writeError(rq, err)
+		return
+	}
 	if err := s.authenticate(rq); err != nil {
 		s.writeError(rq, err)
 		return

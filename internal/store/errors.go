@@ -38,3 +38,10 @@ func ErrCannotDeleteOrg(id backup.ObjectID) *backup.Error {
 func ErrCannotCloseGroup(id backup.ObjectID) *backup.Error {
 	return backup.Errorf(backup.Conflict, backup.CodeCannotCloseGroup, "Cannot close group %s while it has active clusters.", id.Hex())
 }
+
+// ErrClaimLost is the 409 for storing a checkpoint of a slot whose claim
+// the caller no longer holds (it expired and another owner took it over).
+func ErrClaimLost(clusterID backup.ObjectID, slot int64, owner string) *backup.Error {
+	return backup.Errorf(backup.Conflict, backup.CodeDuplicateCheckpoint,
+		"The claim of %s on slot %d of cluster %s was lost; its checkpoint is not stored.", owner, slot, clusterID.Hex())
+}

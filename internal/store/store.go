@@ -25,6 +25,15 @@ type Store interface {
 	// CreateCluster stores a validated cluster; its name must be unique in
 	// its project (DUPLICATE_CLUSTER_NAME otherwise).
 	CreateCluster(ctx context.Context, c backup.Cluster) error
+	// UpdateCluster replaces a validated cluster's name, type, version,
+	// backup kind, topology and schedule, found by ID in its GroupID
+	// (GROUP_NOT_FOUND, CLUSTER_NOT_FOUND; DUPLICATE_CLUSTER_NAME for a
+	// name taken in the project). Its checkpoints stay as they are.
+	UpdateCluster(ctx context.Context, c backup.Cluster) error
+	// Schedules lists every cluster, in every project, whose checkpoints
+	// the engine takes: legacy backup, the SIMULATED driver and an
+	// interval set; ordered by id.
+	Schedules(ctx context.Context) ([]backup.Cluster, error)
 
 	Project(ctx context.Context, id backup.ObjectID) (backup.Project, error)
 	// Projects lists the projects in scope, ordered by id; Total counts
@@ -54,6 +63,12 @@ type Store interface {
 	// Checkpoint returns one checkpoint of the referenced cluster, with the
 	// same reference errors, then CHECKPOINT_NOT_FOUND.
 	Checkpoint(ctx context.Context, ref backup.ClusterRef, id backup.ObjectID) (backup.Checkpoint, error)
+	// NewestRestorable returns one RestorePoint per cluster under legacy
+	// backup, in every project, ordered by project id then cluster name:
+	// the Timestamp of its newest restorable checkpoint, zero when it has
+	// none. It is one read, a seek per cluster whatever the number of
+	// checkpoints, so that monitoring may call it on every scrape.
+	NewestRestorable(ctx context.Context) ([]backup.RestorePoint, error)
 	// PruneCheckpoints deletes a cluster's checkpoints whose Timestamp is
 	// before cutoff and returns how many went.
 	PruneCheckpoints(ctx context.Context, clusterID backup.ObjectID, cutoff time.Time) (int, error)
@@ -128,6 +143,13 @@ type Store interface {
 	// step to within much less than ttl. Old claims are deleted by later
 	// ones.
 	ClaimSlot(ctx context.Context, clusterID backup.ObjectID, slot time.Time, owner string, ttl time.Duration) (bool, error)
+	// AddClaimedCheckpoint stores cp, the checkpoint of the slot
+	// cp.Timestamp, as AddCheckpoint does, but only while owner holds the
+	// slot's claim, in one transaction (ErrClaimLost, a Conflict, when the
+	// claim expired and was taken over, or was never owner's). A holder
+	// slower than its ttl therefore never stores a second checkpoint of
+	// a slot.
+	AddClaimedCheckpoint(ctx context.Context, cp backup.Checkpoint, owner string) error
 
 	Close() error
 }

@@ -150,9 +150,9 @@ func (s *Server) offers(a Algorithm) bool {
 // built in a stack buffer, which spills to the heap only for very long
 // URIs or cnonces.
 func (s *Server) responseOK(method string, c Credentials, ha1 string) bool {
-	var want [sha256.Size]byte
+	var response [sha256.Size]byte // the client's
 	n := c.Algorithm.hexLen() / 2
-	if !decodeHex(want[:n], c.Response) {
+	if !decodeHex(response[:n], c.Response) {
 		return false
 	}
 	var stack [384]byte
@@ -174,8 +174,8 @@ func (s *Server) responseOK(method string, c Credentials, ha1 string) bool {
 	b = append(b, c.CNonce...)
 	b = append(b, ":auth:"...)
 	b = append(b, h2...)
-	got, _ := c.Algorithm.digest(b)
-	return subtle.ConstantTimeCompare(got[:n], want[:n]) == 1
+	expected, _ := c.Algorithm.digest(b)
+	return subtle.ConstantTimeCompare(expected[:n], response[:n]) == 1
 }
 
 // decodeHex decodes exactly 2*len(dst) hex digits of either case.

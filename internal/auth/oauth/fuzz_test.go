@@ -3,11 +3,16 @@ package oauth
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/crypto/argon2"
 )
 
 // FuzzVerify feeds arbitrary strings to Verify. Nothing may panic, every
@@ -133,6 +138,36 @@ func FuzzDecodeClaims(f *testing.F) {
 		var want Claims
 		if err := json.Unmarshal(b, &want); err != nil || c != want {
 			t.Fatalf("fast path %+v, encoding/json %+v %v", c, want, err)
+		}
+	})
+}
+
+// FuzzParsePHC: any stored hash string is parsed without panicking; what
+// it accepts is within the bounds that keep verification cheap, and
+// written back in the PHC form it parses to the same parameters.
+func FuzzParsePHC(f *testing.F) {
+	f.Add("$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2V5")
+	f.Add("$argon2id$v=19$m=0,t=2,p=1$c2FsdHNhbHQ$a2V5a2V5a2V5a2V5")
+	f.Add("$argon2id$v=19$m=4294967295,t=4294967295,p=255$$")
+	f.Add("$argon2i$v=19$m=65536,t=3,p=4$c2FsdA$a2V5")
+	f.Add("")
+	f.Fuzz(func(t *testing.T, s string) {
+		p, err := parsePHC(s)
+		if err != nil {
+			if p != nil || !errors.Is(err, ErrMalformedHash) {
+				t.Fatalf("parsePHC(%q) = %v, %v", s, p, err)
+			}
+			return
+		}
+		if p.memory == 0 || p.memory > maxArgonMemory || p.time == 0 || p.time > maxArgonTime ||
+			p.threads == 0 || p.threads > maxArgonThreads || len(p.salt) < 8 || len(p.key) < 16 {
+			t.Fatalf("parsePHC(%q) accepted %+v", s, p)
+		}
+		again := fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, p.memory, p.time, p.threads,
+			base64.RawStdEncoding.EncodeToString(p.salt), base64.RawStdEncoding.EncodeToString(p.key))
+		q, err := parsePHC(again)
+		if err != nil || !reflect.DeepEqual(p, q) {
+			t.Fatalf("%q parsed to %+v; written back as %q it parses to %+v, %v", s, p, again, q, err)
 		}
 	})
 }

@@ -340,14 +340,8 @@ func (t *Tokens) Verify(ctx context.Context, token string) (Claims, error) {
 	if err != nil {
 		return Claims{}, err
 	}
-	now := t.now().Unix()
-	switch {
-	case c.IssuedAt > now+t.leeway:
-		return Claims{}, errFuture
-	case c.NotBefore != 0 && c.NotBefore > now+t.leeway:
-		return Claims{}, errNotYet
-	case now >= c.ExpiresAt+t.leeway:
-		return Claims{}, errExpired
+	if err := t.CheckTime(c); err != nil {
+		return Claims{}, err
 	}
 	revoked, err := t.revoked.IsRevoked(ctx, c.ID)
 	if err != nil {
@@ -357,6 +351,23 @@ func (t *Tokens) Verify(ctx context.Context, token string) (Claims, error) {
 		return Claims{}, errRevoked
 	}
 	return c, nil
+}
+
+// CheckTime checks the claims' iat, nbf and exp against the clock, with
+// the leeway: the part of Verify that a token which passed it once may
+// fail later. It returns nil, or an error matching ErrInvalidToken or
+// ErrExpiredToken.
+func (t *Tokens) CheckTime(c Claims) error {
+	now := t.now().Unix()
+	switch {
+	case c.IssuedAt > now+t.leeway:
+		return errFuture
+	case c.NotBefore != 0 && c.NotBefore > now+t.leeway:
+		return errNotYet
+	case now >= c.ExpiresAt+t.leeway:
+		return errExpired
+	}
+	return nil
 }
 
 // Inspect checks everything about a token that does not depend on the

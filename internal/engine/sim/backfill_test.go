@@ -83,7 +83,7 @@ func TestBackfillInvariants(t *testing.T) {
 				if !cp.Restorable {
 					unrestorable++
 				}
-				if err := engine.Verify(c, cp); err != nil {
+				if err := backup.VerifyCheckpoint(c, cp); err != nil {
 					t.Fatalf("checkpoint %d: %v\n%+v", i, err, cp)
 				}
 				if !engine.NextSlot(cp.Timestamp, interval).Equal(cp.Timestamp) || cp.Timestamp.Before(start) || !cp.Timestamp.Before(end) || !cp.Completed.Before(end) {

@@ -435,3 +435,15 @@ func (s *Cluster) poisson(lambda float64) uint32 {
 	}
 	return k
 }
+
+// Drivers returns the engine's driver factory for simulated clusters:
+// each cluster is a New simulation on clock with cfg, its seed drawn from
+// seed and the cluster's id so that clusters sharing a seed still behave
+// differently.
+func Drivers(clock engine.Clock, seed uint64, cfg Config) engine.DriverFactory {
+	return func(c backup.Cluster) (engine.Cluster, error) {
+		h := fnv.New64a()
+		h.Write(c.ID[:])
+		return New(c, clock, seed^h.Sum64(), cfg)
+	}
+}

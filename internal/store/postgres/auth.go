@@ -119,7 +119,9 @@ func removeGrants(ctx context.Context, tx pgx.Tx, t principalTable, org string, 
 // private key: ORG_NOT_FOUND, GROUP_NOT_FOUND for a grant on a project
 // that is not the organization's, DUPLICATE_API_KEY for a taken id or
 // public key.
-func (db *DB) CreateAPIKey(ctx context.Context, k backup.APIKey, ha1 backup.DigestHA1) error {
+func (db *DB) CreateAPIKey(ctx context.Context, k backup.APIKey, ha1 backup.DigestHA1) (err error) {
+	ctx, end := db.op(ctx)
+	defer end(&err)
 	if err := k.Validate(); err != nil {
 		return err
 	}
@@ -184,7 +186,9 @@ func scanAPIKey(row pgx.Row) (backup.APIKey, backup.DigestHA1, error) {
 
 // APIKeys lists an organization's API keys ordered by id, or
 // ORG_NOT_FOUND, the organization and its keys read by one statement.
-func (db *DB) APIKeys(ctx context.Context, orgID backup.ObjectID) ([]backup.APIKey, error) {
+func (db *DB) APIKeys(ctx context.Context, orgID backup.ObjectID) (_ []backup.APIKey, err error) {
+	ctx, end := db.op(ctx)
+	defer end(&err)
 	rows, err := db.pool.Query(ctx, `SELECT o.found, `+apiKeyCols+`
 FROM (SELECT EXISTS (SELECT 1 FROM organizations WHERE id = $1) AS found) AS o
 LEFT JOIN LATERAL (SELECT * FROM api_keys WHERE org_id = $1) AS k ON true
@@ -243,7 +247,9 @@ func joinedRow(rows pgx.Rows, found *bool, texts int) (valuesRow, error) {
 
 // APIKey finds an API key and its HA1s by public key, or
 // API_KEY_NOT_FOUND.
-func (db *DB) APIKey(ctx context.Context, publicKey string) (backup.APIKey, backup.DigestHA1, error) {
+func (db *DB) APIKey(ctx context.Context, publicKey string) (_ backup.APIKey, _ backup.DigestHA1, err error) {
+	ctx, end := db.op(ctx)
+	defer end(&err)
 	k, ha1, err := scanAPIKey(db.pool.QueryRow(ctx, `SELECT `+apiKeyCols+` FROM api_keys WHERE public_key = $1`, publicKey))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return backup.APIKey{}, backup.DigestHA1{}, store.ErrPublicKeyNotFound(publicKey)
@@ -255,7 +261,9 @@ func (db *DB) APIKey(ctx context.Context, publicKey string) (backup.APIKey, back
 }
 
 // DeleteAPIKey deletes an API key by id, or API_KEY_NOT_FOUND.
-func (db *DB) DeleteAPIKey(ctx context.Context, id backup.ObjectID) error {
+func (db *DB) DeleteAPIKey(ctx context.Context, id backup.ObjectID) (err error) {
+	ctx, end := db.op(ctx)
+	defer end(&err)
 	tag, err := db.pool.Exec(ctx, `DELETE FROM api_keys WHERE id = $1`, id.Hex())
 	if err != nil {
 		return fmt.Errorf("postgres: delete API key %s: %w", id.Hex(), err)
@@ -269,7 +277,9 @@ func (db *DB) DeleteAPIKey(ctx context.Context, id backup.ObjectID) error {
 // CreateServiceAccount validates and stores a service account with its
 // first secret, with CreateAPIKey's errors, DUPLICATE_SERVICE_ACCOUNT for
 // a taken client id, and a Conflict for a taken secret id.
-func (db *DB) CreateServiceAccount(ctx context.Context, sa backup.ServiceAccount, secret backup.ServiceAccountSecret) error {
+func (db *DB) CreateServiceAccount(ctx context.Context, sa backup.ServiceAccount, secret backup.ServiceAccountSecret) (err error) {
+	ctx, end := db.op(ctx)
+	defer end(&err)
 	if err := sa.Validate(); err != nil {
 		return err
 	}
@@ -336,7 +346,9 @@ func scanServiceAccount(row pgx.Row) (backup.ServiceAccount, error) {
 
 // ServiceAccounts lists an organization's service accounts ordered by
 // client id, or ORG_NOT_FOUND, read by one statement.
-func (db *DB) ServiceAccounts(ctx context.Context, orgID backup.ObjectID) ([]backup.ServiceAccount, error) {
+func (db *DB) ServiceAccounts(ctx context.Context, orgID backup.ObjectID) (_ []backup.ServiceAccount, err error) {
+	ctx, end := db.op(ctx)
+	defer end(&err)
 	rows, err := db.pool.Query(ctx, `SELECT o.found, `+serviceAccountCols+`
 FROM (SELECT EXISTS (SELECT 1 FROM organizations WHERE id = $1) AS found) AS o
 LEFT JOIN LATERAL (SELECT * FROM service_accounts WHERE org_id = $1) AS s ON true
@@ -372,7 +384,9 @@ ORDER BY s.client_id`, orgID.Hex())
 
 // ServiceAccount finds a service account and its secrets, newest first,
 // or SERVICE_ACCOUNT_NOT_FOUND, in one statement.
-func (db *DB) ServiceAccount(ctx context.Context, clientID string) (backup.ServiceAccount, []backup.ServiceAccountSecret, error) {
+func (db *DB) ServiceAccount(ctx context.Context, clientID string) (_ backup.ServiceAccount, _ []backup.ServiceAccountSecret, err error) {
+	ctx, end := db.op(ctx)
+	defer end(&err)
 	rows, err := db.pool.Query(ctx, `SELECT a.`+strings.ReplaceAll(serviceAccountCols, ", ", ", a.")+`, x.id, x.hash, x.created, x.expires
 FROM service_accounts a
 LEFT JOIN LATERAL (SELECT id, hash, created, expires FROM service_account_secrets
@@ -446,7 +460,9 @@ func (v valuesRow) Scan(dest ...any) error {
 
 // DeleteServiceAccount deletes a service account and its secrets (ON
 // DELETE CASCADE), or SERVICE_ACCOUNT_NOT_FOUND.
-func (db *DB) DeleteServiceAccount(ctx context.Context, clientID string) error {
+func (db *DB) DeleteServiceAccount(ctx context.Context, clientID string) (err error) {
+	ctx, end := db.op(ctx)
+	defer end(&err)
 	tag, err := db.pool.Exec(ctx, `DELETE FROM service_accounts WHERE client_id = $1`, clientID)
 	if err != nil {
 		return fmt.Errorf("postgres: delete service account %s: %w", clientID, err)
@@ -467,7 +483,9 @@ func (db *DB) DeleteServiceAccount(ctx context.Context, clientID string) error {
 // lock through the triggers, and taking it before the row locks of the
 // purge and the upsert keeps concurrent revokes, in any process, from
 // deadlocking on each other.
-func (db *DB) RevokeToken(ctx context.Context, jti string, expires time.Time) error {
+func (db *DB) RevokeToken(ctx context.Context, jti string, expires time.Time) (err error) {
+	ctx, end := db.op(ctx)
+	defer end(&err)
 	if jti == "" {
 		return backup.Errorf(backup.Invalid, backup.CodeInvalidAttribute, "Invalid attribute %s specified.", "jti")
 	}
@@ -491,7 +509,9 @@ ON CONFLICT (jti) DO UPDATE SET expires = excluded.expires WHERE excluded.expire
 // expired: one read of the primary key. A revocation whose token has
 // expired reads as absent, as it would once a later revoke has deleted
 // it: the answer does not depend on when the purge ran.
-func (db *DB) IsRevoked(ctx context.Context, jti string) (bool, error) {
+func (db *DB) IsRevoked(ctx context.Context, jti string) (_ bool, err error) {
+	ctx, end := db.op(ctx)
+	defer end(&err)
 	var revoked bool
 	if err := db.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM revoked_tokens WHERE jti = $1 AND expires >= $2)`,
 		jti, time.Now().Unix()).Scan(&revoked); err != nil {
@@ -502,7 +522,9 @@ func (db *DB) IsRevoked(ctx context.Context, jti string) (bool, error) {
 
 // AuthEpoch returns the auth epoch (migrations/0003_auth.sql): one read of
 // a one-row table.
-func (db *DB) AuthEpoch(ctx context.Context) (int64, error) {
+func (db *DB) AuthEpoch(ctx context.Context) (_ int64, err error) {
+	ctx, end := db.op(ctx)
+	defer end(&err)
 	var epoch int64
 	if err := db.pool.QueryRow(ctx, `SELECT epoch FROM auth_epoch WHERE id = 0`).Scan(&epoch); err != nil {
 		return 0, fmt.Errorf("postgres: auth epoch: %w", err)
@@ -516,13 +538,15 @@ func (db *DB) AuthEpoch(ctx context.Context) (int64, error) {
 // which waits for a concurrent insert of the same name to commit or roll
 // back), and the row is read back by a statement of its own, whose
 // snapshot has the winner's: every process gets the first writer's bytes.
-func (db *DB) SharedSecret(ctx context.Context, name string, gen func() ([]byte, error)) ([]byte, error) {
+func (db *DB) SharedSecret(ctx context.Context, name string, gen func() ([]byte, error)) (_ []byte, err error) {
+	ctx, end := db.op(ctx)
+	defer end(&err)
 	if name == "" {
 		return nil, fmt.Errorf("postgres: shared secret: no name")
 	}
 	const read = `SELECT value FROM shared_secrets WHERE name = $1`
 	var value []byte
-	err := db.pool.QueryRow(ctx, read, name).Scan(&value)
+	err = db.pool.QueryRow(ctx, read, name).Scan(&value)
 	if err == nil {
 		return value, nil
 	}

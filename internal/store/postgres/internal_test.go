@@ -228,7 +228,7 @@ func TestMigrationsDownUp(t *testing.T) {
 	}
 	defer closeDB()
 	v, err := p.GetDBVersion(ctx)
-	if err != nil || v != latestMigration || latestMigration != 4 {
+	if err != nil || v != latestMigration || latestMigration != 6 {
 		t.Fatalf("version %d (%v), want %d", v, err, latestMigration)
 	}
 	objects := func() []string {
@@ -345,6 +345,7 @@ func TestQueryPlans(t *testing.T) {
 		{"head with bounds", headBoundsByName, []any{group, name}, "checkpoints_pkey"},
 		{"head", headByID, []any{group, id}, ""},
 		{"checkpoint", checkpointByName, []any{group, name, cps[2500].ID.Hex()}, "checkpoints_id_key"},
+		{"newest restorable", newestRestorableQuery, nil, "checkpoints_restorable"},
 	} {
 		rows, err := f.raw.Query(f.ctx, `EXPLAIN `+q.sql, q.args...)
 		f.must(err)

@@ -29,12 +29,14 @@ const claimRetention = 24 * time.Hour
 // the DO UPDATE's WHERE against the committed row, and two takers of an
 // expired claim are serialized by its row lock the same way, so exactly
 // one of them writes the row and wins.
-func (db *DB) ClaimSlot(ctx context.Context, clusterID backup.ObjectID, slot time.Time, owner string, ttl time.Duration) (bool, error) {
+func (db *DB) ClaimSlot(ctx context.Context, clusterID backup.ObjectID, slot time.Time, owner string, ttl time.Duration) (_ bool, err error) {
+	ctx, end := db.op(ctx)
+	defer end(&err)
 	if owner == "" || ttl <= 0 {
 		return false, fmt.Errorf("postgres: claim slot: an owner and a positive ttl are required")
 	}
 	var won bool
-	err := db.inTx(ctx, "claim slot", func(tx pgx.Tx) error {
+	err = db.inTx(ctx, "claim slot", func(tx pgx.Tx) error {
 		won = false
 		now := time.Now()
 		if _, err := tx.Exec(ctx, `DELETE FROM slot_claims WHERE expires < $1`, now.Add(-claimRetention).UnixMilli()); err != nil {

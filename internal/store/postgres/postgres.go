@@ -67,6 +67,8 @@ type DB struct {
 	checkpoints *cache.Cache[backup.ObjectID, checkpointEntry]
 
 	decoders sync.Pool // of *codec.Decoder; interned names outlive a request
+
+	opTimeout time.Duration // see WithOpTimeout
 }
 
 // Default cache sizes, in entries: the SQLite store's (see there for what
@@ -82,6 +84,7 @@ type Option func(*options)
 type options struct {
 	pages, checkpoints int
 	maxConns           int32
+	opTimeout          time.Duration
 }
 
 // WithCacheSize sets how many pages of checkpoints (of any size) and how
@@ -105,12 +108,12 @@ func WithMaxConns(n int32) Option {
 // search_path parameter to give checkpointd a schema of its own), which
 // must exist.
 func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
-	o := options{pages: DefaultPageCacheSize, checkpoints: DefaultCheckpointCacheSize}
+	o := options{pages: DefaultPageCacheSize, checkpoints: DefaultCheckpointCacheSize, opTimeout: DefaultOpTimeout}
 	for _, opt := range opts {
 		opt(&o)
 	}
-	if o.pages < 0 || o.checkpoints < 0 || o.maxConns < 0 {
-		return nil, fmt.Errorf("postgres: open: negative option (%d pages, %d checkpoints, %d connections)", o.pages, o.checkpoints, o.maxConns)
+	if o.pages < 0 || o.checkpoints < 0 || o.maxConns < 0 || o.opTimeout < 0 {
+		return nil, fmt.Errorf("postgres: open: negative option (%d pages, %d checkpoints, %d connections, %v per call)", o.pages, o.checkpoints, o.maxConns, o.opTimeout)
 	}
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
@@ -135,6 +138,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 		pool:        pool,
 		pages:       cache.New[pageKey, []backup.Checkpoint](o.pages),
 		checkpoints: cache.New[backup.ObjectID, checkpointEntry](o.checkpoints),
+		opTimeout:   o.opTimeout,
 	}
 	db.decoders.New = func() any { return new(codec.Decoder) }
 	return db, nil
@@ -241,7 +245,9 @@ func (db *DB) Close() error {
 // Ready reports whether the store can serve: the database answers a read
 // and the schema carries every embedded migration (another process may
 // have rolled one back since Open).
-func (db *DB) Ready(ctx context.Context) error {
+func (db *DB) Ready(ctx context.Context) (err error) {
+	ctx, end := db.op(ctx)
+	defer end(&err)
 	var v *int64
 	if err := db.pool.QueryRow(ctx, `SELECT max(version_id) FROM goose_db_version WHERE is_applied`).Scan(&v); err != nil {
 		return fmt.Errorf("postgres: not ready: %w", err)

@@ -96,11 +96,13 @@ LEFT JOIN checkpoints k ON k.id = $3 AND k.cluster = c.pk`
 const projectCols = `p.org_id, p.name, p.created, (SELECT count(*) FROM clusters c WHERE c.group_id = p.id)`
 
 // Project returns a project with its ClusterCount, or GROUP_NOT_FOUND.
-func (db *DB) Project(ctx context.Context, id backup.ObjectID) (backup.Project, error) {
+func (db *DB) Project(ctx context.Context, id backup.ObjectID) (_ backup.Project, err error) {
+	ctx, end := db.op(ctx)
+	defer end(&err)
 	p := backup.Project{ID: id}
 	var org string
 	var created int64
-	err := db.pool.QueryRow(ctx, `SELECT `+projectCols+` FROM projects p WHERE p.id = $1`, id.Hex()).
+	err = db.pool.QueryRow(ctx, `SELECT `+projectCols+` FROM projects p WHERE p.id = $1`, id.Hex()).
 		Scan(&org, &p.Name, &created, &p.ClusterCount)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return backup.Project{}, backup.ErrGroupNotFound(id.Hex())
@@ -119,7 +121,9 @@ func (db *DB) Project(ctx context.Context, id backup.ObjectID) (backup.Project, 
 // ClusterCount. Projects are few, so the page is an OFFSET scan and the
 // total a count, in one statement (one snapshot); a scope of one
 // organization reads only its range of the projects_org index.
-func (db *DB) Projects(ctx context.Context, scope backup.ProjectScope, page backup.PageRequest) (backup.Page[backup.Project], error) {
+func (db *DB) Projects(ctx context.Context, scope backup.ProjectScope, page backup.PageRequest) (_ backup.Page[backup.Project], err error) {
+	ctx, end := db.op(ctx)
+	defer end(&err)
 	var out backup.Page[backup.Project]
 	offset, err := pageOffset(page)
 	if err != nil {
@@ -192,7 +196,9 @@ func scopeFilter(s backup.ProjectScope) (where string, args []any, none bool) {
 }
 
 // Organizations lists every organization ordered by id.
-func (db *DB) Organizations(ctx context.Context) ([]backup.Organization, error) {
+func (db *DB) Organizations(ctx context.Context) (_ []backup.Organization, err error) {
+	ctx, end := db.op(ctx)
+	defer end(&err)
 	rows, err := db.pool.Query(ctx, `SELECT id, name, created FROM organizations ORDER BY id`)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: organizations: %w", err)
@@ -219,17 +225,17 @@ func (db *DB) Organizations(ctx context.Context) ([]backup.Organization, error) 
 }
 
 // clusterCols are the columns clusterRow scans, in its order.
-const clusterCols = `c.id, c.group_id, c.name, c.type, c.mongodb_version, c.backup, c.replica_set_name, c.shards, c.config, c.created`
+const clusterCols = `c.id, c.group_id, c.name, c.type, c.mongodb_version, c.backup, c.replica_set_name, c.shards, c.config, c.created, c.ckpt_driver, c.ckpt_interval_min, c.pit_window_hours`
 
 // clusterRow holds the scanned clusterCols, NULL when a LEFT JOIN matched
 // no cluster.
 type clusterRow struct {
-	id, group, name, typ, version, kind, rs, shards, config pgtype.Text
-	created                                                 pgtype.Int8
+	id, group, name, typ, version, kind, rs, shards, config, driver pgtype.Text
+	created, interval, window                                       pgtype.Int8
 }
 
 func (r *clusterRow) dest() []any {
-	return []any{&r.id, &r.group, &r.name, &r.typ, &r.version, &r.kind, &r.rs, &r.shards, &r.config, &r.created}
+	return []any{&r.id, &r.group, &r.name, &r.typ, &r.version, &r.kind, &r.rs, &r.shards, &r.config, &r.created, &r.driver, &r.interval, &r.window}
 }
 
 // cluster turns the row into a cluster; false when the columns are NULL.
@@ -251,6 +257,7 @@ func (r *clusterRow) cluster() (backup.Cluster, bool, error) {
 	c.Backup = backup.BackupKind(r.kind.String)
 	c.ReplicaSetName = r.rs.String
 	c.Created = shape.UnixTime(r.created.Int64)
+	c.Schedule = shape.ScheduleOf(r.driver.String, r.interval.Int64, r.window.Int64)
 	if c.Shards, err = shape.DecodeShards(r.shards.String); err != nil {
 		return c, false, fmt.Errorf("cluster %s shards: %w", r.id.String, err)
 	}
@@ -263,7 +270,9 @@ func (r *clusterRow) cluster() (backup.Cluster, bool, error) {
 // Cluster resolves a reference to a whole cluster: GROUP_NOT_FOUND, then
 // the caller's access to the project, then CLUSTER_NOT_FOUND, from one
 // statement.
-func (db *DB) Cluster(ctx context.Context, cref backup.ClusterRef) (backup.Cluster, error) {
+func (db *DB) Cluster(ctx context.Context, cref backup.ClusterRef) (_ backup.Cluster, err error) {
+	ctx, end := db.op(ctx)
+	defer end(&err)
 	q, key := refQuery(cref, clusterByName, clusterByID)
 	var org pgtype.Text
 	var row clusterRow
@@ -289,7 +298,9 @@ func (db *DB) Cluster(ctx context.Context, cref backup.ClusterRef) (backup.Clust
 // Clusters lists a project's clusters ordered by name, or
 // GROUP_NOT_FOUND, with the project's existence, the total and the page
 // read by one statement.
-func (db *DB) Clusters(ctx context.Context, groupID backup.ObjectID, caller *backup.Principal, page backup.PageRequest) (backup.Page[backup.Cluster], error) {
+func (db *DB) Clusters(ctx context.Context, groupID backup.ObjectID, caller *backup.Principal, page backup.PageRequest) (_ backup.Page[backup.Cluster], err error) {
+	ctx, end := db.op(ctx)
+	defer end(&err)
 	var out backup.Page[backup.Cluster]
 	offset, err := pageOffset(page)
 	if err != nil {
@@ -393,7 +404,9 @@ func (r *refRow) resolve(cref backup.ClusterRef) (ref, error) {
 //
 // The returned Items may share their backing array, and their Parts', with
 // the cache and with other callers: they must be read, never modified.
-func (db *DB) Checkpoints(ctx context.Context, cref backup.ClusterRef, page backup.PageRequest) (backup.Page[backup.Checkpoint], error) {
+func (db *DB) Checkpoints(ctx context.Context, cref backup.ClusterRef, page backup.PageRequest) (_ backup.Page[backup.Checkpoint], err error) {
+	ctx, end := db.op(ctx)
+	defer end(&err)
 	offset, err := pageOffset(page)
 	if err != nil {
 		return backup.Page[backup.Checkpoint]{}, err
@@ -500,7 +513,9 @@ func (db *DB) readPage(ctx context.Context, cref backup.ClusterRef, page backup.
 //
 // The returned Parts may be shared with the cache and other callers: they
 // must be read, never modified.
-func (db *DB) Checkpoint(ctx context.Context, cref backup.ClusterRef, id backup.ObjectID) (backup.Checkpoint, error) {
+func (db *DB) Checkpoint(ctx context.Context, cref backup.ClusterRef, id backup.ObjectID) (_ backup.Checkpoint, err error) {
+	ctx, end := db.op(ctx)
+	defer end(&err)
 	e, cached := db.checkpoints.Get(id)
 	if cached {
 		h, err := db.head(ctx, cref, false)

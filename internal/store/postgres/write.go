@@ -17,11 +17,13 @@ import (
 )
 
 // CreateOrganization stores an organization; a taken id is a Conflict.
-func (db *DB) CreateOrganization(ctx context.Context, o backup.Organization) error {
+func (db *DB) CreateOrganization(ctx context.Context, o backup.Organization) (err error) {
+	ctx, end := db.op(ctx)
+	defer end(&err)
 	if o.ID.IsZero() {
 		return errMissingID("organization")
 	}
-	_, err := db.pool.Exec(ctx, `INSERT INTO organizations (id, name, created) VALUES ($1, $2, $3)`,
+	_, err = db.pool.Exec(ctx, `INSERT INTO organizations (id, name, created) VALUES ($1, $2, $3)`,
 		o.ID.Hex(), o.Name, o.Created.Unix())
 	if violation(err, codeUniqueViolation, "") {
 		return errDuplicateID("organization", o.ID)
@@ -34,11 +36,13 @@ func (db *DB) CreateOrganization(ctx context.Context, o backup.Organization) err
 
 // CreateProject stores a project of an existing organization
 // (ORG_NOT_FOUND otherwise); a taken id is a Conflict.
-func (db *DB) CreateProject(ctx context.Context, p backup.Project) error {
+func (db *DB) CreateProject(ctx context.Context, p backup.Project) (err error) {
+	ctx, end := db.op(ctx)
+	defer end(&err)
 	if p.ID.IsZero() {
 		return errMissingID("group")
 	}
-	_, err := db.pool.Exec(ctx, `INSERT INTO projects (id, org_id, name, created) VALUES ($1, $2, $3, $4)`,
+	_, err = db.pool.Exec(ctx, `INSERT INTO projects (id, org_id, name, created) VALUES ($1, $2, $3, $4)`,
 		p.ID.Hex(), p.OrgID.Hex(), p.Name, p.Created.Unix())
 	switch {
 	case violation(err, codeUniqueViolation, ""):
@@ -54,27 +58,23 @@ func (db *DB) CreateProject(ctx context.Context, p backup.Project) error {
 // CreateCluster validates and stores a cluster of an existing project.
 // Its name must be free in the project (DUPLICATE_CLUSTER_NAME) and its id
 // unused (Conflict).
-func (db *DB) CreateCluster(ctx context.Context, c backup.Cluster) error {
+func (db *DB) CreateCluster(ctx context.Context, c backup.Cluster) (err error) {
+	ctx, end := db.op(ctx)
+	defer end(&err)
 	if c.ID.IsZero() {
 		return errMissingID("cluster")
 	}
-	if err := c.Validate(); err != nil {
+	cols, err := shape.ColumnsOf(c)
+	if err != nil {
 		return err
-	}
-	shardsJSON, err := shape.EncodeShards(c.Shards)
-	if err != nil {
-		return fmt.Errorf("postgres: create cluster %s: %w", c.ID.Hex(), err)
-	}
-	configJSON, err := shape.EncodeConfig(c.Config)
-	if err != nil {
-		return fmt.Errorf("postgres: create cluster %s: %w", c.ID.Hex(), err)
 	}
 	group := c.GroupID.Hex()
 	_, err = db.pool.Exec(ctx, `INSERT INTO clusters
-  (id, group_id, name, type, mongodb_version, backup, replica_set_name, shards, config, created)
-  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+  (id, group_id, name, type, mongodb_version, backup, replica_set_name, shards, config, created,
+   ckpt_driver, ckpt_interval_min, pit_window_hours)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
 		c.ID.Hex(), group, c.Name, string(c.Type), c.MongoDBVersion, string(c.Backup), c.ReplicaSetName,
-		shardsJSON, configJSON, c.Created.Unix())
+		cols.Shards, cols.Config, c.Created.Unix(), cols.Driver, cols.IntervalMin, cols.WindowHours)
 	switch {
 	case violation(err, codeForeignKeyViolation, ""):
 		return backup.ErrGroupNotFound(group)
@@ -102,7 +102,9 @@ func (db *DB) CreateCluster(ctx context.Context, c backup.Cluster) error {
 // AddCheckpoint stores a checkpoint of an existing cluster whose ClusterID
 // and GroupID it must carry. Adding an identical checkpoint again is a
 // no-op; the same id with other content is DUPLICATE_CHECKPOINT.
-func (db *DB) AddCheckpoint(ctx context.Context, cp backup.Checkpoint) error {
+func (db *DB) AddCheckpoint(ctx context.Context, cp backup.Checkpoint) (err error) {
+	ctx, end := db.op(ctx)
+	defer end(&err)
 	return db.AddCheckpoints(ctx, []backup.Checkpoint{cp})
 }
 
@@ -112,7 +114,9 @@ func (db *DB) AddCheckpoint(ctx context.Context, cp backup.Checkpoint) error {
 // usual case, and all of them when given oldest first) are appended
 // without any search, many at a time with COPY, which is how seeding and
 // benchmarks build large histories quickly.
-func (db *DB) AddCheckpoints(ctx context.Context, cps []backup.Checkpoint) error {
+func (db *DB) AddCheckpoints(ctx context.Context, cps []backup.Checkpoint) (err error) {
+	ctx, end := db.op(ctx)
+	defer end(&err)
 	if len(cps) == 0 {
 		return nil
 	}
@@ -439,9 +443,11 @@ func (w *writer) stored(ctx context.Context, id string) (*checkpointValues, erro
 // before cutoff, returning how many went. They are the oldest, a prefix of
 // the cluster's seqs, so the rest keep their numbers: listing starts from
 // the smallest seq, not from 1.
-func (db *DB) PruneCheckpoints(ctx context.Context, clusterID backup.ObjectID, cutoff time.Time) (int, error) {
+func (db *DB) PruneCheckpoints(ctx context.Context, clusterID backup.ObjectID, cutoff time.Time) (_ int, err error) {
+	ctx, end := db.op(ctx)
+	defer end(&err)
 	var n int
-	err := db.inTx(ctx, "prune "+clusterID.Hex(), func(tx pgx.Tx) error {
+	err = db.inTx(ctx, "prune "+clusterID.Hex(), func(tx pgx.Tx) error {
 		n = 0
 		pk, _, err := lockCluster(ctx, tx, clusterID)
 		if errors.Is(err, pgx.ErrNoRows) {
@@ -482,7 +488,9 @@ func (db *DB) PruneCheckpoints(ctx context.Context, clusterID backup.ObjectID, c
 // organization's row lock makes a concurrent CreateProject (whose foreign
 // key check waits for it) fail with ORG_NOT_FOUND rather than leave a
 // project without its organization.
-func (db *DB) DeleteOrganization(ctx context.Context, id backup.ObjectID) error {
+func (db *DB) DeleteOrganization(ctx context.Context, id backup.ObjectID) (err error) {
+	ctx, end := db.op(ctx)
+	defer end(&err)
 	org := id.Hex()
 	return db.inTx(ctx, "delete organization "+org, func(tx pgx.Tx) error {
 		var locked bool
@@ -520,7 +528,9 @@ func (db *DB) DeleteOrganization(ctx context.Context, id backup.ObjectID) error 
 // whose only grant was on the project is kept, with no grants. The
 // project's row lock makes concurrent writes that name it (a cluster's
 // foreign key, a grant's check) wait, then find it gone.
-func (db *DB) DeleteProject(ctx context.Context, id backup.ObjectID) error {
+func (db *DB) DeleteProject(ctx context.Context, id backup.ObjectID) (err error) {
+	ctx, end := db.op(ctx)
+	defer end(&err)
 	group := id.Hex()
 	return db.inTx(ctx, "delete project "+group, func(tx pgx.Tx) error {
 		var org string
@@ -557,7 +567,9 @@ func (db *DB) DeleteProject(ctx context.Context, id backup.ObjectID) error {
 // them. The checkpoints' delete trigger changes the cluster's epoch, and
 // a cluster created again gets a new pk, so no reader's cache can serve
 // the deleted checkpoints.
-func (db *DB) DeleteCluster(ctx context.Context, cref backup.ClusterRef) error {
+func (db *DB) DeleteCluster(ctx context.Context, cref backup.ClusterRef) (err error) {
+	ctx, end := db.op(ctx)
+	defer end(&err)
 	q, key := refQuery(cref, `SELECT p.org_id, c.pk`+fromRefByName, `SELECT p.org_id, c.pk`+fromRefByID)
 	return db.inTx(ctx, "delete cluster "+cref.Label(), func(tx pgx.Tx) error {
 		var org pgtype.Text

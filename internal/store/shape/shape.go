@@ -175,11 +175,15 @@ func EncodeConfig(c backup.ConfigServer) (string, error) {
 	return string(b), err
 }
 
-// DecodeConfig reads what EncodeConfig stored.
+// DecodeConfig reads what EncodeConfig stored; no host ids read as nil,
+// as EncodeConfig leaves them out.
 func DecodeConfig(s string) (backup.ConfigServer, error) {
 	var in config
 	if err := json.Unmarshal([]byte(s), &in); err != nil {
 		return backup.ConfigServer{}, err
+	}
+	if len(in.HostIDs) == 0 {
+		in.HostIDs = nil
 	}
 	return backup.ConfigServer{ReplicaSetName: in.ReplicaSetName, HostIDs: in.HostIDs}, nil
 }
@@ -245,4 +249,50 @@ func CheckCaller(caller *backup.Principal, org string, project backup.ObjectID) 
 		return fmt.Errorf("organization of project %s: %w", project.Hex(), err)
 	}
 	return caller.CheckProject(orgID, project)
+}
+
+// ScheduleColumns is a cluster's checkpoint schedule as the stores keep it:
+// the driver as given ("" stays ""), the interval in minutes and the
+// window in hours (both 0 when unset), so that a cluster reads back
+// exactly as it was written.
+func ScheduleColumns(s backup.CheckpointSchedule) (driver string, intervalMin, windowHours int64) {
+	return string(s.Driver), int64(s.Interval / time.Minute), int64(s.Window / time.Hour)
+}
+
+// ScheduleOf is the inverse of ScheduleColumns.
+func ScheduleOf(driver string, intervalMin, windowHours int64) backup.CheckpointSchedule {
+	return backup.CheckpointSchedule{
+		Driver:   backup.Driver(driver),
+		Interval: time.Duration(intervalMin) * time.Minute,
+		Window:   time.Duration(windowHours) * time.Hour,
+	}
+}
+
+// ClusterColumns are a cluster's stored values that are not plain fields
+// of backup.Cluster: its shards and config servers as JSON and its
+// schedule (ScheduleColumns).
+type ClusterColumns struct {
+	Shards, Config string
+	Driver         string
+	IntervalMin    int64
+	WindowHours    int64
+}
+
+// ColumnsOf validates c and encodes what the stores keep of it beside its
+// plain fields: the one step CreateCluster and UpdateCluster of every
+// store share. Validation errors are c.Validate's *backup.Error.
+func ColumnsOf(c backup.Cluster) (ClusterColumns, error) {
+	var cc ClusterColumns
+	if err := c.Validate(); err != nil {
+		return cc, err
+	}
+	var err error
+	if cc.Shards, err = EncodeShards(c.Shards); err != nil {
+		return cc, fmt.Errorf("cluster %s: %w", c.ID.Hex(), err)
+	}
+	if cc.Config, err = EncodeConfig(c.Config); err != nil {
+		return cc, fmt.Errorf("cluster %s: %w", c.ID.Hex(), err)
+	}
+	cc.Driver, cc.IntervalMin, cc.WindowHours = ScheduleColumns(c.Schedule)
+	return cc, nil
 }

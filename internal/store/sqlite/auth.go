@@ -113,7 +113,8 @@ func removeGrants(ctx context.Context, tx *sql.Tx, t principalTable, org string,
 // private key: ORG_NOT_FOUND, GROUP_NOT_FOUND for a grant on a project
 // that is not the organization's, DUPLICATE_API_KEY for a taken id or
 // public key.
-func (db *DB) CreateAPIKey(ctx context.Context, k backup.APIKey, ha1 backup.DigestHA1) error {
+func (db *DB) CreateAPIKey(ctx context.Context, k backup.APIKey, ha1 backup.DigestHA1) (err error) {
+	defer classify(&err)
 	if err := k.Validate(); err != nil {
 		return err
 	}
@@ -193,7 +194,8 @@ func scanAPIKey(row scanner) (backup.APIKey, backup.DigestHA1, error) {
 
 // APIKeys lists an organization's API keys ordered by id, or
 // ORG_NOT_FOUND.
-func (db *DB) APIKeys(ctx context.Context, orgID backup.ObjectID) ([]backup.APIKey, error) {
+func (db *DB) APIKeys(ctx context.Context, orgID backup.ObjectID) (_ []backup.APIKey, err error) {
+	defer classify(&err)
 	tx, err := db.r.BeginTx(ctx, readOnly)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: API keys: %w", err)
@@ -235,7 +237,8 @@ func orgExists(ctx context.Context, tx *sql.Tx, id backup.ObjectID) error {
 
 // APIKey finds an API key and its HA1s by public key, or
 // API_KEY_NOT_FOUND.
-func (db *DB) APIKey(ctx context.Context, publicKey string) (backup.APIKey, backup.DigestHA1, error) {
+func (db *DB) APIKey(ctx context.Context, publicKey string) (_ backup.APIKey, _ backup.DigestHA1, err error) {
+	defer classify(&err)
 	k, ha1, err := scanAPIKey(db.apiKeyByPublicKey.QueryRowContext(ctx, publicKey))
 	if err == sql.ErrNoRows {
 		return backup.APIKey{}, backup.DigestHA1{}, store.ErrPublicKeyNotFound(publicKey)
@@ -247,7 +250,8 @@ func (db *DB) APIKey(ctx context.Context, publicKey string) (backup.APIKey, back
 }
 
 // DeleteAPIKey deletes an API key by id, or API_KEY_NOT_FOUND.
-func (db *DB) DeleteAPIKey(ctx context.Context, id backup.ObjectID) error {
+func (db *DB) DeleteAPIKey(ctx context.Context, id backup.ObjectID) (err error) {
+	defer classify(&err)
 	res, err := db.w.ExecContext(ctx, `DELETE FROM api_keys WHERE id = ?`, id.Hex())
 	if err != nil {
 		return fmt.Errorf("sqlite: delete API key %s: %w", id.Hex(), err)
@@ -265,7 +269,8 @@ func (db *DB) DeleteAPIKey(ctx context.Context, id backup.ObjectID) error {
 // CreateServiceAccount validates and stores a service account with its
 // first secret, with CreateAPIKey's errors, DUPLICATE_SERVICE_ACCOUNT for
 // a taken client id, and a Conflict for a taken secret id.
-func (db *DB) CreateServiceAccount(ctx context.Context, sa backup.ServiceAccount, secret backup.ServiceAccountSecret) error {
+func (db *DB) CreateServiceAccount(ctx context.Context, sa backup.ServiceAccount, secret backup.ServiceAccountSecret) (err error) {
+	defer classify(&err)
 	if err := sa.Validate(); err != nil {
 		return err
 	}
@@ -341,7 +346,8 @@ func scanServiceAccount(row scanner) (backup.ServiceAccount, error) {
 
 // ServiceAccounts lists an organization's service accounts ordered by
 // client id, or ORG_NOT_FOUND.
-func (db *DB) ServiceAccounts(ctx context.Context, orgID backup.ObjectID) ([]backup.ServiceAccount, error) {
+func (db *DB) ServiceAccounts(ctx context.Context, orgID backup.ObjectID) (_ []backup.ServiceAccount, err error) {
+	defer classify(&err)
 	tx, err := db.r.BeginTx(ctx, readOnly)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: service accounts: %w", err)
@@ -371,7 +377,8 @@ func (db *DB) ServiceAccounts(ctx context.Context, orgID backup.ObjectID) ([]bac
 
 // ServiceAccount finds a service account and its secrets, newest first,
 // or SERVICE_ACCOUNT_NOT_FOUND.
-func (db *DB) ServiceAccount(ctx context.Context, clientID string) (backup.ServiceAccount, []backup.ServiceAccountSecret, error) {
+func (db *DB) ServiceAccount(ctx context.Context, clientID string) (_ backup.ServiceAccount, _ []backup.ServiceAccountSecret, err error) {
+	defer classify(&err)
 	tx, err := db.r.BeginTx(ctx, readOnly)
 	if err != nil {
 		return backup.ServiceAccount{}, nil, fmt.Errorf("sqlite: service account %s: %w", clientID, err)
@@ -412,7 +419,8 @@ WHERE client_id = ? ORDER BY created DESC, id DESC`, clientID)
 
 // DeleteServiceAccount deletes a service account and its secrets, or
 // SERVICE_ACCOUNT_NOT_FOUND.
-func (db *DB) DeleteServiceAccount(ctx context.Context, clientID string) error {
+func (db *DB) DeleteServiceAccount(ctx context.Context, clientID string) (err error) {
+	defer classify(&err)
 	tx, err := db.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("sqlite: delete service account %s: %w", clientID, err)
@@ -450,7 +458,8 @@ const isRevokedQuery = `SELECT EXISTS (SELECT 1 FROM revoked_tokens WHERE jti = 
 // In the same transaction it deletes the revocations whose tokens have
 // expired (a range of the expires index), so the table stays as small as
 // the number of tokens revoked within one token lifetime.
-func (db *DB) RevokeToken(ctx context.Context, jti string, expires time.Time) error {
+func (db *DB) RevokeToken(ctx context.Context, jti string, expires time.Time) (err error) {
+	defer classify(&err)
 	if jti == "" {
 		return backup.Errorf(backup.Invalid, backup.CodeInvalidAttribute, "Invalid attribute %s specified.", "jti")
 	}
@@ -477,7 +486,8 @@ ON CONFLICT (jti) DO UPDATE SET expires = excluded.expires WHERE excluded.expire
 
 // IsRevoked reports whether a token id is revoked and its token not yet
 // expired: one read of the primary key, on the read pool.
-func (db *DB) IsRevoked(ctx context.Context, jti string) (bool, error) {
+func (db *DB) IsRevoked(ctx context.Context, jti string) (_ bool, err error) {
+	defer classify(&err)
 	if err := ctx.Err(); err != nil {
 		return false, fmt.Errorf("sqlite: is revoked: %w", err)
 	}
@@ -494,15 +504,27 @@ const authEpochQuery = `SELECT epoch FROM auth_epoch WHERE id = 0`
 
 // AuthEpoch returns the auth epoch (migrations/0003_auth.sql): one read of
 // a one-row table, on the read pool.
-func (db *DB) AuthEpoch(ctx context.Context) (int64, error) {
+func (db *DB) AuthEpoch(ctx context.Context) (_ int64, err error) {
+	defer classify(&err)
 	if err := ctx.Err(); err != nil {
 		return 0, fmt.Errorf("sqlite: auth epoch: %w", err)
+	}
+	// Unchanged while the file is (see version.go): a commit anywhere
+	// reads it again.
+	v, ok := db.wal.version()
+	if ok {
+		if e := db.authEpochAt.Load(); e != nil && e.version == v {
+			return e.value, nil
+		}
 	}
 	// Without ctx's cancellation, as head and for the same reason: it
 	// runs on every authenticated request.
 	var epoch int64
 	if err := db.authEpoch.QueryRowContext(context.WithoutCancel(ctx)).Scan(&epoch); err != nil {
 		return 0, fmt.Errorf("sqlite: auth epoch: %w", err)
+	}
+	if ok {
+		db.authEpochAt.Store(&versioned[int64]{version: v, value: epoch})
 	}
 	return epoch, nil
 }
@@ -512,12 +534,13 @@ func (db *DB) AuthEpoch(ctx context.Context) (int64, error) {
 // runs, and one write transaction inserts its bytes unless a row is there
 // by then and reads the row back: the writer lock orders the processes
 // sharing the file, so every one of them gets the first writer's bytes.
-func (db *DB) SharedSecret(ctx context.Context, name string, gen func() ([]byte, error)) ([]byte, error) {
+func (db *DB) SharedSecret(ctx context.Context, name string, gen func() ([]byte, error)) (_ []byte, err error) {
+	defer classify(&err)
 	if name == "" {
 		return nil, fmt.Errorf("sqlite: shared secret: no name")
 	}
 	var value []byte
-	err := db.r.QueryRowContext(ctx, `SELECT value FROM shared_secrets WHERE name = ?`, name).Scan(&value)
+	err = db.r.QueryRowContext(ctx, `SELECT value FROM shared_secrets WHERE name = ?`, name).Scan(&value)
 	if err == nil {
 		return value, nil
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 
 	"github.com/checkpointd/checkpointd/internal/backup"
 	"github.com/checkpointd/checkpointd/internal/store/shape"
@@ -36,10 +37,12 @@ import (
 //     or after the epoch changed, the uncached read answers (with
 //     CHECKPOINT_NOT_FOUND for a checkpoint not, or no longer, there).
 //
-// Every cached read first runs one statement on the file, for the
-// reference, the project's organization and the cluster's current epoch
-// (and seq bounds), so another server or the admin CLI writing the same
-// file is seen at once, and the caller's access to the project is checked
+// Every cached read first learns the reference, the project's
+// organization and the cluster's current epoch (and seq bounds) as they
+// are in the file now: from one statement, or, while nothing at all has
+// been written to the file since that statement ran, from what it read
+// (version.go). So another server or the admin CLI writing the same file
+// is seen at once, and the caller's access to the project is checked
 // before any cached entry is looked at: a cache filled by one caller
 // serves another only what that one may read.
 
@@ -82,17 +85,61 @@ type head struct {
 	first, last int64 // seq bounds, when asked for; empty when last < first
 }
 
-// head runs one of the head statements for a reference and turns what it
-// read into the API's errors, in the order uncached reads report them:
-// GROUP_NOT_FOUND, the caller's access to the project, then the cluster's.
+// head runs one of the head statements for a reference, or takes what it
+// read from the head cache while the file has not changed since (see
+// version.go), and turns it into the API's errors, in the order uncached
+// reads report them: GROUP_NOT_FOUND, the caller's access to the project,
+// then the cluster's. The caller's access is checked on every call: the
+// cache holds what the file says, not what a caller may see of it.
 func (db *DB) head(ctx context.Context, byName, byID *sql.Stmt, cref backup.ClusterRef, bounds bool) (head, error) {
+	if err := ctx.Err(); err != nil {
+		return head{}, fmt.Errorf("sqlite: resolve %s: %w", cref.Label(), err)
+	}
+	k := headKey{group: cref.GroupID, bounds: bounds}
+	if cref.ByName() {
+		k.name = cref.Name
+	} else {
+		k.id = cref.ID
+	}
+	v, known := db.wal.version()
+	h, ok := head{}, false
+	if known {
+		h, ok = db.heads.get(v, k)
+	}
+	if !ok {
+		var err error
+		if h, err = db.readHead(ctx, byName, byID, cref, bounds); err != nil {
+			return head{}, err
+		}
+		if known {
+			k.name = strings.Clone(k.name) // not the request's memory
+			db.heads.put(v, k, h)
+		}
+	}
+	if !h.org.Valid {
+		return head{}, backup.ErrGroupNotFound(cref.GroupID.Hex())
+	}
+	if err := shape.CheckCaller(cref.Caller, h.org.String, cref.GroupID); err != nil {
+		return head{}, err
+	}
+	switch {
+	case h.pk == headNoCluster:
+		return head{}, cref.NotFound()
+	case h.pk == headCloud:
+		return head{}, backup.ErrNotLegacyBackup()
+	case h.pk < 0:
+		return head{}, fmt.Errorf("sqlite: resolve %s: pk %d", cref.Label(), h.pk)
+	}
+	return h, nil
+}
+
+// readHead runs one of the head statements.
+func (db *DB) readHead(ctx context.Context, byName, byID *sql.Stmt, cref backup.ClusterRef, bounds bool) (head, error) {
 	stmt, key := byName, cref.Name
 	if !cref.ByName() {
 		stmt, key = byID, cref.ID.Hex()
 	}
-	if err := ctx.Err(); err != nil {
-		return head{}, fmt.Errorf("sqlite: resolve %s: %w", cref.Label(), err)
-	}
+	db.headReads.Add(1)
 	// The statement is a few index seeks, done in microseconds, so it runs
 	// without ctx's cancellation: watching a cancellable context costs
 	// database/sql and the driver a goroutine each, which is more than the
@@ -109,20 +156,6 @@ func (db *DB) head(ctx context.Context, byName, byID *sql.Stmt, cref backup.Clus
 	}
 	if err != nil {
 		return head{}, fmt.Errorf("sqlite: resolve %s: %w", cref.Label(), err)
-	}
-	if !h.org.Valid {
-		return head{}, backup.ErrGroupNotFound(cref.GroupID.Hex())
-	}
-	if err := shape.CheckCaller(cref.Caller, h.org.String, cref.GroupID); err != nil {
-		return head{}, err
-	}
-	switch {
-	case h.pk == headNoCluster:
-		return head{}, cref.NotFound()
-	case h.pk == headCloud:
-		return head{}, backup.ErrNotLegacyBackup()
-	case h.pk < 0:
-		return head{}, fmt.Errorf("sqlite: resolve %s: pk %d", cref.Label(), h.pk)
 	}
 	return h, nil
 }

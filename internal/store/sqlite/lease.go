@@ -23,7 +23,8 @@ const claimRetention = 24 * time.Hour
 // that storing a checkpoint needs no second write: a read of the
 // cluster's rows in primary-key order (no index has the timestamp), one
 // retention window of them, once per slot.
-func (db *DB) ClaimSlot(ctx context.Context, clusterID backup.ObjectID, slot time.Time, owner string, ttl time.Duration) (bool, error) {
+func (db *DB) ClaimSlot(ctx context.Context, clusterID backup.ObjectID, slot time.Time, owner string, ttl time.Duration) (_ bool, err error) {
+	defer classify(&err)
 	if owner == "" || ttl <= 0 {
 		return false, fmt.Errorf("sqlite: claim slot: an owner and a positive ttl are required")
 	}

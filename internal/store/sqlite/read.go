@@ -23,11 +23,12 @@ var readOnly = &sql.TxOptions{ReadOnly: true}
 const projectCols = `p.org_id, p.name, p.created, (SELECT count(*) FROM clusters c WHERE c.group_id = p.id)`
 
 // Project returns a project with its ClusterCount, or GROUP_NOT_FOUND.
-func (db *DB) Project(ctx context.Context, id backup.ObjectID) (backup.Project, error) {
+func (db *DB) Project(ctx context.Context, id backup.ObjectID) (_ backup.Project, err error) {
+	defer classify(&err)
 	p := backup.Project{ID: id}
 	var org string
 	var created int64
-	err := db.r.QueryRowContext(ctx, `SELECT `+projectCols+` FROM projects p WHERE p.id = ?`, id.Hex()).
+	err = db.r.QueryRowContext(ctx, `SELECT `+projectCols+` FROM projects p WHERE p.id = ?`, id.Hex()).
 		Scan(&org, &p.Name, &created, &p.ClusterCount)
 	if err == sql.ErrNoRows {
 		return backup.Project{}, backup.ErrGroupNotFound(id.Hex())
@@ -46,7 +47,8 @@ func (db *DB) Project(ctx context.Context, id backup.ObjectID) (backup.Project, 
 // ClusterCount. Projects are few, so the page is an OFFSET scan and the
 // total a COUNT; a scope of one organization reads only its range of the
 // projects_org index, which holds its projects in id order.
-func (db *DB) Projects(ctx context.Context, scope backup.ProjectScope, page backup.PageRequest) (backup.Page[backup.Project], error) {
+func (db *DB) Projects(ctx context.Context, scope backup.ProjectScope, page backup.PageRequest) (_ backup.Page[backup.Project], err error) {
+	defer classify(&err)
 	var out backup.Page[backup.Project]
 	offset, err := pageOffset(page)
 	if err != nil {
@@ -126,7 +128,8 @@ func scopeFilter(s backup.ProjectScope) (where string, args []any, none bool) {
 }
 
 // Organizations lists every organization ordered by id.
-func (db *DB) Organizations(ctx context.Context) ([]backup.Organization, error) {
+func (db *DB) Organizations(ctx context.Context) (_ []backup.Organization, err error) {
+	defer classify(&err)
 	rows, err := db.r.QueryContext(ctx, `SELECT id, name, created FROM organizations ORDER BY id`)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: organizations: %w", err)
@@ -153,12 +156,13 @@ func (db *DB) Organizations(ctx context.Context) ([]backup.Organization, error) 
 }
 
 // clusterCols are the columns scanCluster reads, in its order.
-const clusterCols = `c.id, c.group_id, c.name, c.type, c.mongodb_version, c.backup, c.replica_set_name, c.shards, c.config, c.created`
+const clusterCols = `c.id, c.group_id, c.name, c.type, c.mongodb_version, c.backup, c.replica_set_name, c.shards, c.config, c.created, c.ckpt_driver, c.ckpt_interval_min, c.pit_window_hours`
 
 // Cluster resolves a reference to a whole cluster: GROUP_NOT_FOUND, then
 // the caller's access to the project, then CLUSTER_NOT_FOUND, in one
 // statement.
-func (db *DB) Cluster(ctx context.Context, ref backup.ClusterRef) (backup.Cluster, error) {
+func (db *DB) Cluster(ctx context.Context, ref backup.ClusterRef) (_ backup.Cluster, err error) {
+	defer classify(&err)
 	q, key := `SELECT `+projectOrg+`, c.pk, `+clusterCols+fromRefByName, ref.Name
 	if !ref.ByName() {
 		q, key = `SELECT `+projectOrg+`, c.pk, `+clusterCols+fromRefByID, ref.ID.Hex()
@@ -191,7 +195,8 @@ func (db *DB) Cluster(ctx context.Context, ref backup.ClusterRef) (backup.Cluste
 }
 
 // Clusters lists a project's clusters ordered by name, or GROUP_NOT_FOUND.
-func (db *DB) Clusters(ctx context.Context, groupID backup.ObjectID, caller *backup.Principal, page backup.PageRequest) (backup.Page[backup.Cluster], error) {
+func (db *DB) Clusters(ctx context.Context, groupID backup.ObjectID, caller *backup.Principal, page backup.PageRequest) (_ backup.Page[backup.Cluster], err error) {
+	defer classify(&err)
 	var out backup.Page[backup.Cluster]
 	offset, err := pageOffset(page)
 	if err != nil {
@@ -241,9 +246,9 @@ func (db *DB) Clusters(ctx context.Context, groupID backup.ObjectID, caller *bac
 // scanCluster scans clusterCols, after the destinations in pre. It reports
 // false when the cluster columns are NULL (a LEFT JOIN that matched none).
 func scanCluster(rows *sql.Rows, c *backup.Cluster, pre ...any) (bool, error) {
-	var id, group, name, typ, version, kind, rs, shards, config sql.NullString
-	var created sql.NullInt64
-	dest := append(pre, &id, &group, &name, &typ, &version, &kind, &rs, &shards, &config, &created)
+	var id, group, name, typ, version, kind, rs, shards, config, driver sql.NullString
+	var created, interval, window sql.NullInt64
+	dest := append(pre, &id, &group, &name, &typ, &version, &kind, &rs, &shards, &config, &created, &driver, &interval, &window)
 	if err := rows.Scan(dest...); err != nil {
 		return false, err
 	}
@@ -263,6 +268,7 @@ func scanCluster(rows *sql.Rows, c *backup.Cluster, pre ...any) (bool, error) {
 	c.Backup = backup.BackupKind(kind.String)
 	c.ReplicaSetName = rs.String
 	c.Created = shape.UnixTime(created.Int64)
+	c.Schedule = shape.ScheduleOf(driver.String, interval.Int64, window.Int64)
 	if c.Shards, err = shape.DecodeShards(shards.String); err != nil {
 		return false, fmt.Errorf("cluster %s shards: %w", id.String, err)
 	}
@@ -293,7 +299,8 @@ func (r ref) count() int64 { return r.last - r.first + 1 }
 //
 // The returned Items may share their backing array, and their Parts', with
 // the cache and with other callers: they must be read, never modified.
-func (db *DB) Checkpoints(ctx context.Context, cref backup.ClusterRef, page backup.PageRequest) (backup.Page[backup.Checkpoint], error) {
+func (db *DB) Checkpoints(ctx context.Context, cref backup.ClusterRef, page backup.PageRequest) (_ backup.Page[backup.Checkpoint], err error) {
+	defer classify(&err)
 	offset, err := pageOffset(page)
 	if err != nil {
 		return backup.Page[backup.Checkpoint]{}, err
@@ -451,7 +458,8 @@ func finishResolve(cref backup.ClusterRef, org sql.NullString, pk sql.NullInt64,
 //
 // The returned Parts may be shared with the cache and other callers: they
 // must be read, never modified.
-func (db *DB) Checkpoint(ctx context.Context, cref backup.ClusterRef, id backup.ObjectID) (backup.Checkpoint, error) {
+func (db *DB) Checkpoint(ctx context.Context, cref backup.ClusterRef, id backup.ObjectID) (_ backup.Checkpoint, err error) {
+	defer classify(&err)
 	e, cached := db.checkpoints.Get(id)
 	if cached {
 		h, err := db.head(ctx, db.headByName, db.headByID, cref, false)

@@ -11,9 +11,10 @@
 //
 // Checkpoints are immutable, so the store keeps a read-through cache of
 // listed pages and of single checkpoints (see cache.go). Every read still
-// asks the file, in one small statement, for the cluster's current epoch
-// and seq bounds, so that writes by other processes on the same file are
-// seen by the next request.
+// learns the cluster's current epoch and seq bounds from the file, in one
+// small statement or, while nothing has been committed to the file since
+// that statement ran, from what it read (version.go), so that writes by
+// other processes on the same file are seen by the next request.
 package sqlite
 
 import (
@@ -26,6 +27,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/pressly/goose/v3"
 	sqlite "modernc.org/sqlite"
@@ -76,6 +78,20 @@ type DB struct {
 	checkpointKey, existingCheckpoint, clusterByID    *sql.Stmt
 
 	decoders sync.Pool // of *codec.Decoder; interned names outlive a request
+
+	// wal reads the file's WAL-index header, the version of its content;
+	// nil when it cannot (every read then asks the file). heads are what
+	// the head statements read at a version, authEpochAt the auth epoch.
+	wal         *walIndex
+	heads       headCache
+	authEpochAt atomic.Pointer[versioned[int64]]
+	headReads   atomic.Int64 // head statements run, for tests
+}
+
+// versioned is a value read from the file at a version of it.
+type versioned[T any] struct {
+	version walVersion
+	value   T
 }
 
 // Default cache sizes, in entries. A page entry holds up to itemsPerPage
@@ -164,6 +180,8 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 		db.Close()
 		return nil, err
 	}
+	// After prepare, whose reads made the readers map the "-shm" file.
+	db.wal = openWALIndex(path)
 	return db, nil
 }
 
@@ -244,6 +262,7 @@ func (db *DB) Close() error {
 	if db.r != nil {
 		errs = append(errs, db.r.Close())
 	}
+	errs = append(errs, db.wal.close())
 	errs = append(errs, db.w.Close())
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("sqlite: close: %w", err)
@@ -371,7 +390,8 @@ var latestMigration = func() int64 {
 // Ready reports whether the store can serve: the file answers a read and
 // carries every embedded migration (another process may have replaced it
 // since Open).
-func (db *DB) Ready(ctx context.Context) error {
+func (db *DB) Ready(ctx context.Context) (err error) {
+	defer classify(&err)
 	var v sql.NullInt64
 	if err := db.r.QueryRowContext(ctx, `SELECT max(version_id) FROM goose_db_version WHERE is_applied`).Scan(&v); err != nil {
 		return fmt.Errorf("sqlite: not ready: %w", err)

@@ -14,11 +14,12 @@ import (
 )
 
 // CreateOrganization stores an organization; a taken id is a Conflict.
-func (db *DB) CreateOrganization(ctx context.Context, o backup.Organization) error {
+func (db *DB) CreateOrganization(ctx context.Context, o backup.Organization) (err error) {
+	defer classify(&err)
 	if o.ID.IsZero() {
 		return errMissingID("organization")
 	}
-	_, err := db.w.ExecContext(ctx, `INSERT INTO organizations (id, name, created) VALUES (?, ?, ?)`,
+	_, err = db.w.ExecContext(ctx, `INSERT INTO organizations (id, name, created) VALUES (?, ?, ?)`,
 		o.ID.Hex(), o.Name, o.Created.Unix())
 	switch sqliteCode(err) {
 	case codePrimaryKey, codeUnique:
@@ -32,11 +33,12 @@ func (db *DB) CreateOrganization(ctx context.Context, o backup.Organization) err
 
 // CreateProject stores a project of an existing organization
 // (ORG_NOT_FOUND otherwise); a taken id is a Conflict.
-func (db *DB) CreateProject(ctx context.Context, p backup.Project) error {
+func (db *DB) CreateProject(ctx context.Context, p backup.Project) (err error) {
+	defer classify(&err)
 	if p.ID.IsZero() {
 		return errMissingID("group")
 	}
-	_, err := db.w.ExecContext(ctx, `INSERT INTO projects (id, org_id, name, created) VALUES (?, ?, ?, ?)`,
+	_, err = db.w.ExecContext(ctx, `INSERT INTO projects (id, org_id, name, created) VALUES (?, ?, ?, ?)`,
 		p.ID.Hex(), p.OrgID.Hex(), p.Name, p.Created.Unix())
 	switch sqliteCode(err) {
 	case codePrimaryKey, codeUnique:
@@ -53,20 +55,14 @@ func (db *DB) CreateProject(ctx context.Context, p backup.Project) error {
 // CreateCluster validates and stores a cluster of an existing project.
 // Its name must be free in the project (DUPLICATE_CLUSTER_NAME) and its id
 // unused (Conflict).
-func (db *DB) CreateCluster(ctx context.Context, c backup.Cluster) error {
+func (db *DB) CreateCluster(ctx context.Context, c backup.Cluster) (err error) {
+	defer classify(&err)
 	if c.ID.IsZero() {
 		return errMissingID("cluster")
 	}
-	if err := c.Validate(); err != nil {
+	cols, err := shape.ColumnsOf(c)
+	if err != nil {
 		return err
-	}
-	shardsJSON, err := shape.EncodeShards(c.Shards)
-	if err != nil {
-		return fmt.Errorf("sqlite: create cluster %s: %w", c.ID.Hex(), err)
-	}
-	configJSON, err := shape.EncodeConfig(c.Config)
-	if err != nil {
-		return fmt.Errorf("sqlite: create cluster %s: %w", c.ID.Hex(), err)
 	}
 
 	tx, err := db.w.BeginTx(ctx, nil)
@@ -76,10 +72,11 @@ func (db *DB) CreateCluster(ctx context.Context, c backup.Cluster) error {
 	defer rollback(tx)
 	group := c.GroupID.Hex()
 	_, err = tx.ExecContext(ctx, `INSERT INTO clusters
-  (id, group_id, name, type, mongodb_version, backup, replica_set_name, shards, config, created)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  (id, group_id, name, type, mongodb_version, backup, replica_set_name, shards, config, created,
+   ckpt_driver, ckpt_interval_min, pit_window_hours)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		c.ID.Hex(), group, c.Name, string(c.Type), c.MongoDBVersion, string(c.Backup), c.ReplicaSetName,
-		shardsJSON, configJSON, c.Created.Unix())
+		cols.Shards, cols.Config, c.Created.Unix(), cols.Driver, cols.IntervalMin, cols.WindowHours)
 	switch sqliteCode(err) {
 	case codeForeignKey:
 		return backup.ErrGroupNotFound(group)
@@ -113,7 +110,8 @@ func (db *DB) CreateCluster(ctx context.Context, c backup.Cluster) error {
 // AddCheckpoint stores a checkpoint of an existing cluster whose ClusterID
 // and GroupID it must carry. Adding an identical checkpoint again is a
 // no-op; the same id with other content is DUPLICATE_CHECKPOINT.
-func (db *DB) AddCheckpoint(ctx context.Context, cp backup.Checkpoint) error {
+func (db *DB) AddCheckpoint(ctx context.Context, cp backup.Checkpoint) (err error) {
+	defer classify(&err)
 	return db.AddCheckpoints(ctx, []backup.Checkpoint{cp})
 }
 
@@ -121,7 +119,14 @@ func (db *DB) AddCheckpoint(ctx context.Context, cp backup.Checkpoint) error {
 // AddCheckpoint's rules for each: all are stored or, on the first error,
 // none. Checkpoints given oldest first are appended without any search,
 // which is how seeding and benchmarks build large histories quickly.
-func (db *DB) AddCheckpoints(ctx context.Context, cps []backup.Checkpoint) error {
+func (db *DB) AddCheckpoints(ctx context.Context, cps []backup.Checkpoint) (err error) {
+	defer classify(&err)
+	return db.addCheckpoints(ctx, cps, nil)
+}
+
+// addCheckpoints is AddCheckpoints, running check first in the same
+// transaction when it is set.
+func (db *DB) addCheckpoints(ctx context.Context, cps []backup.Checkpoint, check func(*writer) error) error {
 	if len(cps) == 0 {
 		return nil
 	}
@@ -139,6 +144,11 @@ func (db *DB) AddCheckpoints(ctx context.Context, cps []backup.Checkpoint) error
 		existing: tx.StmtContext(ctx, db.existingCheckpoint),
 		cluster:  tx.StmtContext(ctx, db.clusterByID),
 		clusters: map[backup.ObjectID]*clusterState{},
+	}
+	if check != nil {
+		if err := check(w); err != nil {
+			return err
+		}
 	}
 	for i := range cps {
 		if err := w.add(ctx, &cps[i]); err != nil {
@@ -366,7 +376,8 @@ func compareStored(id string, s *storedCheckpoint, args []any) error {
 // before cutoff, returning how many went. They are the oldest, a prefix of
 // the cluster's seqs, so the rest keep their numbers: listing starts from
 // the smallest seq, not from 1.
-func (db *DB) PruneCheckpoints(ctx context.Context, clusterID backup.ObjectID, cutoff time.Time) (int, error) {
+func (db *DB) PruneCheckpoints(ctx context.Context, clusterID backup.ObjectID, cutoff time.Time) (_ int, err error) {
+	defer classify(&err)
 	tx, err := db.w.BeginTx(ctx, nil)
 	if err != nil {
 		return 0, fmt.Errorf("sqlite: prune: %w", err)
@@ -421,7 +432,8 @@ func (db *DB) PruneCheckpoints(ctx context.Context, clusterID backup.ObjectID, c
 // DeleteOrganization deletes an organization with its API keys, service
 // accounts and their secrets: ORG_NOT_FOUND, or
 // CANNOT_DELETE_ORG_ACTIVE_PROJECTS while it has projects.
-func (db *DB) DeleteOrganization(ctx context.Context, id backup.ObjectID) error {
+func (db *DB) DeleteOrganization(ctx context.Context, id backup.ObjectID) (err error) {
+	defer classify(&err)
 	tx, err := db.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("sqlite: delete organization %s: %w", id.Hex(), err)
@@ -463,7 +475,8 @@ func (db *DB) DeleteOrganization(ctx context.Context, id backup.ObjectID) error 
 // CANNOT_CLOSE_GROUP_ACTIVE_CLUSTERS while it has clusters. A principal
 // whose only grant was on the project is kept, with no grants: it can no
 // longer read anything, which is what its owner granted.
-func (db *DB) DeleteProject(ctx context.Context, id backup.ObjectID) error {
+func (db *DB) DeleteProject(ctx context.Context, id backup.ObjectID) (err error) {
+	defer classify(&err)
 	tx, err := db.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("sqlite: delete project %s: %w", id.Hex(), err)
@@ -508,7 +521,8 @@ func (db *DB) DeleteProject(ctx context.Context, id backup.ObjectID) error {
 // created later under the same pk starts at a higher epoch. The trigger
 // runs once per checkpoint, which makes deleting a long history take a
 // while; clusters are deleted rarely.
-func (db *DB) DeleteCluster(ctx context.Context, cref backup.ClusterRef) error {
+func (db *DB) DeleteCluster(ctx context.Context, cref backup.ClusterRef) (err error) {
+	defer classify(&err)
 	tx, err := db.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("sqlite: delete cluster %s: %w", cref.Label(), err)

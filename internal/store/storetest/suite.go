@@ -58,6 +58,10 @@ func Run(t *testing.T, open func(t testing.TB) Store) {
 		{"Revocations", testRevocations},
 		{"AuthEpoch", testAuthEpoch},
 		{"SharedSecret", testSharedSecret},
+		{"UpdateCluster", testUpdateCluster},
+		{"Schedules", testSchedules},
+		{"AddClaimed", testAddClaimed},
+		{"NewestRestorable", testNewestRestorable},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

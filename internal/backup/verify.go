@@ -1,19 +1,51 @@
-package engine
+package backup
 
 import (
+	"slices"
+	"strings"
 	"time"
-
-	"github.com/checkpointd/checkpointd/internal/backup"
 )
 
-// Verify reports whether cp is a checkpoint Take could have made of c, and
-// names the first rule it breaks in an INVALID_ATTRIBUTE error:
+// ExpectedParts lists the parts a checkpoint of a valid cluster has, in
+// the order the APIs list them, with no token found yet: shards in
+// descending name order, then the config server, as in every published
+// sample (shard_1, shard_0, config).
+//
+// Mirrored config servers (SCCC) make one CONFIG_SERVER part naming the
+// first host id, not one part per host: the Cloud Manager samples show a
+// single config part with a hostId although SCCC runs three hosts.
+//
+// A replica-set cluster has one REPLICA_SET part (the spec's "for a
+// replica set, a single document"). The legacy service took checkpoints
+// of sharded clusters only, and so does the engine (the schedule refuses
+// an interval for a replica set); an agent may still report one.
+func (c *Cluster) ExpectedParts() []Part {
+	if c.Type == ReplicaSet {
+		return []Part{{Type: PartReplicaSet, ReplicaSetName: c.ReplicaSetName}}
+	}
+	shards := slices.Clone(c.Shards)
+	slices.SortFunc(shards, func(a, b Shard) int { return -strings.Compare(a.Name, b.Name) })
+	out := make([]Part, 0, len(shards)+1)
+	for _, s := range shards {
+		out = append(out, Part{Type: PartReplicaSet, ShardName: s.Name, ReplicaSetName: s.ReplicaSetName})
+	}
+	if c.Config.Mirrored() {
+		out = append(out, Part{Type: PartConfigServer, HostID: c.Config.HostIDs[0]})
+	} else {
+		out = append(out, Part{Type: PartConfigReplicaSet, ReplicaSetName: c.Config.ReplicaSetName})
+	}
+	return out
+}
+
+// VerifyCheckpoint reports whether cp is a checkpoint the engine could
+// have made of c, or an agent may report of it, and names the first rule
+// it breaks in an INVALID_ATTRIBUTE error:
 //
 //   - its id is set and embeds Started, as the service's ids do;
 //   - it names c and c's project;
 //   - Started, Completed and Timestamp are set, whole seconds, and
 //     Timestamp ≤ Started ≤ Completed;
-//   - it has one part per member set, as Members lists them;
+//   - it has one part per member set, as ExpectedParts lists them;
 //   - a discovered part's token has a date and an increment of at least 1
 //     (increments count operations within a second from 1); an
 //     undiscovered part has no token timestamp;
@@ -21,9 +53,9 @@ import (
 //
 // Token dates are not compared with Started and Completed: they come from
 // each member's clock, which may be skewed against the service's.
-func Verify(c backup.Cluster, cp backup.Checkpoint) error {
+func VerifyCheckpoint(c Cluster, cp Checkpoint) error {
 	bad := func(format string, args ...any) error {
-		return backup.Errorf(backup.Invalid, backup.CodeInvalidAttribute, "Checkpoint %s: "+format, append([]any{cp.ID.Hex()}, args...)...)
+		return Errorf(Invalid, CodeInvalidAttribute, "Checkpoint %s: "+format, append([]any{cp.ID.Hex()}, args...)...)
 	}
 	switch {
 	case cp.ID.IsZero():
@@ -41,15 +73,15 @@ func Verify(c backup.Cluster, cp backup.Checkpoint) error {
 	case cp.Started.After(cp.Completed):
 		return bad("started %s is after completed %s.", cp.Started.UTC().Format(time.RFC3339), cp.Completed.UTC().Format(time.RFC3339))
 	}
-	members := Members(c)
-	if len(cp.Parts) != len(members) {
-		return bad("%d parts for %d member sets.", len(cp.Parts), len(members))
+	want := c.ExpectedParts()
+	if len(cp.Parts) != len(want) {
+		return bad("%d parts for %d member sets.", len(cp.Parts), len(want))
 	}
 	all := true
 	for i, p := range cp.Parts {
-		want := members[i].Part()
-		if p.Type != want.Type || p.ShardName != want.ShardName || p.ReplicaSetName != want.ReplicaSetName || p.HostID != want.HostID {
-			return bad("part %d is %s %s, want %s %s.", i, string(p.Type), partName(p), string(want.Type), partName(want))
+		w := want[i]
+		if p.Type != w.Type || p.ShardName != w.ShardName || p.ReplicaSetName != w.ReplicaSetName || p.HostID != w.HostID {
+			return bad("part %d is %s %s, want %s %s.", i, string(p.Type), partName(p), string(w.Type), partName(w))
 		}
 		ts := p.TokenTimestamp
 		switch {
@@ -68,7 +100,7 @@ func Verify(c backup.Cluster, cp backup.Checkpoint) error {
 
 func whole(t time.Time) bool { return t.Nanosecond() == 0 }
 
-func partName(p backup.Part) string {
+func partName(p Part) string {
 	if p.ReplicaSetName != "" {
 		return p.ReplicaSetName
 	}

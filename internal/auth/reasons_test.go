@@ -1,0 +1,85 @@
+package auth_test
+
+import (
+	"context"
+	"errors"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/checkpointd/checkpointd/internal/backup"
+	"github.com/checkpointd/checkpointd/internal/httpapi"
+)
+
+// TestRefusalReasons: every challenge says why it was sent, for the
+// metrics, and a stale nonce is the only reason that makes it stale=true.
+func TestRefusalReasons(t *testing.T) {
+	e := newEnv(t)
+	pub, priv := e.key(e.org(), orgRole(backup.OrgReadOnly))
+	id, secret := e.account(e.org(), orgRole(backup.OrgReadOnly))
+	path := e.v2()
+	digest := func(user, pass, nonce string, nc int) string {
+		return digestAuth("MD5", user, pass, "GET", path, nonce, nc)
+	}
+	stale := e.challenge()
+	expired := e.token(id, secret)
+	revoked := e.token(id, secret)
+	if err := e.db.RevokeToken(context.Background(), mustJTI(t, revoked), time.Now().Add(2*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	e.clk.Add(61 * time.Second) // stale is now stale; the tokens are not yet expired
+	replayed := e.challenge()
+	if _, err := e.auth.Authenticate(newRequest(path, digest(pub, priv, replayed, 1)).r); err != nil {
+		t.Fatal(err)
+	}
+
+	for _, tt := range []struct {
+		name   string
+		header []string
+		want   string
+	}{
+		{"no header", nil, httpapi.AuthMissingCredentials},
+		{"two headers", []string{digest(pub, priv, e.challenge(), 1), digest(pub, priv, e.challenge(), 1)}, httpapi.AuthMalformedCredentials},
+		{"unknown scheme", []string{"Negotiate abc"}, httpapi.AuthMalformedCredentials},
+		{"digest garbage", []string{"Digest a=b=c"}, httpapi.AuthMalformedCredentials},
+		{"wrong realm", []string{strings.Replace(digest(pub, priv, e.challenge(), 1), `realm="MMS Public API"`, `realm="Other"`, 1)}, httpapi.AuthMalformedCredentials},
+		{"wrong private key", []string{digest(pub, "00000000-0000-4000-8000-000000000000", e.challenge(), 1)}, httpapi.AuthBadCredentials},
+		{"unknown public key", []string{digest("zzzzzzzz", priv, e.challenge(), 1)}, httpapi.AuthBadCredentials},
+		{"forged nonce", []string{digest(pub, priv, "+4YICU5YLx6mQEzmVhx1G5ySQVrufjv6", 1)}, httpapi.AuthBadCredentials},
+		{"stale nonce", []string{digest(pub, priv, stale, 1)}, httpapi.AuthStaleNonce},
+		{"stale nonce, wrong key", []string{digest(pub, "wrong", stale, 1)}, httpapi.AuthBadCredentials},
+		{"replayed nc", []string{digest(pub, priv, replayed, 1)}, httpapi.AuthReplayedNonce},
+		{"bearer junk", []string{"Bearer !!!"}, httpapi.AuthMalformedCredentials},
+		{"bearer not a jwt", []string{"Bearer abc.def.ghi"}, httpapi.AuthBadCredentials},
+		{"revoked token", []string{"Bearer " + revoked}, httpapi.AuthRevokedToken},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := httptest.NewRequest("GET", path, nil)
+			r.RemoteAddr = "127.0.0.1:1234"
+			for _, h := range tt.header {
+				r.Header.Add("Authorization", h)
+			}
+			_, err := e.auth.Authenticate(r)
+			var u *httpapi.Unauthorized
+			if !errors.As(err, &u) {
+				t.Fatalf("Authenticate: %v, want a challenge", err)
+			}
+			if u.Reason != tt.want {
+				t.Errorf("reason %q, want %q", u.Reason, tt.want)
+			}
+			if got := strings.Contains(u.Challenges[0], "stale=true"); got != (tt.want == httpapi.AuthStaleNonce) {
+				t.Errorf("challenge %q for reason %s", u.Challenges[0], u.Reason)
+			}
+		})
+	}
+
+	t.Run("expired token", func(t *testing.T) {
+		e.clk.Add(2 * time.Hour)
+		_, err := e.auth.Authenticate(newRequest(path, "Bearer "+expired).r)
+		var u *httpapi.Unauthorized
+		if !errors.As(err, &u) || u.Reason != httpapi.AuthExpiredToken {
+			t.Errorf("Authenticate: %v (%+v), want reason %s", err, u, httpapi.AuthExpiredToken)
+		}
+	})
+}

@@ -1,0 +1,821 @@
+package httpapi_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/checkpointd/checkpointd/internal/admin"
+	"github.com/checkpointd/checkpointd/internal/auth"
+	"github.com/checkpointd/checkpointd/internal/backup"
+	"github.com/checkpointd/checkpointd/internal/demo"
+	"github.com/checkpointd/checkpointd/internal/httpapi"
+	"github.com/checkpointd/checkpointd/internal/store/sqlite"
+	"github.com/checkpointd/checkpointd/internal/web"
+)
+
+// The bad-input matrix: every route of every surface, each sent every kind
+// of malformed request, through the real authenticator (bearer tokens of
+// an organization owner's service account). Each row says what the route
+// must answer; every answer is also held to the rules every response
+// keeps: never a 500, a Content-Type, the request id, and errors in the
+// route's own format (the API's ApiError with the code in X-Error-Code, the
+// service's 401 challenge, or OAuth's error for the token endpoints).
+
+// biKind is what kind of route an endpoint is: its pipeline decides which
+// checks apply.
+type biKind int
+
+const (
+	biAPI   biKind = iota // the six operations of the three generations
+	biAdmin               // /api/checkpointd/v1/groups/…
+	biOAuth               // /api/oauth/token and /revoke
+	biProbe               // /healthz, /readyz
+	biDoc                 // the OpenAPI document
+	biUI                  // the web view
+)
+
+// biEndpoint is one route and one method of it, and the request that it
+// answers with success.
+type biEndpoint struct {
+	name   string
+	kind   biKind
+	method string
+	// path has slots {g} (project id), {c} (cluster name or, on Cloud
+	// Manager, id) and {cp} (checkpoint id).
+	path      string
+	clusterID bool // {c} is an id, not a name
+	list      bool // reads pageNum, itemsPerPage and includeCount
+	v2        bool // negotiates a version from Accept
+	// ok is the status of the well-formed request.
+	ok int
+	// body makes the well-formed request's body and its Content-Type
+	// (POST and PATCH); cluster makes the cluster {c} names, when the
+	// request needs one of its own (DELETE).
+	body    func(e *biEnv) (string, string)
+	cluster func(t *testing.T, e *biEnv) string
+	allow   string // the Allow header of its 405
+}
+
+// biRequest is one request of the matrix before it is sent.
+type biRequest struct {
+	method, path, rawQuery string
+	g, c, cp               string // the slots' values
+	// headers are sent as they are; accept and authz are sent as Accept
+	// and Authorization unless headers has one (or noAuth).
+	headers           [][2]string
+	accept, authz     string
+	noAuth            bool
+	body, contentType string
+	setContentType    bool
+}
+
+// biWant is what a row expects.
+type biWant struct {
+	status int
+	// code is the errorCode of an ApiError, or the error of an OAuth
+	// error body; empty for success and for the 401 challenge.
+	code string
+}
+
+// biCase is one kind of bad input.
+type biCase struct {
+	name string
+	// applies says whether the case means anything for ep (nil: always).
+	applies func(ep *biEndpoint) bool
+	mutate  func(ep *biEndpoint, r *biRequest)
+	want    func(ep *biEndpoint) biWant
+}
+
+type biEnv struct {
+	f     *fixture
+	token string // an organization owner's bearer token
+	basic string // its service account's Basic credentials
+	ds    demo.Dataset
+	n     atomic.Int64 // makes names and ids unique
+	t0    time.Time    // the first agent report's time
+}
+
+func (e *biEnv) next() int64 { return e.n.Add(1) }
+
+// mustServeBadInput serves the API, the administration API, the OAuth
+// endpoints and the web view over the demo data set with the real
+// authenticator, and mints a bearer token of an organization owner.
+func mustServeBadInput(t *testing.T) *biEnv {
+	t.Helper()
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "badinput.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	ds, err := demo.Seed(ctx, db, demo.Options{Seed: 1, Now: demoNow, Days: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	sa, secret, err := admin.CreateServiceAccount(ctx, db, ds.Org.ID, "badinput", "", []backup.Grant{{Role: backup.OrgOwner}}, nil, admin.MinSecretTTL, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := auth.New(ctx, auth.Config{Store: db})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(httpapi.New(httpapi.Config{Auth: a, OAuth: a, UI: web.Handler(), Admin: db}, db))
+	t.Cleanup(srv.Close)
+	f := &fixture{srv: srv, db: db, ds: ds}
+	e := &biEnv{f: f, ds: ds, t0: time.Now().UTC().Truncate(time.Minute).Add(-time.Hour)}
+
+	req, _ := http.NewRequest(http.MethodPost, f.srv.URL+"/api/oauth/token", strings.NewReader("grant_type=client_credentials"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth(url.QueryEscape(sa.ClientID), url.QueryEscape(secret))
+	res, err := f.srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	if err := json.NewDecoder(res.Body).Decode(&tok); err != nil || res.StatusCode != 200 || tok.AccessToken == "" {
+		t.Fatalf("token: %d %v", res.StatusCode, err)
+	}
+	e.token = tok.AccessToken
+	e.basic = req.Header.Get("Authorization")
+
+	// Agent0 takes reports; each report of the matrix is a new checkpoint.
+	r := e.send(t, &biRequest{method: "POST", path: adminClusters, setContentType: true, contentType: "application/json",
+		body: `{"name":"Agent0","clusterType":"SHARDED","mongoDBVersion":"4.0.28",
+		"shards":[{"name":"s0","replicaSetName":"rs0"},{"name":"s1","replicaSetName":"rs1"}],"configServer":{"replicaSetName":"cfg"},
+		"backup":{"driver":"AGENT","pointInTimeWindowHours":2}}`})
+	if r.status != 201 {
+		t.Fatalf("creating Agent0: %d %s", r.status, r.body)
+	}
+	return e
+}
+
+// send sends r with the owner's token (unless r.noAuth).
+func (e *biEnv) send(t *testing.T, r *biRequest) response {
+	t.Helper()
+	target := e.f.srv.URL + r.path
+	if r.rawQuery != "" {
+		target += "?" + r.rawQuery
+	}
+	var body io.Reader
+	if r.body != "" {
+		body = strings.NewReader(r.body)
+	}
+	req, err := http.NewRequest(r.method, target, body)
+	if err != nil {
+		t.Fatalf("%s %s: %v", r.method, target, err)
+	}
+	if !r.noAuth && !hasHeader(r.headers, "Authorization") {
+		authz := r.authz
+		if authz == "" {
+			authz = "Bearer " + e.token
+		}
+		req.Header.Set("Authorization", authz)
+	}
+	if r.accept != "" && !hasHeader(r.headers, "Accept") {
+		req.Header.Set("Accept", r.accept)
+	}
+	if r.setContentType {
+		req.Header.Set("Content-Type", r.contentType)
+	}
+	for _, h := range r.headers {
+		req.Header.Add(h[0], h[1])
+	}
+	res, err := e.f.srv.Client().Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", r.method, target, err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	validateAgainstSpec(t, req, res, b)
+	return response{status: res.StatusCode, header: res.Header, body: b}
+}
+
+// report is a well-formed report of Agent0, a new checkpoint each time.
+func (e *biEnv) report() (string, string) {
+	n := e.next()
+	_, body := report(e.t0.Add(time.Duration(n) * time.Second))
+	b, _ := json.Marshal(body)
+	return "application/json", string(b)
+}
+
+// biEndpoints lists every route of every surface, with the method each
+// serves (the wrong methods are cases of the matrix).
+func biEndpoints(t *testing.T, e *biEnv) []*biEndpoint {
+	var eps []*biEndpoint
+	for _, sf := range []struct {
+		name, groups, checkpoints string
+		v2, byID                  bool
+	}{
+		{"atlas-v2", "/api/atlas/v2/groups", "backupCheckpoints", true, false},
+		{"atlas-v1.0", "/api/atlas/v1.0/groups", "backupCheckpoints", false, false},
+		{"cloud-manager", "/api/public/v1.0/groups", "checkpoints", false, true},
+	} {
+		cluster := sf.groups + "/{g}/clusters/{c}"
+		for _, op := range []struct {
+			name, path string
+			list       bool
+		}{
+			{"listProjects", sf.groups, true},
+			{"getProject", sf.groups + "/{g}", false},
+			{"listClusters", sf.groups + "/{g}/clusters", true},
+			{"getCluster", cluster, false},
+			{"listCheckpoints", cluster + "/" + sf.checkpoints, true},
+			{"getCheckpoint", cluster + "/" + sf.checkpoints + "/{cp}", false},
+		} {
+			eps = append(eps, &biEndpoint{name: sf.name + "." + op.name, kind: biAPI, method: "GET", path: op.path,
+				clusterID: sf.byID, list: op.list, v2: sf.v2, ok: 200, allow: "GET, HEAD"})
+		}
+	}
+	adm := "/api/checkpointd/v1/groups/{g}/clusters"
+	eps = append(eps,
+		&biEndpoint{name: "admin.list", kind: biAdmin, method: "GET", path: adm, list: true, ok: 200, allow: "GET, HEAD, POST"},
+		&biEndpoint{name: "admin.create", kind: biAdmin, method: "POST", path: adm, ok: 201, allow: "GET, HEAD, POST",
+			body: func(e *biEnv) (string, string) {
+				return "application/json", fmt.Sprintf(`{"name":"Bad%d","clusterType":"REPLICA_SET","replicaSetName":"rs","mongoDBVersion":"4.0.28"}`, e.next())
+			}},
+		&biEndpoint{name: "admin.get", kind: biAdmin, method: "GET", path: adm + "/{c}", ok: 200, allow: "GET, HEAD, PATCH, DELETE"},
+		&biEndpoint{name: "admin.update", kind: biAdmin, method: "PATCH", path: adm + "/{c}", ok: 200, allow: "GET, HEAD, PATCH, DELETE",
+			body: func(*biEnv) (string, string) { return "application/json", `{"mongoDBVersion":"4.0.28"}` }},
+		&biEndpoint{name: "admin.delete", kind: biAdmin, method: "DELETE", path: adm + "/{c}", ok: 204, allow: "GET, HEAD, PATCH, DELETE",
+			cluster: func(t *testing.T, e *biEnv) string {
+				name := fmt.Sprintf("Doomed%d", e.next())
+				r := e.send(t, &biRequest{method: "POST", path: adminClusters, setContentType: true, contentType: "application/json",
+					body: `{"name":"` + name + `","clusterType":"REPLICA_SET","replicaSetName":"rs","mongoDBVersion":"4.0.28"}`})
+				if r.status != 201 {
+					t.Fatalf("creating %s: %d %s", name, r.status, r.body)
+				}
+				return name
+			}},
+		&biEndpoint{name: "admin.ingest", kind: biAdmin, method: "POST", path: adm + "/{c}/checkpoints", ok: 201, allow: "POST",
+			body:    func(e *biEnv) (string, string) { return e.report() },
+			cluster: func(*testing.T, *biEnv) string { return "Agent0" }},
+		&biEndpoint{name: "oauth.token", kind: biOAuth, method: "POST", path: "/api/oauth/token", ok: 200, allow: "POST",
+			body: func(*biEnv) (string, string) {
+				return "application/x-www-form-urlencoded", "grant_type=client_credentials"
+			}},
+		&biEndpoint{name: "oauth.revoke", kind: biOAuth, method: "POST", path: "/api/oauth/revoke", ok: 200, allow: "POST",
+			body: func(*biEnv) (string, string) {
+				return "application/x-www-form-urlencoded", "token=abc&token_type_hint=access_token"
+			}},
+		&biEndpoint{name: "healthz", kind: biProbe, method: "GET", path: "/healthz", ok: 200, allow: "GET, HEAD"},
+		&biEndpoint{name: "readyz", kind: biProbe, method: "GET", path: "/readyz", ok: 200, allow: "GET, HEAD"},
+		&biEndpoint{name: "openapi.yaml", kind: biDoc, method: "GET", path: "/api/checkpointd/v1/openapi.yaml", ok: 200, allow: "GET, HEAD"},
+		&biEndpoint{name: "openapi.json", kind: biDoc, method: "GET", path: "/api/checkpointd/v1/openapi.json", ok: 200, allow: "GET, HEAD"},
+		&biEndpoint{name: "ui", kind: biUI, method: "GET", path: "/ui/", ok: 200, allow: "GET, HEAD"},
+	)
+	return eps
+}
+
+// The shapes of the matrix's answers.
+var (
+	biOK        = biWant{}
+	biChallenge = biWant{status: 401}
+)
+
+func apiErr(status int, code string) biWant { return biWant{status: status, code: code} }
+
+// authenticated: the route runs the Authenticator (OAuth endpoints take
+// client credentials instead; probes and the document take none).
+func (ep *biEndpoint) authenticated() bool {
+	return ep.kind == biAPI || ep.kind == biAdmin || ep.kind == biUI
+}
+
+// parsesQuery: the route rejects a malformed query string.
+func (ep *biEndpoint) parsesQuery() bool { return ep.kind == biAPI || ep.kind == biAdmin }
+
+func (ep *biEndpoint) hasSlot(s string) bool { return strings.Contains(ep.path, "{"+s+"}") }
+
+// ifQuery is err on routes that read the query, success elsewhere.
+func ifQuery(ep *biEndpoint, err biWant) biWant {
+	if ep.parsesQuery() {
+		return err
+	}
+	return biOK
+}
+
+// biCases is the matrix's rows, per kind of bad input.
+func biCases() []biCase {
+	var cs []biCase
+
+	// Path segments: each slot given a malformed value.
+	badIDs := []struct {
+		name, value string
+		// clean is false for values that make the path itself unknown.
+		unknownPath bool
+		// same is true for a value that decodes to the well-formed one.
+		same bool
+	}{
+		{name: "short", value: "5e2211c17a3e"},
+		{name: "long", value: strings.Repeat("5e2211c17a3e", 2) + "ab"},
+		{name: "non-hex", value: "zz2211c17a3e5a48f5497de3"},
+		{name: "upper-case", value: "UPPER"},
+		{name: "percent-encoded", value: "PCT", same: true},
+		{name: "NUL", value: "%00"},
+		{name: "encoded slash", value: "a%2Fb"},
+		{name: "non-UTF-8", value: "%ff%fe"},
+		{name: "dot-dot", value: "..", unknownPath: true},
+		{name: "dot", value: ".", unknownPath: true},
+		{name: "empty", value: "", unknownPath: true},
+		{name: "very long", value: strings.Repeat("a", 4000)},
+		{name: "spaces", value: "%20Cluster0%20"},
+	}
+	for _, slot := range []string{"g", "c", "cp"} {
+		for _, b := range badIDs {
+			cs = append(cs, biCase{
+				name:    "path " + slot + " " + b.name,
+				applies: func(ep *biEndpoint) bool { return ep.hasSlot(slot) },
+				mutate: func(ep *biEndpoint, r *biRequest) {
+					v := b.value
+					cur := map[string]*string{"g": &r.g, "c": &r.c, "cp": &r.cp}[slot]
+					switch v {
+					case "UPPER":
+						v = strings.ToUpper(*cur)
+					case "PCT":
+						v = ""
+						for i := 0; i < len(*cur); i++ {
+							v += fmt.Sprintf("%%%02X", (*cur)[i])
+						}
+					}
+					*cur = v
+				},
+				want: func(ep *biEndpoint) biWant {
+					switch {
+					case b.unknownPath:
+						return apiErr(404, backup.CodeResourceNotFound)
+					case b.same:
+						return biOK
+					case slot == "g":
+						return apiErr(404, backup.CodeInvalidGroupID)
+					case slot == "c" && ep.clusterID:
+						return apiErr(404, backup.CodeInvalidClusterID)
+					case slot == "c":
+						return apiErr(404, backup.CodeClusterNotFound)
+					}
+					return apiErr(404, backup.CodeInvalidCheckpointID)
+				},
+			})
+		}
+	}
+	// Segments added below every route: dot segments and empty ones make
+	// any path unknown; below the routes without a slot (on the others a
+	// new segment is the next route's slot) so does any other segment,
+	// but for the web view, whose unknown files are RESOURCE_NOT_FOUND too.
+	// An unknown path is authenticated first, so the token endpoints'
+	// Basic credentials get the API's challenge there.
+	for _, p := range []struct {
+		name, suffix string
+		below        bool // only below routes without a slot
+	}{
+		{"trailing dot-dot", "/..", false}, {"inner dot", "/./x", false}, {"double slash", "//x", false},
+		{"trailing NUL segment", "/%00", true}, {"trailing non-UTF-8", "/%ff", true}, {"trailing encoded slash", "/%2F", true},
+	} {
+		cs = append(cs, biCase{
+			name: "path " + p.name,
+			applies: func(ep *biEndpoint) bool {
+				return !p.below || ep.kind == biProbe || ep.kind == biDoc || ep.kind == biOAuth || ep.kind == biUI
+			},
+			mutate: func(ep *biEndpoint, r *biRequest) {
+				r.path = strings.TrimSuffix(r.path, "/") + p.suffix
+			},
+			want: func(ep *biEndpoint) biWant {
+				if ep.kind == biOAuth {
+					return biChallenge
+				}
+				return apiErr(404, backup.CodeResourceNotFound)
+			},
+		})
+	}
+
+	// Query parameters.
+	invalidQuery := apiErr(400, backup.CodeInvalidQueryParameter)
+	listOnly := func(ep *biEndpoint) biWant {
+		if ep.list {
+			return invalidQuery
+		}
+		return biOK
+	}
+	for _, q := range []struct {
+		name, raw string
+		want      func(ep *biEndpoint) biWant
+	}{
+		{"pageNum non-numeric", "pageNum=abc", listOnly},
+		{"pageNum negative", "pageNum=-1", listOnly},
+		{"pageNum plus sign", "pageNum=%2B1", listOnly},
+		{"pageNum overflow", "pageNum=99999999999999999999", listOnly},
+		{"pageNum int32 overflow", "pageNum=2147483648", listOnly},
+		{"pageNum float", "pageNum=1.5", listOnly},
+		{"pageNum empty", "pageNum=", func(*biEndpoint) biWant { return biOK }},
+		{"pageNum zero", "pageNum=0", func(*biEndpoint) biWant { return biOK }},
+		{"pageNum huge in range", "pageNum=2147483647&itemsPerPage=500", func(*biEndpoint) biWant { return biOK }},
+		{"pageNum repeated, first good", "pageNum=1&pageNum=x", func(*biEndpoint) biWant { return biOK }},
+		{"pageNum repeated, first bad", "pageNum=x&pageNum=1", listOnly},
+		{"itemsPerPage non-numeric", "itemsPerPage=ten", listOnly},
+		{"itemsPerPage negative", "itemsPerPage=-5", listOnly},
+		{"itemsPerPage overflow", "itemsPerPage=1e99", listOnly},
+		{"itemsPerPage above the maximum", "itemsPerPage=100000", func(*biEndpoint) biWant { return biOK }},
+		{"itemsPerPage empty", "itemsPerPage=", func(*biEndpoint) biWant { return biOK }},
+		{"includeCount not boolean", "includeCount=maybe", listOnly},
+		{"includeCount number", "includeCount=1", listOnly},
+		{"pretty not boolean", "pretty=yes", func(ep *biEndpoint) biWant { return ifQuery(ep, invalidQuery) }},
+		{"pretty upper case", "pretty=TRUE", func(*biEndpoint) biWant { return biOK }},
+		{"pretty non-UTF-8", "pretty=%ff", func(ep *biEndpoint) biWant { return ifQuery(ep, invalidQuery) }},
+		{"envelope not boolean", "envelope=1", func(ep *biEndpoint) biWant {
+			if ep.kind == biAPI {
+				return invalidQuery
+			}
+			return biOK // only the service's generations have envelopes
+		}},
+		{"unknown parameter", "frobnicate=yes&x", func(*biEndpoint) biWant { return biOK }},
+		{"unknown parameter, non-UTF-8", "x%ff=%fe", func(*biEndpoint) biWant { return biOK }},
+		{"bad escape in a value", "pageNum=%zz", func(ep *biEndpoint) biWant { return ifQuery(ep, invalidQuery) }},
+		{"bad escape in a key", "%zz=1", func(ep *biEndpoint) biWant { return ifQuery(ep, invalidQuery) }},
+		{"truncated escape", "pretty=%", func(ep *biEndpoint) biWant { return ifQuery(ep, invalidQuery) }},
+		{"semicolon separator", "pageNum=1;itemsPerPage=2", listOnly},
+		{"empty pairs", "&&=&", func(*biEndpoint) biWant { return biOK }},
+		{"NUL in a value", "pretty=%00", func(ep *biEndpoint) biWant { return ifQuery(ep, invalidQuery) }},
+		{"many parameters", strings.Repeat("a=1&", 1500), func(*biEndpoint) biWant { return biOK }},
+	} {
+		cs = append(cs, biCase{
+			name:   "query " + q.name,
+			mutate: func(ep *biEndpoint, r *biRequest) { r.rawQuery = q.raw },
+			want:   q.want,
+		})
+	}
+
+	// Headers.
+	notAcceptable := apiErr(406, backup.CodeInvalidVersionDate)
+	v2Only := func(ep *biEndpoint) biWant {
+		if ep.v2 {
+			return notAcceptable
+		}
+		return biOK
+	}
+	tooLarge := func(status int) func(ep *biEndpoint) biWant {
+		return func(ep *biEndpoint) biWant { return apiErr(status, backup.CodeRequestTooLarge) }
+	}
+	// unauthorized is missing or refused credentials: the challenge where
+	// the route authenticates, OAuth's invalid_client at the token
+	// endpoints, and no difference elsewhere.
+	unauthorized := func(ep *biEndpoint) biWant {
+		switch {
+		case ep.authenticated():
+			return biChallenge
+		case ep.kind == biOAuth:
+			return biWant{status: 401, code: "invalid_client"}
+		}
+		return biOK
+	}
+	for _, h := range []struct {
+		name    string
+		headers [][2]string
+		noAuth  bool
+		want    func(ep *biEndpoint) biWant
+	}{
+		{"Accept garbage", [][2]string{{"Accept", "@@@ garbage ;;; ,,,"}}, false, v2Only},
+		{"Accept plain JSON", [][2]string{{"Accept", "application/json"}}, false, v2Only},
+		{"Accept version before the first", [][2]string{{"Accept", "application/vnd.atlas.2022-12-31+json"}}, false, v2Only},
+		{"Accept impossible date", [][2]string{{"Accept", "application/vnd.atlas.2023-13-45+json"}}, false, v2Only},
+		{"Accept version date with no dashes", [][2]string{{"Accept", "application/vnd.atlas.20230101+json"}}, false, v2Only},
+		{"Accept q=0", [][2]string{{"Accept", v2Accept + ";q=0"}}, false, v2Only},
+		{"Accept q garbage", [][2]string{{"Accept", v2Accept + ";q=abc"}}, false, v2Only},
+		{"Accept non-UTF-8", [][2]string{{"Accept", "application/vnd.atlas.\xff\xfe+json"}}, false, v2Only},
+		{"Accept future version", [][2]string{{"Accept", "application/vnd.atlas.2999-01-01+json"}}, false, func(*biEndpoint) biWant { return biOK }},
+		{"Accept many values", manyAccept(), false, func(*biEndpoint) biWant { return biOK }},
+		{"Accept huge", [][2]string{{"Accept", strings.Repeat("x", 40<<10)}}, false, tooLarge(431)},
+		{"headers huge", [][2]string{{"X-Pad-1", strings.Repeat("p", 20<<10)}, {"X-Pad-2", strings.Repeat("q", 20<<10)}}, false, tooLarge(431)},
+		{"no credentials", nil, true, unauthorized},
+		{"Authorization garbage", [][2]string{{"Authorization", "garbage"}}, false, unauthorized},
+		{"Authorization empty", [][2]string{{"Authorization", ""}}, false, unauthorized},
+		{"Authorization Basic", [][2]string{{"Authorization", "Basic dXNlcjpwYXNz"}}, false, unauthorized},
+		{"Authorization Digest malformed", [][2]string{{"Authorization", `Digest username="x", realm=`}}, false, unauthorized},
+		{"Authorization Bearer garbage", [][2]string{{"Authorization", "Bearer not.a.token"}}, false, unauthorized},
+		{"Authorization non-UTF-8", [][2]string{{"Authorization", "Bearer \xff\xfe\xfd"}}, false, unauthorized},
+		{"Authorization huge", [][2]string{{"Authorization", "Bearer " + strings.Repeat("a", 16<<10)}}, false, unauthorized},
+		{"X-Request-Id garbage", [][2]string{{"X-Request-Id", "\xff not a token"}}, false, func(*biEndpoint) biWant { return biOK }},
+	} {
+		cs = append(cs, biCase{
+			name:   "header " + h.name,
+			mutate: func(ep *biEndpoint, r *biRequest) { r.headers, r.noAuth = h.headers, h.noAuth },
+			want:   h.want,
+		})
+	}
+	// Two Authorization headers are ambiguous: refused even when one is
+	// good.
+	cs = append(cs, biCase{
+		name: "header Authorization twice",
+		mutate: func(ep *biEndpoint, r *biRequest) {
+			r.headers = [][2]string{{"Authorization", "Bearer x"}, {"Authorization", "Bearer y"}}
+		},
+		want: unauthorized,
+	})
+
+	// Bodies and their types, on the routes that take one.
+	hasBody := func(ep *biEndpoint) bool { return ep.body != nil }
+	unsupported := func(ep *biEndpoint) biWant {
+		if ep.kind == biOAuth {
+			return biWant{status: 400, code: "invalid_request"}
+		}
+		return apiErr(415, backup.CodeUnsupportedMediaType)
+	}
+	for _, b := range []struct {
+		name, contentType string
+		noContentType     bool
+		body              string // replaces the well-formed body, if set
+		want              func(ep *biEndpoint) biWant
+	}{
+		{name: "Content-Type text/plain", contentType: "text/plain", want: unsupported},
+		{name: "Content-Type missing", noContentType: true, want: unsupported},
+		{name: "Content-Type malformed", contentType: "application/json;;;=", want: unsupported},
+		{name: "Content-Type the other's", contentType: "OTHER", want: unsupported},
+		{name: "Content-Type with charset", contentType: "CHARSET", want: func(*biEndpoint) biWant { return biOK }},
+		{name: "body oversized", body: strings.Repeat(" ", 70<<10), want: func(ep *biEndpoint) biWant {
+			if ep.kind == biOAuth {
+				return biWant{status: 400, code: "invalid_request"}
+			}
+			return apiErr(413, backup.CodeRequestTooLarge)
+		}},
+		{name: "body non-UTF-8", body: "\xff\xfe{}", want: func(ep *biEndpoint) biWant {
+			if ep.kind == biOAuth {
+				return biWant{status: 400, code: "invalid_request"}
+			}
+			return apiErr(400, backup.CodeInvalidJSON)
+		}},
+		{name: "body empty", body: "EMPTY", want: func(ep *biEndpoint) biWant {
+			if ep.kind == biOAuth {
+				return biWant{status: 400, code: "invalid_request"}
+			}
+			return apiErr(400, backup.CodeInvalidJSON)
+		}},
+		{name: "body bad escape", body: "%zz=%", want: func(ep *biEndpoint) biWant {
+			if ep.kind == biOAuth {
+				return biWant{status: 400, code: "invalid_request"}
+			}
+			return apiErr(400, backup.CodeInvalidJSON)
+		}},
+	} {
+		cs = append(cs, biCase{
+			name:    b.name,
+			applies: hasBody,
+			mutate: func(ep *biEndpoint, r *biRequest) {
+				switch {
+				case b.noContentType:
+					r.setContentType = false
+				case b.contentType == "OTHER":
+					if ep.kind == biOAuth {
+						r.contentType = "application/json"
+					} else {
+						r.contentType = "application/x-www-form-urlencoded"
+					}
+				case b.contentType == "CHARSET":
+					r.contentType += "; charset=utf-8"
+				case b.contentType != "":
+					r.contentType = b.contentType
+				}
+				switch b.body {
+				case "":
+				case "EMPTY":
+					r.body = ""
+				default:
+					r.body = b.body
+				}
+			},
+			want: b.want,
+		})
+	}
+	// A Content-Type where no body is read changes nothing.
+	cs = append(cs, biCase{
+		name:    "header Content-Type on a GET",
+		applies: func(ep *biEndpoint) bool { return ep.method == "GET" },
+		mutate: func(ep *biEndpoint, r *biRequest) {
+			r.contentType, r.setContentType = "text/plain; charset=\xff", true
+		},
+		want: func(*biEndpoint) biWant { return biOK },
+	})
+	// A body sent where none is read changes nothing.
+	cs = append(cs, biCase{
+		name:    "body on a GET",
+		applies: func(ep *biEndpoint) bool { return ep.method == "GET" },
+		mutate: func(ep *biEndpoint, r *biRequest) {
+			r.body, r.contentType, r.setContentType = strings.Repeat("{", 70<<10), "application/json", true
+		},
+		want: func(*biEndpoint) biWant { return biOK },
+	})
+
+	// An oversized request target.
+	cs = append(cs, biCase{
+		name:   "URL oversized",
+		mutate: func(ep *biEndpoint, r *biRequest) { r.rawQuery = "x=" + strings.Repeat("y", 9<<10) },
+		want:   tooLarge(414),
+	})
+
+	// An oversized request to an unknown path is refused for its size,
+	// like one to a route.
+	cs = append(cs, biCase{
+		name: "URL oversized, unknown path",
+		mutate: func(ep *biEndpoint, r *biRequest) {
+			r.path = strings.TrimSuffix(r.path, "/") + "/.."
+			r.rawQuery = "x=" + strings.Repeat("y", 9<<10)
+		},
+		want: tooLarge(414),
+	}, biCase{
+		name: "headers oversized, unknown path",
+		mutate: func(ep *biEndpoint, r *biRequest) {
+			r.path = strings.TrimSuffix(r.path, "/") + "//x"
+			r.headers = [][2]string{{"X-Pad", strings.Repeat("p", 40<<10)}}
+		},
+		want: tooLarge(431),
+	})
+
+	// Wrong methods.
+	for _, m := range []string{"GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "PROPFIND", "get"} {
+		cs = append(cs, biCase{
+			name: "method " + m,
+			applies: func(ep *biEndpoint) bool {
+				return !strings.Contains(", "+ep.allow+", ", ", "+m+", ")
+			},
+			mutate: func(ep *biEndpoint, r *biRequest) { r.method = m },
+			want: func(ep *biEndpoint) biWant {
+				if ep.kind == biOAuth {
+					return biWant{status: 405, code: "invalid_request"}
+				}
+				return apiErr(405, backup.CodeMethodNotAllowed)
+			},
+		})
+	}
+	return cs
+}
+
+// manyAccept is a hundred Accept headers of which only the last names a
+// version.
+func manyAccept() [][2]string {
+	var hs [][2]string
+	for i := 0; i < 100; i++ {
+		hs = append(hs, [2]string{"Accept", fmt.Sprintf("text/x-%d;q=0.%d, */*", i, i%10)})
+	}
+	return append(hs, [2]string{"Accept", v2Accept})
+}
+
+// TestBadInputMatrix sends every case of biCases to every endpoint of
+// biEndpoints and checks the answer the row expects, then the rules every
+// answer keeps.
+func TestBadInputMatrix(t *testing.T) {
+	e := mustServeBadInput(t)
+	cpID := e.ds.Sample["Cluster0"].Hex()
+	var c0 backup.Cluster
+	for _, c := range e.ds.Clusters {
+		if c.Name == "Cluster0" {
+			c0 = c
+		}
+	}
+	build := func(t *testing.T, ep *biEndpoint) *biRequest {
+		r := &biRequest{method: ep.method, path: ep.path, g: groupHex, c: "Cluster0", cp: cpID}
+		if ep.clusterID {
+			r.c = c0.ID.Hex()
+		}
+		if ep.cluster != nil {
+			r.c = ep.cluster(t, e)
+		}
+		if ep.v2 {
+			r.accept = v2Accept
+		}
+		if ep.body != nil {
+			r.contentType, r.body = ep.body(e)
+			r.setContentType = true
+		}
+		if ep.kind == biOAuth {
+			r.authz = e.basic
+		}
+		return r
+	}
+	fill := func(r *biRequest) {
+		r.path = strings.NewReplacer("{g}", r.g, "{c}", r.c, "{cp}", r.cp).Replace(r.path)
+	}
+	for _, ep := range biEndpoints(t, e) {
+		t.Run(ep.name, func(t *testing.T) {
+			r := build(t, ep)
+			fill(r)
+			res := e.send(t, r)
+			checkBadInput(t, ep, r, res, biWant{status: ep.ok})
+			for _, c := range biCases() {
+				if c.applies != nil && !c.applies(ep) {
+					continue
+				}
+				t.Run(c.name, func(t *testing.T) {
+					r := build(t, ep)
+					c.mutate(ep, r)
+					fill(r)
+					want := c.want(ep)
+					if want.status == 0 {
+						want.status = ep.ok
+					}
+					res := e.send(t, r)
+					checkBadInput(t, ep, r, res, want)
+				})
+			}
+		})
+	}
+}
+
+func hasHeader(hs [][2]string, name string) bool {
+	for _, h := range hs {
+		if h[0] == name {
+			return true
+		}
+	}
+	return false
+}
+
+// checkBadInput holds one answer to what its row expects and to the rules
+// every answer keeps.
+func checkBadInput(t *testing.T, ep *biEndpoint, r *biRequest, res response, want biWant) {
+	t.Helper()
+	req := r.method + " " + clip(r.path, 120) + "?" + clip(r.rawQuery, 60)
+	if res.status >= 500 {
+		t.Fatalf("%s: %d %s", req, res.status, clip(string(res.body), 500))
+	}
+	if res.status != want.status {
+		t.Errorf("%s: status %d, want %d: %s", req, res.status, want.status, clip(string(res.body), 500))
+	}
+	if res.header.Get("X-Request-Id") == "" {
+		t.Errorf("%s: no X-Request-Id", req)
+	}
+	ct := res.header.Get("Content-Type")
+	if len(res.body) > 0 && ct == "" {
+		t.Errorf("%s: no Content-Type", req)
+	}
+	if res.status < 400 {
+		return
+	}
+	if res.status == 405 && res.header.Get("Allow") != ep.allow {
+		t.Errorf("%s: Allow %q, want %q", req, res.header.Get("Allow"), ep.allow)
+	}
+	if !utf8.Valid(res.body) || !json.Valid(res.body) {
+		t.Fatalf("%s: error body is not UTF-8 JSON: %q", req, clip(string(res.body), 300))
+	}
+	if ct != "application/json" && !strings.HasPrefix(ct, "application/json;") {
+		t.Errorf("%s: error Content-Type %q", req, ct)
+	}
+	switch {
+	case want.code != "" && strings.ToLower(want.code) == want.code: // OAuth's codes are lower case
+		var o struct {
+			Error       string `json:"error"`
+			Description string `json:"error_description"`
+		}
+		if err := json.Unmarshal(res.body, &o); err != nil || o.Error != want.code || o.Description == "" {
+			t.Errorf("%s: OAuth error %s, want error %q", req, res.body, want.code)
+		}
+	case res.status == 401 && want.code == "":
+		const challenge = "{\n  \"error\" : 401,\n  \"reason\" : \"Unauthorized\",\n  \"detail\" : \"You are not authorized for this resource.\",\n  \"errorCode\" : \"UNEXPECTED_ERROR\"\n}"
+		if string(res.body) != challenge || !strings.HasPrefix(res.header.Get("Www-Authenticate"), "Digest ") {
+			t.Errorf("%s: 401 %q (WWW-Authenticate %q), want the challenge", req, res.body, res.header.Get("Www-Authenticate"))
+		}
+	default:
+		var a apiError
+		if err := json.Unmarshal(res.body, &a); err != nil {
+			t.Fatalf("%s: %v: %s", req, err, res.body)
+		}
+		if a.Error != res.status || a.ErrorCode != want.code || a.Detail == "" || a.Parameters == nil ||
+			a.Reason != http.StatusText(res.status) || res.header.Get("X-Error-Code") != a.ErrorCode {
+			t.Errorf("%s: %d %s (X-Error-Code %q), want %s", req, res.status, clip(string(res.body), 300), res.header.Get("X-Error-Code"), want.code)
+		}
+	}
+}
+
+// TestErrorParameters: an error's parameters are printed as its detail
+// prints them, whatever their Go types, so that a refusal naming the
+// allowed values lists them (a named string type was printed as "").
+func TestErrorParameters(t *testing.T) {
+	f := mustServeAdmin(t, httpapi.Config{Auth: roleAuth{}})
+	res := f.admin(t, "owner", "PATCH", adminClusters+"/Cluster0", `{"backup":{"driver":"agent"}}`)
+	e := decode[apiError](t, res.body)
+	want := []any{"backup.driver", "agent", "AGENT", "SIMULATED"}
+	if res.status != 400 || e.ErrorCode != backup.CodeInvalidAttribute || fmt.Sprint(e.Parameters) != fmt.Sprint(want) ||
+		e.Detail != `Invalid attribute backup.driver specified: "agent" is neither AGENT nor SIMULATED.` {
+		t.Errorf("%d %s, want parameters %v", res.status, res.body, want)
+	}
+	var a struct{ N uint32 }
+	a.N = 7
+	got := string(httpapi.AppendError(nil, backup.Errorf(backup.Invalid, "X", "%s %d %v", backup.Driver("AGENT"), a.N, true)))
+	if want := `{"detail":"AGENT 7 true","error":400,"errorCode":"X","parameters":["AGENT",7,"true"],"reason":"Bad Request"}`; got != want { // numbers stay numbers, as the service sends them
+		t.Errorf("AppendError:\n%s\nwant\n%s", got, want)
+	}
+}

@@ -1,0 +1,69 @@
+package httpapi
+
+import (
+	"bytes"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/checkpointd/checkpointd/internal/backup"
+)
+
+// TestPageBodies: a page's encoded results are the surface's encoding,
+// kept from the second time its array is served, and never served for
+// another array, length, surface or link base.
+func TestPageBodies(t *testing.T) {
+	t0 := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	ids := backup.NewIDSourceFrom([5]byte{1, 2, 3, 4, 5}, 0)
+	items := make([]backup.Checkpoint, 3)
+	for i := range items {
+		ts := t0.Add(time.Duration(i) * time.Hour)
+		items[i] = backup.Checkpoint{ID: ids.New(ts), ClusterID: ids.New(t0), GroupID: ids.New(t0), Started: ts, Timestamp: ts,
+			Parts: []backup.Part{{Type: backup.PartConfigServer, HostID: "h:1", TokenDiscovered: true, TokenTimestamp: backup.BSONTimestamp{Date: ts, Increment: 1}}}}
+	}
+	const base, coll = "http://a", "/api/atlas/v2/groups/g/clusters/c/backupCheckpoints"
+	want := func(sf *surface, base string, items []backup.Checkpoint) []byte {
+		var b []byte
+		for i := range items {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = sf.appendCheckpoint(b, base, coll, &items[i])
+		}
+		return b
+	}
+	c := newPageBodies(2)
+	check := func(what string, sf *surface, base string, items []backup.Checkpoint, want []byte) {
+		t.Helper()
+		got := c.append([]byte("prefix"), sf, base, coll, items)
+		if !bytes.Equal(got, append([]byte("prefix"), want...)) {
+			t.Fatalf("%s:\n got %s\nwant prefix%s", what, got, want)
+		}
+	}
+	orig := want(atlasV2, base, items)
+	for i := range 3 {
+		check("the same page, time "+string(rune('1'+i)), atlasV2, base, items, orig)
+	}
+	// Served from the entry from now on: a change to the array (which no
+	// store makes) does not show.
+	saved := slices.Clone(items)
+	items[0].Restorable = !items[0].Restorable
+	check("an entry", atlasV2, base, items, orig)
+	items[0] = saved[0]
+
+	check("a shorter page of the same array", atlasV2, base, items[:2], want(atlasV2, base, items[:2]))
+	check("another base", atlasV2, "http://b", items, want(atlasV2, "http://b", items))
+	check("another surface", cloudManager, base, items, want(cloudManager, base, items))
+	if bytes.Equal(want(cloudManager, base, items), orig) {
+		t.Fatal("the surfaces' encodings do not differ: the case above tests nothing")
+	}
+	fresh := slices.Clone(items)
+	fresh[1].Restorable = true
+	for range 3 {
+		check("another array", atlasV2, base, fresh, want(atlasV2, base, fresh))
+	}
+	check("no items", atlasV2, base, nil, nil)
+	if len(c.bodies) > 2 {
+		t.Fatalf("%d entries kept, bound 2", len(c.bodies))
+	}
+}

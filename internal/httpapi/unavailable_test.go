@@ -1,0 +1,89 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/checkpointd/checkpointd/internal/backup"
+	"github.com/checkpointd/checkpointd/internal/httpapi"
+)
+
+// downStore fails every read with err, as a store does whose database
+// cannot be reached.
+type downStore struct{ err error }
+
+func (d downStore) Project(context.Context, backup.ObjectID) (backup.Project, error) {
+	return backup.Project{}, d.err
+}
+func (d downStore) Projects(context.Context, backup.ProjectScope, backup.PageRequest) (backup.Page[backup.Project], error) {
+	return backup.Page[backup.Project]{}, d.err
+}
+func (d downStore) Cluster(context.Context, backup.ClusterRef) (backup.Cluster, error) {
+	return backup.Cluster{}, d.err
+}
+func (d downStore) Clusters(context.Context, backup.ObjectID, *backup.Principal, backup.PageRequest) (backup.Page[backup.Cluster], error) {
+	return backup.Page[backup.Cluster]{}, d.err
+}
+func (d downStore) Checkpoints(context.Context, backup.ClusterRef, backup.PageRequest) (backup.Page[backup.Checkpoint], error) {
+	return backup.Page[backup.Checkpoint]{}, d.err
+}
+func (d downStore) Checkpoint(context.Context, backup.ClusterRef, backup.ObjectID) (backup.Checkpoint, error) {
+	return backup.Checkpoint{}, d.err
+}
+
+// TestStoreUnavailable: a store that cannot reach its database (or is
+// full) makes every API answer a 503 SERVICE_UNAVAILABLE with the store's
+// detail and Retry-After, on every generation; the driver's error, which
+// names the server, is logged with the request id and never sent.
+func TestStoreUnavailable(t *testing.T) {
+	cause := errors.New("dial tcp 10.1.2.3:5432: connect: connection refused")
+	for _, tt := range []struct {
+		detail string
+		want   string
+	}{
+		{backup.DetailStoreUnavailable,
+			`{"detail":"The database is unavailable. Try again later.","error":503,"errorCode":"SERVICE_UNAVAILABLE","parameters":[],"reason":"Service Unavailable"}`},
+		{backup.DetailStoreFull,
+			`{"detail":"The database's storage is full: nothing was written. Try again once space has been freed.","error":503,"errorCode":"SERVICE_UNAVAILABLE","parameters":[],"reason":"Service Unavailable"}`},
+	} {
+		var logs bytes.Buffer
+		st := downStore{err: backup.ErrUnavailable(tt.detail, cause)}
+		srv := httptest.NewServer(httpapi.New(httpapi.Config{Logger: slog.New(slog.NewTextHandler(&logs, nil))}, st))
+		for _, path := range []string{
+			"/api/atlas/v2/groups",
+			"/api/atlas/v1.0/groups/" + groupHex + "/clusters/Cluster0/backupCheckpoints",
+			"/api/public/v1.0/groups/" + groupHex + "/clusters",
+		} {
+			req, _ := http.NewRequest("GET", srv.URL+path, nil)
+			req.Header.Set("Accept", "application/vnd.atlas.2023-01-01+json")
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			if res.StatusCode != 503 || string(body) != tt.want || res.Header.Get("Retry-After") != "5" ||
+				res.Header.Get("X-Error-Code") != backup.CodeServiceUnavailable {
+				t.Errorf("GET %s: %d %s %v", path, res.StatusCode, body, res.Header)
+			}
+			for k, v := range res.Header {
+				if strings.Contains(strings.Join(v, " "), "10.1.2.3") {
+					t.Errorf("GET %s: header %s names the server: %v", path, k, v)
+				}
+			}
+			id := res.Header.Get("X-Request-Id")
+			if !strings.Contains(logs.String(), "store unavailable") || !strings.Contains(logs.String(), "request_id="+id) ||
+				!strings.Contains(logs.String(), "10.1.2.3") || strings.Contains(logs.String(), "internal error") {
+				t.Errorf("GET %s: log:\n%s", path, logs.String())
+			}
+		}
+		srv.Close()
+	}
+}

@@ -1,0 +1,272 @@
+// Package metrics is checkpointd's Prometheus instrumentation: one registry
+// of its own (with the Go runtime and process collectors) holding what the
+// HTTP pipeline, authentication and the checkpoint engine report, and the
+// age of every cluster's newest restore point, read from the store at
+// scrape time.
+//
+// Every label value comes from a bounded set: routes are route names,
+// methods and auth failure reasons are fixed lists (httpapi), clusters are
+// the data set's. The request hook, which runs on every API request,
+// allocates nothing once a (route, method, status) has been seen.
+package metrics
+
+import (
+	"context"
+	"log/slog"
+	"math"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/checkpointd/checkpointd/internal/backup"
+	"github.com/checkpointd/checkpointd/internal/engine"
+	"github.com/checkpointd/checkpointd/internal/httpapi"
+)
+
+// RestorePoints is what the restore point gauges read on every scrape;
+// the stores' NewestRestorable has this shape.
+type RestorePoints interface {
+	NewestRestorable(ctx context.Context) ([]backup.RestorePoint, error)
+}
+
+// Options configures New.
+type Options struct {
+	// Store, if set, is read on every scrape for the restore point gauges.
+	// Reading it then, rather than following this process's own
+	// checkpoints, makes every process sharing a data set report the
+	// same truth, checkpoints stored by other processes included.
+	Store RestorePoints
+	// ScrapeTimeout bounds that read; zero means DefaultScrapeTimeout.
+	ScrapeTimeout time.Duration
+	// Now is the clock of the ages; nil means time.Now.
+	Now func() time.Time
+	// Logger receives scrape errors; nil discards them.
+	Logger *slog.Logger
+}
+
+// DefaultScrapeTimeout bounds the store read of one scrape: well within
+// Prometheus's default scrape timeout of 10 s.
+const DefaultScrapeTimeout = 5 * time.Second
+
+// Metrics holds checkpointd's metrics. It implements httpapi.Metrics and
+// engine.Observer, and is safe for concurrent use.
+type Metrics struct {
+	reg *prometheus.Registry
+	log *slog.Logger
+
+	requests      *prometheus.CounterVec
+	requestTime   *prometheus.HistogramVec
+	authFailures  map[string]prometheus.Counter // every reason, made at New; read-only after
+	checkpoints   *prometheus.CounterVec
+	checkpointDur prometheus.Histogram
+
+	// series caches the children of requests and requestTime by label
+	// values, so that the hook neither builds a label slice nor hashes
+	// labels on every request: a read-locked map lookup on a key of
+	// strings, which allocates nothing.
+	mu     sync.RWMutex
+	series map[requestKey]requestSeries
+}
+
+type requestKey struct {
+	route, method string
+	status        int
+}
+
+type requestSeries struct {
+	count    prometheus.Counter
+	duration prometheus.Observer
+}
+
+// Buckets, in seconds. API requests take well under a millisecond from a
+// warm cache and a few from the store; a checkpoint waits for the
+// balancer to stop and for every member's token, seconds to minutes.
+var (
+	requestBuckets    = []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}
+	checkpointBuckets = []float64{1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 900}
+)
+
+// New returns the metrics, registered on a registry of their own.
+func New(o Options) *Metrics {
+	m := &Metrics{
+		reg:    prometheus.NewRegistry(),
+		log:    o.Logger,
+		series: map[requestKey]requestSeries{},
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "checkpointd_http_requests_total",
+			Help: "API requests answered, by route name, method and status code.",
+		}, []string{"route", "method", "status"}),
+		requestTime: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "checkpointd_http_request_duration_seconds",
+			Help:    "Time from a request's arrival to its response written, by route name and method.",
+			Buckets: requestBuckets,
+		}, []string{"route", "method"}),
+		checkpoints: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "checkpointd_engine_checkpoints_total",
+			Help: "Checkpoint slots this process took, by cluster and outcome (restorable, not_restorable, skipped, not_stored).",
+		}, []string{"cluster_id", "outcome"}),
+		checkpointDur: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "checkpointd_engine_checkpoint_duration_seconds",
+			Help:    "Time a checkpoint slot this process took lasted, from its claim to the checkpoint stored.",
+			Buckets: checkpointBuckets,
+		}),
+	}
+	if m.log == nil {
+		m.log = slog.New(slog.DiscardHandler)
+	}
+	failures := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "checkpointd_auth_failures_total",
+		Help: "API and token requests refused by authentication, by reason.",
+	}, []string{"reason"})
+	// Every reason exists from the start, at 0, so that rate() and
+	// increase() see the first failure of each.
+	m.authFailures = make(map[string]prometheus.Counter, len(httpapi.AuthFailureReasons))
+	for _, r := range httpapi.AuthFailureReasons {
+		m.authFailures[r] = failures.WithLabelValues(r)
+	}
+	m.reg.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		m.requests, m.requestTime, failures, m.checkpoints, m.checkpointDur,
+	)
+	if o.Store != nil {
+		now, timeout := o.Now, o.ScrapeTimeout
+		if now == nil {
+			now = time.Now
+		}
+		if timeout <= 0 {
+			timeout = DefaultScrapeTimeout
+		}
+		m.reg.MustRegister(newRestoreCollector(o.Store, now, timeout, m.log))
+	}
+	return m
+}
+
+// Gatherer is the registry, for tests and for serving it elsewhere.
+func (m *Metrics) Gatherer() prometheus.Gatherer { return m.reg }
+
+// Handler serves the registry in the Prometheus exposition formats. A
+// collector that fails (the store unreadable) is logged and left out of
+// that scrape, and counted in promhttp_metric_handler_errors_total; the
+// other metrics are served.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.InstrumentMetricHandler(m.reg, promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{
+		ErrorLog:      errorLog{m.log},
+		ErrorHandling: promhttp.ContinueOnError,
+		Registry:      m.reg,
+	}))
+}
+
+// errorLog is promhttp's logger on slog.
+type errorLog struct{ log *slog.Logger }
+
+func (l errorLog) Println(v ...any) {
+	l.log.Error("metrics: scrape", "err", slog.AnyValue(v))
+}
+
+// ObserveRequest implements httpapi.Metrics: it counts and times one
+// request. It allocates nothing once the label values have been seen.
+func (m *Metrics) ObserveRequest(route, method string, status int, d time.Duration) {
+	k := requestKey{route, method, status}
+	m.mu.RLock()
+	s, ok := m.series[k]
+	m.mu.RUnlock()
+	if !ok {
+		s = m.newSeries(k)
+	}
+	s.count.Inc()
+	s.duration.Observe(d.Seconds())
+}
+
+// newSeries makes (once) the children of a new set of label values.
+func (m *Metrics) newSeries(k requestKey) requestSeries {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if s, ok := m.series[k]; ok {
+		return s
+	}
+	s := requestSeries{
+		count:    m.requests.WithLabelValues(k.route, k.method, strconv.Itoa(k.status)),
+		duration: m.requestTime.WithLabelValues(k.route, k.method),
+	}
+	m.series[k] = s
+	return s
+}
+
+// AuthFailure implements httpapi.Metrics. A reason outside
+// httpapi.AuthFailureReasons counts as httpapi.AuthOther, so that the
+// label stays bounded whatever an Authenticator says.
+func (m *Metrics) AuthFailure(reason string) {
+	c, ok := m.authFailures[reason]
+	if !ok {
+		c = m.authFailures[httpapi.AuthOther]
+	}
+	c.Inc()
+}
+
+// SlotDone implements engine.Observer.
+func (m *Metrics) SlotDone(c backup.Cluster, outcome engine.Outcome, took time.Duration) {
+	m.checkpoints.WithLabelValues(c.ID.Hex(), string(outcome)).Inc()
+	m.checkpointDur.Observe(took.Seconds())
+}
+
+var (
+	_ httpapi.Metrics = (*Metrics)(nil)
+	_ engine.Observer = (*Metrics)(nil)
+)
+
+// restoreCollector exports each legacy cluster's newest restore point,
+// read from the store when scraped.
+type restoreCollector struct {
+	st      RestorePoints
+	now     func() time.Time
+	timeout time.Duration
+	log     *slog.Logger
+	age, ts *prometheus.Desc
+}
+
+func newRestoreCollector(st RestorePoints, now func() time.Time, timeout time.Duration, log *slog.Logger) *restoreCollector {
+	labels := []string{"group_id", "cluster_id", "cluster_name"}
+	return &restoreCollector{st: st, now: now, timeout: timeout, log: log,
+		age: prometheus.NewDesc("checkpointd_newest_restorable_checkpoint_age_seconds",
+			"Seconds since the timestamp of the cluster's newest restorable checkpoint, whoever stored it; +Inf while the cluster has none.",
+			labels, nil),
+		ts: prometheus.NewDesc("checkpointd_newest_restorable_checkpoint_timestamp_seconds",
+			"Unix time of the cluster's newest restorable checkpoint, whoever stored it; absent while the cluster has none.",
+			labels, nil),
+	}
+}
+
+func (c *restoreCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- c.age
+	ch <- c.ts
+}
+
+// Collect reads the restore points, one store statement per scrape. A
+// cluster without a restorable checkpoint has an age of +Inf, so that an
+// alert on the age fires for it too, and no timestamp: 0 would read as
+// 1970, a time that never was a restore point.
+func (c *restoreCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
+	defer cancel()
+	points, err := c.st.NewestRestorable(ctx)
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(c.age, err)
+		return
+	}
+	now := c.now()
+	for _, p := range points {
+		group, cluster := p.GroupID.Hex(), p.ClusterID.Hex()
+		if p.Timestamp.IsZero() {
+			ch <- prometheus.MustNewConstMetric(c.age, prometheus.GaugeValue, math.Inf(1), group, cluster, p.ClusterName)
+			continue
+		}
+		ch <- prometheus.MustNewConstMetric(c.age, prometheus.GaugeValue, now.Sub(p.Timestamp).Seconds(), group, cluster, p.ClusterName)
+		ch <- prometheus.MustNewConstMetric(c.ts, prometheus.GaugeValue, float64(p.Timestamp.Unix()), group, cluster, p.ClusterName)
+	}
+}

@@ -1,0 +1,108 @@
+// Reading the server's own Atlas Administration API v2. The page is served
+// from /ui/ on the same origin, so its requests carry the HTTP Digest
+// credentials the browser was given for the page: no key is ever handled
+// here.
+
+const ACCEPT = 'application/vnd.atlas.2023-01-01+json';
+
+// Relative to the page (/ui/), so that it also works behind a proxy that
+// serves the server under a path prefix.
+const BASE = '../api/atlas/v2/';
+
+// ApiError is an error answer of the API ({error, errorCode, detail}), or
+// a failure to reach it.
+export class ApiError extends Error {
+  constructor(status, code, detail, path) {
+    super(`${status} ${code}: ${detail}`);
+    this.status = status;
+    this.code = code;
+    this.detail = detail;
+    this.path = path;
+  }
+}
+
+// get reads one API resource, relative to /api/atlas/v2/, and returns its
+// JSON body or throws an ApiError.
+export async function get(path) {
+  // Without any user:password@ of the page's own address: fetch() refuses
+  // such URLs, and the browser has the credentials cached already.
+  const url = new URL(BASE + path, location.href);
+  url.username = '';
+  url.password = '';
+  let res;
+  try {
+    res = await fetch(url, { headers: { Accept: ACCEPT }, credentials: 'same-origin', cache: 'no-store' });
+  } catch (e) {
+    throw new ApiError(0, 'NETWORK_ERROR', `The server could not be reached (${e.message || e}).`, path);
+  }
+  const text = await res.text();
+  let body = null;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    // not JSON: reported below
+  }
+  if (!res.ok) {
+    const code = body && typeof body.errorCode === 'string' ? body.errorCode : `HTTP_${res.status}`;
+    const detail = body && typeof body.detail === 'string' ? body.detail : (text.slice(0, 200) || res.statusText);
+    throw new ApiError(res.status, code, detail, path);
+  }
+  if (body === null) {
+    throw new ApiError(res.status, 'INVALID_RESPONSE', 'The response is not JSON.', path);
+  }
+  return body;
+}
+
+const seg = encodeURIComponent;
+
+export const projects = () => get('groups?itemsPerPage=500');
+export const project = (id) => get(`groups/${seg(id)}`);
+export const clusters = (id) => get(`groups/${seg(id)}/clusters?itemsPerPage=500`);
+
+// PAGE is the API's largest page.
+const PAGE = 500;
+
+// recentCheckpoints returns a cluster's newest checkpoints, oldest first:
+// those of the last `windowMs` before the newest one, at most `max`.
+// The API lists checkpoints oldest first, so the newest are on the last
+// page: a one-item request gives totalCount, then pages are read from the
+// last one backwards until the window or `max` is covered. If checkpoints
+// were added in between so that a page appeared after the last one, it is
+// read too.
+export async function recentCheckpoints(groupId, cluster, windowMs, max) {
+  const base = `groups/${seg(groupId)}/clusters/${seg(cluster)}/backupCheckpoints`;
+  const probe = await get(`${base}?itemsPerPage=1&pageNum=1&includeCount=true`);
+  let total = probe.totalCount;
+  const byId = new Map();
+  if (total > 0) {
+    let last = Math.ceil(total / PAGE);
+    for (let p = last; p >= 1; p--) {
+      const page = await get(`${base}?itemsPerPage=${PAGE}&pageNum=${p}&includeCount=true`);
+      for (const cp of page.results) byId.set(cp.id, cp);
+      if (p === last && Math.ceil(page.totalCount / PAGE) > last) {
+        last = Math.ceil(page.totalCount / PAGE);
+        p = last + 1; // the loop's p-- reads the new last page next
+      }
+      total = page.totalCount;
+      if (byId.size >= max || spanOf(byId) >= windowMs) break;
+    }
+  }
+  let items = [...byId.values()].sort((a, b) => Date.parse(a.timestamp) - Date.parse(b.timestamp));
+  if (items.length > 0) {
+    const from = Date.parse(items[items.length - 1].timestamp) - windowMs;
+    items = items.filter((cp) => Date.parse(cp.timestamp) >= from);
+  }
+  if (items.length > max) items = items.slice(items.length - max);
+  return { total, items };
+}
+
+function spanOf(byId) {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const cp of byId.values()) {
+    const t = Date.parse(cp.timestamp);
+    if (t < lo) lo = t;
+    if (t > hi) hi = t;
+  }
+  return hi - lo;
+}

@@ -1,0 +1,279 @@
+// The timeline: an inline SVG of a cluster's checkpoints over time, a lane
+// per part (shard or config server) with the time at which the part's
+// token was found in its oplog, and shaded bands where checkpoints are
+// missing.
+
+const NS = 'http://www.w3.org/2000/svg';
+const MINUTE = 60e3;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+
+// svg makes an SVG element with attributes and children.
+function svg(tag, attrs = {}, ...children) {
+  const e = document.createElementNS(NS, tag);
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, String(v));
+  for (const c of children) e.append(c);
+  return e;
+}
+
+// titled gives e a tooltip: an SVG <title>, which browsers show on hover
+// and screen readers read.
+function titled(e, text) {
+  e.append(svg('title', {}, text));
+  return e;
+}
+
+// inferInterval returns the cluster's checkpoint interval in milliseconds,
+// or 0 with fewer than two checkpoints. The API does not carry the
+// schedule, so it is inferred as the most common gap between consecutive
+// checkpoint timestamps (counted in whole seconds; the smaller one on a
+// tie): checkpoints are taken on slots of a fixed interval, so most gaps
+// are exactly one interval, and a skipped slot makes a multiple of it,
+// which the most common value ignores (a mean or median would not).
+export function inferInterval(times) {
+  const counts = new Map();
+  for (let i = 1; i < times.length; i++) {
+    const s = Math.round((times[i] - times[i - 1]) / 1000);
+    if (s > 0) counts.set(s, (counts.get(s) || 0) + 1);
+  }
+  let best = 0;
+  let bestN = 0;
+  for (const [s, n] of counts) {
+    if (n > bestN || (n === bestN && s < best)) {
+      best = s;
+      bestN = n;
+    }
+  }
+  return best * 1000;
+}
+
+// GAP_FACTOR: a gap longer than this many intervals between consecutive
+// checkpoints means at least one slot has no checkpoint (some jitter in
+// when a checkpoint's timestamp falls is tolerated).
+export const GAP_FACTOR = 1.5;
+
+// findGaps returns the spans between consecutive checkpoints longer than
+// GAP_FACTOR × interval.
+export function findGaps(times, interval) {
+  const gaps = [];
+  if (interval <= 0) return gaps;
+  for (let i = 1; i < times.length; i++) {
+    if (times[i] - times[i - 1] > GAP_FACTOR * interval) gaps.push({ from: times[i - 1], to: times[i] });
+  }
+  return gaps;
+}
+
+// lanes lists the parts of the checkpoints, shards by name first, the
+// config server last: [{key, label, config}].
+export function lanesOf(checkpoints) {
+  const seen = new Map();
+  for (const cp of checkpoints) {
+    for (const p of cp.parts || []) {
+      const key = partKey(p);
+      if (!seen.has(key)) seen.set(key, { key, label: key, config: isConfig(p) });
+    }
+  }
+  return [...seen.values()].sort((a, b) => (a.config - b.config) || a.label.localeCompare(b.label, 'en', { numeric: true }));
+}
+
+function isConfig(p) {
+  return p.typeName === 'CONFIG_SERVER' || p.typeName === 'CONFIG_SERVER_REPLICA_SET';
+}
+
+// partKey names a part's lane: its shard, its replica set (a replica set
+// cluster, or a config server replica set), or "config servers" for
+// mirrored config servers, which have neither.
+function partKey(p) {
+  if (p.shardName) return p.shardName;
+  if (p.replicaSetName) return p.replicaSetName;
+  return isConfig(p) ? 'config servers' : p.typeName || 'part';
+}
+
+const pad = (n) => String(n).padStart(2, '0');
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+// utc formats a time as 2026-11-21 12:00:00 UTC.
+export function utc(t) {
+  const d = new Date(t);
+  return `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())} UTC`;
+}
+
+// duration formats milliseconds as e.g. "15 min", "2 h 30 min", "1 d 2 h".
+export function duration(ms) {
+  const m = Math.round(ms / MINUTE);
+  if (m < 1) return `${Math.round(ms / 1000)} s`;
+  if (m < 60) return `${m} min`;
+  const h = Math.floor(m / 60);
+  if (h < 24) return m % 60 ? `${h} h ${m % 60} min` : `${h} h`;
+  return h % 24 ? `${Math.floor(h / 24)} d ${h % 24} h` : `${Math.floor(h / 24)} d`;
+}
+
+const TICK_STEPS = [15 * MINUTE, 30 * MINUTE, HOUR, 2 * HOUR, 3 * HOUR, 6 * HOUR, 12 * HOUR, DAY, 2 * DAY, 7 * DAY];
+
+// Layout, in pixels.
+const LEFT = 150; // lane labels
+const RIGHT = 24;
+const TOP = 12;
+const MAIN_ROW = 40; // the checkpoints row
+const LANE = 24; // each part's lane
+const AXIS = 46;
+
+// renderTimeline draws the checkpoints (oldest first) into a new SVG of
+// the given width and returns it with what it found:
+// {svg, interval, gaps, lanes, notRestorable}. interval, if given, is the
+// cluster's checkpoint interval (inferred from more checkpoints than these);
+// otherwise it is inferred from these.
+export function renderTimeline(checkpoints, width, interval = 0) {
+  const times = checkpoints.map((cp) => Date.parse(cp.timestamp));
+  if (!interval) interval = inferInterval(times);
+  const gaps = findGaps(times, interval);
+  const lanes = lanesOf(checkpoints);
+  const height = TOP + MAIN_ROW + lanes.length * LANE + AXIS;
+  const plotW = Math.max(100, width - LEFT - RIGHT);
+
+  // The domain spans the checkpoints and their token times, padded by
+  // half an interval so the first and last marks are not on the edge.
+  let lo = Math.min(...times);
+  let hi = Math.max(...times);
+  for (const cp of checkpoints) {
+    for (const p of cp.parts || []) {
+      if (p.tokenTimestamp) hi = Math.max(hi, Date.parse(p.tokenTimestamp.date));
+    }
+  }
+  const padMs = Math.max(interval / 2, (hi - lo) * 0.005, MINUTE);
+  lo -= padMs;
+  hi += padMs;
+  const x = (t) => LEFT + ((t - lo) / (hi - lo)) * plotW;
+  const plotBottom = TOP + MAIN_ROW + lanes.length * LANE;
+
+  const root = svg('svg', {
+    class: 'timeline',
+    width,
+    height,
+    viewBox: `0 0 ${width} ${height}`,
+    role: 'img',
+    'aria-labelledby': 'timeline-title timeline-desc',
+  });
+  const notRestorable = checkpoints.filter((cp) => !cp.restorable).length;
+  root.append(
+    svg('title', { id: 'timeline-title' }, 'Checkpoint timeline'),
+    svg('desc', { id: 'timeline-desc' },
+      `${checkpoints.length} checkpoints from ${utc(times[0])} to ${utc(times[times.length - 1])}, ` +
+      `${notRestorable} not restorable, ${gaps.length} gaps longer than ${GAP_FACTOR} × the ${duration(interval)} interval.`),
+  );
+
+  // Background rows: the checkpoints row and one per part, alternating.
+  const rows = svg('g', { class: 'rows' });
+  rows.append(svg('rect', { class: 'row main', x: LEFT, y: TOP, width: plotW, height: MAIN_ROW }));
+  lanes.forEach((lane, i) => {
+    rows.append(svg('rect', { class: `row ${i % 2 ? 'odd' : 'even'}`, x: LEFT, y: TOP + MAIN_ROW + i * LANE, width: plotW, height: LANE }));
+  });
+  root.append(rows);
+
+  // Gap bands, behind the marks, over every row.
+  const gapG = svg('g', { class: 'gaps' });
+  for (const g of gaps) {
+    const x0 = x(g.from);
+    const w = Math.max(4, x(g.to) - x0);
+    gapG.append(titled(svg('rect', { class: 'gap-band', x: x0 + (x(g.to) - x0 - w) / 2, y: TOP, width: w, height: plotBottom - TOP }),
+      `Gap of ${duration(g.to - g.from)} (${Math.round((g.to - g.from) / interval) - 1} missed) from ${utc(g.from)} to ${utc(g.to)}`));
+  }
+  root.append(gapG);
+
+  // Time axis, in UTC.
+  root.append(axis(lo, hi, x, plotBottom, plotW));
+
+  // Row labels.
+  const labels = svg('g', { class: 'labels' });
+  labels.append(svg('text', { class: 'row-label main', x: LEFT - 12, y: TOP + MAIN_ROW / 2, 'text-anchor': 'end', 'dominant-baseline': 'middle' }, 'Checkpoints'));
+  lanes.forEach((lane, i) => {
+    labels.append(svg('text', { class: `row-label${lane.config ? ' config' : ''}`, x: LEFT - 12, y: TOP + MAIN_ROW + i * LANE + LANE / 2, 'text-anchor': 'end', 'dominant-baseline': 'middle' }, lane.label));
+  });
+  root.append(labels);
+
+  // Token marks: a tick at each part's token time; a cross at the
+  // checkpoint's time where a part's token was not found.
+  lanes.forEach((lane, i) => {
+    const cy = TOP + MAIN_ROW + i * LANE + LANE / 2;
+    const g = svg('g', { class: 'lane', 'data-part': lane.key });
+    for (const cp of checkpoints) {
+      const p = (cp.parts || []).find((q) => partKey(q) === lane.key);
+      if (!p) continue;
+      if (p.tokenDiscovered && p.tokenTimestamp) {
+        const t = Date.parse(p.tokenTimestamp.date);
+        g.append(titled(svg('rect', { class: 'token', x: x(t) - 0.75, y: cy - 6, width: 1.5, height: 12 }),
+          `${lane.label}: token at ${utc(t)} (increment ${p.tokenTimestamp.increment}), checkpoint ${cp.id}`));
+      } else {
+        const cx = x(Date.parse(cp.timestamp));
+        g.append(titled(svg('path', { class: 'token-missing', d: `M${cx - 4},${cy - 4}L${cx + 4},${cy + 4}M${cx - 4},${cy + 4}L${cx + 4},${cy - 4}` }),
+          `${lane.label}: token not discovered, checkpoint ${cp.id} at ${utc(Date.parse(cp.timestamp))}`));
+      }
+    }
+    root.append(g);
+  });
+
+  // Checkpoint marks, the not restorable ones last so they are on top:
+  // restorable as circles, not restorable as larger triangles.
+  const marks = svg('g', { class: 'marks' });
+  const cy = TOP + MAIN_ROW / 2;
+  const tip = (cp) => `${cp.id}\n${utc(Date.parse(cp.timestamp))}\n${cp.restorable ? 'restorable' : 'NOT restorable'}`;
+  for (const cp of checkpoints) {
+    if (!cp.restorable) continue;
+    marks.append(titled(svg('circle', { class: 'cp-mark restorable', cx: x(Date.parse(cp.timestamp)), cy, r: 3.5, 'data-id': cp.id }), tip(cp)));
+  }
+  for (const cp of checkpoints) {
+    if (cp.restorable) continue;
+    const cx = x(Date.parse(cp.timestamp));
+    marks.append(titled(svg('path', { class: 'cp-mark not-restorable', d: `M${cx},${cy - 8}L${cx + 7},${cy + 6}L${cx - 7},${cy + 6}Z`, 'data-id': cp.id }), tip(cp)));
+  }
+  root.append(marks);
+
+  return { svg: root, interval, gaps, lanes, notRestorable };
+}
+
+// axis draws the time axis under the plot: ticks on whole UTC steps,
+// labelled with the time, and with the date where a day begins.
+function axis(lo, hi, x, y, plotW) {
+  const g = svg('g', { class: 'axis' });
+  const maxTicks = Math.max(2, Math.floor(plotW / 90));
+  const step = TICK_STEPS.find((s) => (hi - lo) / s <= maxTicks) || TICK_STEPS[TICK_STEPS.length - 1];
+  g.append(svg('line', { class: 'axis-line', x1: LEFT, x2: LEFT + plotW, y1: y, y2: y }));
+  let prevDay = '';
+  for (let t = Math.ceil(lo / step) * step; t <= hi; t += step) {
+    const d = new Date(t);
+    const day = `${MONTHS[d.getUTCMonth()]} ${d.getUTCDate()}`;
+    const xt = x(t);
+    g.append(svg('line', { class: 'grid', x1: xt, x2: xt, y1: TOP, y2: y }));
+    g.append(svg('line', { class: 'tick', x1: xt, x2: xt, y1: y, y2: y + 5 }));
+    const label = svg('text', { class: 'tick-label', x: xt, y: y + 18, 'text-anchor': 'middle' });
+    if (step >= DAY) {
+      label.textContent = day;
+    } else {
+      label.textContent = `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}`;
+      if (day !== prevDay) {
+        label.append(svg('tspan', { class: 'tick-day', x: xt, dy: 14 }, day));
+      }
+    }
+    prevDay = day;
+    g.append(label);
+  }
+  g.append(svg('text', { class: 'axis-title', x: LEFT + plotW, y: y + 44, 'text-anchor': 'end' }, 'Time (UTC)'));
+  return g;
+}
+
+// legend returns the chart's key as an SVG.
+export function legend() {
+  const root = svg('svg', { class: 'legend', width: 760, height: 24, viewBox: '0 0 760 24', role: 'img',
+    'aria-label': 'Legend: blue circle, restorable checkpoint; orange triangle, not restorable; tick, token found in a part; cross, token not found; shaded band, gap of missed slots' });
+  let xx = 8;
+  const item = (mark, text, w) => {
+    root.append(mark, svg('text', { x: xx + 14, y: 16 }, text));
+    xx += w;
+  };
+  item(svg('circle', { class: 'cp-mark restorable', cx: xx + 4, cy: 12, r: 4 }), 'Restorable', 112);
+  item(svg('path', { class: 'cp-mark not-restorable', d: `M${xx + 4},${5}L${xx + 11},${19}L${xx - 3},${19}Z` }), 'Not restorable', 136);
+  item(svg('rect', { class: 'token', x: xx + 3, y: 6, width: 1.5, height: 12 }), 'Token found (per part)', 182);
+  item(svg('path', { class: 'token-missing', d: `M${xx},${8}L${xx + 8},${16}M${xx},${16}L${xx + 8},${8}` }), 'Token not found', 140);
+  item(svg('rect', { class: 'gap-band', x: xx, y: 4, width: 9, height: 16 }), 'Gap (missed slots)', 160);
+  return root;
+}

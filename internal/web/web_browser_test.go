@@ -1,0 +1,491 @@
+package web_test
+
+import (
+	"bytes"
+	"context"
+	"image"
+	"image/png"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/fetch"
+	"github.com/chromedp/chromedp"
+
+	"github.com/checkpointd/checkpointd/internal/admin"
+	"github.com/checkpointd/checkpointd/internal/auth"
+	"github.com/checkpointd/checkpointd/internal/backup"
+	"github.com/checkpointd/checkpointd/internal/demo"
+	"github.com/checkpointd/checkpointd/internal/httpapi"
+	"github.com/checkpointd/checkpointd/internal/store/sqlite"
+	"github.com/checkpointd/checkpointd/internal/web"
+)
+
+// chromiumPath is the browser the end-to-end test drives.
+const chromiumPath = "/usr/bin/chromium"
+
+// needChromium skips t without Chromium, or fails it when CI=true, so that
+// a CI run cannot pass by skipping the browser test.
+func needChromium(t *testing.T) {
+	t.Helper()
+	if _, err := os.Stat(chromiumPath); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%s is missing, and CI=true: the browser test must run in CI (apt-get install chromium)", chromiumPath)
+		}
+		t.Skipf("%s is missing (%v): skipping the browser test (apt-get install chromium)", chromiumPath, err)
+	}
+}
+
+// browserEnv is the real server (SQLite store seeded with the demo data
+// set, the real Authenticator, an API key of the demo project) on
+// 127.0.0.1, and what the page should show of the demo's Cluster0.
+type browserEnv struct {
+	url       string
+	pub, priv string
+	db        *sqlite.DB
+}
+
+func newBrowserEnv(t *testing.T) *browserEnv {
+	t.Helper()
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "web.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	ds, err := demo.Seed(ctx, db, demo.Options{Seed: 1, Now: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	authn, err := auth.New(ctx, auth.Config{Store: db})
+	if err != nil {
+		t.Fatal(err)
+	}
+	grants := []backup.Grant{{Role: backup.ProjectReadOnly, ProjectID: ds.Project.ID}}
+	k, priv, err := admin.CreateAPIKey(ctx, db, ds.Project.OrgID, "browser test", grants, nil, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(httpapi.New(httpapi.Config{Auth: authn, OAuth: authn, UI: web.Handler()}, db))
+	t.Cleanup(srv.Close)
+	return &browserEnv{url: srv.URL, pub: k.PublicKey, priv: priv, db: db}
+}
+
+// expected is what the cluster view must draw, computed here from the
+// store's checkpoints by the rules the page documents: the checkpoints of
+// the 7 days before the newest one, the interval as the most common gap,
+// a gap as more than 1.5 intervals.
+type expected struct {
+	shown, notRestorable, gaps, tokens int
+	lastDay                            int // checkpoints of the 24 hours before the newest
+	newestID                           string
+}
+
+func expect(t *testing.T, cps []backup.Checkpoint) expected {
+	t.Helper()
+	newest := cps[len(cps)-1]
+	from := newest.Timestamp.Add(-7 * 24 * time.Hour)
+	var win []backup.Checkpoint
+	for _, cp := range cps {
+		if !cp.Timestamp.Before(from) {
+			win = append(win, cp)
+		}
+	}
+	e := expected{shown: len(win), newestID: newest.ID.Hex()}
+	counts := map[time.Duration]int{}
+	for i, cp := range win {
+		if !cp.Timestamp.Before(newest.Timestamp.Add(-24 * time.Hour)) {
+			e.lastDay++
+		}
+		if !cp.Restorable {
+			e.notRestorable++
+		}
+		for _, p := range cp.Parts {
+			if p.TokenDiscovered {
+				e.tokens++
+			}
+		}
+		if i > 0 {
+			counts[cp.Timestamp.Sub(win[i-1].Timestamp).Round(time.Second)]++
+		}
+	}
+	var interval time.Duration
+	for d, n := range counts {
+		if n > counts[interval] || n == counts[interval] && d < interval {
+			interval = d
+		}
+	}
+	for i := 1; i < len(win); i++ {
+		if gap := win[i].Timestamp.Sub(win[i-1].Timestamp); float64(gap) > 1.5*float64(interval) {
+			e.gaps++
+		}
+	}
+	return e
+}
+
+// allCheckpoints reads every checkpoint of the demo's Cluster0 through
+// the API's own store interface, oldest first.
+func allCheckpoints(t *testing.T, db *sqlite.DB, ref backup.ClusterRef) []backup.Checkpoint {
+	t.Helper()
+	var all []backup.Checkpoint
+	for n := 1; ; n++ {
+		p, err := db.Checkpoints(context.Background(), ref, backup.PageRequest{Num: n, Size: 500})
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, p.Items...)
+		if len(p.Items) < 500 {
+			return all
+		}
+	}
+}
+
+// TestBrowser drives the page in headless Chromium: the Digest challenge
+// without credentials, then the demo's sharded cluster with them, checked
+// in the DOM and in a screenshot.
+func TestBrowser(t *testing.T) {
+	needChromium(t)
+	env := newBrowserEnv(t)
+
+	// The page's own data, independently of the page.
+	ref := backup.ClusterRef{GroupID: demo.ProjectID, Name: "Cluster0"}
+	want := expect(t, allCheckpoints(t, env.db, ref))
+	if want.notRestorable == 0 || want.gaps == 0 {
+		t.Fatalf("the demo data set has %d not restorable checkpoints and %d gaps in Cluster0; the test needs both", want.notRestorable, want.gaps)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx,
+		chromedp.ExecPath(chromiumPath),
+		chromedp.Flag("headless", true),
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-quic", true),
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		// Without these Chromium's own connections to the outside keep
+		// failing on a closed network, and with them the page's.
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 800),
+	)
+	defer cancelAlloc()
+	bctx, cancelBrowser := chromedp.NewContext(allocCtx, chromedp.WithLogf(t.Logf))
+	defer cancelBrowser()
+
+	// Credentials go to the browser as a person would type them into its
+	// login dialog: through the Fetch domain's authRequired event. Until
+	// they are set, every challenge is cancelled (the dialog dismissed).
+	// Listen's callback must not send commands itself, so it hands each
+	// paused request to a goroutine.
+	var creds atomic.Pointer[[2]string]
+	var challenges atomic.Int32
+	if err := chromedp.Listen(bctx, func(ev any) {
+		tab := chromedp.FromContext(bctx).Target
+		switch ev := ev.(type) {
+		case *fetch.EventRequestPaused:
+			go func() {
+				_, _ = cdp.Call(bctx, tab, fetch.ContinueRequest, fetch.ContinueRequestParams{RequestID: ev.RequestID})
+			}()
+		case *fetch.EventAuthRequired:
+			challenges.Add(1)
+			answer := fetch.AuthChallengeResponse{Response: fetch.AuthChallengeResponseResponseCancelAuth}
+			if c := creds.Load(); c != nil {
+				answer = fetch.AuthChallengeResponse{Response: fetch.AuthChallengeResponseResponseProvideCredentials, Username: c[0], Password: c[1]}
+			}
+			go func() {
+				_, _ = cdp.Call(bctx, tab, fetch.ContinueWithAuth, fetch.ContinueWithAuthParams{RequestID: ev.RequestID, AuthChallengeResponse: &answer})
+			}()
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	handleAuth := true
+	if err := chromedp.Do(bctx,
+		chromedp.Func(func(ctx context.Context, tab *chromedp.Target) error {
+			_, err := cdp.Call(ctx, tab, fetch.Enable, fetch.EnableParams{HandleAuthRequests: &handleAuth})
+			return err
+		}),
+		chromedp.EmulateViewport(1280, 800),
+	); err != nil {
+		t.Fatal(err)
+	}
+
+	// Without credentials: the API's challenge, and its 401 body shown.
+	res, err := chromedp.Run(bctx, chromedp.NavigateResponse(env.url+"/ui/"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := chromedp.Run(bctx, chromedp.Text(chromedp.CSS("body")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Status != http.StatusUnauthorized || challenges.Load() == 0 || !strings.Contains(body, "You are not authorized for this resource.") {
+		t.Fatalf("without credentials: status %d after %d challenges, page %q; want 401 and the API's challenge body", res.Status, challenges.Load(), body)
+	}
+
+	// With the key: the cluster view of the sharded demo cluster.
+	creds.Store(&[2]string{env.pub, env.priv})
+	clusterURL := env.url + "/ui/#/projects/" + demo.ProjectID.Hex() + "/clusters/Cluster0"
+	// From another document: from /ui/ itself, a new fragment alone would
+	// not load the page again.
+	if err := chromedp.Do(bctx, chromedp.Navigate("about:blank")); err != nil {
+		t.Fatal(err)
+	}
+	if res, err = chromedp.Run(bctx, chromedp.NavigateResponse(clusterURL)); err != nil {
+		t.Fatal(err)
+	}
+	if res.Status != http.StatusOK {
+		t.Fatalf("with credentials: status %d", res.Status)
+	}
+	if state := waitState(t, bctx); state != "ready" {
+		text, _ := chromedp.Run(bctx, chromedp.Text(chromedp.CSS("main")))
+		t.Fatalf("the cluster view ended in state %q: %s", state, text)
+	}
+
+	type drawn struct {
+		Restorable, NotRestorable, Gaps, Tokens, Rows int
+		Lanes                                         []string
+		FirstRowID, Table                             string
+		Box                                           struct{ X, Y, W, H float64 }
+	}
+	got, err := chromedp.Run(bctx, chromedp.Evaluate[drawn](`(() => {
+		const q = (s) => document.querySelectorAll(s);
+		const r = document.querySelector('#timeline svg.timeline').getBoundingClientRect();
+		const first = document.querySelector('table.newest tbody tr');
+		return {
+			Restorable: q('#timeline .marks .cp-mark.restorable').length,
+			NotRestorable: q('#timeline .marks .cp-mark.not-restorable').length,
+			Gaps: q('#timeline svg.timeline .gap-band').length,
+			Tokens: q('#timeline g.lane .token').length,
+			Rows: q('table.newest tbody tr').length,
+			Lanes: [...q('#timeline g.lane')].map((g) => g.dataset.part),
+			FirstRowID: first ? first.dataset.id : '',
+			Table: document.querySelector('table.newest').innerText,
+			Box: {X: r.x + scrollX, Y: r.y + scrollY, W: r.width, H: r.height},
+		};
+	})()`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Restorable+got.NotRestorable != want.shown || got.NotRestorable != want.notRestorable {
+		t.Errorf("marks: %d restorable + %d not restorable; want %d in all, %d not restorable", got.Restorable, got.NotRestorable, want.shown, want.notRestorable)
+	}
+	if got.Gaps != want.gaps {
+		t.Errorf("gap bands: %d, want %d", got.Gaps, want.gaps)
+	}
+	if wantLanes := []string{"Cluster0-shard-0", "Cluster0-shard-1", "Cluster0-shard-2", "Cluster0-config-0"}; !slices.Equal(got.Lanes, wantLanes) {
+		t.Errorf("lanes %q, want %q", got.Lanes, wantLanes)
+	}
+	if got.Tokens != want.tokens {
+		t.Errorf("token marks: %d, want %d", got.Tokens, want.tokens)
+	}
+	if got.Rows != 20 || got.FirstRowID != want.newestID || !strings.Contains(got.Table, want.newestID) {
+		t.Errorf("table: %d rows, first %q; want 20, first the newest %s", got.Rows, got.FirstRowID, want.newestID)
+	}
+
+	// The screenshot: the chart must actually be drawn, in the marks'
+	// colors, inside the chart's box.
+	shot, err := chromedp.Run(bctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "cluster.png")
+	if dir := os.Getenv("CHECKPOINTD_SCREENSHOTS"); dir != "" {
+		path = filepath.Join(dir, "cluster.png") // kept, to look at
+	}
+	if err := os.WriteFile(path, shot, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	img, err := png.Decode(bytes.NewReader(shot))
+	if err != nil {
+		t.Fatalf("screenshot: %v", err)
+	}
+	box := image.Rect(int(got.Box.X), int(got.Box.Y), int(got.Box.X+got.Box.W), int(got.Box.Y+got.Box.H))
+	blue := countColor(img, box, [3]uint8{0x1d, 0x4e, 0xd8}, 24)
+	red := countColor(img, box, [3]uint8{0xc2, 0x41, 0x0c}, 24)
+	t.Logf("screenshot %s: chart box %v, %d pixels of the restorable color, %d of the not restorable color", path, box, blue, red)
+	if blue < 1500 {
+		t.Errorf("the chart box of the screenshot has %d pixels of the restorable marks' color; want at least 1500 (see %s)", blue, path)
+	}
+	if red < 20*want.notRestorable {
+		t.Errorf("the chart box of the screenshot has %d pixels of the not restorable marks' color; want at least %d (see %s)", red, 20*want.notRestorable, path)
+	}
+
+	// A shorter range: the chart redraws in place, and the address says so.
+	if err := chromedp.Do(bctx, chromedp.Click(chromedp.CSS(`button[data-range="1d"]`))); err != nil {
+		t.Fatal(err)
+	}
+	type ranged struct {
+		Marks   int
+		Pressed string
+		Hash    string
+	}
+	day, err := chromedp.Run(bctx, chromedp.Evaluate[ranged](`({
+		Marks: document.querySelectorAll('#timeline .marks .cp-mark').length,
+		Pressed: document.querySelector('.range [aria-pressed=true]').dataset.range,
+		Hash: location.hash,
+	})`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if day.Marks != want.lastDay || day.Pressed != "1d" || !strings.HasSuffix(day.Hash, "/clusters/Cluster0?range=1d") {
+		t.Errorf("range 1 day: %d marks, %q pressed, hash %q; want %d marks", day.Marks, day.Pressed, day.Hash, want.lastDay)
+	}
+	saveScreenshot(t, bctx, "Cluster0-1d")
+
+	// The projects, then the demo project's clusters, each linking on.
+	for _, v := range []struct {
+		hash  string
+		links []string
+	}{
+		{"#/", []string{"#/projects/" + demo.ProjectID.Hex()}},
+		{"#/projects/" + demo.ProjectID.Hex(), []string{
+			"#/projects/" + demo.ProjectID.Hex() + "/clusters/Cluster0",
+			"#/projects/" + demo.ProjectID.Hex() + "/clusters/Cluster1",
+			"#/projects/" + demo.ProjectID.Hex() + "/clusters/LegacyCluster",
+		}},
+	} {
+		if _, err := chromedp.Run(bctx, chromedp.Evaluate[bool](`document.body.dataset.state = 'navigating'; location.hash = '`+v.hash+`'; true`)); err != nil {
+			t.Fatal(err)
+		}
+		if state := waitState(t, bctx); state != "ready" {
+			t.Fatalf("%s: state %q", v.hash, state)
+		}
+		links, err := chromedp.Run(bctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll('main table tbody a')].map((a) => a.getAttribute('href'))`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(links, v.links) {
+			t.Errorf("%s links to %q, want %q", v.hash, links, v.links)
+		}
+		saveScreenshot(t, bctx, "view"+strconv.Itoa(strings.Count(v.hash, "/")))
+	}
+
+	// The other demo clusters, reached by a new fragment: a lane per part
+	// there too, a mirrored config server named as such.
+	for _, c := range []struct {
+		name  string
+		lanes []string
+	}{
+		{"LegacyCluster", []string{"shard_0", "shard_1", "config servers"}},
+		{"Cluster1", []string{"Cluster1-shard-0"}},
+	} {
+		if _, err := chromedp.Run(bctx, chromedp.Evaluate[bool](`document.body.dataset.state = 'navigating'; location.hash = '#/projects/`+demo.ProjectID.Hex()+`/clusters/`+c.name+`'; true`)); err != nil {
+			t.Fatal(err)
+		}
+		if state := waitState(t, bctx); state != "ready" {
+			t.Fatalf("%s: state %q", c.name, state)
+		}
+		lanes, err := chromedp.Run(bctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll('#timeline g.lane')].map((g) => g.dataset.part)`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(lanes, c.lanes) {
+			t.Errorf("%s: lanes %q, want %q", c.name, lanes, c.lanes)
+		}
+		saveScreenshot(t, bctx, c.name)
+	}
+
+	checkURLCredentials(t, bctx, env)
+
+	// An API error is shown with its status, errorCode and detail. The
+	// page follows a new fragment without loading again.
+	if _, err := chromedp.Run(bctx, chromedp.Evaluate[bool](`document.body.dataset.state = 'navigating'; location.hash = '#/projects/111111111111111111111111'; true`)); err != nil {
+		t.Fatal(err)
+	}
+	if state := waitState(t, bctx); state != "error" {
+		t.Fatalf("an unknown project: state %q, want error", state)
+	}
+	alert, err := chromedp.Run(bctx, chromedp.Text(chromedp.CSS("[role=alert]")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(alert, "404") || !strings.Contains(alert, "GROUP_NOT_FOUND") || !strings.Contains(alert, "No group with ID 111111111111111111111111 exists.") {
+		t.Errorf("an unknown project shows %q", alert)
+	}
+}
+
+// TestBrowser's second way in: the key in the page's address
+// (http://public:private@host/ui/), which Chromium sends as Digest
+// credentials for the page; the page's own API requests then leave the
+// credentials out of their URLs (fetch() refuses them) and get them from
+// the browser's cache. A separate browser context, so that nothing is
+// cached from before.
+func checkURLCredentials(t *testing.T, browser context.Context, env *browserEnv) {
+	t.Helper()
+	ctx, cancel := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
+	defer cancel()
+	u := strings.Replace(env.url, "http://", "http://"+env.pub+":"+env.priv+"@", 1) + "/ui/#/projects/" + demo.ProjectID.Hex() + "/clusters/Cluster0"
+	res, err := chromedp.Run(ctx, chromedp.NavigateResponse(u))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Status != http.StatusOK {
+		t.Fatalf("credentials in the URL: status %d", res.Status)
+	}
+	if state := waitState(t, ctx); state != "ready" {
+		text, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("main")))
+		t.Fatalf("credentials in the URL: the cluster view ended in state %q: %s", state, text)
+	}
+}
+
+// saveScreenshot keeps a screenshot of the page as name.png in the
+// directory CHECKPOINTD_SCREENSHOTS names, if any, to look at.
+func saveScreenshot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	dir := os.Getenv("CHECKPOINTD_SCREENSHOTS")
+	if dir == "" {
+		return
+	}
+	shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err == nil {
+		err = os.WriteFile(filepath.Join(dir, name+".png"), shot, 0o644)
+	}
+	if err != nil {
+		t.Errorf("screenshot %s: %v", name, err)
+	}
+}
+
+// waitState waits for the page to finish a view and returns how it ended:
+// "ready" or "error".
+func waitState(t *testing.T, ctx context.Context) string {
+	t.Helper()
+	state, err := chromedp.Run(ctx, chromedp.Poll[string](`(document.body.dataset.state === 'ready' || document.body.dataset.state === 'error') && document.body.dataset.state`, chromedp.WithPollingInterval(50*time.Millisecond)))
+	if err != nil {
+		t.Fatalf("waiting for the page: %v", err)
+	}
+	return state
+}
+
+// countColor counts the pixels of img inside r within tol of c on every
+// channel.
+func countColor(img image.Image, r image.Rectangle, c [3]uint8, tol int) int {
+	n := 0
+	r = r.Intersect(img.Bounds())
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		for x := r.Min.X; x < r.Max.X; x++ {
+			R, G, B, _ := img.At(x, y).RGBA()
+			if near(R>>8, c[0], tol) && near(G>>8, c[1], tol) && near(B>>8, c[2], tol) {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+func near(v uint32, c uint8, tol int) bool {
+	d := int(v) - int(c)
+	return d >= -tol && d <= tol
+}
