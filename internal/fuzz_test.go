@@ -3,6 +3,7 @@ package internal_test
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -69,6 +70,13 @@ func findFuzzTargets(t *testing.T, root string) []fuzzTarget {
 // inputs. An input that fails is written into the package's
 // testdata/fuzz/<target>/ by the fuzzing engine, where it stays as a
 // regression case once committed.
+//
+// Each package's instrumented test binary is built once, before any
+// fuzzing: fuzzing instruments every dependency (the SQLite driver
+// included), which takes minutes on a cold build cache and must not eat
+// into one target's fuzz time. The targets then share what is left of this
+// test binary's own deadline (go test's -timeout, 10 minutes by default),
+// each getting the fuzz time or its share, whichever is shorter.
 func TestFuzzTargets(t *testing.T) {
 	d := defaultCIFuzzTime
 	switch v := os.Getenv(fuzzTimeEnv); {
@@ -91,29 +99,87 @@ func TestFuzzTargets(t *testing.T) {
 	if len(targets) < 10 {
 		t.Fatalf("found %d fuzz targets, fewer than the module has: %v", len(targets), targets)
 	}
-	for _, ft := range targets {
+	deadline, ok := t.Deadline()
+	if !ok {
+		deadline = time.Now().Add(time.Duration(len(targets))*(d+time.Minute) + 15*time.Minute)
+	}
+	// What a run costs besides its fuzz time (start, baseline coverage of
+	// the corpus, stop), and what is kept for reporting at the end.
+	const perRun, margin = 5 * time.Second, 30 * time.Second
+
+	bins, err := buildFuzzBinaries(t, root, targets, deadline.Add(-margin))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cacheDir := fuzzCacheDir(t)
+	for i, ft := range targets {
 		rel, _ := filepath.Rel(root, ft.dir)
 		t.Run(rel+"/"+ft.name, func(t *testing.T) {
-			ctx, cancel := context.WithTimeout(context.Background(), d+3*time.Minute) // compiling included
+			run := d
+			if share := time.Until(deadline.Add(-margin))/time.Duration(len(targets)-i) - perRun; share < run {
+				if share < time.Second {
+					t.Fatalf("no time left to fuzz %s (deadline %s): run go test with a longer -timeout", ft.name, deadline.Format(time.TimeOnly))
+				}
+				run = share.Truncate(100 * time.Millisecond)
+				t.Logf("%s: fuzzing %s instead of %s to end before the test deadline", ft.name, run, d)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), run+2*time.Minute)
 			defer cancel()
-			cmd := exec.CommandContext(ctx, "go", "test", "-run", "^$", "-fuzz", "^"+ft.name+"$",
-				"-fuzztime", d.String(), "-parallel", "1", ".")
-			cmd.Dir = ft.dir
+			cmd := exec.CommandContext(ctx, bins[ft.dir], "-test.run", "^$", "-test.fuzz", "^"+ft.name+"$",
+				"-test.fuzztime", run.String(), "-test.parallel", "1",
+				"-test.fuzzcachedir", filepath.Join(cacheDir, rel, ft.name))
+			cmd.Dir = ft.dir // where the corpus is read and a failing input written
 			out, err := cmd.CombinedOutput()
-			if err != nil && deadlineRace(out, ft.name, d) {
+			if err != nil && deadlineRace(out, ft.name, run) {
 				// The whole budget was spent and nothing failed: the fuzzing
 				// coordinator of Go before 1.27 reports its own -fuzztime
 				// deadline as a failure when it fires while a worker is
 				// mid-input (go.dev/issue/75804).
-				t.Logf("%s: ran %s; the toolchain reported its own deadline (go.dev/issue/75804), no failing input", ft.name, d)
+				t.Logf("%s: ran %s; the toolchain reported its own deadline (go.dev/issue/75804), no failing input", ft.name, run)
 				return
 			}
 			if err != nil {
-				t.Fatalf("go test -fuzz %s (in %s): %v\n%s", ft.name, rel, err, tail(out, 60))
+				t.Fatalf("fuzzing %s (in %s): %v\n%s", ft.name, rel, err, tail(out, 60))
 			}
-			t.Logf("%s: %s", ft.name, lastLine(out))
+			t.Logf("%s: %s", ft.name, lastFuzzLine(out))
 		})
 	}
+}
+
+// buildFuzzBinaries builds, once per package, the test binary instrumented
+// for fuzzing, and returns them by package directory.
+func buildFuzzBinaries(t *testing.T, root string, targets []fuzzTarget, deadline time.Time) (map[string]string, error) {
+	t.Helper()
+	ctx, cancel := context.WithDeadline(context.Background(), deadline)
+	defer cancel()
+	dir := t.TempDir()
+	bins := map[string]string{}
+	start := time.Now()
+	for _, ft := range targets {
+		if bins[ft.dir] != "" {
+			continue
+		}
+		rel, _ := filepath.Rel(root, ft.dir)
+		bin := filepath.Join(dir, strings.ReplaceAll(rel, string(filepath.Separator), "_")+".test")
+		cmd := exec.CommandContext(ctx, "go", "test", "-c", "-fuzz", ".", "-o", bin, ".")
+		cmd.Dir = ft.dir
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return nil, fmt.Errorf("building %s for fuzzing: %v\n%s", rel, err, tail(out, 40))
+		}
+		bins[ft.dir] = bin
+	}
+	t.Logf("built %d instrumented test binaries in %s", len(bins), time.Since(start).Round(time.Second))
+	return bins, nil
+}
+
+// fuzzCacheDir is where go test itself keeps the inputs the fuzzing engine
+// found interesting, so that a run here goes on from earlier ones.
+func fuzzCacheDir(t *testing.T) string {
+	out, err := exec.Command("go", "env", "GOCACHE").Output()
+	if c := strings.TrimSpace(string(out)); err == nil && c != "" && c != "off" {
+		return filepath.Join(c, "fuzz", "checkpointd")
+	}
+	return t.TempDir()
 }
 
 // deadlineRace tells whether a failed `go test -fuzz` run failed only by
@@ -145,12 +211,16 @@ func tail(b []byte, lines int) string {
 	return strings.Join(all, "\n")
 }
 
-func lastLine(b []byte) string {
-	s := strings.TrimSpace(string(b))
-	if i := strings.LastIndexByte(s, '\n'); i >= 0 {
-		return s[i+1:]
+// lastFuzzLine is the fuzzing engine's last progress line: executions and
+// inputs found.
+func lastFuzzLine(b []byte) string {
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	for i := len(lines) - 1; i >= 0; i-- {
+		if strings.HasPrefix(lines[i], "fuzz: elapsed") {
+			return lines[i]
+		}
 	}
-	return s
+	return lines[len(lines)-1]
 }
 
 // TestFindFuzzTargets: the discovery finds the targets of several
