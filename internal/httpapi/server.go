@@ -86,6 +86,9 @@ type Server struct {
 
 	// docYAML and docJSON are the OpenAPI document, info.version filled.
 	docYAML, docJSON []byte
+
+	// unavailableWarn keeps a store outage to a warning every few seconds.
+	unavailableWarn warnLimiter
 }
 
 // New returns the API over st.
@@ -119,6 +122,8 @@ func New(cfg Config, st Store) *Server {
 		svcVerHdr:  []string{"gitHash=" + gh + "; versionString=" + ver},
 		ids:        backup.NewIDSource(),
 		pageBodies: newPageBodies(maxPageBodies),
+
+		unavailableWarn: warnLimiter{every: unavailableWarnEvery},
 	}
 	s.docYAML, s.docJSON = openapi.Documents(ver)
 	s.routes()

@@ -9,7 +9,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/checkpointd/checkpointd/internal/backup"
 	"github.com/checkpointd/checkpointd/internal/httpapi"
@@ -55,7 +58,11 @@ func TestStoreUnavailable(t *testing.T) {
 	} {
 		var logs bytes.Buffer
 		st := downStore{err: backup.ErrUnavailable(tt.detail, cause)}
-		srv := httptest.NewServer(httpapi.New(httpapi.Config{Logger: slog.New(slog.NewTextHandler(&logs, nil))}, st))
+		// Each request 11 s after the one before: every one is past the
+		// outage warning's interval, so each is logged.
+		var clock atomic.Int64
+		now := func() time.Time { return time.Unix(clock.Add(11), 0) }
+		srv := httptest.NewServer(httpapi.New(httpapi.Config{Logger: slog.New(slog.NewTextHandler(&logs, nil)), Now: now}, st))
 		for _, path := range []string{
 			"/api/atlas/v2/groups",
 			"/api/atlas/v1.0/groups/" + groupHex + "/clusters/Cluster0/backupCheckpoints",
@@ -85,5 +92,55 @@ func TestStoreUnavailable(t *testing.T) {
 			}
 		}
 		srv.Close()
+	}
+}
+
+// TestStoreUnavailableLogLimited: during an outage under load the warning
+// is logged once per interval, the next one saying how many were held
+// back; every request still gets its 503 and its request log line.
+func TestStoreUnavailableLogLimited(t *testing.T) {
+	var logs bytes.Buffer
+	var mu sync.Mutex
+	at := time.Unix(1_700_000_000, 0)
+	now := func() time.Time { mu.Lock(); defer mu.Unlock(); return at }
+	advance := func(d time.Duration) { mu.Lock(); at = at.Add(d); mu.Unlock() }
+	st := downStore{err: backup.ErrUnavailable(backup.DetailStoreUnavailable, errors.New("connection refused"))}
+	srv := httptest.NewServer(httpapi.New(httpapi.Config{Logger: slog.New(slog.NewTextHandler(&logs, nil)), Now: now}, st))
+	defer srv.Close()
+	get := func() {
+		t.Helper()
+		res, err := http.Get(srv.URL + "/api/atlas/v1.0/groups/" + groupHex + "/clusters/Cluster0/backupCheckpoints")
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+		if res.StatusCode != 503 {
+			t.Fatalf("status %d, want 503", res.StatusCode)
+		}
+	}
+	warnings := func() []string {
+		var out []string
+		for _, l := range strings.Split(logs.String(), "\n") {
+			if strings.Contains(l, "store unavailable") {
+				out = append(out, l)
+			}
+		}
+		return out
+	}
+	for i := 0; i < 50; i++ {
+		get()
+		advance(100 * time.Millisecond) // 5 s in all: within one interval
+	}
+	if w := warnings(); len(w) != 1 || !strings.Contains(w[0], "not_logged_since_last=0") {
+		t.Fatalf("after 50 failures within 5 s: warnings %q, want one", w)
+	}
+	if n := strings.Count(logs.String(), "msg="+httpapi.RequestLogMessage); n != 50 {
+		t.Errorf("%d request log lines, want 50", n)
+	}
+	advance(10 * time.Second)
+	get()
+	if w := warnings(); len(w) != 2 || !strings.Contains(w[1], "not_logged_since_last=49") {
+		t.Fatalf("after the interval: warnings %q, want a second one counting 49 held back", w)
 	}
 }
