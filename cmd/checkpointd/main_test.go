@@ -326,6 +326,8 @@ func TestServeSettings(t *testing.T) {
 		{"digest algorithm", []string{"--digest-algorithms", "MD5,SHA-512"}, nil, `--digest-algorithms`},
 		{"digest algorithm twice", []string{"--digest-algorithms", "MD5,md5"}, nil, `--digest-algorithms`},
 		{"negative refresh", []string{"--auth-refresh", "-1s"}, nil, `--auth-refresh`},
+		{"negative database timeout", []string{"--database-timeout", "-1s"}, nil, `--database-timeout: -1s must be 0 (no bound) or more`},
+		{"database timeout env", nil, map[string]string{"CHECKPOINTD_DATABASE_TIMEOUT": "soon"}, `CHECKPOINTD_DATABASE_TIMEOUT`},
 		{"bool trust", []string{"--trust-forwarded-for=maybe"}, nil, `trust-forwarded-for`},
 		{"unknown flag", []string{"--colour"}, nil, `unknown flag: --colour`},
 		{"arguments", []string{"extra"}, nil, `unknown command "extra"`},

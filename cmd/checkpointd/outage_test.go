@@ -319,3 +319,52 @@ func call(t *testing.T, client *http.Client, method, u, token, body string) (int
 	b, _ := io.ReadAll(res.Body)
 	return res.StatusCode, string(b)
 }
+
+// TestDatabaseTimeout: --database-timeout bounds what a database that
+// hangs (connections open, no answer) costs a request: serve with a 1 s
+// bound answers 503 SERVICE_UNAVAILABLE after about that long rather than
+// after the 20 s default, and answers as before once the database does.
+// It needs CHECKPOINTD_TEST_POSTGRES (see pgtest).
+func TestDatabaseTimeout(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	proxy, via := pgtest.NewProxy(t, dsn)
+	const bound = time.Second
+	_, base, _ := startServeOn(t, nil, noEnv, "--demo", "--database", via, "--database-timeout", bound.String())
+	token, _, _ := bearerToken(t, dsn, base)
+	client := &http.Client{Timeout: 30 * time.Second}
+	// A page size never asked before each time, so that no cached page
+	// answers without the database.
+	page := 0
+	list := func() (int, string, time.Duration) {
+		page++
+		start := time.Now()
+		code, body := call(t, client, "GET", fmt.Sprintf("%s/api/atlas/v1.0/groups/%s/clusters/Cluster0/backupCheckpoints?itemsPerPage=%d",
+			base, demo.ProjectID.Hex(), page), token, "")
+		return code, body, time.Since(start)
+	}
+	if code, body, _ := list(); code != 200 {
+		t.Fatalf("before the hang: %d %s", code, body)
+	}
+	proxy.Hang()
+	for range 3 {
+		code, body, took := list()
+		if code != 503 || !strings.Contains(body, `"errorCode":"SERVICE_UNAVAILABLE"`) {
+			t.Errorf("while the database hangs: %d %s, want 503 SERVICE_UNAVAILABLE", code, body)
+		}
+		if took < bound || took > bound+4*time.Second {
+			t.Errorf("while the database hangs: answered after %v, want about %v", took, bound)
+		}
+	}
+	proxy.Restore(t)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		code, body, _ := list()
+		if code == 200 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("10 s after the database answers again: %d %s", code, body)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}

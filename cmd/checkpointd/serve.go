@@ -35,6 +35,7 @@ type serveConfig struct {
 	config        string
 	addr          string
 	database      string
+	dbTimeout     time.Duration
 	demo          bool
 	engine        bool
 	engineRefresh time.Duration
@@ -120,6 +121,7 @@ the default.`,
 	f.StringVar(&c.addr, "addr", "127.0.0.1:8080", "address to listen on (host:port); port 0 picks a free one. The default serves this machine alone; an address other machines reach (e.g. 0.0.0.0:8443) should have TLS: --tls-cert and --tls-key, or a TLS-terminating proxy in front (then --external-url https://…)")
 	f.StringVar(&c.database, "database", "checkpointd.db", "SQLite database file (created if missing), or a postgres:// URL")
 	f.BoolVar(&c.demo, "demo", false, "seed a demo organization, project and clusters with a week of checkpoints (once) and print URLs to try; the engine keeps its simulated clusters taking checkpoints")
+	f.DurationVar(&c.dbTimeout, "database-timeout", open.DefaultOptions.CallTimeout, "PostgreSQL: the longest one store call (a read, or a write transaction with its retries) may take; a database that hangs rather than refuses then costs a request a 503 after this long. 0: no bound but the request's own")
 	f.Uint64Var(&c.demoSeed, "demo-seed", 1, "random seed of the demo history and of the simulated clusters")
 	f.BoolVar(&c.engine, "engine", true, "take the checkpoints of the clusters scheduled for the SIMULATED driver (false: serve only; agents' checkpoints are accepted either way)")
 	f.DurationVar(&c.engineRefresh, "engine-refresh", engine.DefaultRefresh, "how often the engine reads the clusters' schedules: a cluster created, changed or deleted through any server is taken into account within this time")
@@ -180,7 +182,10 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 		scheme = "https://"
 	}
 
-	db, err := open.Open(ctx, c.database)
+	if c.dbTimeout < 0 {
+		return fmt.Errorf("--database-timeout: %v must be 0 (no bound) or more", c.dbTimeout)
+	}
+	db, err := open.OpenWith(ctx, c.database, open.Options{CallTimeout: c.dbTimeout})
 	if err != nil {
 		return err
 	}

@@ -6,7 +6,9 @@ package open
 
 import (
 	"context"
+	"fmt"
 	"strings"
+	"time"
 
 	"github.com/checkpointd/checkpointd/internal/backup"
 	"github.com/checkpointd/checkpointd/internal/store"
@@ -34,14 +36,34 @@ func IsPostgres(database string) bool {
 	return strings.HasPrefix(database, "postgres://") || strings.HasPrefix(database, "postgresql://")
 }
 
-// Open opens the store database names, with its default options: a
+// Options are the settings of a store a command may change.
+type Options struct {
+	// CallTimeout bounds each call of a PostgreSQL store (one read or one
+	// write transaction, its retries included; see postgres.WithOpTimeout);
+	// 0 leaves calls bounded by their context alone. SQLite waits for its
+	// own lock at most 5 s (its busy timeout) and takes no bound.
+	CallTimeout time.Duration
+}
+
+// DefaultOptions are the options Open uses.
+var DefaultOptions = Options{CallTimeout: postgres.DefaultOpTimeout}
+
+// Open opens the store database names, with DefaultOptions: a
 // postgres:// or postgresql:// URL is a PostgreSQL database (see
 // postgres.Open), anything else the path of a SQLite file, created if
 // missing (see sqlite.Open).
 func Open(ctx context.Context, database string) (Store, error) {
+	return OpenWith(ctx, database, DefaultOptions)
+}
+
+// OpenWith opens the store database names, as Open does, with o.
+func OpenWith(ctx context.Context, database string, o Options) (Store, error) {
+	if o.CallTimeout < 0 {
+		return nil, fmt.Errorf("store call timeout %v: want 0 (none) or more", o.CallTimeout)
+	}
 	// Each branch returns a nil Store, not a nil pointer in one, on error.
 	if IsPostgres(database) {
-		db, err := postgres.Open(ctx, database)
+		db, err := postgres.Open(ctx, database, postgres.WithOpTimeout(o.CallTimeout))
 		if err != nil {
 			return nil, err
 		}

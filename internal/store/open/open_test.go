@@ -4,8 +4,10 @@ import (
 	"context"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/checkpointd/checkpointd/internal/admin"
+	"github.com/checkpointd/checkpointd/internal/backup"
 	"github.com/checkpointd/checkpointd/internal/auth"
 	"github.com/checkpointd/checkpointd/internal/demo"
 	"github.com/checkpointd/checkpointd/internal/httpapi"
@@ -80,5 +82,44 @@ func TestOpenPostgres(t *testing.T) {
 	}
 	if err := st.Ready(ctx); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestOpenWithCallTimeout: the call timeout reaches a PostgreSQL store: a
+// bound too short for any statement makes its calls fail as an unavailable
+// database (503), none or the default lets them through; a negative one is
+// refused.
+func TestOpenWithCallTimeout(t *testing.T) {
+	ctx := context.Background()
+	dsn := pgtest.DSN(t)
+	for _, tc := range []struct {
+		name        string
+		o           open.Options
+		unavailable bool
+	}{
+		{"default", open.DefaultOptions, false},
+		{"none", open.Options{CallTimeout: 0}, false},
+		{"too short for anything", open.Options{CallTimeout: time.Nanosecond}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			st, err := open.OpenWith(ctx, dsn, tc.o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			err = st.Ready(ctx)
+			if tc.unavailable {
+				if e := backup.ErrorOf(err); e == nil || e.Kind != backup.Unavailable {
+					t.Fatalf("Ready with a %v bound: %v, want the store unavailable", tc.o.CallTimeout, err)
+				}
+			} else if err != nil {
+				t.Fatalf("Ready: %v", err)
+			}
+		})
+	}
+	for _, db := range []string{dsn, filepath.Join(t.TempDir(), "x.db")} {
+		if st, err := open.OpenWith(ctx, db, open.Options{CallTimeout: -time.Second}); err == nil || st != nil {
+			t.Errorf("OpenWith (postgres: %v) with a negative timeout: %v, %v", open.IsPostgres(db), st, err)
+		}
 	}
 }
