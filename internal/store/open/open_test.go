@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/checkpointd/checkpointd/internal/admin"
-	"github.com/checkpointd/checkpointd/internal/backup"
 	"github.com/checkpointd/checkpointd/internal/auth"
+	"github.com/checkpointd/checkpointd/internal/backup"
 	"github.com/checkpointd/checkpointd/internal/demo"
 	"github.com/checkpointd/checkpointd/internal/httpapi"
 	"github.com/checkpointd/checkpointd/internal/store/open"
