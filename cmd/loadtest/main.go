@@ -516,12 +516,21 @@ func listen(h http.Handler) (net.Listener, error) {
 
 const accept = "application/vnd.atlas.2023-01-01+json"
 
+// fetch GETs url as an Atlas v2 client, signed with creds, and returns the
+// body and the headers but Date and Content-Length.
 func fetch(ctx context.Context, url string, creds *credentials) ([]byte, http.Header, error) {
+	return fetchAs(ctx, url, creds, true)
+}
+
+// fetchAs is fetch with (v2) or without the v2 Accept header.
+func fetchAs(ctx context.Context, url string, creds *credentials, v2 bool) ([]byte, http.Header, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return nil, nil, err
 	}
-	req.Header.Set("Accept", accept)
+	if v2 {
+		req.Header.Set("Accept", accept)
+	}
 	sign, err := creds.conn(ctx, http.DefaultClient, url, 0)
 	if err != nil {
 		return nil, nil, err

@@ -494,7 +494,7 @@ func soakTargets(ctx context.Context, srv *soakServer, creds *credentials) (*soa
 			accept bool
 		}{{"/api/atlas/v2/groups/", true}, {"/api/atlas/v1.0/groups/", false}} {
 			coll := srv.apiURL + gen.path + srv.project + "/clusters/" + c + "/backupCheckpoints"
-			first, _, err := fetchAccept(ctx, coll+"?itemsPerPage=100", creds, gen.accept)
+			first, _, err := fetchAs(ctx, coll+"?itemsPerPage=100", creds, gen.accept)
 			if err != nil {
 				return nil, err
 			}
@@ -507,7 +507,7 @@ func soakTargets(ctx context.Context, srv *soakServer, creds *credentials) (*soa
 			for p := 1; p <= max(1, pages-2); p++ {
 				m.lists = append(m.lists, soakTarget{coll + "?itemsPerPage=100&pageNum=" + strconv.Itoa(p), gen.accept})
 			}
-			last, _, err := fetchAccept(ctx, coll+"?itemsPerPage=50&pageNum="+strconv.Itoa(max(1, (total+49)/50)), creds, gen.accept)
+			last, _, err := fetchAs(ctx, coll+"?itemsPerPage=50&pageNum="+strconv.Itoa(max(1, (total+49)/50)), creds, gen.accept)
 			if err != nil {
 				return nil, err
 			}
@@ -536,35 +536,4 @@ func (m *soakMix) anyURL() string { return m.gets[0].url }
 
 func (m *soakMix) describe() string {
 	return fmt.Sprintf("half pages of 100 (%d of them), half single checkpoints (%d), Atlas v2 and v1.0", len(m.lists), len(m.gets))
-}
-
-// fetchAccept is fetch with or without the v2 Accept header.
-func fetchAccept(ctx context.Context, url string, creds *credentials, v2 bool) ([]byte, http.Header, error) {
-	if v2 {
-		return fetch(ctx, url, creds)
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return nil, nil, err
-	}
-	sign, err := creds.conn(ctx, http.DefaultClient, url, 0)
-	if err != nil {
-		return nil, nil, err
-	}
-	if err := sign(req); err != nil {
-		return nil, nil, err
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	if err != nil {
-		return nil, nil, err
-	}
-	if res.StatusCode != 200 {
-		return nil, nil, fmt.Errorf("GET %s: %d %s", url, res.StatusCode, b)
-	}
-	return b, res.Header, nil
 }
