@@ -1,5 +1,7 @@
 package httpapi
 
+import "net/http"
+
 // Route is one row of a server's route table, as the tests see it.
 type Route struct {
 	// Method is the row's method ("" for any; GET also answers HEAD);
@@ -24,4 +26,11 @@ func (s *Server) Routes() []Route {
 		rs = append(rs, r)
 	}
 	return rs
+}
+
+// MuxPattern returns the pattern the server's mux matches r with ("" for
+// none).
+func (s *Server) MuxPattern(r *http.Request) string {
+	_, p := s.mux.Handler(r)
+	return p
 }
