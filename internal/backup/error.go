@@ -12,15 +12,15 @@ type Kind uint8
 
 // Error kinds.
 const (
-	Internal         Kind = iota // a fault of the server; its text is never shown
-	Invalid                      // bad input: 400
-	NotFound                     // 404, including Atlas's 404 for malformed ids
-	Unauthenticated              // 401
-	Forbidden                    // 403
-	Conflict                     // 409
-	RateLimited                  // 429
-	Unavailable                  // 503: a dependency (the store) is down
-	Gone                         // 410
+	Internal        Kind = iota // a fault of the server; its text is never shown
+	Invalid                     // bad input: 400
+	NotFound                    // 404, including Atlas's 404 for malformed ids
+	Unauthenticated             // 401
+	Forbidden                   // 403
+	Conflict                    // 409
+	RateLimited                 // 429
+	Unavailable                 // 503: a dependency (the store) is down
+	Gone                        // 410
 )
 
 var kindNames = [...]string{"internal", "invalid", "not found", "unauthenticated", "forbidden",
