@@ -181,48 +181,35 @@ func (s *Server) routeTable() []route {
 }
 
 // routes builds the route table and registers each of its patterns, and
-// nothing else, on the mux.
+// nothing else, on the mux. A pattern's rows are adjacent in the table,
+// any-method row last (the mux refuses a pattern given twice).
 func (s *Server) routes() {
 	t := s.routeTable()
-	byPattern := map[string]*routeSet{}
-	var order []*routeSet
-	for i := range t {
-		rt := &t[i]
-		set := byPattern[rt.pattern]
-		if set == nil {
-			set = &routeSet{s: s}
-			byPattern[rt.pattern] = set
-			order = append(order, set)
-		} else if first := set.rows[0]; first.surface != rt.surface || first.auth != rt.auth {
-			panic("httpapi: the rows of " + rt.pattern + " differ in surface or authentication")
-		}
-		set.rows = append(set.rows, rt)
-	}
-	for _, set := range order {
-		first := set.rows[0]
+	for i, j := 0, 0; i < len(t); i = j {
+		set := &routeSet{s: s}
 		var methods []string
-		anyMethod := false
-		for _, rt := range set.rows {
-			anyMethod = anyMethod || rt.method == ""
-			methods = append(methods, rt.method)
-			if rt.method == http.MethodGet {
-				methods = append(methods, http.MethodHead)
+		for j = i; j < len(t) && t[j].pattern == t[i].pattern; j++ {
+			set.rows = append(set.rows, &t[j])
+			if m := t[j].method; m != "" {
+				methods = append(methods, m)
+				if m == http.MethodGet {
+					methods = append(methods, http.MethodHead)
+				}
 			}
 		}
-		if !anyMethod {
+		if last := set.rows[len(set.rows)-1]; last.method != "" {
 			// The pattern's answer to any other method.
-			set.rows = append(set.rows, &route{pattern: first.pattern, surface: first.surface, auth: first.auth, handler: methodNotAllowed})
+			set.rows = append(set.rows, &route{pattern: last.pattern, surface: last.surface, auth: last.auth, handler: methodNotAllowed})
 		}
 		allow := []string{strings.Join(methods, ", ")}
 		for _, rt := range set.rows {
-			rt.allow = allow
-			rt.label = rt.surface.label(rt.op)
-			s.table = append(s.table, rt)
+			rt.allow, rt.label = allow, rt.surface.label(rt.op)
 		}
-		if first.pattern == "/" {
+		s.table = append(s.table, set.rows...)
+		if t[i].pattern == "/" {
 			s.notFound = set
 		}
-		s.mux.Handle(first.pattern, set)
+		s.mux.Handle(t[i].pattern, set)
 	}
 }
 
