@@ -1,10 +1,12 @@
 package httpapi_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -137,5 +139,61 @@ func TestRouteRegistration(t *testing.T) {
 	}
 	if len(defaultMux) != 0 {
 		t.Errorf("handlers registered on net/http's default mux in %q", defaultMux)
+	}
+}
+
+// TestRequestLogNames: every request's log line names the API and the
+// operation of the row that served it, the server's own routes included
+// (a probe is not an atlas-v2 request), and no operation for a method the
+// path does not have.
+func TestRequestLogNames(t *testing.T) {
+	var logs syncBuilder
+	f := mustServeAdmin(t, httpapi.Config{Logger: slog.New(slog.NewJSONHandler(&logs, nil)), OAuth: fakeOAuth{}, UI: http.NotFoundHandler()})
+	for _, tt := range []struct{ method, path, api, op string }{
+		{"GET", "/healthz", "probe", "healthz"},
+		{"GET", "/readyz", "probe", "readyz"},
+		{"POST", "/healthz", "probe", ""},
+		{"GET", "/nothing/here", "unrouted", "not_found"},
+		{"GET", "/api/atlas/v2/groups//x", "unrouted", "not_found"},
+		{"GET", "/api/checkpointd/v1/openapi.yaml", "openapi", "getOpenAPIDocument"},
+		{"GET", "/ui", "ui", "uiRedirect"},
+		{"GET", "/ui/app.js", "ui", "ui"},
+		{"POST", "/api/oauth/token", "oauth", "createToken"},
+		{"GET", "/api/oauth/token", "oauth", ""},
+		{"GET", "/api/atlas/v1.0/groups/" + groupHex, "atlas-v1.0", "getProject"},
+		{"DELETE", "/api/public/v1.0/groups", "cloud-manager", ""},
+		{"GET", "/api/checkpointd/v1/groups/" + groupHex + "/clusters", "checkpointd-admin", "adminListClusters"},
+		{"PUT", "/api/checkpointd/v1/groups/" + groupHex + "/clusters", "checkpointd-admin", ""},
+	} {
+		t.Run(tt.method+" "+tt.path, func(t *testing.T) {
+			logs.mu.Lock()
+			logs.b.Reset()
+			logs.mu.Unlock()
+			f.do(t, tt.method, tt.path, strings.NewReader(""))
+			var rec struct{ Msg, API, Op, Path string }
+			first, _, _ := strings.Cut(logs.String(), "\n") // a redirect followed logs another
+			if err := json.Unmarshal([]byte(first), &rec); err != nil {
+				t.Fatalf("%v: %s", err, logs.String())
+			}
+			if rec.Msg != httpapi.RequestLogMessage || rec.API != tt.api || rec.Op != tt.op {
+				t.Errorf("logged api=%q op=%q, want api=%q op=%q", rec.API, rec.Op, tt.api, tt.op)
+			}
+		})
+	}
+}
+
+// TestDocumentNotReused: the OpenAPI document is served from the server's
+// own copy, never taken as a request's buffer, so requests in between
+// (pooled, reusing their buffers) leave it as it was.
+func TestDocumentNotReused(t *testing.T) {
+	f := mustServe(t, httpapi.Config{})
+	const doc = "/api/checkpointd/v1/openapi.json"
+	want := f.get(t, doc).body
+	for range 20 {
+		f.get(t, v2Cluster+"/backupCheckpoints?envelope=true&pretty=true", "Accept", v2Accept)
+		f.get(t, "/api/atlas/v1.0/groups/"+groupHex+"?envelope=true")
+	}
+	if got := f.get(t, doc).body; string(got) != string(want) || len(want) < 1000 {
+		t.Errorf("the document changed between requests (%d bytes, then %d)", len(want), len(got))
 	}
 }
