@@ -12,13 +12,15 @@ import (
 
 // Metrics receives what the pipeline measures. Every label it is given
 // comes from a small fixed set, so that a client cannot grow the number of
-// series: routes are route names, never paths; methods outside the
-// standard ones are "other"; reasons are the AuthFailure constants.
+// series: routes are the route table's labels, never paths; methods
+// outside the standard ones are "other"; reasons are AuthFailureReasons.
 // Both methods run on every request and must be safe for concurrent use.
 type Metrics interface {
 	// ObserveRequest is called once per request when its response has
-	// been written: route names the route (e.g. "atlas-v2.listCheckpoints",
-	// "healthz", or RouteNotFound for a path no route matches).
+	// been written: route is its row's label (e.g.
+	// "atlas-v2.listLegacyBackupCheckpoints", "healthz", RouteNotFound for
+	// a path no route matches, or "atlas-v2" alone for a method the path
+	// does not have).
 	ObserveRequest(route, method string, status int, d time.Duration)
 	// AuthFailure is called for each request refused by authentication.
 	AuthFailure(reason string)
