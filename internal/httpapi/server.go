@@ -210,8 +210,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, rt *route) {
 // route has no operation: it is refused before the query is read.
 func (s *Server) run(rq *request) (result, error) {
 	rt := rq.route
-	if rq.surface.earlyPretty {
-		rq.pretty, _ = parsePrettyOnly(rq.Request)
+	if rq.surface.earlyPretty { // read leniently: the query's own errors come later, if at all
+		if q, err := parseQuery(rq.URL.RawQuery, nil); err == nil {
+			rq.pretty, _ = q.boolParam("pretty", false)
+		}
 	}
 	if err := s.checkSize(rq); err != nil {
 		return result{}, err
@@ -227,16 +229,6 @@ func (s *Server) run(rq *request) (result, error) {
 		}
 	}
 	return rt.handler(s, rq)
-}
-
-// parsePrettyOnly reads pretty for the errors answered before the query
-// is parsed.
-func parsePrettyOnly(r *http.Request) (bool, error) {
-	q, err := parseQuery(r.URL.RawQuery, nil)
-	if err != nil {
-		return false, err
-	}
-	return q.boolParam("pretty", false)
 }
 
 // render writes a handler's result: its status and its body, enveloped
