@@ -213,12 +213,14 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 
 	clock := demoClockOf(ctx, c)
 	if c.demo {
-		ds, err := demo.Seed(ctx, db, demo.Options{Seed: c.demoSeed, Now: clock.Now()})
+		// The demo data set and its key are the server's own doing.
+		sys := backup.WithPrincipal(ctx, backup.System)
+		ds, err := demo.Seed(sys, db, demo.Options{Seed: c.demoSeed, Now: clock.Now()})
 		if err != nil {
 			ln.Close()
 			return err
 		}
-		key, err := demoKey(ctx, db, ds)
+		key, err := demoKey(sys, db, ds)
 		if err != nil {
 			ln.Close()
 			return err

@@ -70,7 +70,7 @@ type option func(*auth.Config)
 
 func newEnv(t testing.TB, opts ...option) *env {
 	t.Helper()
-	ctx := context.Background()
+	ctx := backup.WithPrincipal(context.Background(), backup.System)
 	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "auth.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -121,7 +121,7 @@ func (e *env) key(org backup.ObjectID, grants []backup.Grant, access ...string) 
 		k.AccessList = append(k.AccessList, netip.MustParsePrefix(a))
 	}
 	h := digest.NewHashes(pub, digest.DefaultRealm, priv)
-	if err := e.db.CreateAPIKey(context.Background(), k, backup.DigestHA1{MD5: h.MD5, SHA256: h.SHA256}); err != nil {
+	if err := e.db.CreateAPIKey(backup.WithPrincipal(context.Background(), backup.System), k, backup.DigestHA1{MD5: h.MD5, SHA256: h.SHA256}); err != nil {
 		e.t.Fatal(err)
 	}
 	return pub, priv
@@ -143,7 +143,7 @@ func (e *env) account(org backup.ObjectID, grants []backup.Grant, access ...stri
 		sa.AccessList = append(sa.AccessList, netip.MustParsePrefix(a))
 	}
 	s := backup.ServiceAccountSecret{ID: ids.New(e.clk.Now()), Hash: oauth.HashSecret(secret), Created: e.clk.Now(), Expires: e.clk.Now().Add(365 * 24 * time.Hour)}
-	if err := e.db.CreateServiceAccount(context.Background(), sa, s); err != nil {
+	if err := e.db.CreateServiceAccount(backup.WithPrincipal(context.Background(), backup.System), sa, s); err != nil {
 		e.t.Fatal(err)
 	}
 	return id, secret
