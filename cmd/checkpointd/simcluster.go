@@ -6,7 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/checkpointd/checkpointd/internal/engine"
+	"github.com/checkpointd/checkpointd/internal/clock"
 	"github.com/checkpointd/checkpointd/internal/engine/sim"
 	"github.com/checkpointd/checkpointd/internal/engine/sim/mongowire"
 )
@@ -82,7 +82,7 @@ func simcluster(ctx context.Context, e *env, c simclusterConfig) error {
 		cfg = sim.DefaultConfig()
 		cfg.AgentLag, cfg.Latency, cfg.Discovery, cfg.LossRate = sim.Range{}, sim.Range{}, sim.Range{}, 0
 	}
-	cl, err := sim.New(def, engine.System, c.seed, cfg)
+	cl, err := sim.New(def, clock.System, c.seed, cfg)
 	if err != nil {
 		return err
 	}

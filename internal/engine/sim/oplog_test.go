@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/checkpointd/checkpointd/internal/backup"
+	"github.com/checkpointd/checkpointd/internal/clock"
 	"github.com/checkpointd/checkpointd/internal/engine"
 	"github.com/checkpointd/checkpointd/internal/engine/sim"
 )
@@ -17,7 +18,7 @@ import (
 // oplog keeps only its newest entries.
 func TestOplog(t *testing.T) {
 	c := cluster(1)
-	clock := sim.NewClock(t0.Add(500 * time.Millisecond))
+	clock := clock.NewVirtual(t0.Add(500 * time.Millisecond))
 	s, err := sim.New(c, clock, 1, sim.Config{WriteRate: 8, Discovery: sim.Range{Min: 10 * time.Second, Max: 10 * time.Second}, OplogSize: 64})
 	if err != nil {
 		t.Fatal(err)
@@ -80,7 +81,7 @@ func TestOplog(t *testing.T) {
 // it writes in a new term.
 func TestStepDownFault(t *testing.T) {
 	c := cluster(1)
-	clock := sim.NewAutoClock(t0)
+	clock := clock.NewAuto(t0)
 	s, _ := sim.New(c, clock, 1, sim.Config{})
 	ctx := context.Background()
 	m := engine.Members(c)[0]

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/checkpointd/checkpointd/internal/backup"
+	"github.com/checkpointd/checkpointd/internal/clock"
 	"github.com/checkpointd/checkpointd/internal/engine"
 	"github.com/checkpointd/checkpointd/internal/engine/sim"
 	"github.com/checkpointd/checkpointd/internal/engine/sim/mongowire"
@@ -24,7 +25,7 @@ const (
 
 func start(t *testing.T, opt mongowire.Options) *mongowire.Server {
 	t.Helper()
-	cl, err := sim.New(mongowire.Sharded("Cluster0", 2), engine.System, 1, sim.Config{})
+	cl, err := sim.New(mongowire.Sharded("Cluster0", 2), clock.System, 1, sim.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
