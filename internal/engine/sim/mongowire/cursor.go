@@ -4,11 +4,13 @@ import (
 	"context"
 	"encoding/binary"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/checkpointd/checkpointd/internal/backup"
 	"github.com/checkpointd/checkpointd/internal/engine/sim"
 	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/x/bsonx/bsoncore"
 )
 
 // oplogNS is the namespace of a replica set member's oplog.
@@ -29,6 +31,7 @@ type cursor struct {
 	ns        string
 	set       string // the member whose oplog a tailable cursor reads
 	match     matcher
+	project   projection
 	tailable  bool
 	awaitData bool
 	pos       backup.BSONTimestamp // the last entry scanned
@@ -40,6 +43,7 @@ type cursor struct {
 type findOptions struct {
 	ns        string
 	match     matcher
+	project   projection
 	reverse   bool // sort {$natural: -1}
 	limit     int
 	batch     int
@@ -61,6 +65,11 @@ func parseFind(req request) (findOptions, error) {
 	var err error
 	if o.match, err = compileFilter(filter); err != nil {
 		return o, err
+	}
+	if p, ok := req.body.Lookup("projection").DocumentOK(); ok {
+		if o.project, err = compileProjection(p); err != nil {
+			return o, err
+		}
 	}
 	if sort, ok := req.body.Lookup("sort").DocumentOK(); ok {
 		elems, _ := sort.Elements()
@@ -122,7 +131,7 @@ func (c *conn) memberFind(req request) (bson.D, error) {
 		}
 		return c.s.firstBatch(o, docs), nil
 	}
-	cur := &cursor{ns: o.ns, set: c.n.set, match: o.match, tailable: true, awaitData: o.awaitData, limit: o.limit}
+	cur := &cursor{ns: o.ns, set: c.n.set, match: o.match, project: o.project, tailable: true, awaitData: o.awaitData, limit: o.limit}
 	batch := cur.scan(entries, o.batch)
 	if len(entries) == 0 || o.single || cur.limit < 0 {
 		// A tailable cursor on an empty oplog is dead at once, as on a
@@ -144,7 +153,7 @@ func (cur *cursor) scan(entries []sim.Entry, batch int) []bson.Raw {
 		}
 		cur.pos = e.TS
 		if d := oplogDoc(e); cur.match(d) {
-			out = append(out, d)
+			out = append(out, cur.project.apply(d))
 			if cur.limit > 0 {
 				if cur.limit--; cur.limit == 0 {
 					cur.limit = -1
@@ -159,6 +168,9 @@ func (cur *cursor) scan(entries []sim.Entry, batch int) []bson.Raw {
 func (s *Server) firstBatch(o findOptions, docs []bson.Raw) bson.D {
 	if o.limit > 0 && len(docs) > o.limit {
 		docs = docs[:o.limit]
+	}
+	for i, d := range docs {
+		docs[i] = o.project.apply(d)
 	}
 	n := len(docs)
 	if o.batch > 0 && o.batch < n {
@@ -325,4 +337,70 @@ func tsKey(ts backup.BSONTimestamp) []byte {
 	binary.BigEndian.PutUint32(b[:4], t.T)
 	binary.BigEndian.PutUint32(b[4:], t.I)
 	return b[:]
+}
+
+// projection keeps (include) or drops the named top-level fields; the
+// zero projection keeps everything. _id is kept unless excluded, as the
+// server does.
+type projection struct {
+	include bool
+	fields  map[string]bool
+}
+
+// compileProjection reads {f: 1, …} or {f: 0, …} on top-level fields:
+// what oplog readers use ({ts: 1}). Anything else is refused, rather than
+// answered differently from a server.
+func compileProjection(p bson.Raw) (projection, error) {
+	elems, _ := p.Elements()
+	pr := projection{fields: map[string]bool{}}
+	set := false
+	for _, e := range elems {
+		key := e.Key()
+		if strings.ContainsAny(key, ".$") {
+			return pr, errBadValue("the simulation projects top-level fields only, not %s", key)
+		}
+		in := truthy(e.Value())
+		if _, isDoc := e.Value().DocumentOK(); isDoc {
+			return pr, errBadValue("the simulation projects top-level fields only, not %s", key)
+		}
+		pr.fields[key] = in
+		if key == "_id" {
+			continue
+		}
+		if set && in != pr.include {
+			return pr, errBadValue("Cannot do %s on field %s in %s projection", kind(in), key, kind(pr.include))
+		}
+		pr.include, set = in, true
+	}
+	if !set && len(pr.fields) > 0 { // only _id named
+		pr.include = pr.fields["_id"]
+	}
+	return pr, nil
+}
+
+func kind(include bool) string {
+	if include {
+		return "inclusion"
+	}
+	return "exclusion"
+}
+
+func (pr projection) apply(d bson.Raw) bson.Raw {
+	if len(pr.fields) == 0 {
+		return d
+	}
+	elems, _ := d.Elements()
+	idx, out := bsoncore.AppendDocumentStart(nil)
+	for _, e := range elems {
+		in, named := pr.fields[e.Key()]
+		keep := !named && !pr.include || named && in
+		if e.Key() == "_id" && !named {
+			keep = true
+		}
+		if keep {
+			out = append(out, e...)
+		}
+	}
+	out, _ = bsoncore.AppendDocumentEnd(out, idx)
+	return out
 }
