@@ -184,11 +184,10 @@ func (s *Server) firstBatch(o findOptions, docs []bson.Raw) bson.D {
 	return cursorReply("firstBatch", cur.id, o.ns, docs[:n])
 }
 
+// register opens cur under a new id.
 func (s *Server) register(cur *cursor) {
-	cur.id = s.nextCursor.Add(1)<<20 | int64(s.nextConn.Load()&0xfffff)
-	s.mu.Lock()
-	s.cursors[cur.id] = cur
-	s.mu.Unlock()
+	cur.id = s.nextCursor.Add(1)
+	s.keep(cur)
 }
 
 // take removes a cursor from the open ones while a getMore uses it.
@@ -230,7 +229,7 @@ func (c *conn) getMore(ctx context.Context, req request) (bson.D, error) {
 		return nil, &cmdError{43, "CursorNotFound", "cursor id " + itoa(id) + " not found", false}
 	}
 	if ns := req.db + "." + coll; ns != cur.ns {
-		c.s.register(cur)
+		c.s.keep(cur)
 		return nil, &cmdError{13, "Unauthorized", "Requested getMore on namespace '" + ns + "', but cursor belongs to a different namespace " + cur.ns, false}
 	}
 	batch := 0
@@ -281,6 +280,7 @@ func (c *conn) getMore(ctx context.Context, req request) (bson.D, error) {
 	}
 }
 
+// keep puts back a cursor a getMore took.
 func (s *Server) keep(cur *cursor) {
 	s.mu.Lock()
 	s.cursors[cur.id] = cur

@@ -37,7 +37,8 @@
 //     one does. Faults.StopErr / StartErr make balancerStop / balancerStart
 //     fail with HostUnreachable (code 6).
 //   - A slow shard: Faults.Slow[name] delays every command that member
-//     answers (hello too).
+//     answers but hello, so that the driver's monitor still finds it up
+//     (a delay beyond connectTimeoutMS would read as unreachable).
 //   - An unreachable shard (or mongos): Faults.Unreachable. Its port
 //     accepts and at once closes every new connection and closes the open
 //     ones at their next request, so the driver sees network errors and

@@ -608,3 +608,41 @@ func TestMonitorStreams(t *testing.T) {
 		}
 	}
 }
+
+// TestCappedPositionLost: a tailable cursor whose position rolled off the
+// bounded oplog dies with CappedPositionLost, as on a real capped
+// collection.
+func TestCappedPositionLost(t *testing.T) {
+	cl, err := sim.New(mongowire.Sharded("Cluster0", 1), clock.System, 1, sim.Config{OplogSize: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := mongowire.Start(cl, mongowire.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	ctx := context.Background()
+	c := connect(t, srv.ReplicaSetURI(shard0))
+	cur, err := oplog(c).Find(ctx, bson.D{{Key: "o.never", Value: true}}, options.Find().SetCursorType(options.Tailable))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cur.Close(ctx)
+	for i := range 20 {
+		note(t, c, bson.D{{Key: "i", Value: int32(i)}})
+	}
+	// The first TryNext only consumes the empty first batch; a getMore
+	// follows.
+	for range 3 {
+		if cur.TryNext(ctx) {
+			t.Fatalf("read %v", cur.Current)
+		}
+		if cur.Err() != nil {
+			break
+		}
+	}
+	if code(cur.Err()) != 136 {
+		t.Errorf("getMore behind the oplog: %v, want CappedPositionLost (136)", cur.Err())
+	}
+}
