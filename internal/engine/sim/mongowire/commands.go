@@ -60,7 +60,7 @@ func errHostUnreachable(err error) *cmdError {
 // command runs one request and returns its reply document. An error
 // returned ends the connection without a reply.
 func (c *conn) command(ctx context.Context, req request, legacy bool) (bson.Raw, error) {
-	start := time.Now()
+	start := time.Now() // elapsed, for the log
 	c.opTime = backup.BSONTimestamp{}
 	reply, err := c.dispatch(ctx, req, legacy)
 	if errors.Is(err, errClose) {
@@ -79,6 +79,7 @@ func (c *conn) command(ctx context.Context, req request, legacy bool) (bson.Raw,
 		reply = append(reply, bson.E{Key: "ok", Value: 1.0})
 	}
 	reply = append(reply, c.times()...)
+	// elapsed, for the log
 	c.s.log.Debug("mongowire: command", "node", c.n.name(), "cmd", req.name, "db", req.db, "took", time.Since(start), "err", err)
 	return bson.Marshal(reply)
 }
@@ -188,7 +189,7 @@ func (c *conn) hello(ctx context.Context, req request, legacyName bool) (bson.D,
 	} else {
 		d = append(d, bson.E{Key: "isWritablePrimary", Value: primary})
 	}
-	now := time.Now()
+	now := c.s.cluster.Now()
 	if c.n.set == "" {
 		d = append(d, bson.E{Key: "msg", Value: "isdbgrid"})
 	} else {

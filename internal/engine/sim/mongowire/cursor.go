@@ -253,7 +253,12 @@ func (c *conn) getMore(ctx context.Context, req request) (bson.D, error) {
 	if ms, ok := asInt64(req.body.Lookup("maxTimeMS")); ok && ms > 0 {
 		wait = time.Duration(ms) * time.Millisecond
 	}
-	deadline := time.Now().Add(wait)
+	// maxTimeMS is the client's own deadline, in real time whatever the
+	// simulation's clock.
+	waited, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	poll := time.NewTicker(pollEvery)
+	defer poll.Stop()
 	for {
 		if c.s.unreachable(c.n) {
 			return nil, errClose
@@ -266,16 +271,16 @@ func (c *conn) getMore(ctx context.Context, req request) (bson.D, error) {
 		if cur.limit < 0 {
 			return cursorReply("nextBatch", 0, cur.ns, docs), nil
 		}
-		if len(docs) > 0 || !cur.awaitData || !time.Now().Before(deadline) {
+		if len(docs) > 0 || !cur.awaitData || waited.Err() != nil {
 			c.s.keep(cur)
 			return cursorReply("nextBatch", cur.id, cur.ns, docs), nil
 		}
-		t := time.NewTimer(min(pollEvery, time.Until(deadline)))
 		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
-			return nil, errClose
+		case <-poll.C:
+		case <-waited.Done():
+			if ctx.Err() != nil {
+				return nil, errClose
+			}
 		}
 	}
 }

@@ -54,7 +54,6 @@ type Server struct {
 	legacy  bool // before 3.4: no balancer commands
 	wire    int32
 	log     *slog.Logger
-	started time.Time
 
 	mongos *node
 	nodes  []*node          // replica sets, in part order
@@ -115,7 +114,6 @@ func Start(c *sim.Cluster, opt Options) (*Server, error) {
 		legacy:  major < 3 || major == 3 && minor < 4,
 		wire:    wireVersion(major, minor),
 		log:     opt.Logger,
-		started: time.Now(),
 		byName:  map[string]*node{},
 		ctx:     ctx,
 		cancel:  cancel,
