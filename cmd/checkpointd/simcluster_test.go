@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"io"
 	"strings"
 	"testing"
@@ -98,11 +99,65 @@ func TestSimclusterFlags(t *testing.T) {
 		{"--name", "bad name"},
 		{"--mongodb-version", "seven"},
 		{"--log-level", "loud"},
+		{"--lost", "Cluster0-shard-9"},
+		{"--stepped-down", "mongos"},
 	} {
 		var out strings.Builder
 		err := run(context.Background(), append([]string{"simcluster", "--addr", "127.0.0.1:0"}, args...), noEnv, &out, io.Discard)
 		if err == nil || out.Len() != 0 {
 			t.Errorf("simcluster %v: err %v, printed %q", args, err, out.String())
 		}
+	}
+}
+
+// TestSimclusterFaults: the fault flags reach the simulation: a balancer
+// that will not stop within balancerStop's maxTimeMS, a note that never
+// shows up.
+func TestSimclusterFaults(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"simcluster", "--addr", "127.0.0.1:0", "--shards", "1", "--stop-delay", "1h", "--lost", "Cluster0-shard-0"}, noEnv, pw, io.Discard)
+		pw.Close()
+	}()
+	sc := bufio.NewScanner(pr)
+	var lines []string
+	for len(lines) < 3 && sc.Scan() {
+		lines = append(lines, sc.Text())
+	}
+	go io.Copy(io.Discard, pr)
+	if len(lines) != 3 {
+		t.Fatalf("printed %q", lines)
+	}
+	connect := func(uri string) *mongo.Client {
+		c, err := mongo.Connect(options.Client().ApplyURI(uri).SetServerSelectionTimeout(5 * time.Second).SetHeartbeatInterval(500 * time.Millisecond))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	mongos := connect(lines[0])
+	defer mongos.Disconnect(context.Background())
+	err := mongos.Database("admin").RunCommand(ctx, bson.D{{Key: "balancerStop", Value: 1}, {Key: "maxTimeMS", Value: 100}}).Err()
+	var ce mongo.CommandError
+	if !errors.As(err, &ce) || ce.Name != "MaxTimeMSExpired" {
+		t.Errorf("balancerStop under --stop-delay: %v", err)
+	}
+	_, uri, _ := strings.Cut(lines[1], " ")
+	shard := connect(uri)
+	defer shard.Disconnect(context.Background())
+	if err := shard.Database("admin").RunCommand(ctx, bson.D{{Key: "appendOplogNote", Value: 1}, {Key: "data", Value: bson.D{{Key: "lost", Value: true}}}}).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := shard.Database("local").Collection("oplog.rs").FindOne(ctx, bson.D{{Key: "o.lost", Value: true}}).Err(); !errors.Is(err, mongo.ErrNoDocuments) {
+		t.Errorf("a lost note: %v, want no document", err)
+	}
+	mongos.Disconnect(ctx)
+	shard.Disconnect(ctx)
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("simcluster returned %v", err)
 	}
 }
