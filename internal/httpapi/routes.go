@@ -73,6 +73,8 @@ func (s *Server) routes() {
 			adminMethod{http.MethodDelete, opAdminDeleteCluster, adminDeleteCluster}))
 		s.mux.Handle(groups+"/{cluster}/checkpoints", s.adminEndpoint(
 			adminMethod{http.MethodPost, opAdminIngest, adminIngest}))
+		s.mux.Handle(groups+"/{cluster}/slots", s.adminEndpoint(
+			adminMethod{http.MethodPost, opAdminClaimSlot, adminClaimSlot}))
 	}
 	s.mux.HandleFunc("/healthz", s.healthz)
 	s.mux.HandleFunc("/readyz", s.readyz)
