@@ -107,7 +107,7 @@ type Cluster struct {
 	legacy   bool // before 3.4: the balancer is driven through config.settings
 
 	mu      sync.Mutex
-	members map[string]*mongo.Client   // by replica set name
+	members map[string]*mongo.Client    // by replica set name
 	bounds  map[tokenKey]bson.Timestamp // where each written token's search starts
 }
 
