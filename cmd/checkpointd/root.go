@@ -46,7 +46,7 @@ service accounts in the store directly.`,
 	root.SetErr(stderr)
 	root.AddCommand(newServeCmd(e))
 	root.AddCommand(newOrgsCmd(e), newProjectsCmd(e), newClustersCmd(e), newKeysCmd(e), newServiceAccountsCmd(e))
-	root.AddCommand(newCheckpointsCmd(e), newProfilesCmd(e))
+	root.AddCommand(newCheckpointsCmd(e), newProfilesCmd(e), newAgentCmd(e))
 	return root.ExecuteContext(ctx)
 }
 
