@@ -60,8 +60,8 @@ func newEnv(t *testing.T) *env {
 	c := backup.Cluster{
 		ID: admin.NewObjectID(now), GroupID: proj.ID, Name: "Shop0", Type: backup.Sharded, MongoDBVersion: "4.0.28",
 		Backup: backup.BackupLegacy, Created: now.Truncate(time.Second),
-		Shards: []backup.Shard{{Name: "shard0", ReplicaSetName: "rs0"}, {Name: "shard1", ReplicaSetName: "rs1"}},
-		Config: backup.ConfigServer{ReplicaSetName: "csrs"},
+		Shards:   []backup.Shard{{Name: "shard0", ReplicaSetName: "rs0"}, {Name: "shard1", ReplicaSetName: "rs1"}},
+		Config:   backup.ConfigServer{ReplicaSetName: "csrs"},
 		Schedule: backup.CheckpointSchedule{Driver: backup.DriverAgent, Interval: 15 * time.Minute, Window: 48 * time.Hour},
 	}
 	if err := db.CreateCluster(ctx, c); err != nil {
