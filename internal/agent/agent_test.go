@@ -22,22 +22,9 @@ import (
 	"github.com/checkpointd/checkpointd/internal/backup"
 	"github.com/checkpointd/checkpointd/internal/engine"
 	"github.com/checkpointd/checkpointd/internal/engine/sim"
+	"github.com/checkpointd/checkpointd/internal/engine/sim/mongowire"
 )
 
-// simDriver drives a simulated cluster directly (the wire tests drive one
-// through the official driver).
-type simDriver struct{ *sim.Cluster }
-
-func (d simDriver) BalancerStopped(context.Context) (bool, error) { return !d.BalancerEnabled(), nil }
-
-func newSim(t *testing.T, e *env) *sim.Cluster {
-	t.Helper()
-	sc, err := sim.New(e.cluster, e.clock, 1, sim.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return sc
-}
 
 // recorder records the balancer calls made through it, and can stop the
 // goroutine that made a call without any cleanup, as a killed process
@@ -87,8 +74,9 @@ func (r *recorder) WriteToken(ctx context.Context, m engine.Member, tok engine.T
 // running.
 func TestAgentTakesCheckpoints(t *testing.T) {
 	e := newEnv(t)
-	sc := newSim(t, e)
-	stop := runAgent(t, e.config(t, simDriver{sc}, t.TempDir(), nil))
+	srv := e.wire(t, mongowire.Options{})
+	sc := srv.Cluster()
+	stop := runAgent(t, e.config(t, e.driver(t, srv), t.TempDir(), nil))
 	waitFor(t, "3 checkpoints", func() bool { return len(e.checkpoints(t)) >= 3 })
 	stop()
 	cps := e.checkpoints(t)
@@ -109,11 +97,12 @@ func TestAgentTakesCheckpoints(t *testing.T) {
 // skipped, with its reason logged, and the balancer runs as before.
 func TestBalancerWillNotStop(t *testing.T) {
 	e := newEnv(t)
-	sc := newSim(t, e)
+	srv := e.wire(t, mongowire.Options{})
+	sc := srv.Cluster()
 	sc.SetFaults(sim.Faults{StopDelay: 2 * time.Minute}) // the stop timeout is 1 minute
 	var logs logBuffer
 	m := agent.NewMetrics(nil)
-	cfg := e.config(t, simDriver{sc}, t.TempDir(), logs.logger())
+	cfg := e.config(t, e.driver(t, srv), t.TempDir(), logs.logger())
 	cfg.Metrics = m
 	stop := runAgent(t, cfg)
 	waitFor(t, "2 skipped slots", func() bool { return slots(t, m, engine.OutcomeSkipped) >= 2 })
@@ -208,7 +197,7 @@ func (o *outage) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // twice (one of them reached the server though its answer was lost).
 func TestServerUnreachable(t *testing.T) {
 	e := newEnv(t)
-	sc := newSim(t, e)
+	srv := e.wire(t, mongowire.Options{})
 	target, _ := url.Parse(e.srv.URL)
 	o := &outage{proxy: httputil.NewSingleHostReverseProxy(target)}
 	o.down.Store(true)
@@ -216,7 +205,7 @@ func TestServerUnreachable(t *testing.T) {
 	t.Cleanup(front.Close)
 	dir := t.TempDir()
 	m := agent.NewMetrics(nil)
-	cfg := e.config(t, simDriver{sc}, dir, nil)
+	cfg := e.config(t, e.driver(t, srv), dir, nil)
 	cfg.Server, cfg.Metrics = e.server(t, front.URL), m
 	stop := runAgent(t, cfg)
 	spooled := func() int {
@@ -272,9 +261,10 @@ func TestServerUnreachable(t *testing.T) {
 // balancer before it does anything else.
 func TestKilledAfterBalancerStop(t *testing.T) {
 	e := newEnv(t)
-	sc := newSim(t, e)
+	srv := e.wire(t, mongowire.Options{})
+	sc := srv.Cluster()
 	dir := t.TempDir()
-	r := &recorder{Driver: simDriver{sc}}
+	r := &recorder{Driver: e.driver(t, srv)}
 	r.dieAfterStop.Store(true)
 	stop := runAgent(t, e.config(t, r, dir, nil))
 	waitFor(t, "the balancer stopped", func() bool { return !sc.BalancerEnabled() })
@@ -286,7 +276,7 @@ func TestKilledAfterBalancerStop(t *testing.T) {
 		t.Fatal("the killed agent's balancer runs: nothing to recover")
 	}
 
-	r2 := &recorder{Driver: simDriver{sc}}
+	r2 := &recorder{Driver: e.driver(t, srv)}
 	stop = runAgent(t, e.config(t, r2, dir, nil))
 	waitFor(t, "a checkpoint after the restart", func() bool { return len(e.checkpoints(t)) >= 1 })
 	stop()
@@ -307,9 +297,10 @@ func TestKilledAfterBalancerStop(t *testing.T) {
 // undiscovered, and the balancer is restarted.
 func TestShardUnreachable(t *testing.T) {
 	e := newEnv(t)
-	sc := newSim(t, e)
-	sc.SetFaults(sim.Faults{Unreachable: []string{"rs1"}})
-	stop := runAgent(t, e.config(t, simDriver{sc}, t.TempDir(), nil))
+	srv := e.wire(t, mongowire.Options{})
+	sc := srv.Cluster()
+	sc.SetFaults(sim.Faults{Unreachable: []string{"Shop0-shard-1"}})
+	stop := runAgent(t, e.config(t, e.driver(t, srv), t.TempDir(), nil))
 	waitFor(t, "a checkpoint", func() bool { return len(e.checkpoints(t)) >= 1 })
 	stop()
 	cp := e.checkpoints(t)[0]
@@ -317,7 +308,7 @@ func TestShardUnreachable(t *testing.T) {
 		t.Fatalf("checkpoint %+v; want 3 parts, not restorable", cp)
 	}
 	for _, p := range cp.Parts {
-		if p.TokenDiscovered == (p.ReplicaSetName == "rs1") {
+		if p.TokenDiscovered == (p.ReplicaSetName == "Shop0-shard-1") {
 			t.Errorf("part %s: tokenDiscovered %t", p.ReplicaSetName, p.TokenDiscovered)
 		}
 	}
@@ -331,8 +322,9 @@ func TestShardUnreachable(t *testing.T) {
 // lets one of them take each slot.
 func TestTwoAgents(t *testing.T) {
 	e := newEnv(t)
-	sc := newSim(t, e)
-	r1, r2 := &recorder{Driver: simDriver{sc}}, &recorder{Driver: simDriver{sc}}
+	srv := e.wire(t, mongowire.Options{})
+	sc := srv.Cluster()
+	r1, r2 := &recorder{Driver: e.driver(t, srv)}, &recorder{Driver: e.driver(t, srv)}
 	stop1 := runAgent(t, e.config(t, r1, t.TempDir(), nil))
 	stop2 := runAgent(t, e.config(t, r2, t.TempDir(), nil))
 	waitFor(t, "4 checkpoints", func() bool { return len(e.checkpoints(t)) >= 4 })
@@ -361,13 +353,14 @@ func TestTwoAgents(t *testing.T) {
 // slot stays stopped; the checkpoint is taken, and the log says so.
 func TestOperatorStoppedBalancer(t *testing.T) {
 	e := newEnv(t)
-	sc := newSim(t, e)
+	srv := e.wire(t, mongowire.Options{})
+	sc := srv.Cluster()
 	if err := sc.StopBalancer(context.Background(), time.Minute); err != nil {
 		t.Fatal(err)
 	}
 	var logs logBuffer
 	dir := t.TempDir()
-	r := &recorder{Driver: simDriver{sc}}
+	r := &recorder{Driver: e.driver(t, srv)}
 	stop := runAgent(t, e.config(t, r, dir, logs.logger()))
 	waitFor(t, "a checkpoint", func() bool { return len(e.checkpoints(t)) >= 1 })
 	stop()

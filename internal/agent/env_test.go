@@ -16,8 +16,12 @@ import (
 	"github.com/checkpointd/checkpointd/internal/backup"
 	"github.com/checkpointd/checkpointd/internal/client"
 	"github.com/checkpointd/checkpointd/internal/engine"
+	"github.com/checkpointd/checkpointd/internal/engine/mongodb"
+	"github.com/checkpointd/checkpointd/internal/engine/sim"
+	"github.com/checkpointd/checkpointd/internal/engine/sim/mongowire"
 	"github.com/checkpointd/checkpointd/internal/httpapi"
 	"github.com/checkpointd/checkpointd/internal/store/sqlite"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
 // speed runs a 15-minute schedule with a slot about every second.
@@ -57,13 +61,9 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := backup.Cluster{
-		ID: admin.NewObjectID(now), GroupID: proj.ID, Name: "Shop0", Type: backup.Sharded, MongoDBVersion: "4.0.28",
-		Backup: backup.BackupLegacy, Created: now.Truncate(time.Second),
-		Shards:   []backup.Shard{{Name: "shard0", ReplicaSetName: "rs0"}, {Name: "shard1", ReplicaSetName: "rs1"}},
-		Config:   backup.ConfigServer{ReplicaSetName: "csrs"},
-		Schedule: backup.CheckpointSchedule{Driver: backup.DriverAgent, Interval: 15 * time.Minute, Window: 48 * time.Hour},
-	}
+	c := mongowire.Sharded("Shop0", 2)
+	c.ID, c.GroupID, c.Created = admin.NewObjectID(now), proj.ID, now.Truncate(time.Second)
+	c.Schedule = backup.CheckpointSchedule{Driver: backup.DriverAgent, Interval: 15 * time.Minute, Window: 48 * time.Hour}
 	if err := db.CreateCluster(ctx, c); err != nil {
 		t.Fatal(err)
 	}
@@ -78,6 +78,35 @@ func newEnv(t *testing.T) *env {
 	srv := httptest.NewServer(httpapi.New(httpapi.Config{Auth: a, Admin: db, Now: clock.Now}, db))
 	t.Cleanup(srv.Close)
 	return &env{db: db, srv: srv, clock: clock, cluster: c, key: client.Credentials{PublicKey: k.PublicKey, PrivateKey: priv}}
+}
+
+// wire serves a simulation of the env's cluster, on the env's clock,
+// over the wire protocol on 127.0.0.1.
+func (e *env) wire(t *testing.T, opt mongowire.Options) *mongowire.Server {
+	t.Helper()
+	sc, err := sim.New(e.cluster, e.clock, 1, sim.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := mongowire.Start(sc, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	return srv
+}
+
+// driver connects to srv's mongos with the official driver, as the
+// agent command does.
+func (e *env) driver(t *testing.T, srv *mongowire.Server) *mongodb.Cluster {
+	t.Helper()
+	opts := options.Client().ApplyURI(srv.URI()).SetServerSelectionTimeout(2 * time.Second)
+	drv, err := mongodb.Open(context.Background(), mongodb.Config{Client: opts, OpTimeout: 2 * time.Second, PollInterval: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { drv.Close(context.Background()) })
+	return drv
 }
 
 // shifted is a clock moved by off: the accelerated clock reads the wall
