@@ -25,7 +25,6 @@ import (
 	"github.com/checkpointd/checkpointd/internal/engine/sim/mongowire"
 )
 
-
 // recorder records the balancer calls made through it, and can stop the
 // goroutine that made a call without any cleanup, as a killed process
 // stops.
