@@ -15,6 +15,7 @@ import (
 
 	"github.com/checkpointd/checkpointd/internal/agent"
 	"github.com/checkpointd/checkpointd/internal/client"
+	"github.com/checkpointd/checkpointd/internal/clock"
 	"github.com/checkpointd/checkpointd/internal/engine"
 	"github.com/checkpointd/checkpointd/internal/engine/mongodb"
 )
@@ -138,9 +139,9 @@ func runAgent(ctx context.Context, e *env, c agentConfig) error {
 		return err
 	}
 	defer closeLog()
-	clock := engine.System
+	clk := clock.System
 	if c.clockSpeed > 0 {
-		clock = engine.Accelerated(time.UnixMilli(c.clockEpoch), c.clockSpeed)
+		clk = clock.Accelerated(clock.System, time.UnixMilli(c.clockEpoch), c.clockSpeed)
 	}
 	opts := options.Client().ApplyURI(uri).SetAppName("checkpointd-agent")
 	drv, err := mongodb.Open(ctx, mongodb.Config{Client: opts, OpTimeout: c.opTimeout, Logger: logger})
@@ -171,7 +172,7 @@ func runAgent(ctx context.Context, e *env, c agentConfig) error {
 		Project:  c.project,
 		Cluster:  c.cluster,
 		StateDir: c.stateDir,
-		Clock:    clock,
+		Clock:    clk,
 		Timeouts: engine.Timeouts{Stop: c.stopTimeout, Discovery: c.discoveryWait},
 		Refresh:  c.refresh,
 		Metrics:  mets,

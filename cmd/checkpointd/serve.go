@@ -21,6 +21,7 @@ import (
 	"github.com/checkpointd/checkpointd/internal/auth"
 	"github.com/checkpointd/checkpointd/internal/auth/digest"
 	"github.com/checkpointd/checkpointd/internal/backup"
+	"github.com/checkpointd/checkpointd/internal/clock"
 	"github.com/checkpointd/checkpointd/internal/demo"
 	"github.com/checkpointd/checkpointd/internal/engine"
 	"github.com/checkpointd/checkpointd/internal/engine/sim"
@@ -40,8 +41,8 @@ type serveConfig struct {
 	engine        bool
 	engineRefresh time.Duration
 	demoSeed      uint64
-	demoSpeed     float64 // hidden, for tests: see demoClockOf
-	demoEpoch     int64   // hidden, for tests: see demoClockOf
+	demoSpeed     float64 // hidden, for tests: see demoClock
+	demoEpoch     int64   // hidden, for tests: see demoClock
 	externalURL   string
 	paging        string
 	logFormat     string
@@ -185,12 +186,12 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 	if c.dbTimeout < 0 {
 		return fmt.Errorf("--database-timeout: %v must be 0 (no bound) or more", c.dbTimeout)
 	}
-	db, err := open.OpenWith(ctx, c.database, open.Options{CallTimeout: c.dbTimeout})
+	db, err := open.OpenWith(ctx, c.database, open.Options{CallTimeout: c.dbTimeout, Clock: e.clock})
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	authCfg.Store = db
+	authCfg.Store, authCfg.Clock = db, e.clock
 	authn, err := auth.New(ctx, authCfg)
 	if err != nil {
 		return err
@@ -199,7 +200,7 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 	// so that every instance on a data set reports every checkpoint.
 	var mets *metrics.Metrics
 	if c.metricsAddr != "" {
-		mets = metrics.New(metrics.Options{Store: db, Logger: logger})
+		mets = metrics.New(metrics.Options{Store: db, Clock: e.clock, Logger: logger})
 	}
 
 	ln, err := net.Listen("tcp", c.addr)
@@ -211,14 +212,16 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 		base = strings.TrimRight(c.externalURL, "/")
 	}
 
-	clock := demoClockOf(ctx, c)
+	// The engine and the demo data set run on the demo clock; the store,
+	// authentication and the API on e.clock, which it is derived from.
+	demoClock := e.demoClock(c)
 	if c.demo {
-		ds, err := demo.Seed(ctx, db, demo.Options{Seed: c.demoSeed, Now: clock.Now()})
+		ds, err := demo.Seed(ctx, db, demo.Options{Seed: c.demoSeed, Now: demoClock.Now()})
 		if err != nil {
 			ln.Close()
 			return err
 		}
-		key, err := demoKey(ctx, db, ds)
+		key, err := demoKey(ctx, db, ds, e.clock)
 		if err != nil {
 			ln.Close()
 			return err
@@ -234,7 +237,7 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 		// each slot once, through a lease in it.
 		supCfg := engine.SupervisorConfig{
 			Config: engine.Config{
-				Clock:   clock,
+				Clock:   demoClock,
 				IDs:     backup.NewIDSource(),
 				Sink:    db,
 				Pruner:  db,
@@ -242,7 +245,7 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 				Logger:  logger.With("component", "engine"),
 			},
 			Source:  db,
-			Drivers: sim.Drivers(clock, c.demoSeed, sim.DefaultConfig()),
+			Drivers: sim.Drivers(demoClock, c.demoSeed, sim.DefaultConfig()),
 			Refresh: c.engineRefresh,
 		}
 		if mets != nil {
@@ -277,6 +280,7 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 		OAuth:       authn,
 		UI:          web.Handler(),
 		Admin:       db,
+		Clock:       e.clock,
 	}
 	if mets != nil {
 		apiCfg.Metrics = mets // only when set: a nil *Metrics in the interface would not be nil
@@ -506,19 +510,6 @@ func parseLimit(s string) (auth.Limit, error) {
 	return auth.Limit{Requests: req, Window: window}, nil
 }
 
-// clockKey is the context key of demoClock's clock.
-type clockKey struct{}
-
-// demoClock returns the clock the demo clusters are scheduled on: the wall
-// clock, unless a test put a virtual one (a *sim.Clock) in ctx under
-// clockKey to drive the schedule without waiting.
-func demoClock(ctx context.Context) engine.Clock {
-	if c, ok := ctx.Value(clockKey{}).(engine.Clock); ok {
-		return c
-	}
-	return engine.System
-}
-
 // demoKeyDescription marks the keys --demo makes, so that each start
 // replaces the previous one rather than piling them up.
 const demoKeyDescription = "demo key (checkpointd serve --demo)"
@@ -526,7 +517,7 @@ const demoKeyDescription = "demo key (checkpointd serve --demo)"
 // demoKey creates a Project Read Only key for the demo project and
 // returns it as PUBLIC:PRIVATE. The private key is not stored, so every
 // start makes a new key and deletes the previous one.
-func demoKey(ctx context.Context, db open.Store, ds demo.Dataset) (string, error) {
+func demoKey(ctx context.Context, db open.Store, ds demo.Dataset, clk clock.Clock) (string, error) {
 	keys, err := db.APIKeys(ctx, ds.Project.OrgID)
 	if err != nil {
 		return "", err
@@ -539,7 +530,7 @@ func demoKey(ctx context.Context, db open.Store, ds demo.Dataset) (string, error
 		}
 	}
 	grants := []backup.Grant{{Role: backup.ProjectReadOnly, ProjectID: ds.Project.ID}}
-	k, private, err := admin.CreateAPIKey(ctx, db, ds.Project.OrgID, demoKeyDescription, grants, nil, time.Now())
+	k, private, err := admin.CreateAPIKey(ctx, db, ds.Project.OrgID, demoKeyDescription, grants, nil, clk)
 	if err != nil {
 		return "", err
 	}

@@ -12,14 +12,15 @@ import (
 	"time"
 
 	"github.com/checkpointd/checkpointd/internal/backup"
+	"github.com/checkpointd/checkpointd/internal/clock"
 )
 
 // CreateOrganization stores a new organization named name.
-func CreateOrganization(ctx context.Context, st OrganizationCreator, name string, now time.Time) (backup.Organization, error) {
+func CreateOrganization(ctx context.Context, st OrganizationCreator, name string, clk clock.Clock) (backup.Organization, error) {
 	if err := checkName("organization", name); err != nil {
 		return backup.Organization{}, err
 	}
-	created := stamp(now)
+	created := stamp(clk)
 	o := backup.Organization{ID: ids.New(created), Name: name, Created: created}
 	if err := st.CreateOrganization(ctx, o); err != nil {
 		return backup.Organization{}, err
@@ -29,14 +30,14 @@ func CreateOrganization(ctx context.Context, st OrganizationCreator, name string
 
 // CreateProject stores a new project named name in organization orgID
 // (ORG_NOT_FOUND from the store if there is none).
-func CreateProject(ctx context.Context, st ProjectCreator, orgID backup.ObjectID, name string, now time.Time) (backup.Project, error) {
+func CreateProject(ctx context.Context, st ProjectCreator, orgID backup.ObjectID, name string, clk clock.Clock) (backup.Project, error) {
 	if orgID.IsZero() {
 		return backup.Project{}, backup.Errorf(backup.Invalid, backup.CodeInvalidOrgID, "A project needs an organization.")
 	}
 	if err := checkName("project", name); err != nil {
 		return backup.Project{}, err
 	}
-	created := stamp(now)
+	created := stamp(clk)
 	p := backup.Project{ID: ids.New(created), OrgID: orgID, Name: name, Created: created}
 	if err := st.CreateProject(ctx, p); err != nil {
 		return backup.Project{}, err
@@ -133,7 +134,7 @@ func NewCluster(spec ClusterSpec, now time.Time) (backup.Cluster, error) {
 	if kind == "" {
 		kind = backup.BackupLegacy
 	}
-	created := stamp(now)
+	created := second(now)
 	c := backup.Cluster{
 		ID:             ids.New(created),
 		GroupID:        spec.ProjectID,
@@ -275,8 +276,8 @@ func checkMirrored(c backup.Cluster) error {
 
 // CreateCluster builds a cluster from a spec (see NewCluster) and stores
 // it (GROUP_NOT_FOUND, DUPLICATE_CLUSTER_NAME from the store).
-func CreateCluster(ctx context.Context, st ClusterCreator, spec ClusterSpec, now time.Time) (backup.Cluster, error) {
-	c, err := NewCluster(spec, now)
+func CreateCluster(ctx context.Context, st ClusterCreator, spec ClusterSpec, clk clock.Clock) (backup.Cluster, error) {
+	c, err := NewCluster(spec, clk.Now())
 	if err != nil {
 		return backup.Cluster{}, err
 	}

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/checkpointd/checkpointd/internal/backup"
+	"github.com/checkpointd/checkpointd/internal/clock"
 	"github.com/checkpointd/checkpointd/internal/client"
 	"github.com/checkpointd/checkpointd/internal/engine"
 )
@@ -84,7 +85,7 @@ type Config struct {
 	// Owner names this agent in slot claims; empty means
 	// engine.OwnerID().
 	Owner    string
-	Clock    engine.Clock // nil means engine.System
+	Clock    clock.Clock // nil means clock.System
 	Timeouts engine.Timeouts
 	// Refresh is how often the schedule is read; zero means
 	// DefaultRefresh. Timing is on the wall clock.
@@ -108,7 +109,7 @@ func Run(ctx context.Context, cfg Config) error {
 		return errors.New("agent: a driver, a server and a state directory are required")
 	}
 	if cfg.Clock == nil {
-		cfg.Clock = engine.System
+		cfg.Clock = clock.System
 	}
 	if cfg.Owner == "" {
 		cfg.Owner = engine.OwnerID()

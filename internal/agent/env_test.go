@@ -14,6 +14,7 @@ import (
 	"github.com/checkpointd/checkpointd/internal/agent"
 	"github.com/checkpointd/checkpointd/internal/auth"
 	"github.com/checkpointd/checkpointd/internal/backup"
+	"github.com/checkpointd/checkpointd/internal/clock"
 	"github.com/checkpointd/checkpointd/internal/client"
 	"github.com/checkpointd/checkpointd/internal/engine"
 	"github.com/checkpointd/checkpointd/internal/engine/mongodb"
@@ -34,7 +35,7 @@ const speed = 900
 type env struct {
 	db      *sqlite.DB
 	srv     *httptest.Server
-	clock   engine.Clock
+	clock   clock.Clock
 	cluster backup.Cluster
 	key     client.Credentials
 }
@@ -51,13 +52,13 @@ func newEnv(t *testing.T) *env {
 	// comes within a second of wall time.
 	epoch := time.Now()
 	start := time.Now().UTC().Truncate(15 * time.Minute).Add(5 * time.Minute)
-	clock := shifted{engine.Accelerated(epoch, speed), start.Sub(epoch)}
-	now := clock.Now()
-	org, err := admin.CreateOrganization(ctx, db, "Agents", now)
+	clk := shifted{clock.Accelerated(clock.System, epoch, speed), start.Sub(epoch)}
+	now := clk.Now()
+	org, err := admin.CreateOrganization(ctx, db, "Agents", clk)
 	if err != nil {
 		t.Fatal(err)
 	}
-	proj, err := admin.CreateProject(ctx, db, org.ID, "Shop", now)
+	proj, err := admin.CreateProject(ctx, db, org.ID, "Shop", clk)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +68,7 @@ func newEnv(t *testing.T) *env {
 	if err := db.CreateCluster(ctx, c); err != nil {
 		t.Fatal(err)
 	}
-	k, priv, err := admin.CreateAPIKey(ctx, db, org.ID, "agent", []backup.Grant{{Role: backup.OrgMember}, {Role: backup.ProjectBackupManager, ProjectID: proj.ID}}, nil, time.Now())
+	k, priv, err := admin.CreateAPIKey(ctx, db, org.ID, "agent", []backup.Grant{{Role: backup.OrgMember}, {Role: backup.ProjectBackupManager, ProjectID: proj.ID}}, nil, clock.System)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,9 +76,9 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(httpapi.New(httpapi.Config{Auth: a, Admin: db, Now: clock.Now}, db))
+	srv := httptest.NewServer(httpapi.New(httpapi.Config{Auth: a, Admin: db, Clock: clk}, db))
 	t.Cleanup(srv.Close)
-	return &env{db: db, srv: srv, clock: clock, cluster: c, key: client.Credentials{PublicKey: k.PublicKey, PrivateKey: priv}}
+	return &env{db: db, srv: srv, clock: clk, cluster: c, key: client.Credentials{PublicKey: k.PublicKey, PrivateKey: priv}}
 }
 
 // wire serves a simulation of the env's cluster, on the env's clock,
@@ -112,7 +113,7 @@ func (e *env) driver(t *testing.T, srv *mongowire.Server) *mongodb.Cluster {
 // shifted is a clock moved by off: the accelerated clock reads the wall
 // clock at its epoch, and the tests want to start just after a slot.
 type shifted struct {
-	engine.Clock
+	clock.Clock
 	off time.Duration
 }
 

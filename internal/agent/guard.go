@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/checkpointd/checkpointd/internal/backup"
+	"github.com/checkpointd/checkpointd/internal/clock"
 	"github.com/checkpointd/checkpointd/internal/engine"
 )
 
@@ -38,7 +39,7 @@ type guard struct {
 	drv     Driver
 	dir     string // state directory
 	cluster string // the record's Cluster
-	clock   engine.Clock
+	clock   clock.Clock
 	log     *slog.Logger
 	m       *Metrics
 
@@ -133,7 +134,7 @@ func (g *guard) DiscoverToken(ctx context.Context, m engine.Member, tok engine.T
 // state directory recorded as stopped and did not restart (it was
 // killed), trying until it succeeds or ctx is done: nothing else may
 // happen while a balancer this agent's predecessor stopped stays stopped.
-func recoverBalancer(ctx context.Context, drv Driver, dir, cluster string, clock engine.Clock, log *slog.Logger) error {
+func recoverBalancer(ctx context.Context, drv Driver, dir, cluster string, clk clock.Clock, log *slog.Logger) error {
 	st, ok, err := readState(dir)
 	if err != nil || !ok {
 		return err
@@ -151,7 +152,7 @@ func recoverBalancer(ctx context.Context, drv Driver, dir, cluster string, clock
 			break
 		}
 		log.Error("balancer not restarted; retrying", "cluster", cluster, "err", err)
-		if err := clock.Sleep(ctx, min(time.Duration(attempt+1)*time.Second, 30*time.Second)); err != nil {
+		if err := clk.Sleep(ctx, min(time.Duration(attempt+1)*time.Second, 30*time.Second)); err != nil {
 			return fmt.Errorf("agent: the balancer a previous run stopped is still stopped: %w", err)
 		}
 	}

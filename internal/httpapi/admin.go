@@ -409,8 +409,8 @@ func adminCreateCluster(s *Server, rq *request, body []byte) (int, []byte, error
 		return 0, nil, errInvalidAttribute("clusterType", "a cluster needs a clusterType")
 	}
 	c := backup.Cluster{
-		ID: s.ids.New(s.cfg.Now()), GroupID: p.ID, Name: *in.Name, Type: backup.ClusterType(*in.ClusterType),
-		Backup: backup.BackupLegacy, Created: s.cfg.Now().UTC().Truncate(time.Second),
+		ID: s.ids.New(s.cfg.Clock.Now()), GroupID: p.ID, Name: *in.Name, Type: backup.ClusterType(*in.ClusterType),
+		Backup: backup.BackupLegacy, Created: s.cfg.Clock.Now().UTC().Truncate(time.Second),
 	}
 	if err := in.applyTo(&c); err != nil {
 		return 0, nil, err
@@ -502,7 +502,7 @@ func adminIngest(s *Server, rq *request, body []byte) (int, []byte, error) {
 		name string
 		at   time.Time
 	}{{"timestamp", cp.Timestamp}, {"started", cp.Started}, {"completed", cp.Completed}} {
-		if t.at.After(s.cfg.Now().Add(maxFutureSkew)) {
+		if t.at.After(s.cfg.Clock.Now().Add(maxFutureSkew)) {
 			return 0, nil, errInvalidAttribute(t.name, "it is in the future")
 		}
 	}
@@ -561,7 +561,7 @@ func adminClaimSlot(s *Server, rq *request, body []byte) (int, []byte, error) {
 	if err != nil {
 		return 0, nil, errInvalidAttribute("slot", err.Error())
 	}
-	ok, err := admin.ClaimSlot(rq.Context(), s.cfg.Admin, c, slot, *in.Owner, s.cfg.Now())
+	ok, err := admin.ClaimSlot(rq.Context(), s.cfg.Admin, c, slot, *in.Owner, s.cfg.Clock.Now())
 	if err != nil {
 		return 0, nil, err
 	}

@@ -7,7 +7,7 @@
 // # Usage
 //
 //	def := mongowire.Sharded("Cluster0", 2) // Cluster0-shard-0, -1, Cluster0-config-0
-//	cl, err := sim.New(def, engine.System, seed, sim.Config{})
+//	cl, err := sim.New(def, clock.System, seed, sim.Config{})
 //	srv, err := mongowire.Start(cl, mongowire.Options{}) // mongos on 127.0.0.1:<free port>
 //	defer srv.Close()
 //	client, err := mongo.Connect(options.Client().ApplyURI(srv.URI()))
@@ -20,7 +20,7 @@
 // set with ?replicaSet=<name>.
 //
 // The simulation's clock governs the balancer (migrations, balancerStop's
-// wait) and the oplog's timestamps; serve a cluster on engine.System.
+// wait) and the oplog's timestamps; serve a cluster on clock.System.
 // sim.Config{} is a quiet cluster; sim.DefaultConfig() a busy one (its
 // Discovery delays a note's visibility in the oplog by up to 30 s).
 //

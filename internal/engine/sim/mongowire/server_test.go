@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/checkpointd/checkpointd/internal/engine"
+	"github.com/checkpointd/checkpointd/internal/clock"
 	"github.com/checkpointd/checkpointd/internal/engine/sim"
 	"github.com/checkpointd/checkpointd/internal/engine/sim/mongowire"
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -15,7 +15,7 @@ import (
 
 func start(t *testing.T, shards int, opt mongowire.Options) *mongowire.Server {
 	t.Helper()
-	cl, err := sim.New(mongowire.Sharded("Cluster0", shards), engine.System, 1, sim.Config{})
+	cl, err := sim.New(mongowire.Sharded("Cluster0", shards), clock.System, 1, sim.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
