@@ -75,13 +75,18 @@ func TestCheckpointsOnEveryAPI(t *testing.T) {
 // oplogReader returns a function reading the ts of a checkpoint's token
 // entry in a replica set's oplog, as the simulation wrote it.
 func oplogReader(t *testing.T, srv *mongowire.Server) func(set, checkpoint string) bson.Timestamp {
+	clients := map[string]*mongo.Client{}
 	return func(set, checkpoint string) bson.Timestamp {
 		t.Helper()
-		c, err := mongo.Connect(options.Client().ApplyURI(srv.ReplicaSetURI(set)))
-		if err != nil {
-			t.Fatal(err)
+		c := clients[set]
+		if c == nil {
+			var err error
+			if c, err = mongo.Connect(options.Client().ApplyURI(srv.ReplicaSetURI(set))); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { c.Disconnect(context.Background()) })
+			clients[set] = c
 		}
-		defer c.Disconnect(context.Background())
 		id, err := bson.ObjectIDFromHex(checkpoint)
 		if err != nil {
 			t.Fatal(err)
