@@ -145,8 +145,12 @@ func Open(ctx context.Context, cfg Config) (*Cluster, error) {
 	return c, nil
 }
 
-// Close disconnects from the mongos and every member set.
+// Close disconnects from the mongos and every member set, within 5 s:
+// without a deadline the driver's Disconnect may wait for a monitoring
+// connection's next heartbeat (10 s).
 func (c *Cluster) Close(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	errs := []error{c.mongos.Disconnect(ctx)}
@@ -468,10 +472,14 @@ func (c *Cluster) WriteToken(ctx context.Context, m engine.Member, tok engine.To
 		// No operationTime before 3.6: the newest entry is at or after
 		// the note; search back from well before it so a slow
 		// replication of the note is still covered.
-		if bound, err = newestEntry(ctx, cl); err != nil {
+		switch bound, err = newestEntry(ctx, cl); {
+		case errors.Is(err, mongo.ErrNoDocuments):
+			// An empty oplog: the search starts at its beginning.
+		case err != nil:
 			return fmt.Errorf("mongodb: read the oplog of %s: %w", m.Name(), err)
+		default:
+			bound.T = max(bound.T, 60) - 60
 		}
-		bound.T = max(bound.T, 60) - 60
 	}
 	c.mu.Lock()
 	c.bounds[tokenKey{m.ReplicaSetName, tok}] = bound
