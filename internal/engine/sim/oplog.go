@@ -185,10 +185,11 @@ func (s *Cluster) slow(name string) time.Duration {
 	return s.faults.Slow[name]
 }
 
-// Noop appends a periodic no-op {op:"n", ns:"", o:{msg:"periodic noop"}}
-// to the named member's oplog, as an idle primary does every 10 s, and
-// returns its timestamp.
-func (s *Cluster) Noop(name string) backup.BSONTimestamp {
+// Noop appends a no-op {op:"n", ns:"", o:{msg: msg}} to the named
+// member's oplog, as a primary writes "initiating set" first and
+// "periodic noop" every 10 s when idle, and returns its timestamp. A
+// stepped-down or unreachable member writes nothing.
+func (s *Cluster) Noop(name, msg string) backup.BSONTimestamp {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	mm := s.members[name]
@@ -196,10 +197,8 @@ func (s *Cluster) Noop(name string) backup.BSONTimestamp {
 		return backup.BSONTimestamp{}
 	}
 	now := s.clock.Now()
-	return s.append(mm, now, Entry{Op: "n", O: periodicNoop, visible: now})
+	return s.append(mm, now, Entry{Op: "n", O: bsoncore.NewDocumentBuilder().AppendString("msg", msg).Build(), visible: now})
 }
-
-var periodicNoop = bsoncore.NewDocumentBuilder().AppendString("msg", "periodic noop").Build()
 
 // ReadOplog returns up to limit entries of the named member's oplog
 // (limit ≤ 0: all) that a reader sees now with a timestamp after after,

@@ -181,9 +181,6 @@ func (c *conn) hello(ctx context.Context, req request, legacyName bool) (bson.D,
 			"majorityOpTime", opTime,
 			"majorityWriteDate", last.Date,
 		)})
-		if c.n.config {
-			d = append(d, bson.E{Key: "configsvr", Value: int32(2)})
-		}
 	}
 	d = append(d,
 		bson.E{Key: "maxBsonObjectSize", Value: int32(16 * 1024 * 1024)},

@@ -146,6 +146,13 @@ func Start(c *sim.Cluster, opt Options) (*Server, error) {
 		s.closeListeners()
 		return nil, err
 	}
+	for _, n := range s.nodes {
+		// A replica set's oplog is never empty: its first entry is the
+		// set's initiation.
+		if c.LastTimestamp(n.set).Date.IsZero() {
+			c.Noop(n.set, "initiating set")
+		}
+	}
 	for _, n := range append([]*node{s.mongos}, s.nodes...) {
 		s.wg.Add(1)
 		go s.accept(n)
@@ -247,7 +254,7 @@ func (s *Server) noops(every time.Duration) {
 			return
 		case <-t.C:
 			for _, n := range s.nodes {
-				s.cluster.Noop(n.set)
+				s.cluster.Noop(n.set, "periodic noop")
 			}
 		}
 	}
