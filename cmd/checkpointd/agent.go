@@ -139,9 +139,9 @@ func runAgent(ctx context.Context, e *env, c agentConfig) error {
 		return err
 	}
 	defer closeLog()
-	clk := clock.System
+	clk := e.clock
 	if c.clockSpeed > 0 {
-		clk = clock.Accelerated(clock.System, time.UnixMilli(c.clockEpoch), c.clockSpeed)
+		clk = clock.Accelerated(e.clock, time.UnixMilli(c.clockEpoch), c.clockSpeed)
 	}
 	opts := options.Client().ApplyURI(uri).SetAppName("checkpointd-agent")
 	drv, err := mongodb.Open(ctx, mongodb.Config{Client: opts, OpTimeout: c.opTimeout, Logger: logger})

@@ -150,7 +150,7 @@ func Run(ctx context.Context, cfg Config) error {
 			Observer: cfg.Metrics,
 			Logger:   log,
 		},
-		Source:  &source{server: cfg.Server, log: log},
+		Source:  &source{server: cfg.Server, topology: cfg.Driver, log: log},
 		Drivers: func(backup.Cluster) (engine.Cluster, error) { return g, nil },
 		Refresh: cfg.Refresh,
 	})
@@ -189,8 +189,9 @@ func Run(ctx context.Context, cfg Config) error {
 // checkpoints for an agent, and nothing otherwise, so that the
 // supervisor stops taking them when the schedule is turned off.
 type source struct {
-	server Server
-	log    *slog.Logger
+	server   Server
+	topology any // the driver; checked when it is a topologyChecker
+	log      *slog.Logger
 	mu     sync.Mutex
 	why    string // the last reason the cluster was not listed, logged once
 }
@@ -211,6 +212,14 @@ func (s *source) Schedules(ctx context.Context) ([]backup.Cluster, error) {
 	case c.Schedule.Interval == 0:
 		why = "the cluster has no checkpoint interval (clusterCheckpointIntervalMin)"
 	}
+	if tc, ok := s.topology.(topologyChecker); ok && why == "" {
+		if err := tc.Refresh(ctx); err != nil {
+			return nil, err
+		}
+		if err := tc.Check(c); err != nil {
+			why = err.Error()
+		}
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if why != "" && why != s.why {
@@ -221,6 +230,15 @@ func (s *source) Schedules(ctx context.Context) ([]backup.Cluster, error) {
 		return nil, nil
 	}
 	return []backup.Cluster{c}, nil
+}
+
+// topologyChecker is a driver that rediscovers the cluster's topology
+// and compares the server's description with it (mongodb.Cluster): a
+// cluster whose shards the server names wrongly is not scheduled, with
+// the differences logged, rather than checkpointed without the parts.
+type topologyChecker interface {
+	Refresh(ctx context.Context) error
+	Check(c backup.Cluster) error
 }
 
 // claimer claims each slot through the server.

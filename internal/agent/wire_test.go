@@ -3,6 +3,7 @@ package agent_test
 import (
 	"context"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -10,6 +11,8 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
+	"github.com/checkpointd/checkpointd/internal/agent"
+	"github.com/checkpointd/checkpointd/internal/backup"
 	"github.com/checkpointd/checkpointd/internal/client"
 	"github.com/checkpointd/checkpointd/internal/engine/sim/mongowire"
 )
@@ -124,4 +127,32 @@ func TestLegacyBalancer(t *testing.T) {
 			t.Errorf("checkpoint %s not restorable", cp.ID.Hex())
 		}
 	}
+}
+
+// TestTopologyMismatch: a cluster the server describes with other shards
+// than the mongos lists is not scheduled, and the log says how they
+// differ; once the description is corrected, checkpoints are taken.
+func TestTopologyMismatch(t *testing.T) {
+	e := newEnv(t)
+	srv := e.wire(t, mongowire.Options{})
+	wrong := e.cluster
+	wrong.Shards = append(slices.Clone(wrong.Shards), backup.Shard{Name: "Shop0-shard-9", ReplicaSetName: "Shop0-shard-9"})
+	if err := e.db.UpdateCluster(context.Background(), wrong); err != nil {
+		t.Fatal(err)
+	}
+	var logs logBuffer
+	m := agent.NewMetrics(nil)
+	cfg := e.config(t, e.driver(t, srv), t.TempDir(), logs.logger())
+	cfg.Metrics = m
+	stop := runAgent(t, cfg)
+	waitFor(t, "the mismatch logged", func() bool { return strings.Contains(logs.String(), "shard Shop0-shard-9 is not in the cluster") })
+	time.Sleep(time.Second) // a slot passes
+	if n := len(e.checkpoints(t)); n != 0 || srv.Cluster().Stats().Stops != 0 {
+		t.Fatalf("%d checkpoints, %d balancer stops of a mismatched cluster", n, srv.Cluster().Stats().Stops)
+	}
+	if err := e.db.UpdateCluster(context.Background(), e.cluster); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "a checkpoint once corrected", func() bool { return len(e.checkpoints(t)) >= 1 })
+	stop()
 }

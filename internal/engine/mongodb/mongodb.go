@@ -204,6 +204,40 @@ func (c *Cluster) Refresh(ctx context.Context) error {
 	return nil
 }
 
+// Check reports how c, a cluster as the checkpointd server describes
+// it, differs from the topology found by the last Refresh: its shards
+// (name and replica set) and config server replica set must be the
+// cluster's, or the checkpoint parts would name member sets the tokens
+// never reach.
+func (c *Cluster) Check(b backup.Cluster) error {
+	t := c.Topology()
+	var diffs []string
+	real := map[string]string{}
+	for _, s := range t.Shards {
+		real[s.Name] = s.ReplicaSet.Name
+	}
+	for _, s := range b.Shards {
+		switch rs, ok := real[s.Name]; {
+		case !ok:
+			diffs = append(diffs, fmt.Sprintf("shard %s is not in the cluster", s.Name))
+		case rs != s.ReplicaSetName:
+			diffs = append(diffs, fmt.Sprintf("shard %s is replica set %s, not %s", s.Name, rs, s.ReplicaSetName))
+		}
+		delete(real, s.Name)
+	}
+	for name := range real {
+		diffs = append(diffs, fmt.Sprintf("the cluster's shard %s is missing", name))
+	}
+	if b.Config.ReplicaSetName != t.Config.Name {
+		diffs = append(diffs, fmt.Sprintf("the config servers are replica set %s, not %q", t.Config.Name, b.Config.ReplicaSetName))
+	}
+	if len(diffs) > 0 {
+		slices.Sort(diffs)
+		return fmt.Errorf("mongodb: the server's description of %s differs from the cluster's topology: %s", b.Name, strings.Join(diffs, "; "))
+	}
+	return nil
+}
+
 // hostsOf returns the hosts the current topology gives a replica set.
 func (c *Cluster) hostsOf(name string) []string {
 	if c.topology.Config.Name == name {
