@@ -192,8 +192,8 @@ type source struct {
 	server   Server
 	topology any // the driver; checked when it is a topologyChecker
 	log      *slog.Logger
-	mu     sync.Mutex
-	why    string // the last reason the cluster was not listed, logged once
+	mu       sync.Mutex
+	why      string // the last reason the cluster was not listed, logged once
 }
 
 func (s *source) Schedules(ctx context.Context) ([]backup.Cluster, error) {
