@@ -32,8 +32,8 @@ type commandLog struct {
 }
 
 func (l *commandLog) Enabled(context.Context, slog.Level) bool { return true }
-func (l *commandLog) WithAttrs([]slog.Attr) slog.Handler      { return l }
-func (l *commandLog) WithGroup(string) slog.Handler           { return l }
+func (l *commandLog) WithAttrs([]slog.Attr) slog.Handler       { return l }
+func (l *commandLog) WithGroup(string) slog.Handler            { return l }
 func (l *commandLog) Handle(_ context.Context, r slog.Record) error {
 	r.Attrs(func(a slog.Attr) bool {
 		if a.Key == "cmd" {
