@@ -47,6 +47,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/checkpointd/checkpointd/internal/backup"
+	"github.com/checkpointd/checkpointd/internal/clock"
 	"github.com/checkpointd/checkpointd/internal/engine"
 )
 
@@ -387,7 +388,7 @@ func (c *Cluster) stopLegacy(ctx context.Context, timeout time.Duration) error {
 	if err := c.setLegacyBalancer(ctx, true); err != nil {
 		return err
 	}
-	deadline := time.Now().Add(timeout)
+	deadline := clock.System.Now().Add(timeout)
 	locks := c.mongos.Database("config").Collection("locks")
 	for {
 		var lock struct {
@@ -399,10 +400,10 @@ func (c *Cluster) stopLegacy(ctx context.Context, timeout time.Duration) error {
 			return nil
 		case err != nil:
 			return fmt.Errorf("mongodb: read the balancer lock: %w", err)
-		case !time.Now().Before(deadline):
+		case !clock.System.Now().Before(deadline):
 			return fmt.Errorf("%w: the balancer lock is still held after %s", engine.ErrBalancerTimeout, timeout)
 		}
-		if err := sleep(ctx, c.cfg.PollInterval); err != nil {
+		if err := clock.System.Sleep(ctx, c.cfg.PollInterval); err != nil {
 			return err
 		}
 	}
@@ -562,7 +563,7 @@ func (c *Cluster) DiscoverToken(ctx context.Context, m engine.Member, tok engine
 			lastErr = err
 			c.log.Debug("oplog read failed; retrying", "replica_set", m.ReplicaSetName, "err", err)
 		}
-		if err := sleep(wctx, c.cfg.PollInterval); err != nil {
+		if err := clock.System.Sleep(wctx, c.cfg.PollInterval); err != nil {
 			return backup.BSONTimestamp{}, fmt.Errorf("%w in %s of %s after %s: %w", engine.ErrNotDiscovered, "local.oplog.rs", m.Name(), wait, errors.Join(lastErr, err))
 		}
 	}
@@ -600,15 +601,5 @@ func (c *Cluster) tail(ctx context.Context, oplog *mongo.Collection, filter bson
 	}
 }
 
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
 
 var _ engine.Cluster = (*Cluster)(nil)
