@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"log/slog"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,14 +13,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/checkpointd/checkpointd/internal/admin"
-	"github.com/checkpointd/checkpointd/internal/auth"
-	"github.com/checkpointd/checkpointd/internal/backup"
+	"github.com/checkpointd/checkpointd/internal/agent/agenttest"
 	"github.com/checkpointd/checkpointd/internal/clock"
 	"github.com/checkpointd/checkpointd/internal/engine/sim"
 	"github.com/checkpointd/checkpointd/internal/engine/sim/mongowire"
-	"github.com/checkpointd/checkpointd/internal/httpapi"
-	"github.com/checkpointd/checkpointd/internal/store/sqlite"
 )
 
 // commandLog records the commands a simulated cluster answered, in the
@@ -70,41 +65,12 @@ func TestAgentKilled(t *testing.T) {
 		t.Skip("builds and runs the binary")
 	}
 	bin := buildBinary(t)
-	ctx := context.Background()
 	const speed = 900
 	epoch := time.Now()
 	clk := clock.Accelerated(clock.System, epoch, speed)
 
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "server.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	org, err := admin.CreateOrganization(ctx, db, "Agents", clk)
-	if err != nil {
-		t.Fatal(err)
-	}
-	proj, err := admin.CreateProject(ctx, db, org.ID, "Shop", clk)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := mongowire.Sharded("Shop0", 2)
-	c.ID, c.GroupID, c.Created = admin.NewObjectID(clk.Now()), proj.ID, clk.Now().Truncate(time.Second)
-	c.Schedule = backup.CheckpointSchedule{Driver: backup.DriverAgent, Interval: 15 * time.Minute}
-	if err := db.CreateCluster(ctx, c); err != nil {
-		t.Fatal(err)
-	}
-	k, priv, err := admin.CreateAPIKey(ctx, db, org.ID, "agent", []backup.Grant{{Role: backup.ProjectBackupManager, ProjectID: proj.ID}}, nil, clock.System)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := auth.New(ctx, auth.Config{Store: db})
-	if err != nil {
-		t.Fatal(err)
-	}
-	api := httptest.NewServer(httpapi.New(httpapi.Config{Auth: a, Admin: db, Clock: clk}, db))
-	t.Cleanup(api.Close)
-
+	api := agenttest.NewServer(t, clk)
+	c := api.Cluster
 	sc, err := sim.New(c, clock.System, 1, sim.Config{})
 	if err != nil {
 		t.Fatal(err)
@@ -121,11 +87,11 @@ func TestAgentKilled(t *testing.T) {
 
 	state := t.TempDir()
 	start := func() (*exec.Cmd, *syncBuffer, chan struct{}) {
-		cmd := exec.Command(bin, "agent", "--base-url", api.URL, "--public-key", k.PublicKey,
-			"--project", proj.ID.Hex(), "--cluster", c.Name, "--state-dir", state, "--refresh", "200ms",
+		cmd := exec.Command(bin, "agent", "--base-url", api.URL, "--public-key", api.PublicKey,
+			"--project", api.Project(), "--cluster", c.Name, "--state-dir", state, "--refresh", "200ms",
 			"--op-timeout", "1m", "--log-level", "debug",
 			"--clock-speed", strconv.Itoa(speed), "--clock-epoch", strconv.FormatInt(epoch.UnixMilli(), 10))
-		cmd.Env = append(os.Environ(), "CHECKPOINTD_MONGODB_URI="+srv.URI(), "CHECKPOINTD_PRIVATE_KEY="+priv)
+		cmd.Env = append(os.Environ(), "CHECKPOINTD_MONGODB_URI="+srv.URI(), "CHECKPOINTD_PRIVATE_KEY="+api.PrivateKey)
 		logs := &syncBuffer{}
 		cmd.Stdout, cmd.Stderr = logs, logs
 		if err := cmd.Start(); err != nil {
@@ -145,19 +111,8 @@ func TestAgentKilled(t *testing.T) {
 		})
 		return cmd, logs, done
 	}
-	wait := func(what string, cond func() bool) {
-		t.Helper()
-		deadline := time.Now().Add(30 * time.Second)
-		for !cond() {
-			if time.Now().After(deadline) {
-				t.Fatalf("timed out waiting for %s", what)
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-	}
-
 	first, _, done := start()
-	wait("the balancer stopped", func() bool { return !sc.BalancerEnabled() })
+	agenttest.WaitFor(t, "the balancer stopped", func() bool { return !sc.BalancerEnabled() })
 	if err := first.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
@@ -172,11 +127,7 @@ func TestAgentKilled(t *testing.T) {
 
 	mark := cmds.len()
 	second, _, done := start()
-	ref := backup.ClusterRef{GroupID: c.GroupID, ID: c.ID}
-	wait("a checkpoint by the second agent", func() bool {
-		page, err := db.Checkpoints(ctx, ref, backup.PageRequest{Num: 1, Size: 10})
-		return err == nil && len(page.Items) > 0
-	})
+	agenttest.WaitFor(t, "a checkpoint by the second agent", func() bool { return len(api.Checkpoints(t)) > 0 })
 	if err := second.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}

@@ -197,7 +197,7 @@ func (o *outage) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func TestServerUnreachable(t *testing.T) {
 	e := newEnv(t)
 	srv := e.wire(t, mongowire.Options{})
-	target, _ := url.Parse(e.srv.URL)
+	target, _ := url.Parse(e.URL)
 	o := &outage{proxy: httputil.NewSingleHostReverseProxy(target)}
 	o.down.Store(true)
 	front := httptest.NewServer(o)

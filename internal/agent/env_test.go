@@ -4,97 +4,49 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
-	"net/http/httptest"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/checkpointd/checkpointd/internal/admin"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
 	"github.com/checkpointd/checkpointd/internal/agent"
-	"github.com/checkpointd/checkpointd/internal/auth"
+	"github.com/checkpointd/checkpointd/internal/agent/agenttest"
 	"github.com/checkpointd/checkpointd/internal/backup"
 	"github.com/checkpointd/checkpointd/internal/client"
 	"github.com/checkpointd/checkpointd/internal/clock"
 	"github.com/checkpointd/checkpointd/internal/engine"
 	"github.com/checkpointd/checkpointd/internal/engine/mongodb"
-	"github.com/checkpointd/checkpointd/internal/engine/sim"
 	"github.com/checkpointd/checkpointd/internal/engine/sim/mongowire"
-	"github.com/checkpointd/checkpointd/internal/httpapi"
-	"github.com/checkpointd/checkpointd/internal/store/sqlite"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
 // speed runs a 15-minute schedule with a slot about every second.
 const speed = 900
 
-// env is a checkpointd server over a SQLite store holding one sharded
-// cluster whose checkpoints an agent takes every 15 minutes, and an API
-// key with GROUP_BACKUP_MANAGER on its project, all on a clock speed
-// times faster than the wall clock.
+// env is a checkpointd server holding one sharded cluster whose
+// checkpoints an agent takes every 15 minutes (agenttest.Server), on a
+// clock speed times faster than the wall clock.
 type env struct {
-	db      *sqlite.DB
-	srv     *httptest.Server
-	clock   clock.Clock
-	cluster backup.Cluster
-	key     client.Credentials
+	*agenttest.Server
+	clock clock.Clock
+	key   client.Credentials
 }
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "server.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
 	// The clock starts a little after a slot, so that the first slot
 	// comes within a second of wall time.
 	epoch := time.Now()
-	start := time.Now().UTC().Truncate(15 * time.Minute).Add(5 * time.Minute)
+	start := epoch.UTC().Truncate(15 * time.Minute).Add(5 * time.Minute)
 	clk := shifted{clock.Accelerated(clock.System, epoch, speed), start.Sub(epoch)}
-	now := clk.Now()
-	org, err := admin.CreateOrganization(ctx, db, "Agents", clk)
-	if err != nil {
-		t.Fatal(err)
-	}
-	proj, err := admin.CreateProject(ctx, db, org.ID, "Shop", clk)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := mongowire.Sharded("Shop0", 2)
-	c.ID, c.GroupID, c.Created = admin.NewObjectID(now), proj.ID, now.Truncate(time.Second)
-	c.Schedule = backup.CheckpointSchedule{Driver: backup.DriverAgent, Interval: 15 * time.Minute, Window: 48 * time.Hour}
-	if err := db.CreateCluster(ctx, c); err != nil {
-		t.Fatal(err)
-	}
-	k, priv, err := admin.CreateAPIKey(ctx, db, org.ID, "agent", []backup.Grant{{Role: backup.OrgMember}, {Role: backup.ProjectBackupManager, ProjectID: proj.ID}}, nil, clock.System)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := auth.New(ctx, auth.Config{Store: db})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(httpapi.New(httpapi.Config{Auth: a, Admin: db, Clock: clk}, db))
-	t.Cleanup(srv.Close)
-	return &env{db: db, srv: srv, clock: clk, cluster: c, key: client.Credentials{PublicKey: k.PublicKey, PrivateKey: priv}}
+	s := agenttest.NewServer(t, clk)
+	return &env{Server: s, clock: clk, key: client.Credentials{PublicKey: s.PublicKey, PrivateKey: s.PrivateKey}}
 }
 
 // wire serves a simulation of the env's cluster, on the env's clock,
 // over the wire protocol on 127.0.0.1.
 func (e *env) wire(t *testing.T, opt mongowire.Options) *mongowire.Server {
-	t.Helper()
-	sc, err := sim.New(e.cluster, e.clock, 1, sim.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := mongowire.Start(sc, opt)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
-	return srv
+	return e.Wire(t, e.clock, opt)
 }
 
 // driver connects to srv's mongos with the official driver, as the
@@ -127,13 +79,13 @@ func (e *env) server(t *testing.T, url string) agent.HTTPServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return agent.HTTPServer{Client: cl, Project: e.cluster.GroupID.Hex(), Name: e.cluster.Name}
+	return agent.HTTPServer{Client: cl, Project: e.Project(), Name: e.Cluster.Name}
 }
 
 // config is an agent's configuration for the env with drv and state dir.
 func (e *env) config(t *testing.T, drv agent.Driver, dir string, log *slog.Logger) agent.Config {
 	return agent.Config{
-		Driver: drv, Server: e.server(t, e.srv.URL), Project: e.cluster.GroupID.Hex(), Cluster: e.cluster.Name,
+		Driver: drv, Server: e.server(t, e.URL), Project: e.Project(), Cluster: e.Cluster.Name,
 		StateDir: dir, Clock: e.clock, Refresh: 200 * time.Millisecond, Retry: 200 * time.Millisecond,
 		Timeouts: engine.Timeouts{Stop: time.Minute, Discovery: time.Minute, Restart: 5 * time.Second},
 		Logger:   log,
@@ -141,30 +93,9 @@ func (e *env) config(t *testing.T, drv agent.Driver, dir string, log *slog.Logge
 }
 
 // checkpoints lists the cluster's stored checkpoints, oldest first.
-func (e *env) checkpoints(t *testing.T) []backup.Checkpoint {
-	t.Helper()
-	page, err := e.db.Checkpoints(context.Background(), backup.ClusterRef{GroupID: e.cluster.GroupID, ID: e.cluster.ID}, backup.PageRequest{Num: 1, Size: 500})
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := page.Items
-	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
-		out[i], out[j] = out[j], out[i]
-	}
-	return out
-}
+func (e *env) checkpoints(t *testing.T) []backup.Checkpoint { return e.Checkpoints(t) }
 
-// waitFor polls cond for up to 30 s of wall time.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
+var waitFor = agenttest.WaitFor
 
 // logBuffer collects an agent's log lines, safely for its goroutines.
 type logBuffer struct {

@@ -36,15 +36,15 @@ func TestCheckpointsOnEveryAPI(t *testing.T) {
 	ctx := context.Background()
 	for _, api := range client.APIs {
 		t.Run(string(api), func(t *testing.T) {
-			cl, err := client.New(client.Config{BaseURL: e.srv.URL, API: api, Credentials: e.key})
+			cl, err := client.New(client.Config{BaseURL: e.URL, API: api, Credentials: e.key})
 			if err != nil {
 				t.Fatal(err)
 			}
-			name := e.cluster.Name
+			name := e.Cluster.Name
 			if api == client.CloudManager {
-				name = e.cluster.ID.Hex()
+				name = e.Cluster.ID.Hex()
 			}
-			page, err := cl.ListAllCheckpoints(ctx, e.cluster.GroupID.Hex(), name, 100)
+			page, err := cl.ListAllCheckpoints(ctx, e.Cluster.GroupID.Hex(), name, 100)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -135,9 +135,9 @@ func TestLegacyBalancer(t *testing.T) {
 func TestTopologyMismatch(t *testing.T) {
 	e := newEnv(t)
 	srv := e.wire(t, mongowire.Options{})
-	wrong := e.cluster
+	wrong := e.Cluster
 	wrong.Shards = append(slices.Clone(wrong.Shards), backup.Shard{Name: "Shop0-shard-9", ReplicaSetName: "Shop0-shard-9"})
-	if err := e.db.UpdateCluster(context.Background(), wrong); err != nil {
+	if err := e.DB.UpdateCluster(context.Background(), wrong); err != nil {
 		t.Fatal(err)
 	}
 	var logs logBuffer
@@ -150,7 +150,7 @@ func TestTopologyMismatch(t *testing.T) {
 	if n := len(e.checkpoints(t)); n != 0 || srv.Cluster().Stats().Stops != 0 {
 		t.Fatalf("%d checkpoints, %d balancer stops of a mismatched cluster", n, srv.Cluster().Stats().Stops)
 	}
-	if err := e.db.UpdateCluster(context.Background(), e.cluster); err != nil {
+	if err := e.DB.UpdateCluster(context.Background(), e.Cluster); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, "a checkpoint once corrected", func() bool { return len(e.checkpoints(t)) >= 1 })
