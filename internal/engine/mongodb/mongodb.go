@@ -601,5 +601,4 @@ func (c *Cluster) tail(ctx context.Context, oplog *mongo.Collection, filter bson
 	}
 }
 
-
 var _ engine.Cluster = (*Cluster)(nil)
