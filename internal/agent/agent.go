@@ -140,7 +140,7 @@ func Run(ctx context.Context, cfg Config) error {
 	sup, err := engine.NewSupervisor(engine.SupervisorConfig{
 		Config: engine.Config{
 			Clock: cfg.Clock, IDs: backup.NewIDSource(),
-			Sink:     sink{spool: sp, project: cfg.Project, cluster: cfg.Cluster, d: d},
+			Sink:     sink{spool: sp, project: cfg.Project, cluster: cfg.Cluster, d: d, log: log},
 			Pruner:   noPruner{},
 			Claimer:  claimer{server: cfg.Server, owner: cfg.Owner},
 			Timeouts: cfg.Timeouts,
@@ -265,12 +265,21 @@ type sink struct {
 	spool            *spool
 	project, cluster string
 	d                *deliverer
+	log              *slog.Logger
 }
 
 func (s sink) AddCheckpoint(_ context.Context, cp backup.Checkpoint) error {
 	if err := s.spool.put(spooled{Project: s.project, Cluster: s.cluster, Report: client.NewReport(cp)}); err != nil {
 		return err
 	}
+	discovered := 0
+	for _, p := range cp.Parts {
+		if p.TokenDiscovered {
+			discovered++
+		}
+	}
+	s.log.Info("checkpoint taken", "cluster", s.cluster, "checkpoint", cp.ID.Hex(), "timestamp", cp.Timestamp,
+		"restorable", cp.Restorable, "parts", len(cp.Parts), "discovered", discovered)
 	s.d.poke()
 	return nil
 }
