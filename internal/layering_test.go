@@ -37,6 +37,9 @@ func TestLayering(t *testing.T) {
 		// reaches the server over HTTP only, like the client.
 		{"agent", []string{mod + "internal/store", mod + "internal/httpapi", mod + "internal/auth", "database/sql"}, false},
 		{"engine/mongodb", []string{"net/http", mod + "internal/store", mod + "internal/httpapi", "database/sql"}, false},
+		// Authentication decides who calls; answering over HTTP is the
+		// API's, which recognises auth's refusals by their methods.
+		{"auth", []string{mod + "internal/httpapi"}, false},
 		// The web view reads the API over HTTP, from the browser: its
 		// server side is files and the standard library.
 		{"web", nil, true},

@@ -42,7 +42,7 @@ func TestSimcluster(t *testing.T) {
 		}
 	}
 
-	client, err := mongo.Connect(options.Client().ApplyURI(lines[0]).SetServerSelectionTimeout(5 * time.Second))
+	client, err := mongo.Connect(options.Client().ApplyURI(lines[0]).SetServerSelectionTimeout(5 * time.Second).SetHeartbeatInterval(500 * time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +61,7 @@ func TestSimcluster(t *testing.T) {
 	}
 
 	_, shardURI, _ := strings.Cut(lines[3], " ")
-	shard, err := mongo.Connect(options.Client().ApplyURI(shardURI).SetServerSelectionTimeout(5 * time.Second))
+	shard, err := mongo.Connect(options.Client().ApplyURI(shardURI).SetServerSelectionTimeout(5 * time.Second).SetHeartbeatInterval(500 * time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}

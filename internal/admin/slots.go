@@ -35,6 +35,10 @@ const MaxSlotSkew = 5 * time.Minute
 // nor older than the cluster's window: a slot the schedule does not have
 // cannot be claimed, so that a claim always names a checkpoint the
 // ingestion endpoint would accept.
+//
+// The caller's right to report for c is the caller's to check (it read c
+// as the caller of ctx, CheckReporter); the lease itself is the server's
+// bookkeeping, never a caller's, so it is taken as backup.System.
 func ClaimSlot(ctx context.Context, st SlotClaimer, c backup.Cluster, slot time.Time, owner string, now time.Time) (bool, error) {
 	if c.Backup != backup.BackupLegacy {
 		return false, backup.ErrNotLegacyBackup()
@@ -64,5 +68,5 @@ func ClaimSlot(ctx context.Context, st SlotClaimer, c backup.Cluster, slot time.
 		return false, backup.Errorf(backup.Invalid, backup.CodeInvalidAttribute,
 			"Invalid attribute %s specified: %s is older than the cluster's point-in-time window.", "slot", slot.Format(time.RFC3339))
 	}
-	return st.ClaimSlot(ctx, c.ID, slot, owner, engine.DefaultLeaseTTL)
+	return st.ClaimSlot(backup.WithPrincipal(ctx, backup.System), c.ID, slot, owner, engine.DefaultLeaseTTL)
 }

@@ -137,9 +137,7 @@ func TestTopologyMismatch(t *testing.T) {
 	srv := e.wire(t, mongowire.Options{})
 	wrong := e.Cluster
 	wrong.Shards = append(slices.Clone(wrong.Shards), backup.Shard{Name: "Shop0-shard-9", ReplicaSetName: "Shop0-shard-9"})
-	if err := e.DB.UpdateCluster(context.Background(), wrong); err != nil {
-		t.Fatal(err)
-	}
+	e.UpdateCluster(t, wrong)
 	var logs logBuffer
 	m := agent.NewMetrics(nil)
 	cfg := e.config(t, e.driver(t, srv), t.TempDir(), logs.logger())
@@ -150,9 +148,7 @@ func TestTopologyMismatch(t *testing.T) {
 	if n := len(e.checkpoints(t)); n != 0 || srv.Cluster().Stats().Stops != 0 {
 		t.Fatalf("%d checkpoints, %d balancer stops of a mismatched cluster", n, srv.Cluster().Stats().Stops)
 	}
-	if err := e.DB.UpdateCluster(context.Background(), e.Cluster); err != nil {
-		t.Fatal(err)
-	}
+	e.UpdateCluster(t, e.Cluster)
 	waitFor(t, "a checkpoint once corrected", func() bool { return len(e.checkpoints(t)) >= 1 })
 	stop()
 }

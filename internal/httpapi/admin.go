@@ -11,7 +11,6 @@ import (
 	"net"
 	"net/http"
 	"reflect"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -27,7 +26,7 @@ import (
 // clusters of a project, and checkpoints reported by backup agents.
 type AdminStore interface {
 	Project(ctx context.Context, id backup.ObjectID) (backup.Project, error)
-	Clusters(ctx context.Context, groupID backup.ObjectID, caller *backup.Principal, page backup.PageRequest) (backup.Page[backup.Cluster], error)
+	Clusters(ctx context.Context, groupID backup.ObjectID, page backup.PageRequest) (backup.Page[backup.Cluster], error)
 	Cluster(ctx context.Context, ref backup.ClusterRef) (backup.Cluster, error)
 	CreateCluster(ctx context.Context, c backup.Cluster) error
 	UpdateCluster(ctx context.Context, c backup.Cluster) error
@@ -37,14 +36,6 @@ type AdminStore interface {
 	PruneCheckpoints(ctx context.Context, clusterID backup.ObjectID, cutoff time.Time) (int, error)
 	admin.SlotClaimer
 }
-
-// adminPrefix is the root of checkpointd's own API, apart from the three
-// generations of the service's: nothing under it exists on the service.
-const adminPrefix = "/api/checkpointd/v1"
-
-// adminSurface names the administration API's requests in logs and
-// metrics; its bodies are plain JSON.
-var adminSurface = &surface{name: "checkpointd-admin", contentType: hdrJSON, groups: adminPrefix + "/groups"}
 
 var (
 	opAdminListClusters  = &operation{name: "adminListClusters"}
@@ -64,95 +55,13 @@ const maxAdminBody = 64 << 10
 // checkpoint may be: agents' clocks differ a little, never by hours.
 const maxFutureSkew = 5 * time.Minute
 
-// adminHandler serves one method of an administration route. body is the
-// request body (nil for methods without one). It returns the status and
-// the compact JSON body (nil for none).
-type adminHandler func(s *Server, rq *request, body []byte) (int, []byte, error)
-
-// adminMethod is one method of an administration route.
-type adminMethod struct {
-	method string
-	op     *operation
-	h      adminHandler
-}
-
-// adminEndpoint runs the pipeline of an administration route: size,
-// authentication, method, query, body, then the handler; errors in the
-// API's format. The methods are checked after authentication, as on the
-// other routes.
-func (s *Server) adminEndpoint(methods ...adminMethod) http.Handler {
-	allow := make([]string, 0, len(methods)+1)
-	for _, m := range methods {
-		allow = append(allow, m.method)
-		if m.method == http.MethodGet {
-			allow = append(allow, http.MethodHead)
-		}
-	}
-	allowHdr := strings.Join(allow, ", ")
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		rq := s.begin(w, r, adminSurface)
-		defer s.finish(rq)
-		rq.contentType = hdrJSON
-		status, body, err := s.serveAdmin(rq, methods, allowHdr)
-		if err != nil {
-			s.writeError(rq, err)
-			return
-		}
-		if body == nil {
-			h := w.Header()
-			s.commonHeaders(rq, h)
-			rq.status = status
-			w.WriteHeader(status)
-			return
-		}
-		s.writeBody(rq, status, body)
-	})
-}
-
-func (s *Server) serveAdmin(rq *request, methods []adminMethod, allow string) (int, []byte, error) {
-	rq.pretty, _ = parsePrettyOnly(rq.Request)
-	if err := s.checkSize(rq); err != nil {
-		return 0, nil, err
-	}
-	if err := s.authenticate(rq); err != nil {
-		return 0, nil, err
-	}
-	method := rq.Method
-	if method == http.MethodHead {
-		method = http.MethodGet
-	}
-	i := slices.IndexFunc(methods, func(m adminMethod) bool { return m.method == method })
-	if i < 0 {
-		rq.w.Header().Set("Allow", allow)
-		return 0, nil, backup.Errorf(backup.MethodNotAllowed, backup.CodeMethodNotAllowed, guessMethodNotAllowedDetail, rq.Method, rq.URL.Path)
-	}
-	m := methods[i]
-	rq.op = m.op
-	var err error
-	if rq.query, err = parseQuery(rq.URL.RawQuery, rq.query[:0]); err != nil {
-		return 0, nil, err
-	}
-	if rq.pretty, err = rq.query.boolParam("pretty", false); err != nil {
-		return 0, nil, err
-	}
-	var body []byte
-	if method == http.MethodPost || method == http.MethodPatch {
-		if body, err = readJSONBody(rq); err != nil {
-			return 0, nil, err
-		}
-	}
-	return m.h(s, rq, body)
-}
-
 // readJSONBody reads a request body of at most maxAdminBody bytes sent as
 // application/json.
 func readJSONBody(rq *request) ([]byte, error) {
 	ct := rq.Header.Get("Content-Type")
 	if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
-		e := backup.Errorf(backup.Invalid, backup.CodeUnsupportedMediaType,
+		return nil, httpErrorf(http.StatusUnsupportedMediaType, backup.CodeUnsupportedMediaType,
 			"Unsupported Content-Type %s: send the body as application/json.", ct)
-		e.Status = http.StatusUnsupportedMediaType
-		return nil, e
 	}
 	if rq.ContentLength > maxAdminBody {
 		return nil, errBodyTooLarge()
@@ -165,9 +74,7 @@ func readJSONBody(rq *request) ([]byte, error) {
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() {
 		// The server's read timeout ended the body before it was whole.
-		e := backup.Errorf(backup.Invalid, backup.CodeRequestTimeout, "The request body was not received in time.")
-		e.Status = http.StatusRequestTimeout
-		return nil, e
+		return nil, httpErrorf(http.StatusRequestTimeout, backup.CodeRequestTimeout, "The request body was not received in time.")
 	}
 	if err != nil {
 		return nil, backup.Errorf(backup.Invalid, backup.CodeInvalidJSON, "The request body could not be read.")
@@ -175,10 +82,8 @@ func readJSONBody(rq *request) ([]byte, error) {
 	return body, nil
 }
 
-func errBodyTooLarge() *backup.Error {
-	e := backup.Errorf(backup.TooLarge, backup.CodeRequestTooLarge, "The request body is larger than %d bytes.", maxAdminBody)
-	e.Status = http.StatusRequestEntityTooLarge
-	return e
+func errBodyTooLarge() error {
+	return httpErrorf(http.StatusRequestEntityTooLarge, backup.CodeRequestTooLarge, "The request body is larger than %d bytes.", maxAdminBody)
 }
 
 // decodeJSON decodes body into v strictly: one JSON object, no field v
@@ -316,7 +221,9 @@ func errInvalidAttribute(field, why string) *backup.Error {
 }
 
 // adminProject resolves the route's project and checks the caller with
-// check (CheckAdmin or CheckReporter).
+// check (CheckAdmin or CheckReporter) before the body is looked at, so
+// that a caller without the role hears so whatever it sent; the store
+// decides again on every write.
 func (s *Server) adminProject(rq *request, check func(p *backup.Principal, org, project backup.ObjectID) error) (backup.Project, error) {
 	id, err := groupID(rq.Request)
 	if err != nil {
@@ -326,7 +233,7 @@ func (s *Server) adminProject(rq *request, check func(p *backup.Principal, org, 
 	if err != nil {
 		return p, err
 	}
-	return p, check(PrincipalFrom(rq.Context()), p.OrgID, p.ID)
+	return p, check(backup.PrincipalFrom(rq.Context()), p.OrgID, p.ID)
 }
 
 func checkAdmin(p *backup.Principal, org, project backup.ObjectID) error {
@@ -350,20 +257,20 @@ func (s *Server) adminCluster(rq *request, check func(p *backup.Principal, org, 
 // adminListClusters lists a project's clusters with their settings.
 //
 //	GET /api/checkpointd/v1/groups/{groupId}/clusters
-func adminListClusters(s *Server, rq *request, _ []byte) (int, []byte, error) {
+func adminListClusters(s *Server, rq *request) (result, error) {
 	p, err := s.adminProject(rq, checkAdmin)
 	if err != nil {
-		return 0, nil, err
+		return result{}, err
 	}
 	page, err := rq.query.page(s.cfg.Paging)
 	if err != nil {
-		return 0, nil, err
+		return result{}, err
 	}
-	cs, err := s.cfg.Admin.Clusters(rq.Context(), p.ID, nil, page)
+	cs, err := s.cfg.Admin.Clusters(rq.Context(), p.ID, page)
 	if err != nil {
-		return 0, nil, err
+		return result{}, err
 	}
-	return http.StatusOK, appendList(rq.buf[:0], rq, page, cs.Total, len(cs.Items), func(b []byte, i int) []byte {
+	return rq.list(page, cs.Total, len(cs.Items), func(b []byte, i int) []byte {
 		return appendAdminCluster(b, rq.base, &cs.Items[i])
 	}), nil
 }
@@ -373,25 +280,29 @@ func adminListClusters(s *Server, rq *request, _ []byte) (int, []byte, error) {
 // schedule and the topology it reports parts for from it.
 //
 //	GET /api/checkpointd/v1/groups/{groupId}/clusters/{clusterName}
-func adminGetCluster(s *Server, rq *request, _ []byte) (int, []byte, error) {
+func adminGetCluster(s *Server, rq *request) (result, error) {
 	c, err := s.adminCluster(rq, checkReporter)
 	if err != nil {
-		return 0, nil, err
+		return result{}, err
 	}
-	return http.StatusOK, appendAdminCluster(rq.buf[:0], rq.base, &c), nil
+	return result{body: appendAdminCluster(rq.buf[:0], rq.base, &c)}, nil
 }
 
 // adminCreateCluster creates a cluster.
 //
 //	POST /api/checkpointd/v1/groups/{groupId}/clusters
-func adminCreateCluster(s *Server, rq *request, body []byte) (int, []byte, error) {
+func adminCreateCluster(s *Server, rq *request) (result, error) {
+	body, err := readJSONBody(rq)
+	if err != nil {
+		return result{}, err
+	}
 	p, err := s.adminProject(rq, checkAdmin)
 	if err != nil {
-		return 0, nil, err
+		return result{}, err
 	}
 	var in clusterJSON
 	if err := decodeJSON(body, &in); err != nil {
-		return 0, nil, err
+		return result{}, err
 	}
 	// In a fixed order, so that the same body always names the same field.
 	for _, f := range []struct {
@@ -399,40 +310,44 @@ func adminCreateCluster(s *Server, rq *request, body []byte) (int, []byte, error
 		set  bool
 	}{{"id", in.ID != nil}, {"groupId", in.GroupID != nil}, {"created", in.Created != nil}, {"links", in.Links != nil}} {
 		if f.set {
-			return 0, nil, errInvalidAttribute(f.name, "it is set by the server")
+			return result{}, errInvalidAttribute(f.name, "it is set by the server")
 		}
 	}
 	if in.Name == nil {
-		return 0, nil, errInvalidAttribute("name", "a cluster needs a name")
+		return result{}, errInvalidAttribute("name", "a cluster needs a name")
 	}
 	if in.ClusterType == nil {
-		return 0, nil, errInvalidAttribute("clusterType", "a cluster needs a clusterType")
+		return result{}, errInvalidAttribute("clusterType", "a cluster needs a clusterType")
 	}
 	c := backup.Cluster{
 		ID: s.ids.New(s.cfg.Clock.Now()), GroupID: p.ID, Name: *in.Name, Type: backup.ClusterType(*in.ClusterType),
 		Backup: backup.BackupLegacy, Created: s.cfg.Clock.Now().UTC().Truncate(time.Second),
 	}
 	if err := in.applyTo(&c); err != nil {
-		return 0, nil, err
+		return result{}, err
 	}
 	if err := s.cfg.Admin.CreateCluster(rq.Context(), c); err != nil {
-		return 0, nil, err
+		return result{}, err
 	}
 	rq.w.Header().Set("Location", rq.base+adminClusterPath(&c))
-	return http.StatusCreated, appendAdminCluster(rq.buf[:0], rq.base, &c), nil
+	return result{status: http.StatusCreated, body: appendAdminCluster(rq.buf[:0], rq.base, &c)}, nil
 }
 
 // adminUpdateCluster changes the fields sent.
 //
 //	PATCH /api/checkpointd/v1/groups/{groupId}/clusters/{clusterName}
-func adminUpdateCluster(s *Server, rq *request, body []byte) (int, []byte, error) {
+func adminUpdateCluster(s *Server, rq *request) (result, error) {
+	body, err := readJSONBody(rq)
+	if err != nil {
+		return result{}, err
+	}
 	c, err := s.adminCluster(rq, checkAdmin)
 	if err != nil {
-		return 0, nil, err
+		return result{}, err
 	}
 	var in clusterJSON
 	if err := decodeJSON(body, &in); err != nil {
-		return 0, nil, err
+		return result{}, err
 	}
 	// The read-only fields may be sent back as they are (a client PATCHing
 	// what it GOT), never changed.
@@ -445,30 +360,30 @@ func adminUpdateCluster(s *Server, rq *request, body []byte) (int, []byte, error
 		{"clusterType", in.ClusterType, string(c.Type)}, {"created", in.Created, formatTime(c.Created)},
 	} {
 		if f.sent != nil && *f.sent != f.unchanged {
-			return 0, nil, errInvalidAttribute(f.name, "it cannot be changed")
+			return result{}, errInvalidAttribute(f.name, "it cannot be changed")
 		}
 	}
 	if err := in.applyTo(&c); err != nil {
-		return 0, nil, err
+		return result{}, err
 	}
 	if err := s.cfg.Admin.UpdateCluster(rq.Context(), c); err != nil {
-		return 0, nil, err
+		return result{}, err
 	}
-	return http.StatusOK, appendAdminCluster(rq.buf[:0], rq.base, &c), nil
+	return result{body: appendAdminCluster(rq.buf[:0], rq.base, &c)}, nil
 }
 
 // adminDeleteCluster deletes a cluster and its checkpoints.
 //
 //	DELETE /api/checkpointd/v1/groups/{groupId}/clusters/{clusterName}
-func adminDeleteCluster(s *Server, rq *request, _ []byte) (int, []byte, error) {
+func adminDeleteCluster(s *Server, rq *request) (result, error) {
 	c, err := s.adminCluster(rq, checkAdmin)
 	if err != nil {
-		return 0, nil, err
+		return result{}, err
 	}
 	if err := s.cfg.Admin.DeleteCluster(rq.Context(), backup.ClusterRef{GroupID: c.GroupID, ID: c.ID}); err != nil {
-		return 0, nil, err
+		return result{}, err
 	}
-	return http.StatusNoContent, nil, nil
+	return result{status: http.StatusNoContent}, nil
 }
 
 // adminIngest stores a checkpoint a backup agent took of a cluster whose
@@ -476,25 +391,29 @@ func adminDeleteCluster(s *Server, rq *request, _ []byte) (int, []byte, error) {
 // before (a retry), 409 when its id names another one.
 //
 //	POST /api/checkpointd/v1/groups/{groupId}/clusters/{clusterName}/checkpoints
-func adminIngest(s *Server, rq *request, body []byte) (int, []byte, error) {
+func adminIngest(s *Server, rq *request) (result, error) {
+	body, err := readJSONBody(rq)
+	if err != nil {
+		return result{}, err
+	}
 	c, err := s.adminCluster(rq, checkReporter)
 	if err != nil {
-		return 0, nil, err
+		return result{}, err
 	}
 	if c.Backup != backup.BackupLegacy {
-		return 0, nil, backup.ErrNotLegacyBackup()
+		return result{}, backup.ErrNotLegacyBackup()
 	}
 	if c.Schedule.DriverOrDefault() != backup.DriverAgent {
-		return 0, nil, errInvalidAttribute("backup.driver",
+		return result{}, errInvalidAttribute("backup.driver",
 			"cluster "+c.Name+"'s checkpoints are taken by its "+string(c.Schedule.DriverOrDefault())+" driver, not reported by an agent")
 	}
 	var in reportJSON
 	if err := decodeJSON(body, &in); err != nil {
-		return 0, nil, err
+		return result{}, err
 	}
 	cp, err := in.checkpoint(&c)
 	if err != nil {
-		return 0, nil, err
+		return result{}, err
 	}
 	// completed is the latest of the three times once VerifyCheckpoint
 	// has ordered them; bounding each keeps the message on the field sent.
@@ -503,11 +422,11 @@ func adminIngest(s *Server, rq *request, body []byte) (int, []byte, error) {
 		at   time.Time
 	}{{"timestamp", cp.Timestamp}, {"started", cp.Started}, {"completed", cp.Completed}} {
 		if t.at.After(s.cfg.Clock.Now().Add(maxFutureSkew)) {
-			return 0, nil, errInvalidAttribute(t.name, "it is in the future")
+			return result{}, errInvalidAttribute(t.name, "it is in the future")
 		}
 	}
 	if err := backup.VerifyCheckpoint(c, cp); err != nil {
-		return 0, nil, err
+		return result{}, err
 	}
 	ctx := rq.Context()
 	ref := backup.ClusterRef{GroupID: c.GroupID, ID: c.ID}
@@ -518,12 +437,13 @@ func adminIngest(s *Server, rq *request, body []byte) (int, []byte, error) {
 		status = http.StatusOK
 	case backup.IsCode(err, backup.CodeCheckpointNotFound):
 	default:
-		return 0, nil, err
+		return result{}, err
 	}
 	if err := s.cfg.Admin.AddCheckpoint(ctx, cp); err != nil {
-		return 0, nil, err
+		return result{}, err
 	}
-	if _, err := s.cfg.Admin.PruneCheckpoints(ctx, c.ID, cp.Timestamp.Add(-c.Schedule.WindowOrDefault())); err != nil {
+	// Retention is the server's own work, not the reporter's.
+	if _, err := s.cfg.Admin.PruneCheckpoints(backup.WithPrincipal(ctx, backup.System), c.ID, cp.Timestamp.Add(-c.Schedule.WindowOrDefault())); err != nil {
 		// The checkpoint is stored; pruning is redone by the next report.
 		s.log.Error("checkpoints not pruned", "request_id", rq.id, "cluster", c.Name, "err", err)
 	}
@@ -531,7 +451,7 @@ func adminIngest(s *Server, rq *request, body []byte) (int, []byte, error) {
 	if status == http.StatusCreated {
 		rq.w.Header().Set("Location", rq.base+coll+"/"+cp.ID.Hex())
 	}
-	return status, atlas.AppendCheckpoint(rq.buf[:0], rq.base, coll, &cp), nil
+	return result{status: status, body: atlas.AppendCheckpoint(rq.buf[:0], rq.base, coll, &cp)}, nil
 }
 
 // adminClaimSlot claims a checkpoint slot of a cluster for a backup agent
@@ -539,37 +459,41 @@ func adminIngest(s *Server, rq *request, body []byte) (int, []byte, error) {
 // slot first takes its checkpoint; the others are told claimed:false.
 //
 //	POST /api/checkpointd/v1/groups/{groupId}/clusters/{clusterName}/slots
-func adminClaimSlot(s *Server, rq *request, body []byte) (int, []byte, error) {
+func adminClaimSlot(s *Server, rq *request) (result, error) {
+	body, err := readJSONBody(rq)
+	if err != nil {
+		return result{}, err
+	}
 	c, err := s.adminCluster(rq, checkReporter)
 	if err != nil {
-		return 0, nil, err
+		return result{}, err
 	}
 	var in slotClaimJSON
 	if err := decodeJSON(body, &in); err != nil {
-		return 0, nil, err
+		return result{}, err
 	}
 	if in.Claimed != nil {
-		return 0, nil, errInvalidAttribute("claimed", "it is set by the server")
+		return result{}, errInvalidAttribute("claimed", "it is set by the server")
 	}
 	if in.Slot == nil {
-		return 0, nil, errInvalidAttribute("slot", "a claim names the slot's time")
+		return result{}, errInvalidAttribute("slot", "a claim names the slot's time")
 	}
 	if in.Owner == nil {
-		return 0, nil, errInvalidAttribute("owner", "a claim names its owner")
+		return result{}, errInvalidAttribute("owner", "a claim names its owner")
 	}
 	slot, err := parseReportTime(*in.Slot)
 	if err != nil {
-		return 0, nil, errInvalidAttribute("slot", err.Error())
+		return result{}, errInvalidAttribute("slot", err.Error())
 	}
 	ok, err := admin.ClaimSlot(rq.Context(), s.cfg.Admin, c, slot, *in.Owner, s.cfg.Clock.Now())
 	if err != nil {
-		return 0, nil, err
+		return result{}, err
 	}
 	out, err := json.Marshal(slotClaimJSON{Claimed: &ok, Owner: in.Owner, Slot: in.Slot})
 	if err != nil { // a bool and two strings: cannot fail
 		panic(err)
 	}
-	return http.StatusOK, append(rq.buf[:0], out...), nil
+	return result{body: append(rq.buf[:0], out...)}, nil
 }
 
 // slotClaimJSON is a slot claim, in (slot, owner) and out (with claimed).

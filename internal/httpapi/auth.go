@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"context"
 	"errors"
 	"net/http"
 	"strconv"
@@ -13,26 +12,24 @@ import (
 // anything else looks at the request (an unknown group still gets the 401
 // challenge first, as on the service).
 type Authenticator interface {
-	// Authenticate returns the caller, or an error: *Unauthorized to ask
-	// for credentials, a *backup.Error (e.g. 403 for an address outside the
-	// caller's access list, 429 when rate limited), or anything else for
-	// an internal failure.
+	// Authenticate returns the caller, or an error: a challenge to ask
+	// for credentials, a *backup.Error (e.g. 403 for an address outside
+	// the caller's access list, 429 when rate limited), or anything else
+	// for an internal failure.
 	Authenticate(r *http.Request) (*backup.Principal, error)
 }
 
-// Unauthorized asks the client for credentials: a 401 with these
-// WWW-Authenticate values, in this order (the official Digest client reads
-// only the first).
-type Unauthorized struct {
-	Challenges []string
-	// Reason says why, for metrics: one of AuthMissingCredentials,
-	// AuthMalformedCredentials, AuthBadCredentials, AuthStaleNonce,
-	// AuthReplayedNonce, AuthExpiredToken or AuthRevokedToken (anything
-	// else counts as AuthOther). Clients never see it.
-	Reason string
+// challenge is a refusal that asks the client for credentials (auth's
+// *Unauthorized is one): a 401 with these WWW-Authenticate values, in
+// this order (the official Digest client reads only the first).
+type challenge interface {
+	error
+	WWWAuthenticate() []string
+	// FailureReason says why, for metrics: one of the first seven
+	// AuthFailureReasons (anything else counts as AuthOther). Clients
+	// never see it.
+	FailureReason() string
 }
-
-func (e *Unauthorized) Error() string { return "unauthorized: credentials required" }
 
 // challengeBody is the service's 401 body, byte for byte: unlike every
 // other error it is pretty-printed, its keys are not in alphabetical order
@@ -44,42 +41,35 @@ var challengeLength = []string{strconv.Itoa(len(challengeBody))}
 // writeChallenge answers with the 401 challenge. It carries only the
 // headers the service's challenge carries: no service version, no security
 // headers, no deprecation.
-func (s *Server) writeChallenge(rq *request, u *Unauthorized) {
+func (s *Server) writeChallenge(rq *request, c challenge) {
 	h := rq.w.Header()
 	h["Content-Type"] = hdrJSON
 	h["Content-Length"] = challengeLength
-	h["Www-Authenticate"] = u.Challenges
+	h["Www-Authenticate"] = c.WWWAuthenticate()
 	rq.status = http.StatusUnauthorized
 	rq.w.WriteHeader(http.StatusUnauthorized)
 	_, _ = rq.w.Write([]byte(challengeBody))
 }
 
 // authenticate runs the configured Authenticator, if any, and keeps the
-// caller in the request's context.
+// caller in the request's context (rq.Context), the one place a request's
+// caller is set: without it every store read is refused. Without an
+// Authenticator the server itself is the caller.
 func (s *Server) authenticate(rq *request) error {
-	if s.cfg.Auth == nil {
-		return nil
+	p := backup.System
+	if s.cfg.Auth != nil {
+		var err error
+		if p, err = s.cfg.Auth.Authenticate(rq.Request); err != nil {
+			s.authFailed(err)
+			return err
+		}
 	}
-	p, err := s.cfg.Auth.Authenticate(rq.Request)
-	if err != nil {
-		s.authFailed(err)
-		return err
-	}
-	rq.Request = rq.WithContext(context.WithValue(rq.Context(), principalKey{}, p))
+	rq.ctx = backup.WithPrincipal(rq.Request.Context(), p)
 	return nil
 }
 
-type principalKey struct{}
-
-// PrincipalFrom returns the authenticated caller of a request's context, or
-// nil when the server runs without authentication.
-func PrincipalFrom(ctx context.Context) *backup.Principal {
-	p, _ := ctx.Value(principalKey{}).(*backup.Principal)
-	return p
-}
-
-// asUnauthorized finds an *Unauthorized in err's chain.
-func asUnauthorized(err error) (*Unauthorized, bool) {
-	var u *Unauthorized
-	return u, errors.As(err, &u)
+// asChallenge finds a challenge in err's chain.
+func asChallenge(err error) (challenge, bool) {
+	var c challenge
+	return c, errors.As(err, &c)
 }

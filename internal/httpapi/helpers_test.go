@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/checkpointd/checkpointd/internal/backup"
 	"github.com/checkpointd/checkpointd/internal/demo"
 	"github.com/checkpointd/checkpointd/internal/httpapi"
 	"github.com/checkpointd/checkpointd/internal/store/sqlite"
@@ -51,7 +52,7 @@ func mustServeAdmin(tb testing.TB, cfg httpapi.Config) *fixture {
 
 func mustServeWith(tb testing.TB, cfg httpapi.Config, admin bool) *fixture {
 	tb.Helper()
-	ctx := context.Background()
+	ctx := backup.WithPrincipal(context.Background(), backup.System)
 	db, err := sqlite.Open(ctx, filepath.Join(tb.TempDir(), "test.db"))
 	if err != nil {
 		tb.Fatal(err)

@@ -42,7 +42,7 @@ type Server struct {
 // runs the schedule fast), until the test ends.
 func NewServer(t testing.TB, clk clock.Clock) *Server {
 	t.Helper()
-	ctx := context.Background()
+	ctx := backup.WithPrincipal(context.Background(), backup.System)
 	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "server.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -83,11 +83,19 @@ func (s *Server) Project() string { return s.Cluster.GroupID.Hex() }
 func (s *Server) Checkpoints(t testing.TB) []backup.Checkpoint {
 	t.Helper()
 	ref := backup.ClusterRef{GroupID: s.Cluster.GroupID, ID: s.Cluster.ID}
-	page, err := s.DB.Checkpoints(context.Background(), ref, backup.PageRequest{Num: 1, Size: 500})
+	page, err := s.DB.Checkpoints(backup.WithPrincipal(context.Background(), backup.System), ref, backup.PageRequest{Num: 1, Size: 500})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return slices.Clone(page.Items) // the store's pages are cached: not to be changed
+}
+
+// UpdateCluster changes the cluster as the server's administrator would.
+func (s *Server) UpdateCluster(t testing.TB, c backup.Cluster) {
+	t.Helper()
+	if err := s.DB.UpdateCluster(backup.WithPrincipal(context.Background(), backup.System), c); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // Wire serves a simulation of the cluster on clk over the wire protocol
@@ -109,9 +117,9 @@ func (s *Server) Wire(t testing.TB, clk clock.Clock, opt mongowire.Options) *mon
 // WaitFor polls cond until it holds, for up to 30 s of wall time.
 func WaitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(30 * time.Second) // the test's elapsed time, on the wall clock
 	for !cond() {
-		if time.Now().After(deadline) {
+		if time.Now().After(deadline) { // elapsed time
 			t.Fatalf("timed out waiting for %s", what)
 		}
 		time.Sleep(20 * time.Millisecond)

@@ -100,6 +100,9 @@ func (s *Cluster) Members() []engine.Member {
 	return out
 }
 
+// Now reads the cluster's clock: the members' local time.
+func (s *Cluster) Now() time.Time { return s.clock.Now() }
+
 // Faults returns the faults in effect.
 func (s *Cluster) Faults() Faults {
 	s.mu.Lock()

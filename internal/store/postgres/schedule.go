@@ -16,6 +16,9 @@ import (
 func (db *DB) UpdateCluster(ctx context.Context, c backup.Cluster) (err error) {
 	ctx, end := db.op(ctx)
 	defer end(&err)
+	if _, err := store.Caller(ctx); err != nil {
+		return err
+	}
 	if c.ID.IsZero() {
 		return errMissingID("cluster")
 	}
@@ -24,6 +27,10 @@ func (db *DB) UpdateCluster(ctx context.Context, c backup.Cluster) (err error) {
 		return err
 	}
 	group := c.GroupID.Hex()
+	// Projects never change organization: the check holds for the update.
+	if err := authorizeProject(ctx, db.pool, store.Admin, c.GroupID); err != nil {
+		return err
+	}
 	tag, err := db.pool.Exec(ctx, `UPDATE clusters SET name = $1, type = $2, mongodb_version = $3, backup = $4,
   replica_set_name = $5, shards = $6, config = $7, ckpt_driver = $8, ckpt_interval_min = $9, pit_window_hours = $10
   WHERE id = $11 AND group_id = $12`,
@@ -53,6 +60,9 @@ func (db *DB) UpdateCluster(ctx context.Context, c backup.Cluster) (err error) {
 func (db *DB) Schedules(ctx context.Context) (_ []backup.Cluster, err error) {
 	ctx, end := db.op(ctx)
 	defer end(&err)
+	if err := store.System(ctx); err != nil {
+		return nil, err
+	}
 	rows, err := db.pool.Query(ctx, `SELECT `+clusterCols+` FROM clusters c
 WHERE c.ckpt_driver = 'SIMULATED' AND c.ckpt_interval_min > 0 AND c.backup = 'LEGACY' ORDER BY c.id`)
 	if err != nil {
@@ -90,6 +100,9 @@ WHERE c.ckpt_driver = 'SIMULATED' AND c.ckpt_interval_min > 0 AND c.backup = 'LE
 func (db *DB) AddClaimedCheckpoint(ctx context.Context, cp backup.Checkpoint, owner string) (err error) {
 	ctx, end := db.op(ctx)
 	defer end(&err)
+	if err := store.System(ctx); err != nil {
+		return err
+	}
 	return db.inTx(ctx, "add claimed checkpoint", func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `UPDATE slot_claims SET expires = $1 WHERE cluster_id = $2 AND slot = $3 AND owner = $4`,
 			db.clock.Now().Add(claimRetention).UnixMilli(), cp.ClusterID.Hex(), cp.Timestamp.Unix(), owner)

@@ -13,6 +13,9 @@ import (
 // topology and schedule, found by id in its project.
 func (db *DB) UpdateCluster(ctx context.Context, c backup.Cluster) (err error) {
 	defer classify(&err)
+	if _, err := store.Caller(ctx); err != nil {
+		return err
+	}
 	if c.ID.IsZero() {
 		return errMissingID("cluster")
 	}
@@ -26,6 +29,9 @@ func (db *DB) UpdateCluster(ctx context.Context, c backup.Cluster) (err error) {
 	}
 	defer rollback(tx)
 	group := c.GroupID.Hex()
+	if err := authorizeProject(ctx, tx, store.Admin, c.GroupID); err != nil {
+		return err
+	}
 	res, err := tx.ExecContext(ctx, `UPDATE clusters SET name = ?, type = ?, mongodb_version = ?, backup = ?,
   replica_set_name = ?, shards = ?, config = ?, ckpt_driver = ?, ckpt_interval_min = ?, pit_window_hours = ?
   WHERE id = ? AND group_id = ?`,
@@ -59,6 +65,9 @@ func (db *DB) UpdateCluster(ctx context.Context, c backup.Cluster) (err error) {
 // backup, the SIMULATED driver and an interval set, ordered by id.
 func (db *DB) Schedules(ctx context.Context) (_ []backup.Cluster, err error) {
 	defer classify(&err)
+	if err := store.System(ctx); err != nil {
+		return nil, err
+	}
 	rows, err := db.r.QueryContext(ctx, `SELECT `+clusterCols+` FROM clusters c
 WHERE c.ckpt_driver = 'SIMULATED' AND c.ckpt_interval_min > 0 AND c.backup = 'LEGACY' ORDER BY c.id`)
 	if err != nil {
@@ -87,6 +96,9 @@ WHERE c.ckpt_driver = 'SIMULATED' AND c.ckpt_interval_min > 0 AND c.backup = 'LE
 // slot has one checkpoint however slow a holder is.
 func (db *DB) AddClaimedCheckpoint(ctx context.Context, cp backup.Checkpoint, owner string) (err error) {
 	defer classify(&err)
+	if err := store.System(ctx); err != nil {
+		return err
+	}
 	return db.addCheckpoints(ctx, []backup.Checkpoint{cp}, func(w *writer) error {
 		// Holding the claim is checked by extending it: the slot is then
 		// done, and a takeover racing with this transaction finds an

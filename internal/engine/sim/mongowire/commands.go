@@ -60,7 +60,8 @@ func errHostUnreachable(err error) *cmdError {
 // command runs one request and returns its reply document. An error
 // returned ends the connection without a reply.
 func (c *conn) command(ctx context.Context, req request, legacy bool) (bson.Raw, error) {
-	start := time.Now()
+	start := time.Now() // elapsed, for the log
+	c.opTime = backup.BSONTimestamp{}
 	reply, err := c.dispatch(ctx, req, legacy)
 	if errors.Is(err, errClose) {
 		return nil, err
@@ -77,6 +78,8 @@ func (c *conn) command(ctx context.Context, req request, legacy bool) (bson.Raw,
 	} else {
 		reply = append(reply, bson.E{Key: "ok", Value: 1.0})
 	}
+	reply = append(reply, c.times()...)
+	// elapsed, for the log
 	c.s.log.Debug("mongowire: command", "node", c.n.name(), "cmd", req.name, "db", req.db, "took", time.Since(start), "err", err)
 	return bson.Marshal(reply)
 }
@@ -113,6 +116,37 @@ func (c *conn) dispatch(ctx context.Context, req request, legacy bool) (bson.D, 
 		return c.mongosCommand(ctx, req)
 	}
 	return c.memberCommand(ctx, req)
+}
+
+// times are the fields every reply of a 3.6+ replica set member or
+// mongos ends with: $clusterTime (unsigned, as a cluster without keys
+// sends it) and operationTime, the optime of the command's write or else
+// the newest entry of the node's oplog (of any oplog, for the mongos).
+func (c *conn) times() bson.D {
+	op := c.opTime
+	if op.Date.IsZero() {
+		names := []string{c.n.set}
+		if c.n.set == "" {
+			names = names[:0]
+			for _, n := range c.s.nodes {
+				names = append(names, n.set)
+			}
+		}
+		for _, name := range names {
+			if ts := c.s.cluster.LastTimestamp(name); op.Date.IsZero() || after(ts, op) {
+				op = ts
+			}
+		}
+	}
+	t := bsonTS(op)
+	return doc(
+		"$clusterTime", doc("clusterTime", t, "signature", doc("hash", bson.Binary{Data: make([]byte, 20)}, "keyId", int64(0))),
+		"operationTime", t,
+	)
+}
+
+func after(a, b backup.BSONTimestamp) bool {
+	return a.Date.After(b.Date) || a.Date.Equal(b.Date) && a.Increment > b.Increment
 }
 
 func (c *conn) topologyVersion() bson.D {
@@ -155,7 +189,7 @@ func (c *conn) hello(ctx context.Context, req request, legacyName bool) (bson.D,
 	} else {
 		d = append(d, bson.E{Key: "isWritablePrimary", Value: primary})
 	}
-	now := time.Now()
+	now := c.s.cluster.Now()
 	if c.n.set == "" {
 		d = append(d, bson.E{Key: "msg", Value: "isdbgrid"})
 	} else {
@@ -345,7 +379,8 @@ func (c *conn) memberCommand(ctx context.Context, req request) (bson.D, error) {
 		if !ok {
 			return nil, errBadValue("appendOplogNote: 'data' must be an object")
 		}
-		_, err := c.s.cluster.AppendNote(ctx, c.n.set, data)
+		ts, err := c.s.cluster.AppendNote(ctx, c.n.set, data)
+		c.opTime = ts
 		switch {
 		case errors.Is(err, sim.ErrNotPrimary):
 			return nil, errNotPrim

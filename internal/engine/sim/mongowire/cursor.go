@@ -4,11 +4,13 @@ import (
 	"context"
 	"encoding/binary"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/checkpointd/checkpointd/internal/backup"
 	"github.com/checkpointd/checkpointd/internal/engine/sim"
 	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/x/bsonx/bsoncore"
 )
 
 // oplogNS is the namespace of a replica set member's oplog.
@@ -29,6 +31,7 @@ type cursor struct {
 	ns        string
 	set       string // the member whose oplog a tailable cursor reads
 	match     matcher
+	project   projection
 	tailable  bool
 	awaitData bool
 	pos       backup.BSONTimestamp // the last entry scanned
@@ -40,6 +43,7 @@ type cursor struct {
 type findOptions struct {
 	ns        string
 	match     matcher
+	project   projection
 	reverse   bool // sort {$natural: -1}
 	limit     int
 	batch     int
@@ -61,6 +65,11 @@ func parseFind(req request) (findOptions, error) {
 	var err error
 	if o.match, err = compileFilter(filter); err != nil {
 		return o, err
+	}
+	if p, ok := req.body.Lookup("projection").DocumentOK(); ok {
+		if o.project, err = compileProjection(p); err != nil {
+			return o, err
+		}
 	}
 	if sort, ok := req.body.Lookup("sort").DocumentOK(); ok {
 		elems, _ := sort.Elements()
@@ -122,7 +131,7 @@ func (c *conn) memberFind(req request) (bson.D, error) {
 		}
 		return c.s.firstBatch(o, docs), nil
 	}
-	cur := &cursor{ns: o.ns, set: c.n.set, match: o.match, tailable: true, awaitData: o.awaitData, limit: o.limit}
+	cur := &cursor{ns: o.ns, set: c.n.set, match: o.match, project: o.project, tailable: true, awaitData: o.awaitData, limit: o.limit}
 	batch := cur.scan(entries, o.batch)
 	if len(entries) == 0 || o.single || cur.limit < 0 {
 		// A tailable cursor on an empty oplog is dead at once, as on a
@@ -144,7 +153,7 @@ func (cur *cursor) scan(entries []sim.Entry, batch int) []bson.Raw {
 		}
 		cur.pos = e.TS
 		if d := oplogDoc(e); cur.match(d) {
-			out = append(out, d)
+			out = append(out, cur.project.apply(d))
 			if cur.limit > 0 {
 				if cur.limit--; cur.limit == 0 {
 					cur.limit = -1
@@ -160,6 +169,9 @@ func (s *Server) firstBatch(o findOptions, docs []bson.Raw) bson.D {
 	if o.limit > 0 && len(docs) > o.limit {
 		docs = docs[:o.limit]
 	}
+	for i, d := range docs {
+		docs[i] = o.project.apply(d)
+	}
 	n := len(docs)
 	if o.batch > 0 && o.batch < n {
 		n = o.batch
@@ -172,11 +184,10 @@ func (s *Server) firstBatch(o findOptions, docs []bson.Raw) bson.D {
 	return cursorReply("firstBatch", cur.id, o.ns, docs[:n])
 }
 
+// register opens cur under a new id.
 func (s *Server) register(cur *cursor) {
-	cur.id = s.nextCursor.Add(1)<<20 | int64(s.nextConn.Load()&0xfffff)
-	s.mu.Lock()
-	s.cursors[cur.id] = cur
-	s.mu.Unlock()
+	cur.id = s.nextCursor.Add(1)
+	s.keep(cur)
 }
 
 // take removes a cursor from the open ones while a getMore uses it.
@@ -218,7 +229,7 @@ func (c *conn) getMore(ctx context.Context, req request) (bson.D, error) {
 		return nil, &cmdError{43, "CursorNotFound", "cursor id " + itoa(id) + " not found", false}
 	}
 	if ns := req.db + "." + coll; ns != cur.ns {
-		c.s.register(cur)
+		c.s.keep(cur)
 		return nil, &cmdError{13, "Unauthorized", "Requested getMore on namespace '" + ns + "', but cursor belongs to a different namespace " + cur.ns, false}
 	}
 	batch := 0
@@ -242,7 +253,12 @@ func (c *conn) getMore(ctx context.Context, req request) (bson.D, error) {
 	if ms, ok := asInt64(req.body.Lookup("maxTimeMS")); ok && ms > 0 {
 		wait = time.Duration(ms) * time.Millisecond
 	}
-	deadline := time.Now().Add(wait)
+	// maxTimeMS is the client's own deadline, in real time whatever the
+	// simulation's clock.
+	waited, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	poll := time.NewTicker(pollEvery)
+	defer poll.Stop()
 	for {
 		if c.s.unreachable(c.n) {
 			return nil, errClose
@@ -255,20 +271,21 @@ func (c *conn) getMore(ctx context.Context, req request) (bson.D, error) {
 		if cur.limit < 0 {
 			return cursorReply("nextBatch", 0, cur.ns, docs), nil
 		}
-		if len(docs) > 0 || !cur.awaitData || !time.Now().Before(deadline) {
+		if len(docs) > 0 || !cur.awaitData || waited.Err() != nil {
 			c.s.keep(cur)
 			return cursorReply("nextBatch", cur.id, cur.ns, docs), nil
 		}
-		t := time.NewTimer(min(pollEvery, time.Until(deadline)))
 		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
-			return nil, errClose
+		case <-poll.C:
+		case <-waited.Done():
+			if ctx.Err() != nil {
+				return nil, errClose
+			}
 		}
 	}
 }
 
+// keep puts back a cursor a getMore took.
 func (s *Server) keep(cur *cursor) {
 	s.mu.Lock()
 	s.cursors[cur.id] = cur
@@ -325,4 +342,70 @@ func tsKey(ts backup.BSONTimestamp) []byte {
 	binary.BigEndian.PutUint32(b[:4], t.T)
 	binary.BigEndian.PutUint32(b[4:], t.I)
 	return b[:]
+}
+
+// projection keeps (include) or drops the named top-level fields; the
+// zero projection keeps everything. _id is kept unless excluded, as the
+// server does.
+type projection struct {
+	include bool
+	fields  map[string]bool
+}
+
+// compileProjection reads {f: 1, …} or {f: 0, …} on top-level fields:
+// what oplog readers use ({ts: 1}). Anything else is refused, rather than
+// answered differently from a server.
+func compileProjection(p bson.Raw) (projection, error) {
+	elems, _ := p.Elements()
+	pr := projection{fields: map[string]bool{}}
+	set := false
+	for _, e := range elems {
+		key := e.Key()
+		if strings.ContainsAny(key, ".$") {
+			return pr, errBadValue("the simulation projects top-level fields only, not %s", key)
+		}
+		in := truthy(e.Value())
+		if _, isDoc := e.Value().DocumentOK(); isDoc {
+			return pr, errBadValue("the simulation projects top-level fields only, not %s", key)
+		}
+		pr.fields[key] = in
+		if key == "_id" {
+			continue
+		}
+		if set && in != pr.include {
+			return pr, errBadValue("Cannot do %s on field %s in %s projection", kind(in), key, kind(pr.include))
+		}
+		pr.include, set = in, true
+	}
+	if !set && len(pr.fields) > 0 { // only _id named
+		pr.include = pr.fields["_id"]
+	}
+	return pr, nil
+}
+
+func kind(include bool) string {
+	if include {
+		return "inclusion"
+	}
+	return "exclusion"
+}
+
+func (pr projection) apply(d bson.Raw) bson.Raw {
+	if len(pr.fields) == 0 {
+		return d
+	}
+	elems, _ := d.Elements()
+	idx, out := bsoncore.AppendDocumentStart(nil)
+	for _, e := range elems {
+		in, named := pr.fields[e.Key()]
+		keep := !named && !pr.include || named && in
+		if e.Key() == "_id" && !named {
+			keep = true
+		}
+		if keep {
+			out = append(out, e...)
+		}
+	}
+	out, _ = bsoncore.AppendDocumentEnd(out, idx)
+	return out
 }

@@ -37,7 +37,8 @@
 //     one does. Faults.StopErr / StartErr make balancerStop / balancerStart
 //     fail with HostUnreachable (code 6).
 //   - A slow shard: Faults.Slow[name] delays every command that member
-//     answers (hello too).
+//     answers but hello, so that the driver's monitor still finds it up
+//     (a delay beyond connectTimeoutMS would read as unreachable).
 //   - An unreachable shard (or mongos): Faults.Unreachable. Its port
 //     accepts and at once closes every new connection and closes the open
 //     ones at their next request, so the driver sees network errors and
@@ -69,8 +70,17 @@
 // Every server: hello and legacy isMaster (the driver's first hello on a
 // connection comes as OP_QUERY isMaster, answered with OP_REPLY; helloOk
 // makes it use hello over OP_MSG afterwards; an awaitable hello with
-// topologyVersion and maxAwaitTimeMS waits for a change, without
-// exhaust), ping, buildInfo, endSessions, getMore, killCursors.
+// topologyVersion and maxAwaitTimeMS waits for a change of state or
+// maxAwaitTimeMS, and when it allows exhaust the server streams the
+// following replies with moreToCome, as 4.4+ servers do), ping,
+// buildInfo, endSessions, getMore, killCursors. Every reply carries
+// $clusterTime (unsigned) and operationTime: the optime of the command's
+// write (appendOplogNote's note), else of the node's newest oplog entry.
+//
+// A driver client disconnected within moments of connecting can wait up
+// to its heartbeatFrequencyMS (10 s by default) for its monitor's first
+// awaitable hello, with this server as with a real one: tests that
+// connect and disconnect quickly set a short heartbeat.
 //
 // The mongos: listShards, getShardMap, balancerStop (maxTimeMS, default
 // 60000), balancerStart, balancerStatus (admin database only, else
@@ -88,8 +98,8 @@
 // included), $eq $ne $gt $gte $lt $lte $in $nin $exists $and $or $nor
 // (anything else: BadValue, code 2), sort {$natural: ±1}, limit,
 // batchSize, singleBatch, tailable and awaitData (getMore waits up to
-// its maxTimeMS, 1 s by default, for new entries); projection is
-// ignored. Every other collection is empty. Besides notes the oplog holds
+// its maxTimeMS, 1 s by default, for new entries), projection of
+// top-level fields ({ts: 1}). Every other collection is empty. Besides notes the oplog holds
 // the other writes (inserts into app.events), the balancer's
 // config.settings updates on the config server, and a periodic no-op
 // {msg: "periodic noop"} every Options.NoopInterval. Unknown commands:
@@ -115,6 +125,9 @@
 //     "rs/host:port", state 1}].
 //   - getShardMap (reference/command/getShardMap): map, hosts,
 //     connStrings, the config server under "config".
+//   - $clusterTime {clusterTime, signature {hash, keyId}} and
+//     operationTime, as the listShards and sh.isBalancerRunning example
+//     replies show them.
 //   - balancerStatus (reference/command/balancerStatus): mode "full" or
 //     "off", inBalancerRound bool, numBalancerRounds as a long.
 //   - balancerStop / balancerStart (reference/command/balancerStop,
@@ -129,13 +142,16 @@
 //     (core/replica-set-oplog and the appendOplogNote page) and
 //     config.settings' balancer document {_id:"balancer", mode, stopped}
 //     (reference/config-database, tutorial/manage-sharded-cluster-balancer).
-//   - error codes and names (reference/error-codes): BadValue 2,
+//   - error codes and names (reference/error-codes, and for the two
+//     "not primary" codes the driver specifications' SDAM error list):
+//     BadValue 2,
 //     HostUnreachable 6, FailedToParse 9, Unauthorized 13, TypeMismatch
 //     14, CursorNotFound 43, MaxTimeMSExpired 50, CommandNotFound 59,
 //     CappedPositionLost 136, NotWritablePrimary 10107,
 //     NotPrimaryNoSecondaryOk 13435.
 //
 // Not served: authentication (connect without credentials), TLS,
-// compression, sessions beyond accepting lsid, $clusterTime gossip,
+// compression, sessions beyond accepting lsid, aggregate (so no
+// CountDocuments), projections other than of top-level fields,
 // mirrored (SCCC) config servers, replica sets of more than one member.
 package mongowire

@@ -3,6 +3,7 @@ package mongowire
 import (
 	"context"
 	"fmt"
+	"io"
 	"strings"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -19,7 +20,9 @@ type request struct {
 }
 
 // handle parses one message and returns the reply to write, or nil when
-// the request asked for none (OP_MSG moreToCome).
+// the request asked for none (OP_MSG moreToCome). An awaitable hello
+// that allows exhaust is answered with moreToCome, and c.streaming is set
+// to it: the connection then streams hello replies (see stream).
 func (c *conn) handle(ctx context.Context, msg []byte) ([]byte, error) {
 	_, reqID, _, op, rest, ok := wiremessage.ReadHeader(msg)
 	if !ok {
@@ -48,7 +51,14 @@ func (c *conn) handle(ctx context.Context, msg []byte) ([]byte, error) {
 		if flags&wiremessage.MoreToCome != 0 {
 			return nil, nil
 		}
-		return replyOpMsg(reqID, doc), nil
+		var out wiremessage.MsgFlag
+		if flags&wiremessage.ExhaustAllowed != 0 && awaitable(req) {
+			out = wiremessage.MoreToCome
+			c.streaming = &req
+		}
+		reply, id := replyOpMsg(reqID, doc, out)
+		c.lastReply = id
+		return reply, nil
 	default:
 		return nil, fmt.Errorf("mongowire: opcode %v not served", op)
 	}
@@ -163,12 +173,15 @@ func newRequest(body bson.Raw, db string) (request, error) {
 	return request{name: first.Key(), db: db, body: body}, nil
 }
 
-func replyOpMsg(reqID int32, doc []byte) []byte {
-	idx, b := wiremessage.AppendHeaderStart(nil, wiremessage.NextRequestID(), reqID, wiremessage.OpMsg)
-	b = wiremessage.AppendMsgFlags(b, 0)
+// replyOpMsg returns an OP_MSG answering the message reqID, and its own
+// request id.
+func replyOpMsg(reqID int32, doc []byte, flags wiremessage.MsgFlag) ([]byte, int32) {
+	id := wiremessage.NextRequestID()
+	idx, b := wiremessage.AppendHeaderStart(nil, id, reqID, wiremessage.OpMsg)
+	b = wiremessage.AppendMsgFlags(b, flags)
 	b = wiremessage.AppendMsgSectionType(b, wiremessage.SingleDocument)
 	b = append(b, doc...)
-	return bsoncore.UpdateLength(b, idx, int32(len(b[idx:])))
+	return bsoncore.UpdateLength(b, idx, int32(len(b[idx:]))), id
 }
 
 func replyOpReply(reqID int32, doc []byte) []byte {
@@ -194,4 +207,49 @@ func doc(kv ...any) bson.D {
 func flag(body bson.Raw, key string) bool {
 	b, _ := body.Lookup(key).BooleanOK()
 	return b
+}
+
+// awaitable reports whether req is an awaitable hello: one with the
+// topologyVersion and maxAwaitTimeMS of the driver's streaming monitor.
+func awaitable(req request) bool {
+	if req.name != "hello" && req.name != "isMaster" && req.name != "ismaster" {
+		return false
+	}
+	_, tv := req.body.Lookup("topologyVersion").DocumentOK()
+	_, wait := asInt64(req.body.Lookup("maxAwaitTimeMS"))
+	return tv && wait
+}
+
+// stream answers an exhausted awaitable hello as a 4.4+ server does:
+// after each reply it waits for the node's state to change, or for
+// maxAwaitTimeMS, and sends the next, moreToCome set, each answering the
+// one before, until the client closes the connection (a driver
+// disconnecting) or the server stops.
+func (c *conn) stream(ctx context.Context, r io.Reader, req request, last []byte) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() { // the client sends nothing more: a read ends when it closes
+		_, _ = io.Copy(io.Discard, r)
+		cancel()
+	}()
+	wait, _ := asInt64(req.body.Lookup("maxAwaitTimeMS"))
+	for {
+		counter, _ := asInt64(bson.Raw(last).Lookup("topologyVersion", "counter"))
+		next := req
+		next.body, _ = bson.Marshal(doc(
+			req.name, int32(1),
+			"topologyVersion", doc("processId", c.n.processID, "counter", counter),
+			"maxAwaitTimeMS", wait,
+			"$db", "admin",
+		))
+		d, err := c.command(ctx, next, false)
+		if err != nil {
+			return err
+		}
+		reply, id := replyOpMsg(c.lastReply, d, wiremessage.MoreToCome)
+		if _, err := c.nc.Write(reply); err != nil {
+			return err
+		}
+		c.lastReply, last = id, d
+	}
 }

@@ -54,7 +54,6 @@ type Server struct {
 	legacy  bool // before 3.4: no balancer commands
 	wire    int32
 	log     *slog.Logger
-	started time.Time
 
 	mongos *node
 	nodes  []*node          // replica sets, in part order
@@ -115,7 +114,6 @@ func Start(c *sim.Cluster, opt Options) (*Server, error) {
 		legacy:  major < 3 || major == 3 && minor < 4,
 		wire:    wireVersion(major, minor),
 		log:     opt.Logger,
-		started: time.Now(),
 		byName:  map[string]*node{},
 		ctx:     ctx,
 		cancel:  cancel,
@@ -274,6 +272,14 @@ type conn struct {
 	n  *node
 	nc net.Conn
 	id int32
+	// opTime is the optime of the write of the command being served,
+	// for its reply's operationTime.
+	opTime backup.BSONTimestamp
+	// streaming is the awaitable hello the connection streams replies
+	// to, once it asked for exhaust; lastReply is the request id of the
+	// last reply sent.
+	streaming *request
+	lastReply int32
 }
 
 // errClose ends a connection without a reply: the node became
@@ -293,7 +299,7 @@ func (c *conn) serve() {
 	}()
 	ctx, cancel := context.WithCancel(c.s.ctx)
 	defer cancel()
-	go func() { // a closed connection cancels what its command waits for
+	go func() { // the server stopping closes the connection
 		<-ctx.Done()
 		c.nc.Close()
 	}()
@@ -319,7 +325,17 @@ func (c *conn) serve() {
 		if _, err := c.nc.Write(reply); err != nil {
 			return
 		}
+		if c.streaming != nil {
+			_ = c.stream(ctx, r, *c.streaming, msgBody(reply))
+			return
+		}
 	}
+}
+
+// msgBody is the body document of an OP_MSG with one section.
+func msgBody(msg []byte) []byte {
+	const header, flags, kind = 16, 4, 1
+	return msg[header+flags+kind:]
 }
 
 // maxMessage bounds a request, as maxMessageSizeBytes tells clients.

@@ -13,6 +13,7 @@ import (
 	"github.com/checkpointd/checkpointd/internal/engine/sim"
 	"github.com/checkpointd/checkpointd/internal/engine/sim/mongowire"
 	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/event"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
@@ -37,11 +38,14 @@ func start(t *testing.T, opt mongowire.Options) *mongowire.Server {
 	return srv
 }
 
-// connect opens a driver client; a short server selection timeout makes
-// the fault tests fail fast where a real client would wait 30 s.
+// connect opens a driver client. A short server selection timeout makes
+// the fault tests fail fast where a real client would wait 30 s; a short
+// heartbeat bounds how long Disconnect can wait for the monitor's
+// awaitable hello when it races the client's first heartbeats (the
+// driver's, with any 4.4+ server).
 func connect(t *testing.T, uri string) *mongo.Client {
 	t.Helper()
-	c, err := mongo.Connect(options.Client().ApplyURI(uri).SetServerSelectionTimeout(2 * time.Second))
+	c, err := mongo.Connect(options.Client().ApplyURI(uri).SetServerSelectionTimeout(2 * time.Second).SetHeartbeatInterval(500 * time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -529,8 +533,116 @@ func TestCursors(t *testing.T) {
 		t.Errorf("getMore on a killed cursor: %v, want CursorNotFound (43)", err)
 	}
 
+	for _, tt := range []struct {
+		projection bson.D
+		keys       string
+	}{
+		{bson.D{{Key: "ts", Value: 1}}, "ts"},
+		{bson.D{{Key: "o", Value: 0}, {Key: "wall", Value: false}}, "op ns ts t v"},
+	} {
+		raw, err := oplog(c).FindOne(ctx, bson.D{{Key: "o.i", Value: 3}}, options.FindOne().SetProjection(tt.projection)).Raw()
+		if err != nil {
+			t.Fatal(err)
+		}
+		elems, _ := raw.Elements()
+		var keys []string
+		for _, e := range elems {
+			keys = append(keys, e.Key())
+		}
+		if got := strings.Join(keys, " "); got != tt.keys {
+			t.Errorf("projection %v: fields %q, want %q", tt.projection, got, tt.keys)
+		}
+	}
+	for _, p := range []bson.D{{{Key: "o.i", Value: 1}}, {{Key: "ts", Value: 1}, {Key: "o", Value: 0}}} {
+		if err := oplog(c).FindOne(ctx, bson.D{}, options.FindOne().SetProjection(p)).Err(); code(err) != 2 {
+			t.Errorf("projection %v: %v, want BadValue (2)", p, err)
+		}
+	}
+
 	_, err = oplog(c).Find(ctx, bson.D{{Key: "o.i", Value: bson.D{{Key: "$regex", Value: "x"}}}})
 	if code(err) != 2 || !strings.Contains(err.Error(), "$regex") {
 		t.Errorf("find with $regex: %v, want BadValue (2)", err)
+	}
+}
+
+// TestMonitorStreams: the driver's monitor awaits hello replies (the
+// awaitable hello, answered with moreToCome, then streamed), and a change
+// of state reaches it at once rather than at its next heartbeat, 10 s
+// away.
+func TestMonitorStreams(t *testing.T) {
+	srv := start(t, mongowire.Options{})
+	awaited := make(chan struct{}, 100)
+	kinds := make(chan string, 100)
+	mon := &event.ServerMonitor{
+		ServerHeartbeatSucceeded: func(e *event.ServerHeartbeatSucceededEvent) {
+			if e.Awaited {
+				awaited <- struct{}{}
+			}
+		},
+		ServerDescriptionChanged: func(e *event.ServerDescriptionChangedEvent) { kinds <- e.NewDescription.Kind },
+	}
+	c, err := mongo.Connect(options.Client().ApplyURI(srv.ReplicaSetURI(shard0)).SetServerMonitor(mon))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Disconnect(context.Background())
+	if err := c.Ping(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	srv.Cluster().SetFaults(sim.Faults{}) // a new topology version answers the awaiting hello now
+	select {
+	case <-awaited:
+	case <-time.After(15 * time.Second):
+		t.Fatal("no awaited heartbeat: the monitor does not stream")
+	}
+	srv.Cluster().SetFaults(sim.Faults{SteppedDown: []string{shard0}})
+	timeout := time.After(5 * time.Second)
+	for {
+		select {
+		case k := <-kinds:
+			if k == "RSSecondary" {
+				return
+			}
+		case <-timeout:
+			t.Fatal("the step-down did not reach the monitor before its next heartbeat")
+		}
+	}
+}
+
+// TestCappedPositionLost: a tailable cursor whose position rolled off the
+// bounded oplog dies with CappedPositionLost, as on a real capped
+// collection.
+func TestCappedPositionLost(t *testing.T) {
+	cl, err := sim.New(mongowire.Sharded("Cluster0", 1), clock.System, 1, sim.Config{OplogSize: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := mongowire.Start(cl, mongowire.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	ctx := context.Background()
+	c := connect(t, srv.ReplicaSetURI(shard0))
+	cur, err := oplog(c).Find(ctx, bson.D{{Key: "o.never", Value: true}}, options.Find().SetCursorType(options.Tailable))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cur.Close(ctx)
+	for i := range 20 {
+		note(t, c, bson.D{{Key: "i", Value: int32(i)}})
+	}
+	// The first TryNext only consumes the empty first batch; a getMore
+	// follows.
+	for range 3 {
+		if cur.TryNext(ctx) {
+			t.Fatalf("read %v", cur.Current)
+		}
+		if cur.Err() != nil {
+			break
+		}
+	}
+	if code(cur.Err()) != 136 {
+		t.Errorf("getMore behind the oplog: %v, want CappedPositionLost (136)", cur.Err())
 	}
 }
