@@ -376,3 +376,24 @@ func TestOperatorStoppedBalancer(t *testing.T) {
 		t.Errorf("a record of a stop the agent did not make: %v", err)
 	}
 }
+
+// TestCancelledMidCheckpoint: an agent stopped (SIGTERM cancels its
+// context) while the balancer it stopped is stopped restarts the
+// balancer before it returns, and clears its record.
+func TestCancelledMidCheckpoint(t *testing.T) {
+	e := newEnv(t)
+	srv := e.wire(t, mongowire.Options{})
+	sc := srv.Cluster()
+	// The first shard in part order answers slowly: the tokens take long.
+	sc.SetFaults(sim.Faults{Slow: map[string]time.Duration{"Shop0-shard-1": time.Minute}})
+	dir := t.TempDir()
+	stop := runAgent(t, e.config(t, e.driver(t, srv), dir, nil))
+	waitFor(t, "the balancer stopped", func() bool { return !sc.BalancerEnabled() })
+	stop()
+	if !sc.BalancerEnabled() {
+		t.Error("balancer left stopped by a cancelled agent")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "balancer.json")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the record is still there: %v", err)
+	}
+}
