@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -144,9 +145,12 @@ func runAgent(ctx context.Context, e *env, c agentConfig) error {
 		clk = clock.Accelerated(e.clock, time.UnixMilli(c.clockEpoch), c.clockSpeed)
 	}
 	opts := options.Client().ApplyURI(uri).SetAppName("checkpointd-agent")
-	drv, err := mongodb.Open(ctx, mongodb.Config{Client: opts, OpTimeout: c.opTimeout, Logger: logger})
+	if err := opts.Validate(); err != nil {
+		return fmt.Errorf("--mongodb-uri: %w", err)
+	}
+	drv, err := openCluster(ctx, mongodb.Config{Client: opts, OpTimeout: c.opTimeout, Logger: logger}, clk, logger)
 	if err != nil {
-		return err
+		return nil // stopped while waiting for the cluster: nothing was started
 	}
 	defer drv.Close(context.WithoutCancel(ctx))
 	t := drv.Topology()
@@ -178,6 +182,25 @@ func runAgent(ctx context.Context, e *env, c agentConfig) error {
 		Metrics:  mets,
 		Logger:   logger,
 	})
+}
+
+// openCluster connects to the cluster, trying again (a second, then
+// longer, up to a minute apart) while its mongos cannot be reached or
+// cannot describe it, so that an agent started before its cluster, or
+// during an outage, waits for it rather than exits.
+func openCluster(ctx context.Context, cfg mongodb.Config, clk clock.Clock, logger *slog.Logger) (*mongodb.Cluster, error) {
+	pause := time.Second
+	for {
+		drv, err := mongodb.Open(ctx, cfg)
+		if err == nil {
+			return drv, nil
+		}
+		logger.Error("cluster not reached; trying again", "retry_in", pause, "err", err)
+		if err := clk.Sleep(ctx, pause); err != nil {
+			return nil, err // only ctx ends the wait
+		}
+		pause = min(2*pause, time.Minute)
+	}
 }
 
 // uri is the connection string, from the flag (or its variable) or the
