@@ -154,6 +154,7 @@ func (s *Server) routeTable() []route {
 			route{method: http.MethodPatch, pattern: clusters + "/{cluster}", surface: adminSurface, op: opAdminUpdateCluster, auth: authed, handler: adminUpdateCluster},
 			route{method: http.MethodDelete, pattern: clusters + "/{cluster}", surface: adminSurface, op: opAdminDeleteCluster, auth: authed, handler: adminDeleteCluster},
 			route{method: http.MethodPost, pattern: clusters + "/{cluster}/checkpoints", surface: adminSurface, op: opAdminIngest, auth: authed, handler: adminIngest},
+			route{method: http.MethodPost, pattern: clusters + "/{cluster}/slots", surface: adminSurface, op: opAdminClaimSlot, auth: authed, handler: adminClaimSlot},
 		)
 	}
 	if s.cfg.OAuth != nil {
