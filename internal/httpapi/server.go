@@ -34,8 +34,8 @@ type Store interface {
 
 // The checkpoints a Store returns are never modified afterwards, by the
 // store or anyone: a store may hand the same array to many requests (the
-// stores' caches do), and the API keeps pages' encoded bodies by the
-// address of their array (pageBodies).
+// stores' caches do), and the API keeps pages' encoded bodies by their
+// Version (pageBodies).
 
 // Config holds the settings of the API. The zero value serves with links
 // built from each request's Host and lenient paging.

@@ -64,8 +64,8 @@ type DB struct {
 	pool *pgxpool.Pool
 
 	// Read-through caches; nil when disabled.
-	pages       *cache.Cache[pageKey, []backup.Checkpoint]
-	checkpoints *cache.Cache[backup.ObjectID, checkpointEntry]
+	pages       *cache.Pages
+	checkpoints *cache.Checkpoints
 
 	decoders sync.Pool // of *codec.Decoder; interned names outlive a request
 
@@ -146,8 +146,8 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 	}
 	db := &DB{
 		pool:        pool,
-		pages:       cache.New[pageKey, []backup.Checkpoint](o.pages),
-		checkpoints: cache.New[backup.ObjectID, checkpointEntry](o.checkpoints),
+		pages:       cache.NewPages(o.pages),
+		checkpoints: cache.NewCheckpoints(o.checkpoints),
 		opTimeout:   o.opTimeout,
 		clock:       o.clock,
 	}

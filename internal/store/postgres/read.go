@@ -11,6 +11,7 @@ import (
 
 	"github.com/checkpointd/checkpointd/internal/backup"
 	"github.com/checkpointd/checkpointd/internal/store"
+	"github.com/checkpointd/checkpointd/internal/store/cache"
 	"github.com/checkpointd/checkpointd/internal/store/codec"
 	"github.com/checkpointd/checkpointd/internal/store/shape"
 )
@@ -441,17 +442,7 @@ func (db *DB) Checkpoints(ctx context.Context, cref backup.ClusterRef, page back
 	if err != nil {
 		return backup.Page[backup.Checkpoint]{}, err
 	}
-	var out backup.Page[backup.Checkpoint]
-	count := h.last - h.first + 1
-	if page.IncludeCount {
-		out.Total = int(count)
-	}
-	if offset >= count {
-		out.Items = []backup.Checkpoint{}
-		return out, nil
-	}
-	if items, ok := db.cachedPage(h, offset, page.Size); ok {
-		out.Items = items
+	if out, ok := db.pages.Page(h.pk, h.epoch, h.first, h.last, offset, page); ok {
 		return out, nil
 	}
 	return db.readPage(ctx, cref, page, offset)
@@ -522,7 +513,7 @@ func (db *DB) readPage(ctx context.Context, cref backup.ClusterRef, page backup.
 		// what is there, as without the cache, but do not keep it.
 		return out, nil
 	}
-	db.pages.Add(pageKey{pk: r.pk, epoch: r.epoch, from: from, size: int64(page.Size)}, out.Items)
+	db.pages.Add(cache.PageKey{Cluster: r.pk, Epoch: r.epoch, From: from, Size: int64(page.Size)}, out.Items)
 	return out, nil
 }
 
@@ -542,26 +533,26 @@ func (db *DB) Checkpoint(ctx context.Context, cref backup.ClusterRef, id backup.
 	if _, err := store.Caller(ctx); err != nil {
 		return backup.Checkpoint{}, err
 	}
-	e, cached := db.checkpoints.Get(id)
+	e, pk, epoch, cached := db.checkpoints.Get(id)
 	if cached {
 		h, err := db.head(ctx, cref, false)
 		if err != nil {
 			return backup.Checkpoint{}, err
 		}
-		if h.pk == e.pk && h.epoch == e.epoch {
-			return e.cp, nil
+		if h.pk == pk && h.epoch == epoch {
+			return e, nil
 		}
 	}
 	cp, r, err := db.readCheckpoint(ctx, cref, id)
 	if err != nil {
-		if cached && r.pk == e.pk && backup.IsCode(err, backup.CodeCheckpointNotFound) {
+		if cached && r.pk == pk && backup.IsCode(err, backup.CodeCheckpointNotFound) {
 			// Gone from its cluster: pruned. A miss elsewhere (another
 			// cluster's reference) says nothing about the entry.
 			db.checkpoints.Remove(id)
 		}
 		return backup.Checkpoint{}, err
 	}
-	db.checkpoints.Add(id, checkpointEntry{cp: cp, pk: r.pk, epoch: r.epoch})
+	db.checkpoints.Add(cp, r.pk, r.epoch)
 	return cp, nil
 }
 

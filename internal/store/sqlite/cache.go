@@ -46,31 +46,6 @@ import (
 // before any cached entry is looked at: a cache filled by one caller
 // serves another only what that one may read.
 
-// pageKey names a page: size checkpoints from seq from, in one epoch of
-// one cluster. Its entry is the page's checkpoints as read, up to size
-// of them, and shares its backing array with every reader.
-type pageKey struct {
-	pk, epoch, from, size int64
-}
-
-// cachedPage returns the page of size checkpoints at offset (which must
-// be within the list) as it is in the snapshot h was read from, when the
-// cache holds it.
-func (db *DB) cachedPage(h head, offset int64, size int) ([]backup.Checkpoint, bool) {
-	from := h.first + offset
-	n := min(int64(size), h.last+1-from)
-	items, ok := db.pages.Get(pageKey{pk: h.pk, epoch: h.epoch, from: from, size: int64(size)})
-	if !ok || int64(len(items)) < n {
-		return nil, false
-	}
-	return items[:n:n], true
-}
-
-type checkpointEntry struct {
-	cp        backup.Checkpoint
-	pk, epoch int64 // the cluster it was read from, at this epoch
-}
-
 // The head statements' pk column is the cluster's pk, which is positive,
 // or says why there is none to read checkpoints of.
 const (

@@ -71,8 +71,8 @@ type DB struct {
 	authEpoch, isRevoked, apiKeyByPublicKey *sql.Stmt
 
 	// Read-through caches; nil when disabled.
-	pages       *cache.Cache[pageKey, []backup.Checkpoint]
-	checkpoints *cache.Cache[backup.ObjectID, checkpointEntry]
+	pages       *cache.Pages
+	checkpoints *cache.Checkpoints
 
 	// Write statements, on the writer.
 	insertCheckpoint, lastCheckpoint, firstCheckpoint *sql.Stmt
@@ -147,8 +147,8 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 		return nil, fmt.Errorf("sqlite: open %s: negative cache size (%d pages, %d checkpoints)", path, o.pages, o.checkpoints)
 	}
 	db := &DB{
-		pages:       cache.New[pageKey, []backup.Checkpoint](o.pages),
-		checkpoints: cache.New[backup.ObjectID, checkpointEntry](o.checkpoints),
+		pages:       cache.NewPages(o.pages),
+		checkpoints: cache.NewCheckpoints(o.checkpoints),
 		clock:       o.clock,
 	}
 	db.decoders.New = func() any { return new(codec.Decoder) }
