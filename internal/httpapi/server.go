@@ -310,7 +310,7 @@ func (s *Server) finish(rq *request) {
 	if rq.op != nil {
 		opName = rq.op.name
 	}
-	took := time.Since(rq.start)
+	took := time.Since(rq.start) // real elapsed time (see begin)
 	// As Logger.LogAttrs, but for its runtime.Callers: the line always
 	// comes from here, so the source is found once (a sixth of the line's
 	// cost in the load test's profile).
