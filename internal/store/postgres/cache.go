@@ -87,18 +87,10 @@ func (db *DB) head(ctx context.Context, cref backup.ClusterRef, bounds bool) (he
 	if err != nil {
 		return head{}, fmt.Errorf("postgres: resolve %s: %w", cref.Label(), err)
 	}
-	if !org.Valid {
-		return head{}, backup.ErrGroupNotFound(cref.GroupID.Hex())
-	}
-	if err := store.Authorize(ctx, store.Read, org.String, cref.GroupID); err != nil {
+	if err := store.Resolve(ctx, store.Read, cref, org.String, org.Valid, h.pk != headNoCluster, h.pk == headCloud); err != nil {
 		return head{}, err
 	}
-	switch {
-	case h.pk == headNoCluster:
-		return head{}, cref.NotFound()
-	case h.pk == headCloud:
-		return head{}, backup.ErrNotLegacyBackup()
-	case h.pk < 0:
+	if h.pk < 0 {
 		return head{}, fmt.Errorf("postgres: resolve %s: pk %d", cref.Label(), h.pk)
 	}
 	return h, nil

@@ -297,18 +297,12 @@ func (db *DB) Cluster(ctx context.Context, cref backup.ClusterRef) (_ backup.Clu
 	if err := db.pool.QueryRow(ctx, q, cref.GroupID.Hex(), key).Scan(append([]any{&org}, row.dest()...)...); err != nil {
 		return backup.Cluster{}, fmt.Errorf("postgres: cluster %s: %w", cref.Label(), err)
 	}
-	if !org.Valid {
-		return backup.Cluster{}, backup.ErrGroupNotFound(cref.GroupID.Hex())
-	}
-	if err := store.Authorize(ctx, store.Read, org.String, cref.GroupID); err != nil {
-		return backup.Cluster{}, err
-	}
 	c, found, err := row.cluster()
 	if err != nil {
 		return backup.Cluster{}, fmt.Errorf("postgres: cluster %s: %w", cref.Label(), err)
 	}
-	if !found {
-		return backup.Cluster{}, cref.NotFound()
+	if err := store.Resolve(ctx, store.Read, cref, org.String, org.Valid, found, false); err != nil {
+		return backup.Cluster{}, err
 	}
 	return c, nil
 }
@@ -391,17 +385,8 @@ type refRow struct {
 // GROUP_NOT_FOUND, the caller's access to the project, then the
 // cluster's.
 func (r *refRow) resolve(ctx context.Context, cref backup.ClusterRef) (ref, error) {
-	if r.org == nil {
-		return ref{}, backup.ErrGroupNotFound(cref.GroupID.Hex())
-	}
-	if err := store.Authorize(ctx, store.Read, string(r.org), cref.GroupID); err != nil {
+	if err := store.Resolve(ctx, store.Read, cref, string(r.org), r.org != nil, r.pk.Valid, string(r.kind) == string(backup.BackupCloud)); err != nil {
 		return ref{}, err
-	}
-	if !r.pk.Valid {
-		return ref{}, cref.NotFound()
-	}
-	if string(r.kind) == string(backup.BackupCloud) {
-		return ref{}, backup.ErrNotLegacyBackup()
 	}
 	out := ref{pk: r.pk.Int64, epoch: r.epoch.Int64, first: 1, last: 0}
 	var err error
@@ -621,20 +606,9 @@ func (row *checkpointRow) fill(cp *backup.Checkpoint, dec *codec.Decoder, arena 
 	return arena, nil
 }
 
-// pageOffset validates a page request and returns the number of items
-// before it, saturated so that absurd page numbers read as past the end
-// instead of overflowing.
+// pageOffset is store.PageOffset, saturated at math.MaxInt64/4.
 func pageOffset(p backup.PageRequest) (int64, error) {
-	if p.Num < 1 {
-		return 0, backup.ErrInvalidQueryParameter("pageNum")
-	}
-	if p.Size < 1 {
-		return 0, backup.ErrInvalidQueryParameter("itemsPerPage")
-	}
-	if int64(p.Num-1) > math.MaxInt64/int64(p.Size)/4 {
-		return math.MaxInt64 / 4, nil
-	}
-	return int64(p.Num-1) * int64(p.Size), nil
+	return store.PageOffset(p, math.MaxInt64/4)
 }
 
 // rowQuerier is a pool or a transaction.

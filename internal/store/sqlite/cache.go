@@ -91,18 +91,10 @@ func (db *DB) head(ctx context.Context, byName, byID *sql.Stmt, cref backup.Clus
 			db.heads.put(v, k, h)
 		}
 	}
-	if !h.org.Valid {
-		return head{}, backup.ErrGroupNotFound(cref.GroupID.Hex())
-	}
-	if err := store.Authorize(ctx, store.Read, h.org.String, cref.GroupID); err != nil {
+	if err := store.Resolve(ctx, store.Read, cref, h.org.String, h.org.Valid, h.pk != headNoCluster, h.pk == headCloud); err != nil {
 		return head{}, err
 	}
-	switch {
-	case h.pk == headNoCluster:
-		return head{}, cref.NotFound()
-	case h.pk == headCloud:
-		return head{}, backup.ErrNotLegacyBackup()
-	case h.pk < 0:
+	if h.pk < 0 {
 		return head{}, fmt.Errorf("sqlite: resolve %s: pk %d", cref.Label(), h.pk)
 	}
 	return h, nil

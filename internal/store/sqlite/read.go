@@ -200,14 +200,8 @@ func (db *DB) Cluster(ctx context.Context, ref backup.ClusterRef) (_ backup.Clus
 	if err != nil {
 		return backup.Cluster{}, fmt.Errorf("sqlite: cluster %s: %w", ref.Label(), err)
 	}
-	if !org.Valid {
-		return backup.Cluster{}, backup.ErrGroupNotFound(ref.GroupID.Hex())
-	}
-	if err := store.Authorize(ctx, store.Read, org.String, ref.GroupID); err != nil {
+	if err := store.Resolve(ctx, store.Read, ref, org.String, org.Valid, found, false); err != nil {
 		return backup.Cluster{}, err
-	}
-	if !found {
-		return backup.Cluster{}, ref.NotFound()
 	}
 	return c, nil
 }
@@ -431,17 +425,8 @@ func (db *DB) resolve(ctx context.Context, tx *sql.Tx, cref backup.ClusterRef) (
 // errors: GROUP_NOT_FOUND, the caller's access to the project, then the
 // cluster's. org is the project's organization, NULL when there is none.
 func finishResolve(ctx context.Context, cref backup.ClusterRef, org sql.NullString, pk sql.NullInt64, id, kind sql.RawBytes, epoch, first, last sql.NullInt64) (ref, error) {
-	if !org.Valid {
-		return ref{}, backup.ErrGroupNotFound(cref.GroupID.Hex())
-	}
-	if err := store.Authorize(ctx, store.Read, org.String, cref.GroupID); err != nil {
+	if err := store.Resolve(ctx, store.Read, cref, org.String, org.Valid, pk.Valid, string(kind) == string(backup.BackupCloud)); err != nil {
 		return ref{}, err
-	}
-	if !pk.Valid {
-		return ref{}, cref.NotFound()
-	}
-	if string(kind) == string(backup.BackupCloud) {
-		return ref{}, backup.ErrNotLegacyBackup()
 	}
 	r := ref{pk: pk.Int64, epoch: epoch.Int64, first: 1, last: 0}
 	var err error
@@ -562,20 +547,9 @@ func (row *checkpointRow) fill(cp *backup.Checkpoint, dec *codec.Decoder, arena 
 	return arena, nil
 }
 
-// pageOffset validates a page request and returns the number of items
-// before it, saturated so that absurd page numbers read as past the end
-// instead of overflowing.
+// pageOffset is store.PageOffset, saturated at math.MaxInt64/2.
 func pageOffset(p backup.PageRequest) (int64, error) {
-	if p.Num < 1 {
-		return 0, backup.ErrInvalidQueryParameter("pageNum")
-	}
-	if p.Size < 1 {
-		return 0, backup.ErrInvalidQueryParameter("itemsPerPage")
-	}
-	if int64(p.Num-1) > math.MaxInt64/int64(p.Size)/2 {
-		return math.MaxInt64 / 2, nil
-	}
-	return int64(p.Num-1) * int64(p.Size), nil
+	return store.PageOffset(p, math.MaxInt64/2)
 }
 
 // authorizeProject finds a project inside a transaction and decides

@@ -373,15 +373,6 @@ const (
 	codeForeignKey = sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
 )
 
-// codeDuplicateID is the code of a create with an id already taken. Ids
-// are made by the server, never by API clients, so no Atlas code exists for
-// it and it only reaches seeding and tests.
-const codeDuplicateID = "DUPLICATE_ID"
-
-func errDuplicateID(what string, id backup.ObjectID) *backup.Error {
-	return backup.Errorf(backup.Conflict, codeDuplicateID, "A %s with ID %s already exists.", what, id.Hex())
-}
-
 // rollback ends a transaction that did not commit. Its error is dropped:
 // the caller is already returning the error that made it roll back.
 func rollback(tx *sql.Tx) { _ = tx.Rollback() }
