@@ -33,6 +33,9 @@ func TestLayering(t *testing.T) {
 		// any of them: nothing of the server side.
 		{"client", []string{mod + "internal/store", mod + "internal/httpapi", mod + "internal/auth", mod + "internal/engine", "database/sql"}, false},
 		{"httpapi", []string{mod + "internal/store/", "database/sql", mod + "internal/web"}, false},
+		// Authentication decides who calls; answering over HTTP is the
+		// API's, which recognises auth's refusals by their methods.
+		{"auth", []string{mod + "internal/httpapi"}, false},
 		// The web view reads the API over HTTP, from the browser: its
 		// server side is files and the standard library.
 		{"web", nil, true},
