@@ -434,9 +434,11 @@ GROUP BY s.type, s.name ORDER BY s.type, s.name`)
 		3: {"table api_keys(", "table service_accounts(", "table service_account_secrets(", "table revoked_tokens(",
 			"table shared_secrets(", "table auth_epoch(", "trigger organizations_insert_auth(",
 			"trigger revoked_tokens_delete_auth(", "index revoked_tokens_expires(", "index api_keys_org("},
-		4: {"table slot_claims(", "index slot_claims_expires("},
-		5: {",ckpt_driver,ckpt_interval_min,pit_window_hours)", "index clusters_scheduled("},
-		6: {"index checkpoints_restorable("},
+		4:  {"table slot_claims(", "index slot_claims_expires("},
+		5:  {",ckpt_driver,ckpt_interval_min,pit_window_hours)", "index clusters_scheduled("},
+		6:  {"index checkpoints_restorable("},
+		9:  {"table restore_jobs(", "index restore_jobs_cluster(", "index restore_jobs_batch("},
+		10: {"index restore_jobs_due(", "index restore_jobs_open("},
 	}
 	if int64(len(adds)) != latestMigration {
 		t.Fatalf("the test knows %d migrations, the package has %d", len(adds), latestMigration)

@@ -67,6 +67,8 @@ func Run(t *testing.T, open func(t testing.TB, clk clock.Clock) Store) {
 		{"SharedSecret", testSharedSecret},
 		{"UpdateCluster", testUpdateCluster},
 		{"Schedules", testSchedules},
+		{"RestoreJobs", testRestoreJobs},
+		{"RestoreJobsLifecycle", testRestoreJobsLifecycle},
 		{"AddClaimed", testAddClaimed},
 		{"NewestRestorable", testNewestRestorable},
 	}
