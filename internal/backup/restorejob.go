@@ -57,12 +57,15 @@ type RestoreJob struct {
 
 // Codes of the restore job refusals the service documents.
 const (
-	CodeRestoreJobNotFound          = "RESTORE_JOB_NOT_FOUND"
-	CodeInvalidJobID                = "INVALID_JOB_ID"
-	CodeMissingAttribute            = "MISSING_ATTRIBUTE"
-	CodeUnsupportedDeliveryMethod   = "UNSUPPORTED_DELIVERY_METHOD"
-	CodeIncompleteClusterSnapshot   = "CANNOT_START_RESTORE_JOB_FOR_INCOMPLETE_CLUSTER_SNAPSHOT"
-	CodeNoCheckpointForPITRestore   = "NO_CHECKPOINT_FOR_PIT_RESTORE"
+	CodeRestoreJobNotFound        = "RESTORE_JOB_NOT_FOUND"
+	CodeInvalidJobID              = "INVALID_JOB_ID"
+	CodeMissingAttribute          = "MISSING_ATTRIBUTE"
+	CodeMissingOneOfAttributes    = "MISSING_ONE_OF_ATTRIBUTES"
+	CodeUnsupportedDeliveryMethod = "UNSUPPORTED_DELIVERY_METHOD"
+	CodeIncompleteClusterSnapshot = "CANNOT_START_RESTORE_JOB_FOR_INCOMPLETE_CLUSTER_SNAPSHOT"
+	CodeNoCheckpointForPITRestore = "NO_CHECKPOINT_FOR_PIT_RESTORE"
+	// CodeInvalidRestoreJobTransition is a named guess: the service's
+	// code for a status report a job cannot take is not known.
 	CodeInvalidRestoreJobTransition = "INVALID_RESTORE_JOB_STATUS_TRANSITION"
 )
 
@@ -103,8 +106,11 @@ type RestorePlan struct {
 	Checkpoint  Checkpoint
 	ClusterName string
 	Restorable  bool
-	Warnings    []string
-	Steps       []RestoreStep
+	// Why it is not: Incomplete (marked not restorable, or a token not
+	// discovered), OutsideWindow (older than the point-in-time window).
+	Incomplete, OutsideWindow bool
+	Warnings                  []string
+	Steps                     []RestoreStep
 }
 
 // PlanRestore plans the restore of cp, a checkpoint of c, as of now: the
@@ -119,14 +125,17 @@ func PlanRestore(c *Cluster, cp *Checkpoint, now time.Time) RestorePlan {
 		p.Warnings = append(p.Warnings, s)
 	}
 	if !cp.Restorable {
+		p.Incomplete = true
 		warn("The checkpoint is marked not restorable: the balancer could not be stopped or a token was not found, so its parts are not one consistent point.")
 	}
 	if w := c.Schedule.WindowOrDefault(); cp.Timestamp.Before(now.Add(-w)) {
+		p.OutsideWindow = true
 		warn("The checkpoint is older than the cluster's point-in-time window (" + strconv.Itoa(int(w/time.Hour)) + " hours): the oplog to replay up to it is no longer kept.")
 	}
 	var config, shards []Part
 	for _, pt := range cp.Parts {
 		if !pt.TokenDiscovered {
+			p.Incomplete = true
 			warn("The token of " + partLabel(pt) + " was not discovered: there is no oplog position to stop its replay at.")
 		}
 		if pt.Type == PartReplicaSet {
@@ -167,7 +176,9 @@ func partLabel(p Part) string {
 // RestoreJobs turns a plan into the jobs of one batch, one per step, with
 // ids from ids: the batch's, then each job's in step order, so that a
 // cluster's jobs listed by id come out config server first.
-func (p *RestorePlan) RestoreJobs(ids *IDSource, created time.Time, target RestoreTarget, driver Driver, due time.Time) []RestoreJob {
+//
+// Jobs of a SIMULATED cluster are due as SimulatedRestoreDue says.
+func (p *RestorePlan) RestoreJobs(ids *IDSource, created time.Time, target RestoreTarget, driver Driver) []RestoreJob {
 	batch := ids.New(created)
 	jobs := make([]RestoreJob, 0, len(p.Steps))
 	for _, st := range p.Steps {
@@ -177,7 +188,7 @@ func (p *RestorePlan) RestoreJobs(ids *IDSource, created time.Time, target Resto
 			Target: target, Status: RestoreInProgress, Driver: driver,
 		}
 		if driver == DriverSimulated {
-			j.Due = due
+			j.Due = SimulatedRestoreDue(created, st.Part)
 		}
 		jobs = append(jobs, j)
 	}
@@ -190,4 +201,23 @@ func (p *RestorePlan) RestoreJobs(ids *IDSource, created time.Time, target Resto
 // CodeInvalidRestoreJobTransition).
 func ErrRestoreJobTransition(id string, status RestoreStatus, why string) *Error {
 	return Errorf(Conflict, CodeInvalidRestoreJobTransition, "Restore job %s cannot become %s: %s.", id, string(status), why)
+}
+
+// The timeline of a simulated restore: the config server's job first
+// (its data is small: chunk metadata), then the shards', which copy their
+// snapshot and replay their oplog in parallel once it is done. A restore
+// of real data takes minutes to hours; these keep a demo watchable while
+// every status is seen.
+const (
+	SimulatedConfigRestore = 2 * time.Minute
+	SimulatedShardRestore  = 3 * time.Minute
+)
+
+// SimulatedRestoreDue is when a simulated restore job of part, created at
+// created, finishes.
+func SimulatedRestoreDue(created time.Time, part Part) time.Time {
+	if part.Type == PartReplicaSet {
+		return created.Add(SimulatedConfigRestore + SimulatedShardRestore)
+	}
+	return created.Add(SimulatedConfigRestore)
 }

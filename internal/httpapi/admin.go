@@ -59,7 +59,9 @@ const maxFutureSkew = 5 * time.Minute
 // application/json.
 func readJSONBody(rq *request) ([]byte, error) {
 	ct := rq.Header.Get("Content-Type")
-	if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
+	// A versioned surface also takes its own media type, as the Atlas
+	// SDKs send it (application/vnd.atlas.2023-01-01+json).
+	if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" && !(rq.surface.versioned && isVersionedJSON(mt)) {
 		return nil, httpErrorf(http.StatusUnsupportedMediaType, backup.CodeUnsupportedMediaType,
 			"Unsupported Content-Type %s: send the body as application/json.", ct)
 	}

@@ -19,6 +19,7 @@ var (
 		groups:           "/api/atlas/v2/groups",
 		checkpoints:      "backupCheckpoints",
 		appendCheckpoint: atlas.AppendCheckpoint,
+		appendRestoreJob: atlas.AppendRestoreJob,
 		appendGroup:      atlas.AppendGroup,
 		appendCluster:    atlas.AppendClusterV2,
 	}
@@ -29,6 +30,7 @@ var (
 		groups:           "/api/atlas/v1.0/groups",
 		checkpoints:      "backupCheckpoints",
 		appendCheckpoint: atlas.AppendCheckpoint,
+		appendRestoreJob: atlas.AppendRestoreJob,
 		appendGroup:      atlas.AppendGroup,
 		appendCluster:    atlas.AppendClusterV1,
 	}
@@ -40,6 +42,7 @@ var (
 		groups:           "/api/public/v1.0/groups",
 		checkpoints:      "checkpoints",
 		appendCheckpoint: cloudmanager.AppendCheckpoint,
+		appendRestoreJob: cloudmanager.AppendRestoreJob,
 		appendGroup:      cloudmanager.AppendGroup,
 		appendCluster:    cloudmanager.AppendCluster,
 	}
@@ -143,6 +146,9 @@ func (s *Server) routeTable() []route {
 			route{method: http.MethodGet, pattern: cluster, surface: sf, op: opGetCluster, auth: authed, handler: getCluster},
 			route{method: http.MethodGet, pattern: checkpoints, surface: sf, op: opListCheckpoints, auth: authed, handler: listCheckpoints},
 			route{method: http.MethodGet, pattern: checkpoints + "/{checkpointId}", surface: sf, op: opGetCheckpoint, auth: authed, handler: getCheckpoint},
+			route{method: http.MethodGet, pattern: cluster + "/restoreJobs", surface: sf, op: opListRestoreJobs, auth: authed, handler: listRestoreJobs},
+			route{method: http.MethodPost, pattern: cluster + "/restoreJobs", surface: sf, op: opCreateRestoreJob, auth: authed, handler: createRestoreJob},
+			route{method: http.MethodGet, pattern: cluster + "/restoreJobs/{jobId}", surface: sf, op: opGetRestoreJob, auth: authed, handler: getRestoreJob},
 		)
 	}
 	if s.cfg.Admin != nil {

@@ -80,6 +80,9 @@ type surface struct {
 	// appendCheckpoint appends one checkpoint's representation; collection
 	// is the absolute-path of its collection, for its links.
 	appendCheckpoint func(b []byte, base, collection string, cp *backup.Checkpoint) []byte
+	// appendRestoreJob appends one restore job; collection is the
+	// absolute path of the cluster's restore jobs.
+	appendRestoreJob func(b []byte, base, collection string, j *backup.RestoreJob) []byte
 	// appendGroup and appendCluster append a project and a cluster; groups
 	// is the absolute path of the group collection.
 	appendGroup   func(b []byte, base, groups string, p *backup.Project) []byte

@@ -100,3 +100,14 @@ func versionedType(version string) []string {
 	v, _ := versionedTypes.LoadOrStore(version, []string{vndPrefix + version + vndSuffix + ";charset=utf-8"})
 	return v.([]string)
 }
+
+// isVersionedJSON reports whether mt (lower case, without parameters) is
+// a dated Atlas media type, application/vnd.atlas.YYYY-MM-DD+json.
+func isVersionedJSON(mt string) bool {
+	date, ok := strings.CutPrefix(mt, vndPrefix)
+	if !ok {
+		return false
+	}
+	date, ok = strings.CutSuffix(date, vndSuffix)
+	return ok && len(date) == len("2006-01-02")
+}

@@ -1,0 +1,232 @@
+package httpapi
+
+import (
+	"context"
+
+	"github.com/checkpointd/checkpointd/internal/backup"
+)
+
+// RestoreStore is the part of Store the restore job routes read and
+// write: CreateRestoreJobs needs the Project Owner or Backup Manager role
+// (store.Report), the reads Project Read Only.
+type RestoreStore interface {
+	CreateRestoreJobs(ctx context.Context, jobs []backup.RestoreJob) error
+	RestoreJobs(ctx context.Context, ref backup.ClusterRef, batch backup.ObjectID, page backup.PageRequest) (backup.Page[backup.RestoreJob], error)
+	RestoreJob(ctx context.Context, ref backup.ClusterRef, id backup.ObjectID) (backup.RestoreJob, error)
+}
+
+var (
+	opListRestoreJobs  = &operation{name: "listLegacyBackupRestoreJobs", versions: checkpointsVersions}
+	opCreateRestoreJob = &operation{name: "createLegacyBackupRestoreJob", versions: checkpointsVersions}
+	opGetRestoreJob    = &operation{name: "getLegacyBackupRestoreJob", versions: checkpointsVersions}
+)
+
+// restoreRequestJSON is the body of a restore job request
+// (BackupRestoreJob's writable fields). Only checkpoint restores exist
+// here; the other kinds' fields are read so that they are refused by
+// name rather than as unknown.
+type restoreRequestJSON struct {
+	CheckpointID *string `json:"checkpointId"`
+	// CheckPointID is the spelling of go.mongodb.org/atlas and the Ops
+	// Manager Go client (ContinuousJobRequest), accepted alike.
+	CheckPointID         *string       `json:"checkPointId"`
+	Delivery             *deliveryJSON `json:"delivery"`
+	SnapshotID           *string       `json:"snapshotId"`
+	OplogTs              *string       `json:"oplogTs"`
+	OplogInc             *int64        `json:"oplogInc"`
+	PointInTimeUTCMillis *float64      `json:"pointInTimeUTCMillis"`
+}
+
+// deliveryJSON is BackupRestoreJobDelivery's writable fields.
+type deliveryJSON struct {
+	MethodName        *string `json:"methodName"`
+	TargetGroupID     *string `json:"targetGroupId"`
+	TargetClusterID   *string `json:"targetClusterId"`
+	TargetClusterName *string `json:"targetClusterName"`
+	// Download settings of HTTP delivery: read, and meaningless for an
+	// automated restore.
+	ExpirationHours *int64 `json:"expirationHours"`
+	MaxDownloads    *int64 `json:"maxDownloads"`
+}
+
+// restoreRequest checks a request body and returns the checkpoint it names
+// and the target reference it names.
+func (in *restoreRequestJSON) restoreRequest() (backup.ObjectID, backup.ClusterRef, error) {
+	var none backup.ObjectID
+	var target backup.ClusterRef
+	for name, set := range map[string]bool{"snapshotId": in.SnapshotID != nil, "oplogTs": in.OplogTs != nil,
+		"oplogInc": in.OplogInc != nil, "pointInTimeUTCMillis": in.PointInTimeUTCMillis != nil} {
+		if set {
+			return none, target, errInvalidAttribute(name, guessOnlyCheckpointRestores)
+		}
+	}
+	raw := in.CheckpointID
+	if in.CheckPointID != nil {
+		if raw != nil && *raw != *in.CheckPointID {
+			return none, target, errInvalidAttribute("checkPointId", "it names another checkpoint than checkpointId")
+		}
+		raw = in.CheckPointID
+	}
+	if raw == nil {
+		return none, target, backup.ErrMissingAttribute("checkpointId")
+	}
+	id, ok := backup.ParseObjectID(*raw)
+	if !ok {
+		return none, target, backup.ErrInvalidCheckpointID(*raw)
+	}
+	d := in.Delivery
+	switch {
+	case d == nil:
+		return none, target, backup.ErrMissingAttribute("delivery")
+	case d.MethodName == nil:
+		return none, target, backup.ErrMissingAttribute("delivery.methodName")
+	case *d.MethodName != "AUTOMATED_RESTORE":
+		// checkpointd holds no data to download or copy: only an
+		// automated restore, which the target cluster's agent carries
+		// out, has a meaning here.
+		return none, target, backup.Errorf(backup.Invalid, backup.CodeUnsupportedDeliveryMethod,
+			"Delivery method %s is not supported for checkpoint restores; use AUTOMATED_RESTORE.", *d.MethodName)
+	case d.TargetGroupID == nil:
+		return none, target, backup.ErrMissingAttribute("delivery.targetGroupId")
+	case d.TargetClusterID == nil && d.TargetClusterName == nil:
+		return none, target, backup.Errorf(backup.Invalid, backup.CodeMissingOneOfAttributes,
+			"At least one of the attributes %s or %s must be specified.", "delivery.targetClusterId", "delivery.targetClusterName")
+	}
+	if target.GroupID, ok = backup.ParseObjectID(*d.TargetGroupID); !ok {
+		return none, target, errInvalidAttribute("delivery.targetGroupId", "it is not 24 hexadecimal digits")
+	}
+	if d.TargetClusterID != nil {
+		if target.ID, ok = backup.ParseObjectID(*d.TargetClusterID); !ok {
+			return none, target, errInvalidAttribute("delivery.targetClusterId", "it is not 24 hexadecimal digits")
+		}
+	} else {
+		if !backup.ValidClusterName(*d.TargetClusterName) {
+			return none, target, errInvalidAttribute("delivery.targetClusterName", "it is not a cluster name")
+		}
+		target.Name = *d.TargetClusterName
+	}
+	return id, target, nil
+}
+
+// createRestoreJob restores a cluster to one of its checkpoints: one job
+// per part of the cluster (the config server's first, then each shard's),
+// sharing a batchId, answered as a page of jobs with status 200 as the
+// service answers (a list, not one job). Jobs of a SIMULATED cluster are
+// finished by the engine; an AGENT cluster's wait for its agent.
+//
+// The v2 operation's text says it does not create checkpoint restore jobs
+// for sharded clusters, while its schema carries checkpointId for sharded
+// clusters only; this serves the schema, as v1.0 and Cloud Manager do.
+//
+//	POST /api/atlas/v2/groups/{groupId}/clusters/{clusterName}/restoreJobs
+//	POST /api/atlas/v1.0/groups/{GROUP-ID}/clusters/{CLUSTER-NAME}/restoreJobs
+//	POST /api/public/v1.0/groups/{PROJECT-ID}/clusters/{CLUSTER-ID}/restoreJobs
+func createRestoreJob(s *Server, rq *request) (result, error) {
+	ref, err := rq.surface.clusterRef(rq.Request)
+	if err != nil {
+		return result{}, err
+	}
+	ctx := rq.Context()
+	c, err := s.store.Cluster(ctx, ref)
+	if err != nil {
+		return result{}, err
+	}
+	body, err := readJSONBody(rq)
+	if err != nil {
+		return result{}, err
+	}
+	var in restoreRequestJSON
+	if err := decodeJSON(body, &in); err != nil {
+		return result{}, err
+	}
+	id, targetRef, err := in.restoreRequest()
+	if err != nil {
+		return result{}, err
+	}
+	cp, err := s.store.Checkpoint(ctx, ref, id)
+	if err != nil {
+		return result{}, err
+	}
+	target, err := s.store.Cluster(ctx, targetRef)
+	if err != nil {
+		return result{}, err
+	}
+	now := s.cfg.Clock.Now()
+	plan := backup.PlanRestore(&c, &cp, now)
+	switch {
+	case plan.Incomplete:
+		return result{}, backup.Errorf(backup.Conflict, backup.CodeIncompleteClusterSnapshot,
+			"Checkpoint %s is not restorable: %s", cp.ID.Hex(), plan.Warnings[0])
+	case plan.OutsideWindow:
+		return result{}, backup.Errorf(backup.Conflict, backup.CodeNoCheckpointForPITRestore,
+			"Checkpoint %s is outside the point-in-time window of cluster %s.", cp.ID.Hex(), c.Name)
+	}
+	jobs := plan.RestoreJobs(s.ids, now.Truncate(1e9), backup.RestoreTarget{GroupID: target.GroupID, ClusterID: target.ID, ClusterName: target.Name},
+		c.Schedule.DriverOrDefault())
+	if err := s.store.CreateRestoreJobs(ctx, jobs); err != nil {
+		return result{}, err
+	}
+	coll := rq.surface.restoreJobsPath(ref)
+	page := backup.PageRequest{Num: 1, Size: len(jobs), IncludeCount: true}
+	return rq.list(page, len(jobs), len(jobs), func(b []byte, i int) []byte {
+		return rq.surface.appendRestoreJob(b, rq.base, coll, &jobs[i])
+	}), nil
+}
+
+// listRestoreJobs returns one page of a cluster's restore jobs, in the
+// order they were created, only those of one batch with ?batchId=.
+//
+//	GET /api/atlas/v2/groups/{groupId}/clusters/{clusterName}/restoreJobs
+//	GET /api/atlas/v1.0/groups/{GROUP-ID}/clusters/{CLUSTER-NAME}/restoreJobs
+//	GET /api/public/v1.0/groups/{PROJECT-ID}/clusters/{CLUSTER-ID}/restoreJobs
+func listRestoreJobs(s *Server, rq *request) (result, error) {
+	ref, err := rq.surface.clusterRef(rq.Request)
+	if err != nil {
+		return result{}, err
+	}
+	page, err := rq.query.page(s.cfg.Paging)
+	if err != nil {
+		return result{}, err
+	}
+	var batch backup.ObjectID
+	if raw, ok := rq.query.get("batchId"); ok {
+		if batch, ok = backup.ParseObjectID(raw); !ok {
+			return result{}, backup.ErrInvalidQueryParameter("batchId")
+		}
+	}
+	p, err := s.store.RestoreJobs(rq.Context(), ref, batch, page)
+	if err != nil {
+		return result{}, err
+	}
+	coll := rq.surface.restoreJobsPath(ref)
+	return rq.list(page, p.Total, len(p.Items), func(b []byte, i int) []byte {
+		return rq.surface.appendRestoreJob(b, rq.base, coll, &p.Items[i])
+	}), nil
+}
+
+// getRestoreJob returns one restore job.
+//
+//	GET /api/atlas/v2/groups/{groupId}/clusters/{clusterName}/restoreJobs/{jobId}
+//	GET /api/atlas/v1.0/groups/{GROUP-ID}/clusters/{CLUSTER-NAME}/restoreJobs/{JOB-ID}
+//	GET /api/public/v1.0/groups/{PROJECT-ID}/clusters/{CLUSTER-ID}/restoreJobs/{JOB-ID}
+func getRestoreJob(s *Server, rq *request) (result, error) {
+	ref, err := rq.surface.clusterRef(rq.Request)
+	if err != nil {
+		return result{}, err
+	}
+	raw := rq.PathValue("jobId")
+	id, ok := backup.ParseObjectID(raw)
+	if !ok {
+		return result{}, backup.ErrInvalidJobID(raw)
+	}
+	j, err := s.store.RestoreJob(rq.Context(), ref, id)
+	if err != nil {
+		return result{}, err
+	}
+	return result{body: rq.surface.appendRestoreJob(rq.buf[:0], rq.base, rq.surface.restoreJobsPath(ref), &j)}, nil
+}
+
+// restoreJobsPath is the absolute path of a cluster's restore jobs.
+func (sf *surface) restoreJobsPath(ref backup.ClusterRef) string {
+	return sf.groups + "/" + ref.GroupID.Hex() + "/clusters/" + ref.Label() + "/restoreJobs"
+}
