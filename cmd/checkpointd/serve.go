@@ -260,9 +260,17 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 		}
 		engCtx, stopEngine := context.WithCancel(ctx)
 		engDone := make(chan struct{})
+		restoresDone := make(chan struct{})
 		go func() {
 			defer close(engDone)
 			_ = sup.Run(engCtx) // returns nil once every checkpoint under way has finished
+			<-restoresDone
+		}()
+		// The simulated clusters' restore jobs finish on the API's clock,
+		// which dated them.
+		go func() {
+			defer close(restoresDone)
+			_ = engine.Restores(engCtx, db, e.clock, logger.With("component", "restores"))
 		}()
 		// Deferred after the store's Close, so run before it: the store
 		// closes only once the engine has stopped writing to it.
