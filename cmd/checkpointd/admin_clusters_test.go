@@ -194,9 +194,9 @@ func TestAdminClusterUpdate(t *testing.T) {
 		{"fewer shards", []string{"--shards", "1"}, "driver agent, interval off, window 72h",
 			map[string]any{"shards": shardNames("Cluster0-shard-0")}},
 		{"mirrored config servers", []string{"--config-servers", "mirrored", "--mongodb-version", "3.2.22"}, "driver agent, interval off, window 72h",
-			map[string]any{"mongoDBVersion": "3.2.22", "configServers": "mirrored"}},
+			map[string]any{"mongoDBVersion": "3.2.22", "configServer": "mirrored"}},
 		{"config server replica set", []string{"--config-servers", "csrs"}, "driver agent, interval off, window 72h",
-			map[string]any{"configServers": map[string]any{"replicaSetName": "Cluster0-config-0"}}},
+			map[string]any{"configServer": map[string]any{"replicaSetName": "Cluster0-config-0"}}},
 		{"rename", []string{"--name", "Payments"}, "driver agent, interval off, window 72h",
 			map[string]any{"name": "Payments"}},
 		{"shards after a rename", []string{"--shards", "2", "--interval-min", "15", "--driver", "simulated"}, "driver simulated, interval 15m, window 72h",
@@ -219,8 +219,8 @@ func TestAdminClusterUpdate(t *testing.T) {
 			got := clusterItem(t, db, project, name)
 			// Mirrored config servers get new random host ids: three of
 			// them are what is wanted.
-			if hosts, ok := got["configServers"].(map[string]any)["hostIds"].([]any); want["configServers"] == "mirrored" && ok && len(hosts) == 3 {
-				want["configServers"] = got["configServers"]
+			if hosts, ok := got["configServer"].(map[string]any)["hostIds"].([]any); want["configServer"] == "mirrored" && ok && len(hosts) == 3 {
+				want["configServer"] = got["configServer"]
 			}
 			if jsonText(got) != jsonText(want) {
 				t.Errorf("cluster after update:\n%s\nwant\n%s", jsonText(got), jsonText(want))

@@ -16,6 +16,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/checkpointd/checkpointd/internal/admin"
 	"github.com/checkpointd/checkpointd/internal/auth"
 	"github.com/checkpointd/checkpointd/internal/auth/digest"
 	"github.com/checkpointd/checkpointd/internal/backup"
@@ -266,15 +267,16 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 	}
 
 	apiCfg := httpapi.Config{
-		ExternalURL: c.externalURL,
-		Paging:      paging,
-		Version:     version(),
-		GitHash:     gitHash(),
-		Logger:      logger,
-		Auth:        authn,
-		OAuth:       authn,
-		UI:          web.Handler(),
-		Admin:       db,
+		ExternalURL:  c.externalURL,
+		Paging:       paging,
+		Version:      version(),
+		GitHash:      gitHash(),
+		Logger:       logger,
+		Auth:         authn,
+		OAuth:        authn,
+		UI:           web.Handler(),
+		Admin:        db,
+		ClusterAdmin: admin.Clusters{Store: db},
 	}
 	if mets != nil {
 		apiCfg.Metrics = mets // only when set: a nil *Metrics in the interface would not be nil

@@ -32,11 +32,6 @@ type ProjectCreator interface {
 	CreateProject(ctx context.Context, p backup.Project) error
 }
 
-// ClusterCreator stores clusters.
-type ClusterCreator interface {
-	CreateCluster(ctx context.Context, c backup.Cluster) error
-}
-
 // APIKeyCreator stores API keys.
 type APIKeyCreator interface {
 	CreateAPIKey(ctx context.Context, k backup.APIKey, ha1 backup.DigestHA1) error
@@ -69,8 +64,7 @@ type ServiceAccountLister interface {
 type Store interface {
 	OrganizationCreator
 	ProjectCreator
-	ClusterCreator
-	ClusterUpdater
+	ClusterStore
 	APIKeyCreator
 	ServiceAccountCreator
 	ProjectLister

@@ -47,6 +47,10 @@ type Error struct {
 	// Status overrides the status the kind maps to, for the few codes whose
 	// status is not their kind's usual one (e.g. 414 vs 431 for TooLarge).
 	Status int
+	// Attr is the attribute of the request the error is about, as the
+	// API names it ("backup.driver"), when there is one: a client, or
+	// the command line naming its flag, points at it.
+	Attr string
 	// Err is the failure behind the error (a driver's, say), kept for the
 	// logs through Error and Unwrap; callers never see it.
 	Err error

@@ -63,6 +63,9 @@ type Config struct {
 	// /api/checkpointd/v1 (clusters, their schedules, agents' reports);
 	// nil leaves it unrouted.
 	Admin AdminStore
+	// ClusterAdmin creates and changes clusters for the administration
+	// API; required with Admin.
+	ClusterAdmin ClusterAdmin
 	// Logger receives one line per request and every internal error.
 	Logger *slog.Logger
 	// Now is the clock for log timing; nil means time.Now.
@@ -79,7 +82,6 @@ type Server struct {
 	log       *slog.Logger
 	mux       *routeMux
 	svcVerHdr []string
-	ids       *backup.IDSource // ids of clusters created through the administration API
 	// pageBodies keeps the encoded results of pages of checkpoints that
 	// the store served more than once.
 	pageBodies *pageBodies
@@ -98,6 +100,9 @@ func New(cfg Config, st Store) *Server {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.Admin != nil && cfg.ClusterAdmin == nil {
+		panic("httpapi: Config.Admin without Config.ClusterAdmin")
 	}
 	if cfg.MaxURLBytes == 0 {
 		cfg.MaxURLBytes = 8 << 10
@@ -120,7 +125,6 @@ func New(cfg Config, st Store) *Server {
 		log:        cfg.Logger,
 		mux:        &routeMux{ServeMux: http.NewServeMux()},
 		svcVerHdr:  []string{"gitHash=" + gh + "; versionString=" + ver},
-		ids:        backup.NewIDSource(),
 		pageBodies: newPageBodies(maxPageBodies),
 
 		unavailableWarn: warnLimiter{every: unavailableWarnEvery},

@@ -273,10 +273,20 @@ func (r *clusterRow) cluster() (backup.Cluster, bool, error) {
 func (db *DB) Cluster(ctx context.Context, cref backup.ClusterRef) (_ backup.Cluster, err error) {
 	ctx, end := db.op(ctx)
 	defer end(&err)
-	q, key := refQuery(cref, clusterByName, clusterByID)
+	return readCluster(ctx, db.pool, cref)
+}
+
+// rowQueryer is the pool or a transaction.
+type rowQueryer interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// readCluster is Cluster, in q.
+func readCluster(ctx context.Context, q rowQueryer, cref backup.ClusterRef) (backup.Cluster, error) {
+	stmt, key := refQuery(cref, clusterByName, clusterByID)
 	var org pgtype.Text
 	var row clusterRow
-	if err := db.pool.QueryRow(ctx, q, cref.GroupID.Hex(), key).Scan(append([]any{&org}, row.dest()...)...); err != nil {
+	if err := q.QueryRow(ctx, stmt, cref.GroupID.Hex(), key).Scan(append([]any{&org}, row.dest()...)...); err != nil {
 		return backup.Cluster{}, fmt.Errorf("postgres: cluster %s: %w", cref.Label(), err)
 	}
 	if !org.Valid {

@@ -163,11 +163,21 @@ const clusterCols = `c.id, c.group_id, c.name, c.type, c.mongodb_version, c.back
 // statement.
 func (db *DB) Cluster(ctx context.Context, ref backup.ClusterRef) (_ backup.Cluster, err error) {
 	defer classify(&err)
-	q, key := `SELECT `+projectOrg+`, c.pk, `+clusterCols+fromRefByName, ref.Name
+	return readCluster(ctx, db.r, ref)
+}
+
+// queryer is a connection pool or a transaction.
+type queryer interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// readCluster is Cluster, in q.
+func readCluster(ctx context.Context, q queryer, ref backup.ClusterRef) (backup.Cluster, error) {
+	stmt, key := `SELECT `+projectOrg+`, c.pk, `+clusterCols+fromRefByName, ref.Name
 	if !ref.ByName() {
-		q, key = `SELECT `+projectOrg+`, c.pk, `+clusterCols+fromRefByID, ref.ID.Hex()
+		stmt, key = `SELECT `+projectOrg+`, c.pk, `+clusterCols+fromRefByID, ref.ID.Hex()
 	}
-	rows, err := db.r.QueryContext(ctx, q, ref.GroupID.Hex(), key)
+	rows, err := q.QueryContext(ctx, stmt, ref.GroupID.Hex(), key)
 	if err != nil {
 		return backup.Cluster{}, fmt.Errorf("sqlite: cluster %s: %w", ref.Label(), err)
 	}
