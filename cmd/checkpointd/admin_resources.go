@@ -519,9 +519,10 @@ func newClustersListCmd(e *env, database *string) *cobra.Command {
 		Long: `List the clusters of project --project, ordered by name, with their
 topology, backup and checkpoint schedule: DRIVER (agent or simulated),
 INTERVAL (every 15m, 30m or 60m, or off) and WINDOW (how long checkpoints
-are kept). With --output json a cluster's backup is an object: kind,
-driver, clusterCheckpointIntervalMin (absent when off) and
-pointInTimeWindowHours.`,
+are kept). With --output json a cluster is what the administration API
+returns for it (without links): groupId, clusterType, configServer, and
+backup as an object of kind, driver, clusterCheckpointIntervalMin (absent
+when off) and pointInTimeWindowHours.`,
 		Example: `  checkpointd clusters list --project 5e2211c17a3e5a48f5497de3
   checkpointd clusters list --project 5e2211c17a3e5a48f5497de3 -o json`,
 		Args: cobra.NoArgs,
