@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/checkpointd/checkpointd/internal/backup"
-	"github.com/checkpointd/checkpointd/internal/engine/sim"
+	"github.com/checkpointd/checkpointd/internal/clock"
 	"github.com/checkpointd/checkpointd/internal/store/sqlite"
 )
 
@@ -308,22 +308,22 @@ func TestAdminClusterUpdateErrors(t *testing.T) {
 func TestServeFollowsAdminClusters(t *testing.T) {
 	db, project := adminProject(t)
 	start := time.Date(2026, 11, 23, 12, 0, 7, 0, time.UTC)
-	clock := sim.NewClock(start)
-	_, _, logs := startServeOn(t, clock, noEnv, "--database", db, "--engine-refresh", "20ms", "--log-level", "debug")
+	clk := clock.NewVirtual(start)
+	_, _, logs := startServeOn(t, clk, noEnv, "--database", db, "--engine-refresh", "20ms", "--log-level", "debug")
 	mustAdmin(t, db, "clusters", "create", "--project", project, "--name", "Sim", "--shards", "2", "--driver", "simulated", "--interval-min", "15")
 
 	end := start.Add(2*time.Hour - 5*time.Minute)
 	guard, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	for {
-		if err := clock.BlockUntil(guard, 1); err != nil {
-			t.Fatalf("the cluster created does not wait on the clock at %v; log:\n%s", clock.Now(), logs.String())
+		if err := clk.BlockUntil(guard, 1); err != nil {
+			t.Fatalf("the cluster created does not wait on the clock at %v; log:\n%s", clk.Now(), logs.String())
 		}
-		next, _ := clock.Next()
+		next, _ := clk.Next()
 		if next.After(end) {
 			break
 		}
-		clock.AdvanceTo(next)
+		clk.AdvanceTo(next)
 	}
 
 	st, err := sqlite.Open(context.Background(), db)
@@ -351,7 +351,7 @@ func TestServeFollowsAdminClusters(t *testing.T) {
 	}
 
 	mustAdmin(t, db, "clusters", "update", "--project", project, "Sim", "--interval-min", "off")
-	for clock.Sleepers() > 0 {
+	for clk.Sleepers() > 0 {
 		if guard.Err() != nil {
 			t.Fatalf("the cluster's loop still waits on the clock after its checkpoints were turned off; log:\n%s", logs.String())
 		}

@@ -112,7 +112,7 @@ cannot be shown again.
 			return err
 		}
 		return withStore(ctx, *database, false, func(st admin.Store) error {
-			k, private, err := admin.CreateAPIKey(ctx, st, org, g.desc, grants, access, time.Now())
+			k, private, err := admin.CreateAPIKey(ctx, st, org, g.desc, grants, access, e.clock)
 			if err != nil {
 				return err
 			}
@@ -282,7 +282,7 @@ its client id and client secret. The secret cannot be shown again.
 			return err
 		}
 		return withStore(ctx, *database, false, func(st admin.Store) error {
-			sa, secret, err := admin.CreateServiceAccount(ctx, st, org, name, g.desc, grants, access, expires, time.Now())
+			sa, secret, err := admin.CreateServiceAccount(ctx, st, org, name, g.desc, grants, access, expires, e.clock)
 			if err != nil {
 				return err
 			}

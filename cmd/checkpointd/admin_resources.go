@@ -38,7 +38,7 @@ exist yet.`,
 		Args:    cobra.NoArgs,
 		RunE: adminRun(e, []string{"name"}, func(ctx context.Context, _ []string) error {
 			return withStore(ctx, *database, true, func(st admin.Store) error {
-				o, err := admin.CreateOrganization(ctx, st, name, time.Now())
+				o, err := admin.CreateOrganization(ctx, st, name, e.clock)
 				if err != nil {
 					return err
 				}
@@ -138,7 +138,7 @@ func newProjectsCreateCmd(e *env, database *string) *cobra.Command {
 				return err
 			}
 			return withStore(ctx, *database, false, func(st admin.Store) error {
-				p, err := admin.CreateProject(ctx, st, orgID, name, time.Now())
+				p, err := admin.CreateProject(ctx, st, orgID, name, e.clock)
 				if err != nil {
 					return err
 				}
@@ -301,7 +301,7 @@ than --window-hours (1 to 720) before the newest are pruned.`,
 			spec.ConfigKind = &c
 		}
 		return withStore(ctx, *database, false, func(st admin.Store) error {
-			c, err := admin.CreateCluster(ctx, st, spec, time.Now())
+			c, err := admin.CreateCluster(ctx, st, spec, e.clock)
 			if err != nil {
 				return nameFlag(cmd, err)
 			}

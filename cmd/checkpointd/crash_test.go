@@ -21,6 +21,7 @@ import (
 	_ "modernc.org/sqlite" // the SQLite driver the store uses, for PRAGMA integrity_check
 
 	"github.com/checkpointd/checkpointd/internal/backup"
+	"github.com/checkpointd/checkpointd/internal/clock"
 	"github.com/checkpointd/checkpointd/internal/demo"
 	"github.com/checkpointd/checkpointd/internal/engine"
 	"github.com/checkpointd/checkpointd/internal/store/open"
@@ -92,7 +93,7 @@ func crashRounds(t *testing.T, bin, database string, seed uint64, check func(whe
 	// Whole milliseconds, as --demo-epoch takes them, so that the test's
 	// clock reads what every server's does.
 	epoch := time.UnixMilli(time.Now().UnixMilli())
-	clock := engine.Accelerated(epoch, crashSpeed)
+	clk := clock.Accelerated(clock.System, epoch, crashSpeed)
 	wallAt := func(v time.Time) time.Time { return epoch.Add(time.Duration(float64(v.Sub(epoch)) / crashSpeed)) }
 	args := []string{"serve", "--addr", "127.0.0.1:0", "--database", database, "--demo",
 		"--log-level", "debug", "--log-format", "json",
@@ -164,7 +165,7 @@ func crashRounds(t *testing.T, bin, database string, seed uint64, check func(whe
 			time.Sleep(d)
 			how = fmt.Sprintf("%v after an acknowledgement", d.Round(10*time.Microsecond))
 		case "in slot":
-			slot := engine.NextSlot(clock.Now().Add(100*time.Millisecond*crashSpeed), 15*time.Minute)
+			slot := engine.NextSlot(clk.Now().Add(100*time.Millisecond*crashSpeed), 15*time.Minute)
 			d := time.Duration(rng.Int64N(int64(30 * time.Millisecond)))
 			time.Sleep(time.Until(wallAt(slot).Add(d)))
 			how = fmt.Sprintf("%v after slot %s", d.Round(10*time.Microsecond), slot.Format(time.TimeOnly))

@@ -8,11 +8,14 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/checkpointd/checkpointd/internal/clock"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	e := &env{getenv: os.Getenv, stdout: os.Stdout, stderr: os.Stderr, clock: clock.System}
+	err := e.run(ctx, os.Args[1:])
 	stop()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "checkpointd:", err)

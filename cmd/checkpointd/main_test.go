@@ -16,8 +16,7 @@ import (
 
 	digest "github.com/mongodb-forks/digest"
 
-	"github.com/checkpointd/checkpointd/internal/engine"
-	"github.com/checkpointd/checkpointd/internal/engine/sim"
+	"github.com/checkpointd/checkpointd/internal/clock"
 )
 
 // syncBuffer collects output written from another goroutine.
@@ -40,32 +39,38 @@ func (s *syncBuffer) String() string {
 
 func noEnv(string) string { return "" }
 
+// run runs the command line as main does, on the wall clock.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	return (&env{getenv: getenv, stdout: stdout, stderr: stderr, clock: clock.System}).run(ctx, args)
+}
+
 // startServe runs `checkpointd serve` with args on a free port until the
 // test ends, and returns what it printed up to "listening on" and the base
 // URL.
+
 func startServe(t *testing.T, getenv func(string) string, args ...string) (printed, base string) {
 	t.Helper()
 	printed, base, _ = startServeOn(t, nil, getenv, args...)
 	return printed, base
 }
 
-// startServeOn is startServe with serve --demo's clusters scheduled on
-// clock, a virtual clock the test moves, or on the wall clock if clock is
-// nil; it also returns what serve logs. When the test ends it keeps the
-// clock going until serve has returned, so that a checkpoint under way
-// can finish.
-func startServeOn(t *testing.T, clock *sim.Clock, getenv func(string) string, args ...string) (printed, base string, logs *syncBuffer) {
+// startServeOn is startServe with the server on clk, a virtual clock the
+// test moves (serve --demo's clusters are scheduled on it), or on the wall
+// clock if clk is nil; it also returns what serve logs. When the test
+// ends it keeps the clock going until serve has returned, so that a
+// checkpoint under way can finish.
+func startServeOn(t *testing.T, clk *clock.Virtual, getenv func(string) string, args ...string) (printed, base string, logs *syncBuffer) {
 	t.Helper()
-	parent := context.Background()
-	if clock != nil {
-		parent = context.WithValue(parent, clockKey{}, engine.Clock(clock))
-	}
-	ctx, cancel := context.WithCancel(parent)
+	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	stderr := &syncBuffer{}
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...), getenv, pw, stderr)
+		e := &env{getenv: getenv, stdout: pw, stderr: stderr, clock: clock.System}
+		if clk != nil {
+			e.clock = clk
+		}
+		done <- e.run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...))
 		pw.Close()
 	}()
 	t.Cleanup(func() {
@@ -82,11 +87,11 @@ func startServeOn(t *testing.T, clock *sim.Clock, getenv func(string) string, ar
 				t.Error("serve did not stop after its context was cancelled")
 				return
 			case <-time.After(time.Millisecond):
-				if clock == nil {
+				if clk == nil {
 					continue
 				}
-				if next, ok := clock.Next(); ok {
-					clock.AdvanceTo(next)
+				if next, ok := clk.Next(); ok {
+					clk.AdvanceTo(next)
 				}
 			}
 		}
@@ -185,12 +190,12 @@ func TestServeDemo(t *testing.T) {
 // and the counts must match.
 func TestServeDemoTwice(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "demo.db")
-	clock := sim.NewClock(time.Date(2026, 11, 23, 12, 0, 7, 0, time.UTC))
+	clk := clock.NewVirtual(time.Date(2026, 11, 23, 12, 0, 7, 0, time.UTC))
 	var first, second string
-	t.Run("first", func(t *testing.T) { first, _, _ = startServeOn(t, clock, noEnv, "--demo", "--database", db) })
+	t.Run("first", func(t *testing.T) { first, _, _ = startServeOn(t, clk, noEnv, "--demo", "--database", db) })
 	t.Run("second", func(t *testing.T) {
 		var base string
-		second, base, _ = startServeOn(t, clock, noEnv, "--demo", "--database", db)
+		second, base, _ = startServeOn(t, clk, noEnv, "--demo", "--database", db)
 		// Each start replaces the demo key: the first run's is gone.
 		url := base + "/api/atlas/v1.0/groups"
 		for _, tt := range []struct {
@@ -227,8 +232,8 @@ var demoCount = regexp.MustCompile(`(?m)^  cluster (\S+) \(.*\): (\d+) checkpoin
 // that was seeded, and the checkpoints taken are logged at debug level.
 func TestServeDemoTakesCheckpoints(t *testing.T) {
 	start := time.Date(2026, 11, 23, 12, 0, 7, 0, time.UTC)
-	clock := sim.NewClock(start)
-	printed, base, logs := startServeOn(t, clock, noEnv, "--demo", "--database", filepath.Join(t.TempDir(), "demo.db"), "--log-level", "debug")
+	clk := clock.NewVirtual(start)
+	printed, base, logs := startServeOn(t, clk, noEnv, "--demo", "--database", filepath.Join(t.TempDir(), "demo.db"), "--log-level", "debug")
 	seeded := map[string]int{}
 	for _, m := range demoCount.FindAllStringSubmatch(printed, -1) {
 		seeded[m[1]], _ = strconv.Atoi(m[2])
@@ -244,14 +249,14 @@ func TestServeDemoTakesCheckpoints(t *testing.T) {
 	guard, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	for {
-		if err := clock.BlockUntil(guard, 2); err != nil {
-			t.Fatalf("the demo clusters do not all wait on the clock at %v; log:\n%s", clock.Now(), logs.String())
+		if err := clk.BlockUntil(guard, 2); err != nil {
+			t.Fatalf("the demo clusters do not all wait on the clock at %v; log:\n%s", clk.Now(), logs.String())
 		}
-		next, _ := clock.Next()
+		next, _ := clk.Next()
 		if next.After(end) {
 			break
 		}
-		clock.AdvanceTo(next)
+		clk.AdvanceTo(next)
 	}
 
 	client := demoClient(t, printed)
@@ -292,7 +297,7 @@ func TestServeDemoTakesCheckpoints(t *testing.T) {
 		}
 		// A sharded cluster may skip a slot whose balancer would not stop.
 		if len(newest) != 1 || newest[0].Before(end.Truncate(intervals[name]).Add(-intervals[name])) {
-			t.Errorf("%s: newest checkpoint at %v; the clock is at %v", name, newest, clock.Now())
+			t.Errorf("%s: newest checkpoint at %v; the clock is at %v", name, newest, clk.Now())
 		}
 		if !strings.Contains(logs.String(), `level=DEBUG msg="checkpoint taken" component=engine cluster=`+name) {
 			t.Errorf("no debug line for a checkpoint of %s:\n%.3000s", name, logs.String())

@@ -14,7 +14,7 @@ import (
 
 	digest "github.com/mongodb-forks/digest"
 
-	"github.com/checkpointd/checkpointd/internal/engine/sim"
+	"github.com/checkpointd/checkpointd/internal/clock"
 )
 
 var metricsLine = regexp.MustCompile(`(?m)^metrics on (http://127\.0\.0\.1:\d+/metrics)$`)
@@ -80,8 +80,8 @@ func sum(ss []series, name string, want map[string]string) (total float64, n int
 // port does not serve them.
 func TestServeMetrics(t *testing.T) {
 	start := time.Now().Add(-20 * time.Minute).Truncate(time.Second)
-	clock := sim.NewClock(start)
-	printed, base, logs := startServeOn(t, clock, noEnv, "--demo", "--database", filepath.Join(t.TempDir(), "demo.db"),
+	clk := clock.NewVirtual(start)
+	printed, base, logs := startServeOn(t, clk, noEnv, "--demo", "--database", filepath.Join(t.TempDir(), "demo.db"),
 		"--metrics-addr", "127.0.0.1:0")
 	m := metricsLine.FindStringSubmatch(printed)
 	if m == nil {
@@ -95,14 +95,14 @@ func TestServeMetrics(t *testing.T) {
 	guard, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	for {
-		if err := clock.BlockUntil(guard, 2); err != nil {
-			t.Fatalf("the demo clusters do not all wait on the clock at %v; log:\n%s", clock.Now(), logs.String())
+		if err := clk.BlockUntil(guard, 2); err != nil {
+			t.Fatalf("the demo clusters do not all wait on the clock at %v; log:\n%s", clk.Now(), logs.String())
 		}
-		next, _ := clock.Next()
+		next, _ := clk.Next()
 		if next.After(end) {
 			break
 		}
-		clock.AdvanceTo(next)
+		clk.AdvanceTo(next)
 	}
 
 	groups := base + "/api/atlas/v1.0/groups"
@@ -177,8 +177,8 @@ func TestServeMetrics(t *testing.T) {
 	}
 
 	// Every demo cluster has a restore point, no older than a few of its
-	// slots, and its timestamp says the same.
-	now := time.Now()
+	// slots on the server's clock, and its timestamp says the same.
+	now := clk.Now()
 	for _, name := range []string{"Cluster0", "Cluster1", "LegacyCluster"} {
 		labels := map[string]string{"cluster_name": name, "group_id": "5e2211c17a3e5a48f5497de3"}
 		age, n := sum(ss, "checkpointd_newest_restorable_checkpoint_age_seconds", labels)

@@ -13,6 +13,8 @@ import (
 	"github.com/BurntSushi/toml"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+
+	"github.com/checkpointd/checkpointd/internal/clock"
 )
 
 // env is the process environment as the commands see it: everything reads
@@ -20,11 +22,13 @@ import (
 type env struct {
 	getenv         func(string) string
 	stdout, stderr io.Writer
+	// clock is the one clock of everything the command runs: the
+	// store, authentication, the API, the engine, what it creates.
+	clock clock.Clock
 }
 
 // run builds the command tree and executes it with args.
-func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	e := &env{getenv: getenv, stdout: stdout, stderr: stderr}
+func (e *env) run(ctx context.Context, args []string) error {
 	root := &cobra.Command{
 		Use:   "checkpointd",
 		Short: "A self-hostable server for the MongoDB Cloud legacy backup checkpoints API",
@@ -42,8 +46,8 @@ service accounts in the store directly.`,
 		Version:       version(),
 	}
 	root.SetArgs(args)
-	root.SetOut(stdout)
-	root.SetErr(stderr)
+	root.SetOut(e.stdout)
+	root.SetErr(e.stderr)
 	root.AddCommand(newServeCmd(e))
 	root.AddCommand(newOrgsCmd(e), newProjectsCmd(e), newClustersCmd(e), newKeysCmd(e), newServiceAccountsCmd(e))
 	root.AddCommand(newCheckpointsCmd(e), newProfilesCmd(e))

@@ -39,8 +39,8 @@ type serveConfig struct {
 	engine        bool
 	engineRefresh time.Duration
 	demoSeed      uint64
-	demoSpeed     float64 // hidden, for tests: see demoClockOf
-	demoEpoch     int64   // hidden, for tests: see demoClockOf
+	demoSpeed     float64 // hidden, for tests: see demoClock
+	demoEpoch     int64   // hidden, for tests: see demoClock
 	externalURL   string
 	paging        string
 	logFormat     string
@@ -184,12 +184,12 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 	if c.dbTimeout < 0 {
 		return fmt.Errorf("--database-timeout: %v must be 0 (no bound) or more", c.dbTimeout)
 	}
-	db, err := open.OpenWith(ctx, c.database, open.Options{CallTimeout: c.dbTimeout})
+	db, err := open.OpenWith(ctx, c.database, open.Options{CallTimeout: c.dbTimeout, Clock: e.clock})
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	authCfg.Store = db
+	authCfg.Store, authCfg.Clock = db, e.clock
 	authn, err := auth.New(ctx, authCfg)
 	if err != nil {
 		return err
@@ -198,7 +198,7 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 	// so that every instance on a data set reports every checkpoint.
 	var mets *metrics.Metrics
 	if c.metricsAddr != "" {
-		mets = metrics.New(metrics.Options{Store: db, Logger: logger})
+		mets = metrics.New(metrics.Options{Store: db, Clock: e.clock, Logger: logger})
 	}
 
 	ln, err := net.Listen("tcp", c.addr)
@@ -210,14 +210,16 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 		base = strings.TrimRight(c.externalURL, "/")
 	}
 
-	clock := demoClockOf(ctx, c)
+	// The engine and the demo data set run on the demo clock; the store,
+	// authentication and the API on e.clock, which it is derived from.
+	demoClock := e.demoClock(c)
 	if c.demo {
-		ds, err := demo.Seed(ctx, db, demo.Options{Seed: c.demoSeed, Now: clock.Now()})
+		ds, err := demo.Seed(ctx, db, demo.Options{Seed: c.demoSeed, Now: demoClock.Now()})
 		if err != nil {
 			ln.Close()
 			return err
 		}
-		key, err := demo.Key(ctx, db, ds, time.Now())
+		key, err := demo.Key(ctx, db, ds, e.clock)
 		if err != nil {
 			ln.Close()
 			return err
@@ -233,7 +235,7 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 		// each slot once, through a lease in it.
 		supCfg := engine.SupervisorConfig{
 			Config: engine.Config{
-				Clock:   clock,
+				Clock:   demoClock,
 				IDs:     backup.NewIDSource(),
 				Sink:    db,
 				Pruner:  db,
@@ -241,7 +243,7 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 				Logger:  logger.With("component", "engine"),
 			},
 			Source:  db,
-			Drivers: sim.Drivers(clock, c.demoSeed, sim.DefaultConfig()),
+			Drivers: sim.Drivers(demoClock, c.demoSeed, sim.DefaultConfig()),
 			Refresh: c.engineRefresh,
 		}
 		if mets != nil {
@@ -276,7 +278,8 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 		OAuth:        authn,
 		UI:           web.Handler(),
 		Admin:        db,
-		ClusterAdmin: admin.Clusters{Store: db},
+		Clock:        e.clock,
+		ClusterAdmin: admin.Clusters{Store: db, Clock: e.clock},
 	}
 	if mets != nil {
 		apiCfg.Metrics = mets // only when set: a nil *Metrics in the interface would not be nil
@@ -504,17 +507,4 @@ func parseLimit(s string) (auth.Limit, error) {
 		return auth.Limit{}, fmt.Errorf("%q: the window must be a duration of at least 1s, e.g. 1m", s)
 	}
 	return auth.Limit{Requests: req, Window: window}, nil
-}
-
-// clockKey is the context key of demoClock's clock.
-type clockKey struct{}
-
-// demoClock returns the clock the demo clusters are scheduled on: the wall
-// clock, unless a test put a virtual one (a *sim.Clock) in ctx under
-// clockKey to drive the schedule without waiting.
-func demoClock(ctx context.Context) engine.Clock {
-	if c, ok := ctx.Value(clockKey{}).(engine.Clock); ok {
-		return c
-	}
-	return engine.System
 }

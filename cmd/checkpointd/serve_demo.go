@@ -1,24 +1,23 @@
 package main
 
 import (
-	"context"
 	"time"
 
-	"github.com/checkpointd/checkpointd/internal/engine"
+	"github.com/checkpointd/checkpointd/internal/clock"
 )
 
-// demoClockOf is demoClock, unless the hidden --demo-speed is set: then
-// the demo schedule runs on a clock that many times faster than the wall
-// clock and reading the wall clock at --demo-epoch (now if unset), so
-// that tests of several servers see slots seconds apart, at the same
-// times in every server given the same epoch.
-func demoClockOf(ctx context.Context, c serveConfig) engine.Clock {
+// demoClock is the clock the engine schedules the demo clusters on: the
+// command's, unless the hidden --demo-speed is set: then a clock that
+// many times faster and reading the command's clock at --demo-epoch (now
+// if unset), so that tests of several servers see slots seconds apart,
+// at the same times in every server given the same epoch.
+func (e *env) demoClock(c serveConfig) clock.Clock {
 	if c.demoSpeed <= 0 {
-		return demoClock(ctx)
+		return e.clock
 	}
-	epoch := time.Now()
+	epoch := e.clock.Now()
 	if c.demoEpoch != 0 {
 		epoch = time.UnixMilli(c.demoEpoch)
 	}
-	return engine.Accelerated(epoch, c.demoSpeed)
+	return clock.Accelerated(e.clock, epoch, c.demoSpeed)
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/checkpointd/checkpointd/internal/admin"
 	"github.com/checkpointd/checkpointd/internal/auth/digest"
 	"github.com/checkpointd/checkpointd/internal/backup"
+	"github.com/checkpointd/checkpointd/internal/clock"
 	"github.com/checkpointd/checkpointd/internal/store/sqlite"
 )
 
@@ -54,7 +55,7 @@ func newCredentials(ctx context.Context, kind string, db *sqlite.DB, apiURL stri
 	case authNone:
 		return noCredentials, nil
 	case authBearer:
-		sa, secret, err := admin.CreateServiceAccount(ctx, db, orgID, "loadtest", "load test", grants, nil, admin.MinSecretTTL, time.Now())
+		sa, secret, err := admin.CreateServiceAccount(ctx, db, orgID, "loadtest", "load test", grants, nil, admin.MinSecretTTL, clock.System)
 		if err != nil {
 			return nil, err
 		}
@@ -64,7 +65,7 @@ func newCredentials(ctx context.Context, kind string, db *sqlite.DB, apiURL stri
 		}
 		return c, nil
 	case authDigest:
-		k, private, err := admin.CreateAPIKey(ctx, db, orgID, "load test", grants, nil, time.Now())
+		k, private, err := admin.CreateAPIKey(ctx, db, orgID, "load test", grants, nil, clock.System)
 		if err != nil {
 			return nil, err
 		}

@@ -21,6 +21,7 @@ import (
 
 	"github.com/checkpointd/checkpointd/internal/admin"
 	"github.com/checkpointd/checkpointd/internal/backup"
+	"github.com/checkpointd/checkpointd/internal/clock"
 	"github.com/checkpointd/checkpointd/internal/store/sqlite"
 )
 
@@ -461,7 +462,7 @@ func soakServiceAccount(ctx context.Context, srv *soakServer, d time.Duration) (
 	if err != nil {
 		return nil, err
 	}
-	sa, secret, err := admin.CreateServiceAccount(ctx, db, p.OrgID, "soak", "soak test", []backup.Grant{{Role: backup.OrgReadOnly}}, nil, admin.MinSecretTTL, time.Now())
+	sa, secret, err := admin.CreateServiceAccount(ctx, db, p.OrgID, "soak", "soak test", []backup.Grant{{Role: backup.OrgReadOnly}}, nil, admin.MinSecretTTL, clock.System)
 	if err != nil {
 		return nil, err
 	}

@@ -20,6 +20,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/checkpointd/checkpointd/internal/backup"
+	"github.com/checkpointd/checkpointd/internal/clock"
 )
 
 // OrganizationCreator stores organizations.
@@ -87,8 +88,12 @@ var ids = backup.NewIDSource()
 // NewObjectID returns a fresh ObjectID dated t.
 func NewObjectID(t time.Time) backup.ObjectID { return ids.New(t) }
 
-// stamp is the creation time stores keep: UTC, whole seconds.
-func stamp(now time.Time) time.Time { return now.UTC().Truncate(time.Second) }
+// stamp is the creation time stores keep, read from clk: UTC, whole
+// seconds.
+func stamp(clk clock.Clock) time.Time { return second(clk.Now()) }
+
+// second is t as stores keep it: UTC, whole seconds.
+func second(t time.Time) time.Time { return t.UTC().Truncate(time.Second) }
 
 // MaxNameLen is the longest organization or project name accepted, in
 // characters, as Atlas limits them.

@@ -13,9 +13,13 @@ import (
 	"github.com/checkpointd/checkpointd/internal/auth/digest"
 	"github.com/checkpointd/checkpointd/internal/auth/oauth"
 	"github.com/checkpointd/checkpointd/internal/backup"
+	"github.com/checkpointd/checkpointd/internal/clock"
 )
 
 var now = time.Date(2026, 11, 23, 10, 0, 0, 500, time.UTC)
+
+// clk reads now: what the operations create is dated by it.
+var clk = clock.NewVirtual(now)
 
 // fixture is a store with two organizations, each with a project.
 type fixture struct {
@@ -29,16 +33,16 @@ func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	f := &fixture{ctx: context.Background(), st: openStore(t)}
 	var err error
-	if f.org, err = admin.CreateOrganization(f.ctx, f.st, "Acme", now); err != nil {
+	if f.org, err = admin.CreateOrganization(f.ctx, f.st, "Acme", clk); err != nil {
 		t.Fatal(err)
 	}
-	if f.other, err = admin.CreateOrganization(f.ctx, f.st, "Other", now); err != nil {
+	if f.other, err = admin.CreateOrganization(f.ctx, f.st, "Other", clk); err != nil {
 		t.Fatal(err)
 	}
-	if f.project, err = admin.CreateProject(f.ctx, f.st, f.org.ID, "prod", now); err != nil {
+	if f.project, err = admin.CreateProject(f.ctx, f.st, f.org.ID, "prod", clk); err != nil {
 		t.Fatal(err)
 	}
-	if f.foreign, err = admin.CreateProject(f.ctx, f.st, f.other.ID, "theirs", now); err != nil {
+	if f.foreign, err = admin.CreateProject(f.ctx, f.st, f.other.ID, "theirs", clk); err != nil {
 		t.Fatal(err)
 	}
 	return f
@@ -230,25 +234,25 @@ func TestCreateOrganizationAndProject(t *testing.T) {
 		kind        backup.Kind
 		code, error string
 	}{
-		{"org without name", func() error { _, err := admin.CreateOrganization(f.ctx, f.st, "", now); return err },
+		{"org without name", func() error { _, err := admin.CreateOrganization(f.ctx, f.st, "", clk); return err },
 			backup.Invalid, backup.CodeInvalidAttribute, "An organization needs a name."},
 		{"org name too long", func() error {
-			_, err := admin.CreateOrganization(f.ctx, f.st, strings.Repeat("x", 65), now)
+			_, err := admin.CreateOrganization(f.ctx, f.st, strings.Repeat("x", 65), clk)
 			return err
 		}, backup.Invalid, backup.CodeInvalidAttribute, "is longer than 64 characters"},
-		{"org name with control characters", func() error { _, err := admin.CreateOrganization(f.ctx, f.st, "a\tb", now); return err },
+		{"org name with control characters", func() error { _, err := admin.CreateOrganization(f.ctx, f.st, "a\tb", clk); return err },
 			backup.Invalid, backup.CodeInvalidAttribute, `The organization name "a\tb" contains control characters.`},
-		{"project name padded", func() error { _, err := admin.CreateProject(f.ctx, f.st, f.org.ID, " prod", now); return err },
+		{"project name padded", func() error { _, err := admin.CreateProject(f.ctx, f.st, f.org.ID, " prod", clk); return err },
 			backup.Invalid, backup.CodeInvalidAttribute, `The project name " prod" starts or ends with white space.`},
-		{"project without org", func() error { _, err := admin.CreateProject(f.ctx, f.st, backup.NilObjectID, "x", now); return err },
+		{"project without org", func() error { _, err := admin.CreateProject(f.ctx, f.st, backup.NilObjectID, "x", clk); return err },
 			backup.Invalid, backup.CodeInvalidOrgID, "A project needs an organization."},
-		{"project of unknown org", func() error { _, err := admin.CreateProject(f.ctx, f.st, unknown, "x", now); return err },
+		{"project of unknown org", func() error { _, err := admin.CreateProject(f.ctx, f.st, unknown, "x", clk); return err },
 			backup.NotFound, backup.CodeOrgNotFound, "No organization with ID " + unknown.Hex() + " exists."},
 	} {
 		t.Run(tt.name, func(t *testing.T) { wantErr(t, tt.create(), tt.kind, tt.code, tt.error) })
 	}
 	// 64 characters, not bytes, is the limit.
-	if _, err := admin.CreateOrganization(f.ctx, f.st, strings.Repeat("é", 64), now); err != nil {
+	if _, err := admin.CreateOrganization(f.ctx, f.st, strings.Repeat("é", 64), clk); err != nil {
 		t.Errorf("64-character name: %v", err)
 	}
 }
@@ -314,7 +318,7 @@ func TestCreateCluster(t *testing.T) {
 			if tt.spec.ProjectID.IsZero() {
 				tt.spec.ProjectID = f.project.ID
 			}
-			c, err := admin.CreateCluster(f.ctx, f.st, tt.spec, now)
+			c, err := admin.CreateCluster(f.ctx, f.st, tt.spec, clk)
 			if tt.code != "" {
 				wantErr(t, err, tt.kind, tt.code, tt.error)
 				return
@@ -375,7 +379,7 @@ func TestCreateAPIKey(t *testing.T) {
 	f := newFixture(t)
 	grants := []backup.Grant{{Role: backup.OrgReadOnly}, {Role: backup.ProjectBackupManager, ProjectID: f.project.ID}}
 	access := []netip.Prefix{netip.MustParsePrefix("192.0.2.0/24")}
-	k, private, err := admin.CreateAPIKey(f.ctx, f.st, f.org.ID, "backup tooling", grants, access, now)
+	k, private, err := admin.CreateAPIKey(f.ctx, f.st, f.org.ID, "backup tooling", grants, access, clk)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -424,7 +428,7 @@ func TestCreateAPIKey(t *testing.T) {
 		{"description too long", f.org.ID, strings.Repeat("d", 251), grants[:1], backup.Invalid, backup.CodeInvalidAttribute, "The description is longer than 250 bytes."},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			k, private, err := admin.CreateAPIKey(f.ctx, f.st, tt.org, tt.desc, tt.grants, nil, now)
+			k, private, err := admin.CreateAPIKey(f.ctx, f.st, tt.org, tt.desc, tt.grants, nil, clk)
 			wantErr(t, err, tt.kind, tt.code, tt.error)
 			if k.PublicKey != "" || private != "" {
 				t.Errorf("a failed create returned %+v, %q", k, private)
@@ -461,7 +465,7 @@ func TestCreateRetriesTakenKeys(t *testing.T) {
 	f := newFixture(t)
 	grants := []backup.Grant{{Role: backup.OrgOwner}}
 	st := &clashingStore{Store: f.st, n: 2}
-	k, private, err := admin.CreateAPIKey(f.ctx, st, f.org.ID, "", grants, nil, now)
+	k, private, err := admin.CreateAPIKey(f.ctx, st, f.org.ID, "", grants, nil, clk)
 	if err != nil || st.tries != 3 {
 		t.Fatalf("after 2 clashes: %v, %d tries", err, st.tries)
 	}
@@ -469,14 +473,14 @@ func TestCreateRetriesTakenKeys(t *testing.T) {
 		t.Errorf("the key stored after retries does not verify: %v", err)
 	}
 	st = &clashingStore{Store: f.st, n: 100}
-	_, _, err = admin.CreateAPIKey(f.ctx, st, f.org.ID, "", grants, nil, now)
+	_, _, err = admin.CreateAPIKey(f.ctx, st, f.org.ID, "", grants, nil, clk)
 	wantErr(t, err, backup.Conflict, backup.CodeDuplicateAPIKey, "")
 	if st.tries != 5 {
 		t.Errorf("gave up after %d tries, want 5", st.tries)
 	}
 
 	st = &clashingStore{Store: f.st, n: 1}
-	sa, secret, err := admin.CreateServiceAccount(f.ctx, st, f.org.ID, "retried", "", grants, nil, admin.MinSecretTTL, now)
+	sa, secret, err := admin.CreateServiceAccount(f.ctx, st, f.org.ID, "retried", "", grants, nil, admin.MinSecretTTL, clk)
 	if err != nil || st.tries != 2 || secret == "" {
 		t.Fatalf("after a clash: %v, %d tries", err, st.tries)
 	}
@@ -484,7 +488,7 @@ func TestCreateRetriesTakenKeys(t *testing.T) {
 		t.Errorf("the service account stored after a retry: %v", err)
 	}
 	st = &clashingStore{Store: f.st, n: 100}
-	_, _, err = admin.CreateServiceAccount(f.ctx, st, f.org.ID, "never", "", grants, nil, admin.MinSecretTTL, now)
+	_, _, err = admin.CreateServiceAccount(f.ctx, st, f.org.ID, "never", "", grants, nil, admin.MinSecretTTL, clk)
 	wantErr(t, err, backup.Conflict, backup.CodeDuplicateClientID, "")
 }
 
@@ -492,7 +496,7 @@ func TestCreateServiceAccount(t *testing.T) {
 	f := newFixture(t)
 	grants := []backup.Grant{{Role: backup.ProjectReadOnly, ProjectID: f.project.ID}}
 	access := []netip.Prefix{netip.MustParsePrefix("2001:db8::/32")}
-	sa, secret, err := admin.CreateServiceAccount(f.ctx, f.st, f.org.ID, "exporter", "reads checkpoints", grants, access, 8760*time.Hour, now)
+	sa, secret, err := admin.CreateServiceAccount(f.ctx, f.st, f.org.ID, "exporter", "reads checkpoints", grants, access, 8760*time.Hour, clk)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -548,7 +552,7 @@ func TestCreateServiceAccount(t *testing.T) {
 		{"secret too long-lived", f.org.ID, "x", grants, 8761 * time.Hour, backup.Invalid, backup.CodeInvalidAttribute, "not 8761h0m0s"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			sa, secret, err := admin.CreateServiceAccount(f.ctx, f.st, tt.org, tt.saName, "", tt.grants, nil, tt.ttl, now)
+			sa, secret, err := admin.CreateServiceAccount(f.ctx, f.st, tt.org, tt.saName, "", tt.grants, nil, tt.ttl, clk)
 			wantErr(t, err, tt.kind, tt.code, tt.error)
 			if sa.ClientID != "" || secret != "" {
 				t.Errorf("a failed create returned %+v, %q", sa, secret)
@@ -559,11 +563,11 @@ func TestCreateServiceAccount(t *testing.T) {
 
 func TestListProjects(t *testing.T) {
 	f := newFixture(t)
-	second, err := admin.CreateProject(f.ctx, f.st, f.org.ID, "staging", now)
+	second, err := admin.CreateProject(f.ctx, f.st, f.org.ID, "staging", clk)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := admin.CreateCluster(f.ctx, f.st, backup.ClusterSpec{ProjectID: second.ID, Name: "c", ClusterChange: backup.ClusterChange{ShardCount: ptr(0)}}, now); err != nil {
+	if _, err := admin.CreateCluster(f.ctx, f.st, backup.ClusterSpec{ProjectID: second.ID, Name: "c", ClusterChange: backup.ClusterChange{ShardCount: ptr(0)}}, clk); err != nil {
 		t.Fatal(err)
 	}
 	ids := func(ps []backup.Project) []backup.ObjectID {
@@ -584,7 +588,7 @@ func TestListProjects(t *testing.T) {
 	if len(mine) == 2 && mine[1].ClusterCount != 1 {
 		t.Errorf("cluster count %d, want 1", mine[1].ClusterCount)
 	}
-	empty, err := admin.CreateOrganization(f.ctx, f.st, "Empty", now)
+	empty, err := admin.CreateOrganization(f.ctx, f.st, "Empty", clk)
 	if err != nil {
 		t.Fatal(err)
 	}

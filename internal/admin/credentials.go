@@ -12,6 +12,7 @@ import (
 	"github.com/checkpointd/checkpointd/internal/auth/digest"
 	"github.com/checkpointd/checkpointd/internal/auth/oauth"
 	"github.com/checkpointd/checkpointd/internal/backup"
+	"github.com/checkpointd/checkpointd/internal/clock"
 )
 
 // createAttempts is how many fresh public keys or client ids a create
@@ -30,11 +31,11 @@ const createAttempts = 5
 // times. Other store errors: ORG_NOT_FOUND, GROUP_NOT_FOUND for a grant on
 // a project that is not the organization's.
 func CreateAPIKey(ctx context.Context, st APIKeyCreator, orgID backup.ObjectID, description string,
-	grants []backup.Grant, accessList []netip.Prefix, now time.Time) (backup.APIKey, string, error) {
+	grants []backup.Grant, accessList []netip.Prefix, clk clock.Clock) (backup.APIKey, string, error) {
 	if err := checkOwner("An API key", orgID, description, grants); err != nil {
 		return backup.APIKey{}, "", err
 	}
-	created := stamp(now)
+	created := stamp(clk)
 	k := backup.APIKey{
 		OrgID:       orgID,
 		Description: description,
@@ -116,7 +117,7 @@ const (
 // client id the store reports taken is replaced, a few times; other
 // store errors are CreateAPIKey's.
 func CreateServiceAccount(ctx context.Context, st ServiceAccountCreator, orgID backup.ObjectID, name, description string,
-	grants []backup.Grant, accessList []netip.Prefix, secretTTL time.Duration, now time.Time) (backup.ServiceAccount, string, error) {
+	grants []backup.Grant, accessList []netip.Prefix, secretTTL time.Duration, clk clock.Clock) (backup.ServiceAccount, string, error) {
 	if err := checkOwner("A service account", orgID, description, grants); err != nil {
 		return backup.ServiceAccount{}, "", err
 	}
@@ -128,7 +129,7 @@ func CreateServiceAccount(ctx context.Context, st ServiceAccountCreator, orgID b
 		return backup.ServiceAccount{}, "", backup.Errorf(backup.Invalid, backup.CodeInvalidAttribute,
 			"A secret expires after %s to %s, not %s.", fmtHours(MinSecretTTL), fmtHours(MaxSecretTTL), secretTTL.String())
 	}
-	created := stamp(now)
+	created := stamp(clk)
 	sa := backup.ServiceAccount{
 		OrgID:       orgID,
 		Name:        name,

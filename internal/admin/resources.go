@@ -4,17 +4,17 @@ import (
 	"context"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/checkpointd/checkpointd/internal/backup"
+	"github.com/checkpointd/checkpointd/internal/clock"
 )
 
 // CreateOrganization stores a new organization named name.
-func CreateOrganization(ctx context.Context, st OrganizationCreator, name string, now time.Time) (backup.Organization, error) {
+func CreateOrganization(ctx context.Context, st OrganizationCreator, name string, clk clock.Clock) (backup.Organization, error) {
 	if err := checkName("organization", name); err != nil {
 		return backup.Organization{}, err
 	}
-	created := stamp(now)
+	created := stamp(clk)
 	o := backup.Organization{ID: ids.New(created), Name: name, Created: created}
 	if err := st.CreateOrganization(ctx, o); err != nil {
 		return backup.Organization{}, err
@@ -24,14 +24,14 @@ func CreateOrganization(ctx context.Context, st OrganizationCreator, name string
 
 // CreateProject stores a new project named name in organization orgID
 // (ORG_NOT_FOUND from the store if there is none).
-func CreateProject(ctx context.Context, st ProjectCreator, orgID backup.ObjectID, name string, now time.Time) (backup.Project, error) {
+func CreateProject(ctx context.Context, st ProjectCreator, orgID backup.ObjectID, name string, clk clock.Clock) (backup.Project, error) {
 	if orgID.IsZero() {
 		return backup.Project{}, backup.Errorf(backup.Invalid, backup.CodeInvalidOrgID, "A project needs an organization.")
 	}
 	if err := checkName("project", name); err != nil {
 		return backup.Project{}, err
 	}
-	created := stamp(now)
+	created := stamp(clk)
 	p := backup.Project{ID: ids.New(created), OrgID: orgID, Name: name, Created: created}
 	if err := st.CreateProject(ctx, p); err != nil {
 		return backup.Project{}, err
@@ -66,8 +66,9 @@ type ClusterStore interface {
 // CreateCluster builds a cluster from a spec (backup.NewCluster) with a
 // new id and stores it (GROUP_NOT_FOUND, DUPLICATE_CLUSTER_NAME from the
 // store).
-func CreateCluster(ctx context.Context, st ClusterStore, spec backup.ClusterSpec, now time.Time) (backup.Cluster, error) {
-	c, err := backup.NewCluster(spec, ids.New(stamp(now)), now)
+func CreateCluster(ctx context.Context, st ClusterStore, spec backup.ClusterSpec, clk clock.Clock) (backup.Cluster, error) {
+	created := stamp(clk)
+	c, err := backup.NewCluster(spec, ids.New(created), created)
 	if err != nil {
 		return backup.Cluster{}, err
 	}
@@ -96,17 +97,17 @@ func UpdateCluster(ctx context.Context, st ClusterStore, ref backup.ClusterRef, 
 // administration API makes them: the same as the commands'.
 type Clusters struct {
 	Store ClusterStore
-	// Now is the clock of creation times; nil means time.Now.
-	Now func() time.Time
+	// Clock stamps the clusters created; nil is clock.System.
+	Clock clock.Clock
 }
 
-// CreateCluster is the package's CreateCluster, now.
+// CreateCluster is the package's CreateCluster.
 func (a Clusters) CreateCluster(ctx context.Context, spec backup.ClusterSpec) (backup.Cluster, error) {
-	now := time.Now
-	if a.Now != nil {
-		now = a.Now
+	clk := a.Clock
+	if clk == nil {
+		clk = clock.System
 	}
-	return CreateCluster(ctx, a.Store, spec, now())
+	return CreateCluster(ctx, a.Store, spec, clk)
 }
 
 // UpdateCluster is the package's UpdateCluster.

@@ -43,7 +43,7 @@ func TestParseSchedule(t *testing.T) {
 func TestCreateClusterSchedule(t *testing.T) {
 	f := newFixture(t)
 	simulated := backup.CheckpointSchedule{Driver: backup.DriverSimulated, Interval: 15 * time.Minute, Window: 48 * time.Hour}
-	c, err := admin.CreateCluster(f.ctx, f.st, backup.ClusterSpec{ProjectID: f.project.ID, Name: "Sim", ClusterChange: backup.ClusterChange{ShardCount: ptr(2), Driver: ptr(simulated.Driver), Interval: ptr(simulated.Interval), Window: ptr(simulated.Window)}}, now)
+	c, err := admin.CreateCluster(f.ctx, f.st, backup.ClusterSpec{ProjectID: f.project.ID, Name: "Sim", ClusterChange: backup.ClusterChange{ShardCount: ptr(2), Driver: ptr(simulated.Driver), Interval: ptr(simulated.Interval), Window: ptr(simulated.Window)}}, clk)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +67,7 @@ func TestCreateClusterSchedule(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			tt.spec.ProjectID = f.project.ID
-			_, err := admin.CreateCluster(f.ctx, f.st, tt.spec, now)
+			_, err := admin.CreateCluster(f.ctx, f.st, tt.spec, clk)
 			wantErr(t, err, backup.Invalid, tt.code, tt.text)
 		})
 	}
@@ -192,7 +192,7 @@ func TestClusterApply(t *testing.T) {
 func TestUpdateCluster(t *testing.T) {
 	f := newFixture(t)
 	for _, name := range []string{"Cluster0", "Taken"} {
-		if _, err := admin.CreateCluster(f.ctx, f.st, backup.ClusterSpec{ProjectID: f.project.ID, Name: name, ClusterChange: backup.ClusterChange{ShardCount: ptr(2)}}, now); err != nil {
+		if _, err := admin.CreateCluster(f.ctx, f.st, backup.ClusterSpec{ProjectID: f.project.ID, Name: name, ClusterChange: backup.ClusterChange{ShardCount: ptr(2)}}, clk); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -35,6 +35,7 @@ import (
 	"github.com/checkpointd/checkpointd/internal/auth/oauth"
 	"github.com/checkpointd/checkpointd/internal/auth/ratelimit"
 	"github.com/checkpointd/checkpointd/internal/backup"
+	"github.com/checkpointd/checkpointd/internal/clock"
 	"github.com/checkpointd/checkpointd/internal/httpapi"
 )
 
@@ -98,8 +99,9 @@ type Config struct {
 	// through this instance (a revoke at /api/oauth/revoke) still take
 	// effect at once here, and everywhere else within Refresh.
 	Refresh time.Duration
-	// Now is the clock; nil means time.Now.
-	Now func() time.Time
+	// Clock times digest nonces, tokens, the credential cache and the
+	// rate limits; nil means clock.System.
+	Clock clock.Clock
 	// Logger receives authentication failures at debug level and store
 	// failures at error level. Secrets are never logged.
 	Logger *slog.Logger
@@ -130,10 +132,12 @@ func New(ctx context.Context, cfg Config) (*Authenticator, error) {
 	if cfg.Refresh < 0 {
 		return nil, errors.New("auth: Config.Refresh must not be negative")
 	}
-	a := &Authenticator{st: cfg.Store, trustXFF: cfg.TrustForwardedFor, now: cfg.Now, log: cfg.Logger, cacheSize: defaultCacheSize, refresh: cfg.Refresh}
-	if a.now == nil {
-		a.now = time.Now
+	a := &Authenticator{st: cfg.Store, trustXFF: cfg.TrustForwardedFor, log: cfg.Logger, cacheSize: defaultCacheSize, refresh: cfg.Refresh}
+	clk := cfg.Clock
+	if clk == nil {
+		clk = clock.System
 	}
+	a.now = clk.Now
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)
 	}
@@ -150,7 +154,7 @@ func New(ctx context.Context, cfg Config) (*Authenticator, error) {
 	if len(algs) == 0 {
 		algs = []digest.Algorithm{digest.MD5, digest.SHA256}
 	}
-	if a.digest, err = digest.New(digest.Config{Secret: nonceKey, Now: a.now, Algorithms: algs}); err != nil {
+	if a.digest, err = digest.New(digest.Config{Secret: nonceKey, Clock: clk, Algorithms: algs}); err != nil {
 		return nil, err
 	}
 	tokenKey, err := cfg.Store.SharedSecret(ctx, secretTokenKey, random32)
@@ -161,24 +165,24 @@ func New(ctx context.Context, cfg Config) (*Authenticator, error) {
 	if err != nil {
 		return nil, err
 	}
-	if a.tokens, err = oauth.NewTokens(oauth.Config{Keys: ring, Issuer: Issuer, Now: a.now, Revocations: revocations{a}}); err != nil {
+	if a.tokens, err = oauth.NewTokens(oauth.Config{Keys: ring, Issuer: Issuer, Clock: clk, Revocations: revocations{a}}); err != nil {
 		return nil, err
 	}
-	if a.limit, err = newLimiter(cfg.RateLimit, a.now); err != nil {
+	if a.limit, err = newLimiter(cfg.RateLimit, clk); err != nil {
 		return nil, fmt.Errorf("auth: rate limit: %w", err)
 	}
-	if a.tokLimit, err = newLimiter(cfg.TokenRateLimit, a.now); err != nil {
+	if a.tokLimit, err = newLimiter(cfg.TokenRateLimit, clk); err != nil {
 		return nil, fmt.Errorf("auth: token rate limit: %w", err)
 	}
 	a.cache.Store(&generation{epoch: -1})
 	return a, nil
 }
 
-func newLimiter(l Limit, now func() time.Time) (*ratelimit.Limiter, error) {
+func newLimiter(l Limit, clk clock.Clock) (*ratelimit.Limiter, error) {
 	if l.Requests == 0 {
 		return nil, nil
 	}
-	return ratelimit.New(ratelimit.Config{Requests: l.Requests, Window: l.Window, Now: now})
+	return ratelimit.New(ratelimit.Config{Requests: l.Requests, Window: l.Window, Clock: clk})
 }
 
 // keyID names the signing key by a hash of it, so that every instance

@@ -169,12 +169,12 @@ func TestDigest(t *testing.T) {
 	})
 	t.Run("stale nonce", func(t *testing.T) {
 		nonce := e.challenge()
-		e.clk.Add(61 * time.Second)
+		e.clk.Advance(61 * time.Second)
 		refused(t, e.digestGet(path, "MD5", pub, priv, nonce, 1), true)
 	})
 	t.Run("stale nonce with a wrong key is not told stale", func(t *testing.T) {
 		nonce := e.challenge()
-		e.clk.Add(61 * time.Second)
+		e.clk.Advance(61 * time.Second)
 		refused(t, e.digestGet(path, "MD5", pub, "wrong", nonce, 1), false)
 	})
 	t.Run("forged nonce", func(t *testing.T) {
@@ -375,7 +375,7 @@ func TestRateLimit(t *testing.T) {
 	if res := e.digestGet(e.v2(), "MD5", other, otherKey, e.challenge(), 1); res.status != 200 {
 		t.Errorf("another key: %d", res.status)
 	}
-	e.clk.Add(20 * time.Second) // one request's worth of the window
+	e.clk.Advance(20 * time.Second) // one request's worth of the window
 	if res := e.digestGet(e.v2(), "MD5", pub, key, nonce, 5); res.status != 200 {
 		t.Errorf("after 20 s: %d", res.status)
 	}

@@ -57,7 +57,7 @@ func BenchmarkServe(b *testing.B) {
 	// As serve runs by default: the auth epoch is read at most every
 	// auth.DefaultRefresh (the test clock stands still, so here never
 	// after the first request: the cost amortised over a busy second).
-	refreshing, err := auth.New(context.Background(), auth.Config{Store: e.db, Now: e.clk.Now, Refresh: auth.DefaultRefresh})
+	refreshing, err := auth.New(context.Background(), auth.Config{Store: e.db, Clock: e.clk, Refresh: auth.DefaultRefresh})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -10,7 +10,6 @@ import (
 	"net/netip"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,6 +17,7 @@ import (
 	"github.com/checkpointd/checkpointd/internal/auth/digest"
 	"github.com/checkpointd/checkpointd/internal/auth/oauth"
 	"github.com/checkpointd/checkpointd/internal/backup"
+	"github.com/checkpointd/checkpointd/internal/clock"
 	"github.com/checkpointd/checkpointd/internal/demo"
 	"github.com/checkpointd/checkpointd/internal/httpapi"
 	"github.com/checkpointd/checkpointd/internal/store/sqlite"
@@ -28,30 +28,12 @@ const challengeBody = "{\n  \"error\" : 401,\n  \"reason\" : \"Unauthorized\",\n
 
 const v2Accept = "application/vnd.atlas.2023-01-01+json"
 
-// clock is a settable test clock.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
-
 // env is one server over a demo data set, with authentication, on
 // 127.0.0.1, plus a second organization with a project of its own.
 type env struct {
 	t     testing.TB
 	db    *sqlite.DB
-	clk   *clock
+	clk   *clock.Virtual
 	auth  *auth.Authenticator
 	srv   *httptest.Server
 	ds    demo.Dataset
@@ -71,13 +53,14 @@ type option func(*auth.Config)
 func newEnv(t testing.TB, opts ...option) *env {
 	t.Helper()
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "auth.db"))
+	// One virtual clock for the store and authentication, as a server
+	// has one: the store forgets revocations by it.
+	clk := clock.NewVirtual(time.Date(2026, 8, 18, 12, 0, 0, 0, time.UTC))
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "auth.db"), sqlite.WithClock(clk))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	// Near the wall clock: the store forgets revocations by it.
-	clk := &clock{now: time.Now().UTC().Truncate(time.Second)}
 	ds, err := demo.Seed(ctx, db, demo.Options{Seed: 1, Now: clk.Now()})
 	if err != nil {
 		t.Fatal(err)
@@ -91,7 +74,7 @@ func newEnv(t testing.TB, opts ...option) *env {
 	if err := db.CreateProject(ctx, e.other); err != nil {
 		t.Fatal(err)
 	}
-	cfg := auth.Config{Store: db, Now: clk.Now}
+	cfg := auth.Config{Store: db, Clock: clk}
 	for _, o := range opts {
 		o(&cfg)
 	}

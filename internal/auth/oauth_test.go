@@ -105,7 +105,7 @@ func TestTokenEndpointRefusals(t *testing.T) {
 		})
 	}
 	t.Run("expired secret", func(t *testing.T) {
-		e.clk.Add(366 * 24 * time.Hour)
+		e.clk.Advance(366 * 24 * time.Hour)
 		res := e.do("POST", "/api/oauth/token", strings.NewReader("grant_type=client_credentials"),
 			"Content-Type", form, "Authorization", "Basic "+basic(id, secret))
 		if res.status != 401 || res.body != invalidClient {
@@ -140,7 +140,7 @@ func TestTokenLifecycle(t *testing.T) {
 				t.Fatal(res.status)
 			}
 		}
-		e.clk.Add(time.Hour + time.Minute)
+		e.clk.Advance(time.Hour + time.Minute)
 		refused(t, e.bearerGet(e.v2(), tok))
 	})
 	t.Run("revoked", func(t *testing.T) {
@@ -212,7 +212,7 @@ func TestSharedData(t *testing.T) {
 	e := newEnv(t)
 	pub, key := e.key(e.org(), orgRole(backup.OrgReadOnly))
 	id, secret := e.account(e.org(), orgRole(backup.OrgReadOnly))
-	second, err := auth.New(context.Background(), auth.Config{Store: e.db, Now: e.clk.Now})
+	second, err := auth.New(context.Background(), auth.Config{Store: e.db, Clock: e.clk})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -250,7 +250,7 @@ func TestRefresh(t *testing.T) {
 	if res := e.bearerGet(e.v2(), tok); res.status != 200 {
 		t.Errorf("within Refresh: %d", res.status)
 	}
-	e.clk.Add(time.Second)
+	e.clk.Advance(time.Second)
 	if res := e.bearerGet(e.v2(), tok); res.status != 401 {
 		t.Errorf("after Refresh: %d", res.status)
 	}
@@ -278,7 +278,7 @@ func TestRefresh(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	e.clk.Add(-time.Hour)
+	e.clk.Set(e.clk.Now().Add(-time.Hour))
 	if res := e.digestGet(e.v2(), "MD5", pub, key, e.challenge(), 1); res.status != 401 {
 		t.Errorf("deleted key after the clock stepped back: %d", res.status)
 	}

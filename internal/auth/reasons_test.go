@@ -28,7 +28,7 @@ func TestRefusalReasons(t *testing.T) {
 	if err := e.db.RevokeToken(context.Background(), mustJTI(t, revoked), time.Now().Add(2*time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	e.clk.Add(61 * time.Second) // stale is now stale; the tokens are not yet expired
+	e.clk.Advance(61 * time.Second) // stale is now stale; the tokens are not yet expired
 	replayed := e.challenge()
 	if _, err := e.auth.Authenticate(newRequest(path, digest(pub, priv, replayed, 1)).r); err != nil {
 		t.Fatal(err)
@@ -75,7 +75,7 @@ func TestRefusalReasons(t *testing.T) {
 	}
 
 	t.Run("expired token", func(t *testing.T) {
-		e.clk.Add(2 * time.Hour)
+		e.clk.Advance(2 * time.Hour)
 		_, err := e.auth.Authenticate(newRequest(path, "Bearer "+expired).r)
 		var u *httpapi.Unauthorized
 		if !errors.As(err, &u) || u.Reason != httpapi.AuthExpiredToken {

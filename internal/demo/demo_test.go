@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/checkpointd/checkpointd/internal/backup"
+	"github.com/checkpointd/checkpointd/internal/clock"
 	"github.com/checkpointd/checkpointd/internal/demo"
 	"github.com/checkpointd/checkpointd/internal/engine"
 	"github.com/checkpointd/checkpointd/internal/engine/sim"
@@ -193,7 +194,7 @@ func (s *syncBuffer) String() string {
 // each step waits until all of them sleep on the clock and wakes the
 // earliest, until the next wake would be after end; then it cancels Run
 // and keeps the clock going until Run has returned.
-func drive(t *testing.T, s interface{ Run(context.Context) error }, clock *sim.Clock, n int, end time.Time) {
+func drive(t *testing.T, s interface{ Run(context.Context) error }, clk *clock.Virtual, n int, end time.Time) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -202,14 +203,14 @@ func drive(t *testing.T, s interface{ Run(context.Context) error }, clock *sim.C
 	guard, stop := context.WithTimeout(context.Background(), 30*time.Second)
 	defer stop()
 	for {
-		if err := clock.BlockUntil(guard, n); err != nil {
-			t.Fatalf("the cluster loops stopped sleeping on the clock at %v", clock.Now())
+		if err := clk.BlockUntil(guard, n); err != nil {
+			t.Fatalf("the cluster loops stopped sleeping on the clock at %v", clk.Now())
 		}
-		next, _ := clock.Next()
+		next, _ := clk.Next()
 		if next.After(end) {
 			break
 		}
-		clock.AdvanceTo(next)
+		clk.AdvanceTo(next)
 	}
 	cancel()
 	for {
@@ -222,8 +223,8 @@ func drive(t *testing.T, s interface{ Run(context.Context) error }, clock *sim.C
 		case <-guard.Done():
 			t.Fatal("Run did not return after cancel")
 		case <-time.After(time.Millisecond):
-			if next, ok := clock.Next(); ok {
-				clock.AdvanceTo(next)
+			if next, ok := clk.Next(); ok {
+				clk.AdvanceTo(next)
 			}
 		}
 	}
@@ -239,8 +240,8 @@ func drive(t *testing.T, s interface{ Run(context.Context) error }, clock *sim.C
 func TestEngineOnDemo(t *testing.T) {
 	ctx := context.Background()
 	db := openStore(t)
-	clock := sim.NewClock(t0)
-	ds, err := demo.Seed(ctx, db, demo.Options{Seed: 1, Now: clock.Now()})
+	clk := clock.NewVirtual(t0)
+	ds, err := demo.Seed(ctx, db, demo.Options{Seed: 1, Now: clk.Now()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -249,9 +250,9 @@ func TestEngineOnDemo(t *testing.T) {
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	obs := &outcomes{}
 	s, err := engine.NewSupervisor(engine.SupervisorConfig{
-		Config:  engine.Config{Clock: clock, IDs: backup.NewIDSource(), Sink: db, Pruner: db, Logger: logger, Observer: obs},
+		Config:  engine.Config{Clock: clk, IDs: backup.NewIDSource(), Sink: db, Pruner: db, Logger: logger, Observer: obs},
 		Source:  db,
-		Drivers: sim.Drivers(clock, 1, sim.DefaultConfig()),
+		Drivers: sim.Drivers(clk, 1, sim.DefaultConfig()),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -260,7 +261,7 @@ func TestEngineOnDemo(t *testing.T) {
 	// the end has finished and none is under way. The replica set is an
 	// agent's: the engine does not schedule it.
 	end := t0.Add(6*time.Hour - 10*time.Minute)
-	drive(t, s, clock, len(ds.Clusters)-1, end)
+	drive(t, s, clk, len(ds.Clusters)-1, end)
 
 	after := stored(t, db, ds)
 	taken := 0

@@ -4,10 +4,10 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"time"
 
 	"github.com/checkpointd/checkpointd/internal/admin"
 	"github.com/checkpointd/checkpointd/internal/backup"
+	"github.com/checkpointd/checkpointd/internal/clock"
 )
 
 // KeyStore is what Key reads and writes: the organization's API keys.
@@ -24,7 +24,7 @@ const KeyDescription = "demo key (checkpointd serve --demo)"
 // Key creates a Project Read Only key for the demo project and
 // returns it as PUBLIC:PRIVATE. The private key is not stored, so every
 // start makes a new key and deletes the previous one.
-func Key(ctx context.Context, db KeyStore, ds Dataset, now time.Time) (string, error) {
+func Key(ctx context.Context, db KeyStore, ds Dataset, clk clock.Clock) (string, error) {
 	keys, err := db.APIKeys(ctx, ds.Project.OrgID)
 	if err != nil {
 		return "", err
@@ -37,7 +37,7 @@ func Key(ctx context.Context, db KeyStore, ds Dataset, now time.Time) (string, e
 		}
 	}
 	grants := []backup.Grant{{Role: backup.ProjectReadOnly, ProjectID: ds.Project.ID}}
-	k, private, err := admin.CreateAPIKey(ctx, db, ds.Project.OrgID, KeyDescription, grants, nil, now)
+	k, private, err := admin.CreateAPIKey(ctx, db, ds.Project.OrgID, KeyDescription, grants, nil, clk)
 	if err != nil {
 		return "", err
 	}

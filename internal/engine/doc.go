@@ -9,8 +9,9 @@
 // the last snapshot before the checkpoint.
 //
 // The engine speaks to a cluster only through the small Cluster driver
-// interface, reads time only through a Clock, and hands checkpoints to a
+// interface, reads time only through a clock.Clock, and hands checkpoints to a
 // Sink and prunes them through a Pruner, each declared here by the methods
 // it calls. It knows nothing of HTTP or SQL; package sim provides a
-// simulated cluster and a virtual clock that drive it in tests and demos.
+// simulated cluster that, on a clock.Virtual, drives it in tests and
+// demos.
 package engine

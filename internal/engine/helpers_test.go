@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/checkpointd/checkpointd/internal/backup"
+	"github.com/checkpointd/checkpointd/internal/clock"
 	"github.com/checkpointd/checkpointd/internal/engine"
 	"github.com/checkpointd/checkpointd/internal/engine/sim"
 )
@@ -63,7 +64,7 @@ func steadyConfig() sim.Config {
 
 func newIDs() *backup.IDSource { return backup.NewIDSourceFrom([5]byte{1, 2, 3, 4, 5}, 0) }
 
-func mustSim(t testing.TB, c backup.Cluster, clock engine.Clock, seed uint64, cfg sim.Config) *sim.Cluster {
+func mustSim(t testing.TB, c backup.Cluster, clock clock.Clock, seed uint64, cfg sim.Config) *sim.Cluster {
 	t.Helper()
 	s, err := sim.New(c, clock, seed, cfg)
 	if err != nil {

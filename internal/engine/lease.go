@@ -69,24 +69,3 @@ func OwnerID() string {
 	}
 	return fmt.Sprintf("%s/%d/%s", host, os.Getpid(), hex.EncodeToString(b[:]))
 }
-
-// Accelerated returns a clock that runs speed times faster than the wall
-// clock and reads epoch at the wall clock's epoch: processes given the
-// same epoch and speed agree on the time. It makes a real schedule's
-// slots come seconds apart, for tests of several processes.
-func Accelerated(epoch time.Time, speed float64) Clock {
-	return accelerated{epoch: epoch, speed: speed}
-}
-
-type accelerated struct {
-	epoch time.Time
-	speed float64
-}
-
-func (a accelerated) Now() time.Time {
-	return a.epoch.Add(time.Duration(float64(time.Since(a.epoch)) * a.speed)).UTC()
-}
-
-func (a accelerated) Sleep(ctx context.Context, d time.Duration) error {
-	return System.Sleep(ctx, time.Duration(float64(d)/a.speed))
-}

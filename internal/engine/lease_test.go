@@ -53,18 +53,3 @@ func TestOwnerID(t *testing.T) {
 		t.Fatalf("owner ids %q and %q", a, b)
 	}
 }
-
-func TestAccelerated(t *testing.T) {
-	epoch := time.Now().Add(-time.Second)
-	c := engine.Accelerated(epoch, 60)
-	if d := c.Now().Sub(epoch); d < 59*time.Second || d > 2*time.Minute {
-		t.Fatalf("a second of wall time at speed 60 read as %s", d)
-	}
-	start := time.Now()
-	if err := c.Sleep(context.Background(), 6*time.Second); err != nil {
-		t.Fatal(err)
-	}
-	if d := time.Since(start); d < 90*time.Millisecond || d > 2*time.Second {
-		t.Fatalf("6s at speed 60 slept %s of wall time", d)
-	}
-}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/checkpointd/checkpointd/internal/backup"
+	"github.com/checkpointd/checkpointd/internal/clock"
 	"github.com/checkpointd/checkpointd/internal/engine"
 	"github.com/checkpointd/checkpointd/internal/engine/sim"
 )
@@ -36,12 +37,12 @@ func (l *slotLog) SlotDone(c backup.Cluster, o engine.Outcome, took time.Duratio
 // stop (the first step of every checkpoint).
 type scriptedFaults struct {
 	*sim.Cluster
-	clock  engine.Clock
+	clk    clock.Clock
 	script map[time.Time]sim.Faults
 }
 
 func (f scriptedFaults) StopBalancer(ctx context.Context, timeout time.Duration) error {
-	f.SetFaults(f.script[f.clock.Now().Truncate(15*time.Minute)])
+	f.SetFaults(f.script[f.clk.Now().Truncate(15*time.Minute)])
 	return f.Cluster.StopBalancer(ctx, timeout)
 }
 
@@ -79,24 +80,24 @@ func (s failingSink) AddCheckpoint(ctx context.Context, cp backup.Checkpoint) er
 // claimed is not; the time reported is the slot's on the scheduler's
 // clock.
 func TestSchedulerObserver(t *testing.T) {
-	clock := sim.NewClock(t0)
+	clk := clock.NewVirtual(t0)
 	st := newMemStore()
 	c := shardedCluster()
 	at := func(m int) time.Time { return t0.Add(time.Duration(m) * time.Minute) }
-	drv := scriptedFaults{mustSim(t, c, clock, 1, steadyConfig()), clock, map[time.Time]sim.Faults{
+	drv := scriptedFaults{mustSim(t, c, clk, 1, steadyConfig()), clk, map[time.Time]sim.Faults{
 		at(0):  {StopErr: errors.New("no mongos reachable")},
 		at(75): {Lost: []string{"Cluster0-shard-1"}},
 	}}
 	obs := &slotLog{}
 	s, err := engine.New(engine.Config{
-		Clock: clock, IDs: newIDs(), Sink: failingSink{st, at(60)}, Pruner: st, Observer: obs,
+		Clock: clk, IDs: newIDs(), Sink: failingSink{st, at(60)}, Pruner: st, Observer: obs,
 		Claimer:   scriptedClaimer{fail: at(15), lose: at(30)},
 		Schedules: []engine.Schedule{{Cluster: c, Driver: drv, Interval: 15 * time.Minute}},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	drive(t, s, clock, 1, at(99))
+	drive(t, s, clk, 1, at(99))
 
 	want := []engine.Outcome{
 		engine.OutcomeSkipped,       // 10:00 the balancer would not stop

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/checkpointd/checkpointd/internal/backup"
+	"github.com/checkpointd/checkpointd/internal/clock"
 )
 
 // Sink stores checkpoints; the stores' AddCheckpoint has this shape.
@@ -107,7 +108,7 @@ func NextSlot(t time.Time, interval time.Duration) time.Time {
 
 // Config is what New needs.
 type Config struct {
-	Clock   Clock            // required
+	Clock   clock.Clock      // required
 	IDs     *backup.IDSource // required
 	Sink    Sink             // required
 	Pruner  Pruner           // required
@@ -189,14 +190,14 @@ func (s *Scheduler) Run(ctx context.Context) error {
 }
 
 func (s *Scheduler) loop(ctx context.Context, sc Schedule) {
-	clock := s.cfg.Clock
-	next := NextSlot(clock.Now(), sc.Interval)
+	clk := s.cfg.Clock
+	next := NextSlot(clk.Now(), sc.Interval)
 	for {
 		// Sleep measures time its own way (a timer on the monotonic
 		// clock); a wall clock set back meanwhile makes it wake before
 		// the slot, so sleep again until the clock reads the slot.
-		for now := clock.Now(); now.Before(next); now = clock.Now() {
-			if err := clock.Sleep(ctx, next.Sub(now)); err != nil {
+		for now := clk.Now(); now.Before(next); now = clk.Now() {
+			if err := clk.Sleep(ctx, next.Sub(now)); err != nil {
 				return
 			}
 		}
@@ -205,7 +206,7 @@ func (s *Scheduler) loop(ctx context.Context, sc Schedule) {
 		}
 		s.slot(ctx, sc, next)
 		following := next.Add(sc.Interval)
-		if now := clock.Now(); following.Before(now) {
+		if now := clk.Now(); following.Before(now) {
 			following = NextSlot(now, sc.Interval)
 			s.log.Warn("checkpoint slots skipped", "cluster", sc.Cluster.Name,
 				"from", next.Add(sc.Interval), "to", following.Add(-sc.Interval))

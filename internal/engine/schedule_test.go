@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/checkpointd/checkpointd/internal/backup"
+	"github.com/checkpointd/checkpointd/internal/clock"
 	"github.com/checkpointd/checkpointd/internal/engine"
 	"github.com/checkpointd/checkpointd/internal/engine/sim"
 	"github.com/checkpointd/checkpointd/internal/store/postgres"
@@ -70,7 +71,7 @@ func (m *memStore) restorable(id backup.ObjectID, ts time.Time) {
 // earliest sleeper; it stops before the first wake after end, cancels
 // Run, and keeps the clock going until Run has returned (a checkpoint
 // under way still restarts its balancer).
-func drive(t *testing.T, s *engine.Scheduler, clock *sim.Clock, n int, end time.Time) {
+func drive(t *testing.T, s *engine.Scheduler, clk *clock.Virtual, n int, end time.Time) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -79,14 +80,14 @@ func drive(t *testing.T, s *engine.Scheduler, clock *sim.Clock, n int, end time.
 	guard, stop := context.WithTimeout(context.Background(), 20*time.Second)
 	defer stop()
 	for {
-		if err := clock.BlockUntil(guard, n); err != nil {
-			t.Fatalf("the loops stopped sleeping on the clock at %v", clock.Now())
+		if err := clk.BlockUntil(guard, n); err != nil {
+			t.Fatalf("the loops stopped sleeping on the clock at %v", clk.Now())
 		}
-		next, _ := clock.Next()
+		next, _ := clk.Next()
 		if next.After(end) {
 			break
 		}
-		clock.AdvanceTo(next)
+		clk.AdvanceTo(next)
 	}
 	cancel()
 	for {
@@ -99,8 +100,8 @@ func drive(t *testing.T, s *engine.Scheduler, clock *sim.Clock, n int, end time.
 		case <-guard.Done():
 			t.Fatal("Run did not return after cancel")
 		case <-time.After(time.Millisecond):
-			if next, ok := clock.Next(); ok {
-				clock.AdvanceTo(next)
+			if next, ok := clk.Next(); ok {
+				clk.AdvanceTo(next)
 			}
 		}
 	}
@@ -120,12 +121,12 @@ func slotsFrom(first time.Time, step time.Duration, n int) []time.Time {
 // retention no longer covers, and the hook follows the newest restorable
 // checkpoint.
 func TestSchedulerTakesEverySlot(t *testing.T) {
-	clock := sim.NewClock(t0.Add(7 * time.Minute)) // 10:07, off every grid
+	clk := clock.NewVirtual(t0.Add(7 * time.Minute)) // 10:07, off every grid
 	st := newMemStore()
 	a, b, c := shardedCluster(), mirroredCluster(), replicaSetCluster()
-	sims := []*sim.Cluster{mustSim(t, a, clock, 1, steadyConfig()), mustSim(t, b, clock, 2, steadyConfig()), mustSim(t, c, clock, 3, steadyConfig())}
+	sims := []*sim.Cluster{mustSim(t, a, clk, 1, steadyConfig()), mustSim(t, b, clk, 2, steadyConfig()), mustSim(t, c, clk, 3, steadyConfig())}
 	s, err := engine.New(engine.Config{
-		Clock: clock, IDs: newIDs(), Sink: st, Pruner: st, Restorable: st.restorable,
+		Clock: clk, IDs: newIDs(), Sink: st, Pruner: st, Restorable: st.restorable,
 		Schedules: []engine.Schedule{
 			{Cluster: a, Driver: sims[0], Interval: 15 * time.Minute, Retention: time.Hour},
 			{Cluster: b, Driver: sims[1], Interval: time.Hour},
@@ -135,7 +136,7 @@ func TestSchedulerTakesEverySlot(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	drive(t, s, clock, 3, t0.Add(5*time.Hour+59*time.Minute))
+	drive(t, s, clk, 3, t0.Add(5*time.Hour+59*time.Minute))
 
 	for _, tt := range []struct {
 		c         backup.Cluster
@@ -180,12 +181,12 @@ func TestSchedulerTakesEverySlot(t *testing.T) {
 // simulator's own fault, so the scheduler meets real timeouts.
 type stopFaults struct {
 	*sim.Cluster
-	clock engine.Clock
+	clk   clock.Clock
 	until time.Time
 }
 
 func (f stopFaults) StopBalancer(ctx context.Context, timeout time.Duration) error {
-	if f.clock.Now().Before(f.until) {
+	if f.clk.Now().Before(f.until) {
 		f.SetFaults(sim.Faults{StopDelay: 5 * time.Minute})
 	} else {
 		f.SetFaults(sim.Faults{})
@@ -197,17 +198,17 @@ func (f stopFaults) StopBalancer(ctx context.Context, timeout time.Duration) err
 // in time have no checkpoint, but still restart the balancer and prune;
 // the schedule carries on at the next slot.
 func TestSchedulerSkipsSlotsItCannotTake(t *testing.T) {
-	clock := sim.NewClock(t0)
+	clk := clock.NewVirtual(t0)
 	st := newMemStore()
 	c := shardedCluster()
-	s0 := mustSim(t, c, clock, 1, steadyConfig())
-	s, err := engine.New(engine.Config{Clock: clock, IDs: newIDs(), Sink: st, Pruner: st, Schedules: []engine.Schedule{
-		{Cluster: c, Driver: stopFaults{s0, clock, t0.Add(40 * time.Minute)}, Interval: 15 * time.Minute},
+	s0 := mustSim(t, c, clk, 1, steadyConfig())
+	s, err := engine.New(engine.Config{Clock: clk, IDs: newIDs(), Sink: st, Pruner: st, Schedules: []engine.Schedule{
+		{Cluster: c, Driver: stopFaults{s0, clk, t0.Add(40 * time.Minute)}, Interval: 15 * time.Minute},
 	}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	drive(t, s, clock, 1, t0.Add(89*time.Minute))
+	drive(t, s, clk, 1, t0.Add(89*time.Minute))
 	// Slots 10:00, 10:15 and 10:30 time out; 10:45 to 11:15 are taken.
 	if got, want := st.added[c.ID], slotsFrom(t0.Add(45*time.Minute), 15*time.Minute, 3); !slices.EqualFunc(got, want, time.Time.Equal) {
 		t.Errorf("checkpoints at %v, want %v", got, want)
@@ -223,14 +224,14 @@ func TestSchedulerSkipsSlotsItCannotTake(t *testing.T) {
 // TestSchedulerKeepsCheckpointWhenRestartFails: a checkpoint whose
 // balancer did not restart is still a valid cut and is stored.
 func TestSchedulerKeepsCheckpointWhenRestartFails(t *testing.T) {
-	clock := sim.NewClock(t0)
+	clk := clock.NewVirtual(t0)
 	st := newMemStore()
 	c := shardedCluster()
-	s0 := mustSim(t, c, clock, 1, steadyConfig())
+	s0 := mustSim(t, c, clk, 1, steadyConfig())
 	s0.SetFaults(sim.Faults{StartErr: errors.New("config server primary stepped down")})
-	s, _ := engine.New(engine.Config{Clock: clock, IDs: newIDs(), Sink: st, Pruner: st, Restorable: st.restorable,
+	s, _ := engine.New(engine.Config{Clock: clk, IDs: newIDs(), Sink: st, Pruner: st, Restorable: st.restorable,
 		Schedules: []engine.Schedule{{Cluster: c, Driver: s0, Interval: 15 * time.Minute}}})
-	drive(t, s, clock, 1, t0.Add(10*time.Minute))
+	drive(t, s, clk, 1, t0.Add(10*time.Minute))
 	if len(st.added[c.ID]) != 1 || !st.newest[c.ID].Equal(t0) {
 		t.Errorf("stored %v, newest %v; want the 10:00 checkpoint", st.added[c.ID], st.newest[c.ID])
 	}
@@ -248,13 +249,13 @@ func (oddClaimer) Claim(_ context.Context, _ backup.ObjectID, slot time.Time) (b
 
 // TestSchedulerClaims: slots another instance claimed are not touched.
 func TestSchedulerClaims(t *testing.T) {
-	clock := sim.NewClock(t0)
+	clk := clock.NewVirtual(t0)
 	st := newMemStore()
 	c := shardedCluster()
-	s0 := mustSim(t, c, clock, 1, steadyConfig())
-	s, _ := engine.New(engine.Config{Clock: clock, IDs: newIDs(), Sink: st, Pruner: st, Claimer: oddClaimer{},
+	s0 := mustSim(t, c, clk, 1, steadyConfig())
+	s, _ := engine.New(engine.Config{Clock: clk, IDs: newIDs(), Sink: st, Pruner: st, Claimer: oddClaimer{},
 		Schedules: []engine.Schedule{{Cluster: c, Driver: s0, Interval: 15 * time.Minute}}})
-	drive(t, s, clock, 1, t0.Add(119*time.Minute))
+	drive(t, s, clk, 1, t0.Add(119*time.Minute))
 	if got, want := st.added[c.ID], slotsFrom(t0, 30*time.Minute, 4); !slices.EqualFunc(got, want, time.Time.Equal) {
 		t.Errorf("checkpoints at %v, want %v", got, want)
 	}
@@ -266,14 +267,14 @@ func TestSchedulerClaims(t *testing.T) {
 // TestSchedulerStopsOnCancel: cancelling Run in the middle of a
 // checkpoint abandons it, restarts the balancer, and returns nil.
 func TestSchedulerStopsOnCancel(t *testing.T) {
-	clock := sim.NewClock(t0.Add(time.Minute))
+	clk := clock.NewVirtual(t0.Add(time.Minute))
 	st := newMemStore()
 	c := shardedCluster()
-	s0 := mustSim(t, c, clock, 1, steadyConfig())
-	s, _ := engine.New(engine.Config{Clock: clock, IDs: newIDs(), Sink: st, Pruner: st,
+	s0 := mustSim(t, c, clk, 1, steadyConfig())
+	s, _ := engine.New(engine.Config{Clock: clk, IDs: newIDs(), Sink: st, Pruner: st,
 		Schedules: []engine.Schedule{{Cluster: c, Driver: s0, Interval: 15 * time.Minute}}})
 	// At 10:15:01 the agent is on its way to the mongos.
-	drive(t, s, clock, 1, t0.Add(15*time.Minute+time.Second))
+	drive(t, s, clk, 1, t0.Add(15*time.Minute+time.Second))
 	if len(st.added[c.ID]) != 0 || len(st.cutoff[c.ID]) != 0 {
 		t.Errorf("stored %v, pruned %v; want nothing", st.added[c.ID], st.cutoff[c.ID])
 	}
@@ -303,14 +304,14 @@ func TestSchedulerWithSQLiteStore(t *testing.T) {
 	if err := db.CreateCluster(ctx, c); err != nil {
 		t.Fatal(err)
 	}
-	clock := sim.NewClock(t0)
+	clk := clock.NewVirtual(t0)
 	mem := newMemStore()
-	s, err := engine.New(engine.Config{Clock: clock, IDs: newIDs(), Sink: teeSink{db, mem}, Pruner: db,
-		Schedules: []engine.Schedule{{Cluster: c, Driver: mustSim(t, c, clock, 1, sim.DefaultConfig()), Interval: 30 * time.Minute}}})
+	s, err := engine.New(engine.Config{Clock: clk, IDs: newIDs(), Sink: teeSink{db, mem}, Pruner: db,
+		Schedules: []engine.Schedule{{Cluster: c, Driver: mustSim(t, c, clk, 1, sim.DefaultConfig()), Interval: 30 * time.Minute}}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	drive(t, s, clock, 1, t0.Add(36*time.Hour-time.Minute))
+	drive(t, s, clk, 1, t0.Add(36*time.Hour-time.Minute))
 
 	page, err := db.Checkpoints(ctx, backup.ClusterRef{GroupID: groupID, ID: c.ID}, backup.PageRequest{Num: 1, Size: 500, IncludeCount: true})
 	if err != nil {
@@ -335,10 +336,10 @@ func (s teeSink) AddCheckpoint(ctx context.Context, cp backup.Checkpoint) error 
 }
 
 func TestNewRejects(t *testing.T) {
-	clock := sim.NewClock(t0)
+	clk := clock.NewVirtual(t0)
 	st := newMemStore()
 	c := shardedCluster()
-	drv := mustSim(t, c, clock, 1, steadyConfig())
+	drv := mustSim(t, c, clk, 1, steadyConfig())
 	cloud := shardedCluster()
 	cloud.Backup = backup.BackupCloud
 	noID := shardedCluster()
@@ -365,15 +366,15 @@ func TestNewRejects(t *testing.T) {
 		{"invalid cluster", with(func(s *engine.Schedule) { s.Cluster = unnamed }), backup.CodeInvalidClusterName},
 		{"two schedules for a cluster", []engine.Schedule{ok, ok}, backup.CodeInvalidAttribute},
 	} {
-		_, err := engine.New(engine.Config{Clock: clock, IDs: newIDs(), Sink: st, Pruner: st, Schedules: tt.schedules})
+		_, err := engine.New(engine.Config{Clock: clk, IDs: newIDs(), Sink: st, Pruner: st, Schedules: tt.schedules})
 		if !backup.IsCode(err, tt.code) {
 			t.Errorf("%s: New() = %v, want %s", tt.name, err, tt.code)
 		}
 	}
-	if _, err := engine.New(engine.Config{Clock: clock, IDs: newIDs(), Sink: st}); err == nil {
+	if _, err := engine.New(engine.Config{Clock: clk, IDs: newIDs(), Sink: st}); err == nil {
 		t.Error("New() without a pruner succeeded")
 	}
-	if _, err := engine.New(engine.Config{Clock: clock, IDs: newIDs(), Sink: st, Pruner: st, Schedules: []engine.Schedule{ok}}); err != nil {
+	if _, err := engine.New(engine.Config{Clock: clk, IDs: newIDs(), Sink: st, Pruner: st, Schedules: []engine.Schedule{ok}}); err != nil {
 		t.Errorf("New(valid) = %v", err)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/checkpointd/checkpointd/internal/backup"
+	"github.com/checkpointd/checkpointd/internal/clock"
 	"github.com/checkpointd/checkpointd/internal/engine"
 	"github.com/checkpointd/checkpointd/internal/engine/sim"
 )
@@ -62,7 +63,7 @@ func scheduled(c backup.Cluster, interval time.Duration) backup.Cluster {
 // longer listed stops, a refused schedule is logged once rather than at
 // every refresh, and a failing source keeps the loops as they are.
 func TestSupervisorFollowsSchedules(t *testing.T) {
-	clock := sim.NewClock(t0.Add(7 * time.Minute))
+	clk := clock.NewVirtual(t0.Add(7 * time.Minute))
 	st := newMemStore()
 	a, b := scheduled(shardedCluster(), 15*time.Minute), scheduled(mirroredCluster(), 30*time.Minute)
 	c := scheduled(shardedCluster(), 30*time.Minute)
@@ -73,10 +74,10 @@ func TestSupervisorFollowsSchedules(t *testing.T) {
 	src.set(nil, a, b, bad)
 	logs := &lockedBuffer{}
 	sup, err := engine.NewSupervisor(engine.SupervisorConfig{
-		Config: engine.Config{Clock: clock, IDs: newIDs(), Sink: st, Pruner: st,
+		Config: engine.Config{Clock: clk, IDs: newIDs(), Sink: st, Pruner: st,
 			Logger: slog.New(slog.NewTextHandler(logs, nil))},
 		Source:  src,
-		Drivers: sim.Drivers(clock, 1, steadyConfig()),
+		Drivers: sim.Drivers(clk, 1, steadyConfig()),
 		Refresh: 2 * time.Millisecond,
 	})
 	if err != nil {
@@ -103,9 +104,9 @@ func TestSupervisorFollowsSchedules(t *testing.T) {
 	// stopped have left it, new ones have reached it.
 	exactly := func(n int) {
 		t.Helper()
-		for clock.Sleepers() != n {
+		for clk.Sleepers() != n {
 			if guard.Err() != nil {
-				t.Fatalf("%d loops sleep on the clock, want %d", clock.Sleepers(), n)
+				t.Fatalf("%d loops sleep on the clock, want %d", clk.Sleepers(), n)
 			}
 			time.Sleep(time.Millisecond)
 		}
@@ -114,11 +115,11 @@ func TestSupervisorFollowsSchedules(t *testing.T) {
 		t.Helper()
 		for {
 			exactly(n)
-			next, _ := clock.Next()
+			next, _ := clk.Next()
 			if next.After(until) {
 				return
 			}
-			clock.AdvanceTo(next)
+			clk.AdvanceTo(next)
 		}
 	}
 	timestamps := func(id backup.ObjectID) []time.Time {
@@ -189,13 +190,13 @@ func slicesEqual(a, b []time.Time) bool {
 }
 
 func TestNewSupervisorRejects(t *testing.T) {
-	clock := sim.NewClock(t0)
+	clk := clock.NewVirtual(t0)
 	st := newMemStore()
-	cfg := engine.Config{Clock: clock, IDs: newIDs(), Sink: st, Pruner: st}
+	cfg := engine.Config{Clock: clk, IDs: newIDs(), Sink: st, Pruner: st}
 	for _, sc := range []engine.SupervisorConfig{
-		{Config: cfg, Drivers: sim.Drivers(clock, 1, steadyConfig())},
+		{Config: cfg, Drivers: sim.Drivers(clk, 1, steadyConfig())},
 		{Config: cfg, Source: &listSource{}},
-		{Config: engine.Config{}, Source: &listSource{}, Drivers: sim.Drivers(clock, 1, steadyConfig())},
+		{Config: engine.Config{}, Source: &listSource{}, Drivers: sim.Drivers(clk, 1, steadyConfig())},
 	} {
 		if _, err := engine.NewSupervisor(sc); err == nil {
 			t.Errorf("NewSupervisor(%+v) succeeded", sc)

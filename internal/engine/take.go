@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/checkpointd/checkpointd/internal/backup"
+	"github.com/checkpointd/checkpointd/internal/clock"
 )
 
 // Defaults of Timeouts.
@@ -57,7 +58,7 @@ func (t Timeouts) withDefaults() Timeouts {
 
 // Options are what Take needs besides the driver and the cluster.
 type Options struct {
-	Clock Clock            // required
+	Clock clock.Clock      // required
 	IDs   *backup.IDSource // required: makes the checkpoint's id from its start
 	// Slot is the scheduled time of the checkpoint, which becomes its
 	// Timestamp; zero for a checkpoint taken outside a schedule, whose
@@ -207,12 +208,12 @@ func Take(ctx context.Context, drv Cluster, c backup.Cluster, o Options) (backup
 
 // restart enables the balancer on a context detached from ctx, so that it
 // runs even when ctx is done, trying a few times before it gives up.
-func restart(ctx context.Context, drv Cluster, clock Clock, timeout time.Duration) error {
+func restart(ctx context.Context, drv Cluster, clk clock.Clock, timeout time.Duration) error {
 	bg := context.WithoutCancel(ctx)
 	var errs []error
 	for attempt := range restartAttempts {
 		if attempt > 0 {
-			_ = clock.Sleep(bg, time.Duration(attempt)*time.Second)
+			_ = clk.Sleep(bg, time.Duration(attempt)*time.Second)
 		}
 		actx, cancel := context.WithTimeout(bg, timeout)
 		err := drv.StartBalancer(actx)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/checkpointd/checkpointd/internal/backup"
+	"github.com/checkpointd/checkpointd/internal/clock"
 	"github.com/checkpointd/checkpointd/internal/engine"
 	"github.com/checkpointd/checkpointd/internal/engine/sim"
 )
@@ -156,8 +157,8 @@ func TestTake(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			c := tt.cluster()
-			clock := sim.NewAutoClock(t0)
-			s := mustSim(t, c, clock, 1, steadyConfig())
+			clk := clock.NewAuto(t0)
+			s := mustSim(t, c, clk, 1, steadyConfig())
 			if tt.setup != nil {
 				tt.setup(s)
 			}
@@ -171,7 +172,7 @@ func TestTake(t *testing.T) {
 					}
 				}}
 			}
-			cp, err := engine.Take(ctx, drv, c, engine.Options{Clock: clock, IDs: newIDs(), Slot: t0})
+			cp, err := engine.Take(ctx, drv, c, engine.Options{Clock: clk, IDs: newIDs(), Slot: t0})
 
 			for _, want := range tt.wantErr {
 				if !errors.Is(err, want) {
@@ -224,17 +225,17 @@ func TestTake(t *testing.T) {
 // restarted by the next checkpoint once the cluster lets it.
 func TestTakeRestartRecovers(t *testing.T) {
 	c := shardedCluster()
-	clock := sim.NewAutoClock(t0)
-	s := mustSim(t, c, clock, 1, steadyConfig())
+	clk := clock.NewAuto(t0)
+	s := mustSim(t, c, clk, 1, steadyConfig())
 	ids := newIDs()
 	s.SetFaults(sim.Faults{StartErr: errors.New("stepped down")})
-	if _, err := engine.Take(context.Background(), s, c, engine.Options{Clock: clock, IDs: ids, Slot: t0}); !errors.Is(err, engine.ErrBalancerNotRestarted) {
+	if _, err := engine.Take(context.Background(), s, c, engine.Options{Clock: clk, IDs: ids, Slot: t0}); !errors.Is(err, engine.ErrBalancerNotRestarted) {
 		t.Fatalf("Take() = %v, want ErrBalancerNotRestarted", err)
 	}
 	s.SetFaults(sim.Faults{})
 	slot := t0.Add(15 * time.Minute)
-	clock.AdvanceTo(slot)
-	cp, err := engine.Take(context.Background(), s, c, engine.Options{Clock: clock, IDs: ids, Slot: slot})
+	clk.AdvanceTo(slot)
+	cp, err := engine.Take(context.Background(), s, c, engine.Options{Clock: clk, IDs: ids, Slot: slot})
 	if err != nil || !cp.Restorable {
 		t.Fatalf("Take() = %+v, %v", cp, err)
 	}
@@ -247,15 +248,15 @@ func TestTakeRestartRecovers(t *testing.T) {
 // once per part, and the checkpoint completes before the wait.
 func TestTakeDiscoveryWait(t *testing.T) {
 	c := shardedCluster()
-	clock := sim.NewAutoClock(t0)
-	s := mustSim(t, c, clock, 1, steadyConfig())
+	clk := clock.NewAuto(t0)
+	s := mustSim(t, c, clk, 1, steadyConfig())
 	s.SetFaults(sim.Faults{Lost: []string{"Cluster0-shard-2", "Cluster0-shard-1"}})
 	wait := 3 * time.Minute
-	cp, err := engine.Take(context.Background(), s, c, engine.Options{Clock: clock, IDs: newIDs(), Slot: t0, Timeouts: engine.Timeouts{Discovery: wait}})
+	cp, err := engine.Take(context.Background(), s, c, engine.Options{Clock: clk, IDs: newIDs(), Slot: t0, Timeouts: engine.Timeouts{Discovery: wait}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d := clock.Now().Sub(cp.Completed); d < wait || d > wait+time.Second {
+	if d := clk.Now().Sub(cp.Completed); d < wait || d > wait+time.Second {
 		t.Errorf("discovery took %v after completion, want %v", d, wait)
 	}
 	if cp.Restorable || cp.Parts[0].TokenDiscovered || cp.Parts[1].TokenDiscovered || !cp.Parts[2].TokenDiscovered || !cp.Parts[3].TokenDiscovered {
@@ -266,7 +267,7 @@ func TestTakeDiscoveryWait(t *testing.T) {
 // TestTakeRejects: Take refuses what it cannot make a checkpoint of, and
 // does so before touching the balancer.
 func TestTakeRejects(t *testing.T) {
-	clock := sim.NewAutoClock(t0)
+	clk := clock.NewAuto(t0)
 	noID := shardedCluster()
 	noID.ID = backup.NilObjectID
 	noShards := shardedCluster()
@@ -278,13 +279,13 @@ func TestTakeRejects(t *testing.T) {
 		invalid bool // a *backup.Error of kind Invalid
 	}{
 		{"no clock", shardedCluster(), engine.Options{IDs: newIDs()}, false},
-		{"no id source", shardedCluster(), engine.Options{Clock: clock}, false},
-		{"slot in the future", shardedCluster(), engine.Options{Clock: clock, IDs: newIDs(), Slot: t0.Add(time.Second)}, false},
-		{"cluster without id", noID, engine.Options{Clock: clock, IDs: newIDs()}, true},
-		{"invalid cluster", noShards, engine.Options{Clock: clock, IDs: newIDs()}, true},
+		{"no id source", shardedCluster(), engine.Options{Clock: clk}, false},
+		{"slot in the future", shardedCluster(), engine.Options{Clock: clk, IDs: newIDs(), Slot: t0.Add(time.Second)}, false},
+		{"cluster without id", noID, engine.Options{Clock: clk, IDs: newIDs()}, true},
+		{"invalid cluster", noShards, engine.Options{Clock: clk, IDs: newIDs()}, true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			s := mustSim(t, shardedCluster(), clock, 1, steadyConfig())
+			s := mustSim(t, shardedCluster(), clk, 1, steadyConfig())
 			cp, err := engine.Take(context.Background(), s, tt.c, tt.o)
 			if err == nil || !cp.ID.IsZero() {
 				t.Fatalf("Take() = %v, %v; want an error", cp.ID, err)
@@ -303,9 +304,9 @@ func TestTakeRejects(t *testing.T) {
 // its start.
 func TestTakeWithoutSlot(t *testing.T) {
 	c := shardedCluster()
-	clock := sim.NewAutoClock(t0.Add(1234 * time.Millisecond))
-	s := mustSim(t, c, clock, 1, steadyConfig())
-	cp, err := engine.Take(context.Background(), s, c, engine.Options{Clock: clock, IDs: newIDs()})
+	clk := clock.NewAuto(t0.Add(1234 * time.Millisecond))
+	s := mustSim(t, c, clk, 1, steadyConfig())
+	cp, err := engine.Take(context.Background(), s, c, engine.Options{Clock: clk, IDs: newIDs()})
 	if err != nil {
 		t.Fatal(err)
 	}

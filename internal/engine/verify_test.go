@@ -7,15 +7,15 @@ import (
 	"time"
 
 	"github.com/checkpointd/checkpointd/internal/backup"
+	"github.com/checkpointd/checkpointd/internal/clock"
 	"github.com/checkpointd/checkpointd/internal/engine"
-	"github.com/checkpointd/checkpointd/internal/engine/sim"
 )
 
 // TestVerifyCheckpoint breaks a valid checkpoint one rule at a time.
 func TestVerifyCheckpoint(t *testing.T) {
 	c := shardedCluster()
-	clock := sim.NewAutoClock(t0)
-	cp, err := engine.Take(context.Background(), mustSim(t, c, clock, 1, steadyConfig()), c, engine.Options{Clock: clock, IDs: newIDs(), Slot: t0})
+	clk := clock.NewAuto(t0)
+	cp, err := engine.Take(context.Background(), mustSim(t, c, clk, 1, steadyConfig()), c, engine.Options{Clock: clk, IDs: newIDs(), Slot: t0})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -508,7 +508,7 @@ func adminIngest(s *Server, rq *request, body []byte) (int, []byte, error) {
 		name string
 		at   time.Time
 	}{{"timestamp", cp.Timestamp}, {"started", cp.Started}, {"completed", cp.Completed}} {
-		if t.at.After(s.cfg.Now().Add(maxFutureSkew)) {
+		if t.at.After(s.cfg.Clock.Now().Add(maxFutureSkew)) {
 			return 0, nil, errInvalidAttribute(t.name, "it is in the future")
 		}
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/checkpointd/checkpointd/internal/admin"
 	"github.com/checkpointd/checkpointd/internal/auth"
 	"github.com/checkpointd/checkpointd/internal/backup"
+	"github.com/checkpointd/checkpointd/internal/clock"
 	"github.com/checkpointd/checkpointd/internal/demo"
 	"github.com/checkpointd/checkpointd/internal/httpapi"
 	"github.com/checkpointd/checkpointd/internal/store/sqlite"
@@ -123,8 +124,7 @@ func mustServeBadInput(t *testing.T) *biEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	now := time.Now()
-	sa, secret, err := admin.CreateServiceAccount(ctx, db, ds.Org.ID, "badinput", "", []backup.Grant{{Role: backup.OrgOwner}}, nil, admin.MinSecretTTL, now)
+	sa, secret, err := admin.CreateServiceAccount(ctx, db, ds.Org.ID, "badinput", "", []backup.Grant{{Role: backup.OrgOwner}}, nil, admin.MinSecretTTL, clock.System)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -63,7 +63,7 @@ func (s *Server) writeError(rq *request, err error) {
 		// The cause (the driver's error) is for the operator; the caller
 		// sees only the detail, and when to try again.
 		if e.Err != nil {
-			if ok, held := s.unavailableWarn.allow(s.cfg.Now()); ok {
+			if ok, held := s.unavailableWarn.allow(s.cfg.Clock.Now()); ok {
 				s.log.Warn("store unavailable", "request_id", rq.id, "method", rq.Method, "path", rq.URL.Path, "err", e.Err,
 					"not_logged_since_last", held)
 			}

@@ -63,7 +63,7 @@ func mustServeWith(tb testing.TB, cfg httpapi.Config, withAdmin bool) *fixture {
 		tb.Fatal(err)
 	}
 	if withAdmin {
-		cfg.Admin, cfg.ClusterAdmin = db, admin.Clusters{Store: db}
+		cfg.Admin, cfg.ClusterAdmin = db, admin.Clusters{Store: db, Clock: cfg.Clock}
 	}
 	srv := httptest.NewServer(httpapi.New(cfg, db))
 	tb.Cleanup(srv.Close)

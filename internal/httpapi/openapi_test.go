@@ -46,6 +46,7 @@ import (
 	"github.com/checkpointd/checkpointd/internal/admin"
 	"github.com/checkpointd/checkpointd/internal/auth"
 	"github.com/checkpointd/checkpointd/internal/backup"
+	"github.com/checkpointd/checkpointd/internal/clock"
 	"github.com/checkpointd/checkpointd/internal/demo"
 	"github.com/checkpointd/checkpointd/internal/httpapi"
 	"github.com/checkpointd/checkpointd/internal/httpapi/openapi"
@@ -321,7 +322,6 @@ func newOpenAPIEnv(t *testing.T) *openapiEnv {
 		t.Fatal(err)
 	}
 	e := &openapiEnv{db: db, ds: ds, saSecrets: map[who][2]string{}}
-	now := time.Now()
 	otherOrg := backup.Organization{ID: backup.MustParseObjectID("6a0000000000000000000001"), Name: "Other", Created: demoNow}
 	e.other = backup.Project{ID: backup.MustParseObjectID("6a0000000000000000000002"), OrgID: otherOrg.ID, Name: "Theirs", Created: demoNow}
 	e.cloud = backup.Cluster{ID: backup.MustParseObjectID("6a0000000000000000000003"), GroupID: ds.Project.ID, Name: "CloudCluster",
@@ -353,23 +353,23 @@ func newOpenAPIEnv(t *testing.T) *openapiEnv {
 	e.keys = credentials{kind: "digest", users: map[who][2]string{}}
 	e.sas = credentials{kind: "bearer", tokens: map[who]string{}}
 	for _, w := range []who{reader, member, outsider, owner, backupManager} {
-		k, priv, err := admin.CreateAPIKey(ctx, db, org, "openapi test", grants[w], access(w), now)
+		k, priv, err := admin.CreateAPIKey(ctx, db, org, "openapi test", grants[w], access(w), clock.System)
 		if err != nil {
 			t.Fatal(err)
 		}
 		e.keys.users[w] = [2]string{k.PublicKey, priv}
-		sa, secret, err := admin.CreateServiceAccount(ctx, db, org, "openapi-test", "", grants[w], access(w), admin.MinSecretTTL, now)
+		sa, secret, err := admin.CreateServiceAccount(ctx, db, org, "openapi-test", "", grants[w], access(w), admin.MinSecretTTL, clock.System)
 		if err != nil {
 			t.Fatal(err)
 		}
 		e.saSecrets[w] = [2]string{sa.ClientID, secret}
 	}
-	sa, secret, err := admin.CreateServiceAccount(ctx, db, org, "limited", "", grants[reader], nil, admin.MinSecretTTL, now)
+	sa, secret, err := admin.CreateServiceAccount(ctx, db, org, "limited", "", grants[reader], nil, admin.MinSecretTTL, clock.System)
 	if err != nil {
 		t.Fatal(err)
 	}
 	e.limitedSA = [2]string{sa.ClientID, secret}
-	sa, secret, err = admin.CreateServiceAccount(ctx, db, org, "limited-owner", "", grants[owner], nil, admin.MinSecretTTL, now)
+	sa, secret, err = admin.CreateServiceAccount(ctx, db, org, "limited-owner", "", grants[owner], nil, admin.MinSecretTTL, clock.System)
 	if err != nil {
 		t.Fatal(err)
 	}

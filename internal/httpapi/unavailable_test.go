@@ -9,12 +9,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/checkpointd/checkpointd/internal/backup"
+	"github.com/checkpointd/checkpointd/internal/clock"
 	"github.com/checkpointd/checkpointd/internal/httpapi"
 )
 
@@ -60,14 +59,14 @@ func TestStoreUnavailable(t *testing.T) {
 		st := downStore{err: backup.ErrUnavailable(tt.detail, cause)}
 		// Each request 11 s after the one before: every one is past the
 		// outage warning's interval, so each is logged.
-		var clock atomic.Int64
-		now := func() time.Time { return time.Unix(clock.Add(11), 0) }
-		srv := httptest.NewServer(httpapi.New(httpapi.Config{Logger: slog.New(slog.NewTextHandler(&logs, nil)), Now: now}, st))
+		clk := clock.NewVirtual(time.Unix(0, 0))
+		srv := httptest.NewServer(httpapi.New(httpapi.Config{Logger: slog.New(slog.NewTextHandler(&logs, nil)), Clock: clk}, st))
 		for _, path := range []string{
 			"/api/atlas/v2/groups",
 			"/api/atlas/v1.0/groups/" + groupHex + "/clusters/Cluster0/backupCheckpoints",
 			"/api/public/v1.0/groups/" + groupHex + "/clusters",
 		} {
+			clk.Advance(11 * time.Second)
 			req, _ := http.NewRequest("GET", srv.URL+path, nil)
 			req.Header.Set("Accept", "application/vnd.atlas.2023-01-01+json")
 			res, err := http.DefaultClient.Do(req)
@@ -100,12 +99,9 @@ func TestStoreUnavailable(t *testing.T) {
 // back; every request still gets its 503 and its request log line.
 func TestStoreUnavailableLogLimited(t *testing.T) {
 	var logs bytes.Buffer
-	var mu sync.Mutex
-	at := time.Unix(1_700_000_000, 0)
-	now := func() time.Time { mu.Lock(); defer mu.Unlock(); return at }
-	advance := func(d time.Duration) { mu.Lock(); at = at.Add(d); mu.Unlock() }
+	clk := clock.NewVirtual(time.Unix(1_700_000_000, 0))
 	st := downStore{err: backup.ErrUnavailable(backup.DetailStoreUnavailable, errors.New("connection refused"))}
-	srv := httptest.NewServer(httpapi.New(httpapi.Config{Logger: slog.New(slog.NewTextHandler(&logs, nil)), Now: now}, st))
+	srv := httptest.NewServer(httpapi.New(httpapi.Config{Logger: slog.New(slog.NewTextHandler(&logs, nil)), Clock: clk}, st))
 	defer srv.Close()
 	get := func() {
 		t.Helper()
@@ -130,7 +126,7 @@ func TestStoreUnavailableLogLimited(t *testing.T) {
 	}
 	for i := 0; i < 50; i++ {
 		get()
-		advance(100 * time.Millisecond) // 5 s in all: within one interval
+		clk.Advance(100 * time.Millisecond) // 5 s in all: within one interval
 	}
 	if w := warnings(); len(w) != 1 || !strings.Contains(w[0], "not_logged_since_last=0") {
 		t.Fatalf("after 50 failures within 5 s: warnings %q, want one", w)
@@ -138,7 +134,7 @@ func TestStoreUnavailableLogLimited(t *testing.T) {
 	if n := strings.Count(logs.String(), "msg="+httpapi.RequestLogMessage); n != 50 {
 		t.Errorf("%d request log lines, want 50", n)
 	}
-	advance(10 * time.Second)
+	clk.Advance(10 * time.Second)
 	get()
 	if w := warnings(); len(w) != 2 || !strings.Contains(w[1], "not_logged_since_last=49") {
 		t.Fatalf("after the interval: warnings %q, want a second one counting 49 held back", w)

@@ -24,6 +24,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/checkpointd/checkpointd/internal/backup"
+	"github.com/checkpointd/checkpointd/internal/clock"
 	"github.com/checkpointd/checkpointd/internal/engine"
 	"github.com/checkpointd/checkpointd/internal/httpapi"
 )
@@ -43,8 +44,8 @@ type Options struct {
 	Store RestorePoints
 	// ScrapeTimeout bounds that read; zero means DefaultScrapeTimeout.
 	ScrapeTimeout time.Duration
-	// Now is the clock of the ages; nil means time.Now.
-	Now func() time.Time
+	// Clock is the clock of the ages; nil means clock.System.
+	Clock clock.Clock
 	// Logger receives scrape errors; nil discards them.
 	Logger *slog.Logger
 }
@@ -135,14 +136,14 @@ func New(o Options) *Metrics {
 		m.requests, m.requestTime, failures, m.checkpoints, m.checkpointDur,
 	)
 	if o.Store != nil {
-		now, timeout := o.Now, o.ScrapeTimeout
-		if now == nil {
-			now = time.Now
+		clk, timeout := o.Clock, o.ScrapeTimeout
+		if clk == nil {
+			clk = clock.System
 		}
 		if timeout <= 0 {
 			timeout = DefaultScrapeTimeout
 		}
-		m.reg.MustRegister(newRestoreCollector(o.Store, now, timeout, m.log))
+		m.reg.MustRegister(newRestoreCollector(o.Store, clk.Now, timeout, m.log))
 	}
 	return m
 }

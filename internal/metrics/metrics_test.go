@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/checkpointd/checkpointd/internal/backup"
+	"github.com/checkpointd/checkpointd/internal/clock"
 	"github.com/checkpointd/checkpointd/internal/engine"
 	"github.com/checkpointd/checkpointd/internal/httpapi"
 	"github.com/checkpointd/checkpointd/internal/metrics"
@@ -184,7 +185,7 @@ func TestRestorePoints(t *testing.T) {
 	must(t, db.AddCheckpoint(ctx, checkpoint(a, now.Add(-60*time.Minute), false)))
 	must(t, db.AddCheckpoint(ctx, checkpoint(b, now.Add(-60*time.Minute), false)))
 
-	m := metrics.New(metrics.Options{Store: db, Now: func() time.Time { return now }})
+	m := metrics.New(metrics.Options{Store: db, Clock: clock.NewVirtual(now)})
 	labels := func(c backup.Cluster) string {
 		return `cluster_id="` + c.ID.Hex() + `",cluster_name="` + c.Name + `",group_id="` + project.ID.Hex() + `"`
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/checkpointd/checkpointd/internal/admin"
 	"github.com/checkpointd/checkpointd/internal/auth"
 	"github.com/checkpointd/checkpointd/internal/backup"
+	"github.com/checkpointd/checkpointd/internal/clock"
 	"github.com/checkpointd/checkpointd/internal/demo"
 	"github.com/checkpointd/checkpointd/internal/httpapi"
 	"github.com/checkpointd/checkpointd/internal/store/sqlite"
@@ -70,7 +71,7 @@ func newBrowserEnv(t *testing.T) *browserEnv {
 		t.Fatal(err)
 	}
 	grants := []backup.Grant{{Role: backup.ProjectReadOnly, ProjectID: ds.Project.ID}}
-	k, priv, err := admin.CreateAPIKey(ctx, db, ds.Project.OrgID, "browser test", grants, nil, time.Now())
+	k, priv, err := admin.CreateAPIKey(ctx, db, ds.Project.OrgID, "browser test", grants, nil, clock.System)
 	if err != nil {
 		t.Fatal(err)
 	}

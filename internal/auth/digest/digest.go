@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/checkpointd/checkpointd/internal/clock"
 )
 
 // Algorithm is a Digest algorithm this package implements. The -sess
@@ -92,9 +94,10 @@ type Config struct {
 	// at least MinSecretLen bytes. Changing it makes every outstanding
 	// nonce invalid (clients then get a fresh challenge, not stale=true).
 	Secret []byte
-	// Now is the clock. Required: the package never reads the wall clock
-	// itself, so tests and callers control nonce ageing.
-	Now func() time.Time
+	// Clock dates nonces and ages them. Required: the package never
+	// reads the wall clock itself, so tests and callers control nonce
+	// ageing.
+	Clock clock.Clock
 	// NonceTTL is the age after which a nonce is stale (default
 	// DefaultNonceTTL). It also bounds accepted clock skew between
 	// instances: a nonce issued more than NonceTTL in the future is
@@ -138,8 +141,8 @@ func New(cfg Config) (*Server, error) {
 	if len(cfg.Secret) < MinSecretLen {
 		return nil, fmt.Errorf("digest: Config.Secret must be at least %d bytes", MinSecretLen)
 	}
-	if cfg.Now == nil {
-		return nil, errors.New("digest: Config.Now is required")
+	if cfg.Clock == nil {
+		return nil, errors.New("digest: Config.Clock is required")
 	}
 	if cfg.NonceTTL < 0 {
 		return nil, errors.New("digest: Config.NonceTTL must not be negative")
@@ -177,7 +180,7 @@ func New(cfg Config) (*Server, error) {
 		cfg.Replay = NewMemoryReplayGuard(cfg.NonceTTL, DefaultReplayCapacity)
 	}
 	return &Server{
-		now:    cfg.Now,
+		now:    cfg.Clock.Now,
 		ttl:    cfg.NonceTTL,
 		realm:  cfg.Realm,
 		algs:   algs,

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/checkpointd/checkpointd/internal/clock"
 )
 
 // TestChallengeExact pins the challenge to the service's, byte for byte
@@ -150,22 +152,22 @@ func TestHA1(t *testing.T) {
 }
 
 func TestNewConfig(t *testing.T) {
-	now := func() time.Time { return time.Time{} }
+	now := clock.NewVirtual(time.Time{})
 	for _, tt := range []struct {
 		name string
 		cfg  Config
 		ok   bool
 	}{
-		{"defaults", Config{Secret: testSecret, Now: now}, true},
-		{"short secret", Config{Secret: []byte("short"), Now: now}, false},
+		{"defaults", Config{Secret: testSecret, Clock: now}, true},
+		{"short secret", Config{Secret: []byte("short"), Clock: now}, false},
 		{"no clock", Config{Secret: testSecret}, false},
-		{"negative ttl", Config{Secret: testSecret, Now: now, NonceTTL: -time.Second}, false},
-		{"realm with quote", Config{Secret: testSecret, Now: now, Realm: `a"b`}, false},
-		{"realm with comma space", Config{Secret: testSecret, Now: now, Realm: "a, b"}, false},
-		{"realm with newline", Config{Secret: testSecret, Now: now, Realm: "a\nb"}, false},
-		{"custom realm", Config{Secret: testSecret, Now: now, Realm: "checkpointd"}, true},
-		{"unknown algorithm", Config{Secret: testSecret, Now: now, Algorithms: []Algorithm{3}}, false},
-		{"duplicate algorithm", Config{Secret: testSecret, Now: now, Algorithms: []Algorithm{MD5, MD5}}, false},
+		{"negative ttl", Config{Secret: testSecret, Clock: now, NonceTTL: -time.Second}, false},
+		{"realm with quote", Config{Secret: testSecret, Clock: now, Realm: `a"b`}, false},
+		{"realm with comma space", Config{Secret: testSecret, Clock: now, Realm: "a, b"}, false},
+		{"realm with newline", Config{Secret: testSecret, Clock: now, Realm: "a\nb"}, false},
+		{"custom realm", Config{Secret: testSecret, Clock: now, Realm: "checkpointd"}, true},
+		{"unknown algorithm", Config{Secret: testSecret, Clock: now, Algorithms: []Algorithm{3}}, false},
+		{"duplicate algorithm", Config{Secret: testSecret, Clock: now, Algorithms: []Algorithm{MD5, MD5}}, false},
 	} {
 		s, err := New(tt.cfg)
 		if (err == nil) != tt.ok {

@@ -5,9 +5,10 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/checkpointd/checkpointd/internal/clock"
 )
 
 // The service's key formats: an 8-letter public key, a UUID private key.
@@ -19,24 +20,8 @@ const (
 
 var testSecret = []byte("0123456789abcdef0123456789abcdef")
 
-// clock is a settable clock for Config.Now.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: time.Date(2026, 8, 18, 12, 0, 0, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
+func newClock() *clock.Virtual {
+	return clock.NewVirtual(time.Date(2026, 8, 18, 12, 0, 0, 0, time.UTC))
 }
 
 // users is a Lookup over an in-memory table of password hashes.
@@ -51,10 +36,10 @@ func users(realm string, pairs ...string) Lookup {
 	}
 }
 
-func newTestServer(tb testing.TB, mod func(*Config)) (*Server, *clock) {
+func newTestServer(tb testing.TB, mod func(*Config)) (*Server, *clock.Virtual) {
 	tb.Helper()
 	clk := newClock()
-	cfg := Config{Secret: testSecret, Now: clk.Now}
+	cfg := Config{Secret: testSecret, Clock: clk}
 	if mod != nil {
 		mod(&cfg)
 	}

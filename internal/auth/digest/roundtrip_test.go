@@ -196,7 +196,7 @@ func TestHTTPNonceReuseAndStale(t *testing.T) {
 		{2, 0, 401, "stale=false", ErrReplay},
 		{4, 45 * time.Second, 401, "stale=true", ErrStaleNonce},
 	} {
-		clk.Add(tt.step)
+		clk.Advance(tt.step)
 		status, ch := get(creds(n, tt.nc, MD5).String())
 		if status != tt.status || !strings.HasSuffix(ch, tt.challenge) || (tt.challenge == "") != (ch == "") {
 			t.Errorf("nc %d: %d %q, want %d %q", tt.nc, status, ch, tt.status, tt.challenge)

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/checkpointd/checkpointd/internal/clock"
 )
 
 // Access tokens are JWTs signed with HMAC-SHA256 (alg HS256), not with the
@@ -234,8 +236,8 @@ type Config struct {
 	// Leeway is the clock skew tolerated on iat, nbf and exp; 0 means
 	// DefaultLeeway, a negative value none.
 	Leeway time.Duration
-	// Now is the clock; nil means time.Now. Injected for tests.
-	Now func() time.Time
+	// Clock times issue and expiry; nil means clock.System.
+	Clock clock.Clock
 	// Revocations is consulted by Verify. Required, so that a deployment
 	// cannot forget to wire revocation.
 	Revocations RevocationChecker
@@ -258,7 +260,7 @@ type Tokens struct {
 
 // NewTokens checks cfg and returns Tokens for it.
 func NewTokens(cfg Config) (*Tokens, error) {
-	t := &Tokens{keys: cfg.Keys, issuer: cfg.Issuer, audience: cfg.Audience, now: cfg.Now, revoked: cfg.Revocations}
+	t := &Tokens{keys: cfg.Keys, issuer: cfg.Issuer, audience: cfg.Audience, revoked: cfg.Revocations}
 	switch {
 	case cfg.Keys == nil:
 		return nil, errors.New("oauth: Config.Keys is required")
@@ -282,9 +284,10 @@ func NewTokens(cfg Config) (*Tokens, error) {
 	case cfg.Leeway > 0:
 		t.leeway = int64((cfg.Leeway + time.Second - 1) / time.Second)
 	}
-	if t.now == nil {
-		t.now = time.Now
+	if cfg.Clock == nil {
+		cfg.Clock = clock.System
 	}
+	t.now = cfg.Clock.Now
 	iss, _ := json.Marshal(t.issuer)
 	aud, _ := json.Marshal(t.audience)
 	t.claimsPrefix = []byte(`{"iss":` + string(iss) + `,"sub":"`)

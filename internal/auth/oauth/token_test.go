@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/checkpointd/checkpointd/internal/clock"
 )
 
 // revocations is the tests' RevocationChecker: a set of revoked ids and an
@@ -34,15 +36,15 @@ var (
 const testClient = "mdb_sa_id_0123456789abcdef01234567"
 
 // fixture returns Tokens over ring with a clock the test can move.
-func fixture(t testing.TB, ring *KeyRing) (*Tokens, *time.Time, *revocations) {
+func fixture(t testing.TB, ring *KeyRing) (*Tokens, *clock.Virtual, *revocations) {
 	t.Helper()
-	now := t0
+	now := clock.NewVirtual(t0)
 	rev := &revocations{ids: map[string]bool{}}
-	tk, err := NewTokens(Config{Keys: ring, Issuer: "https://checkpointd.test", Now: func() time.Time { return now }, Revocations: rev})
+	tk, err := NewTokens(Config{Keys: ring, Issuer: "https://checkpointd.test", Clock: now, Revocations: rev})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return tk, &now, rev
+	return tk, now, rev
 }
 
 func ring(t testing.TB, active Key, old ...Key) *KeyRing {
@@ -94,22 +96,22 @@ func TestIssueVerify(t *testing.T) {
 		t.Fatalf("Verify: %+v %v", got, err)
 	}
 	// Still good until exp + leeway, expired from then on.
-	*now = t0.Add(time.Hour + DefaultLeeway - time.Second)
+	now.Set(t0.Add(time.Hour + DefaultLeeway - time.Second))
 	if _, err := tk.Verify(context.Background(), tok); err != nil {
 		t.Fatalf("within leeway: %v", err)
 	}
-	*now = t0.Add(time.Hour + DefaultLeeway)
+	now.Set(t0.Add(time.Hour + DefaultLeeway))
 	if _, err := tk.Verify(context.Background(), tok); !errors.Is(err, ErrExpiredToken) || errors.Is(err, ErrInvalidToken) {
 		t.Fatalf("expired: %v", err)
 	}
 	// The hand-built good token passes: the forge helper is faithful, so
 	// the rejections below are for the reason each case names.
-	*now = t0
+	now.Set(t0)
 	if _, err := tk.Verify(context.Background(), forge(goodHeaderA, goodClaims, sha256.New, keyA.Secret)); err != nil {
 		t.Fatalf("forge helper: %v", err)
 	}
 	// Another issuer's Tokens on the same key rejects it.
-	other, _ := NewTokens(Config{Keys: ring(t, keyA), Issuer: "https://elsewhere", Revocations: &revocations{}, Now: func() time.Time { return t0 }})
+	other, _ := NewTokens(Config{Keys: ring(t, keyA), Issuer: "https://elsewhere", Revocations: &revocations{}, Clock: clock.NewVirtual(t0)})
 	if _, err := other.Verify(context.Background(), tok); !errors.Is(err, ErrInvalidToken) {
 		t.Fatalf("other issuer: %v", err)
 	}

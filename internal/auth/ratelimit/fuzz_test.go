@@ -39,11 +39,11 @@ func FuzzAllow(f *testing.F) {
 		window := time.Duration(1+int(windowMS)) * time.Millisecond
 		T := interval(n, window)
 		c := new(fakeClock)
-		big, err := New(Config{Requests: n, Window: window, Now: c.Now})
+		big, err := New(Config{Requests: n, Window: window, Clock: c})
 		if err != nil {
 			t.Fatal(err)
 		}
-		small, err := New(Config{Requests: n, Window: window, MaxKeys: 2, Now: c.Now})
+		small, err := New(Config{Requests: n, Window: window, MaxKeys: 2, Clock: c})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,6 +1,7 @@
 package ratelimit
 
 import (
+	"context"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -18,10 +19,16 @@ func (c *fakeClock) Set(t time.Time)           { c.ns.Store(int64(t.Sub(epoch)))
 func (c *fakeClock) Since0() time.Duration     { return time.Duration(c.ns.Load()) }
 func (c *fakeClock) SetSince0(d time.Duration) { c.ns.Store(int64(d)) }
 
+// Sleep makes fakeClock a clock.Clock; the Limiter never sleeps.
+func (c *fakeClock) Sleep(ctx context.Context, d time.Duration) error {
+	c.Advance(max(d, 0))
+	return ctx.Err()
+}
+
 func newLimiter(tb testing.TB, requests int, window time.Duration, maxKeys int) (*Limiter, *fakeClock) {
 	tb.Helper()
 	c := new(fakeClock)
-	l, err := New(Config{Requests: requests, Window: window, MaxKeys: maxKeys, Now: c.Now})
+	l, err := New(Config{Requests: requests, Window: window, MaxKeys: maxKeys, Clock: c})
 	if err != nil {
 		tb.Fatal(err)
 	}

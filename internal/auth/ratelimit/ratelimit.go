@@ -9,6 +9,8 @@ import (
 	"sync"
 	"time"
 	"unsafe"
+
+	"github.com/checkpointd/checkpointd/internal/clock"
 )
 
 // DefaultMaxKeys is the number of keys a Limiter remembers when
@@ -33,9 +35,9 @@ type Config struct {
 	// DefaultMaxKeys if 0. See the package comment for what happens to
 	// keys beyond it.
 	MaxKeys int
-	// Now returns the current time; time.Now if nil. Only differences
-	// between its results matter.
-	Now func() time.Time
+	// Clock times the requests; clock.System if nil. Only differences
+	// between its readings matter.
+	Clock clock.Clock
 }
 
 // Limiter limits requests per key with GCRA. It is safe for concurrent
@@ -80,10 +82,11 @@ func New(cfg Config) (*Limiter, error) {
 	if maxKeys == 0 {
 		maxKeys = DefaultMaxKeys
 	}
-	now := cfg.Now
-	if now == nil {
-		now = time.Now
+	clk := cfg.Clock
+	if clk == nil {
+		clk = clock.System
 	}
+	now := clk.Now
 	t := int64(cfg.Window) / int64(cfg.Requests)
 	l := &Limiter{
 		t:        t,

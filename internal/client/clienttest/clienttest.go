@@ -13,6 +13,7 @@ import (
 	"github.com/checkpointd/checkpointd/internal/admin"
 	"github.com/checkpointd/checkpointd/internal/auth"
 	"github.com/checkpointd/checkpointd/internal/backup"
+	"github.com/checkpointd/checkpointd/internal/clock"
 	"github.com/checkpointd/checkpointd/internal/demo"
 	"github.com/checkpointd/checkpointd/internal/httpapi"
 	"github.com/checkpointd/checkpointd/internal/store/sqlite"
@@ -37,7 +38,7 @@ type Server struct {
 // and returns its public and private key.
 func (s *Server) NewKey(t testing.TB, grants ...backup.Grant) (string, string) {
 	t.Helper()
-	k, private, err := admin.CreateAPIKey(context.Background(), s.db, s.Dataset.Project.OrgID, "client tests", grants, nil, time.Now())
+	k, private, err := admin.CreateAPIKey(context.Background(), s.db, s.Dataset.Project.OrgID, "client tests", grants, nil, clock.System)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,17 +72,17 @@ func NewServer(t testing.TB) *Server {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	now := time.Now().UTC().Truncate(time.Second)
+	now := clock.System.Now().Truncate(time.Second)
 	ds, err := demo.Seed(ctx, db, demo.Options{Seed: 1, Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}
 	grants := []backup.Grant{{Role: backup.ProjectReadOnly, ProjectID: ds.Project.ID}}
-	key, private, err := admin.CreateAPIKey(ctx, db, ds.Project.OrgID, "client tests", grants, nil, now)
+	key, private, err := admin.CreateAPIKey(ctx, db, ds.Project.OrgID, "client tests", grants, nil, clock.System)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sa, secret, err := admin.CreateServiceAccount(ctx, db, ds.Project.OrgID, "client-tests", "", grants, nil, admin.MinSecretTTL, now)
+	sa, secret, err := admin.CreateServiceAccount(ctx, db, ds.Project.OrgID, "client-tests", "", grants, nil, admin.MinSecretTTL, clock.System)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/checkpointd/checkpointd/internal/backup"
+	"github.com/checkpointd/checkpointd/internal/clock"
 	"github.com/checkpointd/checkpointd/internal/engine"
 )
 
@@ -35,12 +36,12 @@ type BackfillOptions struct {
 // checkpoint, as under the scheduler. The schedule is checked as the
 // scheduler checks it (Schedule.Validate).
 func Backfill(ctx context.Context, c backup.Cluster, start, end time.Time, o BackfillOptions) ([]backup.Checkpoint, error) {
-	clock := NewAutoClock(start)
+	clk := clock.NewAuto(start)
 	cfg := DefaultConfig()
 	if o.Config != nil {
 		cfg = *o.Config
 	}
-	sim, err := New(c, clock, o.Seed, cfg)
+	sim, err := New(c, clk, o.Seed, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -54,8 +55,8 @@ func Backfill(ctx context.Context, c backup.Cluster, start, end time.Time, o Bac
 	}
 	var out []backup.Checkpoint
 	for slot := engine.NextSlot(start, o.Interval); slot.Before(end); {
-		clock.AdvanceTo(slot)
-		cp, _ := engine.Take(ctx, sim, c, engine.Options{Clock: clock, IDs: ids, Slot: slot, Timeouts: o.Timeouts})
+		clk.AdvanceTo(slot)
+		cp, _ := engine.Take(ctx, sim, c, engine.Options{Clock: clk, IDs: ids, Slot: slot, Timeouts: o.Timeouts})
 		if err := ctx.Err(); err != nil {
 			return out, err
 		}
@@ -65,7 +66,7 @@ func Backfill(ctx context.Context, c backup.Cluster, start, end time.Time, o Bac
 			out = append(out, cp)
 		}
 		next := slot.Add(o.Interval)
-		if now := clock.Now(); next.Before(now) {
+		if now := clk.Now(); next.Before(now) {
 			next = engine.NextSlot(now, o.Interval)
 		}
 		slot = next

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/checkpointd/checkpointd/internal/backup"
+	"github.com/checkpointd/checkpointd/internal/clock"
 	"github.com/checkpointd/checkpointd/internal/engine"
 )
 
@@ -106,7 +107,7 @@ type Stats struct {
 // Cluster is a simulated cluster; it implements engine.Cluster. It is safe
 // for concurrent use.
 type Cluster struct {
-	clock   engine.Clock
+	clock   clock.Clock
 	cfg     Config
 	sharded bool
 
@@ -146,17 +147,17 @@ type tokenEntry struct {
 	lost bool
 }
 
-// New returns a simulation of c on clock, its randomness drawn from seed
+// New returns a simulation of c on clk, its randomness drawn from seed
 // and c's id (so that two clusters simulated with one seed differ). The
 // balancer starts enabled.
-func New(c backup.Cluster, clock engine.Clock, seed uint64, cfg Config) (*Cluster, error) {
+func New(c backup.Cluster, clk clock.Clock, seed uint64, cfg Config) (*Cluster, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
 	h := fnv.New64a()
 	h.Write(c.ID[:])
 	s := &Cluster{
-		clock:   clock,
+		clock:   clk,
 		cfg:     cfg,
 		sharded: c.Type == backup.Sharded,
 		rng:     rand.New(rand.NewPCG(seed, h.Sum64())),
@@ -173,7 +174,7 @@ func New(c backup.Cluster, clock engine.Clock, seed uint64, cfg Config) (*Cluste
 	}
 	if s.sharded {
 		s.bal.enabled = true
-		s.bal.nextStart = clock.Now().Add(s.gap())
+		s.bal.nextStart = clk.Now().Add(s.gap())
 	}
 	return s, nil
 }
@@ -437,13 +438,13 @@ func (s *Cluster) poisson(lambda float64) uint32 {
 }
 
 // Drivers returns the engine's driver factory for simulated clusters:
-// each cluster is a New simulation on clock with cfg, its seed drawn from
+// each cluster is a New simulation on clk with cfg, its seed drawn from
 // seed and the cluster's id so that clusters sharing a seed still behave
 // differently.
-func Drivers(clock engine.Clock, seed uint64, cfg Config) engine.DriverFactory {
+func Drivers(clk clock.Clock, seed uint64, cfg Config) engine.DriverFactory {
 	return func(c backup.Cluster) (engine.Cluster, error) {
 		h := fnv.New64a()
 		h.Write(c.ID[:])
-		return New(c, clock, seed^h.Sum64(), cfg)
+		return New(c, clk, seed^h.Sum64(), cfg)
 	}
 }

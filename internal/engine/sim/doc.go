@@ -6,7 +6,7 @@
 //
 // Cluster implements engine.Cluster and can be told to misbehave (a slow
 // or failing balancer stop, a member whose token is never written or never
-// discovered, skewed member clocks, a failing restart). Clock is the
-// virtual clock. Backfill replays a schedule over a past period, for
+// discovered, skewed member clocks, a failing restart); it runs on a
+// clock.Virtual. Backfill replays a schedule over a past period, for
 // seeding demonstrations.
 package sim

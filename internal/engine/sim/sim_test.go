@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/checkpointd/checkpointd/internal/backup"
+	"github.com/checkpointd/checkpointd/internal/clock"
 	"github.com/checkpointd/checkpointd/internal/engine"
 	"github.com/checkpointd/checkpointd/internal/engine/sim"
 )
@@ -26,79 +27,18 @@ func cluster(shards int) backup.Cluster {
 	return c
 }
 
-func TestManualClock(t *testing.T) {
-	c := sim.NewClock(t0)
-	ctx := context.Background()
-	woke := make(chan time.Duration, 3)
-	for _, d := range []time.Duration{3 * time.Second, time.Second, 2 * time.Second} {
-		go func() {
-			if err := c.Sleep(ctx, d); err != nil {
-				t.Error(err)
-			}
-			woke <- d
-		}()
-	}
-	if err := c.BlockUntil(ctx, 3); err != nil {
-		t.Fatal(err)
-	}
-	if next, ok := c.Next(); !ok || !next.Equal(t0.Add(time.Second)) {
-		t.Errorf("Next() = %v, %v; want %v", next, ok, t0.Add(time.Second))
-	}
-	c.Advance(1500 * time.Millisecond)
-	if d := <-woke; d != time.Second || c.Sleepers() != 2 {
-		t.Fatalf("woke the %v sleeper first, %d still sleep", d, c.Sleepers())
-	}
-	c.AdvanceTo(t0) // backwards: no-op
-	if !c.Now().Equal(t0.Add(1500 * time.Millisecond)) {
-		t.Errorf("Now() = %v after moving back", c.Now())
-	}
-	c.Advance(time.Hour)
-	<-woke
-	<-woke
-
-	// A cancelled sleep returns and stops counting as a sleeper.
-	cctx, cancel := context.WithCancel(ctx)
-	done := make(chan error)
-	go func() { done <- c.Sleep(cctx, time.Minute) }()
-	if err := c.BlockUntil(ctx, 1); err != nil {
-		t.Fatal(err)
-	}
-	cancel()
-	if err := <-done; !errors.Is(err, context.Canceled) {
-		t.Errorf("Sleep() = %v, want context.Canceled", err)
-	}
-	if n := c.Sleepers(); n != 0 {
-		t.Errorf("sleepers = %d after cancel", n)
-	}
-}
-
-func TestAutoClock(t *testing.T) {
-	c := sim.NewAutoClock(t0)
-	if err := c.Sleep(context.Background(), 90*time.Minute); err != nil {
-		t.Fatal(err)
-	}
-	if !c.Now().Equal(t0.Add(90 * time.Minute)) {
-		t.Errorf("Now() = %v", c.Now())
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	if err := c.Sleep(ctx, time.Hour); !errors.Is(err, context.Canceled) || !c.Now().Equal(t0.Add(90*time.Minute)) {
-		t.Errorf("Sleep(cancelled) = %v, Now() = %v", err, c.Now())
-	}
-}
-
 // TestIncrements: a token's increment counts the entries before it in its
 // second. On a quiet cluster nothing else writes, so a shard's token is
 // first in its second, and the config server's second, after the
 // balancer's own write.
 func TestIncrements(t *testing.T) {
 	c := cluster(2)
-	clock := sim.NewAutoClock(t0.Add(300 * time.Millisecond))
-	s, err := sim.New(c, clock, 1, sim.Config{})
+	clk := clock.NewAuto(t0.Add(300 * time.Millisecond))
+	s, err := sim.New(c, clk, 1, sim.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	cp, err := engine.Take(context.Background(), s, c, engine.Options{Clock: clock, IDs: backup.NewIDSource(), Slot: t0})
+	cp, err := engine.Take(context.Background(), s, c, engine.Options{Clock: clk, IDs: backup.NewIDSource(), Slot: t0})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,8 +59,8 @@ func TestIncrements(t *testing.T) {
 	// A busy shard's token lands later in its second, and the counter
 	// starts again at 1 in the next second.
 	busy := sim.Config{WriteRate: 5000}
-	clock = sim.NewAutoClock(t0.Add(500 * time.Millisecond))
-	s, _ = sim.New(c, clock, 1, busy)
+	clk = clock.NewAuto(t0.Add(500 * time.Millisecond))
+	s, _ = sim.New(c, clk, 1, busy)
 	m := engine.Members(c)[0]
 	if err := s.WriteToken(context.Background(), m, engine.Token{Checkpoint: backup.NewIDSource().New(t0)}); err != nil {
 		t.Fatal(err)
@@ -128,7 +68,7 @@ func TestIncrements(t *testing.T) {
 	if got := s.LastTimestamp(m.Name()); got.Increment < 2000 || got.Increment > 3000 {
 		t.Errorf("busy token = %+v, want about 2500 entries into its second", got)
 	}
-	clock.AdvanceTo(t0.Add(time.Second + time.Millisecond))
+	clk.AdvanceTo(t0.Add(time.Second + time.Millisecond))
 	_ = s.WriteToken(context.Background(), m, engine.Token{Checkpoint: backup.NewIDSource().New(t0)})
 	if got := s.LastTimestamp(m.Name()); got.Increment > 20 || !got.Date.Equal(t0.Add(time.Second)) {
 		t.Errorf("next second's token = %+v, want a small increment", got)
@@ -139,8 +79,8 @@ func TestIncrements(t *testing.T) {
 // growing, as mongod does.
 func TestSkewNeverRewinds(t *testing.T) {
 	c := cluster(1)
-	clock := sim.NewAutoClock(t0)
-	s, _ := sim.New(c, clock, 1, sim.Config{})
+	clk := clock.NewAuto(t0)
+	s, _ := sim.New(c, clk, 1, sim.Config{})
 	m := engine.Members(c)[0]
 	write := func() backup.BSONTimestamp {
 		if err := s.WriteToken(context.Background(), m, engine.Token{Checkpoint: backup.NewIDSource().New(t0)}); err != nil {
@@ -150,7 +90,7 @@ func TestSkewNeverRewinds(t *testing.T) {
 	}
 	a := write()
 	s.SetFaults(sim.Faults{Skew: map[string]time.Duration{m.Name(): -time.Minute}})
-	clock.Advance(time.Second)
+	clk.Advance(time.Second)
 	b := write()
 	if !b.Date.Equal(a.Date) || b.Increment != a.Increment+1 {
 		t.Errorf("after setting the clock back: %+v then %+v", a, b)
@@ -161,10 +101,10 @@ func TestSkewNeverRewinds(t *testing.T) {
 // for the running migration, or times out and leaves the balancer off.
 func TestMigrations(t *testing.T) {
 	c := cluster(2)
-	clock := sim.NewAutoClock(t0)
+	clk := clock.NewAuto(t0)
 	cfg := sim.Config{MigrationGap: time.Minute, Migration: sim.Range{Min: 10 * time.Second, Max: 20 * time.Second}}
-	s, _ := sim.New(c, clock, 7, cfg)
-	clock.Advance(24 * time.Hour)
+	s, _ := sim.New(c, clk, 7, cfg)
+	clk.Advance(24 * time.Hour)
 	s.Migrating()
 	if n := s.Stats().Migrations; n < 800 || n > 1500 {
 		t.Errorf("%d migrations in a day, want about 1150", n)
@@ -177,7 +117,7 @@ func TestMigrations(t *testing.T) {
 		t.Error("migrating or enabled after a stop")
 	}
 	n := s.Stats().Migrations
-	clock.Advance(time.Hour)
+	clk.Advance(time.Hour)
 	if s.Migrating(); s.Stats().Migrations != n {
 		t.Error("migrations while the balancer is off")
 	}
@@ -190,26 +130,26 @@ func TestMigrations(t *testing.T) {
 
 	// On a cluster that migrates only when told, a stop during a
 	// 10-minute migration times out.
-	s, _ = sim.New(c, clock, 7, sim.Config{})
+	s, _ = sim.New(c, clk, 7, sim.Config{})
 	s.Migrate(10 * time.Minute)
-	start := clock.Now()
+	start := clk.Now()
 	if err := s.StopBalancer(ctx, time.Minute); !errors.Is(err, engine.ErrBalancerTimeout) {
 		t.Errorf("StopBalancer() = %v during a 10-minute migration, want ErrBalancerTimeout", err)
 	}
 	if s.BalancerEnabled() || !s.Migrating() {
 		t.Error("a timed out stop must leave the balancer disabled and the migration running")
 	}
-	if d := clock.Now().Sub(start); d != time.Minute {
+	if d := clk.Now().Sub(start); d != time.Minute {
 		t.Errorf("timed out after %v", d)
 	}
 }
 
 // TestDriverErrors: the simulator refuses what a real cluster would.
 func TestDriverErrors(t *testing.T) {
-	clock := sim.NewAutoClock(t0)
+	clk := clock.NewAuto(t0)
 	rs := backup.Cluster{ID: backup.MustParseObjectID("6b8cd61180eef547110159da"), Name: "rs", Type: backup.ReplicaSet,
 		ReplicaSetName: "rs0", MongoDBVersion: "4.0.28", Backup: backup.BackupLegacy}
-	s, err := sim.New(rs, clock, 1, sim.Config{})
+	s, err := sim.New(rs, clk, 1, sim.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -224,7 +164,7 @@ func TestDriverErrors(t *testing.T) {
 	if _, err := s.DiscoverToken(ctx, engine.Members(rs)[0], engine.Token{}, time.Minute); !errors.Is(err, engine.ErrNotDiscovered) {
 		t.Errorf("DiscoverToken(never written) = %v", err)
 	}
-	if _, err := sim.New(backup.Cluster{Name: "x"}, clock, 1, sim.Config{}); err == nil {
+	if _, err := sim.New(backup.Cluster{Name: "x"}, clk, 1, sim.Config{}); err == nil {
 		t.Error("New(invalid cluster) succeeded")
 	}
 }

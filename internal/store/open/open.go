@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/checkpointd/checkpointd/internal/backup"
+	"github.com/checkpointd/checkpointd/internal/clock"
 	"github.com/checkpointd/checkpointd/internal/store"
 	"github.com/checkpointd/checkpointd/internal/store/postgres"
 	"github.com/checkpointd/checkpointd/internal/store/sqlite"
@@ -44,6 +45,9 @@ type Options struct {
 	// 0 leaves calls bounded by their context alone. SQLite waits for its
 	// own lock at most 5 s (its busy timeout) and takes no bound.
 	CallTimeout time.Duration
+	// Clock times the store's claims and revocations (see
+	// sqlite.WithClock); nil means clock.System.
+	Clock clock.Clock
 }
 
 // DefaultOptions are the options Open uses.
@@ -63,14 +67,18 @@ func OpenWith(ctx context.Context, database string, o Options) (Store, error) {
 		return nil, fmt.Errorf("store call timeout %v: want 0 (none) or more", o.CallTimeout)
 	}
 	// Each branch returns a nil Store, not a nil pointer in one, on error.
+	clk := o.Clock
+	if clk == nil {
+		clk = clock.System
+	}
 	if IsPostgres(database) {
-		db, err := postgres.Open(ctx, database, postgres.WithOpTimeout(o.CallTimeout))
+		db, err := postgres.Open(ctx, database, postgres.WithOpTimeout(o.CallTimeout), postgres.WithClock(clk))
 		if err != nil {
 			return nil, err
 		}
 		return db, nil
 	}
-	db, err := sqlite.Open(ctx, database)
+	db, err := sqlite.Open(ctx, database, sqlite.WithClock(clk))
 	if err != nil {
 		return nil, err
 	}

@@ -493,7 +493,7 @@ func (db *DB) RevokeToken(ctx context.Context, jti string, expires time.Time) (e
 		if _, err := tx.Exec(ctx, `SELECT epoch FROM auth_epoch WHERE id = 0 FOR UPDATE`); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `DELETE FROM revoked_tokens WHERE expires < $1`, time.Now().Unix()); err != nil {
+		if _, err := tx.Exec(ctx, `DELETE FROM revoked_tokens WHERE expires < $1`, db.clock.Now().Unix()); err != nil {
 			return err
 		}
 		// The WHERE makes a repeated revoke write nothing, so that it
@@ -514,7 +514,7 @@ func (db *DB) IsRevoked(ctx context.Context, jti string) (_ bool, err error) {
 	defer end(&err)
 	var revoked bool
 	if err := db.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM revoked_tokens WHERE jti = $1 AND expires >= $2)`,
-		jti, time.Now().Unix()).Scan(&revoked); err != nil {
+		jti, db.clock.Now().Unix()).Scan(&revoked); err != nil {
 		return false, fmt.Errorf("postgres: is revoked: %w", err)
 	}
 	return revoked, nil
@@ -561,7 +561,7 @@ func (db *DB) SharedSecret(ctx context.Context, name string, gen func() ([]byte,
 		return nil, fmt.Errorf("postgres: shared secret %s: generated no bytes", name)
 	}
 	if _, err := db.pool.Exec(ctx, `INSERT INTO shared_secrets (name, value, created) VALUES ($1, $2, $3)
-ON CONFLICT (name) DO NOTHING`, name, fresh, time.Now().Unix()); err != nil {
+ON CONFLICT (name) DO NOTHING`, name, fresh, db.clock.Now().Unix()); err != nil {
 		return nil, fmt.Errorf("postgres: shared secret %s: %w", name, err)
 	}
 	if err := db.pool.QueryRow(ctx, read, name).Scan(&value); err != nil {

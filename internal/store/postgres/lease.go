@@ -38,7 +38,7 @@ func (db *DB) ClaimSlot(ctx context.Context, clusterID backup.ObjectID, slot tim
 	var won bool
 	err = db.inTx(ctx, "claim slot", func(tx pgx.Tx) error {
 		won = false
-		now := time.Now()
+		now := db.clock.Now()
 		if _, err := tx.Exec(ctx, `DELETE FROM slot_claims WHERE expires < $1`, now.Add(-claimRetention).UnixMilli()); err != nil {
 			return err
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 
+	"github.com/checkpointd/checkpointd/internal/clock"
 	"github.com/checkpointd/checkpointd/internal/store/postgres"
 	"github.com/checkpointd/checkpointd/internal/store/postgres/pgtest"
 	"github.com/checkpointd/checkpointd/internal/store/storetest"
@@ -13,13 +14,13 @@ import (
 // server processes have.
 func TestLeases(t *testing.T) {
 	t.Parallel()
-	storetest.RunLeases(t, func(t testing.TB) (storetest.Store, storetest.Store) {
+	storetest.RunLeases(t, func(t testing.TB, clk clock.Clock) (storetest.Store, storetest.Store) {
 		dsn := pgtest.DSN(t)
-		a, err := postgres.Open(context.Background(), dsn)
+		a, err := postgres.Open(context.Background(), dsn, postgres.WithClock(clk))
 		if err != nil {
 			t.Fatal(err)
 		}
-		b, err := postgres.Open(context.Background(), dsn)
+		b, err := postgres.Open(context.Background(), dsn, postgres.WithClock(clk))
 		if err != nil {
 			a.Close()
 			t.Fatal(err)

@@ -49,6 +49,7 @@ import (
 	"github.com/pressly/goose/v3"
 
 	"github.com/checkpointd/checkpointd/internal/backup"
+	"github.com/checkpointd/checkpointd/internal/clock"
 	"github.com/checkpointd/checkpointd/internal/store/cache"
 	"github.com/checkpointd/checkpointd/internal/store/codec"
 )
@@ -69,6 +70,7 @@ type DB struct {
 	decoders sync.Pool // of *codec.Decoder; interned names outlive a request
 
 	opTimeout time.Duration // see WithOpTimeout
+	clock     clock.Clock   // see WithClock
 }
 
 // Default cache sizes, in entries: the SQLite store's (see there for what
@@ -85,6 +87,7 @@ type options struct {
 	pages, checkpoints int
 	maxConns           int32
 	opTimeout          time.Duration
+	clock              clock.Clock
 }
 
 // WithCacheSize sets how many pages of checkpoints (of any size) and how
@@ -92,6 +95,13 @@ type options struct {
 // WithCacheSize(0, 0) makes every read go to the database.
 func WithCacheSize(pages, checkpoints int) Option {
 	return func(o *options) { o.pages, o.checkpoints = pages, checkpoints }
+}
+
+// WithClock sets the clock that claims, revocations and shared secrets
+// are timed on (default clock.System): a slot claim expires, and a
+// revoked token is forgotten, when this clock passes their expiry.
+func WithClock(c clock.Clock) Option {
+	return func(o *options) { o.clock = c }
 }
 
 // WithMaxConns sets the pool's size. Without it the pool has the
@@ -108,7 +118,7 @@ func WithMaxConns(n int32) Option {
 // search_path parameter to give checkpointd a schema of its own), which
 // must exist.
 func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
-	o := options{pages: DefaultPageCacheSize, checkpoints: DefaultCheckpointCacheSize, opTimeout: DefaultOpTimeout}
+	o := options{pages: DefaultPageCacheSize, checkpoints: DefaultCheckpointCacheSize, opTimeout: DefaultOpTimeout, clock: clock.System}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -139,6 +149,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 		pages:       cache.New[pageKey, []backup.Checkpoint](o.pages),
 		checkpoints: cache.New[backup.ObjectID, checkpointEntry](o.checkpoints),
 		opTimeout:   o.opTimeout,
+		clock:       o.clock,
 	}
 	db.decoders.New = func() any { return new(codec.Decoder) }
 	return db, nil

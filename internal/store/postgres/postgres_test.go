@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 
+	"github.com/checkpointd/checkpointd/internal/clock"
 	"github.com/checkpointd/checkpointd/internal/store/postgres"
 	"github.com/checkpointd/checkpointd/internal/store/postgres/pgtest"
 	"github.com/checkpointd/checkpointd/internal/store/storetest"
@@ -36,8 +37,8 @@ func TestConformance(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			storetest.Run(t, func(t testing.TB) storetest.Store {
-				db, err := postgres.Open(context.Background(), pgtest.DSN(t), c.opts...)
+			storetest.Run(t, func(t testing.TB, clk clock.Clock) storetest.Store {
+				db, err := postgres.Open(context.Background(), pgtest.DSN(t), append(c.opts, postgres.WithClock(clk))...)
 				if err != nil {
 					t.Fatal(err)
 				}

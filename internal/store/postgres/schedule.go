@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -99,7 +98,7 @@ func (db *DB) AddClaimedCheckpoint(ctx context.Context, cp backup.Checkpoint, ow
 	defer end(&err)
 	return db.inTx(ctx, "add claimed checkpoint", func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `UPDATE slot_claims SET expires = $1 WHERE cluster_id = $2 AND slot = $3 AND owner = $4`,
-			time.Now().Add(claimRetention).UnixMilli(), cp.ClusterID.Hex(), cp.Timestamp.Unix(), owner)
+			db.clock.Now().Add(claimRetention).UnixMilli(), cp.ClusterID.Hex(), cp.Timestamp.Unix(), owner)
 		if err != nil {
 			return err
 		}

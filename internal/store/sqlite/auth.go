@@ -468,7 +468,7 @@ func (db *DB) RevokeToken(ctx context.Context, jti string, expires time.Time) (e
 		return fmt.Errorf("sqlite: revoke token: %w", err)
 	}
 	defer rollback(tx)
-	if _, err := tx.ExecContext(ctx, `DELETE FROM revoked_tokens WHERE expires < ?`, time.Now().Unix()); err != nil {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM revoked_tokens WHERE expires < ?`, db.clock.Now().Unix()); err != nil {
 		return fmt.Errorf("sqlite: revoke token: expired: %w", err)
 	}
 	// The WHERE makes a repeated revoke write nothing, so that it leaves
@@ -494,7 +494,7 @@ func (db *DB) IsRevoked(ctx context.Context, jti string) (_ bool, err error) {
 	// Without ctx's cancellation, as head and for the same reason: it
 	// runs on every request that carries a token.
 	var revoked int64
-	if err := db.isRevoked.QueryRowContext(context.WithoutCancel(ctx), jti, time.Now().Unix()).Scan(&revoked); err != nil {
+	if err := db.isRevoked.QueryRowContext(context.WithoutCancel(ctx), jti, db.clock.Now().Unix()).Scan(&revoked); err != nil {
 		return false, fmt.Errorf("sqlite: is revoked: %w", err)
 	}
 	return revoked != 0, nil
@@ -560,7 +560,7 @@ func (db *DB) SharedSecret(ctx context.Context, name string, gen func() ([]byte,
 	}
 	defer rollback(tx)
 	if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO shared_secrets (name, value, created) VALUES (?, ?, ?)`,
-		name, fresh, time.Now().Unix()); err != nil {
+		name, fresh, db.clock.Now().Unix()); err != nil {
 		return nil, fmt.Errorf("sqlite: shared secret %s: %w", name, err)
 	}
 	if err := tx.QueryRowContext(ctx, `SELECT value FROM shared_secrets WHERE name = ?`, name).Scan(&value); err != nil {

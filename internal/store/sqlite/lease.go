@@ -28,7 +28,7 @@ func (db *DB) ClaimSlot(ctx context.Context, clusterID backup.ObjectID, slot tim
 	if owner == "" || ttl <= 0 {
 		return false, fmt.Errorf("sqlite: claim slot: an owner and a positive ttl are required")
 	}
-	now := time.Now()
+	now := db.clock.Now()
 	tx, err := db.w.BeginTx(ctx, nil)
 	if err != nil {
 		return false, fmt.Errorf("sqlite: claim slot: %w", err)

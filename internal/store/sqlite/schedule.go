@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/checkpointd/checkpointd/internal/backup"
 	"github.com/checkpointd/checkpointd/internal/store"
@@ -87,7 +86,7 @@ func (db *DB) AddClaimedCheckpoint(ctx context.Context, cp backup.Checkpoint, ow
 		// done, and a takeover racing with this transaction finds an
 		// unexpired claim of another owner.
 		res, err := w.tx.ExecContext(ctx, `UPDATE slot_claims SET expires = ? WHERE cluster_id = ? AND slot = ? AND owner = ?`,
-			time.Now().Add(claimRetention).UnixMilli(), cp.ClusterID.Hex(), cp.Timestamp.Unix(), owner)
+			db.clock.Now().Add(claimRetention).UnixMilli(), cp.ClusterID.Hex(), cp.Timestamp.Unix(), owner)
 		if err != nil {
 			return fmt.Errorf("sqlite: add claimed checkpoint %s: %w", cp.ID.Hex(), err)
 		}

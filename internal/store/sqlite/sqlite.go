@@ -34,6 +34,7 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/checkpointd/checkpointd/internal/backup"
+	"github.com/checkpointd/checkpointd/internal/clock"
 	"github.com/checkpointd/checkpointd/internal/store/cache"
 	"github.com/checkpointd/checkpointd/internal/store/codec"
 )
@@ -79,6 +80,8 @@ type DB struct {
 
 	decoders sync.Pool // of *codec.Decoder; interned names outlive a request
 
+	clock clock.Clock // see WithClock
+
 	// wal reads the file's WAL-index header, the version of its content;
 	// nil when it cannot (every read then asks the file). heads are what
 	// the head statements read at a version, authEpochAt the auth epoch.
@@ -108,6 +111,7 @@ type Option func(*options)
 
 type options struct {
 	pages, checkpoints int
+	clock              clock.Clock
 }
 
 // WithCacheSize sets how many pages of checkpoints (of any size) and how
@@ -116,6 +120,13 @@ type options struct {
 // the cache existed.
 func WithCacheSize(pages, checkpoints int) Option {
 	return func(o *options) { o.pages, o.checkpoints = pages, checkpoints }
+}
+
+// WithClock sets the clock that claims, revocations and shared secrets
+// are timed on (default clock.System): a slot claim expires, and a
+// revoked token is forgotten, when this clock passes their expiry.
+func WithClock(c clock.Clock) Option {
+	return func(o *options) { o.clock = c }
 }
 
 // Open opens (creating if needed) the database at path, applies any
@@ -128,7 +139,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 	if path == "" || path == ":memory:" || strings.HasPrefix(path, "file:") {
 		return nil, fmt.Errorf("sqlite: open %q: want the path of a database file", path)
 	}
-	o := options{pages: DefaultPageCacheSize, checkpoints: DefaultCheckpointCacheSize}
+	o := options{pages: DefaultPageCacheSize, checkpoints: DefaultCheckpointCacheSize, clock: clock.System}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -138,6 +149,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 	db := &DB{
 		pages:       cache.New[pageKey, []backup.Checkpoint](o.pages),
 		checkpoints: cache.New[backup.ObjectID, checkpointEntry](o.checkpoints),
+		clock:       o.clock,
 	}
 	db.decoders.New = func() any { return new(codec.Decoder) }
 

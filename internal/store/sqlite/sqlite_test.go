@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/checkpointd/checkpointd/internal/backup"
+	"github.com/checkpointd/checkpointd/internal/clock"
 	"github.com/checkpointd/checkpointd/internal/store/sqlite"
 	"github.com/checkpointd/checkpointd/internal/store/storetest"
 )
@@ -28,8 +29,8 @@ func TestConformance(t *testing.T) {
 		{"cache=tiny", []sqlite.Option{sqlite.WithCacheSize(2, 2)}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			storetest.Run(t, func(t testing.TB) storetest.Store {
-				db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "test.db"), c.opts...)
+			storetest.Run(t, func(t testing.TB, clk clock.Clock) storetest.Store {
+				db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "test.db"), append(c.opts, sqlite.WithClock(clk))...)
 				if err != nil {
 					t.Fatal(err)
 				}

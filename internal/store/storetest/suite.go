@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/checkpointd/checkpointd/internal/backup"
+	"github.com/checkpointd/checkpointd/internal/clock"
 )
 
 // BatchAdder is the optional bulk insert a store may offer (seeding uses
@@ -18,9 +19,10 @@ type BatchAdder interface {
 	AddCheckpoints(ctx context.Context, cps []backup.Checkpoint) error
 }
 
-// Run is the conformance suite. open returns a new, empty store for each
-// subtest; Run closes it when the subtest ends.
-func Run(t *testing.T, open func(t testing.TB) Store) {
+// Run is the conformance suite. open returns a new, empty store on clk
+// (a virtual clock the suite moves, as the store's clock for claims and
+// revocations) for each subtest; Run closes it when the subtest ends.
+func Run(t *testing.T, open func(t testing.TB, clk clock.Clock) Store) {
 	tests := []struct {
 		name string
 		fn   func(t *testing.T, f *fixture)
@@ -56,6 +58,7 @@ func Run(t *testing.T, open func(t testing.TB) Store) {
 		{"ServiceAccounts", testServiceAccounts},
 		{"ServiceAccountErrors", testServiceAccountErrors},
 		{"Revocations", testRevocations},
+		{"RevocationExpiry", testRevocationExpiry},
 		{"AuthEpoch", testAuthEpoch},
 		{"SharedSecret", testSharedSecret},
 		{"UpdateCluster", testUpdateCluster},
@@ -66,13 +69,14 @@ func Run(t *testing.T, open func(t testing.TB) Store) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			s := open(t)
+			clk := clock.NewVirtual(clockStart)
+			s := open(t, clk)
 			t.Cleanup(func() {
 				if err := s.Close(); err != nil {
 					t.Errorf("Close: %v", err)
 				}
 			})
-			tc.fn(t, newFixture(t, s))
+			tc.fn(t, newFixture(t, s, clk))
 		})
 	}
 }
@@ -80,12 +84,17 @@ func Run(t *testing.T, open func(t testing.TB) Store) {
 // t0 is the fixture's epoch: whole seconds, UTC, as stores keep times.
 var t0 = time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 
+// clockStart is where the stores' virtual clock starts: long after t0, so
+// that slots claimed "now" have no checkpoint of the fixture's.
+var clockStart = time.Date(2026, 1, 5, 10, 0, 0, 0, time.UTC)
+
 // fixture is a store with one organization and one project holding a
 // sharded cluster, a replica set and a cluster on Cloud Backup.
 type fixture struct {
 	t       *testing.T
 	ctx     context.Context
 	s       Store
+	clk     *clock.Virtual // the store's clock
 	ids     *backup.IDSource
 	org     backup.Organization
 	project backup.Project
@@ -94,8 +103,8 @@ type fixture struct {
 	cloud   backup.Cluster
 }
 
-func newFixture(t *testing.T, s Store) *fixture {
-	f := &fixture{t: t, ctx: context.Background(), s: s, ids: backup.NewIDSourceFrom([5]byte{0xc0, 0xff, 0xee, 0, 1}, 0)}
+func newFixture(t *testing.T, s Store, clk *clock.Virtual) *fixture {
+	f := &fixture{t: t, ctx: context.Background(), s: s, clk: clk, ids: backup.NewIDSourceFrom([5]byte{0xc0, 0xff, 0xee, 0, 1}, 0)}
 	f.org = backup.Organization{ID: f.ids.New(t0), Name: "org", Created: t0}
 	f.must(s.CreateOrganization(f.ctx, f.org))
 	f.project = f.newProject("project")

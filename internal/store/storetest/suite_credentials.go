@@ -313,10 +313,9 @@ func testServiceAccountErrors(t *testing.T, f *fixture) {
 // testRevocations checks what the contract promises of revocations: a
 // token revoked until a time to come is revoked, however often it is
 // revoked and whatever else is revoked or expires meanwhile. (A store may
-// forget a revocation once its expiry has passed; the stores' own tests
-// check that they do.)
+// forget a revocation once its expiry has passed: testRevocationExpiry.)
 func testRevocations(t *testing.T, f *fixture) {
-	now := time.Now()
+	now := f.clk.Now()
 	revoked := func(jti string) bool {
 		t.Helper()
 		r, err := f.s.IsRevoked(f.ctx, jti)
@@ -352,6 +351,42 @@ func testRevocations(t *testing.T, f *fixture) {
 	}
 	if revoked("never-revoked") || revoked("") {
 		t.Fatal("a token never revoked is revoked")
+	}
+}
+
+// testRevocationExpiry: a revocation holds until its token's expiry on
+// the store's clock, the expiry's second included, and is forgotten once
+// that has passed (the token is then refused for its expiry anyway); a
+// revocation for longer, or made again, is not.
+func testRevocationExpiry(t *testing.T, f *fixture) {
+	revoked := func(jti string) bool {
+		t.Helper()
+		r, err := f.s.IsRevoked(f.ctx, jti)
+		f.must(err)
+		return r
+	}
+	now := f.clk.Now()
+	f.must(f.s.RevokeToken(f.ctx, "short", now.Add(time.Minute)))
+	f.must(f.s.RevokeToken(f.ctx, "long", now.Add(time.Hour)))
+	f.clk.Advance(time.Minute)
+	if !revoked("short") || !revoked("long") {
+		t.Fatal("a revocation ended before its token's expiry had passed")
+	}
+	f.clk.Advance(time.Second)
+	if revoked("short") {
+		t.Error("a revocation outlived its token's expiry")
+	}
+	if !revoked("long") {
+		t.Error("a revocation ended with another one's expiry")
+	}
+	// Revoking prunes the expired revocations; one made again holds.
+	f.must(f.s.RevokeToken(f.ctx, "short", f.clk.Now().Add(time.Minute)))
+	if !revoked("short") || !revoked("long") {
+		t.Error("a revocation made again after its expiry does not hold")
+	}
+	f.clk.Advance(time.Hour)
+	if revoked("short") || revoked("long") {
+		t.Error("revocations outlived their tokens' expiry")
 	}
 }
 
@@ -391,7 +426,7 @@ func testAuthEpoch(t *testing.T, f *fixture) {
 	step("creating an API key", func() error { return f.s.CreateAPIKey(f.ctx, key, testHA1(key.PublicKey)) })
 	sa, secret := f.accountOf(org.ID, projectGrant(backup.ProjectReadOnly, project.ID))
 	step("creating a service account", func() error { return f.s.CreateServiceAccount(f.ctx, sa, secret) })
-	step("revoking a token", func() error { return f.s.RevokeToken(f.ctx, "epoch-token", time.Now().Add(time.Hour)) })
+	step("revoking a token", func() error { return f.s.RevokeToken(f.ctx, "epoch-token", f.clk.Now().Add(time.Hour)) })
 	step("deleting a project that grants name", func() error { return f.s.DeleteProject(f.ctx, project.ID) })
 	step("deleting an API key", func() error { return f.s.DeleteAPIKey(f.ctx, key.ID) })
 	step("deleting a service account", func() error { return f.s.DeleteServiceAccount(f.ctx, sa.ClientID) })

@@ -8,12 +8,14 @@ import (
 	"time"
 
 	"github.com/checkpointd/checkpointd/internal/backup"
+	"github.com/checkpointd/checkpointd/internal/clock"
 )
 
 // RunLeases is the conformance suite of ClaimSlot. open returns two
-// handles on one new, empty data set (as two server processes have);
-// RunLeases closes both when the subtest ends.
-func RunLeases(t *testing.T, open func(t testing.TB) (a, b Store)) {
+// handles on one new, empty data set (as two server processes have), both
+// on clk, a virtual clock the suite moves to expire claims; RunLeases
+// closes both when the subtest ends.
+func RunLeases(t *testing.T, open func(t testing.TB, clk clock.Clock) (a, b Store)) {
 	tests := []struct {
 		name string
 		fn   func(t *testing.T, f *fixture, other Store)
@@ -26,7 +28,8 @@ func RunLeases(t *testing.T, open func(t testing.TB) (a, b Store)) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			a, b := open(t)
+			clk := clock.NewVirtual(clockStart)
+			a, b := open(t, clk)
 			t.Cleanup(func() {
 				for _, s := range []Store{a, b} {
 					if err := s.Close(); err != nil {
@@ -34,15 +37,15 @@ func RunLeases(t *testing.T, open func(t testing.TB) (a, b Store)) {
 					}
 				}
 			})
-			tc.fn(t, newFixture(t, a), b)
+			tc.fn(t, newFixture(t, a, clk), b)
 		})
 	}
 }
 
-// slotOf is a slot a little after now, on a whole second as stores keep
-// checkpoint timestamps.
-func slotOf(i int) time.Time {
-	return time.Now().UTC().Truncate(time.Second).Add(time.Duration(i) * time.Minute)
+// slotOf is a slot a little after the store's now, on a whole second as
+// stores keep checkpoint timestamps.
+func (f *fixture) slotOf(i int) time.Time {
+	return f.clk.Now().Truncate(time.Second).Add(time.Duration(i) * time.Minute)
 }
 
 func (f *fixture) claim(s Store, c backup.Cluster, slot time.Time, owner string, ttl time.Duration) bool {
@@ -59,7 +62,7 @@ func (f *fixture) claim(s Store, c backup.Cluster, slot time.Time, owner string,
 func testClaimRace(t *testing.T, f *fixture, other Store) {
 	const slots, claimers = 5, 8
 	for i := range slots {
-		slot := slotOf(i)
+		slot := f.slotOf(i)
 		var wg sync.WaitGroup
 		var mu sync.Mutex
 		var winners []string
@@ -90,16 +93,20 @@ func testClaimRace(t *testing.T, f *fixture, other Store) {
 }
 
 // testClaimExpiry: a claim whose holder went away can be taken over once
-// it has expired, and only then; and only by one.
+// it has expired on the store's clock, and only then; and only by one.
 func testClaimExpiry(t *testing.T, f *fixture, other Store) {
-	slot := slotOf(0)
-	if !f.claim(f.s, f.rs, slot, "dead", 300*time.Millisecond) {
+	slot := f.slotOf(0)
+	if !f.claim(f.s, f.rs, slot, "dead", 5*time.Minute) {
 		t.Fatal("the first claim lost")
 	}
 	if f.claim(other, f.rs, slot, "alive", time.Minute) {
 		t.Fatal("a live claim was taken over")
 	}
-	time.Sleep(400 * time.Millisecond)
+	f.clk.Advance(5*time.Minute - time.Millisecond)
+	if f.claim(other, f.rs, slot, "alive", time.Minute) {
+		t.Fatal("a claim was taken over a millisecond before it expired")
+	}
+	f.clk.Advance(time.Millisecond)
 	if !f.claim(other, f.rs, slot, "alive", time.Minute) {
 		t.Fatal("an expired claim was not taken over")
 	}
@@ -115,12 +122,12 @@ func testClaimExpiry(t *testing.T, f *fixture, other Store) {
 // claims the slot again, the holder included, even after the claim has
 // expired.
 func testClaimDone(t *testing.T, f *fixture, other Store) {
-	slot := slotOf(0)
-	if !f.claim(f.s, f.sharded, slot, "a", 200*time.Millisecond) {
+	slot := f.slotOf(0)
+	if !f.claim(f.s, f.sharded, slot, "a", 5*time.Minute) {
 		t.Fatal("the first claim lost")
 	}
 	f.must(f.s.AddCheckpoint(f.ctx, f.checkpoint(f.sharded, slot)))
-	time.Sleep(300 * time.Millisecond)
+	f.clk.Advance(6 * time.Minute)
 	for _, s := range []Store{f.s, other} {
 		for _, owner := range []string{"a", "b"} {
 			if f.claim(s, f.sharded, slot, owner, time.Minute) {
@@ -142,23 +149,28 @@ func testClaimDone(t *testing.T, f *fixture, other Store) {
 
 // testClaimRenew: the holder claiming again renews its claim.
 func testClaimRenew(t *testing.T, f *fixture, other Store) {
-	slot := slotOf(0)
-	if !f.claim(f.s, f.rs, slot, "a", 300*time.Millisecond) {
+	slot := f.slotOf(0)
+	if !f.claim(f.s, f.rs, slot, "a", 5*time.Minute) {
 		t.Fatal("the first claim lost")
 	}
-	if !f.claim(other, f.rs, slot, "a", time.Minute) {
+	f.clk.Advance(4 * time.Minute)
+	if !f.claim(other, f.rs, slot, "a", 5*time.Minute) {
 		t.Fatal("the holder could not renew its claim")
 	}
-	time.Sleep(400 * time.Millisecond)
+	f.clk.Advance(2 * time.Minute)
 	if f.claim(f.s, f.rs, slot, "b", time.Minute) {
 		t.Fatal("a renewed claim was taken over at its first expiry")
+	}
+	f.clk.Advance(3 * time.Minute)
+	if !f.claim(f.s, f.rs, slot, "b", time.Minute) {
+		t.Fatal("a renewed claim was not taken over at its second expiry")
 	}
 }
 
 // testClaimIndependent: slots and clusters are claimed independently, and
 // bad arguments are refused.
 func testClaimIndependent(t *testing.T, f *fixture, other Store) {
-	slot := slotOf(0)
+	slot := f.slotOf(0)
 	if !f.claim(f.s, f.rs, slot, "a", time.Minute) || !f.claim(other, f.sharded, slot, "b", time.Minute) ||
 		!f.claim(other, f.rs, slot.Add(15*time.Minute), "b", time.Minute) {
 		t.Fatal("a claim of another cluster or slot lost")

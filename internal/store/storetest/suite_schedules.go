@@ -165,7 +165,7 @@ func testSchedules(t *testing.T, f *fixture) {
 // claim holds: not without a claim, not by another owner, not after a
 // takeover; once stored the slot is done for everyone.
 func testAddClaimed(t *testing.T, f *fixture) {
-	slot := time.Now().UTC().Truncate(time.Second).Add(time.Minute)
+	slot := f.slotOf(1)
 	wantLost := func(what string, err error) {
 		t.Helper()
 		var be *backup.Error
@@ -175,11 +175,11 @@ func testAddClaimed(t *testing.T, f *fixture) {
 	}
 	cp := f.checkpoint(f.sharded, slot)
 	wantLost("no claim", f.s.AddClaimedCheckpoint(f.ctx, cp, "a"))
-	if !f.claim(f.s, f.sharded, slot, "a", 200*time.Millisecond) {
+	if !f.claim(f.s, f.sharded, slot, "a", 5*time.Minute) {
 		t.Fatal("claim lost")
 	}
 	wantLost("another owner", f.s.AddClaimedCheckpoint(f.ctx, cp, "b"))
-	time.Sleep(300 * time.Millisecond)
+	f.clk.Advance(5 * time.Minute)
 	if !f.claim(f.s, f.sharded, slot, "b", time.Minute) {
 		t.Fatal("an expired claim was not taken over")
 	}

@@ -1,4 +1,4 @@
-package sim
+package clock
 
 import (
 	"context"
@@ -7,13 +7,13 @@ import (
 	"time"
 )
 
-// Clock is a virtual engine.Clock. A manual clock (NewClock) moves only
-// when told to, and sleepers wake when it passes their deadline; an
-// automatic clock (NewAutoClock) jumps forward by whatever a sleeper asks
+// Virtual is a clock of virtual time. A manual clock (NewVirtual) moves
+// only when told to, and sleepers wake when it passes their deadline; an
+// automatic clock (NewAuto) jumps forward by whatever a sleeper asks
 // for, at once, which replays a single goroutine's schedule as fast as the
 // CPU allows. Both are safe for concurrent use; an automatic clock only
 // makes sense with one goroutine sleeping on it.
-type Clock struct {
+type Virtual struct {
 	mu       sync.Mutex
 	now      time.Time
 	auto     bool
@@ -26,20 +26,20 @@ type sleeper struct {
 	wake chan struct{}
 }
 
-// NewClock returns a manual clock reading start.
-func NewClock(start time.Time) *Clock {
-	return &Clock{now: start.UTC(), changed: make(chan struct{})}
+// NewVirtual returns a manual clock reading start.
+func NewVirtual(start time.Time) *Virtual {
+	return &Virtual{now: start.UTC(), changed: make(chan struct{})}
 }
 
-// NewAutoClock returns an automatic clock reading start.
-func NewAutoClock(start time.Time) *Clock {
-	c := NewClock(start)
+// NewAuto returns an automatic clock reading start.
+func NewAuto(start time.Time) *Virtual {
+	c := NewVirtual(start)
 	c.auto = true
 	return c
 }
 
 // Now returns the clock's time.
-func (c *Clock) Now() time.Time {
+func (c *Virtual) Now() time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.now
@@ -47,7 +47,7 @@ func (c *Clock) Now() time.Time {
 
 // Sleep waits until the clock has moved d forward or ctx is done. On an
 // automatic clock it moves the clock itself and returns at once.
-func (c *Clock) Sleep(ctx context.Context, d time.Duration) error {
+func (c *Virtual) Sleep(ctx context.Context, d time.Duration) error {
 	if err := ctx.Err(); err != nil || d <= 0 {
 		return err
 	}
@@ -76,20 +76,39 @@ func (c *Clock) Sleep(ctx context.Context, d time.Duration) error {
 }
 
 // notify tells BlockUntil that the sleepers changed; c.mu is held.
-func (c *Clock) notify() {
+func (c *Virtual) notify() {
 	close(c.changed)
 	c.changed = make(chan struct{})
 }
 
 // AdvanceTo moves the clock to t, waking, in deadline order, every sleeper
 // whose deadline is at or before t. A t before the clock's time is a
-// no-op: virtual time never goes back.
-func (c *Clock) AdvanceTo(t time.Time) {
+// no-op: virtual time never goes back (but see Set).
+func (c *Virtual) AdvanceTo(t time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if !t.After(c.now) {
+	if t.After(c.now) {
+		c.advance(t)
+	}
+}
+
+// Set moves the clock to t, backwards too, as an operator or NTP steps a
+// wall clock; tests of code that must not trust a clock that went back
+// use it. Forwards it is AdvanceTo; backwards, sleepers keep their
+// deadlines and wait for the clock to reach them again.
+func (c *Virtual) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if t.After(c.now) {
+		c.advance(t)
 		return
 	}
+	c.now = t
+}
+
+// advance moves the clock forward to t, waking the sleepers it passes;
+// c.mu is held.
+func (c *Virtual) advance(t time.Time) {
 	slices.SortStableFunc(c.sleepers, func(a, b *sleeper) int { return a.at.Compare(b.at) })
 	n := 0
 	for _, s := range c.sleepers {
@@ -107,10 +126,10 @@ func (c *Clock) AdvanceTo(t time.Time) {
 }
 
 // Advance moves the clock d forward (see AdvanceTo).
-func (c *Clock) Advance(d time.Duration) { c.AdvanceTo(c.Now().Add(d)) }
+func (c *Virtual) Advance(d time.Duration) { c.AdvanceTo(c.Now().Add(d)) }
 
 // Next returns the earliest deadline of a sleeper, if any sleeps.
-func (c *Clock) Next() (time.Time, bool) {
+func (c *Virtual) Next() (time.Time, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if len(c.sleepers) == 0 {
@@ -126,7 +145,7 @@ func (c *Clock) Next() (time.Time, bool) {
 }
 
 // Sleepers returns how many goroutines sleep on the clock.
-func (c *Clock) Sleepers() int {
+func (c *Virtual) Sleepers() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return len(c.sleepers)
@@ -135,7 +154,7 @@ func (c *Clock) Sleepers() int {
 // BlockUntil waits until at least n goroutines sleep on the clock, or ctx
 // is done. A test that runs goroutines on a manual clock calls it before
 // each step, so that it moves time only once they all wait for it.
-func (c *Clock) BlockUntil(ctx context.Context, n int) error {
+func (c *Virtual) BlockUntil(ctx context.Context, n int) error {
 	for {
 		c.mu.Lock()
 		if len(c.sleepers) >= n {
