@@ -336,10 +336,6 @@ func TestCreateCluster(t *testing.T) {
 			}
 		})
 	}
-	t.Run("no project", func(t *testing.T) {
-		_, err := backup.NewCluster(backup.ClusterSpec{Name: "c", ClusterChange: backup.ClusterChange{ShardCount: ptr(0)}}, admin.NewObjectID(now), now)
-		wantErr(t, err, backup.Invalid, backup.CodeInvalidGroupID, "A cluster needs a project.")
-	})
 	list, err := admin.ListClusters(f.ctx, f.st, f.project.ID)
 	if err != nil {
 		t.Fatal(err)
