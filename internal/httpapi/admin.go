@@ -34,11 +34,10 @@ type AdminStore interface {
 	PruneCheckpoints(ctx context.Context, clusterID backup.ObjectID, cutoff time.Time) (int, error)
 }
 
-// ClusterAdmin is what the administration API has done to clusters: the
-// operations the command line runs too (internal/admin's), so that a
-// cluster is created or changed by the same rules and an update is
-// applied in one transaction of the store, whichever door it comes
-// through.
+// ClusterAdmin creates and changes clusters for the administration API
+// with the operations the command line runs too (internal/admin's), so
+// that a cluster follows the same rules and an update is applied in one
+// transaction of the store, whichever door it comes through.
 type ClusterAdmin interface {
 	CreateCluster(ctx context.Context, spec backup.ClusterSpec) (backup.Cluster, error)
 	UpdateCluster(ctx context.Context, ref backup.ClusterRef, ch backup.ClusterChange) (backup.Cluster, error)
@@ -540,8 +539,9 @@ func adminIngest(s *Server, rq *request, body []byte) (int, []byte, error) {
 	return status, atlas.AppendCheckpoint(rq.buf[:0], rq.base, coll, &cp), nil
 }
 
-// clusterJSON is the administration API's cluster, in and out. Pointers
-// tell a field sent from one left out (PATCH changes only those sent).
+// clusterJSON is a cluster as a request body sends it (AdminCluster is
+// the answer's). Pointers tell a field sent from one left out (PATCH
+// changes only those sent).
 type clusterJSON struct {
 	Backup         *backupJSON        `json:"backup,omitempty"`
 	ClusterType    *string            `json:"clusterType,omitempty"`
@@ -563,11 +563,14 @@ type backupJSON struct {
 	PointInTimeWindowHours       *int    `json:"pointInTimeWindowHours,omitempty"`
 }
 
+// AdminConfigServer is a sharded cluster's config servers: a replica set,
+// or mirrored hosts.
 type AdminConfigServer struct {
 	HostIDs        []string `json:"hostIds,omitempty"`
 	ReplicaSetName string   `json:"replicaSetName,omitempty"`
 }
 
+// AdminShard is one shard of a sharded cluster.
 type AdminShard struct {
 	Name           string `json:"name"`
 	ReplicaSetName string `json:"replicaSetName"`
