@@ -301,7 +301,7 @@ than --window-hours (1 to 720) before the newest are pruned.`,
 			spec.ConfigKind = &c
 		}
 		return withStore(ctx, *database, false, func(st admin.Store) error {
-			c, err := admin.CreateCluster(ctx, st, spec, e.clock)
+			c, err := admin.Clusters{Store: st, Clock: e.clock}.CreateCluster(ctx, spec)
 			if err != nil {
 				return nameFlag(cmd, err)
 			}
@@ -469,7 +469,7 @@ shards and a sharded cluster keeps at least one.`,
 			return errors.New("nothing to change: give at least one of --driver, --interval-min, --window-hours, --mongodb-version, --backup, --shards, --config-servers or --name")
 		}
 		return withStore(ctx, *database, false, func(st admin.Store) error {
-			c, err := admin.UpdateCluster(ctx, st, backup.ClusterRef{GroupID: id, Name: args[0]}, ch)
+			c, err := admin.Clusters{Store: st}.UpdateCluster(ctx, backup.ClusterRef{GroupID: id, Name: args[0]}, ch)
 			if err != nil {
 				return nameFlag(cmd, err)
 			}

@@ -318,7 +318,7 @@ func TestCreateCluster(t *testing.T) {
 			if tt.spec.ProjectID.IsZero() {
 				tt.spec.ProjectID = f.project.ID
 			}
-			c, err := admin.CreateCluster(f.ctx, f.st, tt.spec, clk)
+			c, err := admin.Clusters{Store: f.st, Clock: clk}.CreateCluster(f.ctx, tt.spec)
 			if tt.code != "" {
 				wantErr(t, err, tt.kind, tt.code, tt.error)
 				return
@@ -563,7 +563,7 @@ func TestListProjects(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := admin.CreateCluster(f.ctx, f.st, backup.ClusterSpec{ProjectID: second.ID, Name: "c", ClusterChange: backup.ClusterChange{ShardCount: ptr(0)}}, clk); err != nil {
+	if _, err := (admin.Clusters{Store: f.st, Clock: clk}).CreateCluster(f.ctx, backup.ClusterSpec{ProjectID: second.ID, Name: "c", ClusterChange: backup.ClusterChange{ShardCount: ptr(0)}}); err != nil {
 		t.Fatal(err)
 	}
 	ids := func(ps []backup.Project) []backup.ObjectID {

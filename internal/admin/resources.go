@@ -46,15 +46,8 @@ func ParseBackupKind(s string) (backup.BackupKind, error) {
 	case backup.BackupLegacy, backup.BackupCloud, backup.BackupNone:
 		return k, nil
 	}
-	return "", attrError("backup.kind",
+	return "", backup.AttrErrorf("backup.kind", backup.CodeInvalidAttribute,
 		"Unknown backup kind %s: use legacy (continuous backup, which takes checkpoints), cloud (Cloud Backup) or none.", strconv.Quote(s))
-}
-
-// attrError is the INVALID_ATTRIBUTE error about attribute attr.
-func attrError(attr, format string, args ...any) *backup.Error {
-	e := backup.Errorf(backup.Invalid, backup.CodeInvalidAttribute, format, args...)
-	e.Attr = attr
-	return e
 }
 
 // ClusterStore creates and updates clusters.
@@ -63,56 +56,46 @@ type ClusterStore interface {
 	UpdateCluster(ctx context.Context, ref backup.ClusterRef, change func(*backup.Cluster) error) (backup.Cluster, error)
 }
 
-// CreateCluster builds a cluster from a spec (backup.NewCluster) with a
-// new id and stores it (GROUP_NOT_FOUND, DUPLICATE_CLUSTER_NAME from the
-// store).
-func CreateCluster(ctx context.Context, st ClusterStore, spec backup.ClusterSpec, clk clock.Clock) (backup.Cluster, error) {
-	created := stamp(clk)
-	c, err := backup.NewCluster(spec, ids.New(created), created)
-	if err != nil {
-		return backup.Cluster{}, err
-	}
-	if err := st.CreateCluster(ctx, c); err != nil {
-		return backup.Cluster{}, err
-	}
-	return c, nil
-}
-
-// UpdateCluster applies ch to the cluster ref names (backup.Cluster.Apply)
-// and stores the result, in one transaction of the store, so that a
-// concurrent update is not lost (GROUP_NOT_FOUND, CLUSTER_NOT_FOUND,
-// DUPLICATE_CLUSTER_NAME from the store). A server's engine follows the
-// new schedule within its --engine-refresh.
-func UpdateCluster(ctx context.Context, st ClusterStore, ref backup.ClusterRef, ch backup.ClusterChange) (backup.Cluster, error) {
-	return st.UpdateCluster(ctx, ref, func(c *backup.Cluster) error {
-		changed, err := c.Apply(ch)
-		if err == nil {
-			*c = changed
-		}
-		return err
-	})
-}
-
-// Clusters is the cluster operations on one store and clock, as the
-// administration API makes them: the same as the commands'.
+// Clusters creates and changes clusters in a store, for the command
+// line and, through an interface of its own, the administration API.
 type Clusters struct {
 	Store ClusterStore
 	// Clock stamps the clusters created; nil is clock.System.
 	Clock clock.Clock
 }
 
-// CreateCluster is the package's CreateCluster.
+// CreateCluster builds a cluster from a spec (backup.NewCluster) with a
+// new id and stores it (GROUP_NOT_FOUND, DUPLICATE_CLUSTER_NAME from the
+// store).
 func (a Clusters) CreateCluster(ctx context.Context, spec backup.ClusterSpec) (backup.Cluster, error) {
 	clk := a.Clock
 	if clk == nil {
 		clk = clock.System
 	}
-	return CreateCluster(ctx, a.Store, spec, clk)
+	created := stamp(clk)
+	c, err := backup.NewCluster(spec, ids.New(created), created)
+	if err != nil {
+		return backup.Cluster{}, err
+	}
+	if err := a.Store.CreateCluster(ctx, c); err != nil {
+		return backup.Cluster{}, err
+	}
+	return c, nil
 }
 
-// UpdateCluster is the package's UpdateCluster.
+// UpdateCluster applies ch to the cluster ref names (backup.Cluster.Apply)
+// and stores the result in one transaction of the store, so that no
+// concurrent update is lost (GROUP_NOT_FOUND, CLUSTER_NOT_FOUND,
+// DUPLICATE_CLUSTER_NAME from the store). A server's engine follows the
+// new schedule within its --engine-refresh.
 func (a Clusters) UpdateCluster(ctx context.Context, ref backup.ClusterRef, ch backup.ClusterChange) (backup.Cluster, error) {
-	return UpdateCluster(ctx, a.Store, ref, ch)
+	return a.Store.UpdateCluster(ctx, ref, func(c *backup.Cluster) error {
+		changed, err := c.Apply(ch)
+		if err == nil {
+			*c = changed
+		}
+		return err
+	})
 }
 
 // ListProjects returns every project, or every project of organization

@@ -16,7 +16,7 @@ func ParseDriver(s string) (backup.Driver, error) {
 	case backup.DriverAgent, backup.DriverSimulated:
 		return d, nil
 	}
-	return "", attrError("backup.driver",
+	return "", backup.AttrErrorf("backup.driver", backup.CodeInvalidAttribute,
 		"Unknown driver %s: use agent (a backup agent reports the checkpoints) or simulated (the server takes them of a simulated cluster).",
 		strconv.Quote(s))
 }
@@ -35,7 +35,7 @@ func ParseInterval(s string) (time.Duration, error) {
 	// Beyond maxMinutes the Duration would wrap: 9007199254741007 minutes
 	// (2^53 + 15) would be taken as 15.
 	if err != nil || n < 0 || n > maxMinutes {
-		return 0, attrError("clusterCheckpointIntervalMin",
+		return 0, backup.AttrErrorf("clusterCheckpointIntervalMin", backup.CodeInvalidAttribute,
 			"Invalid attribute %s specified: %s is not a number of minutes; use 15, 30, 60, or off (0) for no checkpoints.",
 			"clusterCheckpointIntervalMin", strconv.Quote(s))
 	}
@@ -54,7 +54,7 @@ const (
 // domain's (backup.Cluster.Validate).
 func WindowHours(h int) (time.Duration, error) {
 	if h < 1 || h > maxHours {
-		return 0, attrError("pointInTimeWindowHours",
+		return 0, backup.AttrErrorf("pointInTimeWindowHours", backup.CodeInvalidAttribute,
 			"Invalid attribute %s specified: a window is a whole number of hours from 1 to %d, not %d.",
 			"pointInTimeWindowHours", int(backup.MaxWindow/time.Hour), h)
 	}

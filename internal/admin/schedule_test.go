@@ -42,7 +42,7 @@ func TestParseSchedule(t *testing.T) {
 func TestCreateClusterSchedule(t *testing.T) {
 	f := newFixture(t)
 	simulated := backup.CheckpointSchedule{Driver: backup.DriverSimulated, Interval: 15 * time.Minute, Window: 48 * time.Hour}
-	c, err := admin.CreateCluster(f.ctx, f.st, backup.ClusterSpec{ProjectID: f.project.ID, Name: "Sim", ClusterChange: backup.ClusterChange{ShardCount: ptr(2), Driver: ptr(simulated.Driver), Interval: ptr(simulated.Interval), Window: ptr(simulated.Window)}}, clk)
+	c, err := admin.Clusters{Store: f.st, Clock: clk}.CreateCluster(f.ctx, backup.ClusterSpec{ProjectID: f.project.ID, Name: "Sim", ClusterChange: backup.ClusterChange{ShardCount: ptr(2), Driver: ptr(simulated.Driver), Interval: ptr(simulated.Interval), Window: ptr(simulated.Window)}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +66,7 @@ func TestCreateClusterSchedule(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			tt.spec.ProjectID = f.project.ID
-			_, err := admin.CreateCluster(f.ctx, f.st, tt.spec, clk)
+			_, err := admin.Clusters{Store: f.st, Clock: clk}.CreateCluster(f.ctx, tt.spec)
 			wantErr(t, err, backup.Invalid, tt.code, tt.text)
 		})
 	}
@@ -77,12 +77,12 @@ func ptr[T any](v T) *T { return &v }
 func TestUpdateCluster(t *testing.T) {
 	f := newFixture(t)
 	for _, name := range []string{"Cluster0", "Taken"} {
-		if _, err := admin.CreateCluster(f.ctx, f.st, backup.ClusterSpec{ProjectID: f.project.ID, Name: name, ClusterChange: backup.ClusterChange{ShardCount: ptr(2)}}, clk); err != nil {
+		if _, err := (admin.Clusters{Store: f.st, Clock: clk}).CreateCluster(f.ctx, backup.ClusterSpec{ProjectID: f.project.ID, Name: name, ClusterChange: backup.ClusterChange{ShardCount: ptr(2)}}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	ref := backup.ClusterRef{GroupID: f.project.ID, Name: "Cluster0"}
-	c, err := admin.UpdateCluster(f.ctx, f.st, ref, backup.ClusterChange{
+	c, err := admin.Clusters{Store: f.st}.UpdateCluster(f.ctx, ref, backup.ClusterChange{
 		Name: ptr("Renamed"), Driver: ptr(backup.DriverSimulated), Interval: ptr(15 * time.Minute)})
 	if err != nil {
 		t.Fatal(err)
@@ -95,13 +95,13 @@ func TestUpdateCluster(t *testing.T) {
 		t.Error("the old name still finds the cluster")
 	}
 	change := backup.ClusterChange{Window: ptr(48 * time.Hour)}
-	_, err = admin.UpdateCluster(f.ctx, f.st, ref, change)
+	_, err = admin.Clusters{Store: f.st}.UpdateCluster(f.ctx, ref, change)
 	wantErr(t, err, backup.NotFound, backup.CodeClusterNotFound, "No cluster named Cluster0")
-	_, err = admin.UpdateCluster(f.ctx, f.st, backup.ClusterRef{GroupID: f.foreign.ID, Name: "Renamed"}, change)
+	_, err = admin.Clusters{Store: f.st}.UpdateCluster(f.ctx, backup.ClusterRef{GroupID: f.foreign.ID, Name: "Renamed"}, change)
 	wantErr(t, err, backup.NotFound, backup.CodeClusterNotFound, "")
-	_, err = admin.UpdateCluster(f.ctx, f.st, backup.ClusterRef{GroupID: admin.NewObjectID(now), Name: "Renamed"}, change)
+	_, err = admin.Clusters{Store: f.st}.UpdateCluster(f.ctx, backup.ClusterRef{GroupID: admin.NewObjectID(now), Name: "Renamed"}, change)
 	wantErr(t, err, backup.NotFound, backup.CodeGroupNotFound, "")
-	_, err = admin.UpdateCluster(f.ctx, f.st, backup.ClusterRef{GroupID: f.project.ID, Name: "Renamed"}, backup.ClusterChange{Name: ptr("Taken")})
+	_, err = admin.Clusters{Store: f.st}.UpdateCluster(f.ctx, backup.ClusterRef{GroupID: f.project.ID, Name: "Renamed"}, backup.ClusterChange{Name: ptr("Taken")})
 	wantErr(t, err, backup.Conflict, backup.CodeDuplicateClusterName, "A cluster named Taken already exists")
 	if after, err := f.st.Cluster(f.ctx, backup.ClusterRef{GroupID: f.project.ID, Name: "Renamed"}); err != nil || after.Schedule != got.Schedule {
 		t.Errorf("a refused update changed the cluster: %+v, %v", after, err)

@@ -97,10 +97,10 @@ func (c Cluster) Apply(ch ClusterChange) (Cluster, error) {
 		}
 		switch {
 		case c.Type == ReplicaSet && n > 0:
-			return Cluster{}, attrError("shards", CodeInvalidAttribute,
+			return Cluster{}, AttrErrorf("shards", CodeInvalidAttribute,
 				"The type of a cluster cannot change: %s is a replica set, which has no shards.", c.Name)
 		case c.Type == Sharded && n == 0:
-			return Cluster{}, attrError("shards", CodeInvalidAttribute,
+			return Cluster{}, AttrErrorf("shards", CodeInvalidAttribute,
 				"The type of a cluster cannot change: %s is a sharded cluster, which keeps 1 to %d shards.", c.Name, MaxShards)
 		case c.Type == Sharded:
 			c.Shards = resizeShards(c.Shards, c.Name, n)
@@ -204,8 +204,8 @@ func NewCluster(spec ClusterSpec, id ObjectID, created time.Time) (Cluster, erro
 	return c.Apply(ch)
 }
 
-// attrError is an error about attribute attr.
-func attrError(attr, code, format string, args ...any) *Error {
+// AttrErrorf is Errorf of kind Invalid, about attribute attr (Error.Attr).
+func AttrErrorf(attr, code, format string, args ...any) *Error {
 	e := Errorf(Invalid, code, format, args...)
 	e.Attr = attr
 	return e
@@ -213,7 +213,7 @@ func attrError(attr, code, format string, args ...any) *Error {
 
 func checkClusterName(name string) error {
 	if !ValidClusterName(name) {
-		return attrError("name", CodeInvalidClusterName,
+		return AttrErrorf("name", CodeInvalidClusterName,
 			"Cluster name %s is invalid: use 1 to %d letters, digits and hyphens, starting with a letter or digit.",
 			strconv.Quote(name), MaxClusterNameLen)
 	}
@@ -222,14 +222,14 @@ func checkClusterName(name string) error {
 
 func checkShards(n int) error {
 	if n < 0 || n > MaxShards {
-		return attrError("shards", CodeInvalidAttribute, "A cluster has 0 (a replica set) to %d shards, not %d.", MaxShards, n)
+		return AttrErrorf("shards", CodeInvalidAttribute, "A cluster has 0 (a replica set) to %d shards, not %d.", MaxShards, n)
 	}
 	return nil
 }
 
 func checkVersion(version string) error {
 	if !versionRE.MatchString(version) {
-		return attrError("mongoDBVersion", CodeInvalidAttribute,
+		return AttrErrorf("mongoDBVersion", CodeInvalidAttribute,
 			"MongoDB version %s is not of the form MAJOR.MINOR.PATCH, e.g. %s.", strconv.Quote(version), DefaultMongoDBVersion)
 	}
 	return nil
@@ -248,14 +248,14 @@ func checkMirrored(c Cluster) error {
 	major, _ := strconv.Atoi(m[1])
 	minor, _ := strconv.Atoi(m[2])
 	if major > 3 || major == 3 && minor > 2 {
-		return attrError("configServer", CodeInvalidAttribute,
+		return AttrErrorf("configServer", CodeInvalidAttribute,
 			"Mirrored config servers (SCCC) ended with MongoDB 3.2; MongoDB %s needs a config server replica set.", c.MongoDBVersion)
 	}
 	return nil
 }
 
 func errReplicaSetConfig() error {
-	return attrError("configServer", CodeInvalidAttribute,
+	return AttrErrorf("configServer", CodeInvalidAttribute,
 		"A replica set has no config servers: give a number of shards for a sharded cluster.")
 }
 
@@ -286,7 +286,7 @@ func ParseConfigKind(s string) (ConfigKind, error) {
 	case ConfigReplicaSet, ConfigMirrored:
 		return c, nil
 	}
-	return "", attrError("configServer", CodeInvalidAttribute,
+	return "", AttrErrorf("configServer", CodeInvalidAttribute,
 		"Unknown config server kind %s: use csrs (a config server replica set) or mirrored (legacy SCCC config servers).", strconv.Quote(s))
 }
 

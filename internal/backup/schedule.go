@@ -69,7 +69,7 @@ func CheckInterval(d time.Duration) error {
 	case 15 * time.Minute, 30 * time.Minute, 60 * time.Minute:
 		return nil
 	}
-	return attrError("clusterCheckpointIntervalMin", CodeInvalidAttribute,
+	return AttrErrorf("clusterCheckpointIntervalMin", CodeInvalidAttribute,
 		"Invalid attribute %s specified: a checkpoint interval is 15, 30 or 60 minutes, not %s.",
 		"clusterCheckpointIntervalMin", d.String())
 }
@@ -80,7 +80,7 @@ func (c *Cluster) validateSchedule() error {
 	switch s.Driver {
 	case "", DriverAgent, DriverSimulated:
 	default:
-		return attrError("backup.driver", CodeInvalidAttribute, "Invalid attribute %s specified: %q is neither %s nor %s.",
+		return AttrErrorf("backup.driver", CodeInvalidAttribute, "Invalid attribute %s specified: %q is neither %s nor %s.",
 			"backup.driver", string(s.Driver), DriverAgent, DriverSimulated)
 	}
 	if s.Interval != 0 {
@@ -88,17 +88,17 @@ func (c *Cluster) validateSchedule() error {
 			return err
 		}
 		if c.Type == ReplicaSet {
-			return attrError("clusterCheckpointIntervalMin", CodeCannotSetIntervalForReplicaSet,
+			return AttrErrorf("clusterCheckpointIntervalMin", CodeCannotSetIntervalForReplicaSet,
 				"Cluster checkpoint interval can only be set for sharded clusters, not replica sets.")
 		}
 		if c.Backup != BackupLegacy {
-			return attrError("clusterCheckpointIntervalMin", CodeInvalidAttribute,
+			return AttrErrorf("clusterCheckpointIntervalMin", CodeInvalidAttribute,
 				"Invalid attribute %s specified: checkpoints exist only under legacy backup (backup.kind %s).",
 				"clusterCheckpointIntervalMin", BackupLegacy)
 		}
 	}
 	if w := s.Window; w != 0 && (w < time.Hour || w > MaxWindow || w%time.Hour != 0 || w < s.Interval) {
-		return attrError("pointInTimeWindowHours", CodeInvalidAttribute,
+		return AttrErrorf("pointInTimeWindowHours", CodeInvalidAttribute,
 			"Invalid attribute %s specified: a window is a whole number of hours from 1 to %d, at least the checkpoint interval, not %s.",
 			"pointInTimeWindowHours", int(MaxWindow/time.Hour), w.String())
 	}

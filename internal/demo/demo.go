@@ -31,7 +31,6 @@ type Store interface {
 	CreateProject(ctx context.Context, p backup.Project) error
 	CreateCluster(ctx context.Context, c backup.Cluster) error
 	UpdateCluster(ctx context.Context, ref backup.ClusterRef, change func(*backup.Cluster) error) (backup.Cluster, error)
-	Cluster(ctx context.Context, ref backup.ClusterRef) (backup.Cluster, error)
 	AddCheckpoints(ctx context.Context, cps []backup.Checkpoint) error
 	Project(ctx context.Context, id backup.ObjectID) (backup.Project, error)
 	Checkpoints(ctx context.Context, ref backup.ClusterRef, page backup.PageRequest) (backup.Page[backup.Checkpoint], error)

@@ -316,9 +316,7 @@ func jsonTypeName(kind string) string {
 
 // errInvalidAttribute is the 400 for a field whose value cannot be used.
 func errInvalidAttribute(field, why string) *backup.Error {
-	e := backup.Errorf(backup.Invalid, backup.CodeInvalidAttribute, "Invalid attribute %s specified: %s.", field, why)
-	e.Attr = field
-	return e
+	return backup.AttrErrorf(field, backup.CodeInvalidAttribute, "Invalid attribute %s specified: %s.", field, why)
 }
 
 // adminProject resolves the route's project and checks the caller with

@@ -296,7 +296,7 @@ func TestAdminRefusals(t *testing.T) {
 	}
 }
 
-// TestAdminUpdatesFromBothDoors: the command line's path (admin.UpdateCluster
+// TestAdminUpdatesFromBothDoors: the command line's path (admin.Clusters
 // on the store) and a PATCH of the administration API change different
 // fields of one cluster at the same time, round after round; each round
 // keeps both changes, as each update reads and writes in one transaction.
@@ -312,7 +312,7 @@ func TestAdminUpdatesFromBothDoors(t *testing.T) {
 		wg.Add(2)
 		go func() {
 			defer wg.Done()
-			_, cliErr = admin.UpdateCluster(context.Background(), f.db, ref, backup.ClusterChange{Window: &window})
+			_, cliErr = admin.Clusters{Store: f.db}.UpdateCluster(context.Background(), ref, backup.ClusterChange{Window: &window})
 		}()
 		go func() {
 			defer wg.Done()
