@@ -9,9 +9,10 @@ import (
 	"github.com/checkpointd/checkpointd/internal/httpapi"
 )
 
-// TestAdminAnswersGolden pins every byte of the cluster routes' answers,
-// refusals first: bodies with one fault and with several (the field named
-// is the first in the API's order of checks), on the collection, a
+// TestAdminAnswersGolden pins every byte of the cluster routes' answers
+// to accepted bodies and to refused ones, with one fault and with several
+// (the field named is the first in the API's order of checks), on the
+// collection, a
 // sharded cluster, a replica set, an unknown cluster and an unknown
 // project, in one sequence whose accepted changes the later answers show.
 // Ids, creation times and mirrored host ids, new on every run, are
