@@ -76,7 +76,8 @@ func adminRun(e *env, required []string, fn func(ctx context.Context, args []str
 				return fmt.Errorf("--%s is required", name)
 			}
 		}
-		return describe(fn(cmd.Context(), args))
+		// The operator at the command line acts as the server itself.
+		return describe(fn(backup.WithPrincipal(cmd.Context(), backup.System), args))
 	}
 }
 

@@ -334,7 +334,7 @@ func TestServeFollowsAdminClusters(t *testing.T) {
 	}
 	defer st.Close()
 	ref := backup.ClusterRef{GroupID: mustObjectID(t, project), Name: "Sim"}
-	page, err := st.Checkpoints(context.Background(), ref, backup.PageRequest{Num: 1, Size: 100})
+	page, err := st.Checkpoints(backup.WithPrincipal(context.Background(), backup.System), ref, backup.PageRequest{Num: 1, Size: 100})
 	if err != nil {
 		t.Fatal(err)
 	}

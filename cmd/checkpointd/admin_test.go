@@ -158,7 +158,7 @@ func TestAdminFlow(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer st.Close()
-		k, ha1, err := st.APIKey(context.Background(), public)
+		k, ha1, err := st.APIKey(backup.WithPrincipal(context.Background(), backup.System), public)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -171,7 +171,7 @@ func TestAdminFlow(t *testing.T) {
 		if want := digest.HA1(digest.SHA256, public, digest.DefaultRealm, private); ha1.SHA256 != want {
 			t.Errorf("stored SHA-256 HA1 %s, want %s", ha1.SHA256, want)
 		}
-		sa, secrets, err := st.ServiceAccount(context.Background(), clientID[1])
+		sa, secrets, err := st.ServiceAccount(backup.WithPrincipal(context.Background(), backup.System), clientID[1])
 		if err != nil || len(secrets) != 1 {
 			t.Fatalf("stored service account %+v, %d secrets, %v", sa, len(secrets), err)
 		}

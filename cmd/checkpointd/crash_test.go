@@ -221,7 +221,7 @@ func crashRounds(t *testing.T, bin, database string, seed uint64, check func(whe
 
 	// The store itself: every checkpoint of the engine's clusters whole,
 	// one per slot, and every acknowledged one there.
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(backup.WithPrincipal(context.Background(), backup.System), 30*time.Second)
 	defer cancel()
 	db, err := open.Open(ctx, database)
 	if err != nil {

@@ -206,7 +206,7 @@ func TestDatabaseOutage(t *testing.T) {
 	}
 
 	// Every acknowledged report is stored, whole.
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(backup.WithPrincipal(context.Background(), backup.System), 30*time.Second)
 	defer cancel()
 	db, err := open.Open(ctx, dsn)
 	if err != nil {

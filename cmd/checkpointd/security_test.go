@@ -20,6 +20,7 @@ import (
 	digest "github.com/mongodb-forks/digest"
 
 	authdigest "github.com/checkpointd/checkpointd/internal/auth/digest"
+	"github.com/checkpointd/checkpointd/internal/backup"
 	"github.com/checkpointd/checkpointd/internal/demo"
 	"github.com/checkpointd/checkpointd/internal/store/open"
 	"github.com/checkpointd/checkpointd/internal/store/postgres/pgtest"
@@ -179,7 +180,7 @@ func logsNoSecrets(t *testing.T, database string, secrets []string) {
 		t.Fatal(err)
 	}
 	for _, name := range []string{"digest-nonce-hmac", "oauth-token-hs256"} {
-		v, err := st.SharedSecret(context.Background(), name, func() ([]byte, error) {
+		v, err := st.SharedSecret(backup.WithPrincipal(context.Background(), backup.System), name, func() ([]byte, error) {
 			t.Errorf("shared secret %s does not exist", name)
 			return make([]byte, 32), nil
 		})

@@ -214,12 +214,14 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 	// authentication and the API on e.clock, which it is derived from.
 	demoClock := e.demoClock(c)
 	if c.demo {
-		ds, err := demo.Seed(ctx, db, demo.Options{Seed: c.demoSeed, Now: demoClock.Now()})
+		// The demo data set and its key are the server's own doing.
+		sys := backup.WithPrincipal(ctx, backup.System)
+		ds, err := demo.Seed(sys, db, demo.Options{Seed: c.demoSeed, Now: demoClock.Now()})
 		if err != nil {
 			ln.Close()
 			return err
 		}
-		key, err := demo.Key(ctx, db, ds, e.clock)
+		key, err := demo.Key(sys, db, ds, e.clock)
 		if err != nil {
 			ln.Close()
 			return err

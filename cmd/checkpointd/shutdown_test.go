@@ -115,7 +115,7 @@ func TestGracefulShutdown(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	if _, err := st.Cluster(context.Background(), backup.ClusterRef{GroupID: demo.ProjectID, Name: "Late"}); err != nil {
+	if _, err := st.Cluster(backup.WithPrincipal(context.Background(), backup.System), backup.ClusterRef{GroupID: demo.ProjectID, Name: "Late"}); err != nil {
 		t.Errorf("the cluster created during shutdown is not stored: %v", err)
 	}
 }

@@ -82,6 +82,8 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 // load runs every target, writes the report to out and returns the
 // results.
 func load(ctx context.Context, args []string, out io.Writer) ([]result, error) {
+	// Seeding writes the data set directly, as the server itself.
+	ctx = backup.WithPrincipal(ctx, backup.System)
 	fs := flag.NewFlagSet("loadtest", flag.ContinueOnError)
 	duration := fs.Duration("duration", 10*time.Second, "how long each target is loaded")
 	conns := fs.Int("connections", 32, "concurrent connections")

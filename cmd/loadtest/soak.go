@@ -449,6 +449,8 @@ func (s *soakServer) stop() error {
 // demo organization, through the store file the server serves, and mints
 // its token at the server's token endpoint.
 func soakServiceAccount(ctx context.Context, srv *soakServer, d time.Duration) (*credentials, error) {
+	// The account is written to the data set directly, as the server itself.
+	ctx = backup.WithPrincipal(ctx, backup.System)
 	db, err := sqlite.Open(ctx, srv.db)
 	if err != nil {
 		return nil, err

@@ -48,12 +48,12 @@ type ServiceAccountCreator interface {
 // ProjectLister lists organizations and projects.
 type ProjectLister interface {
 	Organizations(ctx context.Context) ([]backup.Organization, error)
-	Projects(ctx context.Context, scope backup.ProjectScope, page backup.PageRequest) (backup.Page[backup.Project], error)
+	Projects(ctx context.Context, page backup.PageRequest) (backup.Page[backup.Project], error)
 }
 
 // ClusterLister lists a project's clusters.
 type ClusterLister interface {
-	Clusters(ctx context.Context, groupID backup.ObjectID, caller *backup.Principal, page backup.PageRequest) (backup.Page[backup.Cluster], error)
+	Clusters(ctx context.Context, groupID backup.ObjectID, page backup.PageRequest) (backup.Page[backup.Cluster], error)
 }
 
 // ServiceAccountLister lists service accounts with their secrets.

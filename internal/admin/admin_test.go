@@ -31,7 +31,7 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	f := &fixture{ctx: context.Background(), st: openStore(t)}
+	f := &fixture{ctx: backup.WithPrincipal(context.Background(), backup.System), st: openStore(t)}
 	var err error
 	if f.org, err = admin.CreateOrganization(f.ctx, f.st, "Acme", clk); err != nil {
 		t.Fatal(err)

@@ -102,7 +102,6 @@ func (a Clusters) UpdateCluster(ctx context.Context, ref backup.ClusterRef, ch b
 // orgID when it is not zero (ORG_NOT_FOUND if there is no such
 // organization), ordered by id.
 func ListProjects(ctx context.Context, st ProjectLister, orgID backup.ObjectID) ([]backup.Project, error) {
-	scope := backup.ProjectScope{All: true}
 	if !orgID.IsZero() {
 		orgs, err := st.Organizations(ctx)
 		if err != nil {
@@ -115,15 +114,20 @@ func ListProjects(ctx context.Context, st ProjectLister, orgID backup.ObjectID) 
 		if !found {
 			return nil, backup.ErrOrgNotFound(orgID.Hex())
 		}
-		scope = backup.ProjectScope{OrgID: orgID, OrgWide: true}
 	}
 	out := []backup.Project{}
 	for num := 1; ; num++ {
-		p, err := st.Projects(ctx, scope, backup.PageRequest{Num: num, Size: listPageSize})
+		p, err := st.Projects(ctx, backup.PageRequest{Num: num, Size: listPageSize})
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, p.Items...)
+		for _, it := range p.Items {
+			// Projects are few: an operator's listing filters them here
+			// rather than act as a principal of the organization.
+			if orgID.IsZero() || it.OrgID == orgID {
+				out = append(out, it)
+			}
+		}
 		if len(p.Items) < listPageSize {
 			return out, nil
 		}
@@ -135,7 +139,7 @@ func ListProjects(ctx context.Context, st ProjectLister, orgID backup.ObjectID) 
 func ListClusters(ctx context.Context, st ClusterLister, projectID backup.ObjectID) ([]backup.Cluster, error) {
 	out := []backup.Cluster{}
 	for num := 1; ; num++ {
-		p, err := st.Clusters(ctx, projectID, nil, backup.PageRequest{Num: num, Size: listPageSize})
+		p, err := st.Clusters(ctx, projectID, backup.PageRequest{Num: num, Size: listPageSize})
 		if err != nil {
 			return nil, err
 		}

@@ -84,7 +84,7 @@ func TestOfficialClients(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx := context.Background()
+	ctx := backup.WithPrincipal(context.Background(), backup.System)
 	l, _, err := c.Checkpoints.List(ctx, e.project().Hex(), "Cluster0", &mongodbatlas.ListOptions{IncludeCount: true})
 	if err != nil {
 		t.Fatal(err)
@@ -189,10 +189,10 @@ func TestDigest(t *testing.T) {
 		if res := e.digestGet(path, "MD5", p2, k2, e.challenge(), 1); res.status != 200 {
 			t.Fatal(res.status)
 		}
-		keys, _ := e.db.APIKeys(context.Background(), e.org())
+		keys, _ := e.db.APIKeys(backup.WithPrincipal(context.Background(), backup.System), e.org())
 		for _, k := range keys {
 			if k.PublicKey == p2 {
-				if err := e.db.DeleteAPIKey(context.Background(), k.ID); err != nil {
+				if err := e.db.DeleteAPIKey(backup.WithPrincipal(context.Background(), backup.System), k.ID); err != nil {
 					t.Fatal(err)
 				}
 			}

@@ -77,7 +77,7 @@ func (a *Authenticator) generation(ctx context.Context) (*generation, error) {
 			return g, nil
 		}
 	}
-	epoch, err := a.st.AuthEpoch(ctx)
+	epoch, err := a.st.AuthEpoch(asServer(ctx))
 	if err != nil {
 		return nil, fmt.Errorf("auth: epoch: %w", err)
 	}
@@ -100,7 +100,7 @@ func (a *Authenticator) apiKey(ctx context.Context, g *generation, publicKey str
 	if ok {
 		return e, nil
 	}
-	k, ha1, err := a.st.APIKey(ctx, publicKey)
+	k, ha1, err := a.st.APIKey(asServer(ctx), publicKey)
 	switch {
 	case backup.IsCode(err, backup.CodeAPIKeyNotFound):
 		e = keyEntry{}
@@ -124,7 +124,7 @@ func (a *Authenticator) serviceAccount(ctx context.Context, g *generation, clien
 	if ok {
 		return e, nil
 	}
-	sa, _, err := a.st.ServiceAccount(ctx, clientID)
+	sa, _, err := a.st.ServiceAccount(asServer(ctx), clientID)
 	switch {
 	case backup.IsCode(err, backup.CodeServiceAccountNotFound):
 		e = accountEntry{}
@@ -170,7 +170,7 @@ func (r revocations) IsRevoked(ctx context.Context, jti string) (bool, error) {
 			return false, nil
 		}
 	}
-	revoked, err := r.a.st.IsRevoked(ctx, jti)
+	revoked, err := r.a.st.IsRevoked(asServer(ctx), jti)
 	if err != nil || revoked || g == nil {
 		return revoked, err
 	}

@@ -52,7 +52,7 @@ type option func(*auth.Config)
 
 func newEnv(t testing.TB, opts ...option) *env {
 	t.Helper()
-	ctx := context.Background()
+	ctx := backup.WithPrincipal(context.Background(), backup.System)
 	// One virtual clock for the store and authentication, as a server
 	// has one: the store forgets revocations by it.
 	clk := clock.NewVirtual(time.Date(2026, 8, 18, 12, 0, 0, 0, time.UTC))
@@ -104,7 +104,7 @@ func (e *env) key(org backup.ObjectID, grants []backup.Grant, access ...string) 
 		k.AccessList = append(k.AccessList, netip.MustParsePrefix(a))
 	}
 	h := digest.NewHashes(pub, digest.DefaultRealm, priv)
-	if err := e.db.CreateAPIKey(context.Background(), k, backup.DigestHA1{MD5: h.MD5, SHA256: h.SHA256}); err != nil {
+	if err := e.db.CreateAPIKey(backup.WithPrincipal(context.Background(), backup.System), k, backup.DigestHA1{MD5: h.MD5, SHA256: h.SHA256}); err != nil {
 		e.t.Fatal(err)
 	}
 	return pub, priv
@@ -126,7 +126,7 @@ func (e *env) account(org backup.ObjectID, grants []backup.Grant, access ...stri
 		sa.AccessList = append(sa.AccessList, netip.MustParsePrefix(a))
 	}
 	s := backup.ServiceAccountSecret{ID: ids.New(e.clk.Now()), Hash: oauth.HashSecret(secret), Created: e.clk.Now(), Expires: e.clk.Now().Add(365 * 24 * time.Hour)}
-	if err := e.db.CreateServiceAccount(context.Background(), sa, s); err != nil {
+	if err := e.db.CreateServiceAccount(backup.WithPrincipal(context.Background(), backup.System), sa, s); err != nil {
 		e.t.Fatal(err)
 	}
 	return id, secret

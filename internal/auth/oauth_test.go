@@ -176,7 +176,7 @@ func TestTokenLifecycle(t *testing.T) {
 	})
 	t.Run("deleted account", func(t *testing.T) {
 		tok := e.token(otherID, otherSecret)
-		if err := e.db.DeleteServiceAccount(context.Background(), otherID); err != nil {
+		if err := e.db.DeleteServiceAccount(backup.WithPrincipal(context.Background(), backup.System), otherID); err != nil {
 			t.Fatal(err)
 		}
 		refused(t, e.bearerGet(e.v2(), tok))
@@ -225,7 +225,7 @@ func TestSharedData(t *testing.T) {
 	if p, err := second.Authenticate(req("Bearer " + tok).r); err != nil || p.ID != id {
 		t.Fatalf("token of the first instance: %v", err)
 	}
-	if err := e.db.RevokeToken(context.Background(), mustJTI(t, tok), e.clk.Now().Add(time.Hour)); err != nil {
+	if err := e.db.RevokeToken(backup.WithPrincipal(context.Background(), backup.System), mustJTI(t, tok), e.clk.Now().Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := second.Authenticate(req("Bearer " + tok).r); err == nil {
@@ -244,7 +244,7 @@ func TestRefresh(t *testing.T) {
 	}
 	// Revoked by another instance (straight in the store): still accepted
 	// here until Refresh has passed, then refused.
-	if err := e.db.RevokeToken(context.Background(), mustJTI(t, tok), e.clk.Now().Add(time.Hour)); err != nil {
+	if err := e.db.RevokeToken(backup.WithPrincipal(context.Background(), backup.System), mustJTI(t, tok), e.clk.Now().Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	if res := e.bearerGet(e.v2(), tok); res.status != 200 {
@@ -272,9 +272,9 @@ func TestRefresh(t *testing.T) {
 	if res := e.digestGet(e.v2(), "MD5", pub, key, e.challenge(), 1); res.status != 200 {
 		t.Fatal(res.status)
 	}
-	keys, _ := e.db.APIKeys(context.Background(), e.org())
+	keys, _ := e.db.APIKeys(backup.WithPrincipal(context.Background(), backup.System), e.org())
 	for _, k := range keys {
-		if err := e.db.DeleteAPIKey(context.Background(), k.ID); err != nil {
+		if err := e.db.DeleteAPIKey(backup.WithPrincipal(context.Background(), backup.System), k.ID); err != nil {
 			t.Fatal(err)
 		}
 	}

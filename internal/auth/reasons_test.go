@@ -25,7 +25,7 @@ func TestRefusalReasons(t *testing.T) {
 	stale := e.challenge()
 	expired := e.token(id, secret)
 	revoked := e.token(id, secret)
-	if err := e.db.RevokeToken(context.Background(), mustJTI(t, revoked), time.Now().Add(2*time.Hour)); err != nil {
+	if err := e.db.RevokeToken(backup.WithPrincipal(context.Background(), backup.System), mustJTI(t, revoked), time.Now().Add(2*time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	e.clk.Advance(61 * time.Second) // stale is now stale; the tokens are not yet expired

@@ -51,7 +51,7 @@ func (a *Authenticator) Revoke(w http.ResponseWriter, r *http.Request) error {
 		// Keep the revocation a little past exp: a verifier tolerates that
 		// much clock skew on exp.
 		until := time.Unix(claims.ExpiresAt, 0).Add(oauth.DefaultLeeway)
-		if err := a.st.RevokeToken(r.Context(), claims.ID, until); err != nil {
+		if err := a.st.RevokeToken(asServer(r.Context()), claims.ID, until); err != nil {
 			return err
 		}
 		a.invalidate()
@@ -79,7 +79,7 @@ func (a *Authenticator) limitToken(r *http.Request, clientID string) error {
 // account's unexpired secrets. Every refusal costs one secret hash, known
 // id or not, so timing does not reveal which ids exist.
 func (a *Authenticator) checkClient(ctx context.Context, id, secret string) error {
-	_, secrets, err := a.st.ServiceAccount(ctx, id)
+	_, secrets, err := a.st.ServiceAccount(asServer(ctx), id)
 	if err != nil && !backup.IsCode(err, backup.CodeServiceAccountNotFound) {
 		return err
 	}

@@ -1,6 +1,8 @@
 package backup
 
 import (
+	"context"
+	"errors"
 	"net/netip"
 )
 
@@ -63,6 +65,7 @@ type PrincipalKind uint8
 const (
 	APIKeyPrincipal         PrincipalKind = iota + 1 // programmatic API key, HTTP Digest
 	ServiceAccountPrincipal                          // OAuth 2.0 client credentials, bearer token
+	SystemPrincipal                                  // the server itself: see System
 )
 
 // Principal is an authenticated caller: an API key or a service account of
@@ -123,8 +126,8 @@ func (p *Principal) AllowsAddr(addr netip.Addr) bool {
 }
 
 // CheckProject decides whether p may read a project of organization
-// orgID. A nil principal is the server itself (admin commands, the
-// engine) and may read everything.
+// orgID. System may read everything; a nil principal may read nothing
+// (ErrNoPrincipal).
 //
 // A caller of another organization is told the project does not exist
 // (GROUP_NOT_FOUND, the answer for an unknown id), so that ids cannot be
@@ -133,6 +136,9 @@ func (p *Principal) AllowsAddr(addr netip.Addr) bool {
 // service answers an insufficient role (api-fidelity §1.2).
 func (p *Principal) CheckProject(orgID, projectID ObjectID) error {
 	if p == nil {
+		return errNoPrincipal()
+	}
+	if p.IsSystem() {
 		return nil
 	}
 	if p.CanReadProject(&Project{ID: projectID, OrgID: orgID}) {
@@ -144,60 +150,15 @@ func (p *Principal) CheckProject(orgID, projectID ObjectID) error {
 	return ErrUserUnauthorized()
 }
 
-// ProjectScope is the set of projects a principal may read, for listing
-// them: every project of OrgID when OrgWide, else the projects in IDs
-// (which are all of OrgID's too, but that is the store's to check).
-type ProjectScope struct {
-	All     bool // no restriction: the server itself
-	OrgID   ObjectID
-	OrgWide bool
-	IDs     []ObjectID
-}
-
-// Scope returns the projects p may read. A nil principal reads all.
-func (p *Principal) Scope() ProjectScope {
-	if p == nil {
-		return ProjectScope{All: true}
-	}
-	s := ProjectScope{OrgID: p.OrgID}
-	for _, g := range p.Grants {
-		switch {
-		case g.ProjectID.IsZero():
-			if g.Role == OrgOwner || g.Role == OrgReadOnly {
-				s.OrgWide = true
-			}
-		case readsProject[g.Role]:
-			s.IDs = append(s.IDs, g.ProjectID)
-		}
-	}
-	return s
-}
-
-// Allows reports whether a project is in the scope.
-func (s ProjectScope) Allows(orgID, projectID ObjectID) bool {
-	if s.All {
-		return true
-	}
-	if orgID != s.OrgID {
-		return false
-	}
-	if s.OrgWide {
-		return true
-	}
-	for _, id := range s.IDs {
-		if id == projectID {
-			return true
-		}
-	}
-	return false
-}
-
 // CheckAdmin decides whether p may change a project's clusters: only an
 // owner of the project's organization. Other callers get CheckProject's
 // answers (GROUP_NOT_FOUND across organizations), then USER_UNAUTHORIZED.
-// A nil principal (the server itself) may.
+// System may; a nil principal may not (ErrNoPrincipal).
 func (p *Principal) CheckAdmin(orgID, projectID ObjectID) error {
-	if p == nil {
+	switch {
+	case p == nil:
+		return errNoPrincipal()
+	case p.IsSystem():
 		return nil
 	}
 	if err := p.CheckProject(orgID, projectID); err != nil {
@@ -214,9 +175,13 @@ func (p *Principal) CheckAdmin(orgID, projectID ObjectID) error {
 
 // CheckReporter decides whether p may report checkpoints of a project's
 // clusters (a backup agent's key): an owner of the project's organization,
-// or a Project Owner or Project Backup Manager of the project.
+// or a Project Owner or Project Backup Manager of the project. System
+// may; a nil principal may not (ErrNoPrincipal).
 func (p *Principal) CheckReporter(orgID, projectID ObjectID) error {
-	if p == nil {
+	switch {
+	case p == nil:
+		return errNoPrincipal()
+	case p.IsSystem():
 		return nil
 	}
 	if err := p.CheckProject(orgID, projectID); err != nil {
@@ -234,4 +199,64 @@ func (p *Principal) CheckReporter(orgID, projectID ObjectID) error {
 		}
 	}
 	return ErrUserUnauthorized()
+}
+
+// System is the server itself acting on its own behalf: the engine taking
+// and pruning checkpoints, the admin commands, the demo, monitoring, and
+// authentication reading credentials before there is a caller. It may do
+// everything; it is never the principal of a request's caller.
+var System = &Principal{Kind: SystemPrincipal, ID: "checkpointd"}
+
+// IsSystem reports whether p is the server itself.
+func (p *Principal) IsSystem() bool { return p != nil && p.Kind == SystemPrincipal }
+
+// ErrNoPrincipal is behind the error every store method returns when its
+// context carries no principal (see WithPrincipal): access is refused,
+// not assumed, so that code that forgets to say who asks cannot read
+// across organizations.
+var ErrNoPrincipal = errors.New("store access without a principal")
+
+// errNoPrincipal is ErrNoPrincipal as an internal error: a fault of the
+// server, never the client's.
+func errNoPrincipal() *Error {
+	return &Error{Kind: Internal, Code: CodeUnexpected, Detail: "Unexpected error.", Params: []any{}, Err: ErrNoPrincipal}
+}
+
+type principalKey struct{}
+
+// WithPrincipal returns a context carrying p as the caller of everything
+// done with it. It is the one way a caller reaches the store: the HTTP
+// pipeline sets it once authentication succeeds, and the server's own
+// work sets System.
+func WithPrincipal(ctx context.Context, p *Principal) context.Context {
+	return &principalContext{Context: ctx, p: p}
+}
+
+// principalContext is context.WithValue for the principal alone: one
+// small allocation per request.
+type principalContext struct {
+	context.Context
+	p *Principal
+}
+
+func (c *principalContext) Value(key any) any {
+	if key == (principalKey{}) {
+		return c.p
+	}
+	return c.Context.Value(key)
+}
+
+// PrincipalFrom returns the caller WithPrincipal put in ctx, or nil.
+func PrincipalFrom(ctx context.Context) *Principal {
+	p, _ := ctx.Value(principalKey{}).(*Principal)
+	return p
+}
+
+// CallerOf returns the caller of ctx, or an internal error wrapping
+// ErrNoPrincipal when there is none.
+func CallerOf(ctx context.Context) (*Principal, error) {
+	if p := PrincipalFrom(ctx); p != nil {
+		return p, nil
+	}
+	return nil, errNoPrincipal()
 }

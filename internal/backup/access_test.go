@@ -1,6 +1,8 @@
 package backup_test
 
 import (
+	"context"
+	"errors"
 	"net/netip"
 	"testing"
 
@@ -60,5 +62,36 @@ func TestAllowsAddr(t *testing.T) {
 	}
 	if !(&backup.Principal{}).AllowsAddr(netip.MustParseAddr("8.8.8.8")) {
 		t.Error("an empty access list refuses")
+	}
+}
+
+// TestNoPrincipal checks that a missing caller is refused by every check
+// (an internal error wrapping ErrNoPrincipal, not a panic) and that
+// System passes them all.
+func TestNoPrincipal(t *testing.T) {
+	org := backup.MustParseObjectID("5e2211c17a3e5a48f5497de0")
+	proj := backup.MustParseObjectID("5e2211c17a3e5a48f5497de3")
+	var none *backup.Principal
+	for name, check := range map[string]func(*backup.Principal) error{
+		"CheckProject":  func(p *backup.Principal) error { return p.CheckProject(org, proj) },
+		"CheckAdmin":    func(p *backup.Principal) error { return p.CheckAdmin(org, proj) },
+		"CheckReporter": func(p *backup.Principal) error { return p.CheckReporter(org, proj) },
+	} {
+		if err := check(none); !errors.Is(err, backup.ErrNoPrincipal) || backup.KindOf(err) != backup.Internal {
+			t.Errorf("%s without a principal: %v", name, err)
+		}
+		if err := check(backup.System); err != nil {
+			t.Errorf("%s as System: %v", name, err)
+		}
+	}
+	if _, err := backup.CallerOf(context.Background()); !errors.Is(err, backup.ErrNoPrincipal) {
+		t.Errorf("CallerOf an empty context: %v", err)
+	}
+	p := &backup.Principal{Kind: backup.APIKeyPrincipal, OrgID: org}
+	if got, err := backup.CallerOf(backup.WithPrincipal(context.Background(), p)); got != p || err != nil {
+		t.Errorf("CallerOf = %v, %v", got, err)
+	}
+	if p.IsSystem() || none.IsSystem() || !backup.System.IsSystem() {
+		t.Error("IsSystem")
 	}
 }

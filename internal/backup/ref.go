@@ -6,11 +6,6 @@ type ClusterRef struct {
 	GroupID ObjectID
 	Name    string
 	ID      ObjectID
-	// Caller is who asks; stores check Caller.CheckProject against the
-	// project's organization after finding the project and before looking
-	// for the cluster, so that the answer for a project the caller may not
-	// read says nothing about its clusters. Nil is the server itself.
-	Caller *Principal
 }
 
 // ByName reports whether the cluster is named by its name.

@@ -43,7 +43,7 @@ func stored(t testing.TB, db *sqlite.DB, ds demo.Dataset) map[string][]backup.Ch
 	out := map[string][]backup.Checkpoint{}
 	for _, c := range ds.Clusters {
 		for n := 1; ; n++ {
-			p, err := db.Checkpoints(context.Background(), backup.ClusterRef{GroupID: c.GroupID, Name: c.Name}, backup.PageRequest{Num: n, Size: 500})
+			p, err := db.Checkpoints(backup.WithPrincipal(context.Background(), backup.System), backup.ClusterRef{GroupID: c.GroupID, Name: c.Name}, backup.PageRequest{Num: n, Size: 500})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -67,7 +67,7 @@ func TestSeed(t *testing.T) {
 	for seed := range uint64(4) {
 		db := openStore(t)
 		began := time.Now()
-		ds, err := demo.Seed(context.Background(), db, demo.Options{Seed: seed, Now: t0})
+		ds, err := demo.Seed(backup.WithPrincipal(context.Background(), backup.System), db, demo.Options{Seed: seed, Now: t0})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -131,7 +131,7 @@ func TestSeed(t *testing.T) {
 func TestSeedDeterministic(t *testing.T) {
 	seed := func(s uint64) (demo.Dataset, map[string][]backup.Checkpoint) {
 		db := openStore(t)
-		ds, err := demo.Seed(context.Background(), db, demo.Options{Seed: s, Now: t0})
+		ds, err := demo.Seed(backup.WithPrincipal(context.Background(), backup.System), db, demo.Options{Seed: s, Now: t0})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -150,7 +150,7 @@ func TestSeedDeterministic(t *testing.T) {
 // TestSeedTwice: seeding a store that holds the data set writes nothing
 // and describes what is there, whatever the time.
 func TestSeedTwice(t *testing.T) {
-	ctx := context.Background()
+	ctx := backup.WithPrincipal(context.Background(), backup.System)
 	db := openStore(t)
 	first, err := demo.Seed(ctx, db, demo.Options{Seed: 1, Now: t0})
 	if err != nil {
@@ -238,7 +238,7 @@ func drive(t *testing.T, s interface{ Run(context.Context) error }, clk *clock.V
 // none; and a week's window prunes the oldest as new ones come, so the
 // data set keeps its size.
 func TestEngineOnDemo(t *testing.T) {
-	ctx := context.Background()
+	ctx := backup.WithPrincipal(context.Background(), backup.System)
 	db := openStore(t)
 	clk := clock.NewVirtual(t0)
 	ds, err := demo.Seed(ctx, db, demo.Options{Seed: 1, Now: clk.Now()})
@@ -337,7 +337,7 @@ func BenchmarkSeed(b *testing.B) {
 		b.StopTimer()
 		db := openStore(b)
 		b.StartTimer()
-		if _, err := demo.Seed(context.Background(), db, demo.Options{Seed: 1, Now: t0}); err != nil {
+		if _, err := demo.Seed(backup.WithPrincipal(context.Background(), backup.System), db, demo.Options{Seed: 1, Now: t0}); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -176,7 +176,11 @@ const storeTimeout = 10 * time.Second
 // minus the retention. A slot whose balancer could not be stopped yields
 // no checkpoint. Slots that passed while a checkpoint ran long are
 // skipped, not caught up: their time is gone.
+//
+// The scheduler is the server itself at work: it reads and writes the
+// store as backup.System.
 func (s *Scheduler) Run(ctx context.Context) error {
+	ctx = backup.WithPrincipal(ctx, backup.System)
 	if len(s.cfg.Schedules) == 0 {
 		<-ctx.Done()
 		return nil

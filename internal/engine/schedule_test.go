@@ -287,7 +287,7 @@ func TestSchedulerStopsOnCancel(t *testing.T) {
 // store, pruning to the default retention: the store keeps the last 24
 // hours' checkpoints exactly as taken.
 func TestSchedulerWithSQLiteStore(t *testing.T) {
-	ctx := context.Background()
+	ctx := backup.WithPrincipal(context.Background(), backup.System)
 	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "engine.db"))
 	if err != nil {
 		t.Fatal(err)

@@ -78,7 +78,11 @@ type loop struct {
 // A failure to read the schedules keeps the loops as they are and is
 // retried at the next refresh. Refresh timing is on the wall clock, not
 // on Config.Clock: it is how fast changes are seen, not a schedule.
+//
+// The supervisor and its schedulers are the server itself at work: they
+// read and write the store as backup.System.
 func (s *Supervisor) Run(ctx context.Context) error {
+	ctx = backup.WithPrincipal(ctx, backup.System)
 	loops := map[backup.ObjectID]*loop{}
 	// refused remembers clusters whose schedule or driver was refused, so
 	// that the error is logged once per change rather than per refresh.

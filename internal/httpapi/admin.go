@@ -26,7 +26,7 @@ import (
 // clusters of a project, and checkpoints reported by backup agents.
 type AdminStore interface {
 	Project(ctx context.Context, id backup.ObjectID) (backup.Project, error)
-	Clusters(ctx context.Context, groupID backup.ObjectID, caller *backup.Principal, page backup.PageRequest) (backup.Page[backup.Cluster], error)
+	Clusters(ctx context.Context, groupID backup.ObjectID, page backup.PageRequest) (backup.Page[backup.Cluster], error)
 	Cluster(ctx context.Context, ref backup.ClusterRef) (backup.Cluster, error)
 	DeleteCluster(ctx context.Context, ref backup.ClusterRef) error
 	AddCheckpoint(ctx context.Context, cp backup.Checkpoint) error
@@ -320,7 +320,9 @@ func errInvalidAttribute(field, why string) *backup.Error {
 }
 
 // adminProject resolves the route's project and checks the caller with
-// check (CheckAdmin or CheckReporter).
+// check (CheckAdmin or CheckReporter) before the body is looked at, so
+// that a caller without the role hears so whatever it sent; the store
+// decides again on every write.
 func (s *Server) adminProject(rq *request, check func(p *backup.Principal, org, project backup.ObjectID) error) (backup.Project, error) {
 	id, err := groupID(rq.Request)
 	if err != nil {
@@ -330,7 +332,7 @@ func (s *Server) adminProject(rq *request, check func(p *backup.Principal, org, 
 	if err != nil {
 		return p, err
 	}
-	return p, check(PrincipalFrom(rq.Context()), p.OrgID, p.ID)
+	return p, check(backup.PrincipalFrom(rq.Context()), p.OrgID, p.ID)
 }
 
 func checkAdmin(p *backup.Principal, org, project backup.ObjectID) error {
@@ -363,7 +365,7 @@ func adminListClusters(s *Server, rq *request, _ []byte) (int, []byte, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	cs, err := s.cfg.Admin.Clusters(rq.Context(), p.ID, nil, page)
+	cs, err := s.cfg.Admin.Clusters(rq.Context(), p.ID, page)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -526,7 +528,8 @@ func adminIngest(s *Server, rq *request, body []byte) (int, []byte, error) {
 	if err := s.cfg.Admin.AddCheckpoint(ctx, cp); err != nil {
 		return 0, nil, err
 	}
-	if _, err := s.cfg.Admin.PruneCheckpoints(ctx, c.ID, cp.Timestamp.Add(-c.Schedule.WindowOrDefault())); err != nil {
+	// Retention is the server's own work, not the reporter's.
+	if _, err := s.cfg.Admin.PruneCheckpoints(backup.WithPrincipal(ctx, backup.System), c.ID, cp.Timestamp.Add(-c.Schedule.WindowOrDefault())); err != nil {
 		// The checkpoint is stored; pruning is redone by the next report.
 		s.log.Error("checkpoints not pruned", "request_id", rq.id, "cluster", c.Name, "err", err)
 	}

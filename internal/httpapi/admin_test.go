@@ -303,6 +303,8 @@ func TestAdminRefusals(t *testing.T) {
 func TestAdminUpdatesFromBothDoors(t *testing.T) {
 	f := mustServeAdmin(t, httpapi.Config{Auth: roleAuth{}})
 	ref := backup.ClusterRef{GroupID: demo.ProjectID, Name: "Cluster0"}
+	// The command line acts as the server itself.
+	sys := backup.WithPrincipal(context.Background(), backup.System)
 	for round := 1; round <= 30; round++ {
 		window := time.Duration(round) * time.Hour
 		version := fmt.Sprintf("4.0.%d", round)
@@ -312,7 +314,7 @@ func TestAdminUpdatesFromBothDoors(t *testing.T) {
 		wg.Add(2)
 		go func() {
 			defer wg.Done()
-			_, cliErr = admin.Clusters{Store: f.db}.UpdateCluster(context.Background(), ref, backup.ClusterChange{Window: &window})
+			_, cliErr = admin.Clusters{Store: f.db}.UpdateCluster(sys, ref, backup.ClusterChange{Window: &window})
 		}()
 		go func() {
 			defer wg.Done()
@@ -322,7 +324,7 @@ func TestAdminUpdatesFromBothDoors(t *testing.T) {
 		if cliErr != nil || res.status != 200 {
 			t.Fatalf("round %d: command line %v; API %d %s", round, cliErr, res.status, res.body)
 		}
-		c, err := f.db.Cluster(context.Background(), ref)
+		c, err := f.db.Cluster(sys, ref)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"context"
 	"errors"
 	"net/http"
 	"strconv"
@@ -55,27 +54,20 @@ func (s *Server) writeChallenge(rq *request, u *Unauthorized) {
 }
 
 // authenticate runs the configured Authenticator, if any, and keeps the
-// caller in the request's context.
+// caller in the request's context (rq.Context), the one place a request's
+// caller is set: without it every store read is refused. Without an
+// Authenticator the server itself is the caller.
 func (s *Server) authenticate(rq *request) error {
-	if s.cfg.Auth == nil {
-		return nil
+	p := backup.System
+	if s.cfg.Auth != nil {
+		var err error
+		if p, err = s.cfg.Auth.Authenticate(rq.Request); err != nil {
+			s.authFailed(err)
+			return err
+		}
 	}
-	p, err := s.cfg.Auth.Authenticate(rq.Request)
-	if err != nil {
-		s.authFailed(err)
-		return err
-	}
-	rq.Request = rq.WithContext(context.WithValue(rq.Context(), principalKey{}, p))
+	rq.ctx = backup.WithPrincipal(rq.Request.Context(), p)
 	return nil
-}
-
-type principalKey struct{}
-
-// PrincipalFrom returns the authenticated caller of a request's context, or
-// nil when the server runs without authentication.
-func PrincipalFrom(ctx context.Context) *backup.Principal {
-	p, _ := ctx.Value(principalKey{}).(*backup.Principal)
-	return p
 }
 
 // asUnauthorized finds an *Unauthorized in err's chain.

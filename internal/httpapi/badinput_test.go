@@ -114,7 +114,7 @@ func (e *biEnv) next() int64 { return e.n.Add(1) }
 // authenticator, and mints a bearer token of an organization owner.
 func mustServeBadInput(t *testing.T) *biEnv {
 	t.Helper()
-	ctx := context.Background()
+	ctx := backup.WithPrincipal(context.Background(), backup.System)
 	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "badinput.db"))
 	if err != nil {
 		t.Fatal(err)

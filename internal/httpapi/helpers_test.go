@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/checkpointd/checkpointd/internal/admin"
+	"github.com/checkpointd/checkpointd/internal/backup"
 	"github.com/checkpointd/checkpointd/internal/demo"
 	"github.com/checkpointd/checkpointd/internal/httpapi"
 	"github.com/checkpointd/checkpointd/internal/store/sqlite"
@@ -52,7 +53,7 @@ func mustServeAdmin(tb testing.TB, cfg httpapi.Config) *fixture {
 
 func mustServeWith(tb testing.TB, cfg httpapi.Config, withAdmin bool) *fixture {
 	tb.Helper()
-	ctx := context.Background()
+	ctx := backup.WithPrincipal(context.Background(), backup.System)
 	db, err := sqlite.Open(ctx, filepath.Join(tb.TempDir(), "test.db"))
 	if err != nil {
 		tb.Fatal(err)

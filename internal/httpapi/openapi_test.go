@@ -204,7 +204,7 @@ func schemeAuth(_ context.Context, in *openapi3filter.AuthenticationInput) error
 // judge validates one exchange against the document.
 func (d *ownDoc) judge(x exchange) verdict {
 	var v verdict
-	ctx := context.Background()
+	ctx := backup.WithPrincipal(context.Background(), backup.System)
 	req := x.req.Clone(ctx)
 	req.Body = io.NopCloser(bytes.NewReader(x.reqBody))
 	head := req.Method == http.MethodHead
@@ -311,7 +311,7 @@ type openapiEnv struct {
 
 func newOpenAPIEnv(t *testing.T) *openapiEnv {
 	t.Helper()
-	ctx := context.Background()
+	ctx := backup.WithPrincipal(context.Background(), backup.System)
 	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "openapi.db"))
 	if err != nil {
 		t.Fatal(err)

@@ -105,7 +105,6 @@ func (sf *surface) clusterRef(r *http.Request) (backup.ClusterRef, error) {
 		return ref, err
 	}
 	ref.GroupID = id
-	ref.Caller = PrincipalFrom(r.Context())
 	c := r.PathValue("cluster")
 	if sf.clusterByID {
 		cid, ok := backup.ParseObjectID(c)

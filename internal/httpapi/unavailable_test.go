@@ -24,13 +24,13 @@ type downStore struct{ err error }
 func (d downStore) Project(context.Context, backup.ObjectID) (backup.Project, error) {
 	return backup.Project{}, d.err
 }
-func (d downStore) Projects(context.Context, backup.ProjectScope, backup.PageRequest) (backup.Page[backup.Project], error) {
+func (d downStore) Projects(context.Context, backup.PageRequest) (backup.Page[backup.Project], error) {
 	return backup.Page[backup.Project]{}, d.err
 }
 func (d downStore) Cluster(context.Context, backup.ClusterRef) (backup.Cluster, error) {
 	return backup.Cluster{}, d.err
 }
-func (d downStore) Clusters(context.Context, backup.ObjectID, *backup.Principal, backup.PageRequest) (backup.Page[backup.Cluster], error) {
+func (d downStore) Clusters(context.Context, backup.ObjectID, backup.PageRequest) (backup.Page[backup.Cluster], error) {
 	return backup.Page[backup.Cluster]{}, d.err
 }
 func (d downStore) Checkpoints(context.Context, backup.ClusterRef, backup.PageRequest) (backup.Page[backup.Checkpoint], error) {

@@ -253,7 +253,8 @@ func (c *restoreCollector) Describe(ch chan<- *prometheus.Desc) {
 // alert on the age fires for it too, and no timestamp: 0 would read as
 // 1970, a time that never was a restore point.
 func (c *restoreCollector) Collect(ch chan<- prometheus.Metric) {
-	ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
+	// Monitoring is the server's own reading of every project.
+	ctx, cancel := context.WithTimeout(backup.WithPrincipal(context.Background(), backup.System), c.timeout)
 	defer cancel()
 	points, err := c.st.NewestRestorable(ctx)
 	if err != nil {

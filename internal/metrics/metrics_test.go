@@ -154,7 +154,7 @@ checkpointd_engine_checkpoint_duration_seconds_count 4
 // handles on one file stand for two processes, and the checkpoints the
 // other one stores are seen at the next scrape.
 func TestRestorePoints(t *testing.T) {
-	ctx := context.Background()
+	ctx := backup.WithPrincipal(context.Background(), backup.System)
 	path := filepath.Join(t.TempDir(), "metrics.db")
 	db := openStore(t, path)
 	other := openStore(t, path)

@@ -15,6 +15,13 @@ import (
 
 // Store is the full contract of a checkpointd store.
 //
+// Callers: every method takes its caller from its context
+// (backup.WithPrincipal) and refuses a context without one (access.go).
+// Project, Projects, Cluster, Clusters, Checkpoints and Checkpoint need
+// Read on the project; CreateCluster, UpdateCluster and DeleteCluster
+// need Admin; AddCheckpoint needs Report; every other method is
+// backup.System's alone (USER_UNAUTHORIZED for anyone else).
+//
 // Errors: lookups that find nothing return a *backup.Error of kind NotFound
 // with the code the API uses (GROUP_NOT_FOUND, CLUSTER_NOT_FOUND,
 // CHECKPOINT_NOT_FOUND, ORG_NOT_FOUND); duplicates return kind Conflict;
@@ -39,18 +46,17 @@ type Store interface {
 	Schedules(ctx context.Context) ([]backup.Cluster, error)
 
 	Project(ctx context.Context, id backup.ObjectID) (backup.Project, error)
-	// Projects lists the projects in scope, ordered by id; Total counts
-	// the projects in scope.
-	Projects(ctx context.Context, scope backup.ProjectScope, page backup.PageRequest) (backup.Page[backup.Project], error)
+	// Projects lists the projects the caller may read (ScopeOf), ordered
+	// by id; Total counts them.
+	Projects(ctx context.Context, page backup.PageRequest) (backup.Page[backup.Project], error)
 	// Cluster resolves a reference, checking the project first
-	// (GROUP_NOT_FOUND before CLUSTER_NOT_FOUND), then ref.Caller's access
-	// to the project (backup.Principal.CheckProject), then the cluster.
+	// (GROUP_NOT_FOUND before CLUSTER_NOT_FOUND), then the caller's access
+	// to the project (Authorize, Read), then the cluster.
 	// Checkpoints and Checkpoint resolve references the same way.
 	Cluster(ctx context.Context, ref backup.ClusterRef) (backup.Cluster, error)
-	// Clusters lists a project's clusters ordered by name, checking caller's
-	// access to the project (backup.Principal.CheckProject; nil is the
-	// server itself) in the same read.
-	Clusters(ctx context.Context, groupID backup.ObjectID, caller *backup.Principal, page backup.PageRequest) (backup.Page[backup.Cluster], error)
+	// Clusters lists a project's clusters ordered by name, checking the
+	// caller's access to the project (Read) in the same read.
+	Clusters(ctx context.Context, groupID backup.ObjectID, page backup.PageRequest) (backup.Page[backup.Cluster], error)
 
 	// AddCheckpoint stores a checkpoint of an existing cluster. Adding the
 	// same id with identical content again is a no-op (idempotent); the same

@@ -56,7 +56,7 @@ type browserEnv struct {
 
 func newBrowserEnv(t *testing.T) *browserEnv {
 	t.Helper()
-	ctx := context.Background()
+	ctx := backup.WithPrincipal(context.Background(), backup.System)
 	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "web.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -138,7 +138,7 @@ func allCheckpoints(t *testing.T, db *sqlite.DB, ref backup.ClusterRef) []backup
 	t.Helper()
 	var all []backup.Checkpoint
 	for n := 1; ; n++ {
-		p, err := db.Checkpoints(context.Background(), ref, backup.PageRequest{Num: n, Size: 500})
+		p, err := db.Checkpoints(backup.WithPrincipal(context.Background(), backup.System), ref, backup.PageRequest{Num: n, Size: 500})
 		if err != nil {
 			t.Fatal(err)
 		}

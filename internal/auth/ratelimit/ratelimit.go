@@ -36,7 +36,8 @@ type Config struct {
 	// keys beyond it.
 	MaxKeys int
 	// Clock times the requests; clock.System if nil. Only differences
-	// between its readings matter.
+	// between its readings matter: System's are measured on the monotonic
+	// clock.
 	Clock clock.Clock
 }
 
@@ -82,11 +83,14 @@ func New(cfg Config) (*Limiter, error) {
 	if maxKeys == 0 {
 		maxKeys = DefaultMaxKeys
 	}
-	clk := cfg.Clock
-	if clk == nil {
-		clk = clock.System
+	// Only elapsed time matters here, so the wall clock is read with its
+	// monotonic reading (which System's UTC times drop): a wall clock
+	// stepped back or forward then neither blocks nor frees every key.
+	// Another clock, a test's, is read as it is.
+	now := time.Now
+	if cfg.Clock != nil && cfg.Clock != clock.System {
+		now = cfg.Clock.Now
 	}
-	now := clk.Now
 	t := int64(cfg.Window) / int64(cfg.Requests)
 	l := &Limiter{
 		t:        t,

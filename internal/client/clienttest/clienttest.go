@@ -38,7 +38,7 @@ type Server struct {
 // and returns its public and private key.
 func (s *Server) NewKey(t testing.TB, grants ...backup.Grant) (string, string) {
 	t.Helper()
-	k, private, err := admin.CreateAPIKey(context.Background(), s.db, s.Dataset.Project.OrgID, "client tests", grants, nil, clock.System)
+	k, private, err := admin.CreateAPIKey(backup.WithPrincipal(context.Background(), backup.System), s.db, s.Dataset.Project.OrgID, "client tests", grants, nil, clock.System)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +66,7 @@ func (s *Server) Checkpoints(name string) int { return s.Dataset.Checkpoints[nam
 // NewServer starts a Server until the test ends.
 func NewServer(t testing.TB) *Server {
 	t.Helper()
-	ctx := context.Background()
+	ctx := backup.WithPrincipal(context.Background(), backup.System)
 	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "client.db"))
 	if err != nil {
 		t.Fatal(err)

@@ -48,7 +48,7 @@ func TestIsPostgres(t *testing.T) {
 }
 
 func TestOpenSQLite(t *testing.T) {
-	ctx := context.Background()
+	ctx := backup.WithPrincipal(context.Background(), backup.System)
 	st, err := open.Open(ctx, filepath.Join(t.TempDir(), "x.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -72,7 +72,7 @@ func TestOpenSQLite(t *testing.T) {
 }
 
 func TestOpenPostgres(t *testing.T) {
-	ctx := context.Background()
+	ctx := backup.WithPrincipal(context.Background(), backup.System)
 	st, err := open.Open(ctx, pgtest.DSN(t))
 	if err != nil {
 		t.Fatal(err)
@@ -91,7 +91,7 @@ func TestOpenPostgres(t *testing.T) {
 // database (503), none or the default lets them through; a negative one is
 // refused.
 func TestOpenWithCallTimeout(t *testing.T) {
-	ctx := context.Background()
+	ctx := backup.WithPrincipal(context.Background(), backup.System)
 	dsn := pgtest.DSN(t)
 	for _, tc := range []struct {
 		name        string

@@ -122,6 +122,9 @@ func removeGrants(ctx context.Context, tx pgx.Tx, t principalTable, org string, 
 func (db *DB) CreateAPIKey(ctx context.Context, k backup.APIKey, ha1 backup.DigestHA1) (err error) {
 	ctx, end := db.op(ctx)
 	defer end(&err)
+	if err := store.System(ctx); err != nil {
+		return err
+	}
 	if err := k.Validate(); err != nil {
 		return err
 	}
@@ -189,6 +192,9 @@ func scanAPIKey(row pgx.Row) (backup.APIKey, backup.DigestHA1, error) {
 func (db *DB) APIKeys(ctx context.Context, orgID backup.ObjectID) (_ []backup.APIKey, err error) {
 	ctx, end := db.op(ctx)
 	defer end(&err)
+	if err := store.System(ctx); err != nil {
+		return nil, err
+	}
 	rows, err := db.pool.Query(ctx, `SELECT o.found, `+apiKeyCols+`
 FROM (SELECT EXISTS (SELECT 1 FROM organizations WHERE id = $1) AS found) AS o
 LEFT JOIN LATERAL (SELECT * FROM api_keys WHERE org_id = $1) AS k ON true
@@ -250,6 +256,9 @@ func joinedRow(rows pgx.Rows, found *bool, texts int) (valuesRow, error) {
 func (db *DB) APIKey(ctx context.Context, publicKey string) (_ backup.APIKey, _ backup.DigestHA1, err error) {
 	ctx, end := db.op(ctx)
 	defer end(&err)
+	if err := store.System(ctx); err != nil {
+		return backup.APIKey{}, backup.DigestHA1{}, err
+	}
 	k, ha1, err := scanAPIKey(db.pool.QueryRow(ctx, `SELECT `+apiKeyCols+` FROM api_keys WHERE public_key = $1`, publicKey))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return backup.APIKey{}, backup.DigestHA1{}, store.ErrPublicKeyNotFound(publicKey)
@@ -264,6 +273,9 @@ func (db *DB) APIKey(ctx context.Context, publicKey string) (_ backup.APIKey, _ 
 func (db *DB) DeleteAPIKey(ctx context.Context, id backup.ObjectID) (err error) {
 	ctx, end := db.op(ctx)
 	defer end(&err)
+	if err := store.System(ctx); err != nil {
+		return err
+	}
 	tag, err := db.pool.Exec(ctx, `DELETE FROM api_keys WHERE id = $1`, id.Hex())
 	if err != nil {
 		return fmt.Errorf("postgres: delete API key %s: %w", id.Hex(), err)
@@ -280,6 +292,9 @@ func (db *DB) DeleteAPIKey(ctx context.Context, id backup.ObjectID) (err error) 
 func (db *DB) CreateServiceAccount(ctx context.Context, sa backup.ServiceAccount, secret backup.ServiceAccountSecret) (err error) {
 	ctx, end := db.op(ctx)
 	defer end(&err)
+	if err := store.System(ctx); err != nil {
+		return err
+	}
 	if err := sa.Validate(); err != nil {
 		return err
 	}
@@ -349,6 +364,9 @@ func scanServiceAccount(row pgx.Row) (backup.ServiceAccount, error) {
 func (db *DB) ServiceAccounts(ctx context.Context, orgID backup.ObjectID) (_ []backup.ServiceAccount, err error) {
 	ctx, end := db.op(ctx)
 	defer end(&err)
+	if err := store.System(ctx); err != nil {
+		return nil, err
+	}
 	rows, err := db.pool.Query(ctx, `SELECT o.found, `+serviceAccountCols+`
 FROM (SELECT EXISTS (SELECT 1 FROM organizations WHERE id = $1) AS found) AS o
 LEFT JOIN LATERAL (SELECT * FROM service_accounts WHERE org_id = $1) AS s ON true
@@ -387,6 +405,9 @@ ORDER BY s.client_id`, orgID.Hex())
 func (db *DB) ServiceAccount(ctx context.Context, clientID string) (_ backup.ServiceAccount, _ []backup.ServiceAccountSecret, err error) {
 	ctx, end := db.op(ctx)
 	defer end(&err)
+	if err := store.System(ctx); err != nil {
+		return backup.ServiceAccount{}, nil, err
+	}
 	rows, err := db.pool.Query(ctx, `SELECT a.`+strings.ReplaceAll(serviceAccountCols, ", ", ", a.")+`, x.id, x.hash, x.created, x.expires
 FROM service_accounts a
 LEFT JOIN LATERAL (SELECT id, hash, created, expires FROM service_account_secrets
@@ -463,6 +484,9 @@ func (v valuesRow) Scan(dest ...any) error {
 func (db *DB) DeleteServiceAccount(ctx context.Context, clientID string) (err error) {
 	ctx, end := db.op(ctx)
 	defer end(&err)
+	if err := store.System(ctx); err != nil {
+		return err
+	}
 	tag, err := db.pool.Exec(ctx, `DELETE FROM service_accounts WHERE client_id = $1`, clientID)
 	if err != nil {
 		return fmt.Errorf("postgres: delete service account %s: %w", clientID, err)
@@ -486,6 +510,9 @@ func (db *DB) DeleteServiceAccount(ctx context.Context, clientID string) (err er
 func (db *DB) RevokeToken(ctx context.Context, jti string, expires time.Time) (err error) {
 	ctx, end := db.op(ctx)
 	defer end(&err)
+	if err := store.System(ctx); err != nil {
+		return err
+	}
 	if jti == "" {
 		return backup.Errorf(backup.Invalid, backup.CodeInvalidAttribute, "Invalid attribute %s specified.", "jti")
 	}
@@ -512,6 +539,9 @@ ON CONFLICT (jti) DO UPDATE SET expires = excluded.expires WHERE excluded.expire
 func (db *DB) IsRevoked(ctx context.Context, jti string) (_ bool, err error) {
 	ctx, end := db.op(ctx)
 	defer end(&err)
+	if err := store.System(ctx); err != nil {
+		return false, err
+	}
 	var revoked bool
 	if err := db.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM revoked_tokens WHERE jti = $1 AND expires >= $2)`,
 		jti, db.clock.Now().Unix()).Scan(&revoked); err != nil {
@@ -525,6 +555,9 @@ func (db *DB) IsRevoked(ctx context.Context, jti string) (_ bool, err error) {
 func (db *DB) AuthEpoch(ctx context.Context) (_ int64, err error) {
 	ctx, end := db.op(ctx)
 	defer end(&err)
+	if err := store.System(ctx); err != nil {
+		return 0, err
+	}
 	var epoch int64
 	if err := db.pool.QueryRow(ctx, `SELECT epoch FROM auth_epoch WHERE id = 0`).Scan(&epoch); err != nil {
 		return 0, fmt.Errorf("postgres: auth epoch: %w", err)
@@ -541,6 +574,9 @@ func (db *DB) AuthEpoch(ctx context.Context) (_ int64, err error) {
 func (db *DB) SharedSecret(ctx context.Context, name string, gen func() ([]byte, error)) (_ []byte, err error) {
 	ctx, end := db.op(ctx)
 	defer end(&err)
+	if err := store.System(ctx); err != nil {
+		return nil, err
+	}
 	if name == "" {
 		return nil, fmt.Errorf("postgres: shared secret: no name")
 	}

@@ -44,7 +44,7 @@ func TestMain(m *testing.M) {
 		s.cached.Close()
 	}
 	if benchSchema != "" {
-		ctx := context.Background()
+		ctx := backup.WithPrincipal(context.Background(), backup.System)
 		if conn, err := pgx.Connect(ctx, benchBase); err == nil {
 			conn.Exec(ctx, `DROP SCHEMA `+benchSchema+` CASCADE`)
 			conn.Close(ctx)
@@ -63,7 +63,7 @@ func benchStoreOf(b *testing.B, n int) *benchStore {
 	if s := benchDBs[n]; s != nil {
 		return s
 	}
-	ctx := context.Background()
+	ctx := backup.WithPrincipal(context.Background(), backup.System)
 	if benchSchema == "" {
 		var r [8]byte
 		rand.Read(r[:])
@@ -181,7 +181,7 @@ func benchCheckpoints(b *testing.B, pick func(*benchStore) *postgres.DB) {
 				num  int
 			}{{"first", 1}, {"last", (s.n + size - 1) / size}} {
 				b.Run("page="+pg.name, func(b *testing.B) {
-					ctx := context.Background()
+					ctx := backup.WithPrincipal(context.Background(), backup.System)
 					req := backup.PageRequest{Num: pg.num, Size: size, IncludeCount: true}
 					b.ReportAllocs()
 					for b.Loop() {
@@ -225,11 +225,11 @@ func benchCheckpoint(b *testing.B, pick func(*benchStore) *postgres.DB, asCaller
 			}
 			s := benchStoreOf(b, sz.n)
 			db := pick(s)
-			ctx := context.Background()
+			ctx := backup.WithPrincipal(context.Background(), backup.System)
 			ref := s.ref
 			if asCaller {
-				ref.Caller = &backup.Principal{Kind: backup.APIKeyPrincipal, ID: "benchkey", OrgID: s.org,
-					Grants: []backup.Grant{{Role: backup.OrgReadOnly}}}
+				ctx = backup.WithPrincipal(ctx, &backup.Principal{Kind: backup.APIKeyPrincipal, ID: "benchkey", OrgID: s.org,
+					Grants: []backup.Grant{{Role: backup.OrgReadOnly}}})
 			}
 			b.ReportAllocs()
 			for b.Loop() {

@@ -7,7 +7,7 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/checkpointd/checkpointd/internal/backup"
-	"github.com/checkpointd/checkpointd/internal/store/shape"
+	"github.com/checkpointd/checkpointd/internal/store"
 )
 
 // The read cache is the SQLite store's (see its cache.go for the
@@ -115,7 +115,7 @@ func (db *DB) head(ctx context.Context, cref backup.ClusterRef, bounds bool) (he
 	if !org.Valid {
 		return head{}, backup.ErrGroupNotFound(cref.GroupID.Hex())
 	}
-	if err := shape.CheckCaller(cref.Caller, org.String, cref.GroupID); err != nil {
+	if err := store.Authorize(ctx, store.Read, org.String, cref.GroupID); err != nil {
 		return head{}, err
 	}
 	switch {

@@ -31,7 +31,7 @@ type fixture struct {
 
 func newFixture(t *testing.T, opts ...Option) *fixture {
 	t.Helper()
-	ctx := context.Background()
+	ctx := backup.WithPrincipal(context.Background(), backup.System)
 	dsn := pgtest.DSN(t)
 	db, err := Open(ctx, dsn, opts...)
 	if err != nil {
@@ -215,7 +215,7 @@ func TestEpoch(t *testing.T) {
 // TestMigrationsDownUp rolls every migration back, checks that nothing of
 // the schema is left but goose's table, and applies them again.
 func TestMigrationsDownUp(t *testing.T) {
-	ctx := context.Background()
+	ctx := backup.WithPrincipal(context.Background(), backup.System)
 	dsn := pgtest.DSN(t)
 	db, err := Open(ctx, dsn)
 	if err != nil {
@@ -286,7 +286,7 @@ ORDER BY 1`)
 // TestOpenConcurrently opens several stores on one new schema at once, as
 // servers starting together do: the migrations are applied once.
 func TestOpenConcurrently(t *testing.T) {
-	ctx := context.Background()
+	ctx := backup.WithPrincipal(context.Background(), backup.System)
 	dsn := pgtest.DSN(t)
 	errc := make(chan error, 4)
 	dbs := make(chan *DB, 4)

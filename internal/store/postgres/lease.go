@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/checkpointd/checkpointd/internal/backup"
+	"github.com/checkpointd/checkpointd/internal/store"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -32,6 +33,9 @@ const claimRetention = 24 * time.Hour
 func (db *DB) ClaimSlot(ctx context.Context, clusterID backup.ObjectID, slot time.Time, owner string, ttl time.Duration) (_ bool, err error) {
 	ctx, end := db.op(ctx)
 	defer end(&err)
+	if err := store.System(ctx); err != nil {
+		return false, err
+	}
 	if owner == "" || ttl <= 0 {
 		return false, fmt.Errorf("postgres: claim slot: an owner and a positive ttl are required")
 	}

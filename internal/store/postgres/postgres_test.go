@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 
+	"github.com/checkpointd/checkpointd/internal/backup"
 	"github.com/checkpointd/checkpointd/internal/clock"
 	"github.com/checkpointd/checkpointd/internal/store/postgres"
 	"github.com/checkpointd/checkpointd/internal/store/postgres/pgtest"
@@ -51,7 +52,7 @@ func TestConformance(t *testing.T) {
 // TestOneConnection opens a store whose pool has one connection: the
 // migrations' lock does not take it from them, and the store works.
 func TestOneConnection(t *testing.T) {
-	ctx := context.Background()
+	ctx := backup.WithPrincipal(context.Background(), backup.System)
 	db := openDSN(t, pgtest.DSN(t), postgres.WithMaxConns(1))
 	if err := db.Ready(ctx); err != nil {
 		t.Fatal(err)

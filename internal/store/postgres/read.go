@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/checkpointd/checkpointd/internal/backup"
+	"github.com/checkpointd/checkpointd/internal/store"
 	"github.com/checkpointd/checkpointd/internal/store/codec"
 	"github.com/checkpointd/checkpointd/internal/store/shape"
 )
@@ -17,7 +18,7 @@ import (
 // The statements that resolve a reference select from a one-row relation
 // LEFT JOINed to the project ($1) and to the cluster named by $2 (its name
 // or its id): the project's organization is NULL when there is no such
-// project (the caller's access is checked against it, see shape.CheckCaller),
+// project (the caller's access is checked against it, see store.Authorize),
 // the cluster's columns when no cluster matches. Both are unique-index
 // seeks.
 const (
@@ -99,6 +100,9 @@ const projectCols = `p.org_id, p.name, p.created, (SELECT count(*) FROM clusters
 func (db *DB) Project(ctx context.Context, id backup.ObjectID) (_ backup.Project, err error) {
 	ctx, end := db.op(ctx)
 	defer end(&err)
+	if _, err := store.Caller(ctx); err != nil {
+		return backup.Project{}, err
+	}
 	p := backup.Project{ID: id}
 	var org string
 	var created int64
@@ -110,6 +114,9 @@ func (db *DB) Project(ctx context.Context, id backup.ObjectID) (_ backup.Project
 	if err != nil {
 		return backup.Project{}, fmt.Errorf("postgres: project %s: %w", id.Hex(), err)
 	}
+	if err := store.Authorize(ctx, store.Read, org, id); err != nil {
+		return backup.Project{}, err
+	}
 	if p.OrgID, err = shape.ParseIDString(org); err != nil {
 		return backup.Project{}, fmt.Errorf("postgres: project %s: %w", id.Hex(), err)
 	}
@@ -117,14 +124,18 @@ func (db *DB) Project(ctx context.Context, id backup.ObjectID) (_ backup.Project
 	return p, nil
 }
 
-// Projects lists the projects in scope ordered by id, with their
+// Projects lists the projects the caller may read ordered by id, with their
 // ClusterCount. Projects are few, so the page is an OFFSET scan and the
 // total a count, in one statement (one snapshot); a scope of one
 // organization reads only its range of the projects_org index.
-func (db *DB) Projects(ctx context.Context, scope backup.ProjectScope, page backup.PageRequest) (_ backup.Page[backup.Project], err error) {
+func (db *DB) Projects(ctx context.Context, page backup.PageRequest) (_ backup.Page[backup.Project], err error) {
 	ctx, end := db.op(ctx)
 	defer end(&err)
 	var out backup.Page[backup.Project]
+	scope, err := store.ScopeOf(ctx)
+	if err != nil {
+		return out, err
+	}
 	offset, err := pageOffset(page)
 	if err != nil {
 		return out, err
@@ -179,7 +190,7 @@ LEFT JOIN LATERAL (SELECT p.id, %s FROM projects p%s ORDER BY p.id LIMIT $%d OFF
 // scopeFilter returns the WHERE clause (on projects p) and its arguments
 // that select the projects of a scope, or none when the scope holds no
 // project at all. Each form is a range or seeks of an index.
-func scopeFilter(s backup.ProjectScope) (where string, args []any, none bool) {
+func scopeFilter(s store.Scope) (where string, args []any, none bool) {
 	switch {
 	case s.All:
 		return "", nil, false
@@ -199,6 +210,9 @@ func scopeFilter(s backup.ProjectScope) (where string, args []any, none bool) {
 func (db *DB) Organizations(ctx context.Context) (_ []backup.Organization, err error) {
 	ctx, end := db.op(ctx)
 	defer end(&err)
+	if err := store.System(ctx); err != nil {
+		return nil, err
+	}
 	rows, err := db.pool.Query(ctx, `SELECT id, name, created FROM organizations ORDER BY id`)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: organizations: %w", err)
@@ -273,16 +287,14 @@ func (r *clusterRow) cluster() (backup.Cluster, bool, error) {
 func (db *DB) Cluster(ctx context.Context, cref backup.ClusterRef) (_ backup.Cluster, err error) {
 	ctx, end := db.op(ctx)
 	defer end(&err)
-	return readCluster(ctx, db.pool, cref)
+	if _, err := store.Caller(ctx); err != nil {
+		return backup.Cluster{}, err
+	}
+	return readCluster(ctx, db.pool, cref, store.Read)
 }
 
-// rowQueryer is the pool or a transaction.
-type rowQueryer interface {
-	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
-}
-
-// readCluster is Cluster, in q.
-func readCluster(ctx context.Context, q rowQueryer, cref backup.ClusterRef) (backup.Cluster, error) {
+// readCluster is Cluster, in q, for a caller with need on the project.
+func readCluster(ctx context.Context, q rowQuerier, cref backup.ClusterRef, need store.Need) (backup.Cluster, error) {
 	stmt, key := refQuery(cref, clusterByName, clusterByID)
 	var org pgtype.Text
 	var row clusterRow
@@ -292,7 +304,7 @@ func readCluster(ctx context.Context, q rowQueryer, cref backup.ClusterRef) (bac
 	if !org.Valid {
 		return backup.Cluster{}, backup.ErrGroupNotFound(cref.GroupID.Hex())
 	}
-	if err := shape.CheckCaller(cref.Caller, org.String, cref.GroupID); err != nil {
+	if err := store.Authorize(ctx, need, org.String, cref.GroupID); err != nil {
 		return backup.Cluster{}, err
 	}
 	c, found, err := row.cluster()
@@ -308,9 +320,12 @@ func readCluster(ctx context.Context, q rowQueryer, cref backup.ClusterRef) (bac
 // Clusters lists a project's clusters ordered by name, or
 // GROUP_NOT_FOUND, with the project's existence, the total and the page
 // read by one statement.
-func (db *DB) Clusters(ctx context.Context, groupID backup.ObjectID, caller *backup.Principal, page backup.PageRequest) (_ backup.Page[backup.Cluster], err error) {
+func (db *DB) Clusters(ctx context.Context, groupID backup.ObjectID, page backup.PageRequest) (_ backup.Page[backup.Cluster], err error) {
 	ctx, end := db.op(ctx)
 	defer end(&err)
+	if _, err := store.Caller(ctx); err != nil {
+		return backup.Page[backup.Cluster]{}, err
+	}
 	var out backup.Page[backup.Cluster]
 	offset, err := pageOffset(page)
 	if err != nil {
@@ -352,7 +367,7 @@ ORDER BY c.name`, group, page.Size, offset)
 	if !org.Valid {
 		return backup.Page[backup.Cluster]{}, backup.ErrGroupNotFound(group)
 	}
-	if err := shape.CheckCaller(caller, org.String, groupID); err != nil {
+	if err := store.Authorize(ctx, store.Read, org.String, groupID); err != nil {
 		return backup.Page[backup.Cluster]{}, err
 	}
 	return out, nil
@@ -379,11 +394,11 @@ type refRow struct {
 // resolve turns the scanned reference into a ref or the API's errors:
 // GROUP_NOT_FOUND, the caller's access to the project, then the
 // cluster's.
-func (r *refRow) resolve(cref backup.ClusterRef) (ref, error) {
+func (r *refRow) resolve(ctx context.Context, cref backup.ClusterRef) (ref, error) {
 	if r.org == nil {
 		return ref{}, backup.ErrGroupNotFound(cref.GroupID.Hex())
 	}
-	if err := shape.CheckCaller(cref.Caller, string(r.org), cref.GroupID); err != nil {
+	if err := store.Authorize(ctx, store.Read, string(r.org), cref.GroupID); err != nil {
 		return ref{}, err
 	}
 	if !r.pk.Valid {
@@ -417,6 +432,9 @@ func (r *refRow) resolve(cref backup.ClusterRef) (ref, error) {
 func (db *DB) Checkpoints(ctx context.Context, cref backup.ClusterRef, page backup.PageRequest) (_ backup.Page[backup.Checkpoint], err error) {
 	ctx, end := db.op(ctx)
 	defer end(&err)
+	if _, err := store.Caller(ctx); err != nil {
+		return backup.Page[backup.Checkpoint]{}, err
+	}
 	offset, err := pageOffset(page)
 	if err != nil {
 		return backup.Page[backup.Checkpoint]{}, err
@@ -471,7 +489,7 @@ func (db *DB) readPage(ctx context.Context, cref backup.ClusterRef, page backup.
 			return out, fmt.Errorf("postgres: checkpoints of %s: %w", cref.Label(), err)
 		}
 		if n == 0 {
-			if r, err = rr.resolve(cref); err != nil {
+			if r, err = rr.resolve(ctx, cref); err != nil {
 				return out, err
 			}
 			if page.IncludeCount {
@@ -526,6 +544,9 @@ func (db *DB) readPage(ctx context.Context, cref backup.ClusterRef, page backup.
 func (db *DB) Checkpoint(ctx context.Context, cref backup.ClusterRef, id backup.ObjectID) (_ backup.Checkpoint, err error) {
 	ctx, end := db.op(ctx)
 	defer end(&err)
+	if _, err := store.Caller(ctx); err != nil {
+		return backup.Checkpoint{}, err
+	}
 	e, cached := db.checkpoints.Get(id)
 	if cached {
 		h, err := db.head(ctx, cref, false)
@@ -569,7 +590,7 @@ func (db *DB) readCheckpoint(ctx context.Context, cref backup.ClusterRef, id bac
 	if err := rows.Scan(&rr.org, &rr.pk, &rr.id, &rr.kind, &rr.epoch, &row.started, &row.completed, &row.ts, &row.restorable, &blob); err != nil {
 		return backup.Checkpoint{}, ref{}, fmt.Errorf("postgres: checkpoint %s: %w", id.Hex(), err)
 	}
-	r, err := rr.resolve(cref)
+	r, err := rr.resolve(ctx, cref)
 	if err != nil {
 		return backup.Checkpoint{}, ref{}, err
 	}
@@ -628,4 +649,22 @@ func pageOffset(p backup.PageRequest) (int64, error) {
 		return math.MaxInt64 / 4, nil
 	}
 	return int64(p.Num-1) * int64(p.Size), nil
+}
+
+// rowQuerier is a pool or a transaction.
+type rowQuerier interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// authorizeProject finds a project and decides whether the caller has
+// need on it: GROUP_NOT_FOUND, then store.Authorize's answer.
+func authorizeProject(ctx context.Context, q rowQuerier, need store.Need, id backup.ObjectID) error {
+	var org string
+	switch err := q.QueryRow(ctx, `SELECT org_id FROM projects WHERE id = $1`, id.Hex()).Scan(&org); {
+	case errors.Is(err, pgx.ErrNoRows):
+		return backup.ErrGroupNotFound(id.Hex())
+	case err != nil:
+		return fmt.Errorf("postgres: project %s: %w", id.Hex(), err)
+	}
+	return store.Authorize(ctx, need, org, id)
 }

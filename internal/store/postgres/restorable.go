@@ -7,6 +7,7 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/checkpointd/checkpointd/internal/backup"
+	"github.com/checkpointd/checkpointd/internal/store"
 	"github.com/checkpointd/checkpointd/internal/store/shape"
 )
 
@@ -26,6 +27,9 @@ ORDER BY c.group_id, c.name`
 func (db *DB) NewestRestorable(ctx context.Context) (_ []backup.RestorePoint, err error) {
 	ctx, end := db.op(ctx)
 	defer end(&err)
+	if err := store.System(ctx); err != nil {
+		return nil, err
+	}
 	rows, err := db.pool.Query(ctx, newestRestorableQuery)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: newest restorable: %w", err)

@@ -18,6 +18,9 @@ import (
 func (db *DB) UpdateCluster(ctx context.Context, ref backup.ClusterRef, change func(*backup.Cluster) error) (c backup.Cluster, err error) {
 	ctx, end := db.op(ctx)
 	defer end(&err)
+	if _, err := store.Caller(ctx); err != nil {
+		return backup.Cluster{}, err
+	}
 	err = db.inTx(ctx, "update cluster", func(tx pgx.Tx) error {
 		// Read committed: the read below, a statement after the lock, sees
 		// what a writer that held it committed. A cluster renamed or
@@ -27,7 +30,7 @@ func (db *DB) UpdateCluster(ctx context.Context, ref backup.ClusterRef, change f
 		if _, err := tx.Exec(ctx, lock, ref.GroupID.Hex(), key); err != nil {
 			return err
 		}
-		stored, err := readCluster(ctx, tx, ref)
+		stored, err := readCluster(ctx, tx, ref, store.Admin)
 		if err != nil {
 			return err
 		}
@@ -59,6 +62,9 @@ func (db *DB) UpdateCluster(ctx context.Context, ref backup.ClusterRef, change f
 func (db *DB) Schedules(ctx context.Context) (_ []backup.Cluster, err error) {
 	ctx, end := db.op(ctx)
 	defer end(&err)
+	if err := store.System(ctx); err != nil {
+		return nil, err
+	}
 	rows, err := db.pool.Query(ctx, `SELECT `+clusterCols+` FROM clusters c
 WHERE c.ckpt_driver = 'SIMULATED' AND c.ckpt_interval_min > 0 AND c.backup = 'LEGACY' ORDER BY c.id`)
 	if err != nil {
@@ -96,6 +102,9 @@ WHERE c.ckpt_driver = 'SIMULATED' AND c.ckpt_interval_min > 0 AND c.backup = 'LE
 func (db *DB) AddClaimedCheckpoint(ctx context.Context, cp backup.Checkpoint, owner string) (err error) {
 	ctx, end := db.op(ctx)
 	defer end(&err)
+	if err := store.System(ctx); err != nil {
+		return err
+	}
 	return db.inTx(ctx, "add claimed checkpoint", func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `UPDATE slot_claims SET expires = $1 WHERE cluster_id = $2 AND slot = $3 AND owner = $4`,
 			db.clock.Now().Add(claimRetention).UnixMilli(), cp.ClusterID.Hex(), cp.Timestamp.Unix(), owner)

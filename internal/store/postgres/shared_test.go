@@ -39,7 +39,7 @@ type shared struct {
 
 func newShared(t *testing.T) *shared {
 	t.Helper()
-	ctx := context.Background()
+	ctx := backup.WithPrincipal(context.Background(), backup.System)
 	dsn := pgtest.DSN(t)
 	s := &shared{t: t, ctx: ctx, dsn: dsn,
 		db: openDSN(t, dsn), other: openDSN(t, dsn), oracle: openDSN(t, dsn, postgres.WithCacheSize(0, 0)),
@@ -392,7 +392,7 @@ func TestRevocationsExpire(t *testing.T) {
 // TestOpenErrors checks that Open refuses what it cannot use, without
 // telling a password in its errors.
 func TestOpenErrors(t *testing.T) {
-	ctx := context.Background()
+	ctx := backup.WithPrincipal(context.Background(), backup.System)
 	for _, dsn := range []string{
 		"postgres://user:sekrit-pw@127.0.0.1:1/none?sslmode=disable&connect_timeout=2",
 		"postgres://user:sekrit-pw@[::1/none",

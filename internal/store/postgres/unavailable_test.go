@@ -71,7 +71,7 @@ func TestUnavailableClassifies(t *testing.T) {
 // reopened, and nothing written before the outage is lost.
 // It needs CHECKPOINTD_TEST_POSTGRES (see pgtest).
 func TestOutage(t *testing.T) {
-	ctx := context.Background()
+	ctx := backup.WithPrincipal(context.Background(), backup.System)
 	proxy, dsn := pgtest.NewProxy(t, pgtest.DSN(t))
 	const bound = 300 * time.Millisecond
 	db, err := Open(ctx, dsn, WithOpTimeout(bound), WithCacheSize(0, 0))

@@ -20,6 +20,9 @@ import (
 func (db *DB) CreateOrganization(ctx context.Context, o backup.Organization) (err error) {
 	ctx, end := db.op(ctx)
 	defer end(&err)
+	if err := store.System(ctx); err != nil {
+		return err
+	}
 	if o.ID.IsZero() {
 		return errMissingID("organization")
 	}
@@ -39,6 +42,9 @@ func (db *DB) CreateOrganization(ctx context.Context, o backup.Organization) (er
 func (db *DB) CreateProject(ctx context.Context, p backup.Project) (err error) {
 	ctx, end := db.op(ctx)
 	defer end(&err)
+	if err := store.System(ctx); err != nil {
+		return err
+	}
 	if p.ID.IsZero() {
 		return errMissingID("group")
 	}
@@ -61,6 +67,9 @@ func (db *DB) CreateProject(ctx context.Context, p backup.Project) (err error) {
 func (db *DB) CreateCluster(ctx context.Context, c backup.Cluster) (err error) {
 	ctx, end := db.op(ctx)
 	defer end(&err)
+	if _, err := store.Caller(ctx); err != nil {
+		return err
+	}
 	if c.ID.IsZero() {
 		return errMissingID("cluster")
 	}
@@ -69,6 +78,10 @@ func (db *DB) CreateCluster(ctx context.Context, c backup.Cluster) (err error) {
 		return err
 	}
 	group := c.GroupID.Hex()
+	// Projects never change organization: the check holds for the insert.
+	if err := authorizeProject(ctx, db.pool, store.Admin, c.GroupID); err != nil {
+		return err
+	}
 	_, err = db.pool.Exec(ctx, `INSERT INTO clusters
   (id, group_id, name, type, mongodb_version, backup, replica_set_name, shards, config, created,
    ckpt_driver, ckpt_interval_min, pit_window_hours)
@@ -105,6 +118,9 @@ func (db *DB) CreateCluster(ctx context.Context, c backup.Cluster) (err error) {
 func (db *DB) AddCheckpoint(ctx context.Context, cp backup.Checkpoint) (err error) {
 	ctx, end := db.op(ctx)
 	defer end(&err)
+	if _, err := store.Caller(ctx); err != nil {
+		return err
+	}
 	return db.AddCheckpoints(ctx, []backup.Checkpoint{cp})
 }
 
@@ -117,6 +133,9 @@ func (db *DB) AddCheckpoint(ctx context.Context, cp backup.Checkpoint) (err erro
 func (db *DB) AddCheckpoints(ctx context.Context, cps []backup.Checkpoint) (err error) {
 	ctx, end := db.op(ctx)
 	defer end(&err)
+	if _, err := store.Caller(ctx); err != nil {
+		return err
+	}
 	if len(cps) == 0 {
 		return nil
 	}
@@ -341,19 +360,18 @@ func (w *writer) flush(ctx context.Context) error {
 func (w *writer) clusterOf(ctx context.Context, cp *backup.Checkpoint) (*clusterState, error) {
 	cs := w.clusters[cp.ClusterID]
 	if cs == nil {
-		pk, group, err := lockCluster(ctx, w.tx, cp.ClusterID)
+		pk, group, org, err := lockCluster(ctx, w.tx, cp.ClusterID)
 		if errors.Is(err, pgx.ErrNoRows) {
-			var exists bool
-			if err := w.tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM projects WHERE id = $1)`, cp.GroupID.Hex()).Scan(&exists); err != nil {
-				return nil, fmt.Errorf("postgres: add checkpoint %s: %w", cp.ID.Hex(), err)
-			}
-			if !exists {
-				return nil, backup.ErrGroupNotFound(cp.GroupID.Hex())
+			if err := authorizeProject(ctx, w.tx, store.Report, cp.GroupID); err != nil {
+				return nil, err
 			}
 			return nil, backup.ErrClusterIDNotFound(cp.ClusterID.Hex(), cp.GroupID.Hex())
 		}
 		if err != nil {
 			return nil, fmt.Errorf("postgres: add checkpoint %s: %w", cp.ID.Hex(), err)
+		}
+		if err := store.Authorize(ctx, store.Report, org, group); err != nil {
+			return nil, err
 		}
 		cs = &clusterState{pk: pk, group: group}
 		if err := cs.readBounds(ctx, w.tx); err != nil {
@@ -369,18 +387,20 @@ func (w *writer) clusterOf(ctx context.Context, cp *backup.Checkpoint) (*cluster
 	return cs, nil
 }
 
-// lockCluster takes a cluster's row lock for the transaction, which every
+// lockCluster takes a cluster's row lock for the transaction and reads
+// its project and the project's organization, which every
 // writer of its checkpoints holds while it reads and changes their seqs:
 // concurrent writers of one cluster, in any process, queue on it.
 // pgx.ErrNoRows when there is no such cluster (or it was deleted while
 // this waited).
-func lockCluster(ctx context.Context, tx pgx.Tx, id backup.ObjectID) (pk int64, group backup.ObjectID, err error) {
+func lockCluster(ctx context.Context, tx pgx.Tx, id backup.ObjectID) (pk int64, group backup.ObjectID, org string, err error) {
 	var g string
-	if err := tx.QueryRow(ctx, `SELECT pk, group_id FROM clusters WHERE id = $1 FOR UPDATE`, id.Hex()).Scan(&pk, &g); err != nil {
-		return 0, group, err
+	if err := tx.QueryRow(ctx, `SELECT c.pk, c.group_id, p.org_id FROM clusters c JOIN projects p ON p.id = c.group_id
+  WHERE c.id = $1 FOR UPDATE OF c`, id.Hex()).Scan(&pk, &g, &org); err != nil {
+		return 0, group, "", err
 	}
 	group, err = shape.ParseIDString(g)
-	return pk, group, err
+	return pk, group, org, err
 }
 
 // readBounds reads the cluster's first and last checkpoints. It runs as
@@ -446,10 +466,13 @@ func (w *writer) stored(ctx context.Context, id string) (*checkpointValues, erro
 func (db *DB) PruneCheckpoints(ctx context.Context, clusterID backup.ObjectID, cutoff time.Time) (_ int, err error) {
 	ctx, end := db.op(ctx)
 	defer end(&err)
+	if err := store.System(ctx); err != nil {
+		return 0, err
+	}
 	var n int
 	err = db.inTx(ctx, "prune "+clusterID.Hex(), func(tx pgx.Tx) error {
 		n = 0
-		pk, _, err := lockCluster(ctx, tx, clusterID)
+		pk, _, _, err := lockCluster(ctx, tx, clusterID)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return backup.Errorf(backup.NotFound, backup.CodeClusterNotFound, "No cluster with ID %s exists.", clusterID.Hex())
 		}
@@ -491,6 +514,9 @@ func (db *DB) PruneCheckpoints(ctx context.Context, clusterID backup.ObjectID, c
 func (db *DB) DeleteOrganization(ctx context.Context, id backup.ObjectID) (err error) {
 	ctx, end := db.op(ctx)
 	defer end(&err)
+	if err := store.System(ctx); err != nil {
+		return err
+	}
 	org := id.Hex()
 	return db.inTx(ctx, "delete organization "+org, func(tx pgx.Tx) error {
 		var locked bool
@@ -531,6 +557,9 @@ func (db *DB) DeleteOrganization(ctx context.Context, id backup.ObjectID) (err e
 func (db *DB) DeleteProject(ctx context.Context, id backup.ObjectID) (err error) {
 	ctx, end := db.op(ctx)
 	defer end(&err)
+	if err := store.System(ctx); err != nil {
+		return err
+	}
 	group := id.Hex()
 	return db.inTx(ctx, "delete project "+group, func(tx pgx.Tx) error {
 		var org string
@@ -570,6 +599,9 @@ func (db *DB) DeleteProject(ctx context.Context, id backup.ObjectID) (err error)
 func (db *DB) DeleteCluster(ctx context.Context, cref backup.ClusterRef) (err error) {
 	ctx, end := db.op(ctx)
 	defer end(&err)
+	if _, err := store.Caller(ctx); err != nil {
+		return err
+	}
 	q, key := refQuery(cref, `SELECT p.org_id, c.pk`+fromRefByName, `SELECT p.org_id, c.pk`+fromRefByID)
 	return db.inTx(ctx, "delete cluster "+cref.Label(), func(tx pgx.Tx) error {
 		var org pgtype.Text
@@ -580,7 +612,7 @@ func (db *DB) DeleteCluster(ctx context.Context, cref backup.ClusterRef) (err er
 		if !org.Valid {
 			return backup.ErrGroupNotFound(cref.GroupID.Hex())
 		}
-		if err := shape.CheckCaller(cref.Caller, org.String, cref.GroupID); err != nil {
+		if err := store.Authorize(ctx, store.Admin, org.String, cref.GroupID); err != nil {
 			return err
 		}
 		if !pk.Valid {

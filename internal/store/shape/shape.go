@@ -237,21 +237,6 @@ func KeyLess(ts1 int64, id1 string, ts2 int64, id2 string) bool {
 	return ts1 < ts2 || ts1 == ts2 && id1 < id2
 }
 
-// CheckCaller is caller.CheckProject for a project whose organization id
-// was read as stored text, so that every read a caller makes checks its
-// access in the statement that found the project. A nil caller (the
-// server itself) reads everything.
-func CheckCaller(caller *backup.Principal, org string, project backup.ObjectID) error {
-	if caller == nil {
-		return nil
-	}
-	orgID, err := ParseIDString(org)
-	if err != nil {
-		return fmt.Errorf("organization of project %s: %w", project.Hex(), err)
-	}
-	return caller.CheckProject(orgID, project)
-}
-
 // ScheduleColumns is a cluster's checkpoint schedule as the stores keep it:
 // the driver as given ("" stays ""), the interval in minutes and the
 // window in hours (both 0 when unset), so that a cluster reads back

@@ -115,6 +115,9 @@ func removeGrants(ctx context.Context, tx *sql.Tx, t principalTable, org string,
 // public key.
 func (db *DB) CreateAPIKey(ctx context.Context, k backup.APIKey, ha1 backup.DigestHA1) (err error) {
 	defer classify(&err)
+	if err := store.System(ctx); err != nil {
+		return err
+	}
 	if err := k.Validate(); err != nil {
 		return err
 	}
@@ -196,6 +199,9 @@ func scanAPIKey(row scanner) (backup.APIKey, backup.DigestHA1, error) {
 // ORG_NOT_FOUND.
 func (db *DB) APIKeys(ctx context.Context, orgID backup.ObjectID) (_ []backup.APIKey, err error) {
 	defer classify(&err)
+	if err := store.System(ctx); err != nil {
+		return nil, err
+	}
 	tx, err := db.r.BeginTx(ctx, readOnly)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: API keys: %w", err)
@@ -239,6 +245,9 @@ func orgExists(ctx context.Context, tx *sql.Tx, id backup.ObjectID) error {
 // API_KEY_NOT_FOUND.
 func (db *DB) APIKey(ctx context.Context, publicKey string) (_ backup.APIKey, _ backup.DigestHA1, err error) {
 	defer classify(&err)
+	if err := store.System(ctx); err != nil {
+		return backup.APIKey{}, backup.DigestHA1{}, err
+	}
 	k, ha1, err := scanAPIKey(db.apiKeyByPublicKey.QueryRowContext(ctx, publicKey))
 	if err == sql.ErrNoRows {
 		return backup.APIKey{}, backup.DigestHA1{}, store.ErrPublicKeyNotFound(publicKey)
@@ -252,6 +261,9 @@ func (db *DB) APIKey(ctx context.Context, publicKey string) (_ backup.APIKey, _ 
 // DeleteAPIKey deletes an API key by id, or API_KEY_NOT_FOUND.
 func (db *DB) DeleteAPIKey(ctx context.Context, id backup.ObjectID) (err error) {
 	defer classify(&err)
+	if err := store.System(ctx); err != nil {
+		return err
+	}
 	res, err := db.w.ExecContext(ctx, `DELETE FROM api_keys WHERE id = ?`, id.Hex())
 	if err != nil {
 		return fmt.Errorf("sqlite: delete API key %s: %w", id.Hex(), err)
@@ -271,6 +283,9 @@ func (db *DB) DeleteAPIKey(ctx context.Context, id backup.ObjectID) (err error) 
 // a taken client id, and a Conflict for a taken secret id.
 func (db *DB) CreateServiceAccount(ctx context.Context, sa backup.ServiceAccount, secret backup.ServiceAccountSecret) (err error) {
 	defer classify(&err)
+	if err := store.System(ctx); err != nil {
+		return err
+	}
 	if err := sa.Validate(); err != nil {
 		return err
 	}
@@ -348,6 +363,9 @@ func scanServiceAccount(row scanner) (backup.ServiceAccount, error) {
 // client id, or ORG_NOT_FOUND.
 func (db *DB) ServiceAccounts(ctx context.Context, orgID backup.ObjectID) (_ []backup.ServiceAccount, err error) {
 	defer classify(&err)
+	if err := store.System(ctx); err != nil {
+		return nil, err
+	}
 	tx, err := db.r.BeginTx(ctx, readOnly)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: service accounts: %w", err)
@@ -379,6 +397,9 @@ func (db *DB) ServiceAccounts(ctx context.Context, orgID backup.ObjectID) (_ []b
 // or SERVICE_ACCOUNT_NOT_FOUND.
 func (db *DB) ServiceAccount(ctx context.Context, clientID string) (_ backup.ServiceAccount, _ []backup.ServiceAccountSecret, err error) {
 	defer classify(&err)
+	if err := store.System(ctx); err != nil {
+		return backup.ServiceAccount{}, nil, err
+	}
 	tx, err := db.r.BeginTx(ctx, readOnly)
 	if err != nil {
 		return backup.ServiceAccount{}, nil, fmt.Errorf("sqlite: service account %s: %w", clientID, err)
@@ -421,6 +442,9 @@ WHERE client_id = ? ORDER BY created DESC, id DESC`, clientID)
 // SERVICE_ACCOUNT_NOT_FOUND.
 func (db *DB) DeleteServiceAccount(ctx context.Context, clientID string) (err error) {
 	defer classify(&err)
+	if err := store.System(ctx); err != nil {
+		return err
+	}
 	tx, err := db.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("sqlite: delete service account %s: %w", clientID, err)
@@ -460,6 +484,9 @@ const isRevokedQuery = `SELECT EXISTS (SELECT 1 FROM revoked_tokens WHERE jti = 
 // the number of tokens revoked within one token lifetime.
 func (db *DB) RevokeToken(ctx context.Context, jti string, expires time.Time) (err error) {
 	defer classify(&err)
+	if err := store.System(ctx); err != nil {
+		return err
+	}
 	if jti == "" {
 		return backup.Errorf(backup.Invalid, backup.CodeInvalidAttribute, "Invalid attribute %s specified.", "jti")
 	}
@@ -488,6 +515,9 @@ ON CONFLICT (jti) DO UPDATE SET expires = excluded.expires WHERE excluded.expire
 // expired: one read of the primary key, on the read pool.
 func (db *DB) IsRevoked(ctx context.Context, jti string) (_ bool, err error) {
 	defer classify(&err)
+	if err := store.System(ctx); err != nil {
+		return false, err
+	}
 	if err := ctx.Err(); err != nil {
 		return false, fmt.Errorf("sqlite: is revoked: %w", err)
 	}
@@ -506,6 +536,9 @@ const authEpochQuery = `SELECT epoch FROM auth_epoch WHERE id = 0`
 // a one-row table, on the read pool.
 func (db *DB) AuthEpoch(ctx context.Context) (_ int64, err error) {
 	defer classify(&err)
+	if err := store.System(ctx); err != nil {
+		return 0, err
+	}
 	if err := ctx.Err(); err != nil {
 		return 0, fmt.Errorf("sqlite: auth epoch: %w", err)
 	}
@@ -536,6 +569,9 @@ func (db *DB) AuthEpoch(ctx context.Context) (_ int64, err error) {
 // sharing the file, so every one of them gets the first writer's bytes.
 func (db *DB) SharedSecret(ctx context.Context, name string, gen func() ([]byte, error)) (_ []byte, err error) {
 	defer classify(&err)
+	if err := store.System(ctx); err != nil {
+		return nil, err
+	}
 	if name == "" {
 		return nil, fmt.Errorf("sqlite: shared secret: no name")
 	}

@@ -32,7 +32,7 @@ type authFixture struct {
 
 func newAuthFixture(t *testing.T) *authFixture {
 	t.Helper()
-	ctx := context.Background()
+	ctx := backup.WithPrincipal(context.Background(), backup.System)
 	path := filepath.Join(t.TempDir(), "auth.db")
 	f := &authFixture{t: t, ctx: ctx, path: path, a: openHandle(t, path), b: openHandle(t, path),
 		ids: backup.NewIDSourceFrom([5]byte{0xa7, 0x4e, 0, 0, 1}, 0), t0: time.Date(2025, 5, 1, 0, 0, 0, 0, time.UTC)}

@@ -61,7 +61,7 @@ func benchStoreOf(b *testing.B, n int) *benchStore {
 		benchDir = dir
 	}
 	start := time.Now()
-	ctx := context.Background()
+	ctx := backup.WithPrincipal(context.Background(), backup.System)
 	path := filepath.Join(benchDir, fmt.Sprintf("bench-%d.db", n))
 	db, err := sqlite.Open(ctx, path, sqlite.WithCacheSize(0, 0))
 	if err != nil {
@@ -153,7 +153,7 @@ func benchCheckpoints(b *testing.B, pick func(*benchStore) *sqlite.DB) {
 				num  int
 			}{{"first", 1}, {"last", (s.n + size - 1) / size}} {
 				b.Run("page="+pg.name, func(b *testing.B) {
-					ctx := context.Background()
+					ctx := backup.WithPrincipal(context.Background(), backup.System)
 					req := backup.PageRequest{Num: pg.num, Size: size, IncludeCount: true}
 					b.ReportAllocs()
 					for b.Loop() {
@@ -199,11 +199,11 @@ func benchCheckpoint(b *testing.B, pick func(*benchStore) *sqlite.DB, asCaller b
 			}
 			s := benchStoreOf(b, sz.n)
 			db := pick(s)
-			ctx := context.Background()
+			ctx := backup.WithPrincipal(context.Background(), backup.System)
 			ref := s.ref
 			if asCaller {
-				ref.Caller = &backup.Principal{Kind: backup.APIKeyPrincipal, ID: "benchkey", OrgID: s.org,
-					Grants: []backup.Grant{{Role: backup.OrgReadOnly}}}
+				ctx = backup.WithPrincipal(ctx, &backup.Principal{Kind: backup.APIKeyPrincipal, ID: "benchkey", OrgID: s.org,
+					Grants: []backup.Grant{{Role: backup.OrgReadOnly}}})
 			}
 			b.ReportAllocs()
 			for b.Loop() {

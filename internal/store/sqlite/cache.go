@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	"github.com/checkpointd/checkpointd/internal/backup"
-	"github.com/checkpointd/checkpointd/internal/store/shape"
+	"github.com/checkpointd/checkpointd/internal/store"
 )
 
 // The read cache rests on two facts. Checkpoints are immutable, and a
@@ -119,7 +119,7 @@ func (db *DB) head(ctx context.Context, byName, byID *sql.Stmt, cref backup.Clus
 	if !h.org.Valid {
 		return head{}, backup.ErrGroupNotFound(cref.GroupID.Hex())
 	}
-	if err := shape.CheckCaller(cref.Caller, h.org.String, cref.GroupID); err != nil {
+	if err := store.Authorize(ctx, store.Read, h.org.String, cref.GroupID); err != nil {
 		return head{}, err
 	}
 	switch {

@@ -34,7 +34,7 @@ type cacheFixture struct {
 
 func newCacheFixture(t *testing.T) *cacheFixture {
 	t.Helper()
-	ctx := context.Background()
+	ctx := backup.WithPrincipal(context.Background(), backup.System)
 	path := filepath.Join(t.TempDir(), "cache.db")
 	open := func(opts ...sqlite.Option) *sqlite.DB {
 		db, err := sqlite.Open(ctx, path, opts...)
@@ -429,7 +429,7 @@ func TestCacheClusterRecreated(t *testing.T) {
 }
 
 func TestCacheOptions(t *testing.T) {
-	ctx := context.Background()
+	ctx := backup.WithPrincipal(context.Background(), backup.System)
 	path := filepath.Join(t.TempDir(), "opts.db")
 	for _, opt := range []sqlite.Option{sqlite.WithCacheSize(-1, 10), sqlite.WithCacheSize(10, -1)} {
 		if db, err := sqlite.Open(ctx, path, opt); err == nil {
@@ -519,34 +519,36 @@ func TestCacheCaller(t *testing.T) {
 	f.must(err)
 	stranger := backup.Organization{ID: f.ids.New(f.t0), Name: "stranger", Created: f.t0}
 	f.must(f.db.CreateOrganization(f.ctx, stranger))
-	as := func(ref backup.ClusterRef, org backup.ObjectID, grants ...backup.Grant) backup.ClusterRef {
-		ref.Caller = &backup.Principal{Kind: backup.ServiceAccountPrincipal, ID: "mdb_sa_id_" + org.Hex(), OrgID: org, Grants: grants}
-		return ref
+	as := func(org backup.ObjectID, grants ...backup.Grant) context.Context {
+		return backup.WithPrincipal(f.ctx, &backup.Principal{Kind: backup.ServiceAccountPrincipal, ID: "mdb_sa_id_" + org.Hex(), OrgID: org, Grants: grants})
 	}
+	reader := as(project.OrgID, backup.Grant{Role: backup.ProjectReadOnly, ProjectID: project.ID})
 	for _, ref := range refsOf(f.a) {
 		warm := f.page(f.db, ref, 1, 3)
 		if _, err := f.db.Checkpoint(f.ctx, ref, cps[1].ID); err != nil {
 			t.Fatal(err)
 		}
-		reader := as(ref, project.OrgID, backup.Grant{Role: backup.ProjectReadOnly, ProjectID: project.ID})
-		if p := f.page(f.db, reader, 1, 3); !sameArray(warm, p) {
+		p, err := f.db.Checkpoints(reader, ref, backup.PageRequest{Num: 1, Size: 3, IncludeCount: true})
+		f.must(err)
+		if !sameArray(warm, p) {
 			t.Fatal("a caller who may read the project missed the cache")
 		}
-		if cp, err := f.db.Checkpoint(f.ctx, reader, cps[1].ID); err != nil || cp.ID != cps[1].ID {
+		if cp, err := f.db.Checkpoint(reader, ref, cps[1].ID); err != nil || cp.ID != cps[1].ID {
 			t.Fatalf("a caller who may read the project: %v", err)
 		}
 		for _, c := range []struct {
-			ref  backup.ClusterRef
+			name string
+			ctx  context.Context
 			code string
 		}{
-			{as(ref, project.OrgID, backup.Grant{Role: backup.OrgMember}), backup.CodeUserUnauthorized},
-			{as(ref, stranger.ID, backup.Grant{Role: backup.OrgOwner}), backup.CodeGroupNotFound},
+			{"org member", as(project.OrgID, backup.Grant{Role: backup.OrgMember}), backup.CodeUserUnauthorized},
+			{"stranger", as(stranger.ID, backup.Grant{Role: backup.OrgOwner}), backup.CodeGroupNotFound},
 		} {
-			if _, err := f.db.Checkpoints(f.ctx, c.ref, backup.PageRequest{Num: 1, Size: 3, IncludeCount: true}); !backup.IsCode(err, c.code) {
-				t.Fatalf("cached page as %s: %v, want %s", c.ref.Caller.OrgID.Hex(), err, c.code)
+			if _, err := f.db.Checkpoints(c.ctx, ref, backup.PageRequest{Num: 1, Size: 3, IncludeCount: true}); !backup.IsCode(err, c.code) {
+				t.Fatalf("cached page as %s: %v, want %s", c.name, err, c.code)
 			}
-			if _, err := f.db.Checkpoint(f.ctx, c.ref, cps[1].ID); !backup.IsCode(err, c.code) {
-				t.Fatalf("cached checkpoint as %s: %v, want %s", c.ref.Caller.OrgID.Hex(), err, c.code)
+			if _, err := f.db.Checkpoint(c.ctx, ref, cps[1].ID); !backup.IsCode(err, c.code) {
+				t.Fatalf("cached checkpoint as %s: %v, want %s", c.name, err, c.code)
 			}
 		}
 	}

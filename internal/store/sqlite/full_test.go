@@ -26,7 +26,7 @@ import (
 // is full; the file passes PRAGMA integrity_check; and once the file may
 // grow again, the same server takes the refused reports.
 func TestDiskFull(t *testing.T) {
-	ctx := context.Background()
+	ctx := backup.WithPrincipal(context.Background(), backup.System)
 	db, err := Open(ctx, filepath.Join(t.TempDir(), "full.db"))
 	if err != nil {
 		t.Fatal(err)

@@ -14,6 +14,7 @@ import (
 	"github.com/pressly/goose/v3"
 
 	"github.com/checkpointd/checkpointd/internal/backup"
+	"github.com/checkpointd/checkpointd/internal/store"
 	"github.com/checkpointd/checkpointd/internal/store/codec"
 	"github.com/checkpointd/checkpointd/internal/store/shape"
 )
@@ -22,7 +23,7 @@ import (
 // pragmas: the guarantees (durability, foreign keys, read-only readers)
 // must not depend on which pooled connection a request lands on.
 func TestPragmas(t *testing.T) {
-	ctx := context.Background()
+	ctx := backup.WithPrincipal(context.Background(), backup.System)
 	db, err := Open(ctx, filepath.Join(t.TempDir(), "p.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -68,7 +69,7 @@ func TestPragmas(t *testing.T) {
 // each that every cluster's seqs are contiguous and in (ts, id) order: the
 // invariant that makes a page one range read.
 func TestSeqInvariant(t *testing.T) {
-	ctx := context.Background()
+	ctx := backup.WithPrincipal(context.Background(), backup.System)
 	db, ids, project, t0 := mustOpenProject(t, "inv", 1)
 	must := func(err error) {
 		t.Helper()
@@ -145,7 +146,7 @@ func checkSeqs(t *testing.T, db *DB, step int) {
 // reads on every request is a SEARCH of an index, never a SCAN, and no
 // page needs a sort.
 func TestQueryPlans(t *testing.T) {
-	ctx := context.Background()
+	ctx := backup.WithPrincipal(context.Background(), backup.System)
 	db, err := Open(ctx, filepath.Join(t.TempDir(), "plan.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -171,7 +172,7 @@ func TestQueryPlans(t *testing.T) {
 	}
 	// Every form of a scoped project listing and its count: an index
 	// range or seeks, and no sort.
-	for name, scope := range map[string]backup.ProjectScope{
+	for name, scope := range map[string]store.Scope{
 		"all": {All: true},
 		"org": {OrgID: backup.MustParseObjectID("0123456789abcdef01234567"), OrgWide: true},
 		"ids": {OrgID: backup.MustParseObjectID("0123456789abcdef01234567"), IDs: []backup.ObjectID{{1}, {2}}},
@@ -220,7 +221,7 @@ func TestQueryPlans(t *testing.T) {
 // delete or move stored checkpoints, and no others (see
 // migrations/0002_cluster_epoch.sql).
 func TestEpoch(t *testing.T) {
-	ctx := context.Background()
+	ctx := backup.WithPrincipal(context.Background(), backup.System)
 	db, ids, project, t0 := mustOpenProject(t, "epoch", 2)
 	must := func(err error) {
 		t.Helper()
@@ -331,7 +332,7 @@ WHERE cluster = (SELECT pk FROM clusters WHERE id = ?1)
 // reader cache a longer version of a partial page: the older reader still
 // gets the page of its own snapshot, agreeing with its Total.
 func TestCachedPageSnapshot(t *testing.T) {
-	ctx := context.Background()
+	ctx := backup.WithPrincipal(context.Background(), backup.System)
 	db, ids, project, t0 := mustOpenProject(t, "snap", 3)
 	c := backup.Cluster{ID: ids.New(t0), GroupID: project.ID, Name: "c", Type: backup.ReplicaSet, MongoDBVersion: "4.0.28",
 		ReplicaSetName: "rs", Backup: backup.BackupLegacy, Created: t0}
@@ -383,7 +384,7 @@ func TestCachedPageSnapshot(t *testing.T) {
 // the older schema must still take writes (a trigger left behind on a
 // table that stays would fail them). Then everything goes up again.
 func TestMigrationDown(t *testing.T) {
-	ctx := context.Background()
+	ctx := backup.WithPrincipal(context.Background(), backup.System)
 	path := filepath.Join(t.TempDir(), "down.db")
 	raw, err := sql.Open("sqlite", dsn(path, writerPragmas, ""))
 	if err != nil {
@@ -487,7 +488,7 @@ GROUP BY s.type, s.name ORDER BY s.type, s.name`)
 // TestUpgrade opens a file written before the epoch migration: its
 // clusters start at epoch 0 and the cache works on them at once.
 func TestUpgrade(t *testing.T) {
-	ctx := context.Background()
+	ctx := backup.WithPrincipal(context.Background(), backup.System)
 	path := filepath.Join(t.TempDir(), "v1.db")
 	raw, err := sql.Open("sqlite", dsn(path, writerPragmas, ""))
 	if err != nil {
@@ -566,7 +567,7 @@ VALUES (?, ?, 'c', 'REPLICA_SET', '4.2.0', 'LEGACY', 'rs', '[]', '{}', 0)`, []an
 // instant t0 the tests count from. The store closes with the test.
 func mustOpenProject(t *testing.T, name string, seed byte) (*DB, *backup.IDSource, backup.Project, time.Time) {
 	t.Helper()
-	ctx := context.Background()
+	ctx := backup.WithPrincipal(context.Background(), backup.System)
 	db, err := Open(ctx, filepath.Join(t.TempDir(), name+".db"))
 	if err != nil {
 		t.Fatal(err)

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/checkpointd/checkpointd/internal/backup"
+	"github.com/checkpointd/checkpointd/internal/store"
 )
 
 // claimRetention is how long a claim is kept past its expiry before a
@@ -25,6 +26,9 @@ const claimRetention = 24 * time.Hour
 // retention window of them, once per slot.
 func (db *DB) ClaimSlot(ctx context.Context, clusterID backup.ObjectID, slot time.Time, owner string, ttl time.Duration) (_ bool, err error) {
 	defer classify(&err)
+	if err := store.System(ctx); err != nil {
+		return false, err
+	}
 	if owner == "" || ttl <= 0 {
 		return false, fmt.Errorf("sqlite: claim slot: an owner and a positive ttl are required")
 	}

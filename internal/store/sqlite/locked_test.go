@@ -20,7 +20,7 @@ func TestLockedByAnotherProcess(t *testing.T) {
 	if testing.Short() {
 		t.Skip("waits out the busy timeout")
 	}
-	ctx := context.Background()
+	ctx := backup.WithPrincipal(context.Background(), backup.System)
 	path := filepath.Join(t.TempDir(), "locked.db")
 	db, err := Open(ctx, path)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/checkpointd/checkpointd/internal/backup"
+	"github.com/checkpointd/checkpointd/internal/store"
 	"github.com/checkpointd/checkpointd/internal/store/codec"
 	"github.com/checkpointd/checkpointd/internal/store/shape"
 )
@@ -25,6 +26,9 @@ const projectCols = `p.org_id, p.name, p.created, (SELECT count(*) FROM clusters
 // Project returns a project with its ClusterCount, or GROUP_NOT_FOUND.
 func (db *DB) Project(ctx context.Context, id backup.ObjectID) (_ backup.Project, err error) {
 	defer classify(&err)
+	if _, err := store.Caller(ctx); err != nil {
+		return backup.Project{}, err
+	}
 	p := backup.Project{ID: id}
 	var org string
 	var created int64
@@ -36,6 +40,9 @@ func (db *DB) Project(ctx context.Context, id backup.ObjectID) (_ backup.Project
 	if err != nil {
 		return backup.Project{}, fmt.Errorf("sqlite: project %s: %w", id.Hex(), err)
 	}
+	if err := store.Authorize(ctx, store.Read, org, id); err != nil {
+		return backup.Project{}, err
+	}
 	if p.OrgID, err = shape.ParseIDString(org); err != nil {
 		return backup.Project{}, fmt.Errorf("sqlite: project %s: %w", id.Hex(), err)
 	}
@@ -43,13 +50,17 @@ func (db *DB) Project(ctx context.Context, id backup.ObjectID) (_ backup.Project
 	return p, nil
 }
 
-// Projects lists the projects in scope ordered by id, with their
+// Projects lists the projects the caller may read ordered by id, with their
 // ClusterCount. Projects are few, so the page is an OFFSET scan and the
 // total a COUNT; a scope of one organization reads only its range of the
 // projects_org index, which holds its projects in id order.
-func (db *DB) Projects(ctx context.Context, scope backup.ProjectScope, page backup.PageRequest) (_ backup.Page[backup.Project], err error) {
+func (db *DB) Projects(ctx context.Context, page backup.PageRequest) (_ backup.Page[backup.Project], err error) {
 	defer classify(&err)
 	var out backup.Page[backup.Project]
+	scope, err := store.ScopeOf(ctx)
+	if err != nil {
+		return out, err
+	}
 	offset, err := pageOffset(page)
 	if err != nil {
 		return out, err
@@ -101,7 +112,7 @@ func (db *DB) Projects(ctx context.Context, scope backup.ProjectScope, page back
 // that select the projects of a scope, or none when the scope holds no
 // project at all. Each form is a range or seeks of an index: the one
 // statement for every scope, with ORs on its arguments, would scan.
-func scopeFilter(s backup.ProjectScope) (where string, args []any, none bool) {
+func scopeFilter(s store.Scope) (where string, args []any, none bool) {
 	switch {
 	case s.All:
 		return "", nil, false
@@ -130,6 +141,9 @@ func scopeFilter(s backup.ProjectScope) (where string, args []any, none bool) {
 // Organizations lists every organization ordered by id.
 func (db *DB) Organizations(ctx context.Context) (_ []backup.Organization, err error) {
 	defer classify(&err)
+	if err := store.System(ctx); err != nil {
+		return nil, err
+	}
 	rows, err := db.r.QueryContext(ctx, `SELECT id, name, created FROM organizations ORDER BY id`)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: organizations: %w", err)
@@ -163,7 +177,10 @@ const clusterCols = `c.id, c.group_id, c.name, c.type, c.mongodb_version, c.back
 // statement.
 func (db *DB) Cluster(ctx context.Context, ref backup.ClusterRef) (_ backup.Cluster, err error) {
 	defer classify(&err)
-	return readCluster(ctx, db.r, ref)
+	if _, err := store.Caller(ctx); err != nil {
+		return backup.Cluster{}, err
+	}
+	return readCluster(ctx, db.r, ref, store.Read)
 }
 
 // queryer is a connection pool or a transaction.
@@ -171,8 +188,8 @@ type queryer interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }
 
-// readCluster is Cluster, in q.
-func readCluster(ctx context.Context, q queryer, ref backup.ClusterRef) (backup.Cluster, error) {
+// readCluster is Cluster, in q, for a caller with need on the project.
+func readCluster(ctx context.Context, q queryer, ref backup.ClusterRef, need store.Need) (backup.Cluster, error) {
 	stmt, key := `SELECT `+projectOrg+`, c.pk, `+clusterCols+fromRefByName, ref.Name
 	if !ref.ByName() {
 		stmt, key = `SELECT `+projectOrg+`, c.pk, `+clusterCols+fromRefByID, ref.ID.Hex()
@@ -195,7 +212,7 @@ func readCluster(ctx context.Context, q queryer, ref backup.ClusterRef) (backup.
 	if !org.Valid {
 		return backup.Cluster{}, backup.ErrGroupNotFound(ref.GroupID.Hex())
 	}
-	if err := shape.CheckCaller(ref.Caller, org.String, ref.GroupID); err != nil {
+	if err := store.Authorize(ctx, need, org.String, ref.GroupID); err != nil {
 		return backup.Cluster{}, err
 	}
 	if !found {
@@ -205,8 +222,11 @@ func readCluster(ctx context.Context, q queryer, ref backup.ClusterRef) (backup.
 }
 
 // Clusters lists a project's clusters ordered by name, or GROUP_NOT_FOUND.
-func (db *DB) Clusters(ctx context.Context, groupID backup.ObjectID, caller *backup.Principal, page backup.PageRequest) (_ backup.Page[backup.Cluster], err error) {
+func (db *DB) Clusters(ctx context.Context, groupID backup.ObjectID, page backup.PageRequest) (_ backup.Page[backup.Cluster], err error) {
 	defer classify(&err)
+	if _, err := store.Caller(ctx); err != nil {
+		return backup.Page[backup.Cluster]{}, err
+	}
 	var out backup.Page[backup.Cluster]
 	offset, err := pageOffset(page)
 	if err != nil {
@@ -218,14 +238,7 @@ func (db *DB) Clusters(ctx context.Context, groupID backup.ObjectID, caller *bac
 	}
 	defer rollback(tx)
 	group := groupID.Hex()
-	var org string
-	switch err := tx.QueryRowContext(ctx, `SELECT org_id FROM projects WHERE id = ?`, group).Scan(&org); {
-	case errors.Is(err, sql.ErrNoRows):
-		return out, backup.ErrGroupNotFound(group)
-	case err != nil:
-		return out, fmt.Errorf("sqlite: clusters: %w", err)
-	}
-	if err := shape.CheckCaller(caller, org, groupID); err != nil {
+	if err := authorizeProject(ctx, tx, store.Read, groupID); err != nil {
 		return out, err
 	}
 	out.Items = []backup.Cluster{}
@@ -311,6 +324,9 @@ func (r ref) count() int64 { return r.last - r.first + 1 }
 // the cache and with other callers: they must be read, never modified.
 func (db *DB) Checkpoints(ctx context.Context, cref backup.ClusterRef, page backup.PageRequest) (_ backup.Page[backup.Checkpoint], err error) {
 	defer classify(&err)
+	if _, err := store.Caller(ctx); err != nil {
+		return backup.Page[backup.Checkpoint]{}, err
+	}
 	offset, err := pageOffset(page)
 	if err != nil {
 		return backup.Page[backup.Checkpoint]{}, err
@@ -427,17 +443,17 @@ func (db *DB) resolve(ctx context.Context, tx *sql.Tx, cref backup.ClusterRef) (
 	if err := rows.Scan(&org, &pk, &id, &kind, &epoch, &first, &last); err != nil {
 		return ref{}, fmt.Errorf("sqlite: resolve %s: %w", cref.Label(), err)
 	}
-	return finishResolve(cref, org, pk, id, kind, epoch, first, last)
+	return finishResolve(ctx, cref, org, pk, id, kind, epoch, first, last)
 }
 
 // finishResolve turns the scanned resolveCols into a ref or the API's
 // errors: GROUP_NOT_FOUND, the caller's access to the project, then the
 // cluster's. org is the project's organization, NULL when there is none.
-func finishResolve(cref backup.ClusterRef, org sql.NullString, pk sql.NullInt64, id, kind sql.RawBytes, epoch, first, last sql.NullInt64) (ref, error) {
+func finishResolve(ctx context.Context, cref backup.ClusterRef, org sql.NullString, pk sql.NullInt64, id, kind sql.RawBytes, epoch, first, last sql.NullInt64) (ref, error) {
 	if !org.Valid {
 		return ref{}, backup.ErrGroupNotFound(cref.GroupID.Hex())
 	}
-	if err := shape.CheckCaller(cref.Caller, org.String, cref.GroupID); err != nil {
+	if err := store.Authorize(ctx, store.Read, org.String, cref.GroupID); err != nil {
 		return ref{}, err
 	}
 	if !pk.Valid {
@@ -470,6 +486,9 @@ func finishResolve(cref backup.ClusterRef, org sql.NullString, pk sql.NullInt64,
 // must be read, never modified.
 func (db *DB) Checkpoint(ctx context.Context, cref backup.ClusterRef, id backup.ObjectID) (_ backup.Checkpoint, err error) {
 	defer classify(&err)
+	if _, err := store.Caller(ctx); err != nil {
+		return backup.Checkpoint{}, err
+	}
 	e, cached := db.checkpoints.Get(id)
 	if cached {
 		h, err := db.head(ctx, db.headByName, db.headByID, cref, false)
@@ -518,7 +537,7 @@ func (db *DB) readCheckpoint(ctx context.Context, cref backup.ClusterRef, id bac
 	if err := rows.Scan(&org, &pk, &cid, &kind, &epoch, &row.started, &row.completed, &row.ts, &row.restorable, &blob); err != nil {
 		return backup.Checkpoint{}, ref{}, fmt.Errorf("sqlite: checkpoint %s: %w", id.Hex(), err)
 	}
-	r, err := finishResolve(cref, org, pk, cid, kind, epoch, sql.NullInt64{}, sql.NullInt64{})
+	r, err := finishResolve(ctx, cref, org, pk, cid, kind, epoch, sql.NullInt64{}, sql.NullInt64{})
 	if err != nil {
 		return backup.Checkpoint{}, ref{}, err
 	}
@@ -576,4 +595,18 @@ func pageOffset(p backup.PageRequest) (int64, error) {
 		return math.MaxInt64 / 2, nil
 	}
 	return int64(p.Num-1) * int64(p.Size), nil
+}
+
+// authorizeProject finds a project inside a transaction and decides
+// whether the caller has need on it: GROUP_NOT_FOUND, then
+// store.Authorize's answer.
+func authorizeProject(ctx context.Context, tx *sql.Tx, need store.Need, id backup.ObjectID) error {
+	var org string
+	switch err := tx.QueryRowContext(ctx, `SELECT org_id FROM projects WHERE id = ?`, id.Hex()).Scan(&org); {
+	case errors.Is(err, sql.ErrNoRows):
+		return backup.ErrGroupNotFound(id.Hex())
+	case err != nil:
+		return fmt.Errorf("sqlite: project %s: %w", id.Hex(), err)
+	}
+	return store.Authorize(ctx, need, org, id)
 }

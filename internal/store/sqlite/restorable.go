@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/checkpointd/checkpointd/internal/backup"
+	"github.com/checkpointd/checkpointd/internal/store"
 	"github.com/checkpointd/checkpointd/internal/store/shape"
 )
 
@@ -26,6 +27,9 @@ ORDER BY c.group_id, c.name`
 // legacy backup, in one statement (one snapshot of the file).
 func (db *DB) NewestRestorable(ctx context.Context) (_ []backup.RestorePoint, err error) {
 	defer classify(&err)
+	if err := store.System(ctx); err != nil {
+		return nil, err
+	}
 	rows, err := db.r.QueryContext(ctx, newestRestorableQuery)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: newest restorable: %w", err)

@@ -15,13 +15,16 @@ import (
 // each to what the previous one stored.
 func (db *DB) UpdateCluster(ctx context.Context, ref backup.ClusterRef, change func(*backup.Cluster) error) (_ backup.Cluster, err error) {
 	defer classify(&err)
+	if _, err := store.Caller(ctx); err != nil {
+		return backup.Cluster{}, err
+	}
 	// _txlock=immediate: the write lock is taken at BEGIN, before the read.
 	tx, err := db.w.BeginTx(ctx, nil)
 	if err != nil {
 		return backup.Cluster{}, fmt.Errorf("sqlite: update cluster %s: %w", ref.Label(), err)
 	}
 	defer rollback(tx)
-	c, err := readCluster(ctx, tx, ref)
+	c, err := readCluster(ctx, tx, ref, store.Admin)
 	if err != nil {
 		return backup.Cluster{}, err
 	}
@@ -53,6 +56,9 @@ func (db *DB) UpdateCluster(ctx context.Context, ref backup.ClusterRef, change f
 // backup, the SIMULATED driver and an interval set, ordered by id.
 func (db *DB) Schedules(ctx context.Context) (_ []backup.Cluster, err error) {
 	defer classify(&err)
+	if err := store.System(ctx); err != nil {
+		return nil, err
+	}
 	rows, err := db.r.QueryContext(ctx, `SELECT `+clusterCols+` FROM clusters c
 WHERE c.ckpt_driver = 'SIMULATED' AND c.ckpt_interval_min > 0 AND c.backup = 'LEGACY' ORDER BY c.id`)
 	if err != nil {
@@ -81,6 +87,9 @@ WHERE c.ckpt_driver = 'SIMULATED' AND c.ckpt_interval_min > 0 AND c.backup = 'LE
 // slot has one checkpoint however slow a holder is.
 func (db *DB) AddClaimedCheckpoint(ctx context.Context, cp backup.Checkpoint, owner string) (err error) {
 	defer classify(&err)
+	if err := store.System(ctx); err != nil {
+		return err
+	}
 	return db.addCheckpoints(ctx, []backup.Checkpoint{cp}, func(w *writer) error {
 		// Holding the claim is checked by extending it: the slot is then
 		// done, and a takeover racing with this transaction finds an

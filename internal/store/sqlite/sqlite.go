@@ -284,7 +284,7 @@ func (db *DB) Close() error {
 
 // resolveCols select, for a reference, the project's organization (NULL
 // when there is no such project; the caller's access is checked against
-// it, see shape.CheckCaller) and the matching cluster's key, id and backup kind;
+// it, see store.Authorize) and the matching cluster's key, id and backup kind;
 // a LEFT JOIN from a one-row table keeps the project answer when no
 // cluster matches. Both lookups are unique-index seeks.
 const (
@@ -344,7 +344,7 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?)`},
 		{&db.firstCheckpoint, db.w, `SELECT seq, ts, id FROM checkpoints WHERE cluster = ? ORDER BY seq LIMIT 1`},
 		{&db.checkpointKey, db.w, `SELECT ts, id FROM checkpoints WHERE cluster = ? AND seq = ?`},
 		{&db.existingCheckpoint, db.w, `SELECT cluster, ` + checkpointCols + ` FROM checkpoints WHERE id = ?`},
-		{&db.clusterByID, db.w, `SELECT pk, group_id FROM clusters WHERE id = ?`},
+		{&db.clusterByID, db.w, `SELECT c.pk, c.group_id, p.org_id FROM clusters c JOIN projects p ON p.id = c.group_id WHERE c.id = ?`},
 	}
 	for _, s := range stmts {
 		st, err := s.on.PrepareContext(ctx, s.sql)

@@ -43,7 +43,7 @@ func TestConformance(t *testing.T) {
 // TestReopen checks that what was acknowledged is in the file after Close,
 // and that opening an existing file applies no migration again.
 func TestReopen(t *testing.T) {
-	ctx := context.Background()
+	ctx := backup.WithPrincipal(context.Background(), backup.System)
 	path := filepath.Join(t.TempDir(), "durable.db")
 	db, err := sqlite.Open(ctx, path)
 	if err != nil {
@@ -115,7 +115,7 @@ func TestReopen(t *testing.T) {
 }
 
 func TestOpenPaths(t *testing.T) {
-	ctx := context.Background()
+	ctx := backup.WithPrincipal(context.Background(), backup.System)
 	for _, bad := range []string{"", ":memory:", "file::memory:", filepath.Join(t.TempDir(), "missing-dir", "x.db")} {
 		if db, err := sqlite.Open(ctx, bad); err == nil {
 			db.Close()
@@ -138,7 +138,7 @@ func TestOpenPaths(t *testing.T) {
 // appended and pruned: every page must be internally consistent (ordered,
 // and agreeing with its own total), which the read transaction guarantees.
 func TestConcurrentReadersAndWriter(t *testing.T) {
-	ctx := context.Background()
+	ctx := backup.WithPrincipal(context.Background(), backup.System)
 	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "conc.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -225,7 +225,7 @@ func TestConcurrentReadersAndWriter(t *testing.T) {
 }
 
 func TestReady(t *testing.T) {
-	ctx := context.Background()
+	ctx := backup.WithPrincipal(context.Background(), backup.System)
 	path := filepath.Join(t.TempDir(), "ready.db")
 	db, err := sqlite.Open(ctx, path)
 	if err != nil {

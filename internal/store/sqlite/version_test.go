@@ -15,7 +15,7 @@ import (
 // file or by hand through SQL, makes the next read ask the file, and
 // that read sees the write.
 func TestHeadCache(t *testing.T) {
-	ctx := context.Background()
+	ctx := backup.WithPrincipal(context.Background(), backup.System)
 	path := filepath.Join(t.TempDir(), "heads.db")
 	open := func() *DB {
 		db, err := Open(ctx, path)
@@ -112,10 +112,9 @@ func TestHeadCache(t *testing.T) {
 	}
 
 	// A caller's access is checked on every read, cached or not.
-	denied := ref
-	denied.Caller = &backup.Principal{Kind: backup.APIKeyPrincipal, ID: "k", OrgID: ids.New(t0), Grants: []backup.Grant{{Role: backup.OrgReadOnly}}}
+	denied := backup.WithPrincipal(ctx, &backup.Principal{Kind: backup.APIKeyPrincipal, ID: "k", OrgID: ids.New(t0), Grants: []backup.Grant{{Role: backup.OrgReadOnly}}})
 	for range 2 {
-		if _, err := db.Checkpoints(ctx, denied, backup.PageRequest{Num: 1, Size: 10}); err == nil {
+		if _, err := db.Checkpoints(denied, ref, backup.PageRequest{Num: 1, Size: 10}); err == nil {
 			t.Fatal("a caller of another organization read the cached head")
 		}
 	}

@@ -16,6 +16,9 @@ import (
 // CreateOrganization stores an organization; a taken id is a Conflict.
 func (db *DB) CreateOrganization(ctx context.Context, o backup.Organization) (err error) {
 	defer classify(&err)
+	if err := store.System(ctx); err != nil {
+		return err
+	}
 	if o.ID.IsZero() {
 		return errMissingID("organization")
 	}
@@ -35,6 +38,9 @@ func (db *DB) CreateOrganization(ctx context.Context, o backup.Organization) (er
 // (ORG_NOT_FOUND otherwise); a taken id is a Conflict.
 func (db *DB) CreateProject(ctx context.Context, p backup.Project) (err error) {
 	defer classify(&err)
+	if err := store.System(ctx); err != nil {
+		return err
+	}
 	if p.ID.IsZero() {
 		return errMissingID("group")
 	}
@@ -57,6 +63,9 @@ func (db *DB) CreateProject(ctx context.Context, p backup.Project) (err error) {
 // unused (Conflict).
 func (db *DB) CreateCluster(ctx context.Context, c backup.Cluster) (err error) {
 	defer classify(&err)
+	if _, err := store.Caller(ctx); err != nil {
+		return err
+	}
 	if c.ID.IsZero() {
 		return errMissingID("cluster")
 	}
@@ -71,6 +80,9 @@ func (db *DB) CreateCluster(ctx context.Context, c backup.Cluster) (err error) {
 	}
 	defer rollback(tx)
 	group := c.GroupID.Hex()
+	if err := authorizeProject(ctx, tx, store.Admin, c.GroupID); err != nil {
+		return err
+	}
 	_, err = tx.ExecContext(ctx, `INSERT INTO clusters
   (id, group_id, name, type, mongodb_version, backup, replica_set_name, shards, config, created,
    ckpt_driver, ckpt_interval_min, pit_window_hours)
@@ -112,6 +124,9 @@ func (db *DB) CreateCluster(ctx context.Context, c backup.Cluster) (err error) {
 // no-op; the same id with other content is DUPLICATE_CHECKPOINT.
 func (db *DB) AddCheckpoint(ctx context.Context, cp backup.Checkpoint) (err error) {
 	defer classify(&err)
+	if _, err := store.Caller(ctx); err != nil {
+		return err
+	}
 	return db.AddCheckpoints(ctx, []backup.Checkpoint{cp})
 }
 
@@ -121,6 +136,9 @@ func (db *DB) AddCheckpoint(ctx context.Context, cp backup.Checkpoint) (err erro
 // which is how seeding and benchmarks build large histories quickly.
 func (db *DB) AddCheckpoints(ctx context.Context, cps []backup.Checkpoint) (err error) {
 	defer classify(&err)
+	if _, err := store.Caller(ctx); err != nil {
+		return err
+	}
 	return db.addCheckpoints(ctx, cps, nil)
 }
 
@@ -255,15 +273,11 @@ func (w *writer) clusterOf(ctx context.Context, cp *backup.Checkpoint) (*cluster
 	cs := w.clusters[cp.ClusterID]
 	if cs == nil {
 		var pk int64
-		var group string
-		err := w.cluster.QueryRowContext(ctx, cp.ClusterID.Hex()).Scan(&pk, &group)
+		var group, org string
+		err := w.cluster.QueryRowContext(ctx, cp.ClusterID.Hex()).Scan(&pk, &group, &org)
 		if err == sql.ErrNoRows {
-			var exists int64
-			if err := w.tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM projects WHERE id = ?)`, cp.GroupID.Hex()).Scan(&exists); err != nil {
-				return nil, fmt.Errorf("sqlite: add checkpoint %s: %w", cp.ID.Hex(), err)
-			}
-			if exists == 0 {
-				return nil, backup.ErrGroupNotFound(cp.GroupID.Hex())
+			if err := authorizeProject(ctx, w.tx, store.Report, cp.GroupID); err != nil {
+				return nil, err
 			}
 			return nil, backup.ErrClusterIDNotFound(cp.ClusterID.Hex(), cp.GroupID.Hex())
 		}
@@ -273,6 +287,9 @@ func (w *writer) clusterOf(ctx context.Context, cp *backup.Checkpoint) (*cluster
 		cs = &clusterState{pk: pk}
 		if cs.group, err = shape.ParseIDString(group); err != nil {
 			return nil, fmt.Errorf("sqlite: add checkpoint %s: %w", cp.ID.Hex(), err)
+		}
+		if err := store.Authorize(ctx, store.Report, org, cs.group); err != nil {
+			return nil, err
 		}
 		if cs.lastSeq, cs.lastTS, cs.lastID, err = w.bound(ctx, w.last, pk); err != nil {
 			return nil, err
@@ -378,6 +395,9 @@ func compareStored(id string, s *storedCheckpoint, args []any) error {
 // the smallest seq, not from 1.
 func (db *DB) PruneCheckpoints(ctx context.Context, clusterID backup.ObjectID, cutoff time.Time) (_ int, err error) {
 	defer classify(&err)
+	if err := store.System(ctx); err != nil {
+		return 0, err
+	}
 	tx, err := db.w.BeginTx(ctx, nil)
 	if err != nil {
 		return 0, fmt.Errorf("sqlite: prune: %w", err)
@@ -390,8 +410,8 @@ func (db *DB) PruneCheckpoints(ctx context.Context, clusterID backup.ObjectID, c
 		key:   tx.StmtContext(ctx, db.checkpointKey),
 	}
 	var pk int64
-	var group string
-	err = tx.StmtContext(ctx, db.clusterByID).QueryRowContext(ctx, clusterID.Hex()).Scan(&pk, &group)
+	var group, org string
+	err = tx.StmtContext(ctx, db.clusterByID).QueryRowContext(ctx, clusterID.Hex()).Scan(&pk, &group, &org)
 	if err == sql.ErrNoRows {
 		return 0, backup.Errorf(backup.NotFound, backup.CodeClusterNotFound, "No cluster with ID %s exists.", clusterID.Hex())
 	}
@@ -434,6 +454,9 @@ func (db *DB) PruneCheckpoints(ctx context.Context, clusterID backup.ObjectID, c
 // CANNOT_DELETE_ORG_ACTIVE_PROJECTS while it has projects.
 func (db *DB) DeleteOrganization(ctx context.Context, id backup.ObjectID) (err error) {
 	defer classify(&err)
+	if err := store.System(ctx); err != nil {
+		return err
+	}
 	tx, err := db.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("sqlite: delete organization %s: %w", id.Hex(), err)
@@ -477,6 +500,9 @@ func (db *DB) DeleteOrganization(ctx context.Context, id backup.ObjectID) (err e
 // longer read anything, which is what its owner granted.
 func (db *DB) DeleteProject(ctx context.Context, id backup.ObjectID) (err error) {
 	defer classify(&err)
+	if err := store.System(ctx); err != nil {
+		return err
+	}
 	tx, err := db.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("sqlite: delete project %s: %w", id.Hex(), err)
@@ -523,6 +549,9 @@ func (db *DB) DeleteProject(ctx context.Context, id backup.ObjectID) (err error)
 // while; clusters are deleted rarely.
 func (db *DB) DeleteCluster(ctx context.Context, cref backup.ClusterRef) (err error) {
 	defer classify(&err)
+	if _, err := store.Caller(ctx); err != nil {
+		return err
+	}
 	tx, err := db.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("sqlite: delete cluster %s: %w", cref.Label(), err)
@@ -540,7 +569,7 @@ func (db *DB) DeleteCluster(ctx context.Context, cref backup.ClusterRef) (err er
 	if !org.Valid {
 		return backup.ErrGroupNotFound(cref.GroupID.Hex())
 	}
-	if err := shape.CheckCaller(cref.Caller, org.String, cref.GroupID); err != nil {
+	if err := store.Authorize(ctx, store.Admin, org.String, cref.GroupID); err != nil {
 		return err
 	}
 	if !pk.Valid {

@@ -48,6 +48,9 @@ func Run(t *testing.T, open func(t testing.TB, clk clock.Clock) Store) {
 		{"CallerAccess", testCallerAccess},
 		{"CallerErrorOrder", testCallerErrorOrder},
 		{"ProjectScope", testProjectScope},
+		{"RefusedWithoutPrincipal", testRefusedWithoutPrincipal},
+		{"SystemOnly", testSystemOnly},
+		{"OtherOrganization", testOtherOrganization},
 		{"OrganizationsList", testOrganizationsList},
 		{"DeleteCluster", testDeleteCluster},
 		{"DeleteClusterCached", testDeleteClusterCached},
@@ -104,7 +107,7 @@ type fixture struct {
 }
 
 func newFixture(t *testing.T, s Store, clk *clock.Virtual) *fixture {
-	f := &fixture{t: t, ctx: context.Background(), s: s, clk: clk, ids: backup.NewIDSourceFrom([5]byte{0xc0, 0xff, 0xee, 0, 1}, 0)}
+	f := &fixture{t: t, ctx: backup.WithPrincipal(context.Background(), backup.System), s: s, clk: clk, ids: backup.NewIDSourceFrom([5]byte{0xc0, 0xff, 0xee, 0, 1}, 0)}
 	f.org = backup.Organization{ID: f.ids.New(t0), Name: "org", Created: t0}
 	f.must(s.CreateOrganization(f.ctx, f.org))
 	f.project = f.newProject("project")
@@ -403,7 +406,7 @@ func testProjectsPaging(t *testing.T, f *fixture) {
 	slices.SortFunc(want, func(a, b backup.ObjectID) int { return strings.Compare(a.Hex(), b.Hex()) })
 	var got []backup.ObjectID
 	for num := 1; ; num++ {
-		p, err := f.s.Projects(f.ctx, backup.ProjectScope{All: true}, backup.PageRequest{Num: num, Size: 3, IncludeCount: true})
+		p, err := f.s.Projects(f.ctx, backup.PageRequest{Num: num, Size: 3, IncludeCount: true})
 		f.must(err)
 		if p.Total != len(want) {
 			t.Fatalf("page %d Total %d, want %d", num, p.Total, len(want))
@@ -425,7 +428,7 @@ func testProjectsPaging(t *testing.T, f *fixture) {
 	if !slices.Equal(got, want) {
 		t.Fatalf("projects in order %v, want %v", got, want)
 	}
-	p, err := f.s.Projects(f.ctx, backup.ProjectScope{All: true}, backup.PageRequest{Num: 1, Size: 2})
+	p, err := f.s.Projects(f.ctx, backup.PageRequest{Num: 1, Size: 2})
 	f.must(err)
 	if p.Total != 0 || len(p.Items) != 2 {
 		t.Fatalf("without count: %d items, Total %d; want 2, 0", len(p.Items), p.Total)
@@ -475,7 +478,7 @@ func testClusterErrors(t *testing.T, f *fixture) {
 		t.Fatalf("invalid cluster: %v, want Invalid", err)
 	}
 	// Nothing of the failed creates was stored.
-	p, err := f.s.Clusters(f.ctx, f.project.ID, nil, backup.PageRequest{Num: 1, Size: 100, IncludeCount: true})
+	p, err := f.s.Clusters(f.ctx, f.project.ID, backup.PageRequest{Num: 1, Size: 100, IncludeCount: true})
 	f.must(err)
 	if p.Total != 3 {
 		t.Fatalf("%d clusters after failed creates, want 3", p.Total)
@@ -491,7 +494,7 @@ func testClustersPaging(t *testing.T, f *fixture) {
 	want := slices.Sorted(slices.Values(names))
 	var got []string
 	for num := 1; num <= 4; num++ {
-		p, err := f.s.Clusters(f.ctx, other.ID, nil, backup.PageRequest{Num: num, Size: 2, IncludeCount: true})
+		p, err := f.s.Clusters(f.ctx, other.ID, backup.PageRequest{Num: num, Size: 2, IncludeCount: true})
 		f.must(err)
 		if p.Total != len(names) {
 			t.Fatalf("Total %d, want %d", p.Total, len(names))
@@ -509,18 +512,18 @@ func testClustersPaging(t *testing.T, f *fixture) {
 	if !slices.Equal(got, want) {
 		t.Fatalf("clusters in order %v, want %v", got, want)
 	}
-	p, err := f.s.Clusters(f.ctx, other.ID, nil, backup.PageRequest{Num: 9, Size: 2, IncludeCount: true})
+	p, err := f.s.Clusters(f.ctx, other.ID, backup.PageRequest{Num: 9, Size: 2, IncludeCount: true})
 	f.must(err)
 	if len(p.Items) != 0 || p.Total != len(names) {
 		t.Fatalf("past the end: %d items, Total %d", len(p.Items), p.Total)
 	}
-	p, err = f.s.Clusters(f.ctx, other.ID, nil, backup.PageRequest{Num: 1, Size: 2})
+	p, err = f.s.Clusters(f.ctx, other.ID, backup.PageRequest{Num: 1, Size: 2})
 	f.must(err)
 	if p.Total != 0 || len(p.Items) != 2 {
 		t.Fatalf("without count: %d items, Total %d", len(p.Items), p.Total)
 	}
 	unknown := f.ids.New(t0)
-	_, err = f.s.Clusters(f.ctx, unknown, nil, backup.PageRequest{Num: 1, Size: 2})
+	_, err = f.s.Clusters(f.ctx, unknown, backup.PageRequest{Num: 1, Size: 2})
 	wantErr(t, err, backup.NotFound, backup.CodeGroupNotFound, "No group with ID "+unknown.Hex()+" exists.")
 }
 

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -10,8 +11,8 @@ import (
 	"github.com/checkpointd/checkpointd/internal/backup"
 )
 
-// This file holds the suite's tests of who may read what (ClusterRef's
-// Caller, ProjectScope) and of deleting organizations, projects and
+// This file holds the suite's tests of who may read what (the principal
+// of the context, store.ScopeOf) and of deleting organizations, projects and
 // clusters.
 
 // caller is an API key's principal of org with grants.
@@ -25,32 +26,31 @@ func projectGrant(r backup.Role, project backup.ObjectID) backup.Grant {
 	return backup.Grant{Role: r, ProjectID: project}
 }
 
-// as is ref asked by p.
-func as(ref backup.ClusterRef, p *backup.Principal) backup.ClusterRef {
-	ref.Caller = p
-	return ref
+// as is the fixture's context with p as the caller.
+func (f *fixture) as(p *backup.Principal) context.Context {
+	return backup.WithPrincipal(f.ctx, p)
 }
 
 // refOp is one of the reads that resolve a reference. It checks what it
 // read against the fixture when it succeeds.
 type refOp struct {
 	name string
-	do   func(t *testing.T, ref backup.ClusterRef) error
+	do   func(t *testing.T, ctx context.Context, ref backup.ClusterRef) error
 }
 
 // refOps are Cluster, Checkpoints, Checkpoint and the project's Clusters
 // of a legacy cluster c whose checkpoints are cps (at least two).
 func (f *fixture) refOps(c backup.Cluster, cps []backup.Checkpoint) []refOp {
 	return []refOp{
-		{"Cluster", func(t *testing.T, ref backup.ClusterRef) error {
-			got, err := f.s.Cluster(f.ctx, ref)
+		{"Cluster", func(t *testing.T, ctx context.Context, ref backup.ClusterRef) error {
+			got, err := f.s.Cluster(ctx, ref)
 			if err == nil {
 				wantCluster(t, got, c)
 			}
 			return err
 		}},
-		{"Checkpoints", func(t *testing.T, ref backup.ClusterRef) error {
-			p, err := f.s.Checkpoints(f.ctx, ref, backup.PageRequest{Num: 1, Size: 2, IncludeCount: true})
+		{"Checkpoints", func(t *testing.T, ctx context.Context, ref backup.ClusterRef) error {
+			p, err := f.s.Checkpoints(ctx, ref, backup.PageRequest{Num: 1, Size: 2, IncludeCount: true})
 			if err == nil {
 				wantCheckpoints(t, p.Items, cps[:2])
 				if p.Total != len(cps) {
@@ -59,15 +59,15 @@ func (f *fixture) refOps(c backup.Cluster, cps []backup.Checkpoint) []refOp {
 			}
 			return err
 		}},
-		{"Checkpoint", func(t *testing.T, ref backup.ClusterRef) error {
-			got, err := f.s.Checkpoint(f.ctx, ref, cps[1].ID)
+		{"Checkpoint", func(t *testing.T, ctx context.Context, ref backup.ClusterRef) error {
+			got, err := f.s.Checkpoint(ctx, ref, cps[1].ID)
 			if err == nil {
 				wantCheckpoints(t, []backup.Checkpoint{got}, cps[1:2])
 			}
 			return err
 		}},
-		{"Clusters", func(t *testing.T, ref backup.ClusterRef) error {
-			p, err := f.s.Clusters(f.ctx, ref.GroupID, ref.Caller, backup.PageRequest{Num: 1, Size: 100, IncludeCount: true})
+		{"Clusters", func(t *testing.T, ctx context.Context, ref backup.ClusterRef) error {
+			p, err := f.s.Clusters(ctx, ref.GroupID, backup.PageRequest{Num: 1, Size: 100, IncludeCount: true})
 			if err == nil && !slices.ContainsFunc(p.Items, func(got backup.Cluster) bool { return got.ID == c.ID }) {
 				t.Fatalf("Clusters of %s lacks %s", ref.GroupID.Hex(), c.Name)
 			}
@@ -92,7 +92,7 @@ func testCallerAccess(t *testing.T, f *fixture) {
 		caller *backup.Principal
 		want   *backup.Error // nil when the caller may read
 	}{
-		{"the server", nil, nil},
+		{"the server", backup.System, nil},
 		{"org owner", caller(f.org.ID, orgGrant(backup.OrgOwner)), nil},
 		{"org read only", caller(f.org.ID, orgGrant(backup.OrgReadOnly)), nil},
 		{"project read only", caller(f.org.ID, orgGrant(backup.OrgMember), projectGrant(backup.ProjectReadOnly, f.project.ID)), nil},
@@ -108,7 +108,7 @@ func testCallerAccess(t *testing.T, f *fixture) {
 	server := func(t *testing.T, ref backup.ClusterRef) {
 		t.Helper()
 		for _, op := range ops {
-			if err := op.do(t, ref); err != nil {
+			if err := op.do(t, f.ctx, ref); err != nil {
 				t.Fatalf("the server's %s: %v", op.name, err)
 			}
 		}
@@ -119,7 +119,7 @@ func testCallerAccess(t *testing.T, f *fixture) {
 				for round := range 2 {
 					server(t, ref)
 					for _, op := range ops {
-						err := op.do(t, as(ref, c.caller))
+						err := op.do(t, f.as(c.caller), ref)
 						if c.want == nil {
 							if err != nil {
 								t.Fatalf("round %d, %s: %v", round, op.name, err)
@@ -141,10 +141,10 @@ func testCallerAccess(t *testing.T, f *fixture) {
 	for how, ref := range refs(foreignCluster) {
 		t.Run("own org's project/"+how, func(t *testing.T) {
 			for _, op := range f.refOps(foreignCluster, fcps) {
-				if err := op.do(t, as(ref, caller(otherOrg.ID, orgGrant(backup.OrgReadOnly)))); err != nil {
+				if err := op.do(t, f.as(caller(otherOrg.ID, orgGrant(backup.OrgReadOnly))), ref); err != nil {
 					t.Fatalf("%s: %v", op.name, err)
 				}
-				err := op.do(t, as(ref, caller(f.org.ID, orgGrant(backup.OrgOwner))))
+				err := op.do(t, f.as(caller(f.org.ID, orgGrant(backup.OrgOwner))), ref)
 				wantErr(t, err, backup.NotFound, backup.CodeGroupNotFound, "No group with ID "+foreign.ID.Hex()+" exists.")
 			}
 		})
@@ -169,14 +169,20 @@ func testCallerErrorOrder(t *testing.T, f *fixture) {
 		"cloud cluster by name":    byName(f.cloud),
 		"cloud cluster by id":      byID(f.cloud),
 	}
-	reads := map[string]func(ref backup.ClusterRef) error{
-		"Cluster": func(ref backup.ClusterRef) error { _, err := f.s.Cluster(f.ctx, ref); return err },
-		"Checkpoints": func(ref backup.ClusterRef) error {
-			_, err := f.s.Checkpoints(f.ctx, ref, backup.PageRequest{Num: 1, Size: 10, IncludeCount: true})
+	reads := map[string]func(ctx context.Context, ref backup.ClusterRef) error{
+		"Cluster": func(ctx context.Context, ref backup.ClusterRef) error { _, err := f.s.Cluster(ctx, ref); return err },
+		"Checkpoints": func(ctx context.Context, ref backup.ClusterRef) error {
+			_, err := f.s.Checkpoints(ctx, ref, backup.PageRequest{Num: 1, Size: 10, IncludeCount: true})
 			return err
 		},
-		"Checkpoint":            func(ref backup.ClusterRef) error { _, err := f.s.Checkpoint(f.ctx, ref, cps[0].ID); return err },
-		"Checkpoint of unknown": func(ref backup.ClusterRef) error { _, err := f.s.Checkpoint(f.ctx, ref, unknownCheckpoint); return err },
+		"Checkpoint": func(ctx context.Context, ref backup.ClusterRef) error {
+			_, err := f.s.Checkpoint(ctx, ref, cps[0].ID)
+			return err
+		},
+		"Checkpoint of unknown": func(ctx context.Context, ref backup.ClusterRef) error {
+			_, err := f.s.Checkpoint(ctx, ref, unknownCheckpoint)
+			return err
+		},
 	}
 	callers := []struct {
 		name   string
@@ -191,15 +197,15 @@ func testCallerErrorOrder(t *testing.T, f *fixture) {
 			for readName, read := range reads {
 				t.Run(c.name+"/"+refName+"/"+readName, func(t *testing.T) {
 					// Warm any cache with the server's read first.
-					_ = read(ref)
-					wantErr(t, read(as(ref, c.caller)), c.want.Kind, c.want.Code, c.want.Detail)
+					_ = read(f.ctx, ref)
+					wantErr(t, read(f.as(c.caller), ref), c.want.Kind, c.want.Code, c.want.Detail)
 				})
 			}
 		}
 		// An unknown project is GROUP_NOT_FOUND, whoever asks.
 		t.Run(c.name+"/unknown group", func(t *testing.T) {
 			for readName, read := range reads {
-				err := read(as(backup.ClusterRef{GroupID: unknownGroup, Name: f.sharded.Name}, c.caller))
+				err := read(f.as(c.caller), backup.ClusterRef{GroupID: unknownGroup, Name: f.sharded.Name})
 				if e := backup.ErrorOf(err); e == nil || e.Code != backup.CodeGroupNotFound || e.Detail != "No group with ID "+unknownGroup.Hex()+" exists." {
 					t.Fatalf("%s: %v, want GROUP_NOT_FOUND of %s", readName, err, unknownGroup.Hex())
 				}
@@ -208,11 +214,11 @@ func testCallerErrorOrder(t *testing.T, f *fixture) {
 	}
 	// A caller who may read the project gets the usual errors.
 	reader := caller(f.org.ID, orgGrant(backup.OrgReadOnly))
-	_, err := f.s.Cluster(f.ctx, as(refsToTry["unknown name"], reader))
+	_, err := f.s.Cluster(f.as(reader), refsToTry["unknown name"])
 	wantErr(t, err, backup.NotFound, backup.CodeClusterNotFound, "No cluster named Nope exists in group "+f.project.ID.Hex()+".")
-	_, err = f.s.Checkpoints(f.ctx, as(byName(f.cloud), reader), backup.PageRequest{Num: 1, Size: 10})
+	_, err = f.s.Checkpoints(f.as(reader), byName(f.cloud), backup.PageRequest{Num: 1, Size: 10})
 	wantErr(t, err, backup.Invalid, backup.CodeCheckpointsOnlyLegacy, "")
-	_, err = f.s.Checkpoint(f.ctx, as(byID(f.sharded), reader), unknownCheckpoint)
+	_, err = f.s.Checkpoint(f.as(reader), byID(f.sharded), unknownCheckpoint)
 	wantErr(t, err, backup.NotFound, backup.CodeCheckpointNotFound, "")
 }
 
@@ -239,33 +245,33 @@ func testProjectScope(t *testing.T, f *fixture) {
 	emptyOrg := f.newOrg("empty org")
 	unknown := f.ids.New(t0)
 	mine := []backup.ObjectID{f.project.ID, a.ID, b.ID}
+	ro := func(project backup.ObjectID) backup.Grant { return projectGrant(backup.ProjectReadOnly, project) }
 	cases := []struct {
-		name  string
-		scope backup.ProjectScope
-		want  []backup.ObjectID
+		name   string
+		caller *backup.Principal
+		want   []backup.ObjectID
 	}{
-		{"all", backup.ProjectScope{All: true}, append(slices.Clone(mine), foreign.ID)},
-		{"all, whatever else is set", backup.ProjectScope{All: true, OrgID: otherOrg.ID, IDs: []backup.ObjectID{foreign.ID}}, append(slices.Clone(mine), foreign.ID)},
-		{"org wide", backup.ProjectScope{OrgID: f.org.ID, OrgWide: true}, mine},
-		{"org wide, ids too", backup.ProjectScope{OrgID: f.org.ID, OrgWide: true, IDs: []backup.ObjectID{a.ID}}, mine},
-		{"another org", backup.ProjectScope{OrgID: otherOrg.ID, OrgWide: true}, []backup.ObjectID{foreign.ID}},
-		{"an org without projects", backup.ProjectScope{OrgID: emptyOrg.ID, OrgWide: true}, nil},
-		{"unknown org", backup.ProjectScope{OrgID: unknown, OrgWide: true}, nil},
-		{"ids", backup.ProjectScope{OrgID: f.org.ID, IDs: []backup.ObjectID{b.ID, f.project.ID}}, []backup.ObjectID{f.project.ID, b.ID}},
-		{"one id", backup.ProjectScope{OrgID: f.org.ID, IDs: []backup.ObjectID{a.ID}}, []backup.ObjectID{a.ID}},
-		{"repeated id", backup.ProjectScope{OrgID: f.org.ID, IDs: []backup.ObjectID{a.ID, a.ID}}, []backup.ObjectID{a.ID}},
-		{"an id of another org", backup.ProjectScope{OrgID: f.org.ID, IDs: []backup.ObjectID{a.ID, foreign.ID}}, []backup.ObjectID{a.ID}},
-		{"only ids of another org", backup.ProjectScope{OrgID: f.org.ID, IDs: []backup.ObjectID{foreign.ID}}, nil},
-		{"unknown id", backup.ProjectScope{OrgID: f.org.ID, IDs: []backup.ObjectID{unknown}}, nil},
-		{"no ids", backup.ProjectScope{OrgID: f.org.ID}, nil},
-		{"nothing", backup.ProjectScope{}, nil},
+		{"the server", backup.System, append(slices.Clone(mine), foreign.ID)},
+		{"org owner", caller(f.org.ID, orgGrant(backup.OrgOwner)), mine},
+		{"org read only, project roles too", caller(f.org.ID, orgGrant(backup.OrgReadOnly), ro(a.ID)), mine},
+		{"another org's owner", caller(otherOrg.ID, orgGrant(backup.OrgOwner)), []backup.ObjectID{foreign.ID}},
+		{"an org without projects", caller(emptyOrg.ID, orgGrant(backup.OrgReadOnly)), nil},
+		{"unknown org", caller(unknown, orgGrant(backup.OrgOwner)), nil},
+		{"project roles", caller(f.org.ID, orgGrant(backup.OrgMember), ro(b.ID), ro(f.project.ID)), []backup.ObjectID{f.project.ID, b.ID}},
+		{"one project role", caller(f.org.ID, projectGrant(backup.ProjectBackupManager, a.ID)), []backup.ObjectID{a.ID}},
+		{"two roles on one project", caller(f.org.ID, ro(a.ID), projectGrant(backup.ProjectOwner, a.ID)), []backup.ObjectID{a.ID}},
+		{"a role on another org's project", caller(f.org.ID, ro(a.ID), ro(foreign.ID)), []backup.ObjectID{a.ID}},
+		{"roles only on another org's project", caller(f.org.ID, ro(foreign.ID)), nil},
+		{"a role on an unknown project", caller(f.org.ID, ro(unknown)), nil},
+		{"org member", caller(f.org.ID, orgGrant(backup.OrgMember)), nil},
+		{"no grants", caller(f.org.ID), nil},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			want := sortedIDs(c.want)
 			var got []backup.ObjectID
 			for num := 1; num <= len(want)/2+1; num++ {
-				p, err := f.s.Projects(f.ctx, c.scope, backup.PageRequest{Num: num, Size: 2, IncludeCount: true})
+				p, err := f.s.Projects(f.as(c.caller), backup.PageRequest{Num: num, Size: 2, IncludeCount: true})
 				f.must(err)
 				if p.Total != len(want) {
 					t.Fatalf("page %d: Total %d, want %d", num, p.Total, len(want))
@@ -283,19 +289,19 @@ func testProjectScope(t *testing.T, f *fixture) {
 			if !slices.Equal(got, want) {
 				t.Fatalf("projects %v, want %v", hexes(got), hexes(want))
 			}
-			p, err := f.s.Projects(f.ctx, c.scope, backup.PageRequest{Num: 1, Size: 100})
+			p, err := f.s.Projects(f.as(c.caller), backup.PageRequest{Num: 1, Size: 100})
 			f.must(err)
 			if p.Total != 0 || len(p.Items) != len(want) {
 				t.Fatalf("without count: %d items, Total %d", len(p.Items), p.Total)
 			}
 			// A bad page is refused whatever the scope holds.
-			_, err = f.s.Projects(f.ctx, c.scope, backup.PageRequest{Num: 0, Size: 2})
+			_, err = f.s.Projects(f.as(c.caller), backup.PageRequest{Num: 0, Size: 2})
 			wantErr(t, err, backup.Invalid, backup.CodeInvalidQueryParameter, "")
 		})
 	}
 	// A principal's own scope lists what it may read.
 	p := caller(f.org.ID, orgGrant(backup.OrgMember), projectGrant(backup.ProjectReadOnly, b.ID))
-	page, err := f.s.Projects(f.ctx, p.Scope(), backup.PageRequest{Num: 1, Size: 10, IncludeCount: true})
+	page, err := f.s.Projects(f.as(p), backup.PageRequest{Num: 1, Size: 10, IncludeCount: true})
 	f.must(err)
 	if page.Total != 1 || len(page.Items) != 1 || page.Items[0].ID != b.ID || page.Items[0].OrgID != f.org.ID || page.Items[0].Name != "b" {
 		t.Fatalf("a project reader's scope: %+v", page)
@@ -337,31 +343,38 @@ func testDeleteCluster(t *testing.T, f *fixture) {
 		ref          backup.ClusterRef
 		kind         backup.Kind
 		code, detail string
+		who          *backup.Principal // nil: the server
 	}{
 		{"unknown group, by name", backup.ClusterRef{GroupID: unknownGroup, Name: f.sharded.Name},
-			backup.NotFound, backup.CodeGroupNotFound, "No group with ID " + unknownGroup.Hex() + " exists."},
+			backup.NotFound, backup.CodeGroupNotFound, "No group with ID " + unknownGroup.Hex() + " exists.", nil},
 		{"unknown group, by id", backup.ClusterRef{GroupID: unknownGroup, ID: f.sharded.ID},
-			backup.NotFound, backup.CodeGroupNotFound, "No group with ID " + unknownGroup.Hex() + " exists."},
+			backup.NotFound, backup.CodeGroupNotFound, "No group with ID " + unknownGroup.Hex() + " exists.", nil},
 		{"unknown name", backup.ClusterRef{GroupID: f.project.ID, Name: "Nope"},
-			backup.NotFound, backup.CodeClusterNotFound, "No cluster named Nope exists in group " + group + "."},
+			backup.NotFound, backup.CodeClusterNotFound, "No cluster named Nope exists in group " + group + ".", nil},
 		{"unknown id", backup.ClusterRef{GroupID: f.project.ID, ID: unknownID},
-			backup.NotFound, backup.CodeClusterNotFound, "No cluster with ID " + unknownID.Hex() + " exists in group " + group + "."},
+			backup.NotFound, backup.CodeClusterNotFound, "No cluster with ID " + unknownID.Hex() + " exists in group " + group + ".", nil},
 		{"cluster of another group", backup.ClusterRef{GroupID: other.ID, ID: f.sharded.ID},
-			backup.NotFound, backup.CodeClusterNotFound, "No cluster with ID " + f.sharded.ID.Hex() + " exists in group " + other.ID.Hex() + "."},
-		{"another org's caller", as(byName(f.sharded), caller(otherOrg.ID, orgGrant(backup.OrgOwner))),
-			backup.NotFound, backup.CodeGroupNotFound, "No group with ID " + group + " exists."},
-		{"a caller who may not read the project", as(byID(f.sharded), caller(f.org.ID, orgGrant(backup.OrgMember))),
-			backup.Unauthenticated, backup.CodeUserUnauthorized, ""},
+			backup.NotFound, backup.CodeClusterNotFound, "No cluster with ID " + f.sharded.ID.Hex() + " exists in group " + other.ID.Hex() + ".", nil},
+		{"another org's caller", byName(f.sharded),
+			backup.NotFound, backup.CodeGroupNotFound, "No group with ID " + group + " exists.", caller(otherOrg.ID, orgGrant(backup.OrgOwner))},
+		{"a caller who may not read the project", byID(f.sharded),
+			backup.Unauthenticated, backup.CodeUserUnauthorized, "", caller(f.org.ID, orgGrant(backup.OrgMember))},
+		{"a caller who may only read the project", byID(f.sharded),
+			backup.Unauthenticated, backup.CodeUserUnauthorized, "", caller(f.org.ID, orgGrant(backup.OrgReadOnly))},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			wantErr(t, f.s.DeleteCluster(f.ctx, c.ref), c.kind, c.code, c.detail)
+			ctx := f.ctx
+			if c.who != nil {
+				ctx = f.as(c.who)
+			}
+			wantErr(t, f.s.DeleteCluster(ctx, c.ref), c.kind, c.code, c.detail)
 		})
 	}
 	// Nothing was deleted by the failures.
 	wantCheckpoints(t, f.list(byName(f.sharded)), cps)
 
-	f.must(f.s.DeleteCluster(f.ctx, as(byName(f.sharded), caller(f.org.ID, orgGrant(backup.OrgOwner)))))
+	f.must(f.s.DeleteCluster(f.as(caller(f.org.ID, orgGrant(backup.OrgOwner))), byName(f.sharded)))
 	for _, ref := range refs(f.sharded) {
 		wantNotFound := ref.NotFound()
 		_, err := f.s.Cluster(f.ctx, ref)
@@ -495,7 +508,7 @@ func testDeleteProject(t *testing.T, f *fixture) {
 	_, err := f.s.Project(f.ctx, doomed.ID)
 	wantErr(t, err, backup.NotFound, backup.CodeGroupNotFound, "")
 	wantErr(t, f.s.DeleteProject(f.ctx, doomed.ID), backup.NotFound, backup.CodeGroupNotFound, "")
-	page, err := f.s.Projects(f.ctx, backup.ProjectScope{All: true}, backup.PageRequest{Num: 1, Size: 10, IncludeCount: true})
+	page, err := f.s.Projects(f.ctx, backup.PageRequest{Num: 1, Size: 10, IncludeCount: true})
 	f.must(err)
 	if page.Total != 2 {
 		t.Fatalf("%d projects after the delete, want 2", page.Total)
