@@ -36,6 +36,9 @@ func TestLayering(t *testing.T) {
 		// through an interface it declares (ClusterAdmin), as the
 		// command line does directly: one path, wired in main.
 		{"httpapi", []string{mod + "internal/store/", "database/sql", mod + "internal/web", mod + "internal/admin\""}, false},
+		// Authentication decides who calls; answering over HTTP is the
+		// API's, which recognises auth's refusals by their methods.
+		{"auth", []string{mod + "internal/httpapi"}, false},
 		// The web view reads the API over HTTP, from the browser: its
 		// server side is files and the standard library.
 		{"web", nil, true},

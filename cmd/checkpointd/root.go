@@ -40,7 +40,9 @@ and takes checkpoints with its own engine or accepts backup agents' reports.
 metrics); "checkpoints" reads checkpoints from a server
 (this one or MongoDB's) over the API, with settings kept by "profiles";
 the other commands manage organizations, projects, clusters, API keys and
-service accounts in the store directly.`,
+service accounts in the store directly.
+"simcluster" serves a simulated sharded cluster over the MongoDB wire
+protocol, to try MongoDB clients against without a MongoDB server.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		Version:       version(),
@@ -51,6 +53,7 @@ service accounts in the store directly.`,
 	root.AddCommand(newServeCmd(e))
 	root.AddCommand(newOrgsCmd(e), newProjectsCmd(e), newClustersCmd(e), newKeysCmd(e), newServiceAccountsCmd(e))
 	root.AddCommand(newCheckpointsCmd(e), newProfilesCmd(e))
+	root.AddCommand(newSimclusterCmd(e))
 	return root.ExecuteContext(ctx)
 }
 

@@ -36,7 +36,6 @@ import (
 	"github.com/checkpointd/checkpointd/internal/auth/ratelimit"
 	"github.com/checkpointd/checkpointd/internal/backup"
 	"github.com/checkpointd/checkpointd/internal/clock"
-	"github.com/checkpointd/checkpointd/internal/httpapi"
 )
 
 // Store is what authentication reads and writes. *sqlite.DB satisfies it.
@@ -107,7 +106,7 @@ type Config struct {
 	Logger *slog.Logger
 }
 
-// Authenticator implements httpapi.Authenticator and the OAuth token and
+// Authenticator implements the HTTP API's Authenticator and the OAuth token and
 // revoke endpoints. It is safe for concurrent use.
 type Authenticator struct {
 	st        Store
@@ -203,15 +202,15 @@ func asServer(ctx context.Context) context.Context {
 	return backup.WithPrincipal(ctx, backup.System)
 }
 
-// Authenticate implements httpapi.Authenticator.
+// Authenticate implements the HTTP API's Authenticator.
 func (a *Authenticator) Authenticate(r *http.Request) (*backup.Principal, error) {
 	hdr := r.Header["Authorization"]
 	if len(hdr) != 1 {
 		// None, or several: ambiguous, so refuse rather than pick one.
 		if len(hdr) == 0 {
-			return nil, a.challenge(httpapi.AuthMissingCredentials)
+			return nil, a.challenge(MissingCredentials)
 		}
-		return nil, a.challenge(httpapi.AuthMalformedCredentials)
+		return nil, a.challenge(MalformedCredentials)
 	}
 	ctx := r.Context()
 	gen, err := a.generation(ctx)
@@ -226,7 +225,7 @@ func (a *Authenticator) Authenticate(r *http.Request) (*backup.Principal, error)
 		p, err = a.verifyBearer(ctx, gen, hdr[0])
 	default:
 		a.log.Debug("auth: unsupported scheme", "scheme", truncate(scheme, 16))
-		err = a.challenge(httpapi.AuthMalformedCredentials)
+		err = a.challenge(MalformedCredentials)
 	}
 	if err != nil {
 		return nil, err
@@ -248,18 +247,18 @@ func (a *Authenticator) Authenticate(r *http.Request) (*backup.Principal, error)
 // minutes is a window in whole minutes for the 429 detail, at least 1.
 func minutes(d time.Duration) int { return max(1, int(d/time.Minute)) }
 
-// challenge asks for credentials; reason (an httpapi.Auth… constant) says
-// why, for metrics, and httpapi.AuthStaleNonce makes the challenge
+// challenge asks for credentials; reason (one of Reasons) says
+// why, for metrics, and StaleNonce makes the challenge
 // stale=true.
 func (a *Authenticator) challenge(reason string) error {
-	return &httpapi.Unauthorized{Challenges: a.digest.Challenges(reason == httpapi.AuthStaleNonce), Reason: reason}
+	return &Unauthorized{Challenges: a.digest.Challenges(reason == StaleNonce), Reason: reason}
 }
 
 func (a *Authenticator) verifyDigest(ctx context.Context, gen *generation, r *http.Request, hdr string) (*backup.Principal, error) {
 	c, err := digest.ParseAuthorization(hdr)
 	if err != nil {
 		a.log.Debug("auth: malformed digest credentials", "err", err)
-		return nil, a.challenge(httpapi.AuthMalformedCredentials)
+		return nil, a.challenge(MalformedCredentials)
 	}
 	var p *backup.Principal
 	lookup := func(user string) (digest.Hashes, bool, error) {
@@ -275,7 +274,7 @@ func (a *Authenticator) verifyDigest(ctx context.Context, gen *generation, r *ht
 	case err == nil:
 		return p, nil
 	case res.Stale:
-		return nil, a.challenge(httpapi.AuthStaleNonce)
+		return nil, a.challenge(StaleNonce)
 	case isDigestRefusal(err):
 		a.log.Debug("auth: digest refused", "user", truncate(c.Username, 32), "err", err)
 		return nil, a.challenge(digestRefusalReason(err))
@@ -289,11 +288,11 @@ func (a *Authenticator) verifyDigest(ctx context.Context, gen *generation, r *ht
 func digestRefusalReason(err error) string {
 	switch {
 	case errors.Is(err, digest.ErrReplay):
-		return httpapi.AuthReplayedNonce
+		return ReplayedNonce
 	case errors.Is(err, digest.ErrUnknownUser), errors.Is(err, digest.ErrBadResponse), errors.Is(err, digest.ErrBadNonce):
-		return httpapi.AuthBadCredentials
+		return BadCredentials
 	}
-	return httpapi.AuthMalformedCredentials
+	return MalformedCredentials
 }
 
 func isDigestRefusal(err error) bool {
@@ -315,7 +314,7 @@ func (a *Authenticator) verifyBearer(ctx context.Context, gen *generation, hdr s
 	tok, ok := oauth.BearerToken(hdr)
 	if !ok {
 		a.log.Debug("auth: malformed bearer credentials")
-		return nil, a.challenge(httpapi.AuthMalformedCredentials)
+		return nil, a.challenge(MalformedCredentials)
 	}
 	// A token verified before in this generation needs only its times
 	// checked again: its signature and claims cannot have changed, and a
@@ -341,7 +340,7 @@ func (a *Authenticator) verifyBearer(ctx context.Context, gen *generation, hdr s
 	if e.principal == nil {
 		// The account was deleted after the token was issued.
 		a.log.Debug("auth: token of a deleted service account")
-		return nil, a.challenge(httpapi.AuthBadCredentials)
+		return nil, a.challenge(BadCredentials)
 	}
 	return e.principal, nil
 }
@@ -351,11 +350,11 @@ func (a *Authenticator) verifyBearer(ctx context.Context, gen *generation, hdr s
 func tokenRefusalReason(err error) (string, bool) {
 	switch {
 	case errors.Is(err, oauth.ErrExpiredToken):
-		return httpapi.AuthExpiredToken, true
+		return ExpiredToken, true
 	case errors.Is(err, oauth.ErrRevokedToken):
-		return httpapi.AuthRevokedToken, true
+		return RevokedToken, true
 	case errors.Is(err, oauth.ErrInvalidToken):
-		return httpapi.AuthBadCredentials, true
+		return BadCredentials, true
 	}
 	return "", false
 }

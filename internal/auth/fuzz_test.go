@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/checkpointd/checkpointd/internal/backup"
-	"github.com/checkpointd/checkpointd/internal/httpapi"
 )
 
 // FuzzAuthenticate sends any Authorization header (and X-Forwarded-For) to
@@ -26,7 +25,7 @@ func FuzzAuthenticate(f *testing.F) {
 		r := newRequest(e.v2(), authz).r
 		r.Header.Set("X-Forwarded-For", xff)
 		p, err := e.auth.Authenticate(r)
-		var u *httpapi.Unauthorized
+		var u *auth.Unauthorized
 		switch {
 		case err == nil:
 			if p == nil || p.ID != pub {

@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/checkpointd/checkpointd/internal/auth"
 	"github.com/checkpointd/checkpointd/internal/backup"
 	"github.com/checkpointd/checkpointd/internal/httpapi"
 )
@@ -39,20 +41,20 @@ func TestRefusalReasons(t *testing.T) {
 		header []string
 		want   string
 	}{
-		{"no header", nil, httpapi.AuthMissingCredentials},
-		{"two headers", []string{digest(pub, priv, e.challenge(), 1), digest(pub, priv, e.challenge(), 1)}, httpapi.AuthMalformedCredentials},
-		{"unknown scheme", []string{"Negotiate abc"}, httpapi.AuthMalformedCredentials},
-		{"digest garbage", []string{"Digest a=b=c"}, httpapi.AuthMalformedCredentials},
-		{"wrong realm", []string{strings.Replace(digest(pub, priv, e.challenge(), 1), `realm="MMS Public API"`, `realm="Other"`, 1)}, httpapi.AuthMalformedCredentials},
-		{"wrong private key", []string{digest(pub, "00000000-0000-4000-8000-000000000000", e.challenge(), 1)}, httpapi.AuthBadCredentials},
-		{"unknown public key", []string{digest("zzzzzzzz", priv, e.challenge(), 1)}, httpapi.AuthBadCredentials},
-		{"forged nonce", []string{digest(pub, priv, "+4YICU5YLx6mQEzmVhx1G5ySQVrufjv6", 1)}, httpapi.AuthBadCredentials},
-		{"stale nonce", []string{digest(pub, priv, stale, 1)}, httpapi.AuthStaleNonce},
-		{"stale nonce, wrong key", []string{digest(pub, "wrong", stale, 1)}, httpapi.AuthBadCredentials},
-		{"replayed nc", []string{digest(pub, priv, replayed, 1)}, httpapi.AuthReplayedNonce},
-		{"bearer junk", []string{"Bearer !!!"}, httpapi.AuthMalformedCredentials},
-		{"bearer not a jwt", []string{"Bearer abc.def.ghi"}, httpapi.AuthBadCredentials},
-		{"revoked token", []string{"Bearer " + revoked}, httpapi.AuthRevokedToken},
+		{"no header", nil, auth.MissingCredentials},
+		{"two headers", []string{digest(pub, priv, e.challenge(), 1), digest(pub, priv, e.challenge(), 1)}, auth.MalformedCredentials},
+		{"unknown scheme", []string{"Negotiate abc"}, auth.MalformedCredentials},
+		{"digest garbage", []string{"Digest a=b=c"}, auth.MalformedCredentials},
+		{"wrong realm", []string{strings.Replace(digest(pub, priv, e.challenge(), 1), `realm="MMS Public API"`, `realm="Other"`, 1)}, auth.MalformedCredentials},
+		{"wrong private key", []string{digest(pub, "00000000-0000-4000-8000-000000000000", e.challenge(), 1)}, auth.BadCredentials},
+		{"unknown public key", []string{digest("zzzzzzzz", priv, e.challenge(), 1)}, auth.BadCredentials},
+		{"forged nonce", []string{digest(pub, priv, "+4YICU5YLx6mQEzmVhx1G5ySQVrufjv6", 1)}, auth.BadCredentials},
+		{"stale nonce", []string{digest(pub, priv, stale, 1)}, auth.StaleNonce},
+		{"stale nonce, wrong key", []string{digest(pub, "wrong", stale, 1)}, auth.BadCredentials},
+		{"replayed nc", []string{digest(pub, priv, replayed, 1)}, auth.ReplayedNonce},
+		{"bearer junk", []string{"Bearer !!!"}, auth.MalformedCredentials},
+		{"bearer not a jwt", []string{"Bearer abc.def.ghi"}, auth.BadCredentials},
+		{"revoked token", []string{"Bearer " + revoked}, auth.RevokedToken},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			r := httptest.NewRequest("GET", path, nil)
@@ -61,14 +63,14 @@ func TestRefusalReasons(t *testing.T) {
 				r.Header.Add("Authorization", h)
 			}
 			_, err := e.auth.Authenticate(r)
-			var u *httpapi.Unauthorized
+			var u *auth.Unauthorized
 			if !errors.As(err, &u) {
 				t.Fatalf("Authenticate: %v, want a challenge", err)
 			}
 			if u.Reason != tt.want {
 				t.Errorf("reason %q, want %q", u.Reason, tt.want)
 			}
-			if got := strings.Contains(u.Challenges[0], "stale=true"); got != (tt.want == httpapi.AuthStaleNonce) {
+			if got := strings.Contains(u.Challenges[0], "stale=true"); got != (tt.want == auth.StaleNonce) {
 				t.Errorf("challenge %q for reason %s", u.Challenges[0], u.Reason)
 			}
 		})
@@ -77,9 +79,18 @@ func TestRefusalReasons(t *testing.T) {
 	t.Run("expired token", func(t *testing.T) {
 		e.clk.Advance(2 * time.Hour)
 		_, err := e.auth.Authenticate(newRequest(path, "Bearer "+expired).r)
-		var u *httpapi.Unauthorized
-		if !errors.As(err, &u) || u.Reason != httpapi.AuthExpiredToken {
-			t.Errorf("Authenticate: %v (%+v), want reason %s", err, u, httpapi.AuthExpiredToken)
+		var u *auth.Unauthorized
+		if !errors.As(err, &u) || u.Reason != auth.ExpiredToken {
+			t.Errorf("Authenticate: %v (%+v), want reason %s", err, u, auth.ExpiredToken)
 		}
 	})
+}
+
+// TestReasonsCounted: the metrics count every reason a challenge gives
+// under its own name; httpapi lists them first among its reasons, in the
+// same order.
+func TestReasonsCounted(t *testing.T) {
+	if n := len(auth.Reasons); !slices.Equal(httpapi.AuthFailureReasons[:n], auth.Reasons) {
+		t.Errorf("httpapi.AuthFailureReasons %q does not begin with auth.Reasons %q", httpapi.AuthFailureReasons, auth.Reasons)
+	}
 }

@@ -12,22 +12,19 @@ type Kind uint8
 
 // Error kinds.
 const (
-	Internal         Kind = iota // a fault of the server; its text is never shown
-	Invalid                      // bad input: 400
-	NotFound                     // 404, including Atlas's 404 for malformed ids
-	Unauthenticated              // 401
-	Forbidden                    // 403
-	Conflict                     // 409
-	RateLimited                  // 429
-	NotAcceptable                // 406: no representation for the Accept header
-	MethodNotAllowed             // 405
-	TooLarge                     // 413/414/431: request over a size limit
-	Unavailable                  // 503: a dependency (the store) is down
-	Gone                         // 410
+	Internal        Kind = iota // a fault of the server; its text is never shown
+	Invalid                     // bad input: 400
+	NotFound                    // 404, including Atlas's 404 for malformed ids
+	Unauthenticated             // 401
+	Forbidden                   // 403
+	Conflict                    // 409
+	RateLimited                 // 429
+	Unavailable                 // 503: a dependency (the store) is down
+	Gone                        // 410
 )
 
 var kindNames = [...]string{"internal", "invalid", "not found", "unauthenticated", "forbidden",
-	"conflict", "rate limited", "not acceptable", "method not allowed", "too large", "unavailable", "gone"}
+	"conflict", "rate limited", "unavailable", "gone"}
 
 func (k Kind) String() string {
 	if int(k) < len(kindNames) {
@@ -44,9 +41,6 @@ type Error struct {
 	Code   string
 	Detail string
 	Params []any
-	// Status overrides the status the kind maps to, for the few codes whose
-	// status is not their kind's usual one (e.g. 414 vs 431 for TooLarge).
-	Status int
 	// Attr is the attribute of the request the error is about, as the
 	// API names it ("backup.driver"), when there is one: a client, or
 	// the command line naming its flag, points at it.

@@ -11,7 +11,6 @@ import (
 	"net"
 	"net/http"
 	"reflect"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -43,14 +42,6 @@ type ClusterAdmin interface {
 	UpdateCluster(ctx context.Context, ref backup.ClusterRef, ch backup.ClusterChange) (backup.Cluster, error)
 }
 
-// adminPrefix is the root of checkpointd's own API, apart from the three
-// generations of the service's: nothing under it exists on the service.
-const adminPrefix = "/api/checkpointd/v1"
-
-// adminSurface names the administration API's requests in logs and
-// metrics; its bodies are plain JSON.
-var adminSurface = &surface{name: "checkpointd-admin", contentType: hdrJSON, groups: adminPrefix + "/groups"}
-
 var (
 	opAdminListClusters  = &operation{name: "adminListClusters"}
 	opAdminCreateCluster = &operation{name: "adminCreateCluster"}
@@ -68,95 +59,13 @@ const maxAdminBody = 64 << 10
 // checkpoint may be: agents' clocks differ a little, never by hours.
 const maxFutureSkew = 5 * time.Minute
 
-// adminHandler serves one method of an administration route. body is the
-// request body (nil for methods without one). It returns the status and
-// the compact JSON body (nil for none).
-type adminHandler func(s *Server, rq *request, body []byte) (int, []byte, error)
-
-// adminMethod is one method of an administration route.
-type adminMethod struct {
-	method string
-	op     *operation
-	h      adminHandler
-}
-
-// adminEndpoint runs the pipeline of an administration route: size,
-// authentication, method, query, body, then the handler; errors in the
-// API's format. The methods are checked after authentication, as on the
-// other routes.
-func (s *Server) adminEndpoint(methods ...adminMethod) http.Handler {
-	allow := make([]string, 0, len(methods)+1)
-	for _, m := range methods {
-		allow = append(allow, m.method)
-		if m.method == http.MethodGet {
-			allow = append(allow, http.MethodHead)
-		}
-	}
-	allowHdr := strings.Join(allow, ", ")
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		rq := s.begin(w, r, adminSurface)
-		defer s.finish(rq)
-		rq.contentType = hdrJSON
-		status, body, err := s.serveAdmin(rq, methods, allowHdr)
-		if err != nil {
-			s.writeError(rq, err)
-			return
-		}
-		if body == nil {
-			h := w.Header()
-			s.commonHeaders(rq, h)
-			rq.status = status
-			w.WriteHeader(status)
-			return
-		}
-		s.writeBody(rq, status, body)
-	})
-}
-
-func (s *Server) serveAdmin(rq *request, methods []adminMethod, allow string) (int, []byte, error) {
-	rq.pretty, _ = parsePrettyOnly(rq.Request)
-	if err := s.checkSize(rq); err != nil {
-		return 0, nil, err
-	}
-	if err := s.authenticate(rq); err != nil {
-		return 0, nil, err
-	}
-	method := rq.Method
-	if method == http.MethodHead {
-		method = http.MethodGet
-	}
-	i := slices.IndexFunc(methods, func(m adminMethod) bool { return m.method == method })
-	if i < 0 {
-		rq.w.Header().Set("Allow", allow)
-		return 0, nil, backup.Errorf(backup.MethodNotAllowed, backup.CodeMethodNotAllowed, guessMethodNotAllowedDetail, rq.Method, rq.URL.Path)
-	}
-	m := methods[i]
-	rq.op = m.op
-	var err error
-	if rq.query, err = parseQuery(rq.URL.RawQuery, rq.query[:0]); err != nil {
-		return 0, nil, err
-	}
-	if rq.pretty, err = rq.query.boolParam("pretty", false); err != nil {
-		return 0, nil, err
-	}
-	var body []byte
-	if method == http.MethodPost || method == http.MethodPatch {
-		if body, err = readJSONBody(rq); err != nil {
-			return 0, nil, err
-		}
-	}
-	return m.h(s, rq, body)
-}
-
 // readJSONBody reads a request body of at most maxAdminBody bytes sent as
 // application/json.
 func readJSONBody(rq *request) ([]byte, error) {
 	ct := rq.Header.Get("Content-Type")
 	if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
-		e := backup.Errorf(backup.Invalid, backup.CodeUnsupportedMediaType,
+		return nil, httpErrorf(http.StatusUnsupportedMediaType, backup.CodeUnsupportedMediaType,
 			"Unsupported Content-Type %s: send the body as application/json.", ct)
-		e.Status = http.StatusUnsupportedMediaType
-		return nil, e
 	}
 	if rq.ContentLength > maxAdminBody {
 		return nil, errBodyTooLarge()
@@ -169,9 +78,7 @@ func readJSONBody(rq *request) ([]byte, error) {
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() {
 		// The server's read timeout ended the body before it was whole.
-		e := backup.Errorf(backup.Invalid, backup.CodeRequestTimeout, "The request body was not received in time.")
-		e.Status = http.StatusRequestTimeout
-		return nil, e
+		return nil, httpErrorf(http.StatusRequestTimeout, backup.CodeRequestTimeout, "The request body was not received in time.")
 	}
 	if err != nil {
 		return nil, backup.Errorf(backup.Invalid, backup.CodeInvalidJSON, "The request body could not be read.")
@@ -179,10 +86,8 @@ func readJSONBody(rq *request) ([]byte, error) {
 	return body, nil
 }
 
-func errBodyTooLarge() *backup.Error {
-	e := backup.Errorf(backup.TooLarge, backup.CodeRequestTooLarge, "The request body is larger than %d bytes.", maxAdminBody)
-	e.Status = http.StatusRequestEntityTooLarge
-	return e
+func errBodyTooLarge() error {
+	return httpErrorf(http.StatusRequestEntityTooLarge, backup.CodeRequestTooLarge, "The request body is larger than %d bytes.", maxAdminBody)
 }
 
 // decodeJSON decodes body into v strictly: one JSON object, no field v
@@ -356,20 +261,20 @@ func (s *Server) adminCluster(rq *request, check func(p *backup.Principal, org, 
 // adminListClusters lists a project's clusters with their settings.
 //
 //	GET /api/checkpointd/v1/groups/{groupId}/clusters
-func adminListClusters(s *Server, rq *request, _ []byte) (int, []byte, error) {
+func adminListClusters(s *Server, rq *request) (result, error) {
 	p, err := s.adminProject(rq, checkAdmin)
 	if err != nil {
-		return 0, nil, err
+		return result{}, err
 	}
 	page, err := rq.query.page(s.cfg.Paging)
 	if err != nil {
-		return 0, nil, err
+		return result{}, err
 	}
 	cs, err := s.cfg.Admin.Clusters(rq.Context(), p.ID, page)
 	if err != nil {
-		return 0, nil, err
+		return result{}, err
 	}
-	return http.StatusOK, appendList(rq.buf[:0], rq, page, cs.Total, len(cs.Items), func(b []byte, i int) []byte {
+	return rq.list(page, cs.Total, len(cs.Items), func(b []byte, i int) []byte {
 		return appendAdminCluster(b, rq.base, &cs.Items[i])
 	}), nil
 }
@@ -377,25 +282,29 @@ func adminListClusters(s *Server, rq *request, _ []byte) (int, []byte, error) {
 // adminGetCluster returns one cluster with its settings.
 //
 //	GET /api/checkpointd/v1/groups/{groupId}/clusters/{clusterName}
-func adminGetCluster(s *Server, rq *request, _ []byte) (int, []byte, error) {
+func adminGetCluster(s *Server, rq *request) (result, error) {
 	c, err := s.adminCluster(rq, checkAdmin)
 	if err != nil {
-		return 0, nil, err
+		return result{}, err
 	}
-	return http.StatusOK, appendAdminCluster(rq.buf[:0], rq.base, &c), nil
+	return result{body: appendAdminCluster(rq.buf[:0], rq.base, &c)}, nil
 }
 
 // adminCreateCluster creates a cluster.
 //
 //	POST /api/checkpointd/v1/groups/{groupId}/clusters
-func adminCreateCluster(s *Server, rq *request, body []byte) (int, []byte, error) {
+func adminCreateCluster(s *Server, rq *request) (result, error) {
+	body, err := readJSONBody(rq)
+	if err != nil {
+		return result{}, err
+	}
 	p, err := s.adminProject(rq, checkAdmin)
 	if err != nil {
-		return 0, nil, err
+		return result{}, err
 	}
 	var in clusterJSON
 	if err := decodeJSON(body, &in); err != nil {
-		return 0, nil, err
+		return result{}, err
 	}
 	// In a fixed order, so that the same body always names the same field.
 	for _, f := range []struct {
@@ -403,39 +312,43 @@ func adminCreateCluster(s *Server, rq *request, body []byte) (int, []byte, error
 		set  bool
 	}{{"id", in.ID != nil}, {"groupId", in.GroupID != nil}, {"created", in.Created != nil}, {"links", in.Links != nil}} {
 		if f.set {
-			return 0, nil, errInvalidAttribute(f.name, "it is set by the server")
+			return result{}, errInvalidAttribute(f.name, "it is set by the server")
 		}
 	}
 	if in.Name == nil {
-		return 0, nil, errInvalidAttribute("name", "a cluster needs a name")
+		return result{}, errInvalidAttribute("name", "a cluster needs a name")
 	}
 	if in.ClusterType == nil {
-		return 0, nil, errInvalidAttribute("clusterType", "a cluster needs a clusterType")
+		return result{}, errInvalidAttribute("clusterType", "a cluster needs a clusterType")
 	}
 	typ := backup.ClusterType(*in.ClusterType)
 	ch, err := in.change(typ, true)
 	if err != nil {
-		return 0, nil, err
+		return result{}, err
 	}
 	c, err := s.cfg.ClusterAdmin.CreateCluster(rq.Context(), backup.ClusterSpec{ProjectID: p.ID, Name: *in.Name, Type: typ, ClusterChange: ch})
 	if err != nil {
-		return 0, nil, err
+		return result{}, err
 	}
 	rq.w.Header().Set("Location", rq.base+adminClusterPath(&c))
-	return http.StatusCreated, appendAdminCluster(rq.buf[:0], rq.base, &c), nil
+	return result{status: http.StatusCreated, body: appendAdminCluster(rq.buf[:0], rq.base, &c)}, nil
 }
 
 // adminUpdateCluster changes the fields sent.
 //
 //	PATCH /api/checkpointd/v1/groups/{groupId}/clusters/{clusterName}
-func adminUpdateCluster(s *Server, rq *request, body []byte) (int, []byte, error) {
+func adminUpdateCluster(s *Server, rq *request) (result, error) {
+	body, err := readJSONBody(rq)
+	if err != nil {
+		return result{}, err
+	}
 	c, err := s.adminCluster(rq, checkAdmin)
 	if err != nil {
-		return 0, nil, err
+		return result{}, err
 	}
 	var in clusterJSON
 	if err := decodeJSON(body, &in); err != nil {
-		return 0, nil, err
+		return result{}, err
 	}
 	// The read-only fields may be sent back as they are (a client PATCHing
 	// what it GOT), never changed.
@@ -448,32 +361,32 @@ func adminUpdateCluster(s *Server, rq *request, body []byte) (int, []byte, error
 		{"clusterType", in.ClusterType, string(c.Type)}, {"created", in.Created, formatTime(c.Created)},
 	} {
 		if f.sent != nil && *f.sent != f.unchanged {
-			return 0, nil, errInvalidAttribute(f.name, "it cannot be changed")
+			return result{}, errInvalidAttribute(f.name, "it cannot be changed")
 		}
 	}
 	ch, err := in.change(c.Type, false)
 	if err != nil {
-		return 0, nil, err
+		return result{}, err
 	}
 	// By id: the cluster checked above, even if renamed since.
 	if c, err = s.cfg.ClusterAdmin.UpdateCluster(rq.Context(), backup.ClusterRef{GroupID: c.GroupID, ID: c.ID}, ch); err != nil {
-		return 0, nil, err
+		return result{}, err
 	}
-	return http.StatusOK, appendAdminCluster(rq.buf[:0], rq.base, &c), nil
+	return result{body: appendAdminCluster(rq.buf[:0], rq.base, &c)}, nil
 }
 
 // adminDeleteCluster deletes a cluster and its checkpoints.
 //
 //	DELETE /api/checkpointd/v1/groups/{groupId}/clusters/{clusterName}
-func adminDeleteCluster(s *Server, rq *request, _ []byte) (int, []byte, error) {
+func adminDeleteCluster(s *Server, rq *request) (result, error) {
 	c, err := s.adminCluster(rq, checkAdmin)
 	if err != nil {
-		return 0, nil, err
+		return result{}, err
 	}
 	if err := s.cfg.Admin.DeleteCluster(rq.Context(), backup.ClusterRef{GroupID: c.GroupID, ID: c.ID}); err != nil {
-		return 0, nil, err
+		return result{}, err
 	}
-	return http.StatusNoContent, nil, nil
+	return result{status: http.StatusNoContent}, nil
 }
 
 // adminIngest stores a checkpoint a backup agent took of a cluster whose
@@ -481,25 +394,29 @@ func adminDeleteCluster(s *Server, rq *request, _ []byte) (int, []byte, error) {
 // before (a retry), 409 when its id names another one.
 //
 //	POST /api/checkpointd/v1/groups/{groupId}/clusters/{clusterName}/checkpoints
-func adminIngest(s *Server, rq *request, body []byte) (int, []byte, error) {
+func adminIngest(s *Server, rq *request) (result, error) {
+	body, err := readJSONBody(rq)
+	if err != nil {
+		return result{}, err
+	}
 	c, err := s.adminCluster(rq, checkReporter)
 	if err != nil {
-		return 0, nil, err
+		return result{}, err
 	}
 	if c.Backup != backup.BackupLegacy {
-		return 0, nil, backup.ErrNotLegacyBackup()
+		return result{}, backup.ErrNotLegacyBackup()
 	}
 	if c.Schedule.DriverOrDefault() != backup.DriverAgent {
-		return 0, nil, errInvalidAttribute("backup.driver",
+		return result{}, errInvalidAttribute("backup.driver",
 			"cluster "+c.Name+"'s checkpoints are taken by its "+string(c.Schedule.DriverOrDefault())+" driver, not reported by an agent")
 	}
 	var in reportJSON
 	if err := decodeJSON(body, &in); err != nil {
-		return 0, nil, err
+		return result{}, err
 	}
 	cp, err := in.checkpoint(&c)
 	if err != nil {
-		return 0, nil, err
+		return result{}, err
 	}
 	// completed is the latest of the three times once VerifyCheckpoint
 	// has ordered them; bounding each keeps the message on the field sent.
@@ -508,11 +425,11 @@ func adminIngest(s *Server, rq *request, body []byte) (int, []byte, error) {
 		at   time.Time
 	}{{"timestamp", cp.Timestamp}, {"started", cp.Started}, {"completed", cp.Completed}} {
 		if t.at.After(s.cfg.Clock.Now().Add(maxFutureSkew)) {
-			return 0, nil, errInvalidAttribute(t.name, "it is in the future")
+			return result{}, errInvalidAttribute(t.name, "it is in the future")
 		}
 	}
 	if err := backup.VerifyCheckpoint(c, cp); err != nil {
-		return 0, nil, err
+		return result{}, err
 	}
 	ctx := rq.Context()
 	ref := backup.ClusterRef{GroupID: c.GroupID, ID: c.ID}
@@ -523,10 +440,10 @@ func adminIngest(s *Server, rq *request, body []byte) (int, []byte, error) {
 		status = http.StatusOK
 	case backup.IsCode(err, backup.CodeCheckpointNotFound):
 	default:
-		return 0, nil, err
+		return result{}, err
 	}
 	if err := s.cfg.Admin.AddCheckpoint(ctx, cp); err != nil {
-		return 0, nil, err
+		return result{}, err
 	}
 	// Retention is the server's own work, not the reporter's.
 	if _, err := s.cfg.Admin.PruneCheckpoints(backup.WithPrincipal(ctx, backup.System), c.ID, cp.Timestamp.Add(-c.Schedule.WindowOrDefault())); err != nil {
@@ -537,7 +454,7 @@ func adminIngest(s *Server, rq *request, body []byte) (int, []byte, error) {
 	if status == http.StatusCreated {
 		rq.w.Header().Set("Location", rq.base+coll+"/"+cp.ID.Hex())
 	}
-	return status, atlas.AppendCheckpoint(rq.buf[:0], rq.base, coll, &cp), nil
+	return result{status: status, body: atlas.AppendCheckpoint(rq.buf[:0], rq.base, coll, &cp)}, nil
 }
 
 // clusterJSON is a cluster as a request body sends it (AdminCluster is

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/checkpointd/checkpointd/internal/admin"
+	"github.com/checkpointd/checkpointd/internal/auth"
 	"github.com/checkpointd/checkpointd/internal/backup"
 	"github.com/checkpointd/checkpointd/internal/demo"
 	"github.com/checkpointd/checkpointd/internal/httpapi"
@@ -38,7 +39,7 @@ func (roleAuth) Authenticate(r *http.Request) (*backup.Principal, error) {
 		p.OrgID = backup.MustParseObjectID("aaaaaaaaaaaaaaaaaaaaaaaa")
 		p.Grants = []backup.Grant{{Role: backup.OrgOwner}}
 	default:
-		return nil, &httpapi.Unauthorized{Challenges: []string{testChallenge}}
+		return nil, &auth.Unauthorized{Challenges: []string{testChallenge}}
 	}
 	return p, nil
 }

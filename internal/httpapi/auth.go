@@ -12,26 +12,24 @@ import (
 // anything else looks at the request (an unknown group still gets the 401
 // challenge first, as on the service).
 type Authenticator interface {
-	// Authenticate returns the caller, or an error: *Unauthorized to ask
-	// for credentials, a *backup.Error (e.g. 403 for an address outside the
-	// caller's access list, 429 when rate limited), or anything else for
-	// an internal failure.
+	// Authenticate returns the caller, or an error: a challenge to ask
+	// for credentials, a *backup.Error (e.g. 403 for an address outside
+	// the caller's access list, 429 when rate limited), or anything else
+	// for an internal failure.
 	Authenticate(r *http.Request) (*backup.Principal, error)
 }
 
-// Unauthorized asks the client for credentials: a 401 with these
-// WWW-Authenticate values, in this order (the official Digest client reads
-// only the first).
-type Unauthorized struct {
-	Challenges []string
-	// Reason says why, for metrics: one of AuthMissingCredentials,
-	// AuthMalformedCredentials, AuthBadCredentials, AuthStaleNonce,
-	// AuthReplayedNonce, AuthExpiredToken or AuthRevokedToken (anything
-	// else counts as AuthOther). Clients never see it.
-	Reason string
+// challenge is a refusal that asks the client for credentials (auth's
+// *Unauthorized is one): a 401 with these WWW-Authenticate values, in
+// this order (the official Digest client reads only the first).
+type challenge interface {
+	error
+	WWWAuthenticate() []string
+	// FailureReason says why, for metrics: one of the first seven
+	// AuthFailureReasons (anything else counts as AuthOther). Clients
+	// never see it.
+	FailureReason() string
 }
-
-func (e *Unauthorized) Error() string { return "unauthorized: credentials required" }
 
 // challengeBody is the service's 401 body, byte for byte: unlike every
 // other error it is pretty-printed, its keys are not in alphabetical order
@@ -43,11 +41,11 @@ var challengeLength = []string{strconv.Itoa(len(challengeBody))}
 // writeChallenge answers with the 401 challenge. It carries only the
 // headers the service's challenge carries: no service version, no security
 // headers, no deprecation.
-func (s *Server) writeChallenge(rq *request, u *Unauthorized) {
+func (s *Server) writeChallenge(rq *request, c challenge) {
 	h := rq.w.Header()
 	h["Content-Type"] = hdrJSON
 	h["Content-Length"] = challengeLength
-	h["Www-Authenticate"] = u.Challenges
+	h["Www-Authenticate"] = c.WWWAuthenticate()
 	rq.status = http.StatusUnauthorized
 	rq.w.WriteHeader(http.StatusUnauthorized)
 	_, _ = rq.w.Write([]byte(challengeBody))
@@ -70,8 +68,8 @@ func (s *Server) authenticate(rq *request) error {
 	return nil
 }
 
-// asUnauthorized finds an *Unauthorized in err's chain.
-func asUnauthorized(err error) (*Unauthorized, bool) {
-	var u *Unauthorized
-	return u, errors.As(err, &u)
+// asChallenge finds a challenge in err's chain.
+func asChallenge(err error) (challenge, bool) {
+	var c challenge
+	return c, errors.As(err, &c)
 }

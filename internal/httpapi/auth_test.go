@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/checkpointd/checkpointd/internal/auth"
 	"github.com/checkpointd/checkpointd/internal/backup"
 	"github.com/checkpointd/checkpointd/internal/httpapi"
 )
@@ -24,7 +25,7 @@ func (headerAuth) Authenticate(r *http.Request) (*backup.Principal, error) {
 	case "far":
 		return nil, backup.Errorf(backup.Forbidden, "IP_ADDRESS_NOT_ON_ACCESS_LIST", "IP address %s is not allowed to access this resource.", netip.MustParseAddr("192.0.2.7").String())
 	}
-	return nil, &httpapi.Unauthorized{Challenges: []string{testChallenge}}
+	return nil, &auth.Unauthorized{Challenges: []string{testChallenge}}
 }
 
 // TestAuthenticationFirst checks that authentication comes before every

@@ -9,21 +9,21 @@ import (
 //	GET /api/atlas/v2/groups/{groupId}/clusters/{clusterName}/backupCheckpoints
 //	GET /api/atlas/v1.0/groups/{GROUP-ID}/clusters/{CLUSTER-NAME}/backupCheckpoints
 //	GET /api/public/v1.0/groups/{PROJECT-ID}/clusters/{CLUSTER-ID}/checkpoints
-func listCheckpoints(s *Server, rq *request) ([]byte, error) {
+func listCheckpoints(s *Server, rq *request) (result, error) {
 	ref, err := rq.surface.clusterRef(rq.Request)
 	if err != nil {
-		return nil, err
+		return result{}, err
 	}
 	page, err := rq.query.page(s.cfg.Paging)
 	if err != nil {
-		return nil, err
+		return result{}, err
 	}
 	p, err := s.store.Checkpoints(rq.Context(), ref, page)
 	if err != nil {
-		return nil, err
+		return result{}, err
 	}
 	coll := rq.surface.checkpointsPath(ref)
-	return appendListOf(rq.buf[:0], rq, page, p.Total, func(b []byte) []byte {
+	return rq.listOf(page, p.Total, func(b []byte) []byte {
 		return s.pageBodies.append(b, rq.surface, rq.base, coll, p.Items)
 	}), nil
 }
@@ -33,20 +33,20 @@ func listCheckpoints(s *Server, rq *request) ([]byte, error) {
 //	GET /api/atlas/v2/groups/{groupId}/clusters/{clusterName}/backupCheckpoints/{checkpointId}
 //	GET /api/atlas/v1.0/groups/{GROUP-ID}/clusters/{CLUSTER-NAME}/backupCheckpoints/{CHECKPOINT-ID}
 //	GET /api/public/v1.0/groups/{PROJECT-ID}/clusters/{CLUSTER-ID}/checkpoints/{CHECKPOINT-ID}
-func getCheckpoint(s *Server, rq *request) ([]byte, error) {
+func getCheckpoint(s *Server, rq *request) (result, error) {
 	ref, err := rq.surface.clusterRef(rq.Request)
 	if err != nil {
-		return nil, err
+		return result{}, err
 	}
 	raw := rq.PathValue("checkpointId")
 	id, ok := backup.ParseObjectID(raw)
 	if !ok {
-		return nil, backup.ErrInvalidCheckpointID(raw)
+		return result{}, backup.ErrInvalidCheckpointID(raw)
 	}
 	cp, err := s.store.Checkpoint(rq.Context(), ref, id)
 	if err != nil {
-		return nil, err
+		return result{}, err
 	}
 	coll := rq.surface.checkpointsPath(ref)
-	return rq.single(func(b []byte) []byte { return rq.surface.appendCheckpoint(b, rq.base, coll, &cp) }), nil
+	return result{body: rq.surface.appendCheckpoint(rq.buf[:0], rq.base, coll, &cp)}, nil
 }

@@ -1,10 +1,12 @@
 package httpapi
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
 
+	"github.com/checkpointd/checkpointd/internal/auth/oauth"
 	"github.com/checkpointd/checkpointd/internal/backup"
 	"github.com/checkpointd/checkpointd/internal/httpapi/wire"
 )
@@ -16,50 +18,86 @@ var hdrJSON = []string{"application/json"}
 // load while it recovers.
 var hdrRetryAfter = []string{"5"}
 
-// statusOf is the one table from error kind to HTTP status.
+// statusOf is the one table from the domain's error kinds to HTTP
+// statuses. Refusals only HTTP has are httpErrors, which carry their own.
 var statusOf = [...]int{
-	backup.Internal:         http.StatusInternalServerError,
-	backup.Invalid:          http.StatusBadRequest,
-	backup.NotFound:         http.StatusNotFound,
-	backup.Unauthenticated:  http.StatusUnauthorized,
-	backup.Forbidden:        http.StatusForbidden,
-	backup.Conflict:         http.StatusConflict,
-	backup.RateLimited:      http.StatusTooManyRequests,
-	backup.NotAcceptable:    http.StatusNotAcceptable,
-	backup.MethodNotAllowed: http.StatusMethodNotAllowed,
-	backup.TooLarge:         http.StatusRequestEntityTooLarge,
-	backup.Unavailable:      http.StatusServiceUnavailable,
-	backup.Gone:             http.StatusGone,
+	backup.Internal:        http.StatusInternalServerError,
+	backup.Invalid:         http.StatusBadRequest,
+	backup.NotFound:        http.StatusNotFound,
+	backup.Unauthenticated: http.StatusUnauthorized,
+	backup.Forbidden:       http.StatusForbidden,
+	backup.Conflict:        http.StatusConflict,
+	backup.RateLimited:     http.StatusTooManyRequests,
+	backup.Unavailable:     http.StatusServiceUnavailable,
+	backup.Gone:            http.StatusGone,
 }
 
-// Status is the HTTP status an error is answered with.
+// Status is the HTTP status a domain error is answered with.
 func Status(e *backup.Error) int {
-	if e.Status != 0 {
-		return e.Status
-	}
 	if int(e.Kind) < len(statusOf) {
 		return statusOf[e.Kind]
 	}
 	return http.StatusInternalServerError
 }
 
-// writeError answers with the API's error body (ApiError): compact JSON,
-// keys in alphabetical order, parameters always present, Content-Type
-// application/json even on v2, and the code again in X-Error-Code. Anything
-// that is not a *backup.Error, or is Internal, is logged with the request id
-// and shown only as UNEXPECTED_ERROR.
+// httpError is a refusal that only HTTP has words for: a method the route
+// does not have, a request over a size limit, a body in a media type the
+// route does not take or not received in time, a version the Accept
+// header cannot be served in. It is answered with the API's error body
+// like a domain error, with its own status.
+type httpError struct {
+	status int
+	code   string
+	detail string
+	params []any
+}
+
+// httpErrorf builds an httpError as backup.Errorf builds a domain error.
+func httpErrorf(status int, code, format string, args ...any) *httpError {
+	if args == nil {
+		args = []any{}
+	}
+	return &httpError{status: status, code: code, detail: fmt.Sprintf(format, args...), params: args}
+}
+
+func (e *httpError) Error() string { return e.code + ": " + e.detail }
+
+// writeError answers with an error. A challenge (auth's refusal for want
+// of credentials) is the 401 challenge; an error that writes itself (an
+// OAuth error) writes itself; an httpError or a *backup.Error is the API's
+// error body (ApiError): compact JSON, keys in alphabetical order,
+// parameters always present, Content-Type application/json even on v2,
+// and the code again in X-Error-Code. Anything else, or an Internal
+// error, is logged with the request id and shown only as UNEXPECTED_ERROR
+// (or OAuth's server_error on the token endpoints).
 func (s *Server) writeError(rq *request, err error) {
-	if u, ok := asUnauthorized(err); ok {
-		s.writeChallenge(rq, u)
+	if c, ok := asChallenge(err); ok {
+		s.writeChallenge(rq, c)
 		return
 	}
+	var ow interface{ Write(http.ResponseWriter) }
+	if errors.As(err, &ow) {
+		sw := &statusWriter{ResponseWriter: rq.w}
+		ow.Write(sw)
+		rq.status = sw.status
+		return
+	}
+	var he *httpError
 	e := backup.ErrorOf(err)
-	if e == nil || e.Kind == backup.Internal {
-		s.log.Error("internal error", "request_id", rq.id, "method", rq.Method, "path", rq.URL.Path, "err", err)
-		e = backup.ErrUnexpected()
+	if !errors.As(err, &he) {
+		if e == nil || e.Kind == backup.Internal {
+			s.log.Error("internal error", "request_id", rq.id, "method", rq.Method, "path", rq.URL.Path, "err", err)
+			if rq.surface.oauthErrors {
+				oauthUnexpected.Write(rq.w)
+				rq.status = oauthUnexpected.Status
+				return
+			}
+			e = backup.ErrUnexpected()
+		}
+		he = &httpError{status: Status(e), code: e.Code, detail: e.Detail, params: e.Params}
 	}
 	h := rq.w.Header()
-	if e.Kind == backup.Unavailable {
+	if e != nil && e.Kind == backup.Unavailable {
 		// The cause (the driver's error) is for the operator; the caller
 		// sees only the detail, and when to try again.
 		if e.Err != nil {
@@ -70,22 +108,29 @@ func (s *Server) writeError(rq *request, err error) {
 		}
 		h["Retry-After"] = hdrRetryAfter
 	}
-	h.Set("X-Error-Code", e.Code)
-	rq.buf = AppendError(rq.buf[:0], e)
-	s.send(rq, Status(e), hdrJSON, rq.buf, rq.pretty && guessPrettyErrors)
+	h.Set("X-Error-Code", he.code)
+	rq.buf = appendError(rq.buf[:0], he.status, he.code, he.detail, he.params)
+	s.send(rq, he.status, hdrJSON, rq.buf, rq.pretty && guessPrettyErrors)
 }
+
+// oauthUnexpected is what any internal failure of a token endpoint looks
+// like to its client.
+var oauthUnexpected = &oauth.Error{Status: http.StatusInternalServerError, Code: oauth.CodeServerError, Description: oauth.DescUnexpected}
 
 // AppendError appends the ApiError body of e.
 func AppendError(b []byte, e *backup.Error) []byte {
-	status := Status(e)
+	return appendError(b, Status(e), e.Code, e.Detail, e.Params)
+}
+
+func appendError(b []byte, status int, code, detail string, params []any) []byte {
 	b = append(b, `{"detail":`...)
-	b = wire.AppendString(b, e.Detail)
+	b = wire.AppendString(b, detail)
 	b = append(b, `,"error":`...)
 	b = strconv.AppendInt(b, int64(status), 10)
 	b = append(b, `,"errorCode":`...)
-	b = wire.AppendString(b, e.Code)
+	b = wire.AppendString(b, code)
 	b = append(b, `,"parameters":[`...)
-	for i, p := range e.Params {
+	for i, p := range params {
 		if i > 0 {
 			b = append(b, ',')
 		}

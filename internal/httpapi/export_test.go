@@ -1,7 +1,36 @@
 package httpapi
 
-import "slices"
+import "net/http"
 
-// Patterns returns every pattern registered on the server's mux, in
-// registration order.
-func (s *Server) Patterns() []string { return slices.Clone(s.mux.patterns) }
+// Route is one row of a server's route table, as the tests see it.
+type Route struct {
+	// Method is the row's method ("" for any; GET also answers HEAD);
+	// the 405 row of each pattern is listed too, with Operation "".
+	Method, Pattern string
+	Surface         string
+	Operation       string
+	Auth            bool
+	// Label names the row's requests in metrics.
+	Label string
+}
+
+// Routes returns the server's route table, in the order the mux serves
+// its patterns.
+func (s *Server) Routes() []Route {
+	var rs []Route
+	for _, rt := range s.table {
+		r := Route{Method: rt.method, Pattern: rt.pattern, Surface: rt.surface.name, Auth: rt.auth, Label: rt.label}
+		if rt.op != nil {
+			r.Operation = rt.op.name
+		}
+		rs = append(rs, r)
+	}
+	return rs
+}
+
+// MuxPattern returns the pattern the server's mux matches r with ("" for
+// none).
+func (s *Server) MuxPattern(r *http.Request) string {
+	_, p := s.mux.Handler(r)
+	return p
+}

@@ -35,7 +35,7 @@ func FuzzNegotiateVersion(f *testing.F) {
 		for _, op := range ops {
 			v, err := negotiateVersion(values, op.versions)
 			if err != nil {
-				if !backup.IsCode(err, backup.CodeInvalidVersionDate) {
+				if !isHTTPCode(err, backup.CodeInvalidVersionDate) {
 					t.Fatalf("%q: %v", header, err)
 				}
 			} else {

@@ -75,12 +75,13 @@ func appendPageLink(b []byte, rq *request, rel string, num, size int, self bool)
 	return append(b, `"}`...)
 }
 
-// appendList appends a whole paginated body:
-// {"links":[…],"results":[…],"totalCount":N}, with "status" between results
-// and totalCount when the request asked for an envelope. totalCount is 0,
-// not absent, when includeCount is false (as captured on the service).
-func appendList(b []byte, rq *request, p backup.PageRequest, total, n int, item func(b []byte, i int) []byte) []byte {
-	return appendListOf(b, rq, p, total, func(b []byte) []byte {
+// list is the result of a paginated list of n items:
+// {"links":[…],"results":[…],"totalCount":N}, with "status" between
+// results and totalCount when the request asked for an envelope (the
+// renderer closes the list). totalCount is 0, not absent, when
+// includeCount is false (as captured on the service).
+func (rq *request) list(p backup.PageRequest, total, n int, item func(b []byte, i int) []byte) result {
+	return rq.listOf(p, total, func(b []byte) []byte {
 		for i := 0; i < n; i++ {
 			if i > 0 {
 				b = append(b, ',')
@@ -91,21 +92,15 @@ func appendList(b []byte, rq *request, p backup.PageRequest, total, n int, item 
 	})
 }
 
-// appendListOf is appendList with the results appended by items, comma
-// separated.
-func appendListOf(b []byte, rq *request, p backup.PageRequest, total int, items func(b []byte) []byte) []byte {
-	b = append(b, '{')
+// listOf is list with the results appended by items, comma separated.
+func (rq *request) listOf(p backup.PageRequest, total int, items func(b []byte) []byte) result {
+	b := append(rq.buf[:0], '{')
 	b = appendListLinks(b, rq, p, total)
 	b = append(b, `,"results":[`...)
 	b = items(b)
 	b = append(b, ']')
-	if rq.envelope {
-		b = append(b, `,"status":200`...)
-	}
-	b = append(b, `,"totalCount":`...)
 	if !p.IncludeCount {
 		total = 0
 	}
-	b = strconv.AppendInt(b, int64(total), 10)
-	return append(b, '}')
+	return result{body: b, list: true, total: total}
 }

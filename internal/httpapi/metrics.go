@@ -3,6 +3,7 @@ package httpapi
 import (
 	"errors"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/checkpointd/checkpointd/internal/auth/oauth"
@@ -11,13 +12,15 @@ import (
 
 // Metrics receives what the pipeline measures. Every label it is given
 // comes from a small fixed set, so that a client cannot grow the number of
-// series: routes are route names, never paths; methods outside the
-// standard ones are "other"; reasons are the AuthFailure constants.
+// series: routes are the route table's labels, never paths; methods
+// outside the standard ones are "other"; reasons are AuthFailureReasons.
 // Both methods run on every request and must be safe for concurrent use.
 type Metrics interface {
 	// ObserveRequest is called once per request when its response has
-	// been written: route names the route (e.g. "atlas-v2.listCheckpoints",
-	// "healthz", or RouteNotFound for a path no route matches).
+	// been written: route is its row's label (e.g.
+	// "atlas-v2.listLegacyBackupCheckpoints", "healthz", RouteNotFound for
+	// a path no route matches, or "atlas-v2" alone for a method the path
+	// does not have).
 	ObserveRequest(route, method string, status int, d time.Duration)
 	// AuthFailure is called for each request refused by authentication.
 	AuthFailure(reason string)
@@ -26,30 +29,11 @@ type Metrics interface {
 // RouteNotFound is the route of every path that matches no route.
 const RouteNotFound = "not_found"
 
-// Why authentication refused a request, as Metrics.AuthFailure is told.
-// Authenticators set the first seven on *Unauthorized.Reason; the others
-// come from the errors the pipeline sees.
+// Why authentication refused a request, as Metrics.AuthFailure is told:
+// the reason of a challenge (auth names seven, listed first in
+// AuthFailureReasons), or one of these, which the pipeline tells from
+// the errors it sees.
 const (
-	// AuthMissingCredentials: no Authorization header. Every Digest
-	// client's first request of a handshake is one.
-	AuthMissingCredentials = "missing_credentials"
-	// AuthMalformedCredentials: an unparsable header, an unsupported
-	// scheme or algorithm, or Digest parameters that do not describe the
-	// request (realm, uri).
-	AuthMalformedCredentials = "malformed_credentials"
-	// AuthBadCredentials: an unknown key, a wrong password, a nonce this
-	// data set did not issue, an invalid bearer token or one of a deleted
-	// service account.
-	AuthBadCredentials = "bad_credentials"
-	// AuthStaleNonce: right credentials, a Digest nonce too old (the
-	// client answers the stale=true challenge and goes on).
-	AuthStaleNonce = "stale_nonce"
-	// AuthReplayedNonce: a Digest nonce count used before.
-	AuthReplayedNonce = "replayed_nonce"
-	// AuthExpiredToken and AuthRevokedToken: a bearer token past its
-	// expiry, or revoked.
-	AuthExpiredToken = "expired_token"
-	AuthRevokedToken = "revoked_token"
 	// AuthAccessList: the caller's API access list does not hold the
 	// client address (403).
 	AuthAccessList = "access_list"
@@ -61,24 +45,28 @@ const (
 	AuthBadClientCredentials = "bad_client_credentials"
 	// AuthError: authentication could not be decided (the store failed).
 	AuthError = "error"
-	// AuthOther: any other refusal, e.g. an Authenticator that sets no
-	// reason.
+	// AuthOther: any other refusal, e.g. an Authenticator that gives no
+	// reason or one not listed here.
 	AuthOther = "other"
 )
 
-// AuthFailureReasons lists every reason Metrics.AuthFailure is given.
+// AuthFailureReasons lists every reason Metrics.AuthFailure is given. The
+// first seven are the reasons auth gives its challenges (see
+// auth.Unauthorized; a test there holds the two lists together).
 var AuthFailureReasons = []string{
-	AuthMissingCredentials, AuthMalformedCredentials, AuthBadCredentials, AuthStaleNonce, AuthReplayedNonce,
-	AuthExpiredToken, AuthRevokedToken, AuthAccessList, AuthRateLimited, AuthBadClientCredentials, AuthError, AuthOther,
+	"missing_credentials", "malformed_credentials", "bad_credentials", "stale_nonce", "replayed_nonce",
+	"expired_token", "revoked_token",
+	AuthAccessList, AuthRateLimited, AuthBadClientCredentials, AuthError, AuthOther,
 }
+
+// challengeReasons are the reasons a challenge may give.
+var challengeReasons = AuthFailureReasons[:7]
 
 // authFailureReason names why err refused a request.
 func authFailureReason(err error) string {
-	if u, ok := asUnauthorized(err); ok {
-		switch u.Reason {
-		case AuthMissingCredentials, AuthMalformedCredentials, AuthBadCredentials, AuthStaleNonce,
-			AuthReplayedNonce, AuthExpiredToken, AuthRevokedToken:
-			return u.Reason
+	if c, ok := asChallenge(err); ok {
+		if r := c.FailureReason(); slices.Contains(challengeReasons, r) {
+			return r
 		}
 		return AuthOther
 	}

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/checkpointd/checkpointd/internal/auth"
 	"github.com/checkpointd/checkpointd/internal/auth/oauth"
 	"github.com/checkpointd/checkpointd/internal/backup"
 	"github.com/checkpointd/checkpointd/internal/httpapi"
@@ -71,7 +72,7 @@ func (reasonAuth) Authenticate(r *http.Request) (*backup.Principal, error) {
 	case "broken":
 		return nil, errors.New("store unreachable")
 	default:
-		return nil, &httpapi.Unauthorized{Challenges: []string{testChallenge}, Reason: v}
+		return nil, &auth.Unauthorized{Challenges: []string{testChallenge}, Reason: v}
 	}
 }
 
@@ -101,7 +102,14 @@ func (fakeOAuth) Revoke(w http.ResponseWriter, r *http.Request) error {
 // else is.
 func TestMetricsHooks(t *testing.T) {
 	m := &metricsRecorder{}
-	f := mustServeAdmin(t, httpapi.Config{Auth: reasonAuth{}, OAuth: fakeOAuth{}, Metrics: m, UI: http.NotFoundHandler()})
+	cfg := httpapi.Config{Auth: reasonAuth{}, OAuth: fakeOAuth{}, Metrics: m, UI: http.NotFoundHandler()}
+	f := mustServeAdmin(t, cfg)
+	// The labels are the route table's.
+	cfg.Admin, cfg.ClusterAdmin = stubAdmin{}, stubAdmin{}
+	labels := map[string]bool{}
+	for _, rt := range httpapi.New(cfg, nil).Routes() {
+		labels[rt.Label] = true
+	}
 	list := v2Cluster + "/backupCheckpoints"
 	for _, tt := range []struct {
 		name, method, path string
@@ -114,24 +122,24 @@ func TestMetricsHooks(t *testing.T) {
 		{"cloud manager clusters", "GET", "/api/public/v1.0/groups/" + groupHex + "/clusters", nil, "cloud-manager.listClusters GET OK", nil},
 		{"unknown group", "GET", "/api/atlas/v1.0/groups/111111111111111111111111/clusters", nil, "atlas-v1.0.listClusters GET Not Found", nil},
 		{"unknown path", "GET", "/api/atlas/v2/nothing/" + groupHex, nil, "not_found GET Not Found", nil},
-		{"made-up method", "BREW", list, []string{"Accept", v2Accept}, "atlas-v2.listLegacyBackupCheckpoints other Method Not Allowed", nil},
+		{"made-up method", "BREW", list, []string{"Accept", v2Accept}, "atlas-v2 other Method Not Allowed", nil},
 		{"probe", "GET", "/healthz", nil, "healthz GET OK", nil},
 		{"readiness", "GET", "/readyz", nil, "readyz GET OK", nil},
-		{"no credentials", "GET", list, []string{"X-Test-Refuse", httpapi.AuthMissingCredentials}, "atlas-v2.listLegacyBackupCheckpoints GET Unauthorized", []string{"missing_credentials"}},
-		{"wrong password", "GET", list, []string{"X-Test-Refuse", httpapi.AuthBadCredentials}, "atlas-v2.listLegacyBackupCheckpoints GET Unauthorized", []string{"bad_credentials"}},
-		{"stale nonce", "GET", list, []string{"X-Test-Refuse", httpapi.AuthStaleNonce}, "atlas-v2.listLegacyBackupCheckpoints GET Unauthorized", []string{"stale_nonce"}},
-		{"revoked token", "GET", list, []string{"X-Test-Refuse", httpapi.AuthRevokedToken}, "atlas-v2.listLegacyBackupCheckpoints GET Unauthorized", []string{"revoked_token"}},
+		{"no credentials", "GET", list, []string{"X-Test-Refuse", auth.MissingCredentials}, "atlas-v2.listLegacyBackupCheckpoints GET Unauthorized", []string{"missing_credentials"}},
+		{"wrong password", "GET", list, []string{"X-Test-Refuse", auth.BadCredentials}, "atlas-v2.listLegacyBackupCheckpoints GET Unauthorized", []string{"bad_credentials"}},
+		{"stale nonce", "GET", list, []string{"X-Test-Refuse", auth.StaleNonce}, "atlas-v2.listLegacyBackupCheckpoints GET Unauthorized", []string{"stale_nonce"}},
+		{"revoked token", "GET", list, []string{"X-Test-Refuse", auth.RevokedToken}, "atlas-v2.listLegacyBackupCheckpoints GET Unauthorized", []string{"revoked_token"}},
 		{"unknown reason", "GET", list, []string{"X-Test-Refuse", "some/path/" + groupHex}, "atlas-v2.listLegacyBackupCheckpoints GET Unauthorized", []string{"other"}},
 		{"access list", "GET", list, []string{"X-Test-Refuse", "far"}, "atlas-v2.listLegacyBackupCheckpoints GET Forbidden", []string{"access_list"}},
 		{"rate limited", "GET", list, []string{"X-Test-Refuse", "limited"}, "atlas-v2.listLegacyBackupCheckpoints GET Too Many Requests", []string{"rate_limited"}},
 		{"store down", "GET", list, []string{"X-Test-Refuse", "broken"}, "atlas-v2.listLegacyBackupCheckpoints GET Internal Server Error", []string{"error"}},
-		{"refused on an unknown path", "GET", "/nothing", []string{"X-Test-Refuse", httpapi.AuthMissingCredentials}, "not_found GET Unauthorized", []string{"missing_credentials"}},
+		{"refused on an unknown path", "GET", "/nothing", []string{"X-Test-Refuse", auth.MissingCredentials}, "not_found GET Unauthorized", []string{"missing_credentials"}},
 		{"token, bad client", "POST", "/api/oauth/token", nil, "oauth.createToken POST Unauthorized", []string{"bad_client_credentials"}},
 		{"token, rate limited", "POST", "/api/oauth/token", []string{"X-Test-Refuse", "limited"}, "oauth.createToken POST Too Many Requests", []string{"rate_limited"}},
 		{"revoke, bad request", "POST", "/api/oauth/revoke", nil, "oauth.revokeToken POST Bad Request", nil},
 		{"admin list, role too low", "GET", "/api/checkpointd/v1/groups/" + groupHex + "/clusters", nil, "checkpointd-admin.adminListClusters GET Unauthorized", nil},
 		{"admin, wrong method", "PUT", "/api/checkpointd/v1/groups/" + groupHex + "/clusters", nil, "checkpointd-admin PUT Method Not Allowed", nil},
-		{"admin, refused", "DELETE", "/api/checkpointd/v1/groups/" + groupHex + "/clusters/Cluster0", []string{"X-Test-Refuse", httpapi.AuthBadCredentials}, "checkpointd-admin DELETE Unauthorized", []string{"bad_credentials"}},
+		{"admin, refused", "DELETE", "/api/checkpointd/v1/groups/" + groupHex + "/clusters/Cluster0", []string{"X-Test-Refuse", auth.BadCredentials}, "checkpointd-admin.adminDeleteCluster DELETE Unauthorized", []string{"bad_credentials"}},
 		{"document", "GET", "/api/checkpointd/v1/openapi.json", nil, "openapi.getOpenAPIDocument GET OK", nil},
 		{"web view file", "GET", "/ui/nothing.js", nil, "ui.ui GET Not Found", nil},
 	} {
@@ -140,6 +148,9 @@ func TestMetricsHooks(t *testing.T) {
 			requests, failures := m.take()
 			if len(requests) != 1 || requests[0] != tt.request {
 				t.Errorf("%d: observed %q, want [%q]", res.status, requests, tt.request)
+			}
+			if label, _, _ := strings.Cut(tt.request, " "); !labels[label] {
+				t.Errorf("route %q is not a label of the route table", label)
 			}
 			if !slices.Equal(failures, tt.failures) {
 				t.Errorf("auth failures %q, want %q", failures, tt.failures)

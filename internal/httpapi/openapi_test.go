@@ -911,30 +911,27 @@ var pathParam = regexp.MustCompile(`\{[^}]*\}`)
 // and the document may name parameters differently.
 func shape(p string) string { return pathParam.ReplaceAllString(p, "{}") }
 
-// TestOpenAPIRoutes holds the routes the server registers (its mux's own
-// record) against the document's paths, both ways.
+// TestOpenAPIRoutes holds the server's route table against the
+// document's operations, both ways: every row's method and path is
+// documented (GET with HEAD), and every documented operation is a row.
 func TestOpenAPIRoutes(t *testing.T) {
 	d := mustOwnDoc(t)
 	// With the token endpoints: every route the server can have.
 	srv := httpapi.New(httpapi.Config{OAuth: stubOAuth{}, Admin: stubAdmin{}, ClusterAdmin: stubAdmin{}}, nil)
-	routed := map[string]string{} // shape → pattern
+	routed := map[string]string{} // "METHOD shape" → "METHOD pattern"
 	sawCatchAll := false
-	for _, p := range srv.Patterns() {
-		if p == catchAll {
+	for _, rt := range srv.Routes() {
+		switch {
+		case rt.Pattern == catchAll:
 			sawCatchAll = true
 			continue
-		}
-		// A pattern may start with a method ("POST /x"); the methods are
-		// TestOpenAPIMethods' business.
-		path := p
-		if i := strings.IndexByte(p, ' '); i >= 0 {
-			path = strings.TrimSpace(p[i+1:])
-		}
-		if !strings.HasPrefix(path, "/") {
-			t.Errorf("pattern %q: only paths are expected (no host patterns)", p)
+		case rt.Operation == "":
+			continue // a pattern's answer to the methods it does not have
+		case !strings.HasPrefix(rt.Pattern, "/"):
+			t.Errorf("pattern %q: only paths are expected (no host patterns)", rt.Pattern)
 			continue
 		}
-		routed[shape(path)] = p
+		routed[rt.Method+" "+shape(rt.Pattern)] = rt.Method + " " + rt.Pattern
 	}
 	if !sawCatchAll {
 		t.Errorf("no catch-all route %q; the document says unknown paths are 404 RESOURCE_NOT_FOUND", catchAll)
@@ -947,24 +944,30 @@ func TestOpenAPIRoutes(t *testing.T) {
 		}
 	}
 	documented := map[string]string{}
-	for path := range d.doc.Paths.Map() {
-		documented[shape(path)] = path
+	for path, item := range d.doc.Paths.Map() {
+		for m := range item.Operations() {
+			if m != http.MethodHead {
+				documented[m+" "+shape(path)] = m + " " + path
+			}
+		}
 	}
-	for s, p := range routed {
+	for k, p := range routed {
+		_, s, _ := strings.Cut(k, " ")
 		switch {
-		case documented[s] == "":
+		case documented[k] == "":
 			t.Errorf("the server routes %s, which the document does not describe", p)
 		case pending[s]:
 			t.Errorf("the server routes %s: remove it from pendingAdminPaths", p)
 		}
 	}
-	for s, p := range documented {
-		if routed[s] == "" && !pending[s] {
+	for k, p := range documented {
+		_, s, _ := strings.Cut(k, " ")
+		if routed[k] == "" && !pending[s] {
 			t.Errorf("the document describes %s, which the server does not route", p)
 		}
 	}
 	if len(routed) < 20 {
-		t.Errorf("only %d routes recorded: %v", len(routed), srv.Patterns())
+		t.Errorf("only %d routes listed: %v", len(routed), srv.Routes())
 	}
 }
 

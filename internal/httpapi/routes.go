@@ -2,7 +2,9 @@ package httpapi
 
 import (
 	"net/http"
+	"strings"
 
+	"github.com/checkpointd/checkpointd/internal/auth/oauth"
 	"github.com/checkpointd/checkpointd/internal/backup"
 	"github.com/checkpointd/checkpointd/internal/httpapi/atlas"
 	"github.com/checkpointd/checkpointd/internal/httpapi/cloudmanager"
@@ -12,6 +14,7 @@ import (
 var (
 	atlasV2 = &surface{
 		name:             "atlas-v2",
+		query:            queryAPI,
 		versioned:        true,
 		groups:           "/api/atlas/v2/groups",
 		checkpoints:      "backupCheckpoints",
@@ -21,6 +24,7 @@ var (
 	}
 	atlasV1 = &surface{
 		name:             "atlas-v1.0",
+		query:            queryAPI,
 		contentType:      hdrJSON,
 		groups:           "/api/atlas/v1.0/groups",
 		checkpoints:      "backupCheckpoints",
@@ -30,6 +34,7 @@ var (
 	}
 	cloudManager = &surface{
 		name:             "cloud-manager",
+		query:            queryAPI,
 		contentType:      hdrJSON,
 		clusterByID:      true,
 		groups:           "/api/public/v1.0/groups",
@@ -40,88 +45,214 @@ var (
 	}
 )
 
-// routes registers every route of every generation. Patterns carry no
-// method so that a wrong method reaches the pipeline and is answered with
-// the API's 405 body instead of net/http's plain text.
-func (s *Server) routes() {
+// The server's other surfaces: its own administration API, the OAuth token
+// endpoints, the web view, the OpenAPI document, the probes, and the paths
+// no route matches.
+var (
+	adminSurface = &surface{name: "checkpointd-admin", earlyPretty: true, query: queryPretty, contentType: hdrJSON,
+		groups: adminPrefix + "/groups"}
+	oauthSurface    = &surface{name: "oauth", oauthErrors: true, contentType: hdrJSON}
+	uiSurface       = &surface{name: "ui", earlyPretty: true, contentType: hdrJSON}
+	documentSurface = &surface{name: "openapi"}
+	probeSurface    = &surface{name: "probe", bare: true}
+	unrouted        = &surface{name: "unrouted", bare: true, earlyPretty: true}
+)
+
+// adminPrefix is the root of checkpointd's own API, apart from the three
+// generations of the service's: nothing under it exists on the service.
+const adminPrefix = "/api/checkpointd/v1"
+
+// documentPath is where the OpenAPI document is served, as .yaml and
+// .json (internal/httpapi/openapi).
+const documentPath = adminPrefix + "/openapi"
+
+// route is one row of the route table: one operation of the server.
+//
+//   - method is the one method the row answers; GET also answers HEAD, and
+//     "" answers any method (the catch-all). A pattern's rows answer their
+//     methods; any other gets 405 with an Allow header naming them.
+//   - pattern is a net/http path pattern, without method or host: the
+//     method is the pipeline's to check, so that a wrong one is answered in
+//     the surface's error format rather than net/http's plain text.
+//   - surface names the API in logs and metrics and says which query
+//     parameters the pipeline reads, the media type of bodies and the
+//     format of errors. Rows that share a pattern share a surface.
+//   - op names the operation (logs, metrics: surface.op) and, on a
+//     versioned surface, its versions.
+//   - auth: the Authenticator must accept the caller first. Rows that
+//     share a pattern agree.
+//   - handler answers the request once the pipeline's checks pass.
+//
+// Adding a route is adding a row to routeTable: the pipeline (serve), the
+// 405 answers, the metrics label and the OpenAPI tests' list of routes all
+// follow from it.
+type route struct {
+	method  string
+	pattern string
+	surface *surface
+	op      *operation
+	auth    bool
+	handler handler
+
+	// Filled by routes: the metrics label and, for every row of the
+	// pattern, the Allow header of its 405.
+	label string
+	allow []string
+}
+
+// handler answers one route: it reads what it needs from rq and returns a
+// result for the pipeline to render, or an error, which the pipeline
+// renders in the surface's error format.
+type handler func(s *Server, rq *request) (result, error)
+
+// result is what a handler answers. The zero value is an empty 200.
+type result struct {
+	status int // 0 means 200 OK
+	// body is compact JSON appended to rq.buf, or, when shared, bytes
+	// that are not the request's (the OpenAPI document); nil for no body.
+	body   []byte
+	shared bool
+	// list says body is a paginated list left open after its results:
+	// the renderer adds the envelope's status, if asked, and totalCount.
+	list  bool
+	total int
+	// written: the handler wrote the whole response itself (the web view
+	// and the OAuth endpoints, which serve another format, and the probes,
+	// whose answers carry no API headers).
+	written bool
+}
+
+// Whether a route needs authentication.
+const (
+	authed = true
+	public = false
+)
+
+// routeTable is every route of the server, as configured.
+func (s *Server) routeTable() []route {
+	var t []route
 	for _, sf := range []*surface{atlasV2, atlasV1, cloudManager} {
 		group := sf.groups + "/{groupId}"
 		cluster := group + "/clusters/{cluster}"
-		s.mux.Handle(sf.groups, s.endpoint(sf, opListProjects, listProjects))
-		s.mux.Handle(group, s.endpoint(sf, opGetProject, getProject))
-		s.mux.Handle(group+"/clusters", s.endpoint(sf, opListClusters, listClusters))
-		s.mux.Handle(cluster, s.endpoint(sf, opGetCluster, getCluster))
-		s.mux.Handle(cluster+"/"+sf.checkpoints, s.endpoint(sf, opListCheckpoints, listCheckpoints))
-		s.mux.Handle(cluster+"/"+sf.checkpoints+"/{checkpointId}", s.endpoint(sf, opGetCheckpoint, getCheckpoint))
-	}
-	if s.cfg.OAuth != nil {
-		s.mux.Handle("/api/oauth/token", s.oauthEndpoint(opToken, s.cfg.OAuth.Token))
-		s.mux.Handle("/api/oauth/revoke", s.oauthEndpoint(opRevoke, s.cfg.OAuth.Revoke))
-	}
-	if s.cfg.UI != nil {
-		s.mux.Handle("/ui/", s.uiEndpoint(s.cfg.UI))
-		s.mux.HandleFunc("/ui", s.uiRedirect)
+		checkpoints := cluster + "/" + sf.checkpoints
+		t = append(t,
+			route{method: http.MethodGet, pattern: sf.groups, surface: sf, op: opListProjects, auth: authed, handler: listProjects},
+			route{method: http.MethodGet, pattern: group, surface: sf, op: opGetProject, auth: authed, handler: getProject},
+			route{method: http.MethodGet, pattern: group + "/clusters", surface: sf, op: opListClusters, auth: authed, handler: listClusters},
+			route{method: http.MethodGet, pattern: cluster, surface: sf, op: opGetCluster, auth: authed, handler: getCluster},
+			route{method: http.MethodGet, pattern: checkpoints, surface: sf, op: opListCheckpoints, auth: authed, handler: listCheckpoints},
+			route{method: http.MethodGet, pattern: checkpoints + "/{checkpointId}", surface: sf, op: opGetCheckpoint, auth: authed, handler: getCheckpoint},
+		)
 	}
 	if s.cfg.Admin != nil {
-		groups := adminSurface.groups + "/{groupId}/clusters"
-		s.mux.Handle(groups, s.adminEndpoint(
-			adminMethod{http.MethodGet, opAdminListClusters, adminListClusters},
-			adminMethod{http.MethodPost, opAdminCreateCluster, adminCreateCluster}))
-		s.mux.Handle(groups+"/{cluster}", s.adminEndpoint(
-			adminMethod{http.MethodGet, opAdminGetCluster, adminGetCluster},
-			adminMethod{http.MethodPatch, opAdminUpdateCluster, adminUpdateCluster},
-			adminMethod{http.MethodDelete, opAdminDeleteCluster, adminDeleteCluster}))
-		s.mux.Handle(groups+"/{cluster}/checkpoints", s.adminEndpoint(
-			adminMethod{http.MethodPost, opAdminIngest, adminIngest}))
+		clusters := adminSurface.groups + "/{groupId}/clusters"
+		t = append(t,
+			route{method: http.MethodGet, pattern: clusters, surface: adminSurface, op: opAdminListClusters, auth: authed, handler: adminListClusters},
+			route{method: http.MethodPost, pattern: clusters, surface: adminSurface, op: opAdminCreateCluster, auth: authed, handler: adminCreateCluster},
+			route{method: http.MethodGet, pattern: clusters + "/{cluster}", surface: adminSurface, op: opAdminGetCluster, auth: authed, handler: adminGetCluster},
+			route{method: http.MethodPatch, pattern: clusters + "/{cluster}", surface: adminSurface, op: opAdminUpdateCluster, auth: authed, handler: adminUpdateCluster},
+			route{method: http.MethodDelete, pattern: clusters + "/{cluster}", surface: adminSurface, op: opAdminDeleteCluster, auth: authed, handler: adminDeleteCluster},
+			route{method: http.MethodPost, pattern: clusters + "/{cluster}/checkpoints", surface: adminSurface, op: opAdminIngest, auth: authed, handler: adminIngest},
+		)
 	}
-	s.mux.HandleFunc("/healthz", s.healthz)
-	s.mux.HandleFunc("/readyz", s.readyz)
-	s.mux.Handle(documentPath+".yaml", s.document(hdrYAML, s.docYAML))
-	s.mux.Handle(documentPath+".json", s.document(hdrJSON, s.docJSON))
-	s.mux.Handle("/", http.HandlerFunc(s.notFound))
+	if s.cfg.OAuth != nil {
+		// The token endpoints take client credentials in the body or a
+		// Basic header: the Authenticator is not theirs.
+		t = append(t,
+			route{method: http.MethodPost, pattern: "/api/oauth/token", surface: oauthSurface, op: opToken, auth: public, handler: oauthToken},
+			route{method: http.MethodPost, pattern: "/api/oauth/revoke", surface: oauthSurface, op: opRevoke, auth: public, handler: oauthRevoke},
+		)
+	}
+	if s.cfg.UI != nil {
+		t = append(t,
+			route{method: http.MethodGet, pattern: "/ui/", surface: uiSurface, op: opUI, auth: authed, handler: serveUI},
+			route{method: http.MethodGet, pattern: "/ui", surface: uiSurface, op: opUIRedirect, auth: authed, handler: uiRedirect},
+		)
+	}
+	// The document and the probes say nothing about the data: no
+	// credentials.
+	return append(t,
+		route{method: http.MethodGet, pattern: documentPath + ".yaml", surface: documentSurface, op: opDocument, auth: public, handler: documentYAML},
+		route{method: http.MethodGet, pattern: documentPath + ".json", surface: documentSurface, op: opDocument, auth: public, handler: documentJSON},
+		route{method: http.MethodGet, pattern: "/healthz", surface: probeSurface, op: opHealthz, auth: public, handler: healthz},
+		route{method: http.MethodGet, pattern: "/readyz", surface: probeSurface, op: opReadyz, auth: public, handler: readyz},
+		route{method: "", pattern: "/", surface: unrouted, op: opNotFound, auth: authed, handler: notFound},
+	)
 }
 
-// routeMux is the server's http.ServeMux; it also remembers every pattern
-// registered on it, so that the tests can hold the routes the server
-// really has against the OpenAPI document.
-type routeMux struct {
-	*http.ServeMux
-	patterns []string
+// routes builds the route table and registers each of its patterns, and
+// nothing else, on the mux. A pattern's rows are adjacent in the table,
+// any-method row last (the mux refuses a pattern given twice).
+func (s *Server) routes() {
+	t := s.routeTable()
+	for i, j := 0, 0; i < len(t); i = j {
+		set := &routeSet{s: s}
+		var methods []string
+		for j = i; j < len(t) && t[j].pattern == t[i].pattern; j++ {
+			set.rows = append(set.rows, &t[j])
+			if m := t[j].method; m != "" {
+				methods = append(methods, m)
+				if m == http.MethodGet {
+					methods = append(methods, http.MethodHead)
+				}
+			}
+		}
+		if last := set.rows[len(set.rows)-1]; last.method != "" {
+			// The pattern's answer to any other method.
+			set.rows = append(set.rows, &route{pattern: last.pattern, surface: last.surface, auth: last.auth, handler: methodNotAllowed})
+		}
+		allow := []string{strings.Join(methods, ", ")}
+		for _, rt := range set.rows {
+			rt.allow, rt.label = allow, rt.surface.label(rt.op)
+		}
+		s.table = append(s.table, set.rows...)
+		if t[i].pattern == "/" {
+			s.notFound = set
+		}
+		s.mux.Handle(t[i].pattern, set)
+	}
 }
 
-func (m *routeMux) Handle(pattern string, h http.Handler) {
-	m.patterns = append(m.patterns, pattern)
-	m.ServeMux.Handle(pattern, h)
+// routeSet is the rows of one pattern: what the mux hands a request to.
+type routeSet struct {
+	s    *Server
+	rows []*route // the last answers any method
 }
 
-func (m *routeMux) HandleFunc(pattern string, h func(http.ResponseWriter, *http.Request)) {
-	m.Handle(pattern, http.HandlerFunc(h))
+func (set *routeSet) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	set.s.serve(w, r, set.match(r.Method))
 }
+
+// match is the row that answers method.
+func (set *routeSet) match(method string) *route {
+	if method == http.MethodHead {
+		method = http.MethodGet
+	}
+	for _, rt := range set.rows {
+		if rt.method == method || rt.method == "" {
+			return rt
+		}
+	}
+	panic("unreachable: a route set ends with a row for any method")
+}
+
+// methodNotAllowed answers a method no row of the pattern has.
+func methodNotAllowed(s *Server, rq *request) (result, error) {
+	rq.w.Header()["Allow"] = rq.route.allow
+	if rq.surface.oauthErrors {
+		return result{}, &oauth.Error{Status: http.StatusMethodNotAllowed, Code: oauth.CodeInvalidRequest,
+			Description: "The method must be " + rq.route.allow[0] + "."}
+	}
+	return result{}, httpErrorf(http.StatusMethodNotAllowed, backup.CodeMethodNotAllowed, guessMethodNotAllowedDetail, rq.Method, rq.URL.Path)
+}
+
+var opNotFound = &operation{name: RouteNotFound}
 
 // notFound answers any path no route matches.
-func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
-	rq := s.begin(w, r, atlasV2)
-	rq.route = RouteNotFound
-	defer s.finish(rq)
-	rq.pretty, _ = parsePrettyOnly(r)
-	// The size limits come first here too: an oversized request is 414 or
-	// 431 whatever its path, as on every route.
-	if err := s.checkSize(rq); err != nil {
-		s.writeError(rq, err)
-		return
-	}
-	if err := s.authenticate(rq); err != nil {
-		s.writeError(rq, err)
-		return
-	}
-	s.writeError(rq, backup.Errorf(backup.NotFound, backup.CodeResourceNotFound, guessNotFoundDetail, r.URL.Path))
+func notFound(s *Server, rq *request) (result, error) {
+	return result{}, errNotFound(rq)
 }
 
-// parsePrettyOnly reads pretty for error pages outside any endpoint.
-func parsePrettyOnly(r *http.Request) (bool, error) {
-	q, err := parseQuery(r.URL.RawQuery, nil)
-	if err != nil {
-		return false, err
-	}
-	return q.boolParam("pretty", false)
+func errNotFound(rq *request) error {
+	return backup.Errorf(backup.NotFound, backup.CodeResourceNotFound, guessNotFoundDetail, rq.URL.Path)
 }

@@ -72,7 +72,7 @@ type Config struct {
 	ClusterAdmin ClusterAdmin
 	// Logger receives one line per request and every internal error.
 	Logger *slog.Logger
-	// Clock dates what the administration API creates and spaces the
+	// Clock bounds how far ahead an agent's report may be and spaces the
 	// outage warnings; nil means clock.System.
 	Clock clock.Clock
 	// Metrics, if set, counts and times every request and authentication
@@ -85,7 +85,9 @@ type Server struct {
 	cfg       Config
 	store     Store
 	log       *slog.Logger
-	mux       *routeMux
+	mux       *http.ServeMux
+	table     []*route  // every route, as the mux serves them (routes)
+	notFound  *routeSet // the catch-all, also for paths the mux would redirect
 	svcVerHdr []string
 	// pageBodies keeps the encoded results of pages of checkpoints that
 	// the store served more than once.
@@ -128,7 +130,7 @@ func New(cfg Config, st Store) *Server {
 		cfg:        cfg,
 		store:      st,
 		log:        cfg.Logger,
-		mux:        &routeMux{ServeMux: http.NewServeMux()},
+		mux:        http.NewServeMux(),
 		svcVerHdr:  []string{"gitHash=" + gh + "; versionString=" + ver},
 		pageBodies: newPageBodies(maxPageBodies),
 
@@ -145,7 +147,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// a redirect to its cleaned form and an HTML body; no API path has
 	// such segments, so they are an unknown resource, in the API's format.
 	if !cleanPath(r.URL.Path) {
-		s.notFound(w, r)
+		s.notFound.ServeHTTP(w, r)
 		return
 	}
 	s.mux.ServeHTTP(w, r)
@@ -177,9 +179,8 @@ type request struct {
 	*http.Request
 	w       http.ResponseWriter
 	id      string
-	surface *surface
-	op      *operation
-	route   string // the route's name for metrics (see Metrics)
+	route   *route
+	surface *surface // the route's
 	query   query
 	base    string // scheme://host of absolute links
 	start   time.Time
@@ -212,61 +213,84 @@ var requestPool = sync.Pool{New: func() any { return &request{buf: make([]byte, 
 // maxPooledBuf keeps a rare huge response from pinning its buffer forever.
 const maxPooledBuf = 1 << 20
 
-// handlerFunc is an endpoint: it reads what it needs from rq and returns the
-// compact JSON body appended to rq.buf, or an error.
-type handlerFunc func(s *Server, rq *request) ([]byte, error)
-
-// endpoint adapts h to http.Handler for one surface and operation. This is
-// the whole pipeline; every route of every generation goes through it.
-func (s *Server) endpoint(sf *surface, op *operation, h handlerFunc) http.Handler {
-	route := sf.name + "." + op.name
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		rq := s.begin(w, r, sf)
-		rq.op, rq.route = op, route
-		defer s.finish(rq)
-		body, err := s.serve(rq, op, h)
-		if err != nil {
-			s.writeError(rq, err)
-			return
-		}
-		// Keep the grown buffer for the next request that takes rq.
-		rq.buf = body[:0]
-		s.writeBody(rq, http.StatusOK, body)
-	})
+// serve is the pipeline: every request of every route goes through it,
+// and only it writes responses (the renderer: render and writeError).
+func (s *Server) serve(w http.ResponseWriter, r *http.Request, rt *route) {
+	rq := s.begin(w, r, rt)
+	defer s.finish(rq)
+	res, err := s.run(rq)
+	if err != nil {
+		s.writeError(rq, err)
+		return
+	}
+	s.render(rq, res)
 }
 
-// serve runs the checks every endpoint shares, in the service's order:
-// size, authentication, method, version, the shared query parameters,
-// then the endpoint itself.
-func (s *Server) serve(rq *request, op *operation, h handlerFunc) ([]byte, error) {
+// run does the checks every route shares, in the service's order: size,
+// authentication, then (the method being the route's) the query
+// parameters of the surface, then the route's handler. A wrong method's
+// route has no operation: it is refused before the query is read.
+func (s *Server) run(rq *request) (result, error) {
+	rt := rq.route
+	if rq.surface.earlyPretty { // read leniently: the query's own errors come later, if at all
+		if q, err := parseQuery(rq.URL.RawQuery, nil); err == nil {
+			rq.pretty, _ = q.boolParam("pretty", false)
+		}
+	}
 	if err := s.checkSize(rq); err != nil {
-		return nil, err
+		return result{}, err
 	}
-	if err := s.authenticate(rq); err != nil {
-		return nil, err
+	if rt.auth {
+		if err := s.authenticate(rq); err != nil {
+			return result{}, err
+		}
 	}
-	if rq.Method != http.MethodGet && rq.Method != http.MethodHead {
-		rq.w.Header().Set("Allow", "GET, HEAD")
-		return nil, backup.Errorf(backup.MethodNotAllowed, backup.CodeMethodNotAllowed, guessMethodNotAllowedDetail, rq.Method, rq.URL.Path)
+	if rt.op != nil {
+		if err := rq.surface.readQuery(rq, rt.op); err != nil {
+			return result{}, err
+		}
 	}
-	var err error
-	if rq.query, err = parseQuery(rq.URL.RawQuery, rq.query[:0]); err != nil {
-		return nil, err
+	return rt.handler(s, rq)
+}
+
+// render writes a handler's result: its status and its body, enveloped
+// when the request asked for an envelope, compact or pretty-printed, with
+// the surface's media type and the common headers.
+func (s *Server) render(rq *request, res result) {
+	if res.written {
+		return
 	}
-	// pretty is read before version negotiation so that a 406 honours it;
-	// a malformed pretty or envelope is reported after it.
-	pretty, perr := rq.query.boolParam("pretty", false)
-	rq.pretty = pretty
-	if err := rq.surface.negotiate(rq, op); err != nil {
-		return nil, err
+	status := res.status
+	if status == 0 {
+		status = http.StatusOK
 	}
-	if perr != nil {
-		return nil, perr
+	if res.body == nil {
+		s.commonHeaders(rq, rq.w.Header())
+		rq.status = status
+		rq.w.WriteHeader(status)
+		return
 	}
-	if rq.envelope, err = rq.query.boolParam("envelope", false); err != nil {
-		return nil, err
+	body := res.body
+	switch {
+	case res.shared:
+	case res.list:
+		// {"links":…,"results":[…] then ,"status":200 (enveloped) and
+		// ,"totalCount":N}: the service's keys are in alphabetical order.
+		if rq.envelope {
+			body = append(body, `,"status":200`...)
+		}
+		body = append(body, `,"totalCount":`...)
+		body = strconv.AppendInt(body, int64(res.total), 10)
+		body = append(body, '}')
+	case rq.envelope:
+		rq.out = append(append(append(rq.out[:0], `{"content":`...), body...), `,"status":200}`...)
+		body, rq.out = rq.out, body[:0]
 	}
-	return h(s, rq)
+	if !res.shared {
+		// Keep the grown buffer for the next request that takes rq.
+		rq.buf = body[:0]
+	}
+	s.send(rq, status, rq.contentType, body, rq.pretty)
 }
 
 // checkSize bounds the request target and headers. net/http itself refuses
@@ -275,9 +299,7 @@ func (s *Server) serve(rq *request, op *operation, h handlerFunc) ([]byte, error
 // requests are answered in the API's own format.
 func (s *Server) checkSize(rq *request) error {
 	if len(rq.RequestURI) > s.cfg.MaxURLBytes {
-		e := backup.Errorf(backup.TooLarge, backup.CodeRequestTooLarge, "The request URI is longer than %d bytes.", s.cfg.MaxURLBytes)
-		e.Status = http.StatusRequestURITooLong
-		return e
+		return httpErrorf(http.StatusRequestURITooLong, backup.CodeRequestTooLarge, "The request URI is longer than %d bytes.", s.cfg.MaxURLBytes)
 	}
 	n := 0
 	for k, vs := range rq.Header {
@@ -286,16 +308,15 @@ func (s *Server) checkSize(rq *request) error {
 		}
 	}
 	if n > s.cfg.MaxHeaderBytes {
-		e := backup.Errorf(backup.TooLarge, backup.CodeRequestTooLarge, "The request headers are larger than %d bytes.", s.cfg.MaxHeaderBytes)
-		e.Status = http.StatusRequestHeaderFieldsTooLarge
-		return e
+		return httpErrorf(http.StatusRequestHeaderFieldsTooLarge, backup.CodeRequestTooLarge, "The request headers are larger than %d bytes.", s.cfg.MaxHeaderBytes)
 	}
 	return nil
 }
 
-func (s *Server) begin(w http.ResponseWriter, r *http.Request, sf *surface) *request {
+func (s *Server) begin(w http.ResponseWriter, r *http.Request, rt *route) *request {
 	rq := requestPool.Get().(*request)
-	rq.Request, rq.w, rq.surface = r, w, sf
+	rq.Request, rq.w, rq.route, rq.surface = r, w, rt, rt.surface
+	rq.contentType = rt.surface.contentType
 	// A request's duration, logged and counted, is real elapsed time,
 	// on the monotonic clock, whatever the server's clock.
 	rq.start = time.Now()
@@ -311,8 +332,8 @@ func (s *Server) finish(rq *request) {
 		s.writeError(rq, backup.ErrUnexpected())
 	}
 	opName := ""
-	if rq.op != nil {
-		opName = rq.op.name
+	if rq.route.op != nil {
+		opName = rq.route.op.name
 	}
 	took := time.Since(rq.start) // real elapsed time (see begin)
 	// As Logger.LogAttrs, but for its runtime.Callers: the line always
@@ -338,14 +359,7 @@ func (s *Server) finish(rq *request) {
 		_ = h.Handle(rq.Context(), r)
 	}
 	if s.cfg.Metrics != nil {
-		route := rq.route
-		if route == "" { // the routes outside endpoint: the surface and, once known, the operation
-			route = rq.surface.name
-			if rq.op != nil {
-				route += "." + rq.op.name
-			}
-		}
-		s.cfg.Metrics.ObserveRequest(route, methodLabel(rq.Method), rq.status, took)
+		s.cfg.Metrics.ObserveRequest(rq.route.label, methodLabel(rq.Method), rq.status, took)
 	}
 	buf, out, q := rq.buf, rq.out, rq.query
 	*rq = request{}
@@ -418,12 +432,6 @@ func printableToken(s string) bool {
 		}
 	}
 	return true
-}
-
-// writeBody writes a successful response: pretty-printed or compact, with
-// the surface's headers.
-func (s *Server) writeBody(rq *request, status int, body []byte) {
-	s.send(rq, status, rq.contentType, body, rq.pretty)
 }
 
 // send writes any response, success or error: the common headers, the

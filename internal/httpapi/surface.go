@@ -47,10 +47,25 @@ var (
 	opGetCluster      = &operation{name: "getCluster", versions: clustersVersions}
 )
 
-// surface is one API generation: what differs between them and nothing
-// else. Handlers are written once and ask the surface for these.
+// surface is one API generation, or another part of the server (its
+// administration API, the web view...): what differs between them and
+// nothing else. Handlers are written once and ask the surface for these.
 type surface struct {
+	// name is the API in logs, and the first half of its routes' metrics
+	// labels (surface.operation).
 	name string
+	// bare: the routes are labelled by their operation alone (healthz,
+	// not_found), as the server's own routes are listed in the README.
+	bare bool
+	// earlyPretty: errors answered before the query is read (size,
+	// authentication, method) honour pretty, read leniently.
+	earlyPretty bool
+	// query is what the pipeline reads of the query string before the
+	// handler.
+	query queryMode
+	// oauthErrors: a wrong method and an internal error are answered in
+	// OAuth's error format, as the token endpoints answer everything else.
+	oauthErrors bool
 	// versioned surfaces negotiate a dated media type from Accept.
 	versioned bool
 	// contentType is the body type of unversioned surfaces.
@@ -71,20 +86,57 @@ type surface struct {
 	appendCluster func(b []byte, base, groups string, c *backup.Cluster) []byte
 }
 
-// negotiate sets the response's media type for op, or fails with the
-// surface's 406.
-func (sf *surface) negotiate(rq *request, op *operation) error {
-	if !sf.versioned {
-		rq.contentType = sf.contentType
+// queryMode says which query parameters a surface's pipeline reads.
+type queryMode uint8
+
+const (
+	queryNone   queryMode = iota
+	queryPretty           // pretty (the administration API)
+	queryAPI              // pretty, envelope, and the version from Accept (the three generations)
+)
+
+// label names a route of op in metrics: surface.operation, the surface
+// alone for a method no route has, the operation alone on a bare surface.
+func (sf *surface) label(op *operation) string {
+	switch {
+	case op == nil:
+		return sf.name
+	case sf.bare:
+		return op.name
+	}
+	return sf.name + "." + op.name
+}
+
+// readQuery reads the query parameters the surface has, in the service's
+// order: the query string, pretty (read before version negotiation so
+// that a 406 honours it; a malformed one is reported after it), the
+// version, envelope.
+func (sf *surface) readQuery(rq *request, op *operation) error {
+	if sf.query == queryNone {
 		return nil
 	}
-	v, err := negotiateVersion(rq.Header.Values("Accept"), op.versions)
-	if err != nil {
+	var err error
+	if rq.query, err = parseQuery(rq.URL.RawQuery, rq.query[:0]); err != nil {
 		return err
 	}
-	rq.contentType = versionedType(v.date)
-	rq.deprecation, rq.sunset = v.deprecation, v.sunset
-	return nil
+	pretty, perr := rq.query.boolParam("pretty", false)
+	rq.pretty = pretty
+	if sf.query == queryPretty {
+		return perr
+	}
+	if sf.versioned {
+		v, err := negotiateVersion(rq.Header.Values("Accept"), op.versions)
+		if err != nil {
+			return err
+		}
+		rq.contentType = versionedType(v.date)
+		rq.deprecation, rq.sunset = v.deprecation, v.sunset
+	}
+	if perr != nil {
+		return perr
+	}
+	rq.envelope, err = rq.query.boolParam("envelope", false)
+	return err
 }
 
 // groupID parses the {groupId} path segment.

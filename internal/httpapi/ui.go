@@ -1,79 +1,35 @@
 package httpapi
 
-import (
-	"net/http"
-
-	"github.com/checkpointd/checkpointd/internal/backup"
-)
-
-// uiSurface names the web view's requests in logs. Its errors are the
-// API's, so it shares the unversioned surfaces' media type.
-var uiSurface = &surface{name: "ui", contentType: hdrJSON}
+import "net/http"
 
 var (
 	opUI         = &operation{name: "ui"}
 	opUIRedirect = &operation{name: "uiRedirect"}
 )
 
-// uiEndpoint serves the web view (Config.UI) under /ui/ through the API's
-// own pipeline: request id, log line, size limits, then the Authenticator,
-// so that a browser gets the API's Digest challenge, asks for the API key,
-// and sends the same credentials with the page's own API requests. Only
-// GET and HEAD pass; other methods get the API's 405. A 404 from the UI
-// handler (a file it does not have) is answered with the API's
-// RESOURCE_NOT_FOUND body, so that every error of the server has one
-// format.
-func (s *Server) uiEndpoint(ui http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		rq := s.begin(w, r, uiSurface)
-		rq.op = opUI
-		defer s.finish(rq)
-		if err := s.uiChecks(rq); err != nil {
-			s.writeError(rq, err)
-			return
-		}
-		ui.ServeHTTP(&uiWriter{s: s, rq: rq}, rq.Request)
-		if rq.status == 0 { // the handler wrote nothing at all
-			rq.status = http.StatusOK
-		}
-	})
+// serveUI serves the web view (Config.UI) under /ui/ behind the API's
+// checks, so that a browser gets the API's Digest challenge, asks for the
+// API key, and sends the same credentials with the page's own API
+// requests. A 404 from the UI handler (a file it does not have) is
+// answered with the API's RESOURCE_NOT_FOUND body, so that every error of
+// the server has one format.
+func serveUI(s *Server, rq *request) (result, error) {
+	s.cfg.UI.ServeHTTP(&uiWriter{s: s, rq: rq}, rq.Request)
+	if rq.status == 0 { // the handler wrote nothing at all
+		rq.status = http.StatusOK
+	}
+	return result{written: true}, nil
 }
 
-// uiRedirect answers /ui with a redirect to /ui/, after the same checks, so
-// that the page's relative asset URLs resolve under /ui/. The Location is
-// relative ("ui/" from "/ui" is "/ui/"), so it stays right behind a proxy
-// that serves the server under a path prefix.
-func (s *Server) uiRedirect(w http.ResponseWriter, r *http.Request) {
-	rq := s.begin(w, r, uiSurface)
-	rq.op = opUIRedirect
-	defer s.finish(rq)
-	if err := s.uiChecks(rq); err != nil {
-		s.writeError(rq, err)
-		return
-	}
-	h := w.Header()
-	s.commonHeaders(rq, h)
+// uiRedirect answers /ui with a redirect to /ui/, so that the page's
+// relative asset URLs resolve under /ui/. The Location is relative ("ui/"
+// from "/ui" is "/ui/"), so it stays right behind a proxy that serves the
+// server under a path prefix.
+func uiRedirect(s *Server, rq *request) (result, error) {
+	h := rq.w.Header()
 	h.Set("Location", "ui/")
 	h.Set("Content-Length", "0")
-	rq.status = http.StatusMovedPermanently
-	w.WriteHeader(http.StatusMovedPermanently)
-}
-
-// uiChecks are the API's checks in the API's order: size, authentication,
-// method. pretty is honoured for the error bodies, as on unknown paths.
-func (s *Server) uiChecks(rq *request) error {
-	rq.pretty, _ = parsePrettyOnly(rq.Request)
-	if err := s.checkSize(rq); err != nil {
-		return err
-	}
-	if err := s.authenticate(rq); err != nil {
-		return err
-	}
-	if rq.Method != http.MethodGet && rq.Method != http.MethodHead {
-		rq.w.Header().Set("Allow", "GET, HEAD")
-		return backup.Errorf(backup.MethodNotAllowed, backup.CodeMethodNotAllowed, guessMethodNotAllowedDetail, rq.Method, rq.URL.Path)
-	}
-	return nil
+	return result{status: http.StatusMovedPermanently}, nil
 }
 
 // uiWriter passes the UI handler's response through with the API's common
@@ -98,7 +54,7 @@ func (w *uiWriter) WriteHeader(code int) {
 		clear(h)
 		h.Set("X-Request-Id", id)
 		w.replaced = true
-		w.s.writeError(w.rq, backup.Errorf(backup.NotFound, backup.CodeResourceNotFound, guessNotFoundDetail, w.rq.URL.Path))
+		w.s.writeError(w.rq, errNotFound(w.rq))
 		return
 	}
 	w.s.commonHeaders(w.rq, h)

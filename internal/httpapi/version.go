@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"net/http"
 	"sort"
 	"strconv"
 	"strings"
@@ -18,8 +19,8 @@ import (
 const vndPrefix, vndSuffix = "application/vnd.atlas.", "+json"
 
 // errInvalidVersion is the service's 406 for a version it cannot serve.
-func errInvalidVersion() *backup.Error {
-	return backup.Errorf(backup.NotAcceptable, backup.CodeInvalidVersionDate, "Invalid accept header or version date.")
+func errInvalidVersion() error {
+	return httpErrorf(http.StatusNotAcceptable, backup.CodeInvalidVersionDate, "Invalid accept header or version date.")
 }
 
 // acceptRange is one media range of an Accept header that names an Atlas

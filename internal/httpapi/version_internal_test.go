@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"errors"
 	"testing"
 
 	"github.com/checkpointd/checkpointd/internal/backup"
@@ -35,7 +36,7 @@ func TestNegotiateVersion(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := negotiateVersion(tt.accept, versions)
 			if tt.want == "" {
-				if !backup.IsCode(err, backup.CodeInvalidVersionDate) {
+				if !isHTTPCode(err, backup.CodeInvalidVersionDate) {
 					t.Errorf("negotiateVersion(%q) = %q, %v; want INVALID_VERSION_DATE", tt.accept, got, err)
 				}
 				return
@@ -132,4 +133,10 @@ func TestCleanPath(t *testing.T) {
 			t.Errorf("cleanPath(%q) = %v, want %v", p, got, want)
 		}
 	}
+}
+
+// isHTTPCode reports whether err is an httpError with the given code.
+func isHTTPCode(err error, code string) bool {
+	var he *httpError
+	return errors.As(err, &he) && he.code == code
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/checkpointd/checkpointd/internal/auth"
 	"github.com/checkpointd/checkpointd/internal/backup"
 	"github.com/checkpointd/checkpointd/internal/clock"
 	"github.com/checkpointd/checkpointd/internal/engine"
@@ -87,8 +88,8 @@ func BenchmarkObserveRequest(b *testing.B) {
 
 func TestAuthFailures(t *testing.T) {
 	m := metrics.New(metrics.Options{})
-	m.AuthFailure(httpapi.AuthBadCredentials)
-	m.AuthFailure(httpapi.AuthBadCredentials)
+	m.AuthFailure(auth.BadCredentials)
+	m.AuthFailure(auth.BadCredentials)
 	m.AuthFailure(httpapi.AuthRateLimited)
 	m.AuthFailure("made/up/" + strings.Repeat("x", 100)) // counted as other
 	// Every reason is there from the start.

@@ -51,6 +51,11 @@ type Config struct {
 	// LossRate is the probability that a written token never shows up: an
 	// oplog slice lost, a failover rolling the write back.
 	LossRate float64
+	// OplogSize is how many entries each member set's oplog keeps
+	// (DefaultOplogSize when zero): tokens and notes, the balancer's
+	// config.settings updates, and the other writes WriteRate stands for
+	// within each second a token or note lands in.
+	OplogSize int
 }
 
 // DefaultConfig is a busy production cluster as the published samples
@@ -87,12 +92,21 @@ type Faults struct {
 	// StartErr makes the balancer start fail; the balancer stays
 	// disabled.
 	StartErr error
-	// Unreachable members refuse token writes.
+	// Unreachable members refuse token writes; over the wire their ports
+	// stop answering.
 	Unreachable []string
-	// Lost members' tokens are written but never discovered.
+	// Lost members' tokens are written but never discovered: they never
+	// show up in the oplog.
 	Lost []string
 	// Skew sets members' clocks ahead (positive) or behind the service's.
 	Skew map[string]time.Duration
+	// SteppedDown members' primaries stepped down: they refuse writes
+	// (ErrNotPrimary) and over the wire answer hello as a secondary, with
+	// no primary known. Clearing the fault elects them again, in a new
+	// term.
+	SteppedDown []string
+	// Slow members take this much longer to answer each command.
+	Slow map[string]time.Duration
 }
 
 // Stats count what a simulated cluster was asked to do.
@@ -114,11 +128,14 @@ type Cluster struct {
 	mu      sync.Mutex
 	rng     *rand.Rand
 	faults  Faults
-	members map[string]*member
-	config  *member // nil for a replica set
+	members map[string]*member // never written after New
+	order   []string           // members' names in part order
+	config  *member            // nil for a replica set
 	bal     balancer
-	tokens  map[tokenKey]tokenEntry
 	stats   Stats
+
+	changed    chan struct{} // closed and replaced by SetFaults
+	generation int64         // SetFaults calls
 }
 
 // member is one member set's primary and its oplog clock.
@@ -127,6 +144,8 @@ type member struct {
 	rate     float64
 	last     backup.BSONTimestamp // the newest entry's timestamp
 	lastWall time.Time            // the member's clock at that entry
+	term     int64
+	oplog    oplog
 }
 
 type balancer struct {
@@ -134,17 +153,6 @@ type balancer struct {
 	offSince  time.Time
 	migEnd    time.Time // end of the running or last migration
 	nextStart time.Time // start of the next migration while enabled
-}
-
-type tokenKey struct {
-	member     string
-	checkpoint backup.ObjectID
-}
-
-type tokenEntry struct {
-	ts   backup.BSONTimestamp
-	at   time.Time // when the agent has it
-	lost bool
 }
 
 // New returns a simulation of c on clk, its randomness drawn from seed
@@ -162,15 +170,16 @@ func New(c backup.Cluster, clk clock.Clock, seed uint64, cfg Config) (*Cluster, 
 		sharded: c.Type == backup.Sharded,
 		rng:     rand.New(rand.NewPCG(seed, h.Sum64())),
 		members: map[string]*member{},
-		tokens:  map[tokenKey]tokenEntry{},
+		changed: make(chan struct{}),
 	}
 	for _, m := range engine.Members(c) {
-		mm := &member{Member: m, rate: cfg.WriteRate}
+		mm := &member{Member: m, rate: cfg.WriteRate, term: 1, oplog: oplog{size: cfg.OplogSize}}
 		if m.Type != backup.PartReplicaSet {
 			mm.rate = cfg.ConfigWriteRate
 			s.config = mm
 		}
 		s.members[m.Name()] = mm
+		s.order = append(s.order, m.Name())
 	}
 	if s.sharded {
 		s.bal.enabled = true
@@ -180,11 +189,20 @@ func New(c backup.Cluster, clk clock.Clock, seed uint64, cfg Config) (*Cluster, 
 }
 
 // SetFaults replaces the cluster's faults; they apply to commands received
-// from then on.
+// from then on. A member whose primary stepped down and is no longer in
+// f.SteppedDown is elected again, in a new term.
 func (s *Cluster) SetFaults(f Faults) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	for _, name := range s.faults.SteppedDown {
+		if m := s.members[name]; m != nil && !slices.Contains(f.SteppedDown, name) {
+			m.term++
+		}
+	}
 	s.faults = f
+	s.generation++
+	close(s.changed)
+	s.changed = make(chan struct{})
 }
 
 // BalancerEnabled reports whether the balancer is enabled; a replica set
@@ -242,15 +260,26 @@ func (s *Cluster) LastTimestamp(name string) backup.BSONTimestamp {
 
 var errNoBalancer = errors.New("sim: a replica set has no balancer")
 
-// StopBalancer implements engine.Cluster: after the agent's lag it
-// disables the balancer (an oplog entry on the config server, as the
-// config.settings update is), then waits for the running migration.
+// StopBalancer implements engine.Cluster: after the agent's lag it runs
+// DisableBalancer.
 func (s *Cluster) StopBalancer(ctx context.Context, timeout time.Duration) error {
 	if !s.sharded {
 		return errNoBalancer
 	}
 	if err := s.clock.Sleep(ctx, s.draw(s.cfg.AgentLag)); err != nil {
 		return err
+	}
+	return s.DisableBalancer(ctx, timeout)
+}
+
+// DisableBalancer is balancerStop as a mongos runs it: it disables the
+// balancer (an update of config.settings in the config server's oplog)
+// and waits, at most timeout, for the running migration; when that
+// outlasts timeout it returns an error wrapping
+// engine.ErrBalancerTimeout and the balancer stays disabled.
+func (s *Cluster) DisableBalancer(ctx context.Context, timeout time.Duration) error {
+	if !s.sharded {
+		return errNoBalancer
 	}
 	s.mu.Lock()
 	s.stats.Stops++
@@ -264,7 +293,7 @@ func (s *Cluster) StopBalancer(ctx context.Context, timeout time.Duration) error
 		s.bal.enabled = false
 		s.bal.offSince = now
 	}
-	s.append(s.config, now)
+	s.append(s.config, now, Entry{Op: "u", NS: "config.settings", O: balancerStopped, O2: balancerID, visible: now})
 	wait := max(0, s.bal.migEnd.Sub(now)) + s.faults.StopDelay
 	s.mu.Unlock()
 	if wait > timeout {
@@ -276,13 +305,22 @@ func (s *Cluster) StopBalancer(ctx context.Context, timeout time.Duration) error
 	return s.clock.Sleep(ctx, wait)
 }
 
-// StartBalancer implements engine.Cluster.
+// StartBalancer implements engine.Cluster: after a command's latency it
+// runs EnableBalancer.
 func (s *Cluster) StartBalancer(ctx context.Context) error {
 	if !s.sharded {
 		return errNoBalancer
 	}
 	if err := s.clock.Sleep(ctx, s.draw(s.cfg.Latency)); err != nil {
 		return err
+	}
+	return s.EnableBalancer()
+}
+
+// EnableBalancer is balancerStart as a mongos runs it.
+func (s *Cluster) EnableBalancer() error {
+	if !s.sharded {
+		return errNoBalancer
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -297,44 +335,31 @@ func (s *Cluster) StartBalancer(ctx context.Context) error {
 		s.stats.BalancerOffFor += now.Sub(s.bal.offSince)
 		s.bal.nextStart = now.Add(s.gap())
 	}
-	s.append(s.config, now)
+	s.append(s.config, now, Entry{Op: "u", NS: "config.settings", O: balancerStarted, O2: balancerID, visible: now})
 	return nil
 }
 
-// WriteToken implements engine.Cluster.
+// WriteToken implements engine.Cluster: appendOplogNote of TokenNote(tok)
+// on m's primary.
 func (s *Cluster) WriteToken(ctx context.Context, m engine.Member, tok engine.Token) error {
 	mm, err := s.member(m)
 	if err != nil {
 		return err
 	}
-	if err := s.clock.Sleep(ctx, s.draw(s.cfg.Latency)); err != nil {
-		return err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if slices.Contains(s.faults.Unreachable, m.Name()) {
-		return fmt.Errorf("sim: %s: no primary reachable", m.Name())
-	}
-	now := s.clock.Now()
-	e := tokenEntry{ts: s.append(mm, now)}
-	e.at = now.Add(s.uniform(s.cfg.Discovery))
-	e.lost = s.rng.Float64() < s.cfg.LossRate || slices.Contains(s.faults.Lost, m.Name())
-	s.tokens[tokenKey{m.Name(), tok.Checkpoint}] = e
-	s.stats.TokensWritten++
-	return nil
+	_, err = s.note(ctx, mm, Entry{Op: "n", O: TokenNote(tok), checkpoint: tok.Checkpoint}, s.draw(s.cfg.Latency))
+	return err
 }
 
-// DiscoverToken implements engine.Cluster. Each token can be discovered
-// once; the simulation forgets it then, so that it runs for ever in
-// bounded memory.
+// DiscoverToken implements engine.Cluster: it finds tok in m's oplog and
+// waits until the agent sees it. A token that rolled off the bounded
+// oplog is not discovered, as a real oplog's window loses it.
 func (s *Cluster) DiscoverToken(ctx context.Context, m engine.Member, tok engine.Token, wait time.Duration) (backup.BSONTimestamp, error) {
-	if _, err := s.member(m); err != nil {
+	mm, err := s.member(m)
+	if err != nil {
 		return backup.BSONTimestamp{}, err
 	}
-	key := tokenKey{m.Name(), tok.Checkpoint}
 	s.mu.Lock()
-	e, ok := s.tokens[key]
-	delete(s.tokens, key)
+	e, ok := mm.findToken(tok.Checkpoint)
 	now := s.clock.Now()
 	s.mu.Unlock()
 	notFound := fmt.Errorf("sim: %s: token of %s: %w", m.Name(), tok.Checkpoint.Hex(), engine.ErrNotDiscovered)
@@ -342,8 +367,8 @@ func (s *Cluster) DiscoverToken(ctx context.Context, m engine.Member, tok engine
 		return backup.BSONTimestamp{}, notFound
 	}
 	if !e.lost {
-		if d := e.at.Sub(now); d <= wait {
-			return e.ts, s.clock.Sleep(ctx, d)
+		if d := e.visible.Sub(now); d <= wait {
+			return e.TS, s.clock.Sleep(ctx, d)
 		}
 	}
 	if err := s.clock.Sleep(ctx, wait); err != nil {
@@ -360,24 +385,33 @@ func (s *Cluster) member(m engine.Member) (*member, error) {
 	return mm, nil
 }
 
-// append makes an oplog entry on m at now, by m's clock, and returns its
+// append writes e to m's oplog at now, by m's clock, and returns its
 // timestamp: the second, and one more than the entries in that second
-// before it, the others drawn from m's write rate. Timestamps only grow,
-// as mongod keeps them, even when m's clock is set back. s.mu is held.
-func (s *Cluster) append(m *member, now time.Time) backup.BSONTimestamp {
+// before it, the others drawn from m's write rate and kept in the oplog
+// as inserts (at most maxNoise of them). Timestamps only grow, as mongod
+// keeps them, even when m's clock is set back. s.mu is held.
+func (s *Cluster) append(m *member, now time.Time, e Entry) backup.BSONTimestamp {
 	wall := now.Add(s.faults.Skew[m.Name()])
 	sec := wall.Truncate(time.Second)
-	var inc uint32
+	var inc, first uint32 // first: the lowest increment the other writes take
 	switch {
 	case sec.Equal(m.last.Date):
-		inc = m.last.Increment + 1 + s.poisson(m.rate*max(0, wall.Sub(m.lastWall)).Seconds())
+		first = m.last.Increment + 1
+		inc = first + s.poisson(m.rate*max(0, wall.Sub(m.lastWall)).Seconds())
 	case sec.After(m.last.Date):
-		inc = 1 + s.poisson(m.rate*wall.Sub(sec).Seconds())
+		first = 1
+		inc = first + s.poisson(m.rate*wall.Sub(sec).Seconds())
 	default:
 		sec, inc = m.last.Date, m.last.Increment+1
+		first = inc
+	}
+	for i := max(first, inc-min(inc-first, maxNoise)); i < inc; i++ {
+		m.oplog.add(Entry{TS: backup.BSONTimestamp{Date: sec, Increment: i}, Term: m.term, Wall: wall, Op: "i", NS: "app.events", visible: now})
 	}
 	m.last = backup.BSONTimestamp{Date: sec, Increment: inc}
 	m.lastWall = wall
+	e.TS, e.Term, e.Wall = m.last, m.term, wall
+	m.oplog.add(e)
 	return m.last
 }
 
