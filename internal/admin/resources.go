@@ -4,6 +4,7 @@ import (
 	"context"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/checkpointd/checkpointd/internal/backup"
 	"github.com/checkpointd/checkpointd/internal/clock"
@@ -50,10 +51,11 @@ func ParseBackupKind(s string) (backup.BackupKind, error) {
 		"Unknown backup kind %s: use legacy (continuous backup, which takes checkpoints), cloud (Cloud Backup) or none.", strconv.Quote(s))
 }
 
-// ClusterStore creates and updates clusters.
+// ClusterStore creates and updates clusters, and leases their slots.
 type ClusterStore interface {
 	CreateCluster(ctx context.Context, c backup.Cluster) error
 	UpdateCluster(ctx context.Context, ref backup.ClusterRef, change func(*backup.Cluster) error) (backup.Cluster, error)
+	SlotClaimer
 }
 
 // Clusters creates and changes clusters in a store, for the command
@@ -68,11 +70,7 @@ type Clusters struct {
 // new id and stores it (GROUP_NOT_FOUND, DUPLICATE_CLUSTER_NAME from the
 // store).
 func (a Clusters) CreateCluster(ctx context.Context, spec backup.ClusterSpec) (backup.Cluster, error) {
-	clk := a.Clock
-	if clk == nil {
-		clk = clock.System
-	}
-	created := stamp(clk)
+	created := stamp(a.clock())
 	c, err := backup.NewCluster(spec, ids.New(created), created)
 	if err != nil {
 		return backup.Cluster{}, err
@@ -81,6 +79,18 @@ func (a Clusters) CreateCluster(ctx context.Context, spec backup.ClusterSpec) (b
 		return backup.Cluster{}, err
 	}
 	return c, nil
+}
+
+func (a Clusters) clock() clock.Clock {
+	if a.Clock == nil {
+		return clock.System
+	}
+	return a.Clock
+}
+
+// ClaimSlot is the package's ClaimSlot, now.
+func (a Clusters) ClaimSlot(ctx context.Context, c backup.Cluster, slot time.Time, owner string) (bool, error) {
+	return ClaimSlot(ctx, a.Store, c, slot, owner, a.clock().Now())
 }
 
 // UpdateCluster applies ch to the cluster ref names (backup.Cluster.Apply)

@@ -33,13 +33,16 @@ type AdminStore interface {
 	PruneCheckpoints(ctx context.Context, clusterID backup.ObjectID, cutoff time.Time) (int, error)
 }
 
-// ClusterAdmin creates and changes clusters for the administration API
-// with the operations the command line runs too (internal/admin's), so
+// ClusterAdmin creates and changes clusters and claims agents' slots for
+// the administration API with the operations of internal/admin (the
+// command line's too, for clusters), so
 // that a cluster follows the same rules and an update is applied in one
 // transaction of the store, whichever door it comes through.
 type ClusterAdmin interface {
 	CreateCluster(ctx context.Context, spec backup.ClusterSpec) (backup.Cluster, error)
 	UpdateCluster(ctx context.Context, ref backup.ClusterRef, ch backup.ClusterChange) (backup.Cluster, error)
+	// ClaimSlot claims a checkpoint slot of c for the backup agent owner.
+	ClaimSlot(ctx context.Context, c backup.Cluster, slot time.Time, owner string) (bool, error)
 }
 
 var (
@@ -49,6 +52,7 @@ var (
 	opAdminUpdateCluster = &operation{name: "adminUpdateCluster"}
 	opAdminDeleteCluster = &operation{name: "adminDeleteCluster"}
 	opAdminIngest        = &operation{name: "adminIngestCheckpoint"}
+	opAdminClaimSlot     = &operation{name: "adminClaimSlot"}
 )
 
 // maxAdminBody bounds a request body: a cluster or a checkpoint report is
@@ -279,11 +283,13 @@ func adminListClusters(s *Server, rq *request) (result, error) {
 	}), nil
 }
 
-// adminGetCluster returns one cluster with its settings.
+// adminGetCluster returns one cluster with its settings. A backup agent's
+// key (GROUP_BACKUP_MANAGER) may read it too: the agent takes the
+// schedule and the topology it reports parts for from it.
 //
 //	GET /api/checkpointd/v1/groups/{groupId}/clusters/{clusterName}
 func adminGetCluster(s *Server, rq *request) (result, error) {
-	c, err := s.adminCluster(rq, checkAdmin)
+	c, err := s.adminCluster(rq, checkReporter)
 	if err != nil {
 		return result{}, err
 	}
@@ -455,6 +461,55 @@ func adminIngest(s *Server, rq *request) (result, error) {
 		rq.w.Header().Set("Location", rq.base+coll+"/"+cp.ID.Hex())
 	}
 	return result{status: status, body: atlas.AppendCheckpoint(rq.buf[:0], rq.base, coll, &cp)}, nil
+}
+
+// adminClaimSlot claims a checkpoint slot of a cluster for a backup agent
+// (admin.ClaimSlot): of the agents of one cluster, the one that claims a
+// slot first takes its checkpoint; the others are told claimed:false.
+//
+//	POST /api/checkpointd/v1/groups/{groupId}/clusters/{clusterName}/slots
+func adminClaimSlot(s *Server, rq *request) (result, error) {
+	body, err := readJSONBody(rq)
+	if err != nil {
+		return result{}, err
+	}
+	c, err := s.adminCluster(rq, checkReporter)
+	if err != nil {
+		return result{}, err
+	}
+	var in slotClaimJSON
+	if err := decodeJSON(body, &in); err != nil {
+		return result{}, err
+	}
+	if in.Claimed != nil {
+		return result{}, errInvalidAttribute("claimed", "it is set by the server")
+	}
+	if in.Slot == nil {
+		return result{}, errInvalidAttribute("slot", "a claim names the slot's time")
+	}
+	if in.Owner == nil {
+		return result{}, errInvalidAttribute("owner", "a claim names its owner")
+	}
+	slot, err := parseReportTime(*in.Slot)
+	if err != nil {
+		return result{}, errInvalidAttribute("slot", err.Error())
+	}
+	ok, err := s.cfg.ClusterAdmin.ClaimSlot(rq.Context(), c, slot, *in.Owner)
+	if err != nil {
+		return result{}, err
+	}
+	out, err := json.Marshal(slotClaimJSON{Claimed: &ok, Owner: in.Owner, Slot: in.Slot})
+	if err != nil { // a bool and two strings: cannot fail
+		panic(err)
+	}
+	return result{body: append(rq.buf[:0], out...)}, nil
+}
+
+// slotClaimJSON is a slot claim, in (slot, owner) and out (with claimed).
+type slotClaimJSON struct {
+	Claimed *bool   `json:"claimed,omitempty"`
+	Owner   *string `json:"owner"`
+	Slot    *string `json:"slot"`
 }
 
 // clusterJSON is a cluster as a request body sends it (AdminCluster is
