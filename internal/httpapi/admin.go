@@ -31,6 +31,10 @@ type AdminStore interface {
 	AddCheckpoint(ctx context.Context, cp backup.Checkpoint) error
 	Checkpoint(ctx context.Context, ref backup.ClusterRef, id backup.ObjectID) (backup.Checkpoint, error)
 	PruneCheckpoints(ctx context.Context, clusterID backup.ObjectID, cutoff time.Time) (int, error)
+	// ClaimRestoreJob and ReportRestoreJob are an agent's side of the
+	// restore jobs of its cluster (restores.go).
+	ClaimRestoreJob(ctx context.Context, ref backup.ClusterRef, owner string) (backup.RestoreJob, bool, error)
+	ReportRestoreJob(ctx context.Context, ref backup.ClusterRef, id backup.ObjectID, status backup.RestoreStatus, owner string, now time.Time) (backup.RestoreJob, error)
 }
 
 // ClusterAdmin creates and changes clusters and claims agents' slots for

@@ -2,6 +2,8 @@ package httpapi
 
 import (
 	"context"
+	"encoding/json"
+	"net/http"
 
 	"github.com/checkpointd/checkpointd/internal/backup"
 )
@@ -229,4 +231,220 @@ func getRestoreJob(s *Server, rq *request) (result, error) {
 // restoreJobsPath is the absolute path of a cluster's restore jobs.
 func (sf *surface) restoreJobsPath(ref backup.ClusterRef) string {
 	return sf.groups + "/" + ref.GroupID.Hex() + "/clusters/" + ref.Label() + "/restoreJobs"
+}
+
+var (
+	opAdminClaimRestoreJob  = &operation{name: "adminClaimRestoreJob"}
+	opAdminReportRestoreJob = &operation{name: "adminReportRestoreJob"}
+	opAdminRestorePlan      = &operation{name: "adminRestorePlan"}
+)
+
+// partJSON is a part as the administration API names it.
+type partJSON struct {
+	TypeName       string `json:"typeName"`
+	ShardName      string `json:"shardName,omitempty"`
+	ReplicaSetName string `json:"replicaSetName,omitempty"`
+	HostID         string `json:"hostId,omitempty"`
+}
+
+// timestampJSON is a BSON timestamp, as the generations print one.
+type timestampJSON struct {
+	Date      string `json:"date"`
+	Increment uint32 `json:"increment"`
+}
+
+func partOf(p backup.Part) partJSON {
+	return partJSON{TypeName: string(p.Type), ShardName: p.ShardName, ReplicaSetName: p.ReplicaSetName, HostID: p.HostID}
+}
+
+func timestampOf(t backup.BSONTimestamp) timestampJSON {
+	return timestampJSON{Date: formatTime(t.Date), Increment: t.Increment}
+}
+
+// adminRestoreJobJSON is a restore job as an agent sees it: exactly what
+// to restore (the part, and the oplog timestamp to replay up to, with
+// mongorestore's exclusive --oplogLimit beside it), and its state.
+type adminRestoreJobJSON struct {
+	BatchID      string        `json:"batchId"`
+	CheckpointID string        `json:"checkpointId"`
+	ClusterID    string        `json:"clusterId"`
+	ClusterName  string        `json:"clusterName"`
+	Created      string        `json:"created"`
+	Driver       string        `json:"driver"`
+	Finished     string        `json:"finished,omitempty"`
+	GroupID      string        `json:"groupId"`
+	ID           string        `json:"id"`
+	OplogLimit   string        `json:"oplogLimit"`
+	Owner        string        `json:"owner,omitempty"`
+	Part         partJSON      `json:"part"`
+	StatusName   string        `json:"statusName"`
+	Timestamp    timestampJSON `json:"timestamp"`
+}
+
+func adminRestoreJob(j *backup.RestoreJob) adminRestoreJobJSON {
+	out := adminRestoreJobJSON{
+		BatchID: j.BatchID.Hex(), CheckpointID: j.CheckpointID.Hex(), ClusterID: j.ClusterID.Hex(), ClusterName: j.ClusterName,
+		Created: formatTime(j.Created), Driver: string(j.Driver), GroupID: j.GroupID.Hex(), ID: j.ID.Hex(),
+		OplogLimit: backup.BSONTimestamp{Date: j.Part.TokenTimestamp.Date, Increment: j.Part.TokenTimestamp.Increment + 1}.String(),
+		Owner:      j.Owner, Part: partOf(j.Part), StatusName: string(j.Status), Timestamp: timestampOf(j.Part.TokenTimestamp),
+	}
+	if !j.Finished.IsZero() {
+		out.Finished = formatTime(j.Finished)
+	}
+	return out
+}
+
+// jsonResult is v marshalled as the body of a 200.
+func jsonResult(rq *request, v any) (result, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return result{}, err
+	}
+	return result{body: append(rq.buf[:0], b...)}, nil
+}
+
+// restoreClaimJSON is an agent's claim or report.
+type restoreClaimJSON struct {
+	Owner      *string `json:"owner"`
+	StatusName *string `json:"statusName"`
+}
+
+// readClaim reads an agent's claim or report body: owner always,
+// statusName only when report is set.
+func readClaim(rq *request, report bool) (owner string, status backup.RestoreStatus, err error) {
+	body, err := readJSONBody(rq)
+	if err != nil {
+		return "", "", err
+	}
+	var in restoreClaimJSON
+	if err := decodeJSON(body, &in); err != nil {
+		return "", "", err
+	}
+	if in.Owner == nil || *in.Owner == "" {
+		return "", "", backup.ErrMissingAttribute("owner")
+	}
+	switch {
+	case !report && in.StatusName != nil:
+		return "", "", errInvalidAttribute("statusName", "a claim sets no status")
+	case report && in.StatusName == nil:
+		return "", "", backup.ErrMissingAttribute("statusName")
+	case report && !backup.RestoreStatus(*in.StatusName).Final():
+		return "", "", errInvalidAttribute("statusName", "a report is FINISHED, BROKEN or KILLED")
+	case report:
+		status = backup.RestoreStatus(*in.StatusName)
+	}
+	return *in.Owner, status, nil
+}
+
+// adminClaimRestoreJob gives a backup agent the next restore job of its
+// cluster to carry out (200 with the job), or 204 when there is none. A
+// job an agent claimed and has not reported is given to it again, so
+// that a restarted agent resumes it.
+//
+//	POST /api/checkpointd/v1/groups/{groupId}/clusters/{clusterName}/restoreJobs/claim
+func adminClaimRestoreJob(s *Server, rq *request) (result, error) {
+	c, err := s.adminCluster(rq, checkReporter)
+	if err != nil {
+		return result{}, err
+	}
+	owner, _, err := readClaim(rq, false)
+	if err != nil {
+		return result{}, err
+	}
+	j, ok, err := s.cfg.Admin.ClaimRestoreJob(rq.Context(), backup.ClusterRef{GroupID: c.GroupID, ID: c.ID}, owner)
+	if err != nil || !ok {
+		return result{status: http.StatusNoContent}, err
+	}
+	return jsonResult(rq, adminRestoreJob(&j))
+}
+
+// adminReportRestoreJob records how a restore job an agent claimed ended:
+// FINISHED, BROKEN or KILLED. The same report again changes nothing.
+//
+//	PATCH /api/checkpointd/v1/groups/{groupId}/clusters/{clusterName}/restoreJobs/{jobId}
+func adminReportRestoreJob(s *Server, rq *request) (result, error) {
+	c, err := s.adminCluster(rq, checkReporter)
+	if err != nil {
+		return result{}, err
+	}
+	raw := rq.PathValue("jobId")
+	id, ok := backup.ParseObjectID(raw)
+	if !ok {
+		return result{}, backup.ErrInvalidJobID(raw)
+	}
+	owner, status, err := readClaim(rq, true)
+	if err != nil {
+		return result{}, err
+	}
+	j, err := s.cfg.Admin.ReportRestoreJob(rq.Context(), backup.ClusterRef{GroupID: c.GroupID, ID: c.ID}, id, status, owner, s.cfg.Clock.Now())
+	if err != nil {
+		return result{}, err
+	}
+	return jsonResult(rq, adminRestoreJob(&j))
+}
+
+// restorePlanJSON is backup.RestorePlan on the administration API.
+type restorePlanJSON struct {
+	CheckpointID string            `json:"checkpointId"`
+	ClusterID    string            `json:"clusterId"`
+	ClusterName  string            `json:"clusterName"`
+	GroupID      string            `json:"groupId"`
+	Restorable   bool              `json:"restorable"`
+	Steps        []restoreStepJSON `json:"steps"`
+	Timestamp    string            `json:"timestamp"`
+	Warnings     []string          `json:"warnings"`
+}
+
+type restoreStepJSON struct {
+	Command        string         `json:"command,omitempty"`
+	OplogLimit     string         `json:"oplogLimit,omitempty"`
+	Order          int            `json:"order"`
+	Part           partJSON       `json:"part"`
+	TokenTimestamp *timestampJSON `json:"tokenTimestamp,omitempty"`
+}
+
+// restorePlanOf is the administration API's restore plan of a
+// checkpoint, as the web view shows it too.
+func restorePlanOf(p *backup.RestorePlan) restorePlanJSON {
+	out := restorePlanJSON{CheckpointID: p.Checkpoint.ID.Hex(), ClusterID: p.Checkpoint.ClusterID.Hex(), ClusterName: p.ClusterName,
+		GroupID: p.Checkpoint.GroupID.Hex(), Restorable: p.Restorable, Timestamp: formatTime(p.Checkpoint.Timestamp),
+		Warnings: append([]string{}, p.Warnings...), Steps: []restoreStepJSON{}}
+	for _, st := range p.Steps {
+		js := restoreStepJSON{Command: st.Command, Order: st.Order, Part: partOf(st.Part)}
+		if st.Part.TokenDiscovered {
+			ts := timestampOf(st.Part.TokenTimestamp)
+			js.TokenTimestamp, js.OplogLimit = &ts, st.OplogLimit.String()
+		}
+		out.Steps = append(out.Steps, js)
+	}
+	return out
+}
+
+// adminRestorePlan answers how to restore a checkpoint by hand: per part,
+// config server first, the oplog position its replay stops at
+// (mongorestore --oplogReplay --oplogLimit seconds:increment), and
+// warnings when the checkpoint is not restorable, saying why. Project
+// Read Only may read it.
+//
+//	GET /api/checkpointd/v1/groups/{groupId}/clusters/{clusterName}/checkpoints/{checkpointId}/restorePlan
+func adminRestorePlan(s *Server, rq *request) (result, error) {
+	c, err := s.adminCluster(rq, checkRead)
+	if err != nil {
+		return result{}, err
+	}
+	raw := rq.PathValue("checkpointId")
+	id, ok := backup.ParseObjectID(raw)
+	if !ok {
+		return result{}, backup.ErrInvalidCheckpointID(raw)
+	}
+	cp, err := s.cfg.Admin.Checkpoint(rq.Context(), backup.ClusterRef{GroupID: c.GroupID, ID: c.ID}, id)
+	if err != nil {
+		return result{}, err
+	}
+	plan := backup.PlanRestore(&c, &cp, s.cfg.Clock.Now())
+	return jsonResult(rq, restorePlanOf(&plan))
+}
+
+func checkRead(p *backup.Principal, org, project backup.ObjectID) error {
+	return p.CheckProject(org, project)
 }

@@ -93,6 +93,8 @@ type Server struct {
 	// pageBodies keeps the encoded results of pages of checkpoints that
 	// the store served from its cache (with a Version).
 	pageBodies *pageBodies
+	// ids makes the ids of restore jobs and their batches.
+	ids *backup.IDSource
 
 	// docYAML and docJSON are the OpenAPI document, info.version filled.
 	docYAML, docJSON []byte
@@ -134,6 +136,7 @@ func New(cfg Config, st Store) *Server {
 		mux:        http.NewServeMux(),
 		svcVerHdr:  []string{"gitHash=" + gh + "; versionString=" + ver},
 		pageBodies: newPageBodies(maxPageBodies),
+		ids:        backup.NewIDSource(),
 
 		unavailableWarn: warnLimiter{every: unavailableWarnEvery},
 	}
