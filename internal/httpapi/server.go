@@ -76,6 +76,9 @@ type Config struct {
 	// Clock bounds how far ahead an agent's report may be and spaces the
 	// outage warnings; nil means clock.System.
 	Clock clock.Clock
+	// IDs makes the ids of the restore jobs (and their batches) the API
+	// creates; nil means a source of its own.
+	IDs *backup.IDSource
 	// Metrics, if set, counts and times every request and authentication
 	// failure.
 	Metrics Metrics
@@ -111,6 +114,9 @@ func New(cfg Config, st Store) *Server {
 	if cfg.Clock == nil {
 		cfg.Clock = clock.System
 	}
+	if cfg.IDs == nil {
+		cfg.IDs = backup.NewIDSource()
+	}
 	if cfg.Admin != nil && cfg.ClusterAdmin == nil {
 		panic("httpapi: Config.Admin without Config.ClusterAdmin")
 	}
@@ -136,7 +142,7 @@ func New(cfg Config, st Store) *Server {
 		mux:        http.NewServeMux(),
 		svcVerHdr:  []string{"gitHash=" + gh + "; versionString=" + ver},
 		pageBodies: newPageBodies(maxPageBodies),
-		ids:        backup.NewIDSource(),
+		ids:        cfg.IDs,
 
 		unavailableWarn: warnLimiter{every: unavailableWarnEvery},
 	}
