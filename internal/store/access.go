@@ -124,21 +124,22 @@ func Resolve(ctx context.Context, need Need, ref backup.ClusterRef, org string, 
 }
 
 // CheckRestoreReport decides whether owner may report status for j, as
-// every store's ReportRestoreJob does: nil when the job is IN_PROGRESS and
-// owner's, or already has status (a retry, which changes nothing).
+// every store's ReportRestoreJob does: nil when the job is an agent's job
+// owner claimed, and IN_PROGRESS or already with status (a retry, which
+// changes nothing).
 func CheckRestoreReport(j *backup.RestoreJob, status backup.RestoreStatus, owner string) error {
 	id := j.ID.Hex()
 	switch {
 	case !status.Final():
 		return backup.ErrRestoreJobTransition(id, status, "a report sets FINISHED, BROKEN or KILLED")
-	case j.Status == status:
-		return nil
-	case j.Status.Final():
-		return backup.ErrRestoreJobTransition(id, status, "it is "+string(j.Status)+" already")
 	case j.Driver != backup.DriverAgent:
 		return backup.ErrRestoreJobTransition(id, status, "the server carries out the jobs of its simulated clusters")
 	case j.Owner != owner:
 		return backup.ErrRestoreJobTransition(id, status, "it is not claimed by "+owner)
+	case j.Status == status:
+		return nil
+	case j.Status.Final():
+		return backup.ErrRestoreJobTransition(id, status, "it is "+string(j.Status)+" already")
 	}
 	return nil
 }
