@@ -34,8 +34,8 @@ type Store interface {
 
 // The checkpoints a Store returns are never modified afterwards, by the
 // store or anyone: a store may hand the same array to many requests (the
-// stores' caches do), and the API keeps pages' encoded bodies by the
-// address of their array (pageBodies).
+// stores' caches do), and the API keeps pages' encoded bodies by their
+// Version (pageBodies).
 
 // Config holds the settings of the API. The zero value serves with links
 // built from each request's Host and lenient paging.
@@ -67,9 +67,12 @@ type Config struct {
 	// /api/checkpointd/v1 (clusters, their schedules, agents' reports);
 	// nil leaves it unrouted.
 	Admin AdminStore
+	// ClusterAdmin creates and changes clusters for the administration
+	// API; required with Admin.
+	ClusterAdmin ClusterAdmin
 	// Logger receives one line per request and every internal error.
 	Logger *slog.Logger
-	// Clock dates what the administration API creates and spaces the
+	// Clock bounds how far ahead an agent's report may be and spaces the
 	// outage warnings; nil means clock.System.
 	Clock clock.Clock
 	// Metrics, if set, counts and times every request and authentication
@@ -86,9 +89,8 @@ type Server struct {
 	table     []*route  // every route, as the mux serves them (routes)
 	notFound  *routeSet // the catch-all, also for paths the mux would redirect
 	svcVerHdr []string
-	ids       *backup.IDSource // ids of clusters created through the administration API
 	// pageBodies keeps the encoded results of pages of checkpoints that
-	// the store served more than once.
+	// the store served from its cache (with a Version).
 	pageBodies *pageBodies
 
 	// docYAML and docJSON are the OpenAPI document, info.version filled.
@@ -105,6 +107,9 @@ func New(cfg Config, st Store) *Server {
 	}
 	if cfg.Clock == nil {
 		cfg.Clock = clock.System
+	}
+	if cfg.Admin != nil && cfg.ClusterAdmin == nil {
+		panic("httpapi: Config.Admin without Config.ClusterAdmin")
 	}
 	if cfg.MaxURLBytes == 0 {
 		cfg.MaxURLBytes = 8 << 10
@@ -127,7 +132,6 @@ func New(cfg Config, st Store) *Server {
 		log:        cfg.Logger,
 		mux:        http.NewServeMux(),
 		svcVerHdr:  []string{"gitHash=" + gh + "; versionString=" + ver},
-		ids:        backup.NewIDSource(),
 		pageBodies: newPageBodies(maxPageBodies),
 
 		unavailableWarn: warnLimiter{every: unavailableWarnEvery},

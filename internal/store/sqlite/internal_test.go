@@ -79,7 +79,7 @@ func TestSeqInvariant(t *testing.T) {
 	}
 	var clusters []backup.Cluster
 	for _, name := range []string{"a", "b"} {
-		c := backup.Cluster{ID: ids.New(t0), GroupID: project.ID, Name: name, Type: backup.ReplicaSet,
+		c := backup.Cluster{ID: ids.New(t0), GroupID: project.ID, Name: name, Type: backup.ReplicaSet, MongoDBVersion: "4.0.28",
 			ReplicaSetName: name, Backup: backup.BackupLegacy, Created: t0}
 		must(db.CreateCluster(ctx, c))
 		clusters = append(clusters, c)
@@ -231,7 +231,7 @@ func TestEpoch(t *testing.T) {
 	}
 	var a, b backup.Cluster
 	for i, c := range []*backup.Cluster{&a, &b} {
-		*c = backup.Cluster{ID: ids.New(t0), GroupID: project.ID, Name: string(rune('a' + i)), Type: backup.ReplicaSet,
+		*c = backup.Cluster{ID: ids.New(t0), GroupID: project.ID, Name: string(rune('a' + i)), Type: backup.ReplicaSet, MongoDBVersion: "4.0.28",
 			ReplicaSetName: "rs", Backup: backup.BackupLegacy, Created: t0}
 		must(db.CreateCluster(ctx, *c))
 	}
@@ -317,7 +317,7 @@ WHERE cluster = (SELECT pk FROM clusters WHERE id = ?1)
 	if epoch(b) <= bEpoch {
 		t.Errorf("pk change: epoch %d -> %d", bEpoch, epoch(b))
 	}
-	c := backup.Cluster{ID: ids.New(t0), GroupID: project.ID, Name: "c", Type: backup.ReplicaSet,
+	c := backup.Cluster{ID: ids.New(t0), GroupID: project.ID, Name: "c", Type: backup.ReplicaSet, MongoDBVersion: "4.0.28",
 		ReplicaSetName: "rs", Backup: backup.BackupLegacy, Created: t0}
 	must(db.CreateCluster(ctx, c))
 	if _, err := db.w.ExecContext(ctx, `UPDATE clusters SET pk = ? WHERE id = ?`, pk, c.ID.Hex()); err != nil {
@@ -334,7 +334,7 @@ WHERE cluster = (SELECT pk FROM clusters WHERE id = ?1)
 func TestCachedPageSnapshot(t *testing.T) {
 	ctx := backup.WithPrincipal(context.Background(), backup.System)
 	db, ids, project, t0 := mustOpenProject(t, "snap", 3)
-	c := backup.Cluster{ID: ids.New(t0), GroupID: project.ID, Name: "c", Type: backup.ReplicaSet,
+	c := backup.Cluster{ID: ids.New(t0), GroupID: project.ID, Name: "c", Type: backup.ReplicaSet, MongoDBVersion: "4.0.28",
 		ReplicaSetName: "rs", Backup: backup.BackupLegacy, Created: t0}
 	add := func(i int) {
 		ts := t0.Add(time.Duration(i) * time.Minute)
@@ -363,9 +363,13 @@ func TestCachedPageSnapshot(t *testing.T) {
 	if len(p.Items) != 2 || p.Total != 6 {
 		t.Fatalf("new reader: %d items, Total %d", len(p.Items), p.Total)
 	}
-	items, ok := db.cachedPage(old, 4, 4)
-	if !ok || len(items) != 1 || items[0].ID != p.Items[0].ID {
-		t.Fatalf("old reader (5 checkpoints) got %d items, %v", len(items), ok)
+	second := backup.PageRequest{Num: 2, Size: 4, IncludeCount: true}
+	got, ok := db.pages.Page(old.pk, old.epoch, old.first, old.last, 4, second)
+	if !ok || len(got.Items) != 1 || got.Items[0].ID != p.Items[0].ID || got.Total != 5 {
+		t.Fatalf("old reader (5 checkpoints) got %d items, Total %d, %v", len(got.Items), got.Total, ok)
+	}
+	if got.Version == 0 {
+		t.Fatal("a page served from the cache has no version")
 	}
 	// A reader newer than the entry misses instead.
 	add(6)
@@ -373,7 +377,7 @@ func TestCachedPageSnapshot(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := db.cachedPage(now, 4, 4); ok {
+	if _, ok := db.pages.Page(now.pk, now.epoch, now.first, now.last, 4, second); ok {
 		t.Fatal("a page shorter than the snapshot's was served")
 	}
 }
