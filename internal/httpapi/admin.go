@@ -485,7 +485,7 @@ func adminClaimSlot(s *Server, rq *request) (result, error) {
 	if err != nil {
 		return result{}, errInvalidAttribute("slot", err.Error())
 	}
-	ok, err := admin.ClaimSlot(rq.Context(), s.cfg.Admin, c, slot, *in.Owner, s.cfg.Clock.Now())
+	ok, err := admin.ClaimSlot(rq.Context(), s.cfg.Admin, c, slot, *in.Owner, s.cfg.Clock)
 	if err != nil {
 		return result{}, err
 	}
