@@ -14,8 +14,9 @@ import (
 	"github.com/checkpointd/checkpointd/internal/client"
 )
 
-// The client commands (checkpoints list, checkpoints get) read checkpoints
-// over HTTP from any server of the API, checkpointd or MongoDB's own, with
+// The client commands (checkpoints list|get|restore-plan, restores
+// create|list|get) speak to any server of the API over HTTP, checkpointd or
+// MongoDB's own (the restore plan is checkpointd's alone), with
 // the settings of flags, CHECKPOINTD_* variables and a profile, in that
 // order.
 
@@ -68,7 +69,15 @@ checkpoints API: checkpointd, or MongoDB Atlas or Cloud Manager.
 		SuggestionsMinimumDistance: 2,
 		RunE:                       groupRunE,
 	}
-	pf := cmd.PersistentFlags()
+	cf.addFlags(cmd.PersistentFlags())
+	registerClientCompletion(e, cmd)
+
+	cmd.AddCommand(newCheckpointsListCmd(e, &cf), newCheckpointsGetCmd(e, &cf), newRestorePlanCmd(e, &cf))
+	return cmd
+}
+
+// addFlags declares the settings every client command shares on pf.
+func (cf *clientFlags) addFlags(pf *pflag.FlagSet) {
 	pf.StringVar(&cf.baseURL, "base-url", "http://127.0.0.1:8080", "the server's base URL, e.g. https://cloud.mongodb.com")
 	pf.StringVar(&cf.api, "api", string(client.AtlasV2), "API generation: atlas-v2, atlas-v1 or cloud-manager")
 	pf.StringVar(&cf.publicKey, "public-key", "", "API key: public key (HTTP Digest user name)")
@@ -80,10 +89,6 @@ checkpoints API: checkpointd, or MongoDB Atlas or Cloud Manager.
 	pf.StringVar(&cf.project, "project", "", "project (group) id")
 	pf.StringVar(&cf.cluster, "cluster", "", "cluster name (with --api cloud-manager: the cluster's id)")
 	pf.StringVarP(&cf.output, "output", "o", "table", "output format: table, or json (the server's JSON, indented)")
-	registerClientCompletion(e, cmd)
-
-	cmd.AddCommand(newCheckpointsListCmd(e, &cf), newCheckpointsGetCmd(e, &cf))
-	return cmd
 }
 
 // groupRunE makes a command grouping subcommands runnable, so that an

@@ -1,6 +1,7 @@
 package backup
 
 import (
+	"slices"
 	"strconv"
 	"time"
 )
@@ -144,6 +145,12 @@ func PlanRestore(c *Cluster, cp *Checkpoint, now time.Time) RestorePlan {
 			config = append(config, pt)
 		}
 	}
+	// Shards in the cluster's order, whatever order the parts came in.
+	order := make(map[string]int, len(c.Shards))
+	for i, sh := range c.Shards {
+		order[sh.Name] = i
+	}
+	slices.SortStableFunc(shards, func(a, b Part) int { return order[a.ShardName] - order[b.ShardName] })
 	for _, pt := range append(config, shards...) {
 		st := RestoreStep{Order: len(p.Steps) + 1, Part: pt}
 		if pt.TokenDiscovered {

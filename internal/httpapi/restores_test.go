@@ -119,17 +119,21 @@ func TestRestoreJobsAcrossSurfaces(t *testing.T) {
 			t.Fatalf("%s: batch %s again", g.name, batch)
 		}
 		batches[batch] = true
-		// The config server's part first, then the shards in order.
-		var config []backup.Part
-		var shards []backup.Part
+		// The config server's part first, then the shards in the
+		// cluster's order.
+		var parts []backup.Part
 		for _, p := range cp.Parts {
-			if p.Type == backup.PartReplicaSet {
-				shards = append(shards, p)
-			} else {
-				config = append(config, p)
+			if p.Type != backup.PartReplicaSet {
+				parts = append(parts, p)
 			}
 		}
-		parts := append(config, shards...)
+		for _, sh := range c0.Shards {
+			for _, p := range cp.Parts {
+				if p.ShardName == sh.Name {
+					parts = append(parts, p)
+				}
+			}
+		}
 		for i, j := range page.Results {
 			p := parts[i]
 			if j.BatchID != batch || j.StatusName != "IN_PROGRESS" || j.Delivery.MethodName != "HTTP" || j.Delivery.StatusName != "IN_PROGRESS" ||
