@@ -12,30 +12,59 @@ import (
 // RestoreFinisher is what Restores calls: the store's
 // FinishDueRestoreJobs.
 type RestoreFinisher interface {
-	FinishDueRestoreJobs(ctx context.Context, now time.Time) (int, error)
+	FinishDueRestoreJobs(ctx context.Context, now time.Time) (int, time.Time, error)
 }
 
-// RestoreTick is how often Restores looks for simulated restore jobs that
-// are due: a job is seen FINISHED at most this long after its due time.
-const RestoreTick = 5 * time.Second
+// RestoreRetry is how long Restores waits after a store error.
+const RestoreRetry = 5 * time.Second
 
 // Restores carries the restore jobs of SIMULATED clusters to FINISHED at
 // the time each is due (backup.SimulatedRestoreDue), on clk, until ctx is
-// done; it returns ctx's error. A store error is logged and retried at the
-// next tick. Agent clusters' jobs are left to their agents.
-func Restores(ctx context.Context, st RestoreFinisher, clk clock.Clock, log *slog.Logger) error {
+// done; it returns ctx's error. It sleeps on clk until the next job is
+// due, and with none left waits for wake, which the API signals when it
+// creates jobs (so that an idle server does not tick). Agent clusters'
+// jobs are left to their agents.
+func Restores(ctx context.Context, st RestoreFinisher, clk clock.Clock, wake <-chan struct{}, log *slog.Logger) error {
 	sys := backup.WithPrincipal(ctx, backup.System)
 	for {
-		if n, err := st.FinishDueRestoreJobs(sys, clk.Now()); err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
+		now := clk.Now()
+		n, next, err := st.FinishDueRestoreJobs(sys, now)
+		switch {
+		case ctx.Err() != nil:
+			return ctx.Err()
+		case err != nil:
 			log.Warn("restore jobs not finished", "err", err)
-		} else if n > 0 {
+			next = now.Add(RestoreRetry)
+		case n > 0:
 			log.Info("restore jobs finished", "jobs", n)
 		}
-		if err := clk.Sleep(ctx, RestoreTick); err != nil {
+		if err := waitRestores(ctx, clk, wake, next, now); err != nil {
 			return err
 		}
+	}
+}
+
+// waitRestores waits until next on clk (forever when it is zero), or for
+// wake, or for ctx.
+func waitRestores(ctx context.Context, clk clock.Clock, wake <-chan struct{}, next, now time.Time) error {
+	if next.IsZero() {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-wake:
+			return nil
+		}
+	}
+	sctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	slept := make(chan error, 1)
+	go func() { slept <- clk.Sleep(sctx, next.Sub(now)) }()
+	select {
+	case <-wake:
+		cancel()
+		<-slept
+		return nil
+	case <-slept:
+		return ctx.Err()
 	}
 }

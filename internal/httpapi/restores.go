@@ -168,6 +168,9 @@ func createRestoreJob(s *Server, rq *request) (result, error) {
 	if err := s.store.CreateRestoreJobs(ctx, jobs); err != nil {
 		return result{}, err
 	}
+	if s.cfg.RestoreJobsCreated != nil {
+		s.cfg.RestoreJobsCreated()
+	}
 	coll := rq.surface.restoreJobsPath(ref)
 	page := backup.PageRequest{Num: 1, Size: len(jobs), IncludeCount: true}
 	return rq.list(page, len(jobs), len(jobs), func(b []byte, i int) []byte {

@@ -183,7 +183,7 @@ func TestRestoreJobsAcrossSurfaces(t *testing.T) {
 	// The engine finishes the config server's jobs first, then the
 	// shards'.
 	ctx := backup.WithPrincipal(context.Background(), backup.System)
-	if n, err := f.db.FinishDueRestoreJobs(ctx, restoreNow.Add(backup.SimulatedConfigRestore)); err != nil || n != 3 {
+	if n, _, err := f.db.FinishDueRestoreJobs(ctx, restoreNow.Add(backup.SimulatedConfigRestore)); err != nil || n != 3 {
 		t.Fatalf("finishing the config servers' jobs: %d, %v", n, err)
 	}
 	v1 := gens[1]
@@ -192,7 +192,7 @@ func TestRestoreJobsAcrossSurfaces(t *testing.T) {
 	if one.StatusName != "FINISHED" || one.Delivery.StatusName != "READY" || shard.StatusName != "IN_PROGRESS" {
 		t.Fatalf("after the config server's restore: %s/%s, shard %s", one.StatusName, one.Delivery.StatusName, shard.StatusName)
 	}
-	if n, err := f.db.FinishDueRestoreJobs(ctx, restoreNow.Add(backup.SimulatedConfigRestore+backup.SimulatedShardRestore)); err != nil || n != 9 {
+	if n, _, err := f.db.FinishDueRestoreJobs(ctx, restoreNow.Add(backup.SimulatedConfigRestore+backup.SimulatedShardRestore)); err != nil || n != 9 {
 		t.Fatalf("finishing the shards' jobs: %d, %v", n, err)
 	}
 	if shard = decode[restoreJob](t, f.get(t, v1.jobs+"/"+created[1].ID).body); shard.StatusName != "FINISHED" {

@@ -79,6 +79,10 @@ type Config struct {
 	// IDs makes the ids of the restore jobs (and their batches) the API
 	// creates; nil means a source of its own.
 	IDs *backup.IDSource
+	// RestoreJobsCreated, if set, is called after restore jobs are
+	// created, so that what carries out simulated clusters' jobs
+	// (engine.Restores) need not poll.
+	RestoreJobsCreated func()
 	// Metrics, if set, counts and times every request and authentication
 	// failure.
 	Metrics Metrics

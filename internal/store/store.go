@@ -242,6 +242,7 @@ type RestoreJobs interface {
 	ReportRestoreJob(ctx context.Context, ref backup.ClusterRef, id backup.ObjectID, status backup.RestoreStatus, owner string, now time.Time) (backup.RestoreJob, error)
 	// FinishDueRestoreJobs sets FINISHED, at their Due time, every
 	// IN_PROGRESS job of a SIMULATED cluster due at or before now, and
-	// returns how many. It is backup.System's alone.
-	FinishDueRestoreJobs(ctx context.Context, now time.Time) (int, error)
+	// returns how many, and when the next of the others is due (zero when
+	// none is left). It is backup.System's alone.
+	FinishDueRestoreJobs(ctx context.Context, now time.Time) (int, time.Time, error)
 }

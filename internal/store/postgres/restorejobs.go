@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -227,17 +226,27 @@ func (db *DB) ReportRestoreJob(ctx context.Context, cref backup.ClusterRef, id b
 	return j, err
 }
 
-// FinishDueRestoreJobs finishes the simulated jobs due by now.
-func (db *DB) FinishDueRestoreJobs(ctx context.Context, now time.Time) (_ int, err error) {
+// FinishDueRestoreJobs finishes the simulated jobs due by now and finds
+// the next due, in one transaction.
+func (db *DB) FinishDueRestoreJobs(ctx context.Context, now time.Time) (_ int, _ time.Time, err error) {
 	ctx, end := db.op(ctx)
 	defer end(&err)
 	if err := store.System(ctx); err != nil {
-		return 0, err
+		return 0, time.Time{}, err
 	}
-	tag, err := db.pool.Exec(ctx, `UPDATE restore_jobs SET status = 'FINISHED', finished = due
+	var n int
+	var next pgtype.Int8
+	err = db.inTx(ctx, "finish restore jobs", func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE restore_jobs SET status = 'FINISHED', finished = due
 WHERE status = 'IN_PROGRESS' AND driver = 'SIMULATED' AND due <= $1`, now.Unix())
-	if err != nil {
-		return 0, fmt.Errorf("postgres: finish restore jobs: %w", err)
+		if err != nil {
+			return err
+		}
+		n = int(tag.RowsAffected())
+		return tx.QueryRow(ctx, `SELECT min(due) FROM restore_jobs WHERE status = 'IN_PROGRESS' AND driver = 'SIMULATED'`).Scan(&next)
+	})
+	if err != nil || !next.Valid {
+		return n, time.Time{}, err
 	}
-	return int(tag.RowsAffected()), nil
+	return n, shape.UnixTime(next.Int64), nil
 }

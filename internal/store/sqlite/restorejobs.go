@@ -231,20 +231,36 @@ func (db *DB) ReportRestoreJob(ctx context.Context, cref backup.ClusterRef, id b
 	return j, nil
 }
 
-// FinishDueRestoreJobs finishes the simulated jobs due by now.
-func (db *DB) FinishDueRestoreJobs(ctx context.Context, now time.Time) (_ int, err error) {
+// FinishDueRestoreJobs finishes the simulated jobs due by now and finds
+// the next due, in one write transaction.
+func (db *DB) FinishDueRestoreJobs(ctx context.Context, now time.Time) (_ int, _ time.Time, err error) {
 	defer classify(&err)
 	if err := store.System(ctx); err != nil {
-		return 0, err
+		return 0, time.Time{}, err
 	}
-	res, err := db.w.ExecContext(ctx, `UPDATE restore_jobs SET status = 'FINISHED', finished = due
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, time.Time{}, fmt.Errorf("sqlite: finish restore jobs: %w", err)
+	}
+	defer rollback(tx)
+	res, err := tx.ExecContext(ctx, `UPDATE restore_jobs SET status = 'FINISHED', finished = due
 WHERE status = 'IN_PROGRESS' AND driver = 'SIMULATED' AND due <= ?`, now.Unix())
 	if err != nil {
-		return 0, fmt.Errorf("sqlite: finish restore jobs: %w", err)
+		return 0, time.Time{}, fmt.Errorf("sqlite: finish restore jobs: %w", err)
 	}
 	n, err := res.RowsAffected()
 	if err != nil {
-		return 0, fmt.Errorf("sqlite: finish restore jobs: %w", err)
+		return 0, time.Time{}, fmt.Errorf("sqlite: finish restore jobs: %w", err)
 	}
-	return int(n), nil
+	var next sql.NullInt64
+	if err := tx.QueryRowContext(ctx, `SELECT min(due) FROM restore_jobs WHERE status = 'IN_PROGRESS' AND driver = 'SIMULATED'`).Scan(&next); err != nil {
+		return 0, time.Time{}, fmt.Errorf("sqlite: next restore job: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, time.Time{}, fmt.Errorf("sqlite: finish restore jobs: %w", err)
+	}
+	if !next.Valid {
+		return int(n), time.Time{}, nil
+	}
+	return int(n), shape.UnixTime(next.Int64), nil
 }

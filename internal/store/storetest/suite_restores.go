@@ -94,15 +94,15 @@ func testRestoreJobsLifecycle(t *testing.T, f *fixture) {
 	f.must(f.s.CreateRestoreJobs(f.ctx, agent))
 	ref := byName(f.sharded)
 
-	if n, err := f.s.FinishDueRestoreJobs(f.ctx, created.Add(time.Minute)); err != nil || n != 0 {
-		t.Fatalf("FinishDueRestoreJobs before due = %d, %v, want 0", n, err)
+	if n, next, err := f.s.FinishDueRestoreJobs(f.ctx, created.Add(time.Minute)); err != nil || n != 0 || !next.Equal(sim[0].Due) {
+		t.Fatalf("FinishDueRestoreJobs before due = %d, next %v, %v; want 0, next %v", n, next, err, sim[0].Due)
 	}
 	// The config server's job (first) is due before the shards'.
-	if n, err := f.s.FinishDueRestoreJobs(f.ctx, sim[0].Due); err != nil || n != 1 {
-		t.Fatalf("FinishDueRestoreJobs at the config server's due time = %d, %v, want 1", n, err)
+	if n, next, err := f.s.FinishDueRestoreJobs(f.ctx, sim[0].Due); err != nil || n != 1 || !next.Equal(sim[1].Due) {
+		t.Fatalf("FinishDueRestoreJobs at the config server's due time = %d, next %v, %v; want 1, next %v", n, next, err, sim[1].Due)
 	}
-	if n, err := f.s.FinishDueRestoreJobs(f.ctx, sim[1].Due); err != nil || n != 2 {
-		t.Fatalf("FinishDueRestoreJobs at the shards' due time = %d, %v, want 2", n, err)
+	if n, next, err := f.s.FinishDueRestoreJobs(f.ctx, sim[1].Due); err != nil || n != 2 || !next.IsZero() {
+		t.Fatalf("FinishDueRestoreJobs at the shards' due time = %d, next %v, %v; want 2, none next", n, next, err)
 	}
 	j, err := f.s.RestoreJob(f.ctx, ref, sim[0].ID)
 	f.must(err)
