@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -121,24 +123,11 @@ func newRestoresGetCmd(e *env, cf *clientFlags) *cobra.Command {
 		Long:    "Show one restore job: its batch, its status and the oplog timestamp its part is restored up to.\n" + clientHelp,
 		Example: `  checkpointd restores get --profile demo --cluster Cluster0 --id 6b0438d05e5702e001000003`,
 		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := cf.resolve(e, cmd)
-			if err != nil {
-				return err
-			}
-			if id == "" {
-				return errors.New("--id is required: a restore job's id, as restores list prints it")
-			}
-			j, raw, err := c.GetRestoreJob(cmd.Context(), cf.project, cf.cluster, id)
-			if err != nil {
-				return err
-			}
-			if cf.output == "json" {
-				_, err := fmt.Fprintf(e.stdout, "%s\n", client.Pretty(raw))
-				return err
-			}
-			return printRestoreJobTable(e.stdout, []client.RestoreJob{*j})
-		},
+		RunE: runGet(e, cf, &id, "a restore job's id, as restores list prints it",
+			func(ctx context.Context, c *client.Client, id string) (json.RawMessage, func(io.Writer) error, error) {
+				j, raw, err := c.GetRestoreJob(ctx, cf.project, cf.cluster, id)
+				return raw, func(w io.Writer) error { return printRestoreJobTable(w, []client.RestoreJob{*j}) }, err
+			}),
 	}
 	cmd.Flags().StringVar(&id, "id", "", "the restore job's id")
 	return cmd
@@ -176,24 +165,11 @@ which names the cluster by its name whatever --api says.
 ` + clientHelp,
 		Example: `  checkpointd checkpoints restore-plan --profile demo --cluster Cluster0 --id 6b0187c380eef53de5000002`,
 		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := cf.resolve(e, cmd)
-			if err != nil {
-				return err
-			}
-			if id == "" {
-				return errors.New("--id is required: a checkpoint's id, as checkpoints list prints it")
-			}
-			p, raw, err := c.GetRestorePlan(cmd.Context(), cf.project, cf.cluster, id)
-			if err != nil {
-				return err
-			}
-			if cf.output == "json" {
-				_, err := fmt.Fprintf(e.stdout, "%s\n", client.Pretty(raw))
-				return err
-			}
-			return printRestorePlan(e.stdout, p)
-		},
+		RunE: runGet(e, cf, &id, "a checkpoint's id, as checkpoints list prints it",
+			func(ctx context.Context, c *client.Client, id string) (json.RawMessage, func(io.Writer) error, error) {
+				p, raw, err := c.GetRestorePlan(ctx, cf.project, cf.cluster, id)
+				return raw, func(w io.Writer) error { return printRestorePlan(w, p) }, err
+			}),
 	}
 	cmd.Flags().StringVar(&id, "id", "", "the checkpoint's id")
 	return cmd
