@@ -96,12 +96,23 @@ func TestServeFinishesRestoreJobs(t *testing.T) {
 			}
 		}
 	}
+	// The loop sleeps on the clock until the next job is due (serve's only
+	// sleeper: the cluster takes no checkpoints).
+	sleeping := func() {
+		t.Helper()
+		guard, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		if err := clk.BlockUntil(guard, 1); err != nil {
+			t.Fatalf("nothing sleeps on the clock at %v", clk.Now())
+		}
+	}
 	created := jobs.Results[0].Created
+	sleeping()
 	clk.AdvanceTo(created.Add(backup.SimulatedConfigRestore - time.Second))
-	time.Sleep(50 * time.Millisecond)
 	waitFor("IN_PROGRESS IN_PROGRESS IN_PROGRESS")
 	clk.AdvanceTo(created.Add(backup.SimulatedConfigRestore))
 	waitFor("FINISHED IN_PROGRESS IN_PROGRESS")
+	sleeping()
 	clk.AdvanceTo(created.Add(backup.SimulatedConfigRestore + backup.SimulatedShardRestore))
 	waitFor("FINISHED FINISHED FINISHED")
 }

@@ -38,7 +38,7 @@ func Restores(ctx context.Context, st RestoreFinisher, clk clock.Clock, wake <-c
 		case n > 0:
 			log.Info("restore jobs finished", "jobs", n)
 		}
-		if err := waitRestores(ctx, clk, wake, next, now); err != nil {
+		if err := waitRestores(ctx, clk, wake, next); err != nil {
 			return err
 		}
 	}
@@ -46,7 +46,7 @@ func Restores(ctx context.Context, st RestoreFinisher, clk clock.Clock, wake <-c
 
 // waitRestores waits until next on clk (forever when it is zero), or for
 // wake, or for ctx.
-func waitRestores(ctx context.Context, clk clock.Clock, wake <-chan struct{}, next, now time.Time) error {
+func waitRestores(ctx context.Context, clk clock.Clock, wake <-chan struct{}, next time.Time) error {
 	if next.IsZero() {
 		select {
 		case <-ctx.Done():
@@ -58,7 +58,10 @@ func waitRestores(ctx context.Context, clk clock.Clock, wake <-chan struct{}, ne
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	slept := make(chan error, 1)
-	go func() { slept <- clk.Sleep(sctx, next.Sub(now)) }()
+	// From the clock's time now, not the loop's: the store's call took
+	// some of it.
+	d := next.Sub(clk.Now())
+	go func() { slept <- clk.Sleep(sctx, d) }()
 	select {
 	case <-wake:
 		cancel()
