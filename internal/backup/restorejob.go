@@ -108,8 +108,10 @@ type RestorePlan struct {
 	ClusterName string
 	Restorable  bool
 	// Why it is not: Incomplete (marked not restorable, or a token not
-	// discovered), OutsideWindow (older than the point-in-time window).
+	// discovered; Why is the first such warning), OutsideWindow (older
+	// than the point-in-time window).
 	Incomplete, OutsideWindow bool
+	Why                       string
 	Warnings                  []string
 	Steps                     []RestoreStep
 }
@@ -125,9 +127,14 @@ func PlanRestore(c *Cluster, cp *Checkpoint, now time.Time) RestorePlan {
 		p.Restorable = false
 		p.Warnings = append(p.Warnings, s)
 	}
+	incomplete := func(s string) {
+		if !p.Incomplete {
+			p.Incomplete, p.Why = true, s
+		}
+		warn(s)
+	}
 	if !cp.Restorable {
-		p.Incomplete = true
-		warn("The checkpoint is marked not restorable: the balancer could not be stopped or a token was not found, so its parts are not one consistent point.")
+		incomplete("The checkpoint is marked not restorable: the balancer could not be stopped or a token was not found, so its parts are not one consistent point.")
 	}
 	if w := c.Schedule.WindowOrDefault(); cp.Timestamp.Before(now.Add(-w)) {
 		p.OutsideWindow = true
@@ -136,8 +143,7 @@ func PlanRestore(c *Cluster, cp *Checkpoint, now time.Time) RestorePlan {
 	var config, shards []Part
 	for _, pt := range cp.Parts {
 		if !pt.TokenDiscovered {
-			p.Incomplete = true
-			warn("The token of " + partLabel(pt) + " was not discovered: there is no oplog position to stop its replay at.")
+			incomplete("The token of " + partLabel(pt) + " was not discovered: there is no oplog position to stop its replay at.")
 		}
 		if pt.Type == PartReplicaSet {
 			shards = append(shards, pt)

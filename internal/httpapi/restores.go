@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"time"
 
 	"github.com/checkpointd/checkpointd/internal/backup"
 )
@@ -56,10 +57,13 @@ type deliveryJSON struct {
 func (in *restoreRequestJSON) restoreRequest() (backup.ObjectID, backup.ClusterRef, error) {
 	var none backup.ObjectID
 	var target backup.ClusterRef
-	for name, set := range map[string]bool{"snapshotId": in.SnapshotID != nil, "oplogTs": in.OplogTs != nil,
-		"oplogInc": in.OplogInc != nil, "pointInTimeUTCMillis": in.PointInTimeUTCMillis != nil} {
-		if set {
-			return none, target, errInvalidAttribute(name, guessOnlyCheckpointRestores)
+	for _, f := range []struct {
+		name string
+		set  bool
+	}{{"snapshotId", in.SnapshotID != nil}, {"oplogTs", in.OplogTs != nil}, {"oplogInc", in.OplogInc != nil},
+		{"pointInTimeUTCMillis", in.PointInTimeUTCMillis != nil}} {
+		if f.set {
+			return none, target, errInvalidAttribute(f.name, guessOnlyCheckpointRestores)
 		}
 	}
 	raw := in.CheckpointID
@@ -158,12 +162,13 @@ func createRestoreJob(s *Server, rq *request) (result, error) {
 	switch {
 	case plan.Incomplete:
 		return result{}, backup.Errorf(backup.Conflict, backup.CodeIncompleteClusterSnapshot,
-			"Checkpoint %s is not restorable: %s", cp.ID.Hex(), plan.Warnings[0])
+			"Checkpoint %s is not restorable: %s", cp.ID.Hex(), plan.Why)
 	case plan.OutsideWindow:
 		return result{}, backup.Errorf(backup.Conflict, backup.CodeNoCheckpointForPITRestore,
 			"Checkpoint %s is outside the point-in-time window of cluster %s.", cp.ID.Hex(), c.Name)
 	}
-	jobs := plan.RestoreJobs(s.ids, now.Truncate(1e9), backup.RestoreTarget{GroupID: target.GroupID, ClusterID: target.ID, ClusterName: target.Name},
+	// Whole seconds, as every time the API prints.
+	jobs := plan.RestoreJobs(s.ids, now.Truncate(time.Second), backup.RestoreTarget{GroupID: target.GroupID, ClusterID: target.ID, ClusterName: target.Name},
 		c.Schedule.DriverOrDefault())
 	if err := s.store.CreateRestoreJobs(ctx, jobs); err != nil {
 		return result{}, err
