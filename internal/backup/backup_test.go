@@ -166,7 +166,9 @@ func TestPlanRestore(t *testing.T) {
 	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 	c := backup.Cluster{Name: "C", Type: backup.Sharded, Shards: []backup.Shard{{Name: "s0", ReplicaSetName: "rs0"}, {Name: "s1", ReplicaSetName: "rs1"}},
 		Config: backup.ConfigServer{ReplicaSetName: "cfg"}, Schedule: backup.CheckpointSchedule{Window: 2 * time.Hour}}
-	tok := func(inc uint32) backup.BSONTimestamp { return backup.BSONTimestamp{Date: now.Add(-time.Hour), Increment: inc} }
+	tok := func(inc uint32) backup.BSONTimestamp {
+		return backup.BSONTimestamp{Date: now.Add(-time.Hour), Increment: inc}
+	}
 	cp := backup.Checkpoint{Timestamp: now.Add(-time.Hour), Restorable: true, Parts: []backup.Part{
 		{Type: backup.PartReplicaSet, ShardName: "s1", ReplicaSetName: "rs1", TokenDiscovered: true, TokenTimestamp: tok(2)},
 		{Type: backup.PartReplicaSet, ShardName: "s0", ReplicaSetName: "rs0", TokenDiscovered: true, TokenTimestamp: tok(1)},
