@@ -46,9 +46,12 @@ func Key(ctx context.Context, db KeyStore, ds Dataset, clk clock.Clock) (string,
 
 // Print tells the user what the demo data set holds and what to try.
 func Print(w io.Writer, base string, ds Dataset, key string) {
-	if ds.Created {
+	switch {
+	case ds.Completed:
+		fmt.Fprintf(w, "demo data set completed (an earlier start was interrupted before it was whole): project %s (%s)\n", ds.Project.Name, ds.Project.ID)
+	case ds.Created:
 		fmt.Fprintf(w, "demo data set created: project %s (%s)\n", ds.Project.Name, ds.Project.ID)
-	} else {
+	default:
 		fmt.Fprintf(w, "demo data set already present: project %s (%s)\n", ds.Project.Name, ds.Project.ID)
 	}
 	for _, c := range ds.Clusters {
