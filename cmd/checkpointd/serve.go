@@ -111,7 +111,13 @@ the default.`,
 			if err := bindConfig(cmd.Flags(), c.config, "config"); err != nil {
 				return err
 			}
-			return serve(cmd.Context(), e, c)
+			err := serve(cmd.Context(), e, c)
+			if err != nil && cmd.Context().Err() != nil {
+				// A signal stopped it (Ctrl-C while starting): say so
+				// rather than leave a bare "context canceled".
+				err = fmt.Errorf("interrupted: %w", err)
+			}
+			return err
 		},
 	}
 	f := cmd.Flags()

@@ -24,7 +24,11 @@ const KeyDescription = "demo key (checkpointd serve --demo)"
 // Key creates a Project Read Only key for the demo project and
 // returns it as PUBLIC:PRIVATE. The private key is not stored, so every
 // start makes a new key and deletes the previous one.
+//
+// It runs to its end even if ctx is cancelled (it takes milliseconds), so
+// that an interrupted start never reports as failed a key it stored.
 func Key(ctx context.Context, db KeyStore, ds Dataset, clk clock.Clock) (string, error) {
+	ctx = context.WithoutCancel(ctx)
 	keys, err := db.APIKeys(ctx, ds.Project.OrgID)
 	if err != nil {
 		return "", err
