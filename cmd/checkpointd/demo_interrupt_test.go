@@ -30,15 +30,7 @@ func TestDemoFirstStartInterrupted(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}
-	seed := uint64(time.Now().UnixNano())
-	if s := os.Getenv(envCrashSeed); s != "" {
-		var err error
-		if seed, err = strconv.ParseUint(s, 10, 64); err != nil {
-			t.Fatalf("%s=%q: %v", envCrashSeed, s, err)
-		}
-	}
-	t.Logf("stop moments drawn with seed %d (replay with %s=%d)", seed, envCrashSeed, seed)
-	rng := rand.New(rand.NewPCG(seed, 0))
+	rng := rand.New(rand.NewPCG(crashSeed(t), 0))
 	bin := buildBinary(t)
 	dir := t.TempDir()
 	args := func(db string) []string {
