@@ -8,7 +8,6 @@ import (
 
 	"github.com/checkpointd/checkpointd/internal/backup"
 	"github.com/checkpointd/checkpointd/internal/store"
-	"github.com/checkpointd/checkpointd/internal/store/shape"
 )
 
 // UpdateCluster replaces a cluster's name, type, version, backup kind,
@@ -16,13 +15,7 @@ import (
 func (db *DB) UpdateCluster(ctx context.Context, c backup.Cluster) (err error) {
 	ctx, end := db.op(ctx)
 	defer end(&err)
-	if _, err := store.Caller(ctx); err != nil {
-		return err
-	}
-	if c.ID.IsZero() {
-		return store.ErrMissingID("cluster")
-	}
-	cols, err := shape.ColumnsOf(c)
+	cols, err := store.ClusterColumns(ctx, c)
 	if err != nil {
 		return err
 	}

@@ -6,20 +6,13 @@ import (
 
 	"github.com/checkpointd/checkpointd/internal/backup"
 	"github.com/checkpointd/checkpointd/internal/store"
-	"github.com/checkpointd/checkpointd/internal/store/shape"
 )
 
 // UpdateCluster replaces a cluster's name, type, version, backup kind,
 // topology and schedule, found by id in its project.
 func (db *DB) UpdateCluster(ctx context.Context, c backup.Cluster) (err error) {
 	defer classify(&err)
-	if _, err := store.Caller(ctx); err != nil {
-		return err
-	}
-	if c.ID.IsZero() {
-		return store.ErrMissingID("cluster")
-	}
-	cols, err := shape.ColumnsOf(c)
+	cols, err := store.ClusterColumns(ctx, c)
 	if err != nil {
 		return err
 	}
