@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/checkpointd/checkpointd/internal/backup"
 	"github.com/checkpointd/checkpointd/internal/clock"
 	"github.com/checkpointd/checkpointd/internal/store/sqlite"
@@ -194,9 +196,9 @@ func TestAdminClusterUpdate(t *testing.T) {
 		{"fewer shards", []string{"--shards", "1"}, "driver agent, interval off, window 72h",
 			map[string]any{"shards": shardNames("Cluster0-shard-0")}},
 		{"mirrored config servers", []string{"--config-servers", "mirrored", "--mongodb-version", "3.2.22"}, "driver agent, interval off, window 72h",
-			map[string]any{"mongoDBVersion": "3.2.22", "configServers": "mirrored"}},
+			map[string]any{"mongoDBVersion": "3.2.22", "configServer": "mirrored"}},
 		{"config server replica set", []string{"--config-servers", "csrs"}, "driver agent, interval off, window 72h",
-			map[string]any{"configServers": map[string]any{"replicaSetName": "Cluster0-config-0"}}},
+			map[string]any{"configServer": map[string]any{"replicaSetName": "Cluster0-config-0"}}},
 		{"rename", []string{"--name", "Payments"}, "driver agent, interval off, window 72h",
 			map[string]any{"name": "Payments"}},
 		{"shards after a rename", []string{"--shards", "2", "--interval-min", "15", "--driver", "simulated"}, "driver simulated, interval 15m, window 72h",
@@ -219,8 +221,8 @@ func TestAdminClusterUpdate(t *testing.T) {
 			got := clusterItem(t, db, project, name)
 			// Mirrored config servers get new random host ids: three of
 			// them are what is wanted.
-			if hosts, ok := got["configServers"].(map[string]any)["hostIds"].([]any); want["configServers"] == "mirrored" && ok && len(hosts) == 3 {
-				want["configServers"] = got["configServers"]
+			if hosts, ok := got["configServer"].(map[string]any)["hostIds"].([]any); want["configServer"] == "mirrored" && ok && len(hosts) == 3 {
+				want["configServer"] = got["configServer"]
 			}
 			if jsonText(got) != jsonText(want) {
 				t.Errorf("cluster after update:\n%s\nwant\n%s", jsonText(got), jsonText(want))
@@ -396,4 +398,45 @@ func mustObjectID(t *testing.T, hex string) backup.ObjectID {
 		t.Fatalf("%q is not an id", hex)
 	}
 	return id
+}
+
+// TestNameFlagByAttribute: the flag blamed for a domain error is the one
+// that sets the attribute the error names (backup.Error.Attr), when it was
+// given; the detail text plays no part.
+func TestNameFlagByAttribute(t *testing.T) {
+	attrErr := func(attr, detail string) error {
+		e := backup.Errorf(backup.Invalid, backup.CodeInvalidAttribute, "%s", detail)
+		e.Attr = attr
+		return e
+	}
+	for _, tt := range []struct {
+		name  string
+		given []string // flags set on the command line
+		err   error
+		want  string // the detail after nameFlag
+	}{
+		{"interval", []string{"interval-min"}, attrErr("clusterCheckpointIntervalMin", "x"), "--interval-min: x"},
+		{"interval set by --backup", []string{"backup"}, attrErr("clusterCheckpointIntervalMin", "x"), "--backup: x"},
+		{"interval flag first", []string{"backup", "interval-min"}, attrErr("clusterCheckpointIntervalMin", "x"), "--interval-min: x"},
+		{"window", []string{"window-hours"}, attrErr("pointInTimeWindowHours", "x"), "--window-hours: x"},
+		{"driver", []string{"driver"}, attrErr("backup.driver", "x"), "--driver: x"},
+		{"flag not given", []string{"driver"}, attrErr("pointInTimeWindowHours", "x"), "x"},
+		{"no attribute, attribute named in the text", []string{"interval-min"},
+			attrErr("", "Invalid attribute clusterCheckpointIntervalMin specified"), "Invalid attribute clusterCheckpointIntervalMin specified"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			cmd := &cobra.Command{}
+			for _, f := range []string{"interval-min", "backup", "window-hours", "driver"} {
+				cmd.Flags().String(f, "", "")
+			}
+			for _, f := range tt.given {
+				if err := cmd.Flags().Set(f, "v"); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if got := backup.ErrorOf(nameFlag(cmd, tt.err)).Detail; got != tt.want {
+				t.Errorf("detail %q, want %q", got, tt.want)
+			}
+		})
+	}
 }

@@ -20,6 +20,7 @@ type simclusterConfig struct {
 	seed     uint64
 	busy     bool
 	logLevel string
+	faults   sim.Faults
 }
 
 func newSimclusterCmd(e *env) *cobra.Command {
@@ -41,7 +42,15 @@ appendOplogNote and find/getMore/killCursors on each replica set's
 local.oplog.rs; it has no authentication and no TLS. Its balancer runs
 migrations now and then with --busy, which balancerStop waits for. With
 --mongodb-version below 3.4 the balancer commands are unknown and the
-balancer is driven through config.settings, as 3.2 did.`,
+balancer is driven through config.settings, as 3.2 did.
+
+Faults, to see what a client does about them: --stop-delay makes
+balancerStop wait that much longer (beyond its maxTimeMS it fails with
+MaxTimeMSExpired and leaves the balancer off); --unreachable closes the
+named replica sets' (or "mongos") connections; --lost acknowledges their
+appendOplogNote but never shows the note in the oplog; --stepped-down
+makes their primary a secondary that refuses writes with
+NotWritablePrimary.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := bindEnv(e, cmd.Flags()); err != nil {
@@ -58,6 +67,10 @@ balancer is driven through config.settings, as 3.2 did.`,
 	f.Uint64Var(&c.seed, "seed", 1, "random seed of the simulation (migrations, other writes)")
 	f.BoolVar(&c.busy, "busy", false, "a busy cluster: other writes in every oplog and a chunk migration every few minutes, now and then one of several minutes")
 	f.StringVar(&c.logLevel, "log-level", "info", "log level: debug (one line per command), info, warn or error")
+	f.DurationVar(&c.faults.StopDelay, "stop-delay", 0, "fault: balancerStop waits this much longer, as for a long migration")
+	f.StringSliceVar(&c.faults.Unreachable, "unreachable", nil, "fault: these replica sets (or mongos) do not answer")
+	f.StringSliceVar(&c.faults.Lost, "lost", nil, "fault: these replica sets' notes never show up in their oplog")
+	f.StringSliceVar(&c.faults.SteppedDown, "stepped-down", nil, "fault: these replica sets' primaries stepped down")
 	return cmd
 }
 
@@ -86,6 +99,18 @@ func simcluster(ctx context.Context, e *env, c simclusterConfig) error {
 	if err != nil {
 		return err
 	}
+	names := map[string]bool{mongowire.MongosName: true}
+	for _, m := range cl.Members() {
+		names[m.ReplicaSetName] = true
+	}
+	for flag, list := range map[string][]string{"--unreachable": c.faults.Unreachable, "--lost": c.faults.Lost, "--stepped-down": c.faults.SteppedDown} {
+		for _, name := range list {
+			if !names[name] || name == mongowire.MongosName && flag != "--unreachable" {
+				return fmt.Errorf("%s: no replica set %q in the cluster", flag, name)
+			}
+		}
+	}
+	cl.SetFaults(c.faults)
 	srv, err := mongowire.Start(cl, mongowire.Options{Addr: c.addr, Version: c.version, Logger: logger})
 	if err != nil {
 		return err

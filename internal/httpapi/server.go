@@ -67,9 +67,12 @@ type Config struct {
 	// /api/checkpointd/v1 (clusters, their schedules, agents' reports);
 	// nil leaves it unrouted.
 	Admin AdminStore
+	// ClusterAdmin creates and changes clusters for the administration
+	// API; required with Admin.
+	ClusterAdmin ClusterAdmin
 	// Logger receives one line per request and every internal error.
 	Logger *slog.Logger
-	// Clock dates what the administration API creates and spaces the
+	// Clock bounds how far ahead an agent's report may be and spaces the
 	// outage warnings; nil means clock.System.
 	Clock clock.Clock
 	// Metrics, if set, counts and times every request and authentication
@@ -86,7 +89,6 @@ type Server struct {
 	table     []*route  // every route, as the mux serves them (routes)
 	notFound  *routeSet // the catch-all, also for paths the mux would redirect
 	svcVerHdr []string
-	ids       *backup.IDSource // ids of clusters created through the administration API
 	// pageBodies keeps the encoded results of pages of checkpoints that
 	// the store served from its cache (with a Version).
 	pageBodies *pageBodies
@@ -105,6 +107,9 @@ func New(cfg Config, st Store) *Server {
 	}
 	if cfg.Clock == nil {
 		cfg.Clock = clock.System
+	}
+	if cfg.Admin != nil && cfg.ClusterAdmin == nil {
+		panic("httpapi: Config.Admin without Config.ClusterAdmin")
 	}
 	if cfg.MaxURLBytes == 0 {
 		cfg.MaxURLBytes = 8 << 10
@@ -127,7 +132,6 @@ func New(cfg Config, st Store) *Server {
 		log:        cfg.Logger,
 		mux:        http.NewServeMux(),
 		svcVerHdr:  []string{"gitHash=" + gh + "; versionString=" + ver},
-		ids:        backup.NewIDSource(),
 		pageBodies: newPageBodies(maxPageBodies),
 
 		unavailableWarn: warnLimiter{every: unavailableWarnEvery},

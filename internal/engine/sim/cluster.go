@@ -346,7 +346,7 @@ func (s *Cluster) WriteToken(ctx context.Context, m engine.Member, tok engine.To
 	if err != nil {
 		return err
 	}
-	_, err = s.note(ctx, mm, Entry{Op: "n", O: TokenNote(tok), checkpoint: tok.Checkpoint}, s.draw(s.cfg.Latency))
+	_, err = s.note(ctx, mm, Entry{Op: "n", token: tok, isToken: true}, s.draw(s.cfg.Latency))
 	return err
 }
 

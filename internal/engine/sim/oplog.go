@@ -13,8 +13,10 @@ import (
 )
 
 // DefaultOplogSize is how many entries each member set's oplog keeps when
-// Config.OplogSize is zero.
-const DefaultOplogSize = 4096
+// Config.OplogSize is zero: a few hundred kB per member, which a server
+// simulating many clusters keeps for each, and hours of a quiet
+// cluster's history, more than any reader here falls behind.
+const DefaultOplogSize = 1024
 
 // maxNoise bounds the other writes one append materialises between two
 // entries, so that a high write rate costs bounded time per append.
@@ -34,9 +36,13 @@ type Entry struct {
 	O  []byte
 	O2 []byte // for updates, the document's _id; else nil
 
-	checkpoint backup.ObjectID // the checkpoint of a token WriteToken wrote
-	visible    time.Time       // when readers see it (the agent's discovery lag)
-	lost       bool            // never seen
+	// token is what WriteToken wrote; its O, TokenNote(token), is made
+	// only when the entry is read, so that replaying months of
+	// checkpoints encodes none.
+	token   engine.Token
+	isToken bool
+	visible time.Time // when readers see it (the agent's discovery lag)
+	lost    bool      // never seen
 }
 
 // Oplog is a member set's bounded oplog: the newest entries, oldest first.
@@ -229,7 +235,11 @@ func (s *Cluster) ReadOplog(name string, after backup.BSONTimestamp, limit int) 
 		if e.visible.After(now) {
 			break
 		}
-		out = append(out, *e)
+		ee := *e
+		if ee.isToken {
+			ee.O = TokenNote(ee.token)
+		}
+		out = append(out, ee)
 		if limit > 0 && len(out) == limit {
 			break
 		}
@@ -250,7 +260,7 @@ func tsLess(a, b backup.BSONTimestamp) bool {
 func (m *member) findToken(checkpoint backup.ObjectID) (Entry, bool) {
 	o := &m.oplog
 	for i := len(o.entries) - 1; i >= 0; i-- {
-		if e := o.at(i); e.checkpoint == checkpoint {
+		if e := o.at(i); e.isToken && e.token.Checkpoint == checkpoint {
 			return *e, true
 		}
 	}

@@ -94,8 +94,10 @@ func (c *conn) dispatch(ctx context.Context, req request, legacy bool) (bson.D, 
 		return nil, fmt.Errorf("mongowire: OP_QUERY %s: only the first hello comes as OP_QUERY", req.name)
 	}
 	if c.n.set != "" && req.name != "appendOplogNote" {
-		// A slow member is slow at everything; appendOplogNote is slowed
-		// by the simulation itself, under the same fault.
+		// A slow member is slow at everything but hello, which keeps the
+		// driver's monitor from taking it for unreachable;
+		// appendOplogNote is slowed by the simulation itself, under the
+		// same fault.
 		if err := c.s.cluster.Delay(ctx, c.n.set); err != nil {
 			return nil, errClose
 		}

@@ -99,10 +99,11 @@
 // (anything else: BadValue, code 2), sort {$natural: ±1}, limit,
 // batchSize, singleBatch, tailable and awaitData (getMore waits up to
 // its maxTimeMS, 1 s by default, for new entries), projection of
-// top-level fields ({ts: 1}). Every other collection is empty. Besides notes the oplog holds
-// the other writes (inserts into app.events), the balancer's
-// config.settings updates on the config server, and a periodic no-op
-// {msg: "periodic noop"} every Options.NoopInterval. Unknown commands:
+// top-level fields ({ts: 1}). Every other collection is empty. Besides
+// notes the oplog holds the other writes (inserts into app.events), the
+// balancer's config.settings updates on the config server, the set's
+// initiation ({msg: "initiating set"}) and a periodic no-op {msg:
+// "periodic noop"} every Options.NoopInterval. Unknown commands:
 // CommandNotFound (59), "no such command: '<name>'".
 //
 // # Replies checked against the documentation
@@ -110,7 +111,8 @@
 // Every reply ends with ok as a double (1.0, or 0.0 with errmsg, code
 // as an int32 and codeName), as the manual's command pages show and the
 // driver reads it. The shapes below were checked against the MongoDB
-// manual's pages (docs corpus of mongodb.com/docs, manual and v4.0–v8.0):
+// manual's pages (mongodb.com/docs, the current manual and v4.0 to v8.0,
+// and their sources in the mongodb/docs repository):
 //
 //   - hello (reference/command/hello): isWritablePrimary, topologyVersion
 //     {processId, counter}, maxBsonObjectSize, maxMessageSizeBytes,
@@ -119,7 +121,7 @@
 //     msg "isdbgrid"; replica set: setName, setVersion, hosts, primary,
 //     me, secondary, electionId, lastWrite {opTime, lastWriteDate,
 //     majorityOpTime, majorityWriteDate}. Legacy isMaster answers
-//     ismaster instead of isWritablePrimary
+//     ismaster instead of isWritablePrimary, with the same other fields
 //     (reference/command/isMaster).
 //   - listShards (reference/command/listShards): shards [{_id, host
 //     "rs/host:port", state 1}].
@@ -134,21 +136,26 @@
 //     balancerStart): admin only, maxTimeMS default 60000, a bare {ok}.
 //   - appendOplogNote (reference/command/appendOplogNote): {appendOplogNote:
 //     1, data: <document>} on admin, a no-op entry in the oplog.
-//   - find / getMore / killCursors (reference/command/find, getMore,
-//     killCursors): cursor {firstBatch | nextBatch, id as a long, ns};
-//     killCursors' cursorsKilled, cursorsNotFound, cursorsAlive,
-//     cursorsUnknown; awaitData requires tailable.
-//   - the oplog entry {op, ns, o, o2, ts, t, v, wall}
-//     (core/replica-set-oplog and the appendOplogNote page) and
-//     config.settings' balancer document {_id:"balancer", mode, stopped}
-//     (reference/config-database, tutorial/manage-sharded-cluster-balancer).
+//   - find / getMore / killCursors (the killCursors page's example, which
+//     shows both replies): cursor {firstBatch | nextBatch, id as a long,
+//     ns}; killCursors' cursorsKilled, cursorsNotFound, cursorsAlive,
+//     cursorsUnknown. That awaitData needs tailable, and getMore's
+//     CursorNotFound and CappedPositionLost, follow the server's
+//     behaviour rather than a page.
+//   - the oplog entry {op, ns, o, ts, t (long), v (long 2), wall (date)}:
+//     the appendOplogNote page's example entry; o2 on the balancer's
+//     updates follows the server, not a page.
+//   - config.settings' balancer document {_id:"balancer", mode, stopped}:
+//     stopped is what sh.setBalancerState sets before 3.4 and mode what
+//     3.4 added (sh.setBalancerState's page, SERVER-34504); config.locks'
+//     balancer lock and its state 2 follow 3.2's server, not a page.
 //   - error codes and names (reference/error-codes, and for the two
 //     "not primary" codes the driver specifications' SDAM error list):
-//     BadValue 2,
-//     HostUnreachable 6, FailedToParse 9, Unauthorized 13, TypeMismatch
-//     14, CursorNotFound 43, MaxTimeMSExpired 50, CommandNotFound 59,
-//     CappedPositionLost 136, NotWritablePrimary 10107,
-//     NotPrimaryNoSecondaryOk 13435.
+//     BadValue 2, HostUnreachable 6, FailedToParse 9, Unauthorized 13,
+//     TypeMismatch 14, CursorNotFound 43, MaxTimeMSExpired 50,
+//     CommandNotFound 59, CappedPositionLost 136, NotWritablePrimary
+//     10107, NotPrimaryNoSecondaryOk 13435. The error messages follow the
+//     server's where known; clients should not match on them.
 //
 // Not served: authentication (connect without credentials), TLS,
 // compression, sessions beyond accepting lsid, aggregate (so no
