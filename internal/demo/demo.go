@@ -204,13 +204,18 @@ type seeder struct {
 	err   error
 }
 
-// step runs a write (or a read before writes) unless an earlier step failed or ctx is done.
+// step runs a write (or the read before the writes) unless an earlier
+// step failed or ctx is done.
 func (s *seeder) step(write func(context.Context) error) {
 	if s.err != nil {
 		return
 	}
 	if err := s.ctx.Err(); err != nil {
-		s.err = fmt.Errorf("demo: interrupted (%w) with the demo data set partly stored: the next serve --demo completes it", err)
+		if s.wrote || s.found {
+			s.err = fmt.Errorf("demo: interrupted (%w) with the demo data set partly stored: the next serve --demo completes it", err)
+		} else {
+			s.err = fmt.Errorf("demo: interrupted (%w) before the demo data set was stored", err)
+		}
 		return
 	}
 	if err := write(s.write); err != nil {
