@@ -53,7 +53,7 @@ func scanJobs(rows *sql.Rows) ([]backup.RestoreJob, error) {
 
 // CreateRestoreJobs stores one batch of restore jobs of one cluster.
 func (db *DB) CreateRestoreJobs(ctx context.Context, jobs []backup.RestoreJob) (err error) {
-	defer classify(&err)
+	defer db.classify(&err)
 	if _, err := store.Caller(ctx); err != nil {
 		return err
 	}
@@ -85,7 +85,7 @@ func (db *DB) CreateRestoreJobs(ctx context.Context, jobs []backup.RestoreJob) (
 // unless batch is zero. Jobs are few (one per part per request), so a
 // page is an OFFSET read of the (cluster, id) index.
 func (db *DB) RestoreJobs(ctx context.Context, cref backup.ClusterRef, batch backup.ObjectID, page backup.PageRequest) (_ backup.Page[backup.RestoreJob], err error) {
-	defer classify(&err)
+	defer db.classify(&err)
 	var out backup.Page[backup.RestoreJob]
 	if _, err := store.Caller(ctx); err != nil {
 		return out, err
@@ -125,7 +125,7 @@ func (db *DB) RestoreJobs(ctx context.Context, cref backup.ClusterRef, batch bac
 
 // RestoreJob returns one restore job of a cluster.
 func (db *DB) RestoreJob(ctx context.Context, cref backup.ClusterRef, id backup.ObjectID) (_ backup.RestoreJob, err error) {
-	defer classify(&err)
+	defer db.classify(&err)
 	if _, err := store.Caller(ctx); err != nil {
 		return backup.RestoreJob{}, err
 	}
@@ -158,7 +158,7 @@ func restoreJob(ctx context.Context, tx *sql.Tx, pk int64, id backup.ObjectID) (
 
 // ClaimRestoreJob gives owner an open job of an agent cluster.
 func (db *DB) ClaimRestoreJob(ctx context.Context, cref backup.ClusterRef, owner string) (_ backup.RestoreJob, _ bool, err error) {
-	defer classify(&err)
+	defer db.classify(&err)
 	if _, err := store.Caller(ctx); err != nil {
 		return backup.RestoreJob{}, false, err
 	}
@@ -201,7 +201,7 @@ ORDER BY owner = '', id LIMIT 1`, pk, owner).Scan(&id)
 
 // ReportRestoreJob sets the final status of a job owner claimed.
 func (db *DB) ReportRestoreJob(ctx context.Context, cref backup.ClusterRef, id backup.ObjectID, status backup.RestoreStatus, owner string, now time.Time) (_ backup.RestoreJob, err error) {
-	defer classify(&err)
+	defer db.classify(&err)
 	if _, err := store.Caller(ctx); err != nil {
 		return backup.RestoreJob{}, err
 	}
@@ -234,7 +234,7 @@ func (db *DB) ReportRestoreJob(ctx context.Context, cref backup.ClusterRef, id b
 // FinishDueRestoreJobs finishes the simulated jobs due by now and finds
 // the next due, in one write transaction.
 func (db *DB) FinishDueRestoreJobs(ctx context.Context, now time.Time) (_ int, _ time.Time, err error) {
-	defer classify(&err)
+	defer db.classify(&err)
 	if err := store.System(ctx); err != nil {
 		return 0, time.Time{}, err
 	}
