@@ -159,3 +159,53 @@ func (c *Client) GetRestorePlan(ctx context.Context, project, cluster, checkpoin
 	}
 	return &p, body, nil
 }
+
+// AgentRestoreJob is a restore job as a backup agent claims it: exactly
+// what to restore (the part, up to Timestamp; OplogLimit is the same
+// position as mongorestore --oplogLimit takes it, one past).
+type AgentRestoreJob struct {
+	ID           string `json:"id"`
+	BatchID      string `json:"batchId"`
+	CheckpointID string `json:"checkpointId"`
+	ClusterName  string `json:"clusterName"`
+	Owner        string `json:"owner"`
+	StatusName   string `json:"statusName"`
+	OplogLimit   string `json:"oplogLimit"`
+	Part         struct {
+		TypeName       string `json:"typeName"`
+		ShardName      string `json:"shardName"`
+		ReplicaSetName string `json:"replicaSetName"`
+		HostID         string `json:"hostId"`
+	} `json:"part"`
+	Timestamp Timestamp `json:"timestamp"`
+}
+
+// ClaimRestoreJob asks checkpointd for the next restore job of an agent's
+// cluster (by name) for owner: the one owner claimed and has not
+// reported, else the oldest unclaimed; nil when there is none.
+func (c *Client) ClaimRestoreJob(ctx context.Context, project, cluster, owner string) (*AgentRestoreJob, error) {
+	req, err := json.Marshal(map[string]string{"owner": owner})
+	if err != nil {
+		return nil, err
+	}
+	status, body, err := c.do(ctx, http.MethodPost, adminClusterPath(project, cluster)+"/restoreJobs/claim", nil, req)
+	if err != nil || status == http.StatusNoContent {
+		return nil, err
+	}
+	var j AgentRestoreJob
+	if err := json.Unmarshal(body, &j); err != nil {
+		return nil, fmt.Errorf("%s: the server's answer is not a restore job: %w", c.base, err)
+	}
+	return &j, nil
+}
+
+// ReportRestoreJob tells checkpointd how a restore job owner claimed
+// ended: FINISHED, BROKEN or KILLED.
+func (c *Client) ReportRestoreJob(ctx context.Context, project, cluster, id, owner, status string) error {
+	req, err := json.Marshal(map[string]string{"owner": owner, "statusName": status})
+	if err != nil {
+		return err
+	}
+	_, _, err = c.do(ctx, http.MethodPatch, adminClusterPath(project, cluster)+"/restoreJobs/"+url.PathEscape(id), nil, req)
+	return err
+}
