@@ -119,6 +119,14 @@ func (c *Client) GetRestoreJob(ctx context.Context, project, cluster, id string)
 	return &j, body, nil
 }
 
+// RestorePart is the part of a cluster a restore step or job restores.
+type RestorePart struct {
+	TypeName       string `json:"typeName"`
+	ShardName      string `json:"shardName"`
+	ReplicaSetName string `json:"replicaSetName"`
+	HostID         string `json:"hostId"`
+}
+
 // RestorePlan is checkpointd's plan for restoring a checkpoint by hand
 // (its administration API; no other server has it).
 type RestorePlan struct {
@@ -128,16 +136,11 @@ type RestorePlan struct {
 	Restorable   bool     `json:"restorable"`
 	Warnings     []string `json:"warnings"`
 	Steps        []struct {
-		Order int `json:"order"`
-		Part  struct {
-			TypeName       string `json:"typeName"`
-			ShardName      string `json:"shardName"`
-			ReplicaSetName string `json:"replicaSetName"`
-			HostID         string `json:"hostId"`
-		} `json:"part"`
-		TokenTimestamp *Timestamp `json:"tokenTimestamp"`
-		OplogLimit     string     `json:"oplogLimit"`
-		Command        string     `json:"command"`
+		Order          int         `json:"order"`
+		Part           RestorePart `json:"part"`
+		TokenTimestamp *Timestamp  `json:"tokenTimestamp"`
+		OplogLimit     string      `json:"oplogLimit"`
+		Command        string      `json:"command"`
 	} `json:"steps"`
 }
 
@@ -164,20 +167,15 @@ func (c *Client) GetRestorePlan(ctx context.Context, project, cluster, checkpoin
 // what to restore (the part, up to Timestamp; OplogLimit is the same
 // position as mongorestore --oplogLimit takes it, one past).
 type AgentRestoreJob struct {
-	ID           string `json:"id"`
-	BatchID      string `json:"batchId"`
-	CheckpointID string `json:"checkpointId"`
-	ClusterName  string `json:"clusterName"`
-	Owner        string `json:"owner"`
-	StatusName   string `json:"statusName"`
-	OplogLimit   string `json:"oplogLimit"`
-	Part         struct {
-		TypeName       string `json:"typeName"`
-		ShardName      string `json:"shardName"`
-		ReplicaSetName string `json:"replicaSetName"`
-		HostID         string `json:"hostId"`
-	} `json:"part"`
-	Timestamp Timestamp `json:"timestamp"`
+	ID           string      `json:"id"`
+	BatchID      string      `json:"batchId"`
+	CheckpointID string      `json:"checkpointId"`
+	ClusterName  string      `json:"clusterName"`
+	Owner        string      `json:"owner"`
+	StatusName   string      `json:"statusName"`
+	OplogLimit   string      `json:"oplogLimit"`
+	Part         RestorePart `json:"part"`
+	Timestamp    Timestamp   `json:"timestamp"`
 }
 
 // ClaimRestoreJob asks checkpointd for the next restore job of an agent's

@@ -224,10 +224,9 @@ func getRestoreJob(s *Server, rq *request) (result, error) {
 	if err != nil {
 		return result{}, err
 	}
-	raw := rq.PathValue("jobId")
-	id, ok := backup.ParseObjectID(raw)
-	if !ok {
-		return result{}, backup.ErrInvalidJobID(raw)
+	id, err := pathID(rq.Request, "jobId", backup.ErrInvalidJobID)
+	if err != nil {
+		return result{}, err
 	}
 	j, err := s.store.RestoreJob(rq.Context(), ref, id)
 	if err != nil {
@@ -375,10 +374,9 @@ func adminReportRestoreJob(s *Server, rq *request) (result, error) {
 	if err != nil {
 		return result{}, err
 	}
-	raw := rq.PathValue("jobId")
-	id, ok := backup.ParseObjectID(raw)
-	if !ok {
-		return result{}, backup.ErrInvalidJobID(raw)
+	id, err := pathID(rq.Request, "jobId", backup.ErrInvalidJobID)
+	if err != nil {
+		return result{}, err
 	}
 	owner, status, err := readClaim(rq, true)
 	if err != nil {
@@ -440,10 +438,9 @@ func adminRestorePlan(s *Server, rq *request) (result, error) {
 	if err != nil {
 		return result{}, err
 	}
-	raw := rq.PathValue("checkpointId")
-	id, ok := backup.ParseObjectID(raw)
-	if !ok {
-		return result{}, backup.ErrInvalidCheckpointID(raw)
+	id, err := pathID(rq.Request, "checkpointId", backup.ErrInvalidCheckpointID)
+	if err != nil {
+		return result{}, err
 	}
 	cp, err := s.cfg.Admin.Checkpoint(rq.Context(), backup.ClusterRef{GroupID: c.GroupID, ID: c.ID}, id)
 	if err != nil {

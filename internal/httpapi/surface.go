@@ -152,6 +152,17 @@ func groupID(r *http.Request) (backup.ObjectID, error) {
 	return id, nil
 }
 
+// pathID parses the path segment name as an id; invalid makes the error
+// for a malformed one (INVALID_CHECKPOINT_ID, INVALID_JOB_ID).
+func pathID(r *http.Request, name string, invalid func(raw string) *backup.Error) (backup.ObjectID, error) {
+	raw := r.PathValue(name)
+	id, ok := backup.ParseObjectID(raw)
+	if !ok {
+		return id, invalid(raw)
+	}
+	return id, nil
+}
+
 // clusterRef parses the {groupId} and cluster path segments.
 func (sf *surface) clusterRef(r *http.Request) (backup.ClusterRef, error) {
 	var ref backup.ClusterRef
