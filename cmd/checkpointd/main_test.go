@@ -218,6 +218,10 @@ func TestServeDemoTwice(t *testing.T) {
 	if !strings.Contains(first, "demo data set created") || !strings.Contains(second, "demo data set already present") {
 		t.Errorf("first run:\n%s\nsecond run:\n%s", first, second)
 	}
+	// The first run said, beside its key, that the next would revoke it.
+	if want := "the next serve --demo on the same database revokes it"; !strings.Contains(first, want) {
+		t.Errorf("first run does not say %q beside its key:\n%s", want, first)
+	}
 	count := regexp.MustCompile(`Cluster0 .*: (\d+) checkpoints`)
 	if a, b := count.FindStringSubmatch(first), count.FindStringSubmatch(second); a == nil || b == nil || a[1] != b[1] {
 		t.Errorf("checkpoint counts differ between runs: %v vs %v", a, b)
