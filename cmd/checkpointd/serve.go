@@ -329,7 +329,9 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 	errc := make(chan error, 1)
 	go func() {
 		if tlsCfg != nil {
-			errc <- srv.ServeTLS(ln, "", "") // the certificate is in srv.TLSConfig
+			// The certificate is in srv.TLSConfig. Plain HTTP sent to
+			// the port is answered in the API's error format.
+			errc <- srv.ServeTLS(httpapi.RefusePlainHTTP(ln), "", "")
 			return
 		}
 		errc <- srv.Serve(ln)
