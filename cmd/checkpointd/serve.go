@@ -124,7 +124,7 @@ the default.`,
 	f.DurationVar(&c.dbTimeout, "database-timeout", open.DefaultOptions.CallTimeout, "PostgreSQL: the longest one store call (a read, or a write transaction with its retries) may take; a database that hangs rather than refuses then costs a request a 503 after this long. 0: no bound but the request's own")
 	f.Uint64Var(&c.demoSeed, "demo-seed", 1, "random seed of the demo history and of the simulated clusters")
 	f.BoolVar(&c.engine, "engine", true, "take the checkpoints of the clusters scheduled for the SIMULATED driver (false: serve only; agents' checkpoints are accepted either way)")
-	f.DurationVar(&c.engineRefresh, "engine-refresh", engine.DefaultRefresh, "how often the engine reads the clusters' schedules: a cluster created, changed or deleted through any server is taken into account within this time")
+	f.DurationVar(&c.engineRefresh, "engine-refresh", engine.DefaultRefresh, "how often the engine reads the clusters' schedules (positive): a cluster created, changed or deleted through any server is taken into account within this time")
 	f.Float64Var(&c.demoSpeed, "demo-speed", 0, "run the demo schedule this many times faster than the wall clock (tests only)")
 	f.Int64Var(&c.demoEpoch, "demo-epoch", 0, "Unix milliseconds at which the --demo-speed clock reads the wall clock (tests only)")
 	_ = f.MarkHidden("demo-speed")
