@@ -534,9 +534,9 @@ func TestCompletion(t *testing.T) {
 		{[]string{"serve", "--paging", ""}, []string{"lenient", "strict"}},
 		{[]string{"checkpoints", ""}, []string{"get\tShow one checkpoint and its parts", "list\tList a cluster's checkpoints, oldest first",
 			"restore-plan\tHow to restore a checkpoint by hand (checkpointd only)"}},
-		{[]string{"restores", ""}, []string{"create\tRestore a cluster to one of its checkpoints", "get\tShow one restore job",
+		{[]string{"restore-jobs", ""}, []string{"create\tRestore a cluster to one of its checkpoints", "get\tShow one restore job",
 			"list\tList a cluster's restore jobs, oldest first"}},
-		{[]string{"restores", "list", "--api", ""}, []string{"atlas-v2", "atlas-v1", "cloud-manager"}},
+		{[]string{"restore-jobs", "list", "--api", ""}, []string{"atlas-v2", "atlas-v1", "cloud-manager"}},
 	} {
 		out, _, err := runCmd(t, getenv, append([]string{"__complete"}, tt.args...)...)
 		if err != nil {

@@ -35,12 +35,12 @@ func newestRestorableID(t *testing.T, s *clienttest.Server, cluster string) stri
 	return ""
 }
 
-// TestClientRestores restores Cluster0 to its newest restorable checkpoint
-// through each API generation with restores create, then finds the batch
-// with restores list --batch and each job with restores get; a read-only
+// TestClientRestoreJobs restores Cluster0 to its newest restorable checkpoint
+// through each API generation with restore-jobs create, then finds the batch
+// with restore-jobs list --batch and each job with restore-jobs get; a read-only
 // key is refused. checkpoints restore-plan prints the plan, config server
 // first.
-func TestClientRestores(t *testing.T) {
+func TestClientRestoreJobs(t *testing.T) {
 	s := clienttest.NewServer(t)
 	cp := newestRestorableID(t, s, "Cluster0")
 	pub, priv := s.NewKey(t, backup.Grant{Role: backup.ProjectBackupManager, ProjectID: s.Dataset.Project.ID})
@@ -57,7 +57,7 @@ func TestClientRestores(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			getenv := isolated(t, nil)
 			args := append(append([]string{}, manager...), tt.args...)
-			out, stderr, err := runCmd(t, getenv, append([]string{"restores", "create", "--checkpoint", cp}, args...)...)
+			out, stderr, err := runCmd(t, getenv, append([]string{"restore-jobs", "create", "--checkpoint", cp}, args...)...)
 			if err != nil {
 				t.Fatalf("%v\n%s", err, stderr)
 			}
@@ -71,7 +71,7 @@ func TestClientRestores(t *testing.T) {
 					t.Fatalf("create:\n%s", out)
 				}
 			}
-			out, stderr, err = runCmd(t, getenv, append([]string{"restores", "list", "--batch", batch}, args...)...)
+			out, stderr, err = runCmd(t, getenv, append([]string{"restore-jobs", "list", "--batch", batch}, args...)...)
 			if err != nil {
 				t.Fatalf("%v\n%s", err, stderr)
 			}
@@ -79,12 +79,12 @@ func TestClientRestores(t *testing.T) {
 			if len(listed) != 5 || listed[1][0] != rows[1][0] || listed[4][0] != rows[4][0] {
 				t.Fatalf("list --batch:\n%s", out)
 			}
-			out, stderr, err = runCmd(t, getenv, append([]string{"restores", "get", "--id", rows[2][0], "--output", "json"}, args...)...)
+			out, stderr, err = runCmd(t, getenv, append([]string{"restore-jobs", "get", "--id", rows[2][0], "--output", "json"}, args...)...)
 			if err != nil || !strings.Contains(out, `"id": "`+rows[2][0]+`"`) || !strings.Contains(out, `"batchId": "`+batch+`"`) {
 				t.Fatalf("get: %v\n%s%s", err, out, stderr)
 			}
 			// The demo key may read jobs, not create them.
-			_, _, err = runCmd(t, getenv, append(append([]string{"restores", "create", "--checkpoint", cp}, keyFlags(s)...), tt.args...)...)
+			_, _, err = runCmd(t, getenv, append(append([]string{"restore-jobs", "create", "--checkpoint", cp}, keyFlags(s)...), tt.args...)...)
 			if err == nil || !strings.Contains(err.Error(), "USER_UNAUTHORIZED") {
 				t.Fatalf("create with a read-only key: %v", err)
 			}

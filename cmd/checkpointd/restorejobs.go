@@ -15,22 +15,22 @@ import (
 )
 
 // The restore commands: restore a cluster to a checkpoint through any
-// generation of the API (restores create|list|get), and read checkpointd's
+// generation of the API (restore-jobs create|list|get), and read checkpointd's
 // plan for restoring a checkpoint by hand (checkpoints restore-plan).
 
-func newRestoresCmd(e *env) *cobra.Command {
+func newRestoreJobsCmd(e *env) *cobra.Command {
 	var cf clientFlags
 	cmd := &cobra.Command{
-		Use:   "restores",
+		Use:   "restore-jobs",
 		Short: "Restore a cluster to a checkpoint, and follow its restore jobs, over the API",
 		Long: `Restore a cluster to one of its checkpoints through the API's restore jobs:
 one job per shard and config server, sharing a batch id. On checkpointd, the
 jobs of a simulated cluster finish within minutes; an agent cluster's wait
 for its agent (checkpointd agent) to carry them out and report them.
 ` + clientHelp,
-		Example: `  checkpointd restores create --profile demo --cluster Cluster0 --checkpoint 6b0187c380eef53de5000002
-  checkpointd restores list --profile demo --cluster Cluster0 --batch 6b0438d05e5702e001000002
-  checkpointd restores get --profile demo --cluster Cluster0 --id 6b0438d05e5702e001000003`,
+		Example: `  checkpointd restore-jobs create --profile demo --cluster Cluster0 --checkpoint 6b0187c380eef53de5000002
+  checkpointd restore-jobs list --profile demo --cluster Cluster0 --batch 6b0438d05e5702e001000002
+  checkpointd restore-jobs get --profile demo --cluster Cluster0 --id 6b0438d05e5702e001000003`,
 		Args:                       cobra.ArbitraryArgs,
 		DisableFlagsInUseLine:      true,
 		SuggestionsMinimumDistance: 2,
@@ -38,11 +38,11 @@ for its agent (checkpointd agent) to carry them out and report them.
 	}
 	cf.addFlags(cmd.PersistentFlags())
 	registerClientCompletion(e, cmd)
-	cmd.AddCommand(newRestoresCreateCmd(e, &cf), newRestoresListCmd(e, &cf), newRestoresGetCmd(e, &cf))
+	cmd.AddCommand(newRestoreJobsCreateCmd(e, &cf), newRestoreJobsListCmd(e, &cf), newRestoreJobsGetCmd(e, &cf))
 	return cmd
 }
 
-func newRestoresCreateCmd(e *env, cf *clientFlags) *cobra.Command {
+func newRestoreJobsCreateCmd(e *env, cf *clientFlags) *cobra.Command {
 	var checkpoint, targetProject, targetCluster string
 	cmd := &cobra.Command{
 		Use:   "create",
@@ -51,7 +51,7 @@ func newRestoresCreateCmd(e *env, cf *clientFlags) *cobra.Command {
 --target-cluster, by default the cluster itself). Prints the batch's jobs:
 each restores one shard or config server up to the oplog timestamp shown.
 ` + clientHelp,
-		Example: `  checkpointd restores create --profile demo --cluster Cluster0 --checkpoint 6b0187c380eef53de5000002`,
+		Example: `  checkpointd restore-jobs create --profile demo --cluster Cluster0 --checkpoint 6b0187c380eef53de5000002`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			c, err := cf.resolve(e, cmd)
@@ -82,7 +82,7 @@ each restores one shard or config server up to the oplog timestamp shown.
 	return cmd
 }
 
-func newRestoresListCmd(e *env, cf *clientFlags) *cobra.Command {
+func newRestoreJobsListCmd(e *env, cf *clientFlags) *cobra.Command {
 	var batch string
 	var page, perPage int
 	cmd := &cobra.Command{
@@ -91,7 +91,7 @@ func newRestoresListCmd(e *env, cf *clientFlags) *cobra.Command {
 		Long: `List a cluster's restore jobs in the order they were created (a batch's
 config server job first), only one batch's with --batch.
 ` + clientHelp,
-		Example: `  checkpointd restores list --profile demo --cluster Cluster0 --batch 6b0438d05e5702e001000002`,
+		Example: `  checkpointd restore-jobs list --profile demo --cluster Cluster0 --batch 6b0438d05e5702e001000002`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			c, err := cf.resolve(e, cmd)
@@ -115,15 +115,15 @@ config server job first), only one batch's with --batch.
 	return cmd
 }
 
-func newRestoresGetCmd(e *env, cf *clientFlags) *cobra.Command {
+func newRestoreJobsGetCmd(e *env, cf *clientFlags) *cobra.Command {
 	var id string
 	cmd := &cobra.Command{
 		Use:     "get",
 		Short:   "Show one restore job",
 		Long:    "Show one restore job: its batch, its status and the oplog timestamp its part is restored up to.\n" + clientHelp,
-		Example: `  checkpointd restores get --profile demo --cluster Cluster0 --id 6b0438d05e5702e001000003`,
+		Example: `  checkpointd restore-jobs get --profile demo --cluster Cluster0 --id 6b0438d05e5702e001000003`,
 		Args:    cobra.NoArgs,
-		RunE: runGet(e, cf, &id, "a restore job's id, as restores list prints it",
+		RunE: runGet(e, cf, &id, "a restore job's id, as restore-jobs list prints it",
 			func(ctx context.Context, c *client.Client, id string) (json.RawMessage, func(io.Writer) error, error) {
 				j, raw, err := c.GetRestoreJob(ctx, cf.project, cf.cluster, id)
 				return raw, func(w io.Writer) error { return printRestoreJobTable(w, []client.RestoreJob{*j}) }, err
