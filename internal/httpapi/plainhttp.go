@@ -75,13 +75,14 @@ func (c *sniffConn) Read(p []byte) (int, error) {
 // closing does not reset the connection before the client has read the
 // answer (as net/http does after an error).
 func (c *sniffConn) refuse() {
+	// A connection's deadlines are on the wall clock: real elapsed time.
 	_ = c.SetWriteDeadline(time.Now().Add(time.Second))
 	if _, err := c.Conn.Write(plainHTTPResponse); err != nil {
 		return
 	}
 	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
 		_ = cw.CloseWrite()
-		_ = c.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
+		_ = c.SetReadDeadline(time.Now().Add(500 * time.Millisecond)) // elapsed, as above
 		_, _ = io.Copy(io.Discard, io.LimitReader(c.Conn, 1<<16))
 	}
 }
