@@ -304,3 +304,12 @@ const CodeGroupNameNotFound = "GROUP_NAME_NOT_FOUND"
 func ErrGroupNameNotFound(name string) *Error {
 	return Errorf(NotFound, CodeGroupNameNotFound, "No group with name %s exists.", name)
 }
+
+// CheckBackupAdmin decides whether p may change a project's backup
+// configurations and snapshot schedules: the roles that may report its
+// checkpoints (CheckReporter: an owner of the organization, a Project
+// Owner, a Project Backup Manager), as the service's docs ask Project
+// Owner (Atlas) or a backup administrator (Cloud Manager).
+func (p *Principal) CheckBackupAdmin(orgID, projectID ObjectID) error {
+	return p.CheckReporter(orgID, projectID)
+}

@@ -59,7 +59,7 @@ const maxFutureSkew = 5 * time.Minute
 // application/json.
 func readJSONBody(rq *request) ([]byte, error) {
 	ct := rq.Header.Get("Content-Type")
-	if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
+	if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" && !(rq.surface.versioned && versionedJSON(mt)) {
 		return nil, httpErrorf(http.StatusUnsupportedMediaType, backup.CodeUnsupportedMediaType,
 			"Unsupported Content-Type %s: send the body as application/json.", ct)
 	}
@@ -403,6 +403,9 @@ func adminIngest(s *Server, rq *request) (result, error) {
 	if c.Backup != backup.BackupLegacy {
 		return result{}, backup.ErrNotLegacyBackup()
 	}
+	if !c.TakesCheckpoints() {
+		return result{}, backup.ErrBackupNotStarted(&c)
+	}
 	if c.Schedule.DriverOrDefault() != backup.DriverAgent {
 		return result{}, errInvalidAttribute("backup.driver",
 			"cluster "+c.Name+"'s checkpoints are taken by its "+string(c.Schedule.DriverOrDefault())+" driver, not reported by an agent")
@@ -468,6 +471,9 @@ func adminClaimSlot(s *Server, rq *request) (result, error) {
 	if err != nil {
 		return result{}, err
 	}
+	if !c.TakesCheckpoints() {
+		return result{}, backup.ErrBackupNotStarted(&c)
+	}
 	var in slotClaimJSON
 	if err := decodeJSON(body, &in); err != nil {
 		return result{}, err
@@ -524,6 +530,9 @@ type backupJSON struct {
 	Driver                       *string `json:"driver,omitempty"`
 	Kind                         *string `json:"kind,omitempty"`
 	PointInTimeWindowHours       *int    `json:"pointInTimeWindowHours,omitempty"`
+	// StatusName is read-only here (Cloud Manager's backupConfigs change
+	// it): a client may send back what it read.
+	StatusName *string `json:"statusName,omitempty"`
 }
 
 type configJSON struct {
@@ -599,6 +608,9 @@ func (in *clusterJSON) applyTo(c *backup.Cluster) error {
 				c.Schedule.Interval = time.Duration(o.v) * time.Minute
 			}
 		}
+		if st := b.StatusName; st != nil && *st != string(c.StatusOrDefault()) {
+			return errInvalidAttribute("backup.statusName", "it is changed through the backup configuration (backupConfigs), not here")
+		}
 		if h := b.PointInTimeWindowHours; h != nil {
 			if *h < 1 || *h > int(backup.MaxWindow/time.Hour) {
 				return errInvalidAttribute("pointInTimeWindowHours", "a window is from 1 to "+strconv.Itoa(int(backup.MaxWindow/time.Hour))+" hours")
@@ -644,6 +656,7 @@ func appendAdminCluster(b []byte, base string, c *backup.Cluster) []byte {
 			Driver                       string `json:"driver"`
 			Kind                         string `json:"kind"`
 			PointInTimeWindowHours       int    `json:"pointInTimeWindowHours"`
+			StatusName                   string `json:"statusName"`
 		} `json:"backup"`
 		ClusterType    string      `json:"clusterType"`
 		ConfigServer   *configJSON `json:"configServer,omitempty"`
@@ -663,6 +676,7 @@ func appendAdminCluster(b []byte, base string, c *backup.Cluster) []byte {
 	out.Backup.Kind = string(c.Backup)
 	out.Backup.Driver = string(s.DriverOrDefault())
 	out.Backup.PointInTimeWindowHours = int(s.WindowOrDefault() / time.Hour)
+	out.Backup.StatusName = string(c.StatusOrDefault())
 	if s.Interval > 0 {
 		m := int(s.Interval / time.Minute)
 		out.Backup.ClusterCheckpointIntervalMin = &m

@@ -1,5 +1,7 @@
 package httpapi
 
+import "github.com/checkpointd/checkpointd/internal/backup"
+
 // This file gathers every behaviour the research marks as a guess: what the
 // real service does here has not been seen on the wire. Each is one named
 // value so a live capture can settle it in one edit.
@@ -42,6 +44,15 @@ const (
 const (
 	guessNotFoundDetail         = "Cannot find resource %s."
 	guessMethodNotAllowedDetail = "Method %s is not allowed for resource %s."
+)
+
+// Project by name: a name longer than the spec's maxLength (64) is a 400
+// with this code; the service's code for it has not been captured. An
+// unknown name is 404 GROUP_NAME_NOT_FOUND (the code the Ops Manager
+// clients test for), a project of another organization likewise.
+const (
+	guessGroupNameTooLongStatus = 400
+	guessGroupNameTooLongCode   = backup.CodeInvalidAttribute
 )
 
 // Guesses made outside this package, listed here so that one file names
