@@ -471,7 +471,9 @@ func adminClaimSlot(s *Server, rq *request) (result, error) {
 	if err != nil {
 		return result{}, err
 	}
-	if !c.TakesCheckpoints() {
+	// A cluster not on legacy backup is ClaimSlot's to refuse, with its
+	// own code.
+	if c.Backup == backup.BackupLegacy && !c.TakesCheckpoints() {
 		return result{}, backup.ErrBackupNotStarted(&c)
 	}
 	var in slotClaimJSON
