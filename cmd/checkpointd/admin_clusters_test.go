@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/checkpointd/checkpointd/internal/backup"
 	"github.com/checkpointd/checkpointd/internal/clock"
 	"github.com/checkpointd/checkpointd/internal/store/sqlite"
@@ -63,17 +65,17 @@ func TestAdminClusterSchedule(t *testing.T) {
 		row    string // TYPE|BACKUP|DRIVER|INTERVAL|WINDOW
 	}{
 		{"defaults", nil,
-			`{"driver":"AGENT","kind":"LEGACY","pointInTimeWindowHours":24}`, "REPLICA_SET|legacy|agent|off|24h"},
+			`{"driver":"AGENT","kind":"LEGACY","pointInTimeWindowHours":24,"statusName":"STARTED"}`, "REPLICA_SET|legacy|agent|off|24h"},
 		{"simulated every 15 minutes", []string{"--shards", "2", "--driver", "simulated", "--interval-min", "15"},
-			`{"clusterCheckpointIntervalMin":15,"driver":"SIMULATED","kind":"LEGACY","pointInTimeWindowHours":24}`, "SHARDED|legacy|simulated|15m|24h"},
+			`{"clusterCheckpointIntervalMin":15,"driver":"SIMULATED","kind":"LEGACY","pointInTimeWindowHours":24,"statusName":"STARTED"}`, "SHARDED|legacy|simulated|15m|24h"},
 		{"agent every 30 minutes for 48 hours", []string{"--shards", "1", "--driver", "agent", "--interval-min", "30m", "--window-hours", "48"},
-			`{"clusterCheckpointIntervalMin":30,"driver":"AGENT","kind":"LEGACY","pointInTimeWindowHours":48}`, "SHARDED|legacy|agent|30m|48h"},
+			`{"clusterCheckpointIntervalMin":30,"driver":"AGENT","kind":"LEGACY","pointInTimeWindowHours":48,"statusName":"STARTED"}`, "SHARDED|legacy|agent|30m|48h"},
 		{"hourly for an hour", []string{"--shards", "3", "--driver", "SIMULATED", "--interval-min", "60", "--window-hours", "1"},
-			`{"clusterCheckpointIntervalMin":60,"driver":"SIMULATED","kind":"LEGACY","pointInTimeWindowHours":1}`, "SHARDED|legacy|simulated|60m|1h"},
+			`{"clusterCheckpointIntervalMin":60,"driver":"SIMULATED","kind":"LEGACY","pointInTimeWindowHours":1,"statusName":"STARTED"}`, "SHARDED|legacy|simulated|60m|1h"},
 		{"longest window and checkpoints off", []string{"--driver", "simulated", "--interval-min", "off", "--window-hours", "720"},
-			`{"driver":"SIMULATED","kind":"LEGACY","pointInTimeWindowHours":720}`, "REPLICA_SET|legacy|simulated|off|720h"},
+			`{"driver":"SIMULATED","kind":"LEGACY","pointInTimeWindowHours":720,"statusName":"STARTED"}`, "REPLICA_SET|legacy|simulated|off|720h"},
 		{"interval zero on a replica set", []string{"--interval-min", "0", "--backup", "cloud"},
-			`{"driver":"AGENT","kind":"CLOUD","pointInTimeWindowHours":24}`, "REPLICA_SET|cloud|agent|off|24h"},
+			`{"driver":"AGENT","kind":"CLOUD","pointInTimeWindowHours":24,"statusName":"INACTIVE"}`, "REPLICA_SET|cloud|agent|off|24h"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			name := "c-" + strings.ReplaceAll(tt.name, " ", "-")
@@ -157,7 +159,11 @@ func TestAdminClusterUpdate(t *testing.T) {
 		return out
 	}
 	backupOf := func(kind, driver string, interval, window int) map[string]any {
-		b := map[string]any{"kind": kind, "driver": driver, "pointInTimeWindowHours": float64(window)}
+		status := "STARTED"
+		if kind != "LEGACY" {
+			status = "INACTIVE"
+		}
+		b := map[string]any{"kind": kind, "driver": driver, "pointInTimeWindowHours": float64(window), "statusName": status}
 		if interval != 0 {
 			b["clusterCheckpointIntervalMin"] = float64(interval)
 		}
@@ -194,9 +200,9 @@ func TestAdminClusterUpdate(t *testing.T) {
 		{"fewer shards", []string{"--shards", "1"}, "driver agent, interval off, window 72h",
 			map[string]any{"shards": shardNames("Cluster0-shard-0")}},
 		{"mirrored config servers", []string{"--config-servers", "mirrored", "--mongodb-version", "3.2.22"}, "driver agent, interval off, window 72h",
-			map[string]any{"mongoDBVersion": "3.2.22", "configServers": "mirrored"}},
+			map[string]any{"mongoDBVersion": "3.2.22", "configServer": "mirrored"}},
 		{"config server replica set", []string{"--config-servers", "csrs"}, "driver agent, interval off, window 72h",
-			map[string]any{"configServers": map[string]any{"replicaSetName": "Cluster0-config-0"}}},
+			map[string]any{"configServer": map[string]any{"replicaSetName": "Cluster0-config-0"}}},
 		{"rename", []string{"--name", "Payments"}, "driver agent, interval off, window 72h",
 			map[string]any{"name": "Payments"}},
 		{"shards after a rename", []string{"--shards", "2", "--interval-min", "15", "--driver", "simulated"}, "driver simulated, interval 15m, window 72h",
@@ -219,8 +225,8 @@ func TestAdminClusterUpdate(t *testing.T) {
 			got := clusterItem(t, db, project, name)
 			// Mirrored config servers get new random host ids: three of
 			// them are what is wanted.
-			if hosts, ok := got["configServers"].(map[string]any)["hostIds"].([]any); want["configServers"] == "mirrored" && ok && len(hosts) == 3 {
-				want["configServers"] = got["configServers"]
+			if hosts, ok := got["configServer"].(map[string]any)["hostIds"].([]any); want["configServer"] == "mirrored" && ok && len(hosts) == 3 {
+				want["configServer"] = got["configServer"]
 			}
 			if jsonText(got) != jsonText(want) {
 				t.Errorf("cluster after update:\n%s\nwant\n%s", jsonText(got), jsonText(want))
@@ -234,7 +240,7 @@ func TestAdminClusterUpdate(t *testing.T) {
 	if got := strings.Join([]string{r["TYPE"], r["SHARDS"], r["CONFIG SERVERS"], r["VERSION"], r["BACKUP"], r["DRIVER"], r["INTERVAL"], r["WINDOW"]}, "|"); got != "SHARDED|2|csrs|3.2.22|legacy|simulated|15m|72h" {
 		t.Errorf("row %s", got)
 	}
-	if other := clusterItem(t, db, project, "Other"); jsonText(other["backup"]) != `{"driver":"AGENT","kind":"LEGACY","pointInTimeWindowHours":24}` {
+	if other := clusterItem(t, db, project, "Other"); jsonText(other["backup"]) != `{"driver":"AGENT","kind":"LEGACY","pointInTimeWindowHours":24,"statusName":"STARTED"}` {
 		t.Errorf("another cluster changed: %v", other)
 	}
 }
@@ -396,4 +402,45 @@ func mustObjectID(t *testing.T, hex string) backup.ObjectID {
 		t.Fatalf("%q is not an id", hex)
 	}
 	return id
+}
+
+// TestNameFlagByAttribute: the flag blamed for a domain error is the one
+// that sets the attribute the error names (backup.Error.Attr), when it was
+// given; the detail text plays no part.
+func TestNameFlagByAttribute(t *testing.T) {
+	attrErr := func(attr, detail string) error {
+		e := backup.Errorf(backup.Invalid, backup.CodeInvalidAttribute, "%s", detail)
+		e.Attr = attr
+		return e
+	}
+	for _, tt := range []struct {
+		name  string
+		given []string // flags set on the command line
+		err   error
+		want  string // the detail after nameFlag
+	}{
+		{"interval", []string{"interval-min"}, attrErr("clusterCheckpointIntervalMin", "x"), "--interval-min: x"},
+		{"interval set by --backup", []string{"backup"}, attrErr("clusterCheckpointIntervalMin", "x"), "--backup: x"},
+		{"interval flag first", []string{"backup", "interval-min"}, attrErr("clusterCheckpointIntervalMin", "x"), "--interval-min: x"},
+		{"window", []string{"window-hours"}, attrErr("pointInTimeWindowHours", "x"), "--window-hours: x"},
+		{"driver", []string{"driver"}, attrErr("backup.driver", "x"), "--driver: x"},
+		{"flag not given", []string{"driver"}, attrErr("pointInTimeWindowHours", "x"), "x"},
+		{"no attribute, attribute named in the text", []string{"interval-min"},
+			attrErr("", "Invalid attribute clusterCheckpointIntervalMin specified"), "Invalid attribute clusterCheckpointIntervalMin specified"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			cmd := &cobra.Command{}
+			for _, f := range []string{"interval-min", "backup", "window-hours", "driver"} {
+				cmd.Flags().String(f, "", "")
+			}
+			for _, f := range tt.given {
+				if err := cmd.Flags().Set(f, "v"); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if got := backup.ErrorOf(nameFlag(cmd, tt.err)).Detail; got != tt.want {
+				t.Errorf("detail %q, want %q", got, tt.want)
+			}
+		})
+	}
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/checkpointd/checkpointd/internal/admin"
 	"github.com/checkpointd/checkpointd/internal/backup"
+	"github.com/checkpointd/checkpointd/internal/httpapi"
 )
 
 func newOrgsCmd(e *env) *cobra.Command {
@@ -276,26 +277,31 @@ than --window-hours (1 to 720) before the newest are pruned.`,
 		Args: cobra.NoArgs,
 	}
 	cmd.RunE = adminRun(e, []string{"project", "name"}, func(ctx context.Context, _ []string) error {
-		spec := admin.ClusterSpec{Name: name, Shards: shards, MongoDBVersion: version}
+		spec := backup.ClusterSpec{Name: name}
+		spec.ShardCount, spec.MongoDBVersion = &shards, &version
 		var err error
 		if spec.ProjectID, err = parseProjectID("--project", project); err != nil {
 			return err
 		}
-		if spec.Backup, err = admin.ParseBackupKind(kind); err != nil {
+		k, err := admin.ParseBackupKind(kind)
+		if err != nil {
 			return err
 		}
-		if spec.Schedule, err = parseSchedule(cmd, driver, interval, window); err != nil {
+		spec.Backup = &k
+		if err := parseSchedule(&spec.ClusterChange, driver, interval, window); err != nil {
 			return err
 		}
 		// A replica set has no config servers: the default applies to
 		// sharded clusters only, a value given for a replica set is refused.
 		if shards != 0 || cmd.Flags().Changed("config-servers") {
-			if spec.ConfigServers, err = admin.ParseConfigServers(config); err != nil {
+			c, err := backup.ParseConfigKind(config)
+			if err != nil {
 				return err
 			}
+			spec.ConfigKind = &c
 		}
 		return withStore(ctx, *database, false, func(st admin.Store) error {
-			c, err := admin.CreateCluster(ctx, st, spec, e.clock)
+			c, err := admin.Clusters{Store: st, Clock: e.clock}.CreateCluster(ctx, spec)
 			if err != nil {
 				return nameFlag(cmd, err)
 			}
@@ -308,7 +314,7 @@ than --window-hours (1 to 720) before the newest are pruned.`,
 	f.StringVar(&name, "name", "", "cluster name: letters, digits and hyphens (required)")
 	f.IntVar(&shards, "shards", 0, "number of shards; 0 makes a replica set")
 	f.StringVar(&config, "config-servers", "csrs", "config servers of a sharded cluster: csrs (a replica set) or mirrored (legacy SCCC, MongoDB 3.2 and earlier)")
-	f.StringVar(&version, "mongodb-version", admin.DefaultMongoDBVersion, "MongoDB version (MAJOR.MINOR.PATCH)")
+	f.StringVar(&version, "mongodb-version", backup.DefaultMongoDBVersion, "MongoDB version (MAJOR.MINOR.PATCH)")
 	f.StringVar(&kind, "backup", "legacy", "backup of the cluster: legacy, cloud or none")
 	scheduleFlags(cmd, &driver, &interval, &window)
 	return cmd
@@ -331,20 +337,22 @@ func scheduleCompletions(cmd *cobra.Command) {
 }
 
 // parseSchedule reads the schedule flags of create, all of them with
-// their defaults.
-func parseSchedule(cmd *cobra.Command, driver, interval string, window int) (backup.CheckpointSchedule, error) {
-	var s backup.CheckpointSchedule
-	var err error
-	if s.Driver, err = admin.ParseDriver(driver); err != nil {
-		return s, withFlag("driver", err)
+// their defaults, into ch.
+func parseSchedule(ch *backup.ClusterChange, driver, interval string, window int) error {
+	d, err := admin.ParseDriver(driver)
+	if err != nil {
+		return withFlag("driver", err)
 	}
-	if s.Interval, err = admin.ParseInterval(interval); err != nil {
-		return s, withFlag("interval-min", err)
+	i, err := admin.ParseInterval(interval)
+	if err != nil {
+		return withFlag("interval-min", err)
 	}
-	if s.Window, err = admin.WindowHours(window); err != nil {
-		return s, withFlag("window-hours", err)
+	w, err := admin.WindowHours(window)
+	if err != nil {
+		return withFlag("window-hours", err)
 	}
-	return s, nil
+	ch.Driver, ch.Interval, ch.Window = &d, &i, &w
+	return nil
 }
 
 // withFlag prefixes the detail of an admin or domain error with the
@@ -359,14 +367,12 @@ func withFlag(flag string, err error) error {
 	return &named
 }
 
-// attributeFlags names the flag that sets each attribute the domain's
-// errors name (Cluster.Validate), in the order they are tried.
-var attributeFlags = []struct{ flag, attribute string }{
-	{"interval-min", "clusterCheckpointIntervalMin"},
-	{"interval-min", backup.CodeCannotSetIntervalForReplicaSet},
-	{"backup", "clusterCheckpointIntervalMin"},
-	{"window-hours", "pointInTimeWindowHours"},
-	{"driver", "backup.driver"},
+// attributeFlags names the flags that set each attribute the domain's
+// errors name (backup.Error.Attr), in the order they are blamed.
+var attributeFlags = map[string][]string{
+	"clusterCheckpointIntervalMin": {"interval-min", "backup"},
+	"pointInTimeWindowHours":       {"window-hours"},
+	"backup.driver":                {"driver"},
 }
 
 // nameFlag prefixes a domain error about a schedule attribute with the
@@ -377,9 +383,9 @@ func nameFlag(cmd *cobra.Command, err error) error {
 	if be == nil || be.Kind != backup.Invalid {
 		return err
 	}
-	for _, a := range attributeFlags {
-		if (be.Code == a.attribute || strings.Contains(be.Detail, " "+a.attribute+" ")) && cmd.Flags().Changed(a.flag) {
-			return withFlag(a.flag, err)
+	for _, flag := range attributeFlags[be.Attr] {
+		if cmd.Flags().Changed(flag) {
+			return withFlag(flag, err)
 		}
 	}
 	return err
@@ -414,19 +420,19 @@ shards and a sharded cluster keeps at least one.`,
 			return err
 		}
 		f := cmd.Flags()
-		var ch admin.ClusterChange
+		var ch backup.ClusterChange
 		if f.Changed("name") {
 			ch.Name = &name
 		}
 		if f.Changed("shards") {
-			ch.Shards = &shards
+			ch.ShardCount = &shards
 		}
 		if f.Changed("config-servers") {
-			c, err := admin.ParseConfigServers(config)
+			c, err := backup.ParseConfigKind(config)
 			if err != nil {
 				return withFlag("config-servers", err)
 			}
-			ch.ConfigServers = &c
+			ch.ConfigKind = &c
 		}
 		if f.Changed("mongodb-version") {
 			ch.MongoDBVersion = &version
@@ -463,17 +469,17 @@ shards and a sharded cluster keeps at least one.`,
 			return errors.New("nothing to change: give at least one of --driver, --interval-min, --window-hours, --mongodb-version, --backup, --shards, --config-servers or --name")
 		}
 		return withStore(ctx, *database, false, func(st admin.Store) error {
-			c, err := admin.UpdateCluster(ctx, st, backup.ClusterRef{GroupID: id, Name: args[0]}, ch)
+			c, err := admin.Clusters{Store: st}.UpdateCluster(ctx, backup.ClusterRef{GroupID: id, Name: args[0]}, ch)
 			if err != nil {
 				return nameFlag(cmd, err)
 			}
-			v := clusterView(c)
+			v := httpapi.NewAdminCluster(&c)
 			renamed := ""
 			if c.Name != args[0] {
 				renamed = " (was " + args[0] + ")"
 			}
 			fmt.Fprintf(e.stdout, "updated cluster %s%s of project %s: driver %s, interval %s, window %s\n",
-				c.Name, renamed, id.Hex(), v.driverText(), v.intervalText(), v.windowText())
+				c.Name, renamed, id.Hex(), driverText(v), intervalText(v), windowText(v))
 			return nil
 		})
 	})
@@ -491,53 +497,18 @@ shards and a sharded cluster keeps at least one.`,
 	return cmd
 }
 
-// clusterJSON is a cluster in list --output json.
-type clusterJSON struct {
-	ID             string             `json:"id"`
-	ProjectID      string             `json:"projectId"`
-	Name           string             `json:"name"`
-	Type           string             `json:"type"`
-	MongoDBVersion string             `json:"mongoDBVersion"`
-	Backup         clusterBackupJSON  `json:"backup"`
-	ReplicaSetName string             `json:"replicaSetName,omitempty"`
-	Shards         []shardJSON        `json:"shards,omitempty"`
-	ConfigServers  *configServersJSON `json:"configServers,omitempty"`
-	Created        string             `json:"created"`
-}
-
-// clusterBackupJSON is a cluster's backup and checkpoint schedule, named
-// as the service names them.
-type clusterBackupJSON struct {
-	// Kind is LEGACY, CLOUD or NONE.
-	Kind string `json:"kind"`
-	// Driver is AGENT or SIMULATED.
-	Driver string `json:"driver"`
-	// IntervalMin is omitted when checkpoints are off, as the service
-	// omits it.
-	IntervalMin int `json:"clusterCheckpointIntervalMin,omitempty"`
-	WindowHours int `json:"pointInTimeWindowHours"`
-}
-
-func (c clusterJSON) driverText() string { return strings.ToLower(c.Backup.Driver) }
+func driverText(c httpapi.AdminCluster) string { return strings.ToLower(c.Backup.Driver) }
 
 // intervalText is the checkpoint interval in minutes ("15m"), or off.
-func (c clusterJSON) intervalText() string {
-	if c.Backup.IntervalMin == 0 {
+func intervalText(c httpapi.AdminCluster) string {
+	if c.Backup.ClusterCheckpointIntervalMin == nil {
 		return "off"
 	}
-	return strconv.Itoa(c.Backup.IntervalMin) + "m"
+	return strconv.Itoa(*c.Backup.ClusterCheckpointIntervalMin) + "m"
 }
 
-func (c clusterJSON) windowText() string { return strconv.Itoa(c.Backup.WindowHours) + "h" }
-
-type shardJSON struct {
-	Name           string `json:"name"`
-	ReplicaSetName string `json:"replicaSetName"`
-}
-
-type configServersJSON struct {
-	ReplicaSetName string   `json:"replicaSetName,omitempty"`
-	HostIDs        []string `json:"hostIds,omitempty"`
+func windowText(c httpapi.AdminCluster) string {
+	return strconv.Itoa(c.Backup.PointInTimeWindowHours) + "h"
 }
 
 func newClustersListCmd(e *env, database *string) *cobra.Command {
@@ -548,9 +519,10 @@ func newClustersListCmd(e *env, database *string) *cobra.Command {
 		Long: `List the clusters of project --project, ordered by name, with their
 topology, backup and checkpoint schedule: DRIVER (agent or simulated),
 INTERVAL (every 15m, 30m or 60m, or off) and WINDOW (how long checkpoints
-are kept). With --output json a cluster's backup is an object: kind,
-driver, clusterCheckpointIntervalMin (absent when off) and
-pointInTimeWindowHours.`,
+are kept). With --output json a cluster is what the administration API
+returns for it (without links): groupId, clusterType, configServer, and
+backup as an object of kind, driver, clusterCheckpointIntervalMin (absent
+when off) and pointInTimeWindowHours.`,
 		Example: `  checkpointd clusters list --project 5e2211c17a3e5a48f5497de3
   checkpointd clusters list --project 5e2211c17a3e5a48f5497de3 -o json`,
 		Args: cobra.NoArgs,
@@ -567,23 +539,23 @@ pointInTimeWindowHours.`,
 				if err != nil {
 					return err
 				}
-				items := make([]clusterJSON, len(cs))
-				for i, c := range cs {
-					items[i] = clusterView(c)
+				items := make([]httpapi.AdminCluster, len(cs))
+				for i := range cs {
+					items[i] = httpapi.NewAdminCluster(&cs[i])
 				}
 				return printList(e.stdout, output, items,
 					[]string{"ID", "NAME", "TYPE", "SHARDS", "CONFIG SERVERS", "VERSION", "BACKUP", "DRIVER", "INTERVAL", "WINDOW", "CREATED"},
-					func(c clusterJSON) []string {
+					func(c httpapi.AdminCluster) []string {
 						shards, config := "", ""
-						if c.ConfigServers != nil {
+						if c.ConfigServer != nil {
 							shards = strconv.Itoa(len(c.Shards))
 							config = "csrs"
-							if len(c.ConfigServers.HostIDs) > 0 {
+							if len(c.ConfigServer.HostIDs) > 0 {
 								config = "mirrored"
 							}
 						}
-						return []string{c.ID, c.Name, c.Type, shards, config, c.MongoDBVersion, strings.ToLower(c.Backup.Kind),
-							c.driverText(), c.intervalText(), c.windowText(), c.Created}
+						return []string{c.ID, c.Name, c.ClusterType, shards, config, c.MongoDBVersion, strings.ToLower(c.Backup.Kind),
+							driverText(c), intervalText(c), windowText(c), c.Created}
 					})
 			})
 		}),
@@ -591,26 +563,6 @@ pointInTimeWindowHours.`,
 	cmd.Flags().StringVar(&project, "project", "", "id of the project (required)")
 	outputFlag(cmd, &output)
 	return cmd
-}
-
-func clusterView(c backup.Cluster) clusterJSON {
-	v := clusterJSON{
-		ID: c.ID.Hex(), ProjectID: c.GroupID.Hex(), Name: c.Name, Type: string(c.Type),
-		MongoDBVersion: c.MongoDBVersion, ReplicaSetName: c.ReplicaSetName, Created: timeText(c.Created),
-		Backup: clusterBackupJSON{
-			Kind:        string(c.Backup),
-			Driver:      string(c.Schedule.DriverOrDefault()),
-			IntervalMin: int(c.Schedule.Interval / time.Minute),
-			WindowHours: int(c.Schedule.WindowOrDefault() / time.Hour),
-		},
-	}
-	if c.Type == backup.Sharded {
-		for _, s := range c.Shards {
-			v.Shards = append(v.Shards, shardJSON{Name: s.Name, ReplicaSetName: s.ReplicaSetName})
-		}
-		v.ConfigServers = &configServersJSON{ReplicaSetName: c.Config.ReplicaSetName, HostIDs: c.Config.HostIDs}
-	}
-	return v
 }
 
 func newClustersDeleteCmd(e *env, database *string) *cobra.Command {

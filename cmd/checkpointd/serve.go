@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"slices"
 	"strconv"
@@ -21,7 +20,6 @@ import (
 	"github.com/checkpointd/checkpointd/internal/auth"
 	"github.com/checkpointd/checkpointd/internal/auth/digest"
 	"github.com/checkpointd/checkpointd/internal/backup"
-	"github.com/checkpointd/checkpointd/internal/clock"
 	"github.com/checkpointd/checkpointd/internal/demo"
 	"github.com/checkpointd/checkpointd/internal/engine"
 	"github.com/checkpointd/checkpointd/internal/engine/sim"
@@ -223,12 +221,12 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 			ln.Close()
 			return err
 		}
-		key, err := demoKey(sys, db, ds, e.clock)
+		key, err := demo.Key(sys, db, ds, e.clock)
 		if err != nil {
 			ln.Close()
 			return err
 		}
-		printDemo(e, base, ds, key)
+		demo.Print(e.stdout, base, ds, key)
 	}
 	if c.engine {
 		// The engine takes the checkpoints of every cluster scheduled
@@ -273,16 +271,17 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 	}
 
 	apiCfg := httpapi.Config{
-		ExternalURL: c.externalURL,
-		Paging:      paging,
-		Version:     version(),
-		GitHash:     gitHash(),
-		Logger:      logger,
-		Auth:        authn,
-		OAuth:       authn,
-		UI:          web.Handler(),
-		Admin:       db,
-		Clock:       e.clock,
+		ExternalURL:  c.externalURL,
+		Paging:       paging,
+		Version:      version(),
+		GitHash:      gitHash(),
+		Logger:       logger,
+		Auth:         authn,
+		OAuth:        authn,
+		UI:           web.Handler(),
+		Admin:        db,
+		Clock:        e.clock,
+		ClusterAdmin: admin.Clusters{Store: db, Clock: e.clock},
 	}
 	if mets != nil {
 		apiCfg.Metrics = mets // only when set: a nil *Metrics in the interface would not be nil
@@ -316,7 +315,7 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 		go func() { merrc <- msrv.Serve(mln) }()
 	}
 	fmt.Fprintf(e.stdout, "listening on %s\n", scheme+displayAddr(ln.Addr()))
-	logger.Info("serving", "addr", ln.Addr().String(), "tls", tlsCfg != nil, "database", redactDatabase(c.database))
+	logger.Info("serving", "addr", ln.Addr().String(), "tls", tlsCfg != nil, "database", open.Redact(c.database))
 	warnPlainHTTP(logger, ln.Addr(), tlsCfg != nil, c.externalURL)
 
 	errc := make(chan error, 1)
@@ -510,100 +509,4 @@ func parseLimit(s string) (auth.Limit, error) {
 		return auth.Limit{}, fmt.Errorf("%q: the window must be a duration of at least 1s, e.g. 1m", s)
 	}
 	return auth.Limit{Requests: req, Window: window}, nil
-}
-
-// demoKeyDescription marks the keys --demo makes, so that each start
-// replaces the previous one rather than piling them up.
-const demoKeyDescription = "demo key (checkpointd serve --demo)"
-
-// demoKey creates a Project Read Only key for the demo project and
-// returns it as PUBLIC:PRIVATE. The private key is not stored, so every
-// start makes a new key and deletes the previous one.
-func demoKey(ctx context.Context, db open.Store, ds demo.Dataset, clk clock.Clock) (string, error) {
-	keys, err := db.APIKeys(ctx, ds.Project.OrgID)
-	if err != nil {
-		return "", err
-	}
-	for _, k := range keys {
-		if k.Description == demoKeyDescription {
-			if err := db.DeleteAPIKey(ctx, k.ID); err != nil {
-				return "", err
-			}
-		}
-	}
-	grants := []backup.Grant{{Role: backup.ProjectReadOnly, ProjectID: ds.Project.ID}}
-	k, private, err := admin.CreateAPIKey(ctx, db, ds.Project.OrgID, demoKeyDescription, grants, nil, clk)
-	if err != nil {
-		return "", err
-	}
-	return k.PublicKey + ":" + private, nil
-}
-
-// printDemo tells the user what the demo data set holds and what to try.
-func printDemo(e *env, base string, ds demo.Dataset, key string) {
-	w := e.stdout
-	if ds.Created {
-		fmt.Fprintf(w, "demo data set created: project %s (%s)\n", ds.Project.Name, ds.Project.ID)
-	} else {
-		fmt.Fprintf(w, "demo data set already present: project %s (%s)\n", ds.Project.Name, ds.Project.ID)
-	}
-	for _, c := range ds.Clusters {
-		shape := "replica set"
-		if c.Type == backup.Sharded {
-			shape = fmt.Sprintf("sharded, %d shards", len(c.Shards))
-			if c.Config.Mirrored() {
-				shape += ", mirrored config servers"
-			}
-		}
-		fmt.Fprintf(w, "  cluster %s (%s, id %s): %d checkpoints\n", c.Name, shape, c.ID, ds.Checkpoints[c.Name])
-	}
-	fmt.Fprintf(w, "api key: %s\n", key)
-	fmt.Fprintf(w, "  (Project Read Only on %s; a new key on every --demo start; HTTP Digest, as curl --digest)\n", ds.Project.Name)
-	fmt.Fprintf(w, "ui: %s/ui/\n", base)
-	fmt.Fprintln(w, "  (in a browser: sign in with the api key's public key as user name and private key as password)")
-	fmt.Fprintln(w, "try:")
-	const accept = "-H 'Accept: application/vnd.atlas.2023-01-01+json' "
-	for _, c := range ds.Clusters {
-		id, ok := ds.Sample[c.Name]
-		for _, u := range []struct{ label, accept, list string }{
-			{"Atlas Administration API v2", accept, fmt.Sprintf("%s/api/atlas/v2/groups/%s/clusters/%s/backupCheckpoints", base, c.GroupID, c.Name)},
-			{"Atlas Administration API v1.0", "", fmt.Sprintf("%s/api/atlas/v1.0/groups/%s/clusters/%s/backupCheckpoints", base, c.GroupID, c.Name)},
-			{"Cloud Manager public API", "", fmt.Sprintf("%s/api/public/v1.0/groups/%s/clusters/%s/checkpoints", base, c.GroupID, c.ID)},
-		} {
-			fmt.Fprintf(w, "  # %s, cluster %s\n", u.label, c.Name)
-			fmt.Fprintf(w, "  curl --digest -u '%s' %s'%s?pretty=true'\n", key, u.accept, u.list)
-			if ok {
-				fmt.Fprintf(w, "  curl --digest -u '%s' %s'%s/%s?pretty=true'\n", key, u.accept, u.list, id)
-			}
-		}
-	}
-}
-
-// redactDatabase is the --database value fit for a log: a URL's password
-// replaced by "xxxxx", in the user information or in the password and
-// sslpassword parameters libpq and pgx also take (a SQLite path is printed
-// as it is).
-func redactDatabase(db string) string {
-	if !open.IsPostgres(db) {
-		return db
-	}
-	u, err := url.Parse(db)
-	if err != nil {
-		return "postgres://(unparsable URL)"
-	}
-	q, err := url.ParseQuery(u.RawQuery)
-	if err != nil {
-		return "postgres://(unparsable URL)"
-	}
-	redacted := false
-	for _, k := range []string{"password", "sslpassword"} {
-		if q.Has(k) {
-			q.Set(k, "xxxxx")
-			redacted = true
-		}
-	}
-	if redacted {
-		u.RawQuery = q.Encode()
-	}
-	return u.Redacted()
 }

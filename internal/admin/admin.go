@@ -1,6 +1,8 @@
 // Package admin holds the operations an operator runs on a checkpointd
-// data set, shared by the command line and the server's demo mode:
-// creating organizations, projects and clusters with fresh ids, issuing
+// data set, shared by the command line, the administration API (through
+// Clusters, wired where the server is built) and the server's demo mode:
+// creating organizations, projects and clusters with fresh ids, changing
+// clusters (the domain's rules, in one transaction of the store), issuing
 // API keys and service accounts (whose secrets are returned once and only
 // their hashes stored), parsing roles and access lists, and listing what a
 // store holds.
@@ -31,11 +33,6 @@ type OrganizationCreator interface {
 // ProjectCreator stores projects.
 type ProjectCreator interface {
 	CreateProject(ctx context.Context, p backup.Project) error
-}
-
-// ClusterCreator stores clusters.
-type ClusterCreator interface {
-	CreateCluster(ctx context.Context, c backup.Cluster) error
 }
 
 // APIKeyCreator stores API keys.
@@ -70,8 +67,7 @@ type ServiceAccountLister interface {
 type Store interface {
 	OrganizationCreator
 	ProjectCreator
-	ClusterCreator
-	ClusterUpdater
+	ClusterStore
 	APIKeyCreator
 	ServiceAccountCreator
 	ProjectLister

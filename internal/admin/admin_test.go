@@ -261,18 +261,18 @@ func TestCreateCluster(t *testing.T) {
 	f := newFixture(t)
 	for _, tt := range []struct {
 		name        string
-		spec        admin.ClusterSpec
+		spec        backup.ClusterSpec
 		check       func(t *testing.T, c backup.Cluster)
 		kind        backup.Kind
 		code, error string
 	}{
-		{name: "replica set", spec: admin.ClusterSpec{Name: "Cluster0"}, check: func(t *testing.T, c backup.Cluster) {
-			if c.Type != backup.ReplicaSet || c.ReplicaSetName != "Cluster0-shard-0" || c.MongoDBVersion != admin.DefaultMongoDBVersion ||
+		{name: "replica set", spec: backup.ClusterSpec{Name: "Cluster0", ClusterChange: backup.ClusterChange{ShardCount: ptr(0)}}, check: func(t *testing.T, c backup.Cluster) {
+			if c.Type != backup.ReplicaSet || c.ReplicaSetName != "Cluster0-shard-0" || c.MongoDBVersion != backup.DefaultMongoDBVersion ||
 				c.Backup != backup.BackupLegacy || len(c.Shards) != 0 {
 				t.Errorf("%+v", c)
 			}
 		}},
-		{name: "sharded", spec: admin.ClusterSpec{Name: "Cluster1", Shards: 3, MongoDBVersion: "4.2.24", Backup: backup.BackupCloud}, check: func(t *testing.T, c backup.Cluster) {
+		{name: "sharded", spec: backup.ClusterSpec{Name: "Cluster1", ClusterChange: backup.ClusterChange{ShardCount: ptr(3), MongoDBVersion: ptr("4.2.24"), Backup: ptr[backup.BackupKind](backup.BackupCloud)}}, check: func(t *testing.T, c backup.Cluster) {
 			var want []backup.Shard
 			for _, n := range []string{"Cluster1-shard-0", "Cluster1-shard-1", "Cluster1-shard-2"} {
 				want = append(want, backup.Shard{Name: n, ReplicaSetName: n})
@@ -282,43 +282,43 @@ func TestCreateCluster(t *testing.T) {
 				t.Errorf("%+v", c)
 			}
 		}},
-		{name: "mirrored config servers", spec: admin.ClusterSpec{Name: "Legacy", Shards: 2, ConfigServers: admin.ConfigMirrored, MongoDBVersion: "3.2.22"},
+		{name: "mirrored config servers", spec: backup.ClusterSpec{Name: "Legacy", ClusterChange: backup.ClusterChange{ShardCount: ptr(2), ConfigKind: ptr[backup.ConfigKind](backup.ConfigMirrored), MongoDBVersion: ptr("3.2.22")}},
 			check: func(t *testing.T, c backup.Cluster) {
 				if !c.Config.Mirrored() || len(c.Config.HostIDs) != 3 || len(c.Config.HostIDs[0]) != 32 || c.Config.HostIDs[0] == c.Config.HostIDs[1] {
 					t.Errorf("%+v", c.Config)
 				}
 			}},
-		{name: "no backup", spec: admin.ClusterSpec{Name: "Plain", Backup: backup.BackupNone}, check: func(t *testing.T, c backup.Cluster) {
+		{name: "no backup", spec: backup.ClusterSpec{Name: "Plain", ClusterChange: backup.ClusterChange{ShardCount: ptr(0), Backup: ptr[backup.BackupKind](backup.BackupNone)}}, check: func(t *testing.T, c backup.Cluster) {
 			if c.Backup != backup.BackupNone {
 				t.Errorf("%+v", c)
 			}
 		}},
-		{name: "duplicate name", spec: admin.ClusterSpec{Name: "Cluster0", Shards: 1},
+		{name: "duplicate name", spec: backup.ClusterSpec{Name: "Cluster0", ClusterChange: backup.ClusterChange{ShardCount: ptr(1)}},
 			kind: backup.Conflict, code: backup.CodeDuplicateClusterName, error: "A cluster named Cluster0 already exists in group"},
-		{name: "bad name", spec: admin.ClusterSpec{Name: "my cluster"},
+		{name: "bad name", spec: backup.ClusterSpec{Name: "my cluster", ClusterChange: backup.ClusterChange{ShardCount: ptr(0)}},
 			kind: backup.Invalid, code: backup.CodeInvalidClusterName, error: `Cluster name "my cluster" is invalid`},
-		{name: "negative shards", spec: admin.ClusterSpec{Name: "c", Shards: -1},
+		{name: "negative shards", spec: backup.ClusterSpec{Name: "c", ClusterChange: backup.ClusterChange{ShardCount: ptr(-1)}},
 			kind: backup.Invalid, code: backup.CodeInvalidAttribute, error: "not -1"},
-		{name: "too many shards", spec: admin.ClusterSpec{Name: "c", Shards: 101},
+		{name: "too many shards", spec: backup.ClusterSpec{Name: "c", ClusterChange: backup.ClusterChange{ShardCount: ptr(101)}},
 			kind: backup.Invalid, code: backup.CodeInvalidAttribute, error: "not 101"},
-		{name: "config servers of a replica set", spec: admin.ClusterSpec{Name: "c", ConfigServers: admin.ConfigReplicaSet},
+		{name: "config servers of a replica set", spec: backup.ClusterSpec{Name: "c", ClusterChange: backup.ClusterChange{ShardCount: ptr(0), ConfigKind: ptr[backup.ConfigKind](backup.ConfigReplicaSet)}},
 			kind: backup.Invalid, code: backup.CodeInvalidAttribute, error: "A replica set has no config servers"},
-		{name: "mirrored on 3.4", spec: admin.ClusterSpec{Name: "c", Shards: 1, ConfigServers: admin.ConfigMirrored, MongoDBVersion: "3.4.0"},
+		{name: "mirrored on 3.4", spec: backup.ClusterSpec{Name: "c", ClusterChange: backup.ClusterChange{ShardCount: ptr(1), ConfigKind: ptr[backup.ConfigKind](backup.ConfigMirrored), MongoDBVersion: ptr("3.4.0")}},
 			kind: backup.Invalid, code: backup.CodeInvalidAttribute, error: "Mirrored config servers (SCCC) ended with MongoDB 3.2"},
-		{name: "unknown config servers", spec: admin.ClusterSpec{Name: "c", Shards: 1, ConfigServers: "scc"},
+		{name: "unknown config servers", spec: backup.ClusterSpec{Name: "c", ClusterChange: backup.ClusterChange{ShardCount: ptr(1), ConfigKind: ptr[backup.ConfigKind]("scc")}},
 			kind: backup.Invalid, code: backup.CodeInvalidAttribute, error: `Unknown config server kind "scc"`},
-		{name: "bad version", spec: admin.ClusterSpec{Name: "c", MongoDBVersion: "4.4"},
+		{name: "bad version", spec: backup.ClusterSpec{Name: "c", ClusterChange: backup.ClusterChange{ShardCount: ptr(0), MongoDBVersion: ptr("4.4")}},
 			kind: backup.Invalid, code: backup.CodeInvalidAttribute, error: `MongoDB version "4.4" is not of the form MAJOR.MINOR.PATCH`},
-		{name: "bad backup kind", spec: admin.ClusterSpec{Name: "c", Backup: "TAPE"},
+		{name: "bad backup kind", spec: backup.ClusterSpec{Name: "c", ClusterChange: backup.ClusterChange{ShardCount: ptr(0), Backup: ptr[backup.BackupKind]("TAPE")}},
 			kind: backup.Invalid, code: backup.CodeInvalidAttribute, error: "Unknown backup kind TAPE"},
-		{name: "unknown project", spec: admin.ClusterSpec{ProjectID: admin.NewObjectID(now), Name: "c"},
+		{name: "unknown project", spec: backup.ClusterSpec{ProjectID: admin.NewObjectID(now), Name: "c", ClusterChange: backup.ClusterChange{ShardCount: ptr(0)}},
 			kind: backup.NotFound, code: backup.CodeGroupNotFound, error: "No group with ID"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			if tt.spec.ProjectID.IsZero() {
 				tt.spec.ProjectID = f.project.ID
 			}
-			c, err := admin.CreateCluster(f.ctx, f.st, tt.spec, clk)
+			c, err := admin.Clusters{Store: f.st, Clock: clk}.CreateCluster(f.ctx, tt.spec)
 			if tt.code != "" {
 				wantErr(t, err, tt.kind, tt.code, tt.error)
 				return
@@ -336,10 +336,6 @@ func TestCreateCluster(t *testing.T) {
 			}
 		})
 	}
-	t.Run("no project", func(t *testing.T) {
-		_, err := admin.NewCluster(admin.ClusterSpec{Name: "c"}, now)
-		wantErr(t, err, backup.Invalid, backup.CodeInvalidGroupID, "A cluster needs a project.")
-	})
 	list, err := admin.ListClusters(f.ctx, f.st, f.project.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -366,12 +362,12 @@ func TestParseKinds(t *testing.T) {
 	}
 	_, err := admin.ParseBackupKind("snapshots")
 	wantErr(t, err, backup.Invalid, backup.CodeInvalidAttribute, `Unknown backup kind "snapshots": use legacy`)
-	for in, want := range map[string]admin.ConfigServers{"csrs": admin.ConfigReplicaSet, "Mirrored": admin.ConfigMirrored} {
-		if got, err := admin.ParseConfigServers(in); got != want || err != nil {
+	for in, want := range map[string]backup.ConfigKind{"csrs": backup.ConfigReplicaSet, "Mirrored": backup.ConfigMirrored} {
+		if got, err := backup.ParseConfigKind(in); got != want || err != nil {
 			t.Errorf("ParseConfigServers(%q) = %q, %v", in, got, err)
 		}
 	}
-	_, err = admin.ParseConfigServers("sccc")
+	_, err = backup.ParseConfigKind("sccc")
 	wantErr(t, err, backup.Invalid, backup.CodeInvalidAttribute, `Unknown config server kind "sccc": use csrs`)
 }
 
@@ -567,7 +563,7 @@ func TestListProjects(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := admin.CreateCluster(f.ctx, f.st, admin.ClusterSpec{ProjectID: second.ID, Name: "c"}, clk); err != nil {
+	if _, err := (admin.Clusters{Store: f.st, Clock: clk}).CreateCluster(f.ctx, backup.ClusterSpec{ProjectID: second.ID, Name: "c", ClusterChange: backup.ClusterChange{ShardCount: ptr(0)}}); err != nil {
 		t.Fatal(err)
 	}
 	ids := func(ps []backup.Project) []backup.ObjectID {

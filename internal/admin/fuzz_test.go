@@ -37,7 +37,7 @@ func FuzzParseFlags(f *testing.F) {
 		}
 		for _, p := range []func(string) (string, error){
 			func(s string) (string, error) { v, err := admin.ParseDriver(s); return string(v), err },
-			func(s string) (string, error) { v, err := admin.ParseConfigServers(s); return string(v), err },
+			func(s string) (string, error) { v, err := backup.ParseConfigKind(s); return string(v), err },
 			func(s string) (string, error) { v, err := admin.ParseBackupKind(s); return string(v), err },
 		} {
 			if v, err := p(s); err != nil {

@@ -1,7 +1,6 @@
 package admin_test
 
 import (
-	"slices"
 	"testing"
 	"time"
 
@@ -43,7 +42,7 @@ func TestParseSchedule(t *testing.T) {
 func TestCreateClusterSchedule(t *testing.T) {
 	f := newFixture(t)
 	simulated := backup.CheckpointSchedule{Driver: backup.DriverSimulated, Interval: 15 * time.Minute, Window: 48 * time.Hour}
-	c, err := admin.CreateCluster(f.ctx, f.st, admin.ClusterSpec{ProjectID: f.project.ID, Name: "Sim", Shards: 2, Schedule: simulated}, clk)
+	c, err := admin.Clusters{Store: f.st, Clock: clk}.CreateCluster(f.ctx, backup.ClusterSpec{ProjectID: f.project.ID, Name: "Sim", ClusterChange: backup.ClusterChange{ShardCount: ptr(2), Driver: ptr(simulated.Driver), Interval: ptr(simulated.Interval), Window: ptr(simulated.Window)}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,21 +52,21 @@ func TestCreateClusterSchedule(t *testing.T) {
 	}
 	for _, tt := range []struct {
 		name       string
-		spec       admin.ClusterSpec
+		spec       backup.ClusterSpec
 		code, text string
 	}{
-		{"interval on a replica set", admin.ClusterSpec{Name: "c", Schedule: backup.CheckpointSchedule{Interval: 15 * time.Minute}},
+		{"interval on a replica set", backup.ClusterSpec{Name: "c", ClusterChange: backup.ClusterChange{ShardCount: ptr(0), Interval: ptr(15 * time.Minute)}},
 			backup.CodeCannotSetIntervalForReplicaSet, "only be set for sharded clusters"},
-		{"interval 20", admin.ClusterSpec{Name: "c", Shards: 1, Schedule: backup.CheckpointSchedule{Interval: 20 * time.Minute}},
+		{"interval 20", backup.ClusterSpec{Name: "c", ClusterChange: backup.ClusterChange{ShardCount: ptr(1), Interval: ptr(20 * time.Minute)}},
 			backup.CodeInvalidAttribute, "clusterCheckpointIntervalMin"},
-		{"window 721h", admin.ClusterSpec{Name: "c", Schedule: backup.CheckpointSchedule{Window: 721 * time.Hour}},
+		{"window 721h", backup.ClusterSpec{Name: "c", ClusterChange: backup.ClusterChange{ShardCount: ptr(0), Window: ptr(721 * time.Hour)}},
 			backup.CodeInvalidAttribute, "pointInTimeWindowHours"},
-		{"unknown driver", admin.ClusterSpec{Name: "c", Schedule: backup.CheckpointSchedule{Driver: "CRON"}},
+		{"unknown driver", backup.ClusterSpec{Name: "c", ClusterChange: backup.ClusterChange{ShardCount: ptr(0), Driver: ptr[backup.Driver]("CRON")}},
 			backup.CodeInvalidAttribute, "backup.driver"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			tt.spec.ProjectID = f.project.ID
-			_, err := admin.CreateCluster(f.ctx, f.st, tt.spec, clk)
+			_, err := admin.Clusters{Store: f.st, Clock: clk}.CreateCluster(f.ctx, tt.spec)
 			wantErr(t, err, backup.Invalid, tt.code, tt.text)
 		})
 	}
@@ -75,116 +74,15 @@ func TestCreateClusterSchedule(t *testing.T) {
 
 func ptr[T any](v T) *T { return &v }
 
-func TestApplyClusterChange(t *testing.T) {
-	sharded, err := admin.NewCluster(admin.ClusterSpec{ProjectID: admin.NewObjectID(now), Name: "Cluster0", Shards: 3}, now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rs, err := admin.NewCluster(admin.ClusterSpec{ProjectID: admin.NewObjectID(now), Name: "RS"}, now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	shards := func(names ...string) []backup.Shard {
-		var out []backup.Shard
-		for _, n := range names {
-			out = append(out, backup.Shard{Name: n, ReplicaSetName: n})
-		}
-		return out
-	}
-	for _, tt := range []struct {
-		name   string
-		c      backup.Cluster
-		change admin.ClusterChange
-		want   func(c *backup.Cluster) // applied to a copy of c
-		code   string                  // the error's, if refused
-		text   string
-	}{
-		{name: "schedule", c: sharded,
-			change: admin.ClusterChange{Driver: ptr(backup.DriverSimulated), Interval: ptr(30 * time.Minute), Window: ptr(72 * time.Hour)},
-			want: func(c *backup.Cluster) {
-				c.Schedule = backup.CheckpointSchedule{Driver: backup.DriverSimulated, Interval: 30 * time.Minute, Window: 72 * time.Hour}
-			}},
-		{name: "version and backup", c: rs, change: admin.ClusterChange{MongoDBVersion: ptr("4.0.28"), Backup: ptr(backup.BackupNone)},
-			want: func(c *backup.Cluster) { c.MongoDBVersion, c.Backup = "4.0.28", backup.BackupNone }},
-		{name: "rename keeps replica set names", c: sharded, change: admin.ClusterChange{Name: ptr("Payments")},
-			want: func(c *backup.Cluster) { c.Name = "Payments" }},
-		{name: "grow after a rename", c: sharded, change: admin.ClusterChange{Name: ptr("P"), Shards: ptr(5)},
-			want: func(c *backup.Cluster) {
-				c.Name = "P"
-				c.Shards = shards("Cluster0-shard-0", "Cluster0-shard-1", "Cluster0-shard-2", "P-shard-0", "P-shard-1")
-			}},
-		{name: "shrink", c: sharded, change: admin.ClusterChange{Shards: ptr(1)},
-			want: func(c *backup.Cluster) { c.Shards = shards("Cluster0-shard-0") }},
-		{name: "same config servers", c: sharded, change: admin.ClusterChange{ConfigServers: ptr(admin.ConfigReplicaSet)},
-			want: func(c *backup.Cluster) {}},
-		{name: "no shards on a replica set", c: rs, change: admin.ClusterChange{Shards: ptr(0)}, want: func(c *backup.Cluster) {}},
-		{name: "nothing", c: sharded, code: backup.CodeInvalidAttribute, text: "The update changes nothing."},
-		{name: "to a replica set", c: sharded, change: admin.ClusterChange{Shards: ptr(0)},
-			code: backup.CodeInvalidAttribute, text: "The type of a cluster cannot change: Cluster0 is a sharded cluster"},
-		{name: "to sharded", c: rs, change: admin.ClusterChange{Shards: ptr(2)},
-			code: backup.CodeInvalidAttribute, text: "The type of a cluster cannot change: RS is a replica set"},
-		{name: "config servers of a replica set", c: rs, change: admin.ClusterChange{ConfigServers: ptr(admin.ConfigMirrored)},
-			code: backup.CodeInvalidAttribute, text: "A replica set has no config servers"},
-		{name: "mirrored on 4.4", c: sharded, change: admin.ClusterChange{ConfigServers: ptr(admin.ConfigMirrored)},
-			code: backup.CodeInvalidAttribute, text: "Mirrored config servers (SCCC) ended with MongoDB 3.2"},
-		{name: "interval on a replica set", c: rs, change: admin.ClusterChange{Interval: ptr(15 * time.Minute)},
-			code: backup.CodeCannotSetIntervalForReplicaSet, text: "sharded clusters"},
-		{name: "bad name", c: rs, change: admin.ClusterChange{Name: ptr("a b")}, code: backup.CodeInvalidClusterName, text: `"a b" is invalid`},
-		{name: "bad version", c: rs, change: admin.ClusterChange{MongoDBVersion: ptr("4")}, code: backup.CodeInvalidAttribute, text: "MAJOR.MINOR.PATCH"},
-		{name: "bad shards", c: sharded, change: admin.ClusterChange{Shards: ptr(-1)}, code: backup.CodeInvalidAttribute, text: "not -1"},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
-			orig := tt.c
-			orig.Shards = slices.Clone(tt.c.Shards)
-			got, err := admin.ApplyClusterChange(tt.c, tt.change)
-			if tt.code != "" {
-				wantErr(t, err, backup.Invalid, tt.code, tt.text)
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			want := tt.c
-			want.Shards = slices.Clone(tt.c.Shards)
-			tt.want(&want)
-			if got.ID != want.ID || got.Name != want.Name || got.Type != want.Type || got.MongoDBVersion != want.MongoDBVersion ||
-				got.Backup != want.Backup || got.ReplicaSetName != want.ReplicaSetName || !slices.Equal(got.Shards, want.Shards) ||
-				got.Config.ReplicaSetName != want.Config.ReplicaSetName || !slices.Equal(got.Config.HostIDs, want.Config.HostIDs) ||
-				got.Schedule != want.Schedule {
-				t.Errorf("got  %+v\nwant %+v", got, want)
-			}
-			if !slices.Equal(tt.c.Shards, orig.Shards) {
-				t.Errorf("the cluster given was modified: %+v", tt.c.Shards)
-			}
-		})
-	}
-	t.Run("mirrored and back", func(t *testing.T) {
-		old, err := admin.ApplyClusterChange(sharded, admin.ClusterChange{ConfigServers: ptr(admin.ConfigMirrored), MongoDBVersion: ptr("3.2.22")})
-		if err != nil || !old.Config.Mirrored() || len(old.Config.HostIDs) != 3 {
-			t.Fatalf("%+v, %v", old.Config, err)
-		}
-		same, err := admin.ApplyClusterChange(old, admin.ClusterChange{ConfigServers: ptr(admin.ConfigMirrored)})
-		if err != nil || !slices.Equal(same.Config.HostIDs, old.Config.HostIDs) {
-			t.Errorf("asking for the kind it has changed the hosts: %+v, %v", same.Config, err)
-		}
-		_, err = admin.ApplyClusterChange(old, admin.ClusterChange{MongoDBVersion: ptr("3.4.0")})
-		wantErr(t, err, backup.Invalid, backup.CodeInvalidAttribute, "MongoDB 3.4.0 needs a config server replica set")
-		csrs, err := admin.ApplyClusterChange(old, admin.ClusterChange{ConfigServers: ptr(admin.ConfigReplicaSet), MongoDBVersion: ptr("3.4.0")})
-		if err != nil || csrs.Config.Mirrored() || csrs.Config.ReplicaSetName != "Cluster0-config-0" || len(csrs.Config.HostIDs) != 0 {
-			t.Errorf("%+v, %v", csrs.Config, err)
-		}
-	})
-}
-
 func TestUpdateCluster(t *testing.T) {
 	f := newFixture(t)
 	for _, name := range []string{"Cluster0", "Taken"} {
-		if _, err := admin.CreateCluster(f.ctx, f.st, admin.ClusterSpec{ProjectID: f.project.ID, Name: name, Shards: 2}, clk); err != nil {
+		if _, err := (admin.Clusters{Store: f.st, Clock: clk}).CreateCluster(f.ctx, backup.ClusterSpec{ProjectID: f.project.ID, Name: name, ClusterChange: backup.ClusterChange{ShardCount: ptr(2)}}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	ref := backup.ClusterRef{GroupID: f.project.ID, Name: "Cluster0"}
-	c, err := admin.UpdateCluster(f.ctx, f.st, ref, admin.ClusterChange{
+	c, err := admin.Clusters{Store: f.st}.UpdateCluster(f.ctx, ref, backup.ClusterChange{
 		Name: ptr("Renamed"), Driver: ptr(backup.DriverSimulated), Interval: ptr(15 * time.Minute)})
 	if err != nil {
 		t.Fatal(err)
@@ -196,14 +94,14 @@ func TestUpdateCluster(t *testing.T) {
 	if _, err := f.st.Cluster(f.ctx, ref); err == nil {
 		t.Error("the old name still finds the cluster")
 	}
-	change := admin.ClusterChange{Window: ptr(48 * time.Hour)}
-	_, err = admin.UpdateCluster(f.ctx, f.st, ref, change)
+	change := backup.ClusterChange{Window: ptr(48 * time.Hour)}
+	_, err = admin.Clusters{Store: f.st}.UpdateCluster(f.ctx, ref, change)
 	wantErr(t, err, backup.NotFound, backup.CodeClusterNotFound, "No cluster named Cluster0")
-	_, err = admin.UpdateCluster(f.ctx, f.st, backup.ClusterRef{GroupID: f.foreign.ID, Name: "Renamed"}, change)
+	_, err = admin.Clusters{Store: f.st}.UpdateCluster(f.ctx, backup.ClusterRef{GroupID: f.foreign.ID, Name: "Renamed"}, change)
 	wantErr(t, err, backup.NotFound, backup.CodeClusterNotFound, "")
-	_, err = admin.UpdateCluster(f.ctx, f.st, backup.ClusterRef{GroupID: admin.NewObjectID(now), Name: "Renamed"}, change)
+	_, err = admin.Clusters{Store: f.st}.UpdateCluster(f.ctx, backup.ClusterRef{GroupID: admin.NewObjectID(now), Name: "Renamed"}, change)
 	wantErr(t, err, backup.NotFound, backup.CodeGroupNotFound, "")
-	_, err = admin.UpdateCluster(f.ctx, f.st, backup.ClusterRef{GroupID: f.project.ID, Name: "Renamed"}, admin.ClusterChange{Name: ptr("Taken")})
+	_, err = admin.Clusters{Store: f.st}.UpdateCluster(f.ctx, backup.ClusterRef{GroupID: f.project.ID, Name: "Renamed"}, backup.ClusterChange{Name: ptr("Taken")})
 	wantErr(t, err, backup.Conflict, backup.CodeDuplicateClusterName, "A cluster named Taken already exists")
 	if after, err := f.st.Cluster(f.ctx, backup.ClusterRef{GroupID: f.project.ID, Name: "Renamed"}); err != nil || after.Schedule != got.Schedule {
 		t.Errorf("a refused update changed the cluster: %+v, %v", after, err)

@@ -57,36 +57,52 @@ func TestIDSource(t *testing.T) {
 
 func TestClusterValidate(t *testing.T) {
 	sharded := func(mod func(*backup.Cluster)) backup.Cluster {
-		c := backup.Cluster{Name: "Cluster0", Type: backup.Sharded, Backup: backup.BackupLegacy,
+		c := backup.Cluster{Name: "Cluster0", Type: backup.Sharded, Backup: backup.BackupLegacy, MongoDBVersion: "4.0.28",
 			Shards: []backup.Shard{{Name: "s0", ReplicaSetName: "rs0"}}, Config: backup.ConfigServer{ReplicaSetName: "cfg"}}
 		if mod != nil {
 			mod(&c)
 		}
 		return c
 	}
+	mirrored := backup.ConfigServer{HostIDs: []string{"a", "b", "c"}}
 	for _, tt := range []struct {
-		name string
-		c    backup.Cluster
-		code string
+		name       string
+		c          backup.Cluster
+		code, attr string
 	}{
-		{"sharded", sharded(nil), ""},
-		{"mirrored config", sharded(func(c *backup.Cluster) { c.Config = backup.ConfigServer{HostIDs: []string{"a", "b", "c"}} }), ""},
-		{"replica set", backup.Cluster{Name: "rs-1", Type: backup.ReplicaSet, ReplicaSetName: "rs", Backup: backup.BackupNone}, ""},
-		{"name with space", sharded(func(c *backup.Cluster) { c.Name = "a b" }), backup.CodeInvalidClusterName},
-		{"name with leading dash", sharded(func(c *backup.Cluster) { c.Name = "-a" }), backup.CodeInvalidClusterName},
-		{"name too long", sharded(func(c *backup.Cluster) { c.Name = fmt.Sprintf("%065d", 0) }), backup.CodeInvalidClusterName},
-		{"no shards", sharded(func(c *backup.Cluster) { c.Shards = nil }), backup.CodeInvalidAttribute},
-		{"duplicate shard", sharded(func(c *backup.Cluster) { c.Shards = append(c.Shards, c.Shards[0]) }), backup.CodeInvalidAttribute},
-		{"both config kinds", sharded(func(c *backup.Cluster) { c.Config.HostIDs = []string{"h"} }), backup.CodeInvalidAttribute},
-		{"no config", sharded(func(c *backup.Cluster) { c.Config = backup.ConfigServer{} }), backup.CodeInvalidAttribute},
+		{"sharded", sharded(nil), "", ""},
+		{"mirrored config", sharded(func(c *backup.Cluster) { c.Config, c.MongoDBVersion = mirrored, "3.2.22" }), "", ""},
+		{"replica set", backup.Cluster{Name: "rs-1", Type: backup.ReplicaSet, ReplicaSetName: "rs", Backup: backup.BackupNone, MongoDBVersion: "4.0.28"}, "", ""},
+		{"name with space", sharded(func(c *backup.Cluster) { c.Name = "a b" }), backup.CodeInvalidClusterName, "name"},
+		{"name with leading dash", sharded(func(c *backup.Cluster) { c.Name = "-a" }), backup.CodeInvalidClusterName, "name"},
+		{"name too long", sharded(func(c *backup.Cluster) { c.Name = fmt.Sprintf("%065d", 0) }), backup.CodeInvalidClusterName, "name"},
+		{"no shards", sharded(func(c *backup.Cluster) { c.Shards = nil }), backup.CodeInvalidAttribute, "shards"},
+		{"duplicate shard", sharded(func(c *backup.Cluster) { c.Shards = append(c.Shards, c.Shards[0]) }), backup.CodeInvalidAttribute, "shards"},
+		{"both config kinds", sharded(func(c *backup.Cluster) { c.Config.HostIDs = []string{"h"} }), backup.CodeInvalidAttribute, "configServer"},
+		{"no config", sharded(func(c *backup.Cluster) { c.Config = backup.ConfigServer{} }), backup.CodeInvalidAttribute, "configServer"},
 		{"replica set with shards", backup.Cluster{Name: "r", Type: backup.ReplicaSet, ReplicaSetName: "rs", Backup: backup.BackupNone,
-			Shards: []backup.Shard{{Name: "s", ReplicaSetName: "r"}}}, backup.CodeInvalidAttribute},
-		{"unknown type", sharded(func(c *backup.Cluster) { c.Type = "STANDALONE" }), backup.CodeInvalidAttribute},
-		{"unknown backup", sharded(func(c *backup.Cluster) { c.Backup = "TAPE" }), backup.CodeInvalidAttribute},
+			Shards: []backup.Shard{{Name: "s", ReplicaSetName: "r"}}}, backup.CodeInvalidAttribute, "shards"},
+		{"unknown type", sharded(func(c *backup.Cluster) { c.Type = "STANDALONE" }), backup.CodeInvalidAttribute, "clusterType"},
+		{"unknown backup", sharded(func(c *backup.Cluster) { c.Backup = "TAPE" }), backup.CodeInvalidAttribute, "backup.kind"},
+		{"unknown driver", sharded(func(c *backup.Cluster) { c.Schedule.Driver = "MONGOS" }), backup.CodeInvalidAttribute, "backup.driver"},
+		{"interval of 20", sharded(func(c *backup.Cluster) { c.Schedule.Interval = 20 * time.Minute }), backup.CodeInvalidAttribute, "clusterCheckpointIntervalMin"},
+		{"interval on Cloud Backup", sharded(func(c *backup.Cluster) { c.Schedule.Interval, c.Backup = 15*time.Minute, backup.BackupCloud }),
+			backup.CodeInvalidAttribute, "clusterCheckpointIntervalMin"},
+		{"window below the interval", sharded(func(c *backup.Cluster) { c.Schedule.Interval, c.Schedule.Window = time.Hour, 30*time.Minute }),
+			backup.CodeInvalidAttribute, "pointInTimeWindowHours"},
+		{"no version", sharded(func(c *backup.Cluster) { c.MongoDBVersion = "" }), backup.CodeInvalidAttribute, "mongoDBVersion"},
+		{"version of two numbers", sharded(func(c *backup.Cluster) { c.MongoDBVersion = "4.0" }), backup.CodeInvalidAttribute, "mongoDBVersion"},
+		{"mirrored config on 3.4", sharded(func(c *backup.Cluster) { c.Config, c.MongoDBVersion = mirrored, "3.4.0" }), backup.CodeInvalidAttribute, "configServer"},
+		// The version is the last rule checked, whatever else is wrong.
+		{"interval and version", sharded(func(c *backup.Cluster) { c.Schedule.Interval, c.MongoDBVersion = time.Minute, "x" }),
+			backup.CodeInvalidAttribute, "clusterCheckpointIntervalMin"},
 	} {
 		err := tt.c.Validate()
 		if tt.code == "" && err != nil || tt.code != "" && !backup.IsCode(err, tt.code) {
 			t.Errorf("%s: Validate() = %v, want %q", tt.name, err, tt.code)
+		}
+		if e := backup.ErrorOf(err); e != nil && e.Attr != tt.attr {
+			t.Errorf("%s: Validate() names %q, want %q", tt.name, e.Attr, tt.attr)
 		}
 	}
 }
@@ -118,5 +134,24 @@ func TestErrors(t *testing.T) {
 	ref := backup.ClusterRef{GroupID: backup.MustParseObjectID("5e2211c17a3e5a48f5497de3"), ID: backup.MustParseObjectID("6b8cd61180eef547110159d9")}
 	if d := ref.NotFound().Detail; d != "No cluster with ID 6b8cd61180eef547110159d9 exists in group 5e2211c17a3e5a48f5497de3." {
 		t.Errorf("by-id NotFound detail %q", d)
+	}
+}
+
+func TestCheckInterval(t *testing.T) {
+	for _, tt := range []struct {
+		d  time.Duration
+		ok bool
+	}{
+		{15 * time.Minute, true}, {30 * time.Minute, true}, {time.Hour, true},
+		{0, false}, {time.Minute, false}, {20 * time.Minute, false}, {45 * time.Minute, false},
+		{15*time.Minute + time.Second, false}, {2 * time.Hour, false}, {-15 * time.Minute, false},
+	} {
+		err := backup.CheckInterval(tt.d)
+		if tt.ok != (err == nil) {
+			t.Errorf("CheckInterval(%v) = %v, want ok %v", tt.d, err, tt.ok)
+		}
+		if e := backup.ErrorOf(err); err != nil && (e == nil || e.Kind != backup.Invalid || e.Code != backup.CodeInvalidAttribute) {
+			t.Errorf("CheckInterval(%v) = %v, want an INVALID_ATTRIBUTE *backup.Error", tt.d, err)
+		}
 	}
 }

@@ -68,16 +68,17 @@ func ErrBackupNotStarted(c *Cluster) *Error {
 // SetStatus moves c's backup to the state a client asked for, under Cloud
 // Manager's rules: start from INACTIVE or STOPPED, stop from STARTED,
 // terminate from STOPPED, each refused otherwise with its 409. Asking for
-// the state c is in changes nothing (a client sending back what it read).
-// Starting puts a cluster without backup under legacy backup; a cluster
-// on Cloud Backup cannot start legacy backup. Terminating ends in
-// INACTIVE at once: the caller deletes the checkpoints (terminate reports
-// whether to). INACTIVE and PROVISIONING are the server's to enter, never
-// a client's.
+// the state c is in changes nothing (a client sending back what it read),
+// but for TERMINATING, which is asked again until it is done. Starting
+// puts a cluster without backup under legacy backup; a cluster on Cloud
+// Backup cannot start legacy backup. terminate reports that the caller is
+// to delete the cluster's checkpoints, then move it to INACTIVE
+// (Terminated). INACTIVE and PROVISIONING are the server's to enter,
+// never a client's.
 func (c *Cluster) SetStatus(to BackupStatus) (terminate bool, err error) {
 	from := c.StatusOrDefault()
 	if to == from {
-		return false, nil
+		return to == BackupTerminating, nil
 	}
 	switch to {
 	case BackupStarted:
@@ -96,7 +97,7 @@ func (c *Cluster) SetStatus(to BackupStatus) (terminate bool, err error) {
 			return false, Errorf(Conflict, CodeCannotTerminateBackup,
 				"Cannot terminate backup for cluster %s: its backup is %s; only STOPPED backup terminates.", c.Name, string(from))
 		}
-		to, terminate = BackupInactive, true
+		terminate = true
 	case BackupInactive, BackupProvisioning:
 		return false, Errorf(Invalid, CodeInvalidAttribute,
 			"Invalid attribute %s specified: %s is a state the server enters, not one a client sets.", "statusName", string(to))
@@ -106,6 +107,15 @@ func (c *Cluster) SetStatus(to BackupStatus) (terminate bool, err error) {
 	}
 	c.Status = to
 	return terminate, nil
+}
+
+// Terminated ends a termination: the cluster's checkpoints are gone and
+// its backup INACTIVE. It changes nothing unless the backup is
+// TERMINATING.
+func (c *Cluster) Terminated() {
+	if c.StatusOrDefault() == BackupTerminating {
+		c.Status = BackupInactive
+	}
 }
 
 func (s BackupStatus) valid() bool {

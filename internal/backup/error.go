@@ -41,6 +41,10 @@ type Error struct {
 	Code   string
 	Detail string
 	Params []any
+	// Attr is the attribute of the request the error is about, as the
+	// API names it ("backup.driver"), when there is one: a client, or
+	// the command line naming its flag, points at it.
+	Attr string
 	// Err is the failure behind the error (a driver's, say), kept for the
 	// logs through Error and Unwrap; callers never see it.
 	Err error

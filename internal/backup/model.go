@@ -112,52 +112,59 @@ func ValidClusterName(name string) bool {
 	return len(name) >= 1 && len(name) <= MaxClusterNameLen && clusterNamePattern.MatchString(name)
 }
 
-// Validate checks a cluster's own consistency.
+// Validate checks a cluster's own consistency: every rule of the domain
+// on a cluster, each error naming the attribute at fault (Error.Attr).
 func (c *Cluster) Validate() error {
 	if !ValidClusterName(c.Name) {
-		return Errorf(Invalid, CodeInvalidClusterName, "Cluster name %s is invalid.", c.Name)
+		return AttrErrorf("name", CodeInvalidClusterName, "Cluster name %s is invalid.", c.Name)
 	}
 	switch c.Type {
 	case ReplicaSet:
 		if c.ReplicaSetName == "" {
-			return Errorf(Invalid, CodeInvalidAttribute, "A replica set cluster needs a replica set name.")
+			return AttrErrorf("replicaSetName", CodeInvalidAttribute, "A replica set cluster needs a replica set name.")
 		}
 		if len(c.Shards) != 0 {
-			return Errorf(Invalid, CodeInvalidAttribute, "A replica set cluster has no shards.")
+			return AttrErrorf("shards", CodeInvalidAttribute, "A replica set cluster has no shards.")
 		}
 	case Sharded:
 		if len(c.Shards) == 0 {
-			return Errorf(Invalid, CodeInvalidAttribute, "A sharded cluster needs at least one shard.")
+			return AttrErrorf("shards", CodeInvalidAttribute, "A sharded cluster needs at least one shard.")
 		}
 		seen := map[string]bool{}
 		for _, s := range c.Shards {
 			if s.Name == "" || s.ReplicaSetName == "" || seen[s.Name] {
-				return Errorf(Invalid, CodeInvalidAttribute, "Shard names must be present and unique.")
+				return AttrErrorf("shards", CodeInvalidAttribute, "Shard names must be present and unique.")
 			}
 			seen[s.Name] = true
 		}
 		if (c.Config.ReplicaSetName == "") == (len(c.Config.HostIDs) == 0) {
-			return Errorf(Invalid, CodeInvalidAttribute, "A sharded cluster needs either a config server replica set or mirrored config hosts.")
+			return AttrErrorf("configServer", CodeInvalidAttribute, "A sharded cluster needs either a config server replica set or mirrored config hosts.")
 		}
 		hosts := map[string]bool{}
 		for _, h := range c.Config.HostIDs {
 			if h == "" || hosts[h] {
-				return Errorf(Invalid, CodeInvalidAttribute, "Mirrored config host ids must be present and unique.")
+				return AttrErrorf("configServer", CodeInvalidAttribute, "Mirrored config host ids must be present and unique.")
 			}
 			hosts[h] = true
 		}
 	default:
-		return Errorf(Invalid, CodeInvalidAttribute, "Unknown cluster type %s: a cluster is REPLICA_SET or SHARDED.", quoteEmpty(string(c.Type)))
+		return AttrErrorf("clusterType", CodeInvalidAttribute, "Unknown cluster type %s: a cluster is REPLICA_SET or SHARDED.", quoteEmpty(string(c.Type)))
 	}
 	switch c.Backup {
 	case BackupNone, BackupLegacy, BackupCloud:
 	default:
-		return Errorf(Invalid, CodeInvalidAttribute, "Unknown backup kind %s: backup is LEGACY, CLOUD or NONE.", quoteEmpty(string(c.Backup)))
+		return AttrErrorf("backup.kind", CodeInvalidAttribute, "Unknown backup kind %s: backup is LEGACY, CLOUD or NONE.", quoteEmpty(string(c.Backup)))
 	}
 	if !c.Status.valid() {
-		return Errorf(Invalid, CodeInvalidAttribute, "Unknown backup status %s.", string(c.Status))
+		return AttrErrorf("backup.statusName", CodeInvalidAttribute, "Unknown backup status %s.", string(c.Status))
 	}
-	return c.validateSchedule()
+	if err := c.validateSchedule(); err != nil {
+		return err
+	}
+	if err := checkVersion(c.MongoDBVersion); err != nil {
+		return err
+	}
+	return checkMirrored(*c)
 }
 
 // PartType is the typeName of a checkpoint part.

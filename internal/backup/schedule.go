@@ -62,34 +62,43 @@ func (s CheckpointSchedule) WindowOrDefault() time.Duration {
 // checkpoint interval on a replica set.
 const CodeCannotSetIntervalForReplicaSet = "CANNOT_SET_CLUSTER_CHECKPOINT_INTERVAL_FOR_REPLICA_SET"
 
+// CheckInterval accepts the checkpoint intervals of the legacy schedule,
+// 15, 30 and 60 minutes.
+func CheckInterval(d time.Duration) error {
+	switch d {
+	case 15 * time.Minute, 30 * time.Minute, 60 * time.Minute:
+		return nil
+	}
+	return AttrErrorf("clusterCheckpointIntervalMin", CodeInvalidAttribute,
+		"Invalid attribute %s specified: a checkpoint interval is 15, 30 or 60 minutes, not %s.",
+		"clusterCheckpointIntervalMin", d.String())
+}
+
 // validateSchedule checks c.Schedule against c.
 func (c *Cluster) validateSchedule() error {
 	s := c.Schedule
 	switch s.Driver {
 	case "", DriverAgent, DriverSimulated:
 	default:
-		return Errorf(Invalid, CodeInvalidAttribute, "Invalid attribute %s specified: %q is neither %s nor %s.",
+		return AttrErrorf("backup.driver", CodeInvalidAttribute, "Invalid attribute %s specified: %q is neither %s nor %s.",
 			"backup.driver", string(s.Driver), DriverAgent, DriverSimulated)
 	}
-	switch s.Interval {
-	case 0:
-	case 15 * time.Minute, 30 * time.Minute, 60 * time.Minute:
+	if s.Interval != 0 {
+		if err := CheckInterval(s.Interval); err != nil {
+			return err
+		}
 		if c.Type == ReplicaSet {
-			return Errorf(Invalid, CodeCannotSetIntervalForReplicaSet,
+			return AttrErrorf("clusterCheckpointIntervalMin", CodeCannotSetIntervalForReplicaSet,
 				"Cluster checkpoint interval can only be set for sharded clusters, not replica sets.")
 		}
 		if c.Backup != BackupLegacy {
-			return Errorf(Invalid, CodeInvalidAttribute,
+			return AttrErrorf("clusterCheckpointIntervalMin", CodeInvalidAttribute,
 				"Invalid attribute %s specified: checkpoints exist only under legacy backup (backup.kind %s).",
 				"clusterCheckpointIntervalMin", BackupLegacy)
 		}
-	default:
-		return Errorf(Invalid, CodeInvalidAttribute,
-			"Invalid attribute %s specified: a checkpoint interval is 15, 30 or 60 minutes, not %s.",
-			"clusterCheckpointIntervalMin", s.Interval.String())
 	}
 	if w := s.Window; w != 0 && (w < time.Hour || w > MaxWindow || w%time.Hour != 0 || w < s.Interval) {
-		return Errorf(Invalid, CodeInvalidAttribute,
+		return AttrErrorf("pointInTimeWindowHours", CodeInvalidAttribute,
 			"Invalid attribute %s specified: a window is a whole number of hours from 1 to %d, at least the checkpoint interval, not %s.",
 			"pointInTimeWindowHours", int(MaxWindow/time.Hour), w.String())
 	}

@@ -30,8 +30,7 @@ type Store interface {
 	CreateOrganization(ctx context.Context, o backup.Organization) error
 	CreateProject(ctx context.Context, p backup.Project) error
 	CreateCluster(ctx context.Context, c backup.Cluster) error
-	UpdateCluster(ctx context.Context, c backup.Cluster) error
-	Cluster(ctx context.Context, ref backup.ClusterRef) (backup.Cluster, error)
+	UpdateCluster(ctx context.Context, ref backup.ClusterRef, change func(*backup.Cluster) error) (backup.Cluster, error)
 	AddCheckpoints(ctx context.Context, cps []backup.Checkpoint) error
 	Project(ctx context.Context, id backup.ObjectID) (backup.Project, error)
 	Checkpoints(ctx context.Context, ref backup.ClusterRef, page backup.PageRequest) (backup.Page[backup.Checkpoint], error)
@@ -146,15 +145,14 @@ func Seed(ctx context.Context, st Store, opt Options) (Dataset, error) {
 	}
 	if _, err := st.Project(ctx, ProjectID); err == nil {
 		for _, d := range demo {
-			c, err := st.Cluster(ctx, backup.ClusterRef{GroupID: ProjectID, ID: d.c.ID})
+			c, err := st.UpdateCluster(ctx, backup.ClusterRef{GroupID: ProjectID, ID: d.c.ID}, func(c *backup.Cluster) error {
+				if c.Schedule == (backup.CheckpointSchedule{}) {
+					c.Schedule = d.c.Schedule
+				}
+				return nil
+			})
 			if err != nil {
 				return ds, fmt.Errorf("demo: %w", err)
-			}
-			if c.Schedule == (backup.CheckpointSchedule{}) && d.c.Schedule != c.Schedule {
-				c.Schedule = d.c.Schedule
-				if err := st.UpdateCluster(ctx, c); err != nil {
-					return ds, fmt.Errorf("demo: %w", err)
-				}
 			}
 			ds.Clusters = append(ds.Clusters, c)
 		}

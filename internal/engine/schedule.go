@@ -62,19 +62,6 @@ type Schedule struct {
 	Retention time.Duration
 }
 
-// CheckInterval accepts the checkpoint intervals of the legacy schedule,
-// 15, 30 and 60 minutes, and answers anything else with an
-// INVALID_ATTRIBUTE error naming clusterCheckpointIntervalMin.
-func CheckInterval(d time.Duration) error {
-	switch d {
-	case 15 * time.Minute, 30 * time.Minute, 60 * time.Minute:
-		return nil
-	}
-	return backup.Errorf(backup.Invalid, backup.CodeInvalidAttribute,
-		"Invalid attribute %s specified: a checkpoint interval is 15, 30 or 60 minutes, not %s.",
-		"clusterCheckpointIntervalMin", d.String())
-}
-
 // Validate checks a schedule: a valid cluster with an id, under legacy
 // backup (checkpoints do not exist for Cloud Backup), a driver, an
 // accepted interval and a retention of at least the interval.
@@ -92,7 +79,7 @@ func (s Schedule) Validate() error {
 	if s.Driver == nil {
 		return backup.Errorf(backup.Invalid, backup.CodeInvalidAttribute, "Cluster %s has no driver.", s.Cluster.Name)
 	}
-	if err := CheckInterval(s.Interval); err != nil {
+	if err := backup.CheckInterval(s.Interval); err != nil {
 		return err
 	}
 	if s.Retention < 0 || s.Retention > 0 && s.Retention < s.Interval {

@@ -335,25 +335,6 @@ func (s teeSink) AddCheckpoint(ctx context.Context, cp backup.Checkpoint) error 
 	return errors.Join(s.a.AddCheckpoint(ctx, cp), s.b.AddCheckpoint(ctx, cp))
 }
 
-func TestCheckInterval(t *testing.T) {
-	for _, tt := range []struct {
-		d  time.Duration
-		ok bool
-	}{
-		{15 * time.Minute, true}, {30 * time.Minute, true}, {time.Hour, true},
-		{0, false}, {time.Minute, false}, {20 * time.Minute, false}, {45 * time.Minute, false},
-		{15*time.Minute + time.Second, false}, {2 * time.Hour, false}, {-15 * time.Minute, false},
-	} {
-		err := engine.CheckInterval(tt.d)
-		if tt.ok != (err == nil) {
-			t.Errorf("CheckInterval(%v) = %v, want ok %v", tt.d, err, tt.ok)
-		}
-		if e := backup.ErrorOf(err); err != nil && (e == nil || e.Kind != backup.Invalid || e.Code != backup.CodeInvalidAttribute) {
-			t.Errorf("CheckInterval(%v) = %v, want an INVALID_ATTRIBUTE *backup.Error", tt.d, err)
-		}
-	}
-}
-
 func TestNewRejects(t *testing.T) {
 	clk := clock.NewVirtual(t0)
 	st := newMemStore()

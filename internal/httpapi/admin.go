@@ -17,7 +17,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/checkpointd/checkpointd/internal/admin"
 	"github.com/checkpointd/checkpointd/internal/backup"
 	"github.com/checkpointd/checkpointd/internal/httpapi/atlas"
 )
@@ -28,13 +27,22 @@ type AdminStore interface {
 	Project(ctx context.Context, id backup.ObjectID) (backup.Project, error)
 	Clusters(ctx context.Context, groupID backup.ObjectID, page backup.PageRequest) (backup.Page[backup.Cluster], error)
 	Cluster(ctx context.Context, ref backup.ClusterRef) (backup.Cluster, error)
-	CreateCluster(ctx context.Context, c backup.Cluster) error
-	UpdateCluster(ctx context.Context, c backup.Cluster) error
 	DeleteCluster(ctx context.Context, ref backup.ClusterRef) error
 	AddCheckpoint(ctx context.Context, cp backup.Checkpoint) error
 	Checkpoint(ctx context.Context, ref backup.ClusterRef, id backup.ObjectID) (backup.Checkpoint, error)
 	PruneCheckpoints(ctx context.Context, clusterID backup.ObjectID, cutoff time.Time) (int, error)
-	admin.SlotClaimer
+}
+
+// ClusterAdmin creates and changes clusters and claims agents' slots for
+// the administration API with the operations of internal/admin (the
+// command line's too, for clusters), so
+// that a cluster follows the same rules and an update is applied in one
+// transaction of the store, whichever door it comes through.
+type ClusterAdmin interface {
+	CreateCluster(ctx context.Context, spec backup.ClusterSpec) (backup.Cluster, error)
+	UpdateCluster(ctx context.Context, ref backup.ClusterRef, ch backup.ClusterChange) (backup.Cluster, error)
+	// ClaimSlot claims a checkpoint slot of c for the backup agent owner.
+	ClaimSlot(ctx context.Context, c backup.Cluster, slot time.Time, owner string) (bool, error)
 }
 
 var (
@@ -217,7 +225,7 @@ func jsonTypeName(kind string) string {
 
 // errInvalidAttribute is the 400 for a field whose value cannot be used.
 func errInvalidAttribute(field, why string) *backup.Error {
-	return backup.Errorf(backup.Invalid, backup.CodeInvalidAttribute, "Invalid attribute %s specified: %s.", field, why)
+	return backup.AttrErrorf(field, backup.CodeInvalidAttribute, "Invalid attribute %s specified: %s.", field, why)
 }
 
 // adminProject resolves the route's project and checks the caller with
@@ -319,14 +327,13 @@ func adminCreateCluster(s *Server, rq *request) (result, error) {
 	if in.ClusterType == nil {
 		return result{}, errInvalidAttribute("clusterType", "a cluster needs a clusterType")
 	}
-	c := backup.Cluster{
-		ID: s.ids.New(s.cfg.Clock.Now()), GroupID: p.ID, Name: *in.Name, Type: backup.ClusterType(*in.ClusterType),
-		Backup: backup.BackupLegacy, Created: s.cfg.Clock.Now().UTC().Truncate(time.Second),
-	}
-	if err := in.applyTo(&c); err != nil {
+	typ := backup.ClusterType(*in.ClusterType)
+	ch, err := in.change(typ, true)
+	if err != nil {
 		return result{}, err
 	}
-	if err := s.cfg.Admin.CreateCluster(rq.Context(), c); err != nil {
+	c, err := s.cfg.ClusterAdmin.CreateCluster(rq.Context(), backup.ClusterSpec{ProjectID: p.ID, Name: *in.Name, Type: typ, ClusterChange: ch})
+	if err != nil {
 		return result{}, err
 	}
 	rq.w.Header().Set("Location", rq.base+adminClusterPath(&c))
@@ -363,10 +370,12 @@ func adminUpdateCluster(s *Server, rq *request) (result, error) {
 			return result{}, errInvalidAttribute(f.name, "it cannot be changed")
 		}
 	}
-	if err := in.applyTo(&c); err != nil {
+	ch, err := in.change(c.Type, false)
+	if err != nil {
 		return result{}, err
 	}
-	if err := s.cfg.Admin.UpdateCluster(rq.Context(), c); err != nil {
+	// By id: the cluster checked above, even if renamed since.
+	if c, err = s.cfg.ClusterAdmin.UpdateCluster(rq.Context(), backup.ClusterRef{GroupID: c.GroupID, ID: c.ID}, ch); err != nil {
 		return result{}, err
 	}
 	return result{body: appendAdminCluster(rq.buf[:0], rq.base, &c)}, nil
@@ -493,7 +502,7 @@ func adminClaimSlot(s *Server, rq *request) (result, error) {
 	if err != nil {
 		return result{}, errInvalidAttribute("slot", err.Error())
 	}
-	ok, err := admin.ClaimSlot(rq.Context(), s.cfg.Admin, c, slot, *in.Owner, s.cfg.Clock.Now())
+	ok, err := s.cfg.ClusterAdmin.ClaimSlot(rq.Context(), c, slot, *in.Owner)
 	if err != nil {
 		return result{}, err
 	}
@@ -511,20 +520,21 @@ type slotClaimJSON struct {
 	Slot    *string `json:"slot"`
 }
 
-// clusterJSON is the administration API's cluster, in and out. Pointers
-// tell a field sent from one left out (PATCH changes only those sent).
+// clusterJSON is a cluster as a request body sends it (AdminCluster is
+// the answer's). Pointers tell a field sent from one left out (PATCH
+// changes only those sent).
 type clusterJSON struct {
-	Backup         *backupJSON  `json:"backup,omitempty"`
-	ClusterType    *string      `json:"clusterType,omitempty"`
-	ConfigServer   *configJSON  `json:"configServer,omitempty"`
-	Created        *string      `json:"created,omitempty"`
-	GroupID        *string      `json:"groupId,omitempty"`
-	ID             *string      `json:"id,omitempty"`
-	Links          []linkJSON   `json:"links,omitempty"`
-	MongoDBVersion *string      `json:"mongoDBVersion,omitempty"`
-	Name           *string      `json:"name,omitempty"`
-	ReplicaSetName *string      `json:"replicaSetName,omitempty"`
-	Shards         *[]shardJSON `json:"shards,omitempty"`
+	Backup         *backupJSON        `json:"backup,omitempty"`
+	ClusterType    *string            `json:"clusterType,omitempty"`
+	ConfigServer   *AdminConfigServer `json:"configServer,omitempty"`
+	Created        *string            `json:"created,omitempty"`
+	GroupID        *string            `json:"groupId,omitempty"`
+	ID             *string            `json:"id,omitempty"`
+	Links          []linkJSON         `json:"links,omitempty"`
+	MongoDBVersion *string            `json:"mongoDBVersion,omitempty"`
+	Name           *string            `json:"name,omitempty"`
+	ReplicaSetName *string            `json:"replicaSetName,omitempty"`
+	Shards         *[]AdminShard      `json:"shards,omitempty"`
 }
 
 type backupJSON struct {
@@ -537,12 +547,15 @@ type backupJSON struct {
 	StatusName *string `json:"statusName,omitempty"`
 }
 
-type configJSON struct {
+// AdminConfigServer is a sharded cluster's config servers: a replica set,
+// or mirrored hosts.
+type AdminConfigServer struct {
 	HostIDs        []string `json:"hostIds,omitempty"`
 	ReplicaSetName string   `json:"replicaSetName,omitempty"`
 }
 
-type shardJSON struct {
+// AdminShard is one shard of a sharded cluster.
+type AdminShard struct {
 	Name           string `json:"name"`
 	ReplicaSetName string `json:"replicaSetName"`
 }
@@ -567,79 +580,81 @@ func (o *optInt) UnmarshalJSON(b []byte) error {
 	return json.Unmarshal(b, &o.v)
 }
 
-// applyTo sets the fields sent on c, then validates it.
-func (in *clusterJSON) applyTo(c *backup.Cluster) error {
-	if in.MongoDBVersion != nil {
-		c.MongoDBVersion = *in.MongoDBVersion
-	}
-	if in.ReplicaSetName != nil {
-		c.ReplicaSetName = *in.ReplicaSetName
-	}
+// change is the change the fields sent make to a cluster of type typ,
+// new when creating. It refuses what the body alone shows wrong, naming
+// the field; the rest of the rules are the domain's (backup.Cluster.Apply).
+func (in *clusterJSON) change(typ backup.ClusterType, creating bool) (backup.ClusterChange, error) {
+	ch := backup.ClusterChange{MongoDBVersion: in.MongoDBVersion, ReplicaSetName: in.ReplicaSetName}
 	if in.Shards != nil {
-		c.Shards = nil
+		var shards []backup.Shard
 		for _, sh := range *in.Shards {
-			c.Shards = append(c.Shards, backup.Shard{Name: sh.Name, ReplicaSetName: sh.ReplicaSetName})
+			shards = append(shards, backup.Shard{Name: sh.Name, ReplicaSetName: sh.ReplicaSetName})
 		}
+		ch.Shards = &shards
 	}
 	if in.ConfigServer != nil {
 		if (in.ConfigServer.ReplicaSetName == "") == (len(in.ConfigServer.HostIDs) == 0) {
-			return errInvalidAttribute("configServer", "it has either a replicaSetName or hostIds")
+			return ch, errInvalidAttribute("configServer", "it has either a replicaSetName or hostIds")
 		}
-		c.Config = backup.ConfigServer{ReplicaSetName: in.ConfigServer.ReplicaSetName, HostIDs: in.ConfigServer.HostIDs}
+		ch.Config = &backup.ConfigServer{ReplicaSetName: in.ConfigServer.ReplicaSetName, HostIDs: in.ConfigServer.HostIDs}
 	}
 	if b := in.Backup; b != nil {
 		if b.Kind != nil {
-			c.Backup = backup.BackupKind(*b.Kind)
+			k := backup.BackupKind(*b.Kind)
+			ch.Backup = &k
 		}
 		if b.Driver != nil {
 			// The domain reads an empty driver as the default, AGENT; a
 			// client that sends a driver names one of the two.
 			if *b.Driver == "" {
-				return errInvalidAttribute("backup.driver", `"" is neither AGENT nor SIMULATED`)
+				return ch, errInvalidAttribute("backup.driver", `"" is neither AGENT nor SIMULATED`)
 			}
-			c.Schedule.Driver = backup.Driver(*b.Driver)
+			d := backup.Driver(*b.Driver)
+			ch.Driver = &d
 		}
 		if o := b.ClusterCheckpointIntervalMin; o.set {
-			c.Schedule.Interval = 0
+			var interval time.Duration
 			if !o.null {
 				// Beyond MaxInt64 minutes the Duration would wrap:
 				// 9007199254741007 (2^53 + 15) would be taken as 15.
 				if o.v <= 0 || int64(o.v) > int64(math.MaxInt64/time.Minute) {
-					return errInvalidAttribute("clusterCheckpointIntervalMin", "a checkpoint interval is 15, 30 or 60 minutes, or null for none")
+					return ch, errInvalidAttribute("clusterCheckpointIntervalMin", "a checkpoint interval is 15, 30 or 60 minutes, or null for none")
 				}
-				c.Schedule.Interval = time.Duration(o.v) * time.Minute
+				interval = time.Duration(o.v) * time.Minute
 			}
-		}
-		if st := b.StatusName; st != nil && *st != string(c.StatusOrDefault()) {
-			return errInvalidAttribute("backup.statusName", "it is changed through the backup configuration (backupConfigs), not here")
+			ch.Interval = &interval
 		}
 		if h := b.PointInTimeWindowHours; h != nil {
 			if *h < 1 || *h > int(backup.MaxWindow/time.Hour) {
-				return errInvalidAttribute("pointInTimeWindowHours", "a window is from 1 to "+strconv.Itoa(int(backup.MaxWindow/time.Hour))+" hours")
+				return ch, errInvalidAttribute("pointInTimeWindowHours", "a window is from 1 to "+strconv.Itoa(int(backup.MaxWindow/time.Hour))+" hours")
 			}
-			c.Schedule.Window = time.Duration(*h) * time.Hour
+			w := time.Duration(*h) * time.Hour
+			ch.Window = &w
+		}
+		if st := b.StatusName; st != nil {
+			status := backup.BackupStatus(*st)
+			ch.Status = &status
 		}
 	}
-	if c.MongoDBVersion == "" {
-		return errInvalidAttribute("mongoDBVersion", "a cluster needs the MongoDB version it runs")
+	if in.MongoDBVersion == nil && creating || in.MongoDBVersion != nil && *in.MongoDBVersion == "" {
+		return ch, errInvalidAttribute("mongoDBVersion", "a cluster needs the MongoDB version it runs")
 	}
-	switch c.Type {
+	// Which topology fields a type has: a stored cluster has none of the
+	// other type's, so those sent are the ones to refuse.
+	switch typ {
 	case backup.ReplicaSet:
-		if len(c.Shards) != 0 {
-			return errInvalidAttribute("shards", "a replica set has no shards")
+		if in.Shards != nil && len(*in.Shards) != 0 {
+			return ch, errInvalidAttribute("shards", "a replica set has no shards")
 		}
-		if len(c.Config.HostIDs) != 0 || c.Config.ReplicaSetName != "" {
-			return errInvalidAttribute("configServer", "a replica set has no config servers")
+		if in.ConfigServer != nil {
+			return ch, errInvalidAttribute("configServer", "a replica set has no config servers")
 		}
 	case backup.Sharded:
-		if c.ReplicaSetName != "" {
-			return errInvalidAttribute("replicaSetName", "a sharded cluster's replica sets are its shards'")
+		if in.ReplicaSetName != nil && *in.ReplicaSetName != "" {
+			return ch, errInvalidAttribute("replicaSetName", "a sharded cluster's replica sets are its shards'")
 		}
 	}
-	if err := c.Validate(); err != nil {
-		return err
-	}
-	return admin.CheckCluster(*c)
+	return ch, nil
 }
 
 func adminClusterPath(c *backup.Cluster) string {
@@ -648,47 +663,64 @@ func adminClusterPath(c *backup.Cluster) string {
 
 func formatTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
-// appendAdminCluster appends a cluster as the administration API shows it,
-// keys in alphabetical order as the service's JSON has them.
-func appendAdminCluster(b []byte, base string, c *backup.Cluster) []byte {
+// AdminCluster is a cluster as the administration API shows it, keys in
+// alphabetical order as the service's JSON has them. The command line
+// prints clusters the same way, without Links: there is no server to link
+// to.
+type AdminCluster struct {
+	Backup         AdminBackup        `json:"backup"`
+	ClusterType    string             `json:"clusterType"`
+	ConfigServer   *AdminConfigServer `json:"configServer,omitempty"`
+	Created        string             `json:"created"`
+	GroupID        string             `json:"groupId"`
+	ID             string             `json:"id"`
+	Links          []linkJSON         `json:"links,omitempty"`
+	MongoDBVersion string             `json:"mongoDBVersion"`
+	Name           string             `json:"name"`
+	ReplicaSetName string             `json:"replicaSetName,omitempty"`
+	Shards         []AdminShard       `json:"shards,omitempty"`
+}
+
+// AdminBackup is a cluster's backup and checkpoint schedule.
+type AdminBackup struct {
+	// ClusterCheckpointIntervalMin is left out when checkpoints are off,
+	// as the service leaves it out.
+	ClusterCheckpointIntervalMin *int   `json:"clusterCheckpointIntervalMin,omitempty"`
+	Driver                       string `json:"driver"`
+	Kind                         string `json:"kind"`
+	PointInTimeWindowHours       int    `json:"pointInTimeWindowHours"`
+	// StatusName is the state of the cluster's backup: an agent takes
+	// checkpoints only while it is STARTED.
+	StatusName string `json:"statusName"`
+}
+
+// NewAdminCluster is c as the administration API shows it, without links.
+func NewAdminCluster(c *backup.Cluster) AdminCluster {
 	s := c.Schedule
-	out := struct {
-		Backup struct {
-			ClusterCheckpointIntervalMin *int   `json:"clusterCheckpointIntervalMin,omitempty"`
-			Driver                       string `json:"driver"`
-			Kind                         string `json:"kind"`
-			PointInTimeWindowHours       int    `json:"pointInTimeWindowHours"`
-			StatusName                   string `json:"statusName"`
-		} `json:"backup"`
-		ClusterType    string      `json:"clusterType"`
-		ConfigServer   *configJSON `json:"configServer,omitempty"`
-		Created        string      `json:"created"`
-		GroupID        string      `json:"groupId"`
-		ID             string      `json:"id"`
-		Links          []linkJSON  `json:"links"`
-		MongoDBVersion string      `json:"mongoDBVersion"`
-		Name           string      `json:"name"`
-		ReplicaSetName string      `json:"replicaSetName,omitempty"`
-		Shards         []shardJSON `json:"shards,omitempty"`
-	}{
+	out := AdminCluster{
+		Backup: AdminBackup{Driver: string(s.DriverOrDefault()), Kind: string(c.Backup),
+			PointInTimeWindowHours: int(s.WindowOrDefault() / time.Hour), StatusName: string(c.StatusOrDefault())},
 		ClusterType: string(c.Type), Created: formatTime(c.Created), GroupID: c.GroupID.Hex(), ID: c.ID.Hex(),
-		Links:          []linkJSON{{Href: base + adminClusterPath(c), Rel: "self"}},
 		MongoDBVersion: c.MongoDBVersion, Name: c.Name, ReplicaSetName: c.ReplicaSetName,
 	}
-	out.Backup.Kind = string(c.Backup)
-	out.Backup.Driver = string(s.DriverOrDefault())
-	out.Backup.PointInTimeWindowHours = int(s.WindowOrDefault() / time.Hour)
-	out.Backup.StatusName = string(c.StatusOrDefault())
 	if s.Interval > 0 {
 		m := int(s.Interval / time.Minute)
 		out.Backup.ClusterCheckpointIntervalMin = &m
 	}
 	if c.Type == backup.Sharded {
-		out.ConfigServer = &configJSON{ReplicaSetName: c.Config.ReplicaSetName, HostIDs: c.Config.HostIDs}
+		out.ConfigServer = &AdminConfigServer{ReplicaSetName: c.Config.ReplicaSetName, HostIDs: c.Config.HostIDs}
 		for _, sh := range c.Shards {
-			out.Shards = append(out.Shards, shardJSON{Name: sh.Name, ReplicaSetName: sh.ReplicaSetName})
+			out.Shards = append(out.Shards, AdminShard{Name: sh.Name, ReplicaSetName: sh.ReplicaSetName})
 		}
 	}
+	return out
+}
+
+// appendAdminCluster appends a cluster as the administration API shows
+// it, with its link.
+func appendAdminCluster(b []byte, base string, c *backup.Cluster) []byte {
+	out := NewAdminCluster(c)
+	out.Links = []linkJSON{{Href: base + adminClusterPath(c), Rel: "self"}}
 	j, err := json.Marshal(out)
 	if err != nil { // plain strings and numbers: cannot fail
 		panic(err)

@@ -1,13 +1,16 @@
 package httpapi_test
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/checkpointd/checkpointd/internal/admin"
 	"github.com/checkpointd/checkpointd/internal/auth"
 	"github.com/checkpointd/checkpointd/internal/backup"
 	"github.com/checkpointd/checkpointd/internal/demo"
@@ -291,6 +294,45 @@ func TestAdminRefusals(t *testing.T) {
 	res := f.admin(t, "owner", "POST", adminClusters, big)
 	if e := decode[apiError](t, res.body); res.status != 413 || e.ErrorCode != backup.CodeRequestTooLarge {
 		t.Errorf("oversized body: %d %s", res.status, res.body)
+	}
+}
+
+// TestAdminUpdatesFromBothDoors: the command line's path (admin.Clusters
+// on the store) and a PATCH of the administration API change different
+// fields of one cluster at the same time, round after round; each round
+// keeps both changes, as each update reads and writes in one transaction.
+func TestAdminUpdatesFromBothDoors(t *testing.T) {
+	f := mustServeAdmin(t, httpapi.Config{Auth: roleAuth{}})
+	ref := backup.ClusterRef{GroupID: demo.ProjectID, Name: "Cluster0"}
+	// The command line acts as the server itself.
+	sys := backup.WithPrincipal(context.Background(), backup.System)
+	for round := 1; round <= 30; round++ {
+		window := time.Duration(round) * time.Hour
+		version := fmt.Sprintf("4.0.%d", round)
+		var wg sync.WaitGroup
+		var cliErr error
+		var res response
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			_, cliErr = admin.Clusters{Store: f.db}.UpdateCluster(sys, ref, backup.ClusterChange{Window: &window})
+		}()
+		go func() {
+			defer wg.Done()
+			res = f.admin(t, "owner", "PATCH", adminClusters+"/Cluster0", `{"mongoDBVersion":"`+version+`"}`)
+		}()
+		wg.Wait()
+		if cliErr != nil || res.status != 200 {
+			t.Fatalf("round %d: command line %v; API %d %s", round, cliErr, res.status, res.body)
+		}
+		c, err := f.db.Cluster(sys, ref)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Schedule.Window != window || c.MongoDBVersion != version {
+			t.Fatalf("round %d: window %v, version %s; want %v (command line) and %s (API): an update was lost",
+				round, c.Schedule.Window, c.MongoDBVersion, window, version)
+		}
 	}
 }
 

@@ -132,7 +132,7 @@ func mustServeBadInput(t *testing.T) *biEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(httpapi.New(httpapi.Config{Auth: a, OAuth: a, UI: web.Handler(), Admin: db}, db))
+	srv := httptest.NewServer(httpapi.New(httpapi.Config{Auth: a, OAuth: a, UI: web.Handler(), Admin: db, ClusterAdmin: admin.Clusters{Store: db}}, db))
 	t.Cleanup(srv.Close)
 	f := &fixture{srv: srv, db: db, ds: ds}
 	e := &biEnv{f: f, ds: ds, t0: time.Now().UTC().Truncate(time.Minute).Add(-time.Hour)}

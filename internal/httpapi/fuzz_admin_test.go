@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/checkpointd/checkpointd/internal/admin"
 	"github.com/checkpointd/checkpointd/internal/httpapi"
 )
 
@@ -21,7 +22,7 @@ type adminFuzzEnv struct {
 
 func newAdminFuzzEnv(f *testing.F) *adminFuzzEnv {
 	fx := mustServeAdmin(f, httpapi.Config{})
-	e := &adminFuzzEnv{api: httpapi.New(httpapi.Config{Auth: roleAuth{}, Admin: fx.db}, fx.db)}
+	e := &adminFuzzEnv{api: httpapi.New(httpapi.Config{Auth: roleAuth{}, Admin: fx.db, ClusterAdmin: admin.Clusters{Store: fx.db}}, fx.db)}
 	for _, body := range []string{
 		`{"name":"Fuzz0","clusterType":"SHARDED","mongoDBVersion":"4.0.28","shards":[{"name":"s0","replicaSetName":"rs0"}],"configServer":{"replicaSetName":"cfg"},"backup":{"driver":"SIMULATED","clusterCheckpointIntervalMin":15}}`,
 		`{"name":"Agent0","clusterType":"SHARDED","mongoDBVersion":"4.0.28","shards":[{"name":"s0","replicaSetName":"rs0"},{"name":"s1","replicaSetName":"rs1"}],"configServer":{"replicaSetName":"cfg"},"backup":{"driver":"AGENT","pointInTimeWindowHours":2}}`,

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/checkpointd/checkpointd/internal/admin"
 	"github.com/checkpointd/checkpointd/internal/backup"
 	"github.com/checkpointd/checkpointd/internal/demo"
 	"github.com/checkpointd/checkpointd/internal/httpapi"
@@ -50,7 +51,7 @@ func mustServeAdmin(tb testing.TB, cfg httpapi.Config) *fixture {
 	return mustServeWith(tb, cfg, true)
 }
 
-func mustServeWith(tb testing.TB, cfg httpapi.Config, admin bool) *fixture {
+func mustServeWith(tb testing.TB, cfg httpapi.Config, withAdmin bool) *fixture {
 	tb.Helper()
 	ctx := backup.WithPrincipal(context.Background(), backup.System)
 	db, err := sqlite.Open(ctx, filepath.Join(tb.TempDir(), "test.db"))
@@ -62,8 +63,8 @@ func mustServeWith(tb testing.TB, cfg httpapi.Config, admin bool) *fixture {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	if admin {
-		cfg.Admin = db
+	if withAdmin {
+		cfg.Admin, cfg.ClusterAdmin = db, admin.Clusters{Store: db, Clock: cfg.Clock}
 	}
 	srv := httptest.NewServer(httpapi.New(cfg, db))
 	tb.Cleanup(srv.Close)

@@ -105,7 +105,7 @@ func TestMetricsHooks(t *testing.T) {
 	cfg := httpapi.Config{Auth: reasonAuth{}, OAuth: fakeOAuth{}, Metrics: m, UI: http.NotFoundHandler()}
 	f := mustServeAdmin(t, cfg)
 	// The labels are the route table's.
-	cfg.Admin = stubAdmin{}
+	cfg.Admin, cfg.ClusterAdmin = stubAdmin{}, stubAdmin{}
 	labels := map[string]bool{}
 	for _, rt := range httpapi.New(cfg, nil).Routes() {
 		labels[rt.Label] = true

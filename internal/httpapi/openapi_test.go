@@ -379,14 +379,14 @@ func newOpenAPIEnv(t *testing.T) *openapiEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.srv = httptest.NewServer(httpapi.New(httpapi.Config{Auth: a, OAuth: a, Admin: db, Version: "v-openapi-test"}, db))
+	e.srv = httptest.NewServer(httpapi.New(httpapi.Config{Auth: a, OAuth: a, Admin: db, ClusterAdmin: admin.Clusters{Store: db}, Version: "v-openapi-test"}, db))
 	t.Cleanup(e.srv.Close)
 	hour := auth.Limit{Requests: 1, Window: time.Hour}
 	la, err := auth.New(ctx, auth.Config{Store: db, RateLimit: hour, TokenRateLimit: hour})
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.limited = httptest.NewServer(httpapi.New(httpapi.Config{Auth: la, OAuth: la, Admin: db}, db))
+	e.limited = httptest.NewServer(httpapi.New(httpapi.Config{Auth: la, OAuth: la, Admin: db, ClusterAdmin: admin.Clusters{Store: db}}, db))
 	t.Cleanup(e.limited.Close)
 	return e
 }
@@ -933,7 +933,7 @@ func shape(p string) string { return pathParam.ReplaceAllString(p, "{}") }
 func TestOpenAPIRoutes(t *testing.T) {
 	d := mustOwnDoc(t)
 	// With the token endpoints: every route the server can have.
-	srv := httpapi.New(httpapi.Config{OAuth: stubOAuth{}, Admin: stubAdmin{}}, nil)
+	srv := httpapi.New(httpapi.Config{OAuth: stubOAuth{}, Admin: stubAdmin{}, ClusterAdmin: stubAdmin{}}, nil)
 	routed := map[string]string{} // "METHOD shape" → "METHOD pattern"
 	sawCatchAll := false
 	for _, rt := range srv.Routes() {
@@ -989,7 +989,10 @@ func TestOpenAPIRoutes(t *testing.T) {
 
 // stubAdmin stands in for the administration API's store where only its
 // routes matter; any call would panic.
-type stubAdmin struct{ httpapi.AdminStore }
+type stubAdmin struct {
+	httpapi.AdminStore
+	httpapi.ClusterAdmin
+}
 
 // stubOAuth stands in for the token endpoints where only their routes
 // matter.

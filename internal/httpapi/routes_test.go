@@ -15,6 +15,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/checkpointd/checkpointd/internal/admin"
 	"github.com/checkpointd/checkpointd/internal/httpapi"
 )
 
@@ -26,7 +27,7 @@ import (
 // every pattern, which must match only the table's: a route registered
 // any other way fails TestRouteRegistration.
 func TestRouteTable(t *testing.T) {
-	srv := httpapi.New(httpapi.Config{OAuth: stubOAuth{}, Admin: stubAdmin{}, UI: http.NotFoundHandler()}, nil)
+	srv := httpapi.New(httpapi.Config{OAuth: stubOAuth{}, Admin: stubAdmin{}, ClusterAdmin: stubAdmin{}, UI: http.NotFoundHandler()}, nil)
 	type set struct {
 		surface   string
 		auth      bool
@@ -150,7 +151,7 @@ func TestRequestLogNames(t *testing.T) {
 	var logs syncBuilder
 	f := mustServeAdmin(t, httpapi.Config{})
 	// Served in this goroutine: the line is logged once ServeHTTP returns.
-	srv := httpapi.New(httpapi.Config{Logger: slog.New(slog.NewJSONHandler(&logs, nil)), OAuth: fakeOAuth{}, UI: http.NotFoundHandler(), Admin: f.db}, f.db)
+	srv := httpapi.New(httpapi.Config{Logger: slog.New(slog.NewJSONHandler(&logs, nil)), OAuth: fakeOAuth{}, UI: http.NotFoundHandler(), Admin: f.db, ClusterAdmin: admin.Clusters{Store: f.db}}, f.db)
 	for _, tt := range []struct{ method, path, api, op string }{
 		{"GET", "/healthz", "probe", "healthz"},
 		{"GET", "/readyz", "probe", "readyz"},

@@ -32,7 +32,7 @@ type Store interface {
 	Clusters(ctx context.Context, groupID backup.ObjectID, page backup.PageRequest) (backup.Page[backup.Cluster], error)
 	Checkpoints(ctx context.Context, ref backup.ClusterRef, page backup.PageRequest) (backup.Page[backup.Checkpoint], error)
 	Checkpoint(ctx context.Context, ref backup.ClusterRef, id backup.ObjectID) (backup.Checkpoint, error)
-	UpdateCluster(ctx context.Context, c backup.Cluster) error
+	UpdateCluster(ctx context.Context, ref backup.ClusterRef, change func(*backup.Cluster) error) (backup.Cluster, error)
 	PruneCheckpoints(ctx context.Context, clusterID backup.ObjectID, cutoff time.Time) (int, error)
 }
 
@@ -71,9 +71,12 @@ type Config struct {
 	// /api/checkpointd/v1 (clusters, their schedules, agents' reports);
 	// nil leaves it unrouted.
 	Admin AdminStore
+	// ClusterAdmin creates and changes clusters for the administration
+	// API; required with Admin.
+	ClusterAdmin ClusterAdmin
 	// Logger receives one line per request and every internal error.
 	Logger *slog.Logger
-	// Clock dates what the administration API creates and spaces the
+	// Clock bounds how far ahead an agent's report may be and spaces the
 	// outage warnings; nil means clock.System.
 	Clock clock.Clock
 	// Metrics, if set, counts and times every request and authentication
@@ -90,7 +93,6 @@ type Server struct {
 	table     []*route  // every route, as the mux serves them (routes)
 	notFound  *routeSet // the catch-all, also for paths the mux would redirect
 	svcVerHdr []string
-	ids       *backup.IDSource // ids of clusters created through the administration API
 	// pageBodies keeps the encoded results of pages of checkpoints that
 	// the store served from its cache (with a Version).
 	pageBodies *pageBodies
@@ -109,6 +111,9 @@ func New(cfg Config, st Store) *Server {
 	}
 	if cfg.Clock == nil {
 		cfg.Clock = clock.System
+	}
+	if cfg.Admin != nil && cfg.ClusterAdmin == nil {
+		panic("httpapi: Config.Admin without Config.ClusterAdmin")
 	}
 	if cfg.MaxURLBytes == 0 {
 		cfg.MaxURLBytes = 8 << 10
@@ -131,7 +136,6 @@ func New(cfg Config, st Store) *Server {
 		log:        cfg.Logger,
 		mux:        http.NewServeMux(),
 		svcVerHdr:  []string{"gitHash=" + gh + "; versionString=" + ver},
-		ids:        backup.NewIDSource(),
 		pageBodies: newPageBodies(maxPageBodies),
 
 		unavailableWarn: warnLimiter{every: unavailableWarnEvery},

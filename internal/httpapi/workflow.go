@@ -103,13 +103,12 @@ func updateSchedule(s *Server, rq *request) (result, error) {
 // updateCluster changes the route's cluster for the caller: the caller
 // must read the project, then hold a role that may change its backup
 // (backup.Principal.CheckBackupAdmin), before change sees the cluster;
-// change may refuse, and nothing is stored. The write itself is the
-// server's (backup.System): the store's UpdateCluster asks more of a
-// caller (an owner of the organization) than the service asks of one
-// changing a backup configuration or snapshot schedule.
-//
-// The read and the write are two transactions: of two changes of one
-// cluster at once, the later write wins whole.
+// change may refuse, and nothing is stored. The change is the server's
+// (backup.System) once the caller is allowed it: the store's
+// UpdateCluster asks more of a caller (an owner of the organization) than
+// the service asks of one changing a backup configuration or snapshot
+// schedule. The store reads, changes and writes the cluster in one
+// transaction, so that of two changes at once neither is lost.
 func (s *Server) updateCluster(rq *request, change func(*backup.Cluster) error) (backup.Cluster, error) {
 	ctx := rq.Context()
 	c, err := s.scheduledCluster(rq)
@@ -123,10 +122,8 @@ func (s *Server) updateCluster(rq *request, change func(*backup.Cluster) error) 
 	if err := backup.PrincipalFrom(ctx).CheckBackupAdmin(p.OrgID, p.ID); err != nil {
 		return c, err
 	}
-	if err := change(&c); err != nil {
-		return c, err
-	}
-	return c, s.store.UpdateCluster(backup.WithPrincipal(ctx, backup.System), c)
+	ref := backup.ClusterRef{GroupID: c.GroupID, ID: c.ID}
+	return s.store.UpdateCluster(backup.WithPrincipal(ctx, backup.System), ref, change)
 }
 
 // listBackupConfigs returns one page of a project's backup
@@ -169,7 +166,9 @@ func getBackupConfig(s *Server, rq *request) (result, error) {
 // updateBackupConfig moves a cluster's backup to the statusName sent,
 // under Cloud Manager's rules (backup.Cluster.SetStatus): STOPPED stops
 // the engine's and agents' checkpoints at once and keeps those taken;
-// TERMINATING deletes them and leaves the backup INACTIVE.
+// TERMINATING deletes them, then leaves the backup INACTIVE. A
+// termination that fails part way stays TERMINATING, and is finished by
+// sending it again.
 //
 //	PATCH /api/public/v1.0/groups/{PROJECT-ID}/backupConfigs/{CLUSTER-ID}
 func updateBackupConfig(s *Server, rq *request) (result, error) {
@@ -177,6 +176,7 @@ func updateBackupConfig(s *Server, rq *request) (result, error) {
 	if err != nil {
 		return result{}, err
 	}
+	var terminate bool
 	c, err := s.updateCluster(rq, func(c *backup.Cluster) error {
 		var in cloudmanager.BackupConfigInput
 		if err := decodeJSON(body, &in); err != nil {
@@ -186,18 +186,22 @@ func updateBackupConfig(s *Server, rq *request) (result, error) {
 		if err != nil || to == nil {
 			return err
 		}
-		terminate, err := c.SetStatus(*to)
-		if err != nil || !terminate {
-			return err
-		}
-		// The checkpoints go before the state changes: if deleting them
-		// fails, the backup is still STOPPED and the terminate can be
-		// sent again.
-		_, err = s.store.PruneCheckpoints(backup.WithPrincipal(rq.Context(), backup.System), c.ID, endOfTime)
+		terminate, err = c.SetStatus(*to)
 		return err
 	})
 	if err != nil {
 		return result{}, err
+	}
+	if terminate {
+		// As the server, once the caller was allowed the termination.
+		sys := backup.WithPrincipal(rq.Context(), backup.System)
+		if _, err := s.store.PruneCheckpoints(sys, c.ID, endOfTime); err != nil {
+			return result{}, err
+		}
+		ref := backup.ClusterRef{GroupID: c.GroupID, ID: c.ID}
+		if c, err = s.store.UpdateCluster(sys, ref, func(c *backup.Cluster) error { c.Terminated(); return nil }); err != nil {
+			return result{}, err
+		}
 	}
 	return result{body: cloudmanager.AppendBackupConfig(rq.buf[:0], rq.base, rq.surface.groups, &c)}, nil
 }

@@ -47,11 +47,14 @@ type Topology interface {
 	// its project (DUPLICATE_CLUSTER_NAME otherwise).
 	CreateCluster(ctx context.Context, c backup.Cluster) error
 
-	// UpdateCluster replaces a validated cluster's name, type, version,
-	// backup kind, topology and schedule, found by ID in its GroupID
-	// (GROUP_NOT_FOUND, CLUSTER_NOT_FOUND; DUPLICATE_CLUSTER_NAME for a
-	// name taken in the project). Its checkpoints stay as they are.
-	UpdateCluster(ctx context.Context, c backup.Cluster) error
+	// UpdateCluster reads the cluster ref names (as Cluster resolves it),
+	// applies change to it and stores the result, validated, in one
+	// transaction, and returns it: concurrent updates of one cluster each
+	// apply to what the one before stored, so none is lost. change may
+	// refuse (its error is returned, nothing stored) and may not change
+	// the cluster's id, project or creation time. DUPLICATE_CLUSTER_NAME
+	// for a name taken in the project. Its checkpoints stay as they are.
+	UpdateCluster(ctx context.Context, ref backup.ClusterRef, change func(*backup.Cluster) error) (backup.Cluster, error)
 
 	// Organizations lists every organization, ordered by id.
 	Organizations(ctx context.Context) ([]backup.Organization, error)

@@ -71,7 +71,7 @@ func NewServer(t testing.TB, clk clock.Clock) *Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(httpapi.New(httpapi.Config{Auth: a, Admin: db, Clock: clk}, db))
+	srv := httptest.NewServer(httpapi.New(httpapi.Config{Auth: a, Admin: db, ClusterAdmin: admin.Clusters{Store: db, Clock: clk}, Clock: clk}, db))
 	t.Cleanup(srv.Close)
 	return &Server{URL: srv.URL, DB: db, Cluster: c, PublicKey: k.PublicKey, PrivateKey: private}
 }
@@ -93,7 +93,11 @@ func (s *Server) Checkpoints(t testing.TB) []backup.Checkpoint {
 // UpdateCluster changes the cluster as the server's administrator would.
 func (s *Server) UpdateCluster(t testing.TB, c backup.Cluster) {
 	t.Helper()
-	if err := s.DB.UpdateCluster(backup.WithPrincipal(context.Background(), backup.System), c); err != nil {
+	ref := backup.ClusterRef{GroupID: c.GroupID, ID: c.ID}
+	if _, err := s.DB.UpdateCluster(backup.WithPrincipal(context.Background(), backup.System), ref, func(stored *backup.Cluster) error {
+		*stored = c
+		return nil
+	}); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -32,6 +32,7 @@ func randomCluster(rng *rand.Rand) backup.Cluster {
 		c.Shards = append(c.Shards, backup.Shard{Name: fmt.Sprintf("%s-shard-%d", c.Name, i), ReplicaSetName: fmt.Sprintf("%s-shard-%d", c.Name, i)})
 	}
 	if rng.IntN(3) == 0 {
+		c.MongoDBVersion = "3.2.22" // the last with mirrored config servers
 		for range 1 + 2*rng.IntN(2) {
 			c.Config.HostIDs = append(c.Config.HostIDs, fmt.Sprintf("%016x%016x", rng.Uint64(), rng.Uint64()))
 		}

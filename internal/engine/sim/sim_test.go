@@ -148,7 +148,7 @@ func TestMigrations(t *testing.T) {
 func TestDriverErrors(t *testing.T) {
 	clk := clock.NewAuto(t0)
 	rs := backup.Cluster{ID: backup.MustParseObjectID("6b8cd61180eef547110159da"), Name: "rs", Type: backup.ReplicaSet,
-		ReplicaSetName: "rs0", Backup: backup.BackupLegacy}
+		ReplicaSetName: "rs0", MongoDBVersion: "4.0.28", Backup: backup.BackupLegacy}
 	s, err := sim.New(rs, clk, 1, sim.Config{})
 	if err != nil {
 		t.Fatal(err)

@@ -7,6 +7,7 @@ package open
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
 
@@ -82,4 +83,33 @@ func OpenWith(ctx context.Context, database string, o Options) (Store, error) {
 		return nil, err
 	}
 	return db, nil
+}
+
+// Redact is a --database value fit for a log: a URL's password
+// replaced by "xxxxx", in the user information or in the password and
+// sslpassword parameters libpq and pgx also take (a SQLite path is printed
+// as it is).
+func Redact(db string) string {
+	if !IsPostgres(db) {
+		return db
+	}
+	u, err := url.Parse(db)
+	if err != nil {
+		return "postgres://(unparsable URL)"
+	}
+	q, err := url.ParseQuery(u.RawQuery)
+	if err != nil {
+		return "postgres://(unparsable URL)"
+	}
+	redacted := false
+	for _, k := range []string{"password", "sslpassword"} {
+		if q.Has(k) {
+			q.Set(k, "xxxxx")
+			redacted = true
+		}
+	}
+	if redacted {
+		u.RawQuery = q.Encode()
+	}
+	return u.Redacted()
 }

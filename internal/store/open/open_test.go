@@ -3,6 +3,7 @@ package open_test
 import (
 	"context"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -120,6 +121,24 @@ func TestOpenWithCallTimeout(t *testing.T) {
 	for _, db := range []string{dsn, filepath.Join(t.TempDir(), "x.db")} {
 		if st, err := open.OpenWith(ctx, db, open.Options{CallTimeout: -time.Second}); err == nil || st != nil {
 			t.Errorf("OpenWith (postgres: %v) with a negative timeout: %v, %v", open.IsPostgres(db), st, err)
+		}
+	}
+}
+
+func TestRedact(t *testing.T) {
+	for in, want := range map[string]string{
+		"checkpointd.db": "checkpointd.db",
+		"postgres://app:s3cret@db.internal:5432/cp?sslmode=require":     "postgres://app:xxxxx@db.internal:5432/cp?sslmode=require",
+		"postgresql://app@127.0.0.1/cp":                                 "postgresql://app@127.0.0.1/cp",
+		"postgres://app:s3cret@[::1/x":                                  "postgres://(unparsable URL)",
+		"postgres://app@db.internal/cp?password=s3cret&sslmode=require": "postgres://app@db.internal/cp?password=xxxxx&sslmode=require",
+		"postgres://app@db.internal/cp?sslpassword=s3cret":              "postgres://app@db.internal/cp?sslpassword=xxxxx",
+		"postgres://app:s3cret@db.internal/cp?password=s3cret":          "postgres://app:xxxxx@db.internal/cp?password=xxxxx",
+		"postgres://app@db.internal/cp?password=s3cret&password=s3cret": "postgres://app@db.internal/cp?password=xxxxx",
+		"postgres://app@db.internal/cp?password=s3cret;x":               "postgres://(unparsable URL)",
+	} {
+		if got := open.Redact(in); got != want || strings.Contains(got, "s3cret") {
+			t.Errorf("open.Redact(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

@@ -338,17 +338,22 @@ func (db *DB) Cluster(ctx context.Context, cref backup.ClusterRef) (_ backup.Clu
 	if _, err := store.Caller(ctx); err != nil {
 		return backup.Cluster{}, err
 	}
-	q, key := refQuery(cref, clusterByName, clusterByID)
+	return readCluster(ctx, db.pool, cref, store.Read)
+}
+
+// readCluster is Cluster, in q, for a caller with need on the project.
+func readCluster(ctx context.Context, q rowQuerier, cref backup.ClusterRef, need store.Need) (backup.Cluster, error) {
+	stmt, key := refQuery(cref, clusterByName, clusterByID)
 	var org pgtype.Text
 	var row clusterRow
-	if err := db.pool.QueryRow(ctx, q, cref.GroupID.Hex(), key).Scan(append([]any{&org}, row.dest()...)...); err != nil {
+	if err := q.QueryRow(ctx, stmt, cref.GroupID.Hex(), key).Scan(append([]any{&org}, row.dest()...)...); err != nil {
 		return backup.Cluster{}, fmt.Errorf("postgres: cluster %s: %w", cref.Label(), err)
 	}
 	c, found, err := row.cluster()
 	if err != nil {
 		return backup.Cluster{}, fmt.Errorf("postgres: cluster %s: %w", cref.Label(), err)
 	}
-	if err := store.Resolve(ctx, store.Read, cref, org.String, org.Valid, found, false); err != nil {
+	if err := store.Resolve(ctx, need, cref, org.String, org.Valid, found, false); err != nil {
 		return backup.Cluster{}, err
 	}
 	return c, nil

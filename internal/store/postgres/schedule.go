@@ -11,49 +11,51 @@ import (
 	"github.com/checkpointd/checkpointd/internal/store/shape"
 )
 
-// UpdateCluster replaces a cluster's name, type, version, backup kind,
-// topology and schedule, found by id in its project.
-func (db *DB) UpdateCluster(ctx context.Context, c backup.Cluster) (err error) {
+// UpdateCluster reads the cluster ref names, applies change to it and
+// stores the result, in one transaction that first locks the cluster's
+// row: updates of one cluster by several writers apply one after the
+// other, each to what the previous one stored.
+func (db *DB) UpdateCluster(ctx context.Context, ref backup.ClusterRef, change func(*backup.Cluster) error) (c backup.Cluster, err error) {
 	ctx, end := db.op(ctx)
 	defer end(&err)
 	if _, err := store.Caller(ctx); err != nil {
-		return err
+		return backup.Cluster{}, err
 	}
-	if c.ID.IsZero() {
-		return store.ErrMissingID("cluster")
-	}
-	cols, err := shape.ColumnsOf(c)
-	if err != nil {
-		return err
-	}
-	group := c.GroupID.Hex()
-	// Projects never change organization: the check holds for the update.
-	if err := authorizeProject(ctx, db.pool, store.Admin, c.GroupID); err != nil {
-		return err
-	}
-	tag, err := db.pool.Exec(ctx, `UPDATE clusters SET name = $1, type = $2, mongodb_version = $3, backup = $4,
+	err = db.inTx(ctx, "update cluster", func(tx pgx.Tx) error {
+		// Read committed: the read below, a statement after the lock, sees
+		// what a writer that held it committed. A cluster renamed or
+		// deleted meanwhile is not locked, and not found.
+		lock, key := refQuery(ref, `SELECT 1 FROM clusters WHERE group_id = $1 AND name = $2 FOR NO KEY UPDATE`,
+			`SELECT 1 FROM clusters WHERE group_id = $1 AND id = $2 FOR NO KEY UPDATE`)
+		if _, err := tx.Exec(ctx, lock, ref.GroupID.Hex(), key); err != nil {
+			return err
+		}
+		stored, err := readCluster(ctx, tx, ref, store.Admin)
+		if err != nil {
+			return err
+		}
+		if c, err = shape.Change(stored, change); err != nil {
+			return err
+		}
+		cols, err := shape.ColumnsOf(c)
+		if err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `UPDATE clusters SET name = $1, type = $2, mongodb_version = $3, backup = $4,
   replica_set_name = $5, shards = $6, config = $7, ckpt_driver = $8, ckpt_interval_min = $9, pit_window_hours = $10,
   backup_status = $11, snapshot_schedule = $12
-  WHERE id = $13 AND group_id = $14`,
-		c.Name, string(c.Type), c.MongoDBVersion, string(c.Backup), c.ReplicaSetName, cols.Shards, cols.Config,
-		cols.Driver, cols.IntervalMin, cols.WindowHours, cols.Status, cols.Snapshots, c.ID.Hex(), group)
-	if violation(err, codeUniqueViolation, "") {
-		return backup.ErrDuplicateClusterName(c.Name, group)
-	}
+  WHERE id = $13`,
+			c.Name, string(c.Type), c.MongoDBVersion, string(c.Backup), c.ReplicaSetName, cols.Shards, cols.Config,
+			cols.Driver, cols.IntervalMin, cols.WindowHours, cols.Status, cols.Snapshots, c.ID.Hex())
+		if violation(err, codeUniqueViolation, "") {
+			return backup.ErrDuplicateClusterName(c.Name, c.GroupID.Hex())
+		}
+		return err
+	})
 	if err != nil {
-		return fmt.Errorf("postgres: update cluster %s: %w", c.ID.Hex(), err)
+		return backup.Cluster{}, err
 	}
-	if tag.RowsAffected() == 0 {
-		var exists bool
-		if err := db.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM projects WHERE id = $1)`, group).Scan(&exists); err != nil {
-			return fmt.Errorf("postgres: update cluster %s: %w", c.ID.Hex(), err)
-		}
-		if !exists {
-			return backup.ErrGroupNotFound(group)
-		}
-		return backup.ErrClusterIDNotFound(c.ID.Hex(), group)
-	}
-	return nil
+	return c, nil
 }
 
 // Schedules lists the clusters the engine takes checkpoints of: legacy

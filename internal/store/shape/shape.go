@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/netip"
+	"slices"
 	"time"
 
 	"github.com/checkpointd/checkpointd/internal/backup"
@@ -326,6 +327,23 @@ func DecodeSnapshots(s string) (backup.SnapshotSchedule, error) {
 	return backup.SnapshotSchedule{IntervalHours: in.IntervalHours, RetentionDays: in.RetentionDays,
 		DailyRetentionDays: in.DailyRetentionDays, WeeklyRetentionWeeks: in.WeeklyRetentionWeeks,
 		MonthlyRetentionMonths: in.MonthlyRetentionMonths, FullIncrementalDayOfWeek: in.FullIncrementalDay}, nil
+}
+
+// Change applies change to a copy of c, the cluster UpdateCluster of every
+// store read in its transaction, and refuses a change of what identifies
+// the cluster (its id, project and creation time), which an update never
+// makes. The copy's slices are its own, so change cannot alter c.
+func Change(c backup.Cluster, change func(*backup.Cluster) error) (backup.Cluster, error) {
+	out := c
+	out.Shards = slices.Clone(c.Shards)
+	out.Config.HostIDs = slices.Clone(c.Config.HostIDs)
+	if err := change(&out); err != nil {
+		return backup.Cluster{}, err
+	}
+	if out.ID != c.ID || out.GroupID != c.GroupID || !out.Created.Equal(c.Created) {
+		return backup.Cluster{}, fmt.Errorf("cluster %s: an update changed its id, project or creation time", c.ID.Hex())
+	}
+	return out, nil
 }
 
 // StoredCheckpoint is a checkpoint as both stores keep its row, but for

@@ -98,7 +98,7 @@ func TestAuthEpochOtherProcess(t *testing.T) {
 	}
 	org := backup.Organization{ID: f.ids.New(t0), Name: "o", Created: t0}
 	project := backup.Project{ID: f.ids.New(t0), OrgID: org.ID, Name: "p", Created: t0}
-	cluster := backup.Cluster{ID: f.ids.New(t0), GroupID: project.ID, Name: "c", Type: backup.ReplicaSet,
+	cluster := backup.Cluster{ID: f.ids.New(t0), GroupID: project.ID, Name: "c", Type: backup.ReplicaSet, MongoDBVersion: "4.0.28",
 		ReplicaSetName: "rs", Backup: backup.BackupLegacy, Created: t0}
 	key := backup.APIKey{ID: f.ids.New(t0), OrgID: org.ID, PublicKey: "abcdefgh", Grants: []backup.Grant{
 		{Role: backup.OrgMember}, {Role: backup.ProjectReadOnly, ProjectID: project.ID}}, Created: t0}

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/checkpointd/checkpointd/internal/admin"
 	"github.com/checkpointd/checkpointd/internal/backup"
 	"github.com/checkpointd/checkpointd/internal/httpapi"
 )
@@ -41,7 +42,7 @@ func TestDiskFull(t *testing.T) {
 	if err := db.CreateProject(ctx, project); err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(httpapi.New(httpapi.Config{Admin: db}, db))
+	srv := httptest.NewServer(httpapi.New(httpapi.Config{Admin: db, ClusterAdmin: admin.Clusters{Store: db}}, db))
 	defer srv.Close()
 	type answer struct {
 		status int

@@ -79,7 +79,7 @@ func TestSeqInvariant(t *testing.T) {
 	}
 	var clusters []backup.Cluster
 	for _, name := range []string{"a", "b"} {
-		c := backup.Cluster{ID: ids.New(t0), GroupID: project.ID, Name: name, Type: backup.ReplicaSet,
+		c := backup.Cluster{ID: ids.New(t0), GroupID: project.ID, Name: name, Type: backup.ReplicaSet, MongoDBVersion: "4.0.28",
 			ReplicaSetName: name, Backup: backup.BackupLegacy, Created: t0}
 		must(db.CreateCluster(ctx, c))
 		clusters = append(clusters, c)
@@ -231,7 +231,7 @@ func TestEpoch(t *testing.T) {
 	}
 	var a, b backup.Cluster
 	for i, c := range []*backup.Cluster{&a, &b} {
-		*c = backup.Cluster{ID: ids.New(t0), GroupID: project.ID, Name: string(rune('a' + i)), Type: backup.ReplicaSet,
+		*c = backup.Cluster{ID: ids.New(t0), GroupID: project.ID, Name: string(rune('a' + i)), Type: backup.ReplicaSet, MongoDBVersion: "4.0.28",
 			ReplicaSetName: "rs", Backup: backup.BackupLegacy, Created: t0}
 		must(db.CreateCluster(ctx, *c))
 	}
@@ -317,7 +317,7 @@ WHERE cluster = (SELECT pk FROM clusters WHERE id = ?1)
 	if epoch(b) <= bEpoch {
 		t.Errorf("pk change: epoch %d -> %d", bEpoch, epoch(b))
 	}
-	c := backup.Cluster{ID: ids.New(t0), GroupID: project.ID, Name: "c", Type: backup.ReplicaSet,
+	c := backup.Cluster{ID: ids.New(t0), GroupID: project.ID, Name: "c", Type: backup.ReplicaSet, MongoDBVersion: "4.0.28",
 		ReplicaSetName: "rs", Backup: backup.BackupLegacy, Created: t0}
 	must(db.CreateCluster(ctx, c))
 	if _, err := db.w.ExecContext(ctx, `UPDATE clusters SET pk = ? WHERE id = ?`, pk, c.ID.Hex()); err != nil {
@@ -334,7 +334,7 @@ WHERE cluster = (SELECT pk FROM clusters WHERE id = ?1)
 func TestCachedPageSnapshot(t *testing.T) {
 	ctx := backup.WithPrincipal(context.Background(), backup.System)
 	db, ids, project, t0 := mustOpenProject(t, "snap", 3)
-	c := backup.Cluster{ID: ids.New(t0), GroupID: project.ID, Name: "c", Type: backup.ReplicaSet,
+	c := backup.Cluster{ID: ids.New(t0), GroupID: project.ID, Name: "c", Type: backup.ReplicaSet, MongoDBVersion: "4.0.28",
 		ReplicaSetName: "rs", Backup: backup.BackupLegacy, Created: t0}
 	add := func(i int) {
 		ts := t0.Add(time.Duration(i) * time.Minute)

@@ -222,11 +222,21 @@ func (db *DB) Cluster(ctx context.Context, ref backup.ClusterRef) (_ backup.Clus
 	if _, err := store.Caller(ctx); err != nil {
 		return backup.Cluster{}, err
 	}
-	q, key := `SELECT `+projectOrg+`, c.pk, `+clusterCols+fromRefByName, ref.Name
+	return readCluster(ctx, db.r, ref, store.Read)
+}
+
+// queryer is a connection pool or a transaction.
+type queryer interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// readCluster is Cluster, in q, for a caller with need on the project.
+func readCluster(ctx context.Context, q queryer, ref backup.ClusterRef, need store.Need) (backup.Cluster, error) {
+	stmt, key := `SELECT `+projectOrg+`, c.pk, `+clusterCols+fromRefByName, ref.Name
 	if !ref.ByName() {
-		q, key = `SELECT `+projectOrg+`, c.pk, `+clusterCols+fromRefByID, ref.ID.Hex()
+		stmt, key = `SELECT `+projectOrg+`, c.pk, `+clusterCols+fromRefByID, ref.ID.Hex()
 	}
-	rows, err := db.r.QueryContext(ctx, q, ref.GroupID.Hex(), key)
+	rows, err := q.QueryContext(ctx, stmt, ref.GroupID.Hex(), key)
 	if err != nil {
 		return backup.Cluster{}, fmt.Errorf("sqlite: cluster %s: %w", ref.Label(), err)
 	}
@@ -241,7 +251,7 @@ func (db *DB) Cluster(ctx context.Context, ref backup.ClusterRef) (_ backup.Clus
 	if err != nil {
 		return backup.Cluster{}, fmt.Errorf("sqlite: cluster %s: %w", ref.Label(), err)
 	}
-	if err := store.Resolve(ctx, store.Read, ref, org.String, org.Valid, found, false); err != nil {
+	if err := store.Resolve(ctx, need, ref, org.String, org.Valid, found, false); err != nil {
 		return backup.Cluster{}, err
 	}
 	return c, nil

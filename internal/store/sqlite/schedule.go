@@ -9,57 +9,48 @@ import (
 	"github.com/checkpointd/checkpointd/internal/store/shape"
 )
 
-// UpdateCluster replaces a cluster's name, type, version, backup kind,
-// topology and schedule, found by id in its project.
-func (db *DB) UpdateCluster(ctx context.Context, c backup.Cluster) (err error) {
+// UpdateCluster reads the cluster ref names, applies change to it and
+// stores the result, in one write transaction: updates of one cluster by
+// several writers (this process's, another's) apply one after the other,
+// each to what the previous one stored.
+func (db *DB) UpdateCluster(ctx context.Context, ref backup.ClusterRef, change func(*backup.Cluster) error) (_ backup.Cluster, err error) {
 	defer classify(&err)
 	if _, err := store.Caller(ctx); err != nil {
-		return err
+		return backup.Cluster{}, err
 	}
-	if c.ID.IsZero() {
-		return store.ErrMissingID("cluster")
+	// _txlock=immediate: the write lock is taken at BEGIN, before the read.
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return backup.Cluster{}, fmt.Errorf("sqlite: update cluster %s: %w", ref.Label(), err)
+	}
+	defer rollback(tx)
+	c, err := readCluster(ctx, tx, ref, store.Admin)
+	if err != nil {
+		return backup.Cluster{}, err
+	}
+	if c, err = shape.Change(c, change); err != nil {
+		return backup.Cluster{}, err
 	}
 	cols, err := shape.ColumnsOf(c)
 	if err != nil {
-		return err
+		return backup.Cluster{}, err
 	}
-	tx, err := db.w.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("sqlite: update cluster %s: %w", c.ID.Hex(), err)
-	}
-	defer rollback(tx)
-	group := c.GroupID.Hex()
-	if err := authorizeProject(ctx, tx, store.Admin, c.GroupID); err != nil {
-		return err
-	}
-	res, err := tx.ExecContext(ctx, `UPDATE clusters SET name = ?, type = ?, mongodb_version = ?, backup = ?,
+	_, err = tx.ExecContext(ctx, `UPDATE clusters SET name = ?, type = ?, mongodb_version = ?, backup = ?,
   replica_set_name = ?, shards = ?, config = ?, ckpt_driver = ?, ckpt_interval_min = ?, pit_window_hours = ?,
   backup_status = ?, snapshot_schedule = ?
-  WHERE id = ? AND group_id = ?`,
+  WHERE id = ?`,
 		c.Name, string(c.Type), c.MongoDBVersion, string(c.Backup), c.ReplicaSetName, cols.Shards, cols.Config,
-		cols.Driver, cols.IntervalMin, cols.WindowHours, cols.Status, cols.Snapshots, c.ID.Hex(), group)
+		cols.Driver, cols.IntervalMin, cols.WindowHours, cols.Status, cols.Snapshots, c.ID.Hex())
 	if sqliteCode(err) == codeUnique {
-		return backup.ErrDuplicateClusterName(c.Name, group)
+		return backup.Cluster{}, backup.ErrDuplicateClusterName(c.Name, c.GroupID.Hex())
 	}
 	if err != nil {
-		return fmt.Errorf("sqlite: update cluster %s: %w", c.ID.Hex(), err)
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return fmt.Errorf("sqlite: update cluster %s: %w", c.ID.Hex(), err)
-	} else if n == 0 {
-		var exists int64
-		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM projects WHERE id = ?)`, group).Scan(&exists); err != nil {
-			return fmt.Errorf("sqlite: update cluster %s: %w", c.ID.Hex(), err)
-		}
-		if exists == 0 {
-			return backup.ErrGroupNotFound(group)
-		}
-		return backup.ErrClusterIDNotFound(c.ID.Hex(), group)
+		return backup.Cluster{}, fmt.Errorf("sqlite: update cluster %s: %w", c.ID.Hex(), err)
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("sqlite: update cluster %s: %w", c.ID.Hex(), err)
+		return backup.Cluster{}, fmt.Errorf("sqlite: update cluster %s: %w", c.ID.Hex(), err)
 	}
-	return nil
+	return c, nil
 }
 
 // Schedules lists the clusters the engine takes checkpoints of: legacy

@@ -148,7 +148,7 @@ func TestConcurrentReadersAndWriter(t *testing.T) {
 	t0 := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 	org := backup.Organization{ID: ids.New(t0), Name: "o", Created: t0}
 	project := backup.Project{ID: ids.New(t0), OrgID: org.ID, Name: "p", Created: t0}
-	c := backup.Cluster{ID: ids.New(t0), GroupID: project.ID, Name: "rs", Type: backup.ReplicaSet,
+	c := backup.Cluster{ID: ids.New(t0), GroupID: project.ID, Name: "rs", Type: backup.ReplicaSet, MongoDBVersion: "4.0.28",
 		ReplicaSetName: "rs0", Backup: backup.BackupLegacy, Created: t0}
 	for _, err := range []error{db.CreateOrganization(ctx, org), db.CreateProject(ctx, project), db.CreateCluster(ctx, c)} {
 		if err != nil {

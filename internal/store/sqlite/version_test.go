@@ -33,7 +33,7 @@ func TestHeadCache(t *testing.T) {
 	t0 := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 	org := backup.Organization{ID: ids.New(t0), Name: "o", Created: t0}
 	project := backup.Project{ID: ids.New(t0), OrgID: org.ID, Name: "p", Created: t0}
-	c := backup.Cluster{ID: ids.New(t0), GroupID: project.ID, Name: "c", Type: backup.ReplicaSet,
+	c := backup.Cluster{ID: ids.New(t0), GroupID: project.ID, Name: "c", Type: backup.ReplicaSet, MongoDBVersion: "4.0.28",
 		ReplicaSetName: "rs", Backup: backup.BackupLegacy, Created: t0}
 	for _, err := range []error{db.CreateOrganization(ctx, org), db.CreateProject(ctx, project), db.CreateCluster(ctx, c)} {
 		if err != nil {

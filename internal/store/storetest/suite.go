@@ -66,6 +66,7 @@ func Run(t *testing.T, open func(t testing.TB, clk clock.Clock) Store) {
 		{"AuthEpoch", testAuthEpoch},
 		{"SharedSecret", testSharedSecret},
 		{"UpdateCluster", testUpdateCluster},
+		{"UpdateClusterConcurrent", testUpdateClusterConcurrent},
 		{"Schedules", testSchedules},
 		{"AddClaimed", testAddClaimed},
 		{"NewestRestorable", testNewestRestorable},
@@ -440,6 +441,7 @@ func testProjectsPaging(t *testing.T, f *fixture) {
 func testClusters(t *testing.T, f *fixture) {
 	mirrored := clusterValue(f.ids.New(t0), f.project.ID, "Legacy-1", backup.Sharded, backup.BackupLegacy)
 	mirrored.Config = backup.ConfigServer{HostIDs: []string{"host-a", "host-b", "host-c"}}
+	mirrored.MongoDBVersion = "3.2.22"
 	f.must(f.s.CreateCluster(f.ctx, mirrored))
 	for _, c := range []backup.Cluster{f.sharded, f.rs, f.cloud, mirrored} {
 		for how, ref := range refs(c) {

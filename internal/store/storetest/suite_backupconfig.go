@@ -19,7 +19,8 @@ func testBackupState(t *testing.T, f *fixture) {
 	c.Schedule = backup.CheckpointSchedule{Driver: backup.DriverSimulated, Interval: 15 * time.Minute}
 	c.Snapshots = backup.SnapshotSchedule{IntervalHours: 8, RetentionDays: 3, DailyRetentionDays: 0,
 		WeeklyRetentionWeeks: 52, MonthlyRetentionMonths: 36, FullIncrementalDayOfWeek: "TUESDAY"}
-	f.must(f.s.UpdateCluster(f.ctx, c))
+	_, err := f.s.UpdateCluster(f.ctx, byID(c), set(c))
+	f.must(err)
 	listed := func() bool {
 		t.Helper()
 		got, err := f.s.Schedules(f.ctx)
@@ -31,7 +32,8 @@ func testBackupState(t *testing.T, f *fixture) {
 	}
 	for _, st := range []backup.BackupStatus{backup.BackupStopped, backup.BackupInactive, backup.BackupStarted} {
 		c.Status = st
-		f.must(f.s.UpdateCluster(f.ctx, c))
+		_, err := f.s.UpdateCluster(f.ctx, byID(c), set(c))
+		f.must(err)
 		for _, ref := range refs(c) {
 			got, err := f.s.Cluster(f.ctx, ref)
 			f.must(err)
@@ -52,7 +54,8 @@ func testBackupState(t *testing.T, f *fixture) {
 		}
 	}
 	c.Status = "PAUSED"
-	wantCode(t, "unknown status", f.s.UpdateCluster(f.ctx, c), backup.CodeInvalidAttribute)
+	_, err = f.s.UpdateCluster(f.ctx, byID(c), set(c))
+	wantCode(t, "unknown status", err, backup.CodeInvalidAttribute)
 }
 
 func slicesHas(cs []backup.Cluster, c backup.Cluster) bool {

@@ -176,7 +176,10 @@ func testOtherOrganization(t *testing.T, f *fixture) {
 			return err
 		}, group, nil, nil},
 		{"CreateCluster", func(ctx context.Context) error { return f.s.CreateCluster(ctx, fresh) }, group, unauthorized, unauthorized},
-		{"UpdateCluster", func(ctx context.Context) error { return f.s.UpdateCluster(ctx, renamed) }, group, unauthorized, unauthorized},
+		{"UpdateCluster", func(ctx context.Context) error {
+			_, err := f.s.UpdateCluster(ctx, byName(f.rs), set(renamed))
+			return err
+		}, group, unauthorized, unauthorized},
 		{"DeleteCluster", func(ctx context.Context) error { return f.s.DeleteCluster(ctx, byName(f.rs)) }, group, unauthorized, unauthorized},
 		{"AddCheckpoint", func(ctx context.Context) error {
 			return f.s.AddCheckpoint(ctx, f.checkpoint(f.sharded, t0.Add(24*time.Hour)))
@@ -222,6 +225,7 @@ func testOtherOrganization(t *testing.T, f *fixture) {
 		t.Fatalf("a stranger lists %d projects", p.Total)
 	}
 	f.must(f.s.CreateCluster(owner, fresh))
-	f.must(f.s.UpdateCluster(owner, renamed))
+	_, err = f.s.UpdateCluster(owner, byName(f.rs), set(renamed))
+	f.must(err)
 	f.must(f.s.DeleteCluster(owner, byName(renamed)))
 }

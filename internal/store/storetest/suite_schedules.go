@@ -2,56 +2,118 @@ package storetest
 
 import (
 	"errors"
+	"fmt"
 	"reflect"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/checkpointd/checkpointd/internal/backup"
 )
 
+// set returns a change that makes a cluster c.
+func set(c backup.Cluster) func(*backup.Cluster) error {
+	return func(stored *backup.Cluster) error { *stored = c; return nil }
+}
+
 // testUpdateCluster: an update replaces topology, version, backup kind and
 // schedule, reads back exactly, keeps the checkpoints, and reports the
-// errors of the contract.
+// errors of the contract; a refused change stores nothing.
 func testUpdateCluster(t *testing.T, f *fixture) {
 	cp := f.checkpoint(f.sharded, t0.Add(24*time.Hour))
 	f.must(f.s.AddCheckpoint(f.ctx, cp))
 
 	c := f.sharded
-	c.MongoDBVersion = "4.0.29"
+	c.MongoDBVersion = "3.2.22"
 	c.Shards = append(c.Shards, backup.Shard{Name: "Cluster0-shard-2", ReplicaSetName: "Cluster0-shard-2"})
 	c.Config = backup.ConfigServer{HostIDs: []string{"h1", "h2", "h3"}}
 	c.Schedule = backup.CheckpointSchedule{Driver: backup.DriverSimulated, Interval: 15 * time.Minute, Window: 48 * time.Hour}
-	f.must(f.s.UpdateCluster(f.ctx, c))
-	got, err := f.s.Cluster(f.ctx, backup.ClusterRef{GroupID: c.GroupID, Name: c.Name})
+	ref := backup.ClusterRef{GroupID: c.GroupID, Name: c.Name}
+	updated, err := f.s.UpdateCluster(f.ctx, ref, set(c))
 	f.must(err)
-	if !reflect.DeepEqual(got, c) {
-		t.Errorf("after UpdateCluster, Cluster = %+v\nwant %+v", got, c)
+	got, err := f.s.Cluster(f.ctx, ref)
+	f.must(err)
+	if !reflect.DeepEqual(got, c) || !reflect.DeepEqual(updated, c) {
+		t.Errorf("after UpdateCluster, Cluster = %+v, returned %+v\nwant %+v", got, updated, c)
 	}
-	if _, err := f.s.Checkpoint(f.ctx, backup.ClusterRef{GroupID: c.GroupID, Name: c.Name}, cp.ID); err != nil {
+	if _, err := f.s.Checkpoint(f.ctx, ref, cp.ID); err != nil {
 		t.Errorf("the checkpoint did not survive the update: %v", err)
 	}
-	// Renaming to a free name works; to a taken one is a conflict.
-	c.Name = "Renamed"
-	f.must(f.s.UpdateCluster(f.ctx, c))
+	// The change sees what is stored; renaming to a free name works (by
+	// id too); to a taken one is a conflict.
+	byID := backup.ClusterRef{GroupID: c.GroupID, ID: c.ID}
+	_, err = f.s.UpdateCluster(f.ctx, byID, func(stored *backup.Cluster) error {
+		if !reflect.DeepEqual(*stored, c) {
+			t.Errorf("the change was given %+v, want %+v", *stored, c)
+		}
+		stored.Name = "Renamed"
+		return nil
+	})
+	f.must(err)
 	if _, err := f.s.Cluster(f.ctx, backup.ClusterRef{GroupID: c.GroupID, Name: "Renamed"}); err != nil {
 		t.Errorf("renamed cluster not found: %v", err)
 	}
 	c.Name = f.rs.Name
-	wantCode(t, "taken name", f.s.UpdateCluster(f.ctx, c), backup.CodeDuplicateClusterName)
+	_, err = f.s.UpdateCluster(f.ctx, byID, set(c))
+	wantCode(t, "taken name", err, backup.CodeDuplicateClusterName)
 
-	missing := f.sharded
-	missing.ID = f.ids.New(t0)
-	wantCode(t, "unknown id", f.s.UpdateCluster(f.ctx, missing), backup.CodeClusterNotFound)
-	missing.GroupID = f.ids.New(t0)
-	wantCode(t, "unknown project", f.s.UpdateCluster(f.ctx, missing), backup.CodeGroupNotFound)
+	_, err = f.s.UpdateCluster(f.ctx, backup.ClusterRef{GroupID: c.GroupID, ID: f.ids.New(t0)}, set(c))
+	wantCode(t, "unknown id", err, backup.CodeClusterNotFound)
+	_, err = f.s.UpdateCluster(f.ctx, backup.ClusterRef{GroupID: c.GroupID, Name: "Nope"}, set(c))
+	wantCode(t, "unknown name", err, backup.CodeClusterNotFound)
+	_, err = f.s.UpdateCluster(f.ctx, backup.ClusterRef{GroupID: f.ids.New(t0), Name: "Renamed"}, set(c))
+	wantCode(t, "unknown project", err, backup.CodeGroupNotFound)
 	// A cluster of another project is not found through this one.
 	other := f.newCluster(f.newProject("other").ID, "Elsewhere", backup.Sharded, backup.BackupLegacy)
-	other.GroupID = f.project.ID
-	wantCode(t, "another project's cluster", f.s.UpdateCluster(f.ctx, other), backup.CodeClusterNotFound)
+	_, err = f.s.UpdateCluster(f.ctx, backup.ClusterRef{GroupID: f.project.ID, ID: other.ID}, set(other))
+	wantCode(t, "another project's cluster", err, backup.CodeClusterNotFound)
 
-	bad := f.rs
-	bad.Schedule.Interval = 15 * time.Minute
-	wantCode(t, "interval on a replica set", f.s.UpdateCluster(f.ctx, bad), backup.CodeCannotSetIntervalForReplicaSet)
+	rsRef := backup.ClusterRef{GroupID: f.rs.GroupID, ID: f.rs.ID}
+	_, err = f.s.UpdateCluster(f.ctx, rsRef, func(c *backup.Cluster) error { c.Schedule.Interval = 15 * time.Minute; return nil })
+	wantCode(t, "interval on a replica set", err, backup.CodeCannotSetIntervalForReplicaSet)
+	refused := backup.Errorf(backup.Invalid, backup.CodeInvalidAttribute, "refused")
+	_, err = f.s.UpdateCluster(f.ctx, rsRef, func(c *backup.Cluster) error { c.MongoDBVersion = "4.4.1"; return refused })
+	if !errors.Is(err, refused) {
+		t.Errorf("a refusing change: err = %v, want its error", err)
+	}
+	_, err = f.s.UpdateCluster(f.ctx, rsRef, func(c *backup.Cluster) error { c.ID = f.ids.New(t0); return nil })
+	if err == nil {
+		t.Error("a change of the cluster's id was stored")
+	}
+	if got, err := f.s.Cluster(f.ctx, rsRef); err != nil || !reflect.DeepEqual(got, f.rs) {
+		t.Errorf("refused changes changed the replica set: %+v, %v", got, err)
+	}
+}
+
+// testUpdateClusterConcurrent: updates of one cluster running at once,
+// each adding a shard to what it reads, lose none of them.
+func testUpdateClusterConcurrent(t *testing.T, f *fixture) {
+	const n = 8
+	ref := backup.ClusterRef{GroupID: f.sharded.GroupID, ID: f.sharded.ID}
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := f.s.UpdateCluster(f.ctx, ref, func(c *backup.Cluster) error {
+				name := fmt.Sprintf("added-%d", i)
+				c.Shards = append(c.Shards, backup.Shard{Name: name, ReplicaSetName: name})
+				return nil
+			})
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		f.must(err)
+	}
+	got, err := f.s.Cluster(f.ctx, ref)
+	f.must(err)
+	if want := len(f.sharded.Shards) + n; len(got.Shards) != want {
+		t.Errorf("after %d concurrent updates adding a shard each, %d shards, want %d: %+v", n, len(got.Shards), want, got.Shards)
+	}
 }
 
 // testSchedules: Schedules lists exactly the legacy, SIMULATED clusters
@@ -65,7 +127,8 @@ func testSchedules(t *testing.T, f *fixture) {
 	sim := backup.CheckpointSchedule{Driver: backup.DriverSimulated, Interval: 30 * time.Minute}
 	on := f.sharded
 	on.Schedule = sim
-	f.must(f.s.UpdateCluster(f.ctx, on))
+	_, err = f.s.UpdateCluster(f.ctx, backup.ClusterRef{GroupID: on.GroupID, ID: on.ID}, set(on))
+	f.must(err)
 	elsewhere := clusterValue(f.ids.New(t0), f.newProject("p2").ID, "Far", backup.Sharded, backup.BackupLegacy)
 	elsewhere.Schedule = sim
 	f.must(f.s.CreateCluster(f.ctx, elsewhere))
@@ -89,7 +152,8 @@ func testSchedules(t *testing.T, f *fixture) {
 		t.Errorf("Schedules = %+v\nwant %+v", got, want)
 	}
 	on.Schedule.Interval = 0
-	f.must(f.s.UpdateCluster(f.ctx, on))
+	_, err = f.s.UpdateCluster(f.ctx, backup.ClusterRef{GroupID: on.GroupID, ID: on.ID}, set(on))
+	f.must(err)
 	got, err = f.s.Schedules(f.ctx)
 	f.must(err)
 	if len(got) != 1 || got[0].ID != elsewhere.ID {
