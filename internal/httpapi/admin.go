@@ -538,10 +538,10 @@ type clusterJSON struct {
 }
 
 type backupJSON struct {
-	ClusterCheckpointIntervalMin optInt  `json:"clusterCheckpointIntervalMin"`
-	Driver                       *string `json:"driver,omitempty"`
-	Kind                         *string `json:"kind,omitempty"`
-	PointInTimeWindowHours       *int    `json:"pointInTimeWindowHours,omitempty"`
+	ClusterCheckpointIntervalMin atlas.NullableInt `json:"clusterCheckpointIntervalMin"`
+	Driver                       *string           `json:"driver,omitempty"`
+	Kind                         *string           `json:"kind,omitempty"`
+	PointInTimeWindowHours       *int              `json:"pointInTimeWindowHours,omitempty"`
 	// StatusName is read-only here (Cloud Manager's backupConfigs change
 	// it): a client may send back what it read.
 	StatusName *string `json:"statusName,omitempty"`
@@ -563,21 +563,6 @@ type AdminShard struct {
 type linkJSON struct {
 	Href string `json:"href"`
 	Rel  string `json:"rel"`
-}
-
-// optInt is a JSON integer that may be left out, or null.
-type optInt struct {
-	set, null bool
-	v         int
-}
-
-func (o *optInt) UnmarshalJSON(b []byte) error {
-	o.set = true
-	if string(b) == "null" {
-		o.null = true
-		return nil
-	}
-	return json.Unmarshal(b, &o.v)
 }
 
 // change is the change the fields sent make to a cluster of type typ,
@@ -612,15 +597,15 @@ func (in *clusterJSON) change(typ backup.ClusterType, creating bool) (backup.Clu
 			d := backup.Driver(*b.Driver)
 			ch.Driver = &d
 		}
-		if o := b.ClusterCheckpointIntervalMin; o.set {
+		if o := b.ClusterCheckpointIntervalMin; o.Set {
 			var interval time.Duration
-			if !o.null {
+			if !o.Null {
 				// Beyond MaxInt64 minutes the Duration would wrap:
 				// 9007199254741007 (2^53 + 15) would be taken as 15.
-				if o.v <= 0 || int64(o.v) > int64(math.MaxInt64/time.Minute) {
+				if o.V <= 0 || int64(o.V) > int64(math.MaxInt64/time.Minute) {
 					return ch, errInvalidAttribute("clusterCheckpointIntervalMin", "a checkpoint interval is 15, 30 or 60 minutes, or null for none")
 				}
-				interval = time.Duration(o.v) * time.Minute
+				interval = time.Duration(o.V) * time.Minute
 			}
 			ch.Interval = &interval
 		}

@@ -60,15 +60,20 @@ func getSchedule(s *Server, rq *request) (result, error) {
 // scheduledCluster is the route's cluster, if it has a legacy snapshot
 // schedule: a cluster on Cloud Backup has none (BACKUP_CONFIG_NOT_FOUND).
 func (s *Server) scheduledCluster(rq *request) (backup.Cluster, error) {
+	c, err := s.routeCluster(rq)
+	if err == nil && c.Backup == backup.BackupCloud {
+		err = backup.ErrBackupConfigNotFound(rq.PathValue("cluster"), c.GroupID.Hex())
+	}
+	return c, err
+}
+
+// routeCluster is the cluster the route's path names.
+func (s *Server) routeCluster(rq *request) (backup.Cluster, error) {
 	ref, err := rq.surface.clusterRef(rq.Request)
 	if err != nil {
 		return backup.Cluster{}, err
 	}
-	c, err := s.store.Cluster(rq.Context(), ref)
-	if err == nil && c.Backup == backup.BackupCloud {
-		err = backup.ErrBackupConfigNotFound(ref.Label(), ref.GroupID.Hex())
-	}
-	return c, err
+	return s.store.Cluster(rq.Context(), ref)
 }
 
 // updateSchedule changes the fields of the snapshot schedule sent: the
@@ -152,11 +157,7 @@ func listBackupConfigs(s *Server, rq *request) (result, error) {
 //
 //	GET /api/public/v1.0/groups/{PROJECT-ID}/backupConfigs/{CLUSTER-ID}
 func getBackupConfig(s *Server, rq *request) (result, error) {
-	ref, err := rq.surface.clusterRef(rq.Request)
-	if err != nil {
-		return result{}, err
-	}
-	c, err := s.store.Cluster(rq.Context(), ref)
+	c, err := s.routeCluster(rq)
 	if err != nil {
 		return result{}, err
 	}

@@ -55,7 +55,7 @@ func (db *DB) Project(ctx context.Context, id backup.ObjectID) (_ backup.Project
 // (store.FirstReadable), with its ClusterCount: one seek of the
 // projects_name index.
 func (db *DB) ProjectByName(ctx context.Context, name string) (_ backup.Project, err error) {
-	defer classify(&err)
+	defer db.classify(&err)
 	if _, err := store.Caller(ctx); err != nil {
 		return backup.Project{}, err
 	}
