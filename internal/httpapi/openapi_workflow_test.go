@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/checkpointd/checkpointd/internal/backup"
 )
@@ -153,6 +154,8 @@ func (e *openapiEnv) workflowCases(tb testing.TB, kind string) []apiCase {
 		{name: "stop a STOPPED backup again", body: `{"statusName":"STOPPED","groupId":"` + groupHex + `"}`, who: owner, status: 200},
 		{name: "start", body: `{"statusName":"STARTED","storageEngineName":"WIRED_TIGER","syncSource":"primary"}`, who: owner, status: 200},
 		{name: "stop again", body: `{"statusName":"STOPPED"}`, who: owner, status: 200},
+		{name: "claim while STOPPED"},
+		{name: "report while STOPPED"},
 		{name: "terminate", body: `{"statusName":"TERMINATING"}`, who: owner, status: 200},
 		{name: "stop an INACTIVE backup", body: `{"statusName":"STOPPED"}`, who: owner, status: 409, code: "CANNOT_STOP_BACKUP_INVALID_STATE"},
 		{name: "set PROVISIONING", body: `{"statusName":"PROVISIONING"}`, who: owner, status: 400, code: "INVALID_ATTRIBUTE"},
@@ -166,6 +169,19 @@ func (e *openapiEnv) workflowCases(tb testing.TB, kind string) []apiCase {
 		{name: "form body", body: "x=1", who: owner, status: 415, code: "UNSUPPORTED_MEDIA_TYPE", bad: true, headers: form},
 		{name: "headers too large", body: `{}`, who: owner, status: 431, code: "REQUEST_TOO_LARGE", headers: big},
 	} {
+		switch st.name {
+		case "claim while STOPPED":
+			slot := time.Now().UTC().Truncate(15 * time.Minute).Add(-time.Hour)
+			cs = append(cs, apiCase{name: "admin: " + st.name, method: http.MethodPost, path: admin + "/" + wf + "/slots", who: backupManager,
+				body: `{"slot":"` + slot.Format(time.RFC3339) + `","owner":"a"}`, status: 409, code: "BACKUP_NOT_STARTED"})
+			continue
+		case "report while STOPPED":
+			rep := agentReport(tb, ids, time.Now().UTC().Truncate(time.Minute).Add(-time.Hour),
+				[]reportPart{{"REPLICA_SET", "s0", "rs0", ""}, {"CONFIG_SERVER_REPLICA_SET", "", "cfg", ""}}, nil)
+			cs = append(cs, apiCase{name: "admin: " + st.name, method: http.MethodPost, path: admin + "/" + wf + "/checkpoints", who: backupManager,
+				body: rep, status: 409, code: "BACKUP_NOT_STARTED"})
+			continue
+		}
 		cmCase(apiCase{name: "backup config: " + st.name, method: patch, path: wfc, body: st.body, who: st.who, status: st.status, code: st.code, badRequest: st.bad, headers: st.headers})
 	}
 	cmCase(apiCase{name: "backup config: URI too long", method: patch, path: wfc + long, body: `{}`, who: owner, status: 414, code: "REQUEST_TOO_LARGE"})
