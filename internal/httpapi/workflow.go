@@ -97,6 +97,7 @@ func updateSchedule(s *Server, rq *request) (result, error) {
 		if err != nil {
 			return err
 		}
+		u.WindowFixed = u.WindowFixed || !guessAtlasWindowSettable
 		return c.ApplySchedule(u)
 	})
 	if err != nil {
