@@ -71,15 +71,15 @@ checkpoints API: checkpointd, or MongoDB Atlas or Cloud Manager.
 		SuggestionsMinimumDistance: 2,
 		RunE:                       groupRunE,
 	}
-	cf.addFlags(cmd.PersistentFlags())
-	registerClientCompletion(e, cmd)
-
+	addClientFlags(e, cmd, &cf)
 	cmd.AddCommand(newCheckpointsListCmd(e, &cf), newCheckpointsGetCmd(e, &cf), newRestorePlanCmd(e, &cf))
 	return cmd
 }
 
-// addFlags declares the settings every client command shares on pf.
-func (cf *clientFlags) addFlags(pf *pflag.FlagSet) {
+// addClientFlags adds the settings every client command shares to cmd
+// and its subcommands.
+func addClientFlags(e *env, cmd *cobra.Command, cf *clientFlags) {
+	pf := cmd.PersistentFlags()
 	pf.StringVar(&cf.baseURL, "base-url", "http://127.0.0.1:8080", "the server's base URL, e.g. https://cloud.mongodb.com")
 	pf.StringVar(&cf.api, "api", string(client.AtlasV2), "API generation: atlas-v2, atlas-v1 or cloud-manager")
 	pf.StringVar(&cf.publicKey, "public-key", "", "API key: public key (HTTP Digest user name)")
@@ -91,6 +91,7 @@ func (cf *clientFlags) addFlags(pf *pflag.FlagSet) {
 	pf.StringVar(&cf.project, "project", "", "project (group) id")
 	pf.StringVar(&cf.cluster, "cluster", "", "cluster name (with --api cloud-manager: the cluster's id)")
 	pf.StringVarP(&cf.output, "output", "o", "table", "output format: table, or json (the server's JSON, indented)")
+	registerClientCompletion(e, cmd)
 }
 
 // groupRunE makes a command grouping subcommands runnable, so that an

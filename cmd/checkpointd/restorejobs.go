@@ -36,8 +36,7 @@ for its agent (checkpointd agent) to carry them out and report them.
 		SuggestionsMinimumDistance: 2,
 		RunE:                       groupRunE,
 	}
-	cf.addFlags(cmd.PersistentFlags())
-	registerClientCompletion(e, cmd)
+	addClientFlags(e, cmd, &cf)
 	cmd.AddCommand(newRestoreJobsCreateCmd(e, &cf), newRestoreJobsListCmd(e, &cf), newRestoreJobsGetCmd(e, &cf))
 	return cmd
 }

@@ -65,6 +65,10 @@ type ClusterChange struct {
 	Interval *time.Duration
 	// Window is the point-in-time window; zero restores the default.
 	Window *time.Duration
+	// Status may only be the state the cluster's backup is in: a client
+	// sends back what it read. The state changes through the backup
+	// configuration (SetStatus), by its rules.
+	Status *BackupStatus
 }
 
 // IsZero reports whether ch changes nothing.
@@ -128,6 +132,10 @@ func (c Cluster) Apply(ch ClusterChange) (Cluster, error) {
 	}
 	if ch.Window != nil {
 		c.Schedule.Window = *ch.Window
+	}
+	if ch.Status != nil && *ch.Status != c.StatusOrDefault() {
+		return Cluster{}, AttrErrorf("backup.statusName", CodeInvalidAttribute,
+			"Invalid attribute %s specified: the backup's state changes through its backup configuration (backupConfigs), not here.", "backup.statusName")
 	}
 	if err := c.Validate(); err != nil {
 		return Cluster{}, err

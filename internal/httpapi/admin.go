@@ -418,6 +418,9 @@ func adminIngest(s *Server, rq *request) (result, error) {
 	if c.Backup != backup.BackupLegacy {
 		return result{}, backup.ErrNotLegacyBackup()
 	}
+	if !c.TakesCheckpoints() {
+		return result{}, backup.ErrBackupNotStarted(&c)
+	}
 	if c.Schedule.DriverOrDefault() != backup.DriverAgent {
 		return result{}, errInvalidAttribute("backup.driver",
 			"cluster "+c.Name+"'s checkpoints are taken by its "+string(c.Schedule.DriverOrDefault())+" driver, not reported by an agent")
@@ -483,6 +486,11 @@ func adminClaimSlot(s *Server, rq *request) (result, error) {
 	if err != nil {
 		return result{}, err
 	}
+	// A cluster not on legacy backup is ClaimSlot's to refuse, with its
+	// own code.
+	if c.Backup == backup.BackupLegacy && !c.TakesCheckpoints() {
+		return result{}, backup.ErrBackupNotStarted(&c)
+	}
 	var in slotClaimJSON
 	if err := decodeJSON(body, &in); err != nil {
 		return result{}, err
@@ -536,10 +544,13 @@ type clusterJSON struct {
 }
 
 type backupJSON struct {
-	ClusterCheckpointIntervalMin optInt  `json:"clusterCheckpointIntervalMin"`
-	Driver                       *string `json:"driver,omitempty"`
-	Kind                         *string `json:"kind,omitempty"`
-	PointInTimeWindowHours       *int    `json:"pointInTimeWindowHours,omitempty"`
+	ClusterCheckpointIntervalMin atlas.NullableInt `json:"clusterCheckpointIntervalMin"`
+	Driver                       *string           `json:"driver,omitempty"`
+	Kind                         *string           `json:"kind,omitempty"`
+	PointInTimeWindowHours       *int              `json:"pointInTimeWindowHours,omitempty"`
+	// StatusName is read-only here (Cloud Manager's backupConfigs change
+	// it): a client may send back what it read.
+	StatusName *string `json:"statusName,omitempty"`
 }
 
 // AdminConfigServer is a sharded cluster's config servers: a replica set,
@@ -558,21 +569,6 @@ type AdminShard struct {
 type linkJSON struct {
 	Href string `json:"href"`
 	Rel  string `json:"rel"`
-}
-
-// optInt is a JSON integer that may be left out, or null.
-type optInt struct {
-	set, null bool
-	v         int
-}
-
-func (o *optInt) UnmarshalJSON(b []byte) error {
-	o.set = true
-	if string(b) == "null" {
-		o.null = true
-		return nil
-	}
-	return json.Unmarshal(b, &o.v)
 }
 
 // change is the change the fields sent make to a cluster of type typ,
@@ -607,15 +603,15 @@ func (in *clusterJSON) change(typ backup.ClusterType, creating bool) (backup.Clu
 			d := backup.Driver(*b.Driver)
 			ch.Driver = &d
 		}
-		if o := b.ClusterCheckpointIntervalMin; o.set {
+		if o := b.ClusterCheckpointIntervalMin; o.Set {
 			var interval time.Duration
-			if !o.null {
+			if !o.Null {
 				// Beyond MaxInt64 minutes the Duration would wrap:
 				// 9007199254741007 (2^53 + 15) would be taken as 15.
-				if o.v <= 0 || int64(o.v) > int64(math.MaxInt64/time.Minute) {
+				if o.V <= 0 || int64(o.V) > int64(math.MaxInt64/time.Minute) {
 					return ch, errInvalidAttribute("clusterCheckpointIntervalMin", "a checkpoint interval is 15, 30 or 60 minutes, or null for none")
 				}
-				interval = time.Duration(o.v) * time.Minute
+				interval = time.Duration(o.V) * time.Minute
 			}
 			ch.Interval = &interval
 		}
@@ -625,6 +621,10 @@ func (in *clusterJSON) change(typ backup.ClusterType, creating bool) (backup.Clu
 			}
 			w := time.Duration(*h) * time.Hour
 			ch.Window = &w
+		}
+		if st := b.StatusName; st != nil {
+			status := backup.BackupStatus(*st)
+			ch.Status = &status
 		}
 	}
 	if in.MongoDBVersion == nil && creating || in.MongoDBVersion != nil && *in.MongoDBVersion == "" {
@@ -680,6 +680,9 @@ type AdminBackup struct {
 	Driver                       string `json:"driver"`
 	Kind                         string `json:"kind"`
 	PointInTimeWindowHours       int    `json:"pointInTimeWindowHours"`
+	// StatusName is the state of the cluster's backup: an agent takes
+	// checkpoints only while it is STARTED.
+	StatusName string `json:"statusName"`
 }
 
 // NewAdminCluster is c as the administration API shows it, without links.
@@ -687,7 +690,7 @@ func NewAdminCluster(c *backup.Cluster) AdminCluster {
 	s := c.Schedule
 	out := AdminCluster{
 		Backup: AdminBackup{Driver: string(s.DriverOrDefault()), Kind: string(c.Backup),
-			PointInTimeWindowHours: int(s.WindowOrDefault() / time.Hour)},
+			PointInTimeWindowHours: int(s.WindowOrDefault() / time.Hour), StatusName: string(c.StatusOrDefault())},
 		ClusterType: string(c.Type), Created: formatTime(c.Created), GroupID: c.GroupID.Hex(), ID: c.ID.Hex(),
 		MongoDBVersion: c.MongoDBVersion, Name: c.Name, ReplicaSetName: c.ReplicaSetName,
 	}

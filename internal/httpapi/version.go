@@ -101,13 +101,19 @@ func versionedType(version string) []string {
 	return v.([]string)
 }
 
-// isVersionedJSON reports whether mt (lower case, without parameters) is
-// a dated Atlas media type, application/vnd.atlas.YYYY-MM-DD+json.
+// isVersionedJSON reports whether a request body's media type (lower
+// case, without parameters) is a dated Atlas type,
+// application/vnd.atlas.YYYY-MM-DD+json: v2 clients and the Atlas SDKs
+// send their bodies so.
 func isVersionedJSON(mt string) bool {
 	date, ok := strings.CutPrefix(mt, vndPrefix)
 	if !ok {
 		return false
 	}
 	date, ok = strings.CutSuffix(date, vndSuffix)
-	return ok && len(date) == len("2006-01-02")
+	if !ok {
+		return false
+	}
+	_, err := time.Parse(time.DateOnly, date)
+	return err == nil
 }

@@ -72,6 +72,8 @@ func Run(t *testing.T, open func(t testing.TB, clk clock.Clock) Store) {
 		{"RestoreJobsLifecycle", testRestoreJobsLifecycle},
 		{"AddClaimed", testAddClaimed},
 		{"NewestRestorable", testNewestRestorable},
+		{"BackupState", testBackupState},
+		{"ProjectByName", testProjectByName},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
