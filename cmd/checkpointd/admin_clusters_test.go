@@ -118,7 +118,7 @@ func TestAdminClusterScheduleErrors(t *testing.T) {
 			"--window-hours: Invalid attribute pointInTimeWindowHours specified: a window is a whole number of hours from 1 to 720, not 0. (INVALID_ATTRIBUTE)"},
 		{"window negative", create("--window-hours", "-1"), "--window-hours: Invalid attribute pointInTimeWindowHours specified"},
 		{"window 721", create("--window-hours", "721"),
-			"--window-hours: Invalid attribute pointInTimeWindowHours specified: a window is a whole number of hours from 1 to 720, at least the checkpoint interval, not 721h0m0s. (INVALID_ATTRIBUTE)"},
+			"--window-hours: Invalid attribute pointInTimeWindowHours specified: a window is from 1 to 720 hours. (INVALID_ATTRIBUTE)"},
 		{"window not a number", create("--window-hours", "1d"), `invalid argument "1d" for "--window-hours" flag`},
 		{"window not whole", create("--window-hours", "1.5"), `invalid argument "1.5" for "--window-hours" flag`},
 		{"unknown driver", create("--driver", "robot"),
@@ -270,7 +270,7 @@ func TestAdminClusterUpdateErrors(t *testing.T) {
 		{"rename to an invalid name", update("Sharded", "--name", "my_cluster"), `Cluster name "my_cluster" is invalid`},
 		{"sharded to replica set", update("Sharded", "--shards", "0"), "The type of a cluster cannot change: Sharded is a sharded cluster, which keeps 1 to 100 shards. (INVALID_ATTRIBUTE)"},
 		{"replica set to sharded", update("RS", "--shards", "2"), "The type of a cluster cannot change: RS is a replica set, which has no shards. (INVALID_ATTRIBUTE)"},
-		{"config servers of a replica set", update("RS", "--config-servers", "csrs"), "A replica set has no config servers"},
+		{"config servers of a replica set", update("RS", "--config-servers", "csrs"), "--config-servers: Invalid attribute configServer specified: a replica set has no config servers."},
 		{"too many shards", update("Sharded", "--shards", "101"), "not 101"},
 		{"unknown config servers", update("Sharded", "--config-servers", "sccc"), `--config-servers: Unknown config server kind "sccc"`},
 		{"mirrored on 4.4", update("Sharded", "--config-servers", "mirrored"), "Mirrored config servers (SCCC) ended with MongoDB 3.2; MongoDB 4.4.29 needs"},
@@ -420,13 +420,19 @@ func TestNameFlagByAttribute(t *testing.T) {
 		{"interval flag first", []string{"backup", "interval-min"}, attrErr("clusterCheckpointIntervalMin", "x"), "--interval-min: x"},
 		{"window", []string{"window-hours"}, attrErr("pointInTimeWindowHours", "x"), "--window-hours: x"},
 		{"driver", []string{"driver"}, attrErr("backup.driver", "x"), "--driver: x"},
+		{"name", []string{"name"}, attrErr("name", "x"), "--name: x"},
+		{"shards", []string{"shards"}, attrErr("shards", "x"), "--shards: x"},
+		{"config servers", []string{"mongodb-version", "config-servers"}, attrErr("configServer", "x"), "--config-servers: x"},
+		{"config servers' version", []string{"mongodb-version"}, attrErr("configServer", "x"), "--mongodb-version: x"},
+		{"version", []string{"mongodb-version"}, attrErr("mongoDBVersion", "x"), "--mongodb-version: x"},
+		{"backup kind", []string{"backup"}, attrErr("backup.kind", "x"), "--backup: x"},
 		{"flag not given", []string{"driver"}, attrErr("pointInTimeWindowHours", "x"), "x"},
 		{"no attribute, attribute named in the text", []string{"interval-min"},
 			attrErr("", "Invalid attribute clusterCheckpointIntervalMin specified"), "Invalid attribute clusterCheckpointIntervalMin specified"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			cmd := &cobra.Command{}
-			for _, f := range []string{"interval-min", "backup", "window-hours", "driver"} {
+			for _, f := range []string{"interval-min", "backup", "window-hours", "driver", "name", "shards", "config-servers", "mongodb-version"} {
 				cmd.Flags().String(f, "", "")
 			}
 			for _, f := range tt.given {

@@ -370,13 +370,18 @@ func withFlag(flag string, err error) error {
 // attributeFlags names the flags that set each attribute the domain's
 // errors name (backup.Error.Attr), in the order they are blamed.
 var attributeFlags = map[string][]string{
+	"name":                         {"name"},
+	"shards":                       {"shards"},
+	"configServer":                 {"config-servers", "mongodb-version"},
+	"mongoDBVersion":               {"mongodb-version"},
+	"backup.kind":                  {"backup"},
 	"clusterCheckpointIntervalMin": {"interval-min", "backup"},
 	"pointInTimeWindowHours":       {"window-hours"},
 	"backup.driver":                {"driver"},
 }
 
-// nameFlag prefixes a domain error about a schedule attribute with the
-// flag that set it, when that flag was given; other errors pass
+// nameFlag prefixes a domain error about an attribute with the flag that
+// set it, when that flag was given; other errors pass
 // unchanged.
 func nameFlag(cmd *cobra.Command, err error) error {
 	be := backup.ErrorOf(err)

@@ -302,7 +302,7 @@ func TestCreateCluster(t *testing.T) {
 		{name: "too many shards", spec: backup.ClusterSpec{Name: "c", ClusterChange: backup.ClusterChange{ShardCount: ptr(101)}},
 			kind: backup.Invalid, code: backup.CodeInvalidAttribute, error: "not 101"},
 		{name: "config servers of a replica set", spec: backup.ClusterSpec{Name: "c", ClusterChange: backup.ClusterChange{ShardCount: ptr(0), ConfigKind: ptr[backup.ConfigKind](backup.ConfigReplicaSet)}},
-			kind: backup.Invalid, code: backup.CodeInvalidAttribute, error: "A replica set has no config servers"},
+			kind: backup.Invalid, code: backup.CodeInvalidAttribute, error: "Invalid attribute configServer specified: a replica set has no config servers."},
 		{name: "mirrored on 3.4", spec: backup.ClusterSpec{Name: "c", ClusterChange: backup.ClusterChange{ShardCount: ptr(1), ConfigKind: ptr[backup.ConfigKind](backup.ConfigMirrored), MongoDBVersion: ptr("3.4.0")}},
 			kind: backup.Invalid, code: backup.CodeInvalidAttribute, error: "Mirrored config servers (SCCC) ended with MongoDB 3.2"},
 		{name: "unknown config servers", spec: backup.ClusterSpec{Name: "c", ClusterChange: backup.ClusterChange{ShardCount: ptr(1), ConfigKind: ptr[backup.ConfigKind]("scc")}},

@@ -96,7 +96,7 @@ func TestClusterApply(t *testing.T) {
 		{name: "to sharded", c: rs, change: backup.ClusterChange{ShardCount: ptr(2)},
 			code: backup.CodeInvalidAttribute, text: "The type of a cluster cannot change: RS is a replica set"},
 		{name: "config servers of a replica set", c: rs, change: backup.ClusterChange{ConfigKind: ptr(backup.ConfigMirrored)},
-			code: backup.CodeInvalidAttribute, text: "A replica set has no config servers"},
+			code: backup.CodeInvalidAttribute, text: "Invalid attribute configServer specified: a replica set has no config servers."},
 		{name: "mirrored on 4.4", c: sharded, change: backup.ClusterChange{ConfigKind: ptr(backup.ConfigMirrored)},
 			code: backup.CodeInvalidAttribute, text: "Mirrored config servers (SCCC) ended with MongoDB 3.2"},
 		{name: "interval on a replica set", c: rs, change: backup.ClusterChange{Interval: ptr(15 * time.Minute)},

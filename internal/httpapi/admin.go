@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"math"
 	"mime"
 	"net"
 	"net/http"
@@ -225,7 +224,7 @@ func jsonTypeName(kind string) string {
 
 // errInvalidAttribute is the 400 for a field whose value cannot be used.
 func errInvalidAttribute(field, why string) *backup.Error {
-	return backup.AttrErrorf(field, backup.CodeInvalidAttribute, "Invalid attribute %s specified: %s.", field, why)
+	return backup.ErrInvalidAttribute(field, why)
 }
 
 // adminProject resolves the route's project and checks the caller with
@@ -327,12 +326,8 @@ func adminCreateCluster(s *Server, rq *request) (result, error) {
 	if in.ClusterType == nil {
 		return result{}, errInvalidAttribute("clusterType", "a cluster needs a clusterType")
 	}
-	typ := backup.ClusterType(*in.ClusterType)
-	ch, err := in.change(typ, true)
-	if err != nil {
-		return result{}, err
-	}
-	c, err := s.cfg.ClusterAdmin.CreateCluster(rq.Context(), backup.ClusterSpec{ProjectID: p.ID, Name: *in.Name, Type: typ, ClusterChange: ch})
+	spec := backup.ClusterSpec{ProjectID: p.ID, Name: *in.Name, Type: backup.ClusterType(*in.ClusterType), ClusterChange: in.change()}
+	c, err := s.cfg.ClusterAdmin.CreateCluster(rq.Context(), spec)
 	if err != nil {
 		return result{}, err
 	}
@@ -370,12 +365,8 @@ func adminUpdateCluster(s *Server, rq *request) (result, error) {
 			return result{}, errInvalidAttribute(f.name, "it cannot be changed")
 		}
 	}
-	ch, err := in.change(c.Type, false)
-	if err != nil {
-		return result{}, err
-	}
 	// By id: the cluster checked above, even if renamed since.
-	if c, err = s.cfg.ClusterAdmin.UpdateCluster(rq.Context(), backup.ClusterRef{GroupID: c.GroupID, ID: c.ID}, ch); err != nil {
+	if c, err = s.cfg.ClusterAdmin.UpdateCluster(rq.Context(), backup.ClusterRef{GroupID: c.GroupID, ID: c.ID}, in.change()); err != nil {
 		return result{}, err
 	}
 	return result{body: appendAdminCluster(rq.buf[:0], rq.base, &c)}, nil
@@ -569,10 +560,10 @@ func (o *optInt) UnmarshalJSON(b []byte) error {
 	return json.Unmarshal(b, &o.v)
 }
 
-// change is the change the fields sent make to a cluster of type typ,
-// new when creating. It refuses what the body alone shows wrong, naming
-// the field; the rest of the rules are the domain's (backup.Cluster.Apply).
-func (in *clusterJSON) change(typ backup.ClusterType, creating bool) (backup.ClusterChange, error) {
+// change is the change the fields sent make to a cluster: what they say,
+// in the domain's types. Every rule about the values is the domain's
+// (backup.Cluster.Apply), which names the field.
+func (in *clusterJSON) change() backup.ClusterChange {
 	ch := backup.ClusterChange{MongoDBVersion: in.MongoDBVersion, ReplicaSetName: in.ReplicaSetName}
 	if in.Shards != nil {
 		var shards []backup.Shard
@@ -582,9 +573,6 @@ func (in *clusterJSON) change(typ backup.ClusterType, creating bool) (backup.Clu
 		ch.Shards = &shards
 	}
 	if in.ConfigServer != nil {
-		if (in.ConfigServer.ReplicaSetName == "") == (len(in.ConfigServer.HostIDs) == 0) {
-			return ch, errInvalidAttribute("configServer", "it has either a replicaSetName or hostIds")
-		}
 		ch.Config = &backup.ConfigServer{ReplicaSetName: in.ConfigServer.ReplicaSetName, HostIDs: in.ConfigServer.HostIDs}
 	}
 	if b := in.Backup; b != nil {
@@ -593,53 +581,22 @@ func (in *clusterJSON) change(typ backup.ClusterType, creating bool) (backup.Clu
 			ch.Backup = &k
 		}
 		if b.Driver != nil {
-			// The domain reads an empty driver as the default, AGENT; a
-			// client that sends a driver names one of the two.
-			if *b.Driver == "" {
-				return ch, errInvalidAttribute("backup.driver", `"" is neither AGENT nor SIMULATED`)
-			}
 			d := backup.Driver(*b.Driver)
 			ch.Driver = &d
 		}
 		if o := b.ClusterCheckpointIntervalMin; o.set {
-			var interval time.Duration
+			var interval time.Duration // null: none
 			if !o.null {
-				// Beyond MaxInt64 minutes the Duration would wrap:
-				// 9007199254741007 (2^53 + 15) would be taken as 15.
-				if o.v <= 0 || int64(o.v) > int64(math.MaxInt64/time.Minute) {
-					return ch, errInvalidAttribute("clusterCheckpointIntervalMin", "a checkpoint interval is 15, 30 or 60 minutes, or null for none")
-				}
-				interval = time.Duration(o.v) * time.Minute
+				interval = backup.IntervalMinutes(o.v)
 			}
 			ch.Interval = &interval
 		}
 		if h := b.PointInTimeWindowHours; h != nil {
-			if *h < 1 || *h > int(backup.MaxWindow/time.Hour) {
-				return ch, errInvalidAttribute("pointInTimeWindowHours", "a window is from 1 to "+strconv.Itoa(int(backup.MaxWindow/time.Hour))+" hours")
-			}
-			w := time.Duration(*h) * time.Hour
+			w := backup.WindowHours(*h)
 			ch.Window = &w
 		}
 	}
-	if in.MongoDBVersion == nil && creating || in.MongoDBVersion != nil && *in.MongoDBVersion == "" {
-		return ch, errInvalidAttribute("mongoDBVersion", "a cluster needs the MongoDB version it runs")
-	}
-	// Which topology fields a type has: a stored cluster has none of the
-	// other type's, so those sent are the ones to refuse.
-	switch typ {
-	case backup.ReplicaSet:
-		if in.Shards != nil && len(*in.Shards) != 0 {
-			return ch, errInvalidAttribute("shards", "a replica set has no shards")
-		}
-		if in.ConfigServer != nil {
-			return ch, errInvalidAttribute("configServer", "a replica set has no config servers")
-		}
-	case backup.Sharded:
-		if in.ReplicaSetName != nil && *in.ReplicaSetName != "" {
-			return ch, errInvalidAttribute("replicaSetName", "a sharded cluster's replica sets are its shards'")
-		}
-	}
-	return ch, nil
+	return ch
 }
 
 func adminClusterPath(c *backup.Cluster) string {
