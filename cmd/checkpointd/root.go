@@ -40,8 +40,9 @@ and takes checkpoints with its own engine or accepts backup agents' reports.
 metrics); "checkpoints" reads checkpoints from a server
 (this one or MongoDB's) over the API, with settings kept by "profiles";
 the other commands manage organizations, projects, clusters, API keys and
-service accounts in the store directly; "agent" takes a real sharded
-cluster's checkpoints and reports them to a server.
+service accounts in the store directly; "backup" copies a SQLite database
+while servers use it, "restore" puts a copy back; "agent" takes a real
+sharded cluster's checkpoints and reports them to a server.
 "simcluster" serves a simulated sharded cluster over the MongoDB wire
 protocol, to try MongoDB clients against without a MongoDB server.`,
 		SilenceUsage:  true,
@@ -55,6 +56,7 @@ protocol, to try MongoDB clients against without a MongoDB server.`,
 	root.AddCommand(newOrgsCmd(e), newProjectsCmd(e), newClustersCmd(e), newKeysCmd(e), newServiceAccountsCmd(e))
 	root.AddCommand(newCheckpointsCmd(e), newProfilesCmd(e), newAgentCmd(e))
 	root.AddCommand(newSimclusterCmd(e))
+	root.AddCommand(newBackupCmd(e), newRestoreCmd(e))
 	return root.ExecuteContext(ctx)
 }
 

@@ -35,6 +35,7 @@ type serveConfig struct {
 	addr          string
 	database      string
 	dbTimeout     time.Duration
+	checkWithin   time.Duration // --integrity-check-timeout
 	demo          bool
 	engine        bool
 	engineRefresh time.Duration
@@ -111,7 +112,13 @@ the default.`,
 			if err := bindConfig(cmd.Flags(), c.config, "config"); err != nil {
 				return err
 			}
-			return serve(cmd.Context(), e, c)
+			err := serve(cmd.Context(), e, c)
+			if err != nil && cmd.Context().Err() != nil {
+				// A signal stopped it (Ctrl-C while starting): say so
+				// rather than leave a bare "context canceled".
+				err = fmt.Errorf("interrupted: %w", err)
+			}
+			return err
 		},
 	}
 	f := cmd.Flags()
@@ -121,6 +128,7 @@ the default.`,
 	f.StringVar(&c.database, "database", "checkpointd.db", "SQLite database file (created if missing), or a postgres:// URL")
 	f.BoolVar(&c.demo, "demo", false, "seed a demo organization, project and clusters with a week of checkpoints (once) and print URLs to try; the engine keeps its simulated clusters taking checkpoints")
 	f.DurationVar(&c.dbTimeout, "database-timeout", open.DefaultOptions.CallTimeout, "PostgreSQL: the longest one store call (a read, or a write transaction with its retries) may take; a database that hangs rather than refuses then costs a request a 503 after this long. 0: no bound but the request's own")
+	f.DurationVar(&c.checkWithin, "integrity-check-timeout", open.DefaultIntegrityCheck, "SQLite: at start, check the database file (PRAGMA quick_check) for at most this long and refuse to serve a damaged one; a larger file is served unchecked after this long. 0: no check")
 	f.Uint64Var(&c.demoSeed, "demo-seed", 1, "random seed of the demo history and of the simulated clusters")
 	f.BoolVar(&c.engine, "engine", true, "take the checkpoints of the clusters scheduled for the SIMULATED driver (false: serve only; agents' checkpoints are accepted either way)")
 	f.DurationVar(&c.engineRefresh, "engine-refresh", engine.DefaultRefresh, "how often the engine reads the clusters' schedules: a cluster created, changed or deleted through any server is taken into account within this time")
@@ -184,11 +192,19 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 	if c.dbTimeout < 0 {
 		return fmt.Errorf("--database-timeout: %v must be 0 (no bound) or more", c.dbTimeout)
 	}
+	if c.checkWithin < 0 {
+		return fmt.Errorf("--integrity-check-timeout: %v must be 0 (no check) or more", c.checkWithin)
+	}
 	db, err := open.OpenWith(ctx, c.database, open.Options{CallTimeout: c.dbTimeout, Clock: e.clock})
 	if err != nil {
 		return err
 	}
 	defer db.Close()
+	if checked, err := open.CheckIntegrity(ctx, db, c.checkWithin); err != nil {
+		return err
+	} else if !checked && c.checkWithin > 0 {
+		logger.Warn("integrity check not finished in time: serving the database unchecked", "database", c.database, "within", c.checkWithin)
+	}
 	authCfg.Store, authCfg.Clock = db, e.clock
 	authn, err := auth.New(ctx, authCfg)
 	if err != nil {

@@ -24,7 +24,11 @@ const KeyDescription = "demo key (checkpointd serve --demo)"
 // Key creates a Project Read Only key for the demo project and
 // returns it as PUBLIC:PRIVATE. The private key is not stored, so every
 // start makes a new key and deletes the previous one.
+//
+// It runs to its end even if ctx is cancelled (it takes milliseconds), so
+// that an interrupted start never reports as failed a key it stored.
 func Key(ctx context.Context, db KeyStore, ds Dataset, clk clock.Clock) (string, error) {
+	ctx = context.WithoutCancel(ctx)
 	keys, err := db.APIKeys(ctx, ds.Project.OrgID)
 	if err != nil {
 		return "", err
@@ -46,9 +50,12 @@ func Key(ctx context.Context, db KeyStore, ds Dataset, clk clock.Clock) (string,
 
 // Print tells the user what the demo data set holds and what to try.
 func Print(w io.Writer, base string, ds Dataset, key string) {
-	if ds.Created {
+	switch {
+	case ds.Completed:
+		fmt.Fprintf(w, "demo data set completed (an earlier start was interrupted before it was whole): project %s (%s)\n", ds.Project.Name, ds.Project.ID)
+	case ds.Created:
 		fmt.Fprintf(w, "demo data set created: project %s (%s)\n", ds.Project.Name, ds.Project.ID)
-	} else {
+	default:
 		fmt.Fprintf(w, "demo data set already present: project %s (%s)\n", ds.Project.Name, ds.Project.ID)
 	}
 	for _, c := range ds.Clusters {

@@ -142,3 +142,43 @@ func TestRedact(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckIntegrity: a sound SQLite file passes; a check given no time
+// is given up (not finished, no error) rather than holding the start; 0
+// skips it; a negative bound is refused; PostgreSQL has nothing to check.
+func TestCheckIntegrity(t *testing.T) {
+	ctx := backup.WithPrincipal(context.Background(), backup.System)
+	db, err := open.Open(ctx, filepath.Join(t.TempDir(), "check.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := demo.Seed(ctx, db, demo.Options{Seed: 1, Now: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		within       time.Duration
+		wantFinished bool
+		wantErr      bool
+	}{
+		{open.DefaultIntegrityCheck, true, false},
+		{time.Nanosecond, false, false},
+		{0, false, false},
+		{-time.Second, false, true},
+	} {
+		finished, err := open.CheckIntegrity(ctx, db, tc.within)
+		if finished != tc.wantFinished || (err != nil) != tc.wantErr {
+			t.Errorf("CheckIntegrity(%v) = %v, %v; want %v, error %v", tc.within, finished, err, tc.wantFinished, tc.wantErr)
+		}
+	}
+	t.Run("postgres", func(t *testing.T) {
+		pg, err := open.Open(ctx, pgtest.DSN(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer pg.Close()
+		if finished, err := open.CheckIntegrity(ctx, pg, time.Second); !finished || err != nil {
+			t.Errorf("CheckIntegrity(postgres) = %v, %v; want true, nil", finished, err)
+		}
+	})
+}
