@@ -347,10 +347,8 @@ func parseSchedule(ch *backup.ClusterChange, driver, interval string, window int
 	if err != nil {
 		return withFlag("interval-min", err)
 	}
-	w, err := admin.WindowHours(window)
-	if err != nil {
-		return withFlag("window-hours", err)
-	}
+	// The domain refuses a count of hours no window has (Apply).
+	w := backup.WindowHours(window)
 	ch.Driver, ch.Interval, ch.Window = &d, &i, &w
 	return nil
 }
@@ -464,10 +462,7 @@ shards and a sharded cluster keeps at least one.`,
 			ch.Interval = &d
 		}
 		if f.Changed("window-hours") {
-			w, err := admin.WindowHours(window)
-			if err != nil {
-				return withFlag("window-hours", err)
-			}
+			w := backup.WindowHours(window)
 			ch.Window = &w
 		}
 		if ch.IsZero() {

@@ -58,10 +58,6 @@ var (
 // a few KiB even with hundreds of shards.
 const maxAdminBody = 64 << 10
 
-// maxFutureSkew is how far ahead of this server's clock a reported
-// checkpoint may be: agents' clocks differ a little, never by hours.
-const maxFutureSkew = 5 * time.Minute
-
 // readJSONBody reads a request body of at most maxAdminBody bytes sent as
 // application/json.
 func readJSONBody(rq *request) ([]byte, error) {
@@ -400,12 +396,8 @@ func adminIngest(s *Server, rq *request) (result, error) {
 	if err != nil {
 		return result{}, err
 	}
-	if c.Backup != backup.BackupLegacy {
-		return result{}, backup.ErrNotLegacyBackup()
-	}
-	if c.Schedule.DriverOrDefault() != backup.DriverAgent {
-		return result{}, errInvalidAttribute("backup.driver",
-			"cluster "+c.Name+"'s checkpoints are taken by its "+string(c.Schedule.DriverOrDefault())+" driver, not reported by an agent")
+	if err := c.AcceptsReports(); err != nil {
+		return result{}, err
 	}
 	var in reportJSON
 	if err := decodeJSON(body, &in); err != nil {
@@ -415,17 +407,7 @@ func adminIngest(s *Server, rq *request) (result, error) {
 	if err != nil {
 		return result{}, err
 	}
-	// completed is the latest of the three times once VerifyCheckpoint
-	// has ordered them; bounding each keeps the message on the field sent.
-	for _, t := range []struct {
-		name string
-		at   time.Time
-	}{{"timestamp", cp.Timestamp}, {"started", cp.Started}, {"completed", cp.Completed}} {
-		if t.at.After(s.cfg.Clock.Now().Add(maxFutureSkew)) {
-			return result{}, errInvalidAttribute(t.name, "it is in the future")
-		}
-	}
-	if err := backup.VerifyCheckpoint(c, cp); err != nil {
+	if err := backup.VerifyReport(c, cp, s.cfg.Clock.Now()); err != nil {
 		return result{}, err
 	}
 	ctx := rq.Context()
