@@ -223,6 +223,23 @@ func errInvalidAttribute(field, why string) *backup.Error {
 	return backup.ErrInvalidAttribute(field, why)
 }
 
+// adminBody reads the request's body (readJSONBody), then resolves what
+// the route names with resolve, which checks the caller's right, and only
+// then decodes the body into in (decodeJSON): a caller without the right
+// hears so whatever it sent, and a body too large is refused unread.
+func adminBody[T any](rq *request, in any, resolve func() (T, error)) (T, error) {
+	body, err := readJSONBody(rq)
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	v, err := resolve()
+	if err != nil {
+		return v, err
+	}
+	return v, decodeJSON(body, in)
+}
+
 // adminProject resolves the route's project and checks the caller with
 // check (CheckAdmin or CheckReporter) before the body is looked at, so
 // that a caller without the role hears so whatever it sent; the store
@@ -295,16 +312,9 @@ func adminGetCluster(s *Server, rq *request) (result, error) {
 //
 //	POST /api/checkpointd/v1/groups/{groupId}/clusters
 func adminCreateCluster(s *Server, rq *request) (result, error) {
-	body, err := readJSONBody(rq)
-	if err != nil {
-		return result{}, err
-	}
-	p, err := s.adminProject(rq, checkAdmin)
-	if err != nil {
-		return result{}, err
-	}
 	var in clusterJSON
-	if err := decodeJSON(body, &in); err != nil {
+	p, err := adminBody(rq, &in, func() (backup.Project, error) { return s.adminProject(rq, checkAdmin) })
+	if err != nil {
 		return result{}, err
 	}
 	// In a fixed order, so that the same body always names the same field.
@@ -335,16 +345,9 @@ func adminCreateCluster(s *Server, rq *request) (result, error) {
 //
 //	PATCH /api/checkpointd/v1/groups/{groupId}/clusters/{clusterName}
 func adminUpdateCluster(s *Server, rq *request) (result, error) {
-	body, err := readJSONBody(rq)
-	if err != nil {
-		return result{}, err
-	}
-	c, err := s.adminCluster(rq, checkAdmin)
-	if err != nil {
-		return result{}, err
-	}
 	var in clusterJSON
-	if err := decodeJSON(body, &in); err != nil {
+	c, err := adminBody(rq, &in, func() (backup.Cluster, error) { return s.adminCluster(rq, checkAdmin) })
+	if err != nil {
 		return result{}, err
 	}
 	// The read-only fields may be sent back as they are (a client PATCHing
@@ -388,19 +391,15 @@ func adminDeleteCluster(s *Server, rq *request) (result, error) {
 //
 //	POST /api/checkpointd/v1/groups/{groupId}/clusters/{clusterName}/checkpoints
 func adminIngest(s *Server, rq *request) (result, error) {
-	body, err := readJSONBody(rq)
-	if err != nil {
-		return result{}, err
-	}
-	c, err := s.adminCluster(rq, checkReporter)
-	if err != nil {
-		return result{}, err
-	}
-	if err := c.AcceptsReports(); err != nil {
-		return result{}, err
-	}
 	var in reportJSON
-	if err := decodeJSON(body, &in); err != nil {
+	c, err := adminBody(rq, &in, func() (backup.Cluster, error) {
+		c, err := s.adminCluster(rq, checkReporter)
+		if err == nil {
+			err = c.AcceptsReports()
+		}
+		return c, err
+	})
+	if err != nil {
 		return result{}, err
 	}
 	cp, err := in.checkpoint(&c)
@@ -442,16 +441,9 @@ func adminIngest(s *Server, rq *request) (result, error) {
 //
 //	POST /api/checkpointd/v1/groups/{groupId}/clusters/{clusterName}/slots
 func adminClaimSlot(s *Server, rq *request) (result, error) {
-	body, err := readJSONBody(rq)
-	if err != nil {
-		return result{}, err
-	}
-	c, err := s.adminCluster(rq, checkReporter)
-	if err != nil {
-		return result{}, err
-	}
 	var in slotClaimJSON
-	if err := decodeJSON(body, &in); err != nil {
+	c, err := adminBody(rq, &in, func() (backup.Cluster, error) { return s.adminCluster(rq, checkReporter) })
+	if err != nil {
 		return result{}, err
 	}
 	if in.Claimed != nil {
