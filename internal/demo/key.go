@@ -69,7 +69,7 @@ func Print(w io.Writer, base string, ds Dataset, key string) {
 		fmt.Fprintf(w, "  cluster %s (%s, id %s): %d checkpoints\n", c.Name, shape, c.ID, ds.Checkpoints[c.Name])
 	}
 	fmt.Fprintf(w, "api key: %s\n", key)
-	fmt.Fprintf(w, "  (Project Read Only on %s; a new key on every --demo start; HTTP Digest, as curl --digest)\n", ds.Project.Name)
+	fmt.Fprintf(w, "  (Project Read Only on %s; HTTP Digest, as curl --digest; the next serve --demo on the same database revokes it and prints a new one, even while this server runs)\n", ds.Project.Name)
 	fmt.Fprintf(w, "ui: %s/ui/\n", base)
 	fmt.Fprintln(w, "  (in a browser: sign in with the api key's public key as user name and private key as password)")
 	fmt.Fprintln(w, "try:")

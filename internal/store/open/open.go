@@ -79,9 +79,12 @@ func OpenWith(ctx context.Context, database string, o Options) (Store, error) {
 		}
 		return db, nil
 	}
+	if err := unsupportedScheme(database); err != nil {
+		return nil, err
+	}
 	db, err := sqlite.Open(ctx, database, sqlite.WithClock(clk))
 	if err != nil {
-		return nil, err
+		return nil, explain(database, err)
 	}
 	return db, nil
 }

@@ -2,6 +2,7 @@ package open_test
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -140,6 +141,50 @@ func TestRedact(t *testing.T) {
 		if got := open.Redact(in); got != want || strings.Contains(got, "s3cret") {
 			t.Errorf("open.Redact(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestOpenExplains: a --database that cannot be opened is refused with
+// the path, what is wrong with it and what to do, not SQLite's "unable to
+// open database file (14)"; nothing is created on the way.
+func TestOpenExplains(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "file")
+	if err := os.WriteFile(file, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name, database string
+		want           []string
+	}{
+		{"missing directory", filepath.Join(dir, "none", "x.db"),
+			[]string{"database " + filepath.Join(dir, "none", "x.db") + ": directory " + filepath.Join(dir, "none") + " does not exist: create it"}},
+		{"a file for a directory", filepath.Join(file, "x.db"),
+			[]string{"database " + filepath.Join(file, "x.db") + ": " + file + " is not a directory"}},
+		{"a directory for a file", dir,
+			[]string{"database " + dir + ": it is a directory: give --database the path of a file"}},
+		{"MySQL", "mysql://u:secret@db.example.com/backups",
+			[]string{"database mysql://u:xxxxx@db.example.com/backups: unsupported URL scheme mysql://: give the path of a SQLite file", "or a postgres:// URL"}},
+		{"SQLite URI", "sqlite://x.db", []string{"unsupported URL scheme sqlite://"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			st, err := open.Open(context.Background(), tt.database)
+			if err == nil {
+				st.Close()
+				t.Fatalf("Open(%q) succeeded", tt.database)
+			}
+			for _, want := range tt.want {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("Open(%q) = %v, want it to say %q", tt.database, err, want)
+				}
+			}
+			if strings.Contains(err.Error(), "secret") {
+				t.Errorf("Open(%q) = %v: the password shows", tt.database, err)
+			}
+		})
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("%s holds %d entries after the refusals, want only %s", dir, len(entries), file)
 	}
 }
 
