@@ -34,15 +34,23 @@ func TestNewClusterNeedsAProject(t *testing.T) {
 	}
 }
 
-func TestClusterApply(t *testing.T) {
+// twoClusters is a sharded cluster Cluster0 of 3 shards and a replica
+// set RS, as the command line creates them.
+func twoClusters(t *testing.T) (sharded, rs backup.Cluster) {
+	t.Helper()
 	sharded, err := backup.NewCluster(backup.ClusterSpec{ProjectID: ids.New(t0), Name: "Cluster0", ClusterChange: backup.ClusterChange{ShardCount: ptr(3)}}, ids.New(t0), t0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	rs, err := backup.NewCluster(backup.ClusterSpec{ProjectID: ids.New(t0), Name: "RS", ClusterChange: backup.ClusterChange{ShardCount: ptr(0)}}, ids.New(t0), t0)
+	rs, err = backup.NewCluster(backup.ClusterSpec{ProjectID: ids.New(t0), Name: "RS", ClusterChange: backup.ClusterChange{ShardCount: ptr(0)}}, ids.New(t0), t0)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return sharded, rs
+}
+
+func TestClusterApply(t *testing.T) {
+	sharded, rs := twoClusters(t)
 	shards := func(names ...string) []backup.Shard {
 		var out []backup.Shard
 		for _, n := range names {
@@ -186,14 +194,7 @@ func TestNewClusterGiven(t *testing.T) {
 // attribute, and of several faults the first in the API's order
 // (config servers, driver, interval, window, version, topology) is named.
 func TestClusterChangeRules(t *testing.T) {
-	sharded, err := backup.NewCluster(backup.ClusterSpec{ProjectID: ids.New(t0), Name: "Cluster0", ClusterChange: backup.ClusterChange{ShardCount: ptr(2)}}, ids.New(t0), t0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rs, err := backup.NewCluster(backup.ClusterSpec{ProjectID: ids.New(t0), Name: "RS", ClusterChange: backup.ClusterChange{ShardCount: ptr(0)}}, ids.New(t0), t0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sharded, rs := twoClusters(t)
 	both := &backup.ConfigServer{ReplicaSetName: "c", HostIDs: []string{"h"}}
 	for _, tt := range []struct {
 		name     string
