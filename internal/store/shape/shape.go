@@ -427,3 +427,24 @@ func ScanServiceAccount(row Row) (backup.ServiceAccount, error) {
 	sa.Created = UnixTime(created)
 	return sa, nil
 }
+
+// OrganizationCols are the columns ScanOrganization reads, in its order.
+const OrganizationCols = `id, name, created`
+
+// ScanOrganization reads an organization from a row of OrganizationCols.
+func ScanOrganization(row Row) (backup.Organization, error) {
+	var (
+		o       backup.Organization
+		id      string
+		created int64
+	)
+	if err := row.Scan(&id, &o.Name, &created); err != nil {
+		return o, err
+	}
+	var err error
+	if o.ID, err = ParseIDString(id); err != nil {
+		return o, err
+	}
+	o.Created = UnixTime(created)
+	return o, nil
+}
