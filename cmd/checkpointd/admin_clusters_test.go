@@ -65,17 +65,17 @@ func TestAdminClusterSchedule(t *testing.T) {
 		row    string // TYPE|BACKUP|DRIVER|INTERVAL|WINDOW
 	}{
 		{"defaults", nil,
-			`{"driver":"AGENT","kind":"LEGACY","pointInTimeWindowHours":24}`, "REPLICA_SET|legacy|agent|off|24h"},
+			`{"driver":"AGENT","kind":"LEGACY","pointInTimeWindowHours":24,"statusName":"STARTED"}`, "REPLICA_SET|legacy|agent|off|24h"},
 		{"simulated every 15 minutes", []string{"--shards", "2", "--driver", "simulated", "--interval-min", "15"},
-			`{"clusterCheckpointIntervalMin":15,"driver":"SIMULATED","kind":"LEGACY","pointInTimeWindowHours":24}`, "SHARDED|legacy|simulated|15m|24h"},
+			`{"clusterCheckpointIntervalMin":15,"driver":"SIMULATED","kind":"LEGACY","pointInTimeWindowHours":24,"statusName":"STARTED"}`, "SHARDED|legacy|simulated|15m|24h"},
 		{"agent every 30 minutes for 48 hours", []string{"--shards", "1", "--driver", "agent", "--interval-min", "30m", "--window-hours", "48"},
-			`{"clusterCheckpointIntervalMin":30,"driver":"AGENT","kind":"LEGACY","pointInTimeWindowHours":48}`, "SHARDED|legacy|agent|30m|48h"},
+			`{"clusterCheckpointIntervalMin":30,"driver":"AGENT","kind":"LEGACY","pointInTimeWindowHours":48,"statusName":"STARTED"}`, "SHARDED|legacy|agent|30m|48h"},
 		{"hourly for an hour", []string{"--shards", "3", "--driver", "SIMULATED", "--interval-min", "60", "--window-hours", "1"},
-			`{"clusterCheckpointIntervalMin":60,"driver":"SIMULATED","kind":"LEGACY","pointInTimeWindowHours":1}`, "SHARDED|legacy|simulated|60m|1h"},
+			`{"clusterCheckpointIntervalMin":60,"driver":"SIMULATED","kind":"LEGACY","pointInTimeWindowHours":1,"statusName":"STARTED"}`, "SHARDED|legacy|simulated|60m|1h"},
 		{"longest window and checkpoints off", []string{"--driver", "simulated", "--interval-min", "off", "--window-hours", "720"},
-			`{"driver":"SIMULATED","kind":"LEGACY","pointInTimeWindowHours":720}`, "REPLICA_SET|legacy|simulated|off|720h"},
+			`{"driver":"SIMULATED","kind":"LEGACY","pointInTimeWindowHours":720,"statusName":"STARTED"}`, "REPLICA_SET|legacy|simulated|off|720h"},
 		{"interval zero on a replica set", []string{"--interval-min", "0", "--backup", "cloud"},
-			`{"driver":"AGENT","kind":"CLOUD","pointInTimeWindowHours":24}`, "REPLICA_SET|cloud|agent|off|24h"},
+			`{"driver":"AGENT","kind":"CLOUD","pointInTimeWindowHours":24,"statusName":"INACTIVE"}`, "REPLICA_SET|cloud|agent|off|24h"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			name := "c-" + strings.ReplaceAll(tt.name, " ", "-")
@@ -159,7 +159,11 @@ func TestAdminClusterUpdate(t *testing.T) {
 		return out
 	}
 	backupOf := func(kind, driver string, interval, window int) map[string]any {
-		b := map[string]any{"kind": kind, "driver": driver, "pointInTimeWindowHours": float64(window)}
+		status := "STARTED"
+		if kind != "LEGACY" {
+			status = "INACTIVE"
+		}
+		b := map[string]any{"kind": kind, "driver": driver, "pointInTimeWindowHours": float64(window), "statusName": status}
 		if interval != 0 {
 			b["clusterCheckpointIntervalMin"] = float64(interval)
 		}
@@ -236,7 +240,7 @@ func TestAdminClusterUpdate(t *testing.T) {
 	if got := strings.Join([]string{r["TYPE"], r["SHARDS"], r["CONFIG SERVERS"], r["VERSION"], r["BACKUP"], r["DRIVER"], r["INTERVAL"], r["WINDOW"]}, "|"); got != "SHARDED|2|csrs|3.2.22|legacy|simulated|15m|72h" {
 		t.Errorf("row %s", got)
 	}
-	if other := clusterItem(t, db, project, "Other"); jsonText(other["backup"]) != `{"driver":"AGENT","kind":"LEGACY","pointInTimeWindowHours":24}` {
+	if other := clusterItem(t, db, project, "Other"); jsonText(other["backup"]) != `{"driver":"AGENT","kind":"LEGACY","pointInTimeWindowHours":24,"statusName":"STARTED"}` {
 		t.Errorf("another cluster changed: %v", other)
 	}
 }

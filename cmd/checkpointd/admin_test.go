@@ -237,12 +237,12 @@ func TestAdminFlow(t *testing.T) {
 		}
 		c0, c1, c2 := items[0], items[1], items[2]
 		if c0["id"] != sharded || c0["groupId"] != project || c0["clusterType"] != "SHARDED" || c0["links"] != nil ||
-			jsonText(c0["backup"]) != `{"driver":"AGENT","kind":"LEGACY","pointInTimeWindowHours":24}` || c0["mongoDBVersion"] != "4.4.29" ||
+			jsonText(c0["backup"]) != `{"driver":"AGENT","kind":"LEGACY","pointInTimeWindowHours":24,"statusName":"STARTED"}` || c0["mongoDBVersion"] != "4.4.29" ||
 			len(c0["shards"].([]any)) != 3 || c0["configServer"].(map[string]any)["replicaSetName"] != "Cluster0-config-0" {
 			t.Errorf("sharded cluster %v", c0)
 		}
 		if c1["replicaSetName"] != "Cluster1-shard-0" || c1["shards"] != nil || c1["configServer"] != nil ||
-			jsonText(c1["backup"]) != `{"driver":"AGENT","kind":"CLOUD","pointInTimeWindowHours":24}` {
+			jsonText(c1["backup"]) != `{"driver":"AGENT","kind":"CLOUD","pointInTimeWindowHours":24,"statusName":"INACTIVE"}` {
 			t.Errorf("replica set %v", c1)
 		}
 		if hosts := c2["configServer"].(map[string]any)["hostIds"].([]any); len(hosts) != 3 {

@@ -68,6 +68,10 @@ type ClusterChange struct {
 	// Window is the point-in-time window; zero restores the default, a
 	// negative one (WindowHours of a count no window has) is refused.
 	Window *time.Duration
+	// Status may only be the state the cluster's backup is in: a client
+	// sends back what it read. The state changes through the backup
+	// configuration (SetStatus), by its rules.
+	Status *BackupStatus
 }
 
 // IntervalMinutes is n minutes as ClusterChange.Interval; a count that is
@@ -204,6 +208,10 @@ func (c Cluster) apply(ch ClusterChange, creating bool) (Cluster, error) {
 	}
 	if ch.Window != nil {
 		c.Schedule.Window = *ch.Window
+	}
+	if ch.Status != nil && *ch.Status != c.StatusOrDefault() {
+		return Cluster{}, AttrErrorf("backup.statusName", CodeInvalidAttribute,
+			"Invalid attribute %s specified: the backup's state changes through its backup configuration (backupConfigs), not here.", "backup.statusName")
 	}
 	if err := c.Validate(); err != nil {
 		return Cluster{}, err

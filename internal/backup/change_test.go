@@ -254,8 +254,8 @@ func TestClusterChangeRules(t *testing.T) {
 	}
 }
 
-// TestReportRules: a cluster takes reports only under legacy backup with
-// an agent driver; a report's times may be at most MaxReportSkew ahead of
+// TestReportRules: a cluster takes reports only under legacy backup,
+// started, with an agent driver; a report's times may be at most MaxReportSkew ahead of
 // the clock, the first of timestamp, started, completed being named.
 func TestReportRules(t *testing.T) {
 	c, err := backup.NewCluster(backup.ClusterSpec{ProjectID: ids.New(t0), Name: "Cluster0", ClusterChange: backup.ClusterChange{ShardCount: ptr(1)}}, ids.New(t0), t0)
@@ -269,6 +269,11 @@ func TestReportRules(t *testing.T) {
 	sim.Schedule.Driver = backup.DriverSimulated
 	wantInvalid(t, sim.AcceptsReports(), backup.CodeInvalidAttribute,
 		"Invalid attribute backup.driver specified: cluster Cluster0's checkpoints are taken by its SIMULATED driver, not reported by an agent.")
+	stopped := c
+	stopped.Status = backup.BackupStopped
+	if err := stopped.AcceptsReports(); !backup.IsCode(err, backup.CodeBackupNotStarted) {
+		t.Errorf("a cluster whose backup is stopped: %v", err)
+	}
 	cloud := c
 	cloud.Backup = backup.BackupCloud
 	if err := cloud.AcceptsReports(); !backup.IsCode(err, backup.ErrNotLegacyBackup().Code) {

@@ -104,11 +104,15 @@ func VerifyCheckpoint(c Cluster, cp Checkpoint) error {
 const MaxReportSkew = 5 * time.Minute
 
 // AcceptsReports refuses checkpoints reported of c unless c is under
-// legacy backup (CHECKPOINTS_ONLY_ON_CONTINOUS_BACKUP) and an agent takes
-// its checkpoints (INVALID_ATTRIBUTE backup.driver).
+// legacy backup (CHECKPOINTS_ONLY_ON_CONTINOUS_BACKUP), its backup is
+// STARTED (ErrBackupNotStarted) and an agent takes its checkpoints
+// (INVALID_ATTRIBUTE backup.driver).
 func (c *Cluster) AcceptsReports() error {
 	if c.Backup != BackupLegacy {
 		return ErrNotLegacyBackup()
+	}
+	if !c.TakesCheckpoints() {
+		return ErrBackupNotStarted(c)
 	}
 	if d := c.Schedule.DriverOrDefault(); d != DriverAgent {
 		return ErrInvalidAttribute("backup.driver",

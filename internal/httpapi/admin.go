@@ -62,7 +62,7 @@ const maxAdminBody = 64 << 10
 // application/json.
 func readJSONBody(rq *request) ([]byte, error) {
 	ct := rq.Header.Get("Content-Type")
-	if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
+	if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" && !(rq.surface.versioned && versionedJSON(mt)) {
 		return nil, httpErrorf(http.StatusUnsupportedMediaType, backup.CodeUnsupportedMediaType,
 			"Unsupported Content-Type %s: send the body as application/json.", ct)
 	}
@@ -442,7 +442,15 @@ func adminIngest(s *Server, rq *request) (result, error) {
 //	POST /api/checkpointd/v1/groups/{groupId}/clusters/{clusterName}/slots
 func adminClaimSlot(s *Server, rq *request) (result, error) {
 	var in slotClaimJSON
-	c, err := adminBody(rq, &in, func() (backup.Cluster, error) { return s.adminCluster(rq, checkReporter) })
+	c, err := adminBody(rq, &in, func() (backup.Cluster, error) {
+		c, err := s.adminCluster(rq, checkReporter)
+		// A cluster not on legacy backup is ClaimSlot's to refuse, with
+		// its own code.
+		if err == nil && c.Backup == backup.BackupLegacy && !c.TakesCheckpoints() {
+			err = backup.ErrBackupNotStarted(&c)
+		}
+		return c, err
+	})
 	if err != nil {
 		return result{}, err
 	}
@@ -495,10 +503,13 @@ type clusterJSON struct {
 }
 
 type backupJSON struct {
-	ClusterCheckpointIntervalMin optInt  `json:"clusterCheckpointIntervalMin"`
-	Driver                       *string `json:"driver,omitempty"`
-	Kind                         *string `json:"kind,omitempty"`
-	PointInTimeWindowHours       *int    `json:"pointInTimeWindowHours,omitempty"`
+	ClusterCheckpointIntervalMin atlas.NullableInt `json:"clusterCheckpointIntervalMin"`
+	Driver                       *string           `json:"driver,omitempty"`
+	Kind                         *string           `json:"kind,omitempty"`
+	PointInTimeWindowHours       *int              `json:"pointInTimeWindowHours,omitempty"`
+	// StatusName is read-only here (Cloud Manager's backupConfigs change
+	// it): a client may send back what it read.
+	StatusName *string `json:"statusName,omitempty"`
 }
 
 // AdminConfigServer is a sharded cluster's config servers: a replica set,
@@ -517,21 +528,6 @@ type AdminShard struct {
 type linkJSON struct {
 	Href string `json:"href"`
 	Rel  string `json:"rel"`
-}
-
-// optInt is a JSON integer that may be left out, or null.
-type optInt struct {
-	set, null bool
-	v         int
-}
-
-func (o *optInt) UnmarshalJSON(b []byte) error {
-	o.set = true
-	if string(b) == "null" {
-		o.null = true
-		return nil
-	}
-	return json.Unmarshal(b, &o.v)
 }
 
 // change is the change the fields sent make to a cluster: what they say,
@@ -558,16 +554,20 @@ func (in *clusterJSON) change() backup.ClusterChange {
 			d := backup.Driver(*b.Driver)
 			ch.Driver = &d
 		}
-		if o := b.ClusterCheckpointIntervalMin; o.set {
+		if o := b.ClusterCheckpointIntervalMin; o.Set {
 			var interval time.Duration // null: none
-			if !o.null {
-				interval = backup.IntervalMinutes(o.v)
+			if !o.Null {
+				interval = backup.IntervalMinutes(o.V)
 			}
 			ch.Interval = &interval
 		}
 		if h := b.PointInTimeWindowHours; h != nil {
 			w := backup.WindowHours(*h)
 			ch.Window = &w
+		}
+		if st := b.StatusName; st != nil {
+			status := backup.BackupStatus(*st)
+			ch.Status = &status
 		}
 	}
 	return ch
@@ -605,6 +605,9 @@ type AdminBackup struct {
 	Driver                       string `json:"driver"`
 	Kind                         string `json:"kind"`
 	PointInTimeWindowHours       int    `json:"pointInTimeWindowHours"`
+	// StatusName is the state of the cluster's backup: an agent takes
+	// checkpoints only while it is STARTED.
+	StatusName string `json:"statusName"`
 }
 
 // NewAdminCluster is c as the administration API shows it, without links.
@@ -612,7 +615,7 @@ func NewAdminCluster(c *backup.Cluster) AdminCluster {
 	s := c.Schedule
 	out := AdminCluster{
 		Backup: AdminBackup{Driver: string(s.DriverOrDefault()), Kind: string(c.Backup),
-			PointInTimeWindowHours: int(s.WindowOrDefault() / time.Hour)},
+			PointInTimeWindowHours: int(s.WindowOrDefault() / time.Hour), StatusName: string(c.StatusOrDefault())},
 		ClusterType: string(c.Type), Created: formatTime(c.Created), GroupID: c.GroupID.Hex(), ID: c.ID.Hex(),
 		MongoDBVersion: c.MongoDBVersion, Name: c.Name, ReplicaSetName: c.ReplicaSetName,
 	}

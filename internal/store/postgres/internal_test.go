@@ -228,7 +228,7 @@ func TestMigrationsDownUp(t *testing.T) {
 	}
 	defer closeDB()
 	v, err := p.GetDBVersion(ctx)
-	if err != nil || v != latestMigration || latestMigration != 6 {
+	if err != nil || v != latestMigration || latestMigration != 8 {
 		t.Fatalf("version %d (%v), want %d", v, err, latestMigration)
 	}
 	objects := func() []string {

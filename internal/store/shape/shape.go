@@ -264,6 +264,10 @@ type ClusterColumns struct {
 	Driver         string
 	IntervalMin    int64
 	WindowHours    int64
+	// Status is the backup state as given ("" stays ""); Snapshots the
+	// snapshot schedule's JSON, "" for the zero value (the defaults).
+	Status    string
+	Snapshots string
 }
 
 // ColumnsOf validates c and encodes what the stores keep of it beside its
@@ -282,7 +286,47 @@ func ColumnsOf(c backup.Cluster) (ClusterColumns, error) {
 		return cc, fmt.Errorf("cluster %s: %w", c.ID.Hex(), err)
 	}
 	cc.Driver, cc.IntervalMin, cc.WindowHours = ScheduleColumns(c.Schedule)
+	cc.Status = string(c.Status)
+	if cc.Snapshots, err = EncodeSnapshots(c.Snapshots); err != nil {
+		return cc, fmt.Errorf("cluster %s: %w", c.ID.Hex(), err)
+	}
 	return cc, nil
+}
+
+// snapshots is the stored JSON shape of a backup.SnapshotSchedule.
+type snapshots struct {
+	IntervalHours          int    `json:"intervalHours"`
+	RetentionDays          int    `json:"retentionDays"`
+	DailyRetentionDays     int    `json:"dailyRetentionDays"`
+	WeeklyRetentionWeeks   int    `json:"weeklyRetentionWeeks"`
+	MonthlyRetentionMonths int    `json:"monthlyRetentionMonths"`
+	FullIncrementalDay     string `json:"fullIncrementalDayOfWeek,omitempty"`
+}
+
+// EncodeSnapshots returns the stored JSON of a snapshot schedule: "" for
+// the zero value, so that a cluster that never had one reads back as it
+// was written.
+func EncodeSnapshots(s backup.SnapshotSchedule) (string, error) {
+	if s == (backup.SnapshotSchedule{}) {
+		return "", nil
+	}
+	b, err := json.Marshal(snapshots{s.IntervalHours, s.RetentionDays, s.DailyRetentionDays,
+		s.WeeklyRetentionWeeks, s.MonthlyRetentionMonths, s.FullIncrementalDayOfWeek})
+	return string(b), err
+}
+
+// DecodeSnapshots reads what EncodeSnapshots stored.
+func DecodeSnapshots(s string) (backup.SnapshotSchedule, error) {
+	if s == "" {
+		return backup.SnapshotSchedule{}, nil
+	}
+	var in snapshots
+	if err := json.Unmarshal([]byte(s), &in); err != nil {
+		return backup.SnapshotSchedule{}, err
+	}
+	return backup.SnapshotSchedule{IntervalHours: in.IntervalHours, RetentionDays: in.RetentionDays,
+		DailyRetentionDays: in.DailyRetentionDays, WeeklyRetentionWeeks: in.WeeklyRetentionWeeks,
+		MonthlyRetentionMonths: in.MonthlyRetentionMonths, FullIncrementalDayOfWeek: in.FullIncrementalDay}, nil
 }
 
 // Change applies change to a copy of c, the cluster UpdateCluster of every

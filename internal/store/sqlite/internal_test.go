@@ -437,6 +437,8 @@ GROUP BY s.type, s.name ORDER BY s.type, s.name`)
 		4: {"table slot_claims(", "index slot_claims_expires("},
 		5: {",ckpt_driver,ckpt_interval_min,pit_window_hours)", "index clusters_scheduled("},
 		6: {"index checkpoints_restorable("},
+		7: {",backup_status,snapshot_schedule)"},
+		8: {"index projects_name("},
 	}
 	if int64(len(adds)) != latestMigration {
 		t.Fatalf("the test knows %d migrations, the package has %d", len(adds), latestMigration)
