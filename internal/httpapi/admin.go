@@ -113,11 +113,11 @@ func decodeJSON(body []byte, v any) error {
 		return checkKeys(body, jsonKeys(reflect.TypeOf(v)))
 	}
 	if field, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
-		return errInvalidAttribute(strings.Trim(field, `"`), "it is not a field of this resource")
+		return backup.ErrInvalidAttribute(strings.Trim(field, `"`), "it is not a field of this resource")
 	}
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) && te.Field != "" {
-		return errInvalidAttribute(te.Field, "a "+te.Value+" where "+jsonTypeName(te.Type.Kind().String())+" is expected")
+		return backup.ErrInvalidAttribute(te.Field, "a "+te.Value+" where "+jsonTypeName(te.Type.Kind().String())+" is expected")
 	}
 	return backup.Errorf(backup.Invalid, backup.CodeInvalidJSON, "The request body is not a valid JSON object.")
 }
@@ -145,9 +145,9 @@ func checkKeys(body []byte, known map[string]bool) error {
 		if k, ok := tok.(string); ok && top != nil && top.obj && top.wantKey {
 			switch {
 			case !known[k]:
-				return errInvalidAttribute(k, "it is not a field of this resource")
+				return backup.ErrInvalidAttribute(k, "it is not a field of this resource")
 			case top.seen[k]:
-				return errInvalidAttribute(k, "it is given twice")
+				return backup.ErrInvalidAttribute(k, "it is given twice")
 			}
 			top.seen[k], top.wantKey = true, false
 			continue
@@ -216,11 +216,6 @@ func jsonTypeName(kind string) string {
 		return "an integer"
 	}
 	return "a number"
-}
-
-// errInvalidAttribute is the 400 for a field whose value cannot be used.
-func errInvalidAttribute(field, why string) *backup.Error {
-	return backup.ErrInvalidAttribute(field, why)
 }
 
 // adminBody reads the request's body (readJSONBody), then resolves what
@@ -323,14 +318,14 @@ func adminCreateCluster(s *Server, rq *request) (result, error) {
 		set  bool
 	}{{"id", in.ID != nil}, {"groupId", in.GroupID != nil}, {"created", in.Created != nil}, {"links", in.Links != nil}} {
 		if f.set {
-			return result{}, errInvalidAttribute(f.name, "it is set by the server")
+			return result{}, backup.ErrInvalidAttribute(f.name, "it is set by the server")
 		}
 	}
 	if in.Name == nil {
-		return result{}, errInvalidAttribute("name", "a cluster needs a name")
+		return result{}, backup.ErrInvalidAttribute("name", "a cluster needs a name")
 	}
 	if in.ClusterType == nil {
-		return result{}, errInvalidAttribute("clusterType", "a cluster needs a clusterType")
+		return result{}, backup.ErrInvalidAttribute("clusterType", "a cluster needs a clusterType")
 	}
 	spec := backup.ClusterSpec{ProjectID: p.ID, Name: *in.Name, Type: backup.ClusterType(*in.ClusterType), ClusterChange: in.change()}
 	c, err := s.cfg.ClusterAdmin.CreateCluster(rq.Context(), spec)
@@ -361,7 +356,7 @@ func adminUpdateCluster(s *Server, rq *request) (result, error) {
 		{"clusterType", in.ClusterType, string(c.Type)}, {"created", in.Created, formatTime(c.Created)},
 	} {
 		if f.sent != nil && *f.sent != f.unchanged {
-			return result{}, errInvalidAttribute(f.name, "it cannot be changed")
+			return result{}, backup.ErrInvalidAttribute(f.name, "it cannot be changed")
 		}
 	}
 	// By id: the cluster checked above, even if renamed since.
@@ -455,17 +450,17 @@ func adminClaimSlot(s *Server, rq *request) (result, error) {
 		return result{}, err
 	}
 	if in.Claimed != nil {
-		return result{}, errInvalidAttribute("claimed", "it is set by the server")
+		return result{}, backup.ErrInvalidAttribute("claimed", "it is set by the server")
 	}
 	if in.Slot == nil {
-		return result{}, errInvalidAttribute("slot", "a claim names the slot's time")
+		return result{}, backup.ErrInvalidAttribute("slot", "a claim names the slot's time")
 	}
 	if in.Owner == nil {
-		return result{}, errInvalidAttribute("owner", "a claim names its owner")
+		return result{}, backup.ErrInvalidAttribute("owner", "a claim names its owner")
 	}
 	slot, err := parseReportTime(*in.Slot)
 	if err != nil {
-		return result{}, errInvalidAttribute("slot", err.Error())
+		return result{}, backup.ErrInvalidAttribute("slot", err.Error())
 	}
 	ok, err := s.cfg.ClusterAdmin.ClaimSlot(rq.Context(), c, slot, *in.Owner)
 	if err != nil {
@@ -674,11 +669,11 @@ type reportTokenTS struct {
 func (in *reportJSON) checkpoint(c *backup.Cluster) (backup.Checkpoint, error) {
 	cp := backup.Checkpoint{ClusterID: c.ID, GroupID: c.GroupID}
 	if in.ID == nil {
-		return cp, errInvalidAttribute("id", "a report needs the checkpoint's id (24 hexadecimal digits)")
+		return cp, backup.ErrInvalidAttribute("id", "a report needs the checkpoint's id (24 hexadecimal digits)")
 	}
 	id, ok := backup.ParseObjectID(*in.ID)
 	if !ok {
-		return cp, errInvalidAttribute("id", "it is not 24 hexadecimal digits")
+		return cp, backup.ErrInvalidAttribute("id", "it is not 24 hexadecimal digits")
 	}
 	cp.ID = id
 	for _, t := range []struct {
@@ -687,32 +682,32 @@ func (in *reportJSON) checkpoint(c *backup.Cluster) (backup.Checkpoint, error) {
 		out  *time.Time
 	}{{"timestamp", in.Timestamp, &cp.Timestamp}, {"started", in.Started, &cp.Started}, {"completed", in.Completed, &cp.Completed}} {
 		if t.in == nil {
-			return cp, errInvalidAttribute(t.name, "a report needs it")
+			return cp, backup.ErrInvalidAttribute(t.name, "a report needs it")
 		}
 		v, err := parseReportTime(*t.in)
 		if err != nil {
-			return cp, errInvalidAttribute(t.name, err.Error())
+			return cp, backup.ErrInvalidAttribute(t.name, err.Error())
 		}
 		*t.out = v
 	}
 	if len(in.Parts) == 0 {
-		return cp, errInvalidAttribute("parts", "a report needs one part per shard and config server")
+		return cp, backup.ErrInvalidAttribute("parts", "a report needs one part per shard and config server")
 	}
 	all := true
 	for i, p := range in.Parts {
 		field := "parts[" + strconv.Itoa(i) + "]"
 		if p.TokenDiscovered == nil {
-			return cp, errInvalidAttribute(field+".tokenDiscovered", "every part says whether its token was found")
+			return cp, backup.ErrInvalidAttribute(field+".tokenDiscovered", "every part says whether its token was found")
 		}
 		part := backup.Part{Type: p.TypeName, ShardName: p.ShardName, ReplicaSetName: p.ReplicaSetName, HostID: p.HostID,
 			TokenDiscovered: *p.TokenDiscovered}
 		switch {
 		case part.TokenDiscovered && (p.TokenTimestamp == nil || p.TokenTimestamp.Date == nil || p.TokenTimestamp.Increment == nil):
-			return cp, errInvalidAttribute(field+".tokenTimestamp", "a discovered token has a date and an increment")
+			return cp, backup.ErrInvalidAttribute(field+".tokenTimestamp", "a discovered token has a date and an increment")
 		case part.TokenDiscovered:
 			d, err := parseReportTime(*p.TokenTimestamp.Date)
 			if err != nil {
-				return cp, errInvalidAttribute(field+".tokenTimestamp.date", err.Error())
+				return cp, backup.ErrInvalidAttribute(field+".tokenTimestamp.date", err.Error())
 			}
 			// Real increments count operations within a second from 1
 			// (the published spec's minimum of 1199145600 is not what the
@@ -721,18 +716,18 @@ func (in *reportJSON) checkpoint(c *backup.Cluster) (backup.Checkpoint, error) {
 			// in a second: anything above is refused so that every
 			// checkpoint served fits the schema.
 			if n := *p.TokenTimestamp.Increment; n < 1 || n > 1<<31-1 {
-				return cp, errInvalidAttribute(field+".tokenTimestamp.increment", "an increment is from 1 to 2147483647")
+				return cp, backup.ErrInvalidAttribute(field+".tokenTimestamp.increment", "an increment is from 1 to 2147483647")
 			}
 			part.TokenTimestamp = backup.BSONTimestamp{Date: d, Increment: uint32(*p.TokenTimestamp.Increment)}
 		case p.TokenTimestamp != nil:
-			return cp, errInvalidAttribute(field+".tokenTimestamp", "an undiscovered token has no timestamp")
+			return cp, backup.ErrInvalidAttribute(field+".tokenTimestamp", "an undiscovered token has no timestamp")
 		}
 		all = all && part.TokenDiscovered
 		cp.Parts = append(cp.Parts, part)
 	}
 	cp.Restorable = all
 	if in.Restorable != nil && *in.Restorable != all {
-		return cp, errInvalidAttribute("restorable", "a checkpoint is restorable exactly when every part's token was discovered")
+		return cp, backup.ErrInvalidAttribute("restorable", "a checkpoint is restorable exactly when every part's token was discovered")
 	}
 	return cp, nil
 }
