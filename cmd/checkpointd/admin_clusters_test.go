@@ -115,10 +115,10 @@ func TestAdminClusterScheduleErrors(t *testing.T) {
 		{"interval under cloud backup", create("--shards", "2", "--interval-min", "15", "--backup", "cloud"),
 			"--interval-min: Invalid attribute clusterCheckpointIntervalMin specified: checkpoints exist only under legacy backup"},
 		{"window 0", create("--window-hours", "0"),
-			"--window-hours: Invalid attribute pointInTimeWindowHours specified: a window is a whole number of hours from 1 to 720, not 0. (INVALID_ATTRIBUTE)"},
+			"--window-hours: Invalid attribute pointInTimeWindowHours specified: a window is from 1 to 720 hours. (INVALID_ATTRIBUTE)"},
 		{"window negative", create("--window-hours", "-1"), "--window-hours: Invalid attribute pointInTimeWindowHours specified"},
 		{"window 721", create("--window-hours", "721"),
-			"--window-hours: Invalid attribute pointInTimeWindowHours specified: a window is a whole number of hours from 1 to 720, at least the checkpoint interval, not 721h0m0s. (INVALID_ATTRIBUTE)"},
+			"--window-hours: Invalid attribute pointInTimeWindowHours specified: a window is from 1 to 720 hours. (INVALID_ATTRIBUTE)"},
 		{"window not a number", create("--window-hours", "1d"), `invalid argument "1d" for "--window-hours" flag`},
 		{"window not whole", create("--window-hours", "1.5"), `invalid argument "1.5" for "--window-hours" flag`},
 		{"unknown driver", create("--driver", "robot"),
@@ -274,7 +274,7 @@ func TestAdminClusterUpdateErrors(t *testing.T) {
 		{"rename to an invalid name", update("Sharded", "--name", "my_cluster"), `Cluster name "my_cluster" is invalid`},
 		{"sharded to replica set", update("Sharded", "--shards", "0"), "The type of a cluster cannot change: Sharded is a sharded cluster, which keeps 1 to 100 shards. (INVALID_ATTRIBUTE)"},
 		{"replica set to sharded", update("RS", "--shards", "2"), "The type of a cluster cannot change: RS is a replica set, which has no shards. (INVALID_ATTRIBUTE)"},
-		{"config servers of a replica set", update("RS", "--config-servers", "csrs"), "A replica set has no config servers"},
+		{"config servers of a replica set", update("RS", "--config-servers", "csrs"), "--config-servers: Invalid attribute configServer specified: a replica set has no config servers."},
 		{"too many shards", update("Sharded", "--shards", "101"), "not 101"},
 		{"unknown config servers", update("Sharded", "--config-servers", "sccc"), `--config-servers: Unknown config server kind "sccc"`},
 		{"mirrored on 4.4", update("Sharded", "--config-servers", "mirrored"), "Mirrored config servers (SCCC) ended with MongoDB 3.2; MongoDB 4.4.29 needs"},
@@ -286,7 +286,7 @@ func TestAdminClusterUpdateErrors(t *testing.T) {
 			"--interval-min: Cluster checkpoint interval can only be set for sharded clusters, not replica sets. (CANNOT_SET_CLUSTER_CHECKPOINT_INTERVAL_FOR_REPLICA_SET)"},
 		{"interval 20", update("Sharded", "--interval-min", "20"), "--interval-min: Invalid attribute clusterCheckpointIntervalMin specified: a checkpoint interval is 15, 30 or 60 minutes, not 20m0s."},
 		{"interval not a number", update("Sharded", "--interval-min", "never"), `--interval-min: Invalid attribute clusterCheckpointIntervalMin specified: "never" is not a number of minutes`},
-		{"window 0", update("Sharded", "--window-hours", "0"), "--window-hours: Invalid attribute pointInTimeWindowHours specified: a window is a whole number of hours from 1 to 720, not 0."},
+		{"window 0", update("Sharded", "--window-hours", "0"), "--window-hours: Invalid attribute pointInTimeWindowHours specified: a window is from 1 to 720 hours."},
 		{"window 721", update("Sharded", "--window-hours", "721"), "--window-hours: Invalid attribute pointInTimeWindowHours specified"},
 		{"window not a number", update("Sharded", "--window-hours", "week"), `invalid argument "week" for "--window-hours" flag`},
 		{"unknown driver", update("Sharded", "--driver", "cron"), `--driver: Unknown driver "cron"`},
@@ -424,13 +424,19 @@ func TestNameFlagByAttribute(t *testing.T) {
 		{"interval flag first", []string{"backup", "interval-min"}, attrErr("clusterCheckpointIntervalMin", "x"), "--interval-min: x"},
 		{"window", []string{"window-hours"}, attrErr("pointInTimeWindowHours", "x"), "--window-hours: x"},
 		{"driver", []string{"driver"}, attrErr("backup.driver", "x"), "--driver: x"},
+		{"name", []string{"name"}, attrErr("name", "x"), "--name: x"},
+		{"shards", []string{"shards"}, attrErr("shards", "x"), "--shards: x"},
+		{"config servers", []string{"mongodb-version", "config-servers"}, attrErr("configServer", "x"), "--config-servers: x"},
+		{"config servers' version", []string{"mongodb-version"}, attrErr("configServer", "x"), "--mongodb-version: x"},
+		{"version", []string{"mongodb-version"}, attrErr("mongoDBVersion", "x"), "--mongodb-version: x"},
+		{"backup kind", []string{"backup"}, attrErr("backup.kind", "x"), "--backup: x"},
 		{"flag not given", []string{"driver"}, attrErr("pointInTimeWindowHours", "x"), "x"},
 		{"no attribute, attribute named in the text", []string{"interval-min"},
 			attrErr("", "Invalid attribute clusterCheckpointIntervalMin specified"), "Invalid attribute clusterCheckpointIntervalMin specified"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			cmd := &cobra.Command{}
-			for _, f := range []string{"interval-min", "backup", "window-hours", "driver"} {
+			for _, f := range []string{"interval-min", "backup", "window-hours", "driver", "name", "shards", "config-servers", "mongodb-version"} {
 				cmd.Flags().String(f, "", "")
 			}
 			for _, f := range tt.given {

@@ -404,7 +404,7 @@ func TestAdminErrors(t *testing.T) {
 		{"cluster name invalid", []string{"clusters", "create", "--project", project, "--name", "my_cluster"}, `Cluster name "my_cluster" is invalid`},
 		{"negative shards", []string{"clusters", "create", "--project", project, "--name", "c", "--shards", "-2"}, "not -2"},
 		{"shards not a number", []string{"clusters", "create", "--project", project, "--name", "c", "--shards", "three"}, `invalid argument "three" for "--shards"`},
-		{"config servers of a replica set", []string{"clusters", "create", "--project", project, "--name", "c", "--config-servers", "csrs"}, "A replica set has no config servers"},
+		{"config servers of a replica set", []string{"clusters", "create", "--project", project, "--name", "c", "--config-servers", "csrs"}, "--config-servers: Invalid attribute configServer specified: a replica set has no config servers."},
 		{"unknown config servers", []string{"clusters", "create", "--project", project, "--name", "c", "--shards", "2", "--config-servers", "sccc"}, `Unknown config server kind "sccc"`},
 		{"mirrored on 4.4", []string{"clusters", "create", "--project", project, "--name", "c", "--shards", "2", "--config-servers", "mirrored"}, "Mirrored config servers (SCCC) ended with MongoDB 3.2"},
 		{"bad version", []string{"clusters", "create", "--project", project, "--name", "c", "--mongodb-version", "latest"}, `MongoDB version "latest" is not of the form MAJOR.MINOR.PATCH`},

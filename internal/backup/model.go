@@ -124,7 +124,7 @@ func (c *Cluster) Validate() error {
 			return AttrErrorf("replicaSetName", CodeInvalidAttribute, "A replica set cluster needs a replica set name.")
 		}
 		if len(c.Shards) != 0 {
-			return AttrErrorf("shards", CodeInvalidAttribute, "A replica set cluster has no shards.")
+			return errReplicaSetShards()
 		}
 	case Sharded:
 		if len(c.Shards) == 0 {

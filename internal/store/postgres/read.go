@@ -256,23 +256,17 @@ func (db *DB) Organizations(ctx context.Context) (_ []backup.Organization, err e
 	if err := store.System(ctx); err != nil {
 		return nil, err
 	}
-	rows, err := db.pool.Query(ctx, `SELECT id, name, created FROM organizations ORDER BY id`)
+	rows, err := db.pool.Query(ctx, `SELECT `+shape.OrganizationCols+` FROM organizations ORDER BY id`)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: organizations: %w", err)
 	}
 	defer rows.Close()
 	out := []backup.Organization{}
 	for rows.Next() {
-		var id string
-		var o backup.Organization
-		var created int64
-		if err := rows.Scan(&id, &o.Name, &created); err != nil {
+		o, err := shape.ScanOrganization(rows)
+		if err != nil {
 			return nil, fmt.Errorf("postgres: organizations: %w", err)
 		}
-		if o.ID, err = shape.ParseIDString(id); err != nil {
-			return nil, fmt.Errorf("postgres: organizations: %w", err)
-		}
-		o.Created = shape.UnixTime(created)
 		out = append(out, o)
 	}
 	if err := rows.Err(); err != nil {

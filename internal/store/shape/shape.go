@@ -407,3 +407,88 @@ func DropProjectGrants(stored string, project backup.ObjectID) (grants string, c
 	grants, err = EncodeGrants(kept)
 	return grants, err == nil, err
 }
+
+// Row is a row to scan: database/sql's and pgx's rows both.
+type Row interface{ Scan(dest ...any) error }
+
+// APIKeyCols are the columns ScanAPIKey reads, in its order.
+const APIKeyCols = `id, org_id, public_key, description, ha1_md5, ha1_sha256, grants, access_list, created`
+
+// ScanAPIKey reads an API key and its digest hashes from a row of
+// APIKeyCols.
+func ScanAPIKey(row Row) (backup.APIKey, backup.DigestHA1, error) {
+	var (
+		k                     backup.APIKey
+		ha1                   backup.DigestHA1
+		id, org, grants, list string
+		created               int64
+	)
+	if err := row.Scan(&id, &org, &k.PublicKey, &k.Description, &ha1.MD5, &ha1.SHA256, &grants, &list, &created); err != nil {
+		return k, ha1, err
+	}
+	var err error
+	if k.ID, err = ParseIDString(id); err != nil {
+		return k, ha1, err
+	}
+	if k.OrgID, err = ParseIDString(org); err != nil {
+		return k, ha1, err
+	}
+	if k.Grants, err = DecodeGrants(grants); err != nil {
+		return k, ha1, fmt.Errorf("API key %s: %w", id, err)
+	}
+	if k.AccessList, err = DecodeAccessList(list); err != nil {
+		return k, ha1, fmt.Errorf("API key %s: %w", id, err)
+	}
+	k.Created = UnixTime(created)
+	return k, ha1, nil
+}
+
+// ServiceAccountCols are the columns ScanServiceAccount reads, in its
+// order.
+const ServiceAccountCols = `client_id, org_id, name, description, grants, access_list, created`
+
+// ScanServiceAccount reads a service account from a row of
+// ServiceAccountCols.
+func ScanServiceAccount(row Row) (backup.ServiceAccount, error) {
+	var (
+		sa                backup.ServiceAccount
+		org, grants, list string
+		created           int64
+	)
+	if err := row.Scan(&sa.ClientID, &org, &sa.Name, &sa.Description, &grants, &list, &created); err != nil {
+		return sa, err
+	}
+	var err error
+	if sa.OrgID, err = ParseIDString(org); err != nil {
+		return sa, err
+	}
+	if sa.Grants, err = DecodeGrants(grants); err != nil {
+		return sa, fmt.Errorf("service account %s: %w", sa.ClientID, err)
+	}
+	if sa.AccessList, err = DecodeAccessList(list); err != nil {
+		return sa, fmt.Errorf("service account %s: %w", sa.ClientID, err)
+	}
+	sa.Created = UnixTime(created)
+	return sa, nil
+}
+
+// OrganizationCols are the columns ScanOrganization reads, in its order.
+const OrganizationCols = `id, name, created`
+
+// ScanOrganization reads an organization from a row of OrganizationCols.
+func ScanOrganization(row Row) (backup.Organization, error) {
+	var (
+		o       backup.Organization
+		id      string
+		created int64
+	)
+	if err := row.Scan(&id, &o.Name, &created); err != nil {
+		return o, err
+	}
+	var err error
+	if o.ID, err = ParseIDString(id); err != nil {
+		return o, err
+	}
+	o.Created = UnixTime(created)
+	return o, nil
+}

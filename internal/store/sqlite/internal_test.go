@@ -166,7 +166,7 @@ func TestQueryPlans(t *testing.T) {
 		"last":             `SELECT seq, ts, id FROM checkpoints WHERE cluster = ? ORDER BY seq DESC LIMIT 1`,
 		"authEpoch":        authEpochQuery,
 		"isRevoked":        isRevokedQuery,
-		"apiKey":           `SELECT ` + apiKeyCols + ` FROM api_keys WHERE public_key = ?`,
+		"apiKey":           `SELECT ` + shape.APIKeyCols + ` FROM api_keys WHERE public_key = ?`,
 		"purgeRevoked":     `DELETE FROM revoked_tokens WHERE expires < ?`,
 		"newestRestorable": newestRestorableQuery,
 	}
