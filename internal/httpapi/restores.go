@@ -63,13 +63,13 @@ func (in *restoreRequestJSON) restoreRequest() (backup.ObjectID, backup.ClusterR
 	}{{"snapshotId", in.SnapshotID != nil}, {"oplogTs", in.OplogTs != nil}, {"oplogInc", in.OplogInc != nil},
 		{"pointInTimeUTCMillis", in.PointInTimeUTCMillis != nil}} {
 		if f.set {
-			return none, target, errInvalidAttribute(f.name, guessOnlyCheckpointRestores)
+			return none, target, backup.ErrInvalidAttribute(f.name, guessOnlyCheckpointRestores)
 		}
 	}
 	raw := in.CheckpointID
 	if in.CheckPointID != nil {
 		if raw != nil && *raw != *in.CheckPointID {
-			return none, target, errInvalidAttribute("checkPointId", "it names another checkpoint than checkpointId")
+			return none, target, backup.ErrInvalidAttribute("checkPointId", "it names another checkpoint than checkpointId")
 		}
 		raw = in.CheckPointID
 	}
@@ -99,15 +99,15 @@ func (in *restoreRequestJSON) restoreRequest() (backup.ObjectID, backup.ClusterR
 			"At least one of the attributes %s or %s must be specified.", "delivery.targetClusterId", "delivery.targetClusterName")
 	}
 	if target.GroupID, ok = backup.ParseObjectID(*d.TargetGroupID); !ok {
-		return none, target, errInvalidAttribute("delivery.targetGroupId", "it is not 24 hexadecimal digits")
+		return none, target, backup.ErrInvalidAttribute("delivery.targetGroupId", "it is not 24 hexadecimal digits")
 	}
 	if d.TargetClusterID != nil {
 		if target.ID, ok = backup.ParseObjectID(*d.TargetClusterID); !ok {
-			return none, target, errInvalidAttribute("delivery.targetClusterId", "it is not 24 hexadecimal digits")
+			return none, target, backup.ErrInvalidAttribute("delivery.targetClusterId", "it is not 24 hexadecimal digits")
 		}
 	} else {
 		if !backup.ValidClusterName(*d.TargetClusterName) {
-			return none, target, errInvalidAttribute("delivery.targetClusterName", "it is not a cluster name")
+			return none, target, backup.ErrInvalidAttribute("delivery.targetClusterName", "it is not a cluster name")
 		}
 		target.Name = *d.TargetClusterName
 	}
@@ -332,11 +332,11 @@ func readClaim(rq *request, report bool) (owner string, status backup.RestoreSta
 	}
 	switch {
 	case !report && in.StatusName != nil:
-		return "", "", errInvalidAttribute("statusName", "a claim sets no status")
+		return "", "", backup.ErrInvalidAttribute("statusName", "a claim sets no status")
 	case report && in.StatusName == nil:
 		return "", "", backup.ErrMissingAttribute("statusName")
 	case report && !backup.RestoreStatus(*in.StatusName).Final():
-		return "", "", errInvalidAttribute("statusName", "a report is FINISHED, BROKEN or KILLED")
+		return "", "", backup.ErrInvalidAttribute("statusName", "a report is FINISHED, BROKEN or KILLED")
 	case report:
 		status = backup.RestoreStatus(*in.StatusName)
 	}
