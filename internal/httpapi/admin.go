@@ -95,6 +95,16 @@ func errBodyTooLarge() error {
 	return httpErrorf(http.StatusRequestEntityTooLarge, backup.CodeRequestTooLarge, "The request body is larger than %d bytes.", maxAdminBody)
 }
 
+// readJSON reads the request's body (readJSONBody) and decodes it into v
+// (decodeJSON), for routes that resolve what they name before the body.
+func readJSON(rq *request, v any) error {
+	body, err := readJSONBody(rq)
+	if err != nil {
+		return err
+	}
+	return decodeJSON(body, v)
+}
+
 // decodeJSON decodes body into v strictly: one JSON object, no field v
 // does not have, spelled exactly, and none twice (INVALID_ATTRIBUTE naming
 // it), no trailing data.

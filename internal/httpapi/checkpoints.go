@@ -34,11 +34,7 @@ func listCheckpoints(s *Server, rq *request) (result, error) {
 //	GET /api/atlas/v1.0/groups/{GROUP-ID}/clusters/{CLUSTER-NAME}/backupCheckpoints/{CHECKPOINT-ID}
 //	GET /api/public/v1.0/groups/{PROJECT-ID}/clusters/{CLUSTER-ID}/checkpoints/{CHECKPOINT-ID}
 func getCheckpoint(s *Server, rq *request) (result, error) {
-	ref, err := rq.surface.clusterRef(rq.Request)
-	if err != nil {
-		return result{}, err
-	}
-	id, err := pathID(rq.Request, "checkpointId", backup.ErrInvalidCheckpointID)
+	ref, id, err := rq.surface.clusterItemRef(rq.Request, "checkpointId", backup.ErrInvalidCheckpointID)
 	if err != nil {
 		return result{}, err
 	}

@@ -137,12 +137,8 @@ func createRestoreJob(s *Server, rq *request) (result, error) {
 	if err != nil {
 		return result{}, err
 	}
-	body, err := readJSONBody(rq)
-	if err != nil {
-		return result{}, err
-	}
 	var in restoreRequestJSON
-	if err := decodeJSON(body, &in); err != nil {
+	if err := readJSON(rq, &in); err != nil {
 		return result{}, err
 	}
 	id, targetRef, err := in.restoreRequest()
@@ -220,11 +216,7 @@ func listRestoreJobs(s *Server, rq *request) (result, error) {
 //	GET /api/atlas/v1.0/groups/{GROUP-ID}/clusters/{CLUSTER-NAME}/restoreJobs/{JOB-ID}
 //	GET /api/public/v1.0/groups/{PROJECT-ID}/clusters/{CLUSTER-ID}/restoreJobs/{JOB-ID}
 func getRestoreJob(s *Server, rq *request) (result, error) {
-	ref, err := rq.surface.clusterRef(rq.Request)
-	if err != nil {
-		return result{}, err
-	}
-	id, err := pathID(rq.Request, "jobId", backup.ErrInvalidJobID)
+	ref, id, err := rq.surface.clusterItemRef(rq.Request, "jobId", backup.ErrInvalidJobID)
 	if err != nil {
 		return result{}, err
 	}
@@ -319,12 +311,8 @@ type restoreClaimJSON struct {
 // readClaim reads an agent's claim or report body: owner always,
 // statusName only when report is set.
 func readClaim(rq *request, report bool) (owner string, status backup.RestoreStatus, err error) {
-	body, err := readJSONBody(rq)
-	if err != nil {
-		return "", "", err
-	}
 	var in restoreClaimJSON
-	if err := decodeJSON(body, &in); err != nil {
+	if err := readJSON(rq, &in); err != nil {
 		return "", "", err
 	}
 	if in.Owner == nil || *in.Owner == "" {

@@ -177,6 +177,17 @@ func pathID(r *http.Request, name string, invalid func(raw string) *backup.Error
 	return id, nil
 }
 
+// clusterItemRef parses the {groupId} and cluster path segments, then the
+// ObjectID of the item named by the path segment name.
+func (sf *surface) clusterItemRef(r *http.Request, name string, invalid func(raw string) *backup.Error) (backup.ClusterRef, backup.ObjectID, error) {
+	ref, err := sf.clusterRef(r)
+	if err != nil {
+		return ref, backup.ObjectID{}, err
+	}
+	id, err := pathID(r, name, invalid)
+	return ref, id, err
+}
+
 // clusterRef parses the {groupId} and cluster path segments.
 func (sf *surface) clusterRef(r *http.Request) (backup.ClusterRef, error) {
 	var ref backup.ClusterRef
