@@ -10,11 +10,7 @@ import (
 //	GET /api/atlas/v1.0/groups/{GROUP-ID}/clusters/{CLUSTER-NAME}/backupCheckpoints
 //	GET /api/public/v1.0/groups/{PROJECT-ID}/clusters/{CLUSTER-ID}/checkpoints
 func listCheckpoints(s *Server, rq *request) (result, error) {
-	ref, err := rq.surface.clusterRef(rq.Request)
-	if err != nil {
-		return result{}, err
-	}
-	page, err := rq.query.page(s.cfg.Paging)
+	ref, page, err := s.clusterPage(rq)
 	if err != nil {
 		return result{}, err
 	}

@@ -46,11 +46,7 @@ func getProject(s *Server, rq *request) (result, error) {
 //	GET /api/atlas/v1.0/groups/{GROUP-ID}/clusters
 //	GET /api/public/v1.0/groups/{PROJECT-ID}/clusters
 func listClusters(s *Server, rq *request) (result, error) {
-	id, err := groupID(rq.Request)
-	if err != nil {
-		return result{}, err
-	}
-	page, err := rq.query.page(s.cfg.Paging)
+	id, page, err := s.groupPage(rq)
 	if err != nil {
 		return result{}, err
 	}

@@ -186,11 +186,7 @@ func createRestoreJob(s *Server, rq *request) (result, error) {
 //	GET /api/atlas/v1.0/groups/{GROUP-ID}/clusters/{CLUSTER-NAME}/restoreJobs
 //	GET /api/public/v1.0/groups/{PROJECT-ID}/clusters/{CLUSTER-ID}/restoreJobs
 func listRestoreJobs(s *Server, rq *request) (result, error) {
-	ref, err := rq.surface.clusterRef(rq.Request)
-	if err != nil {
-		return result{}, err
-	}
-	page, err := rq.query.page(s.cfg.Paging)
+	ref, page, err := s.clusterPage(rq)
 	if err != nil {
 		return result{}, err
 	}

@@ -177,6 +177,28 @@ func pathID(r *http.Request, name string, invalid func(raw string) *backup.Error
 	return id, nil
 }
 
+// groupPage parses the {groupId} path segment, then the paging query
+// parameters, as a project's lists take them.
+func (s *Server) groupPage(rq *request) (backup.ObjectID, backup.PageRequest, error) {
+	id, err := groupID(rq.Request)
+	if err != nil {
+		return id, backup.PageRequest{}, err
+	}
+	page, err := rq.query.page(s.cfg.Paging)
+	return id, page, err
+}
+
+// clusterPage parses the {groupId} and cluster path segments, then the
+// paging query parameters, as a cluster's lists take them.
+func (s *Server) clusterPage(rq *request) (backup.ClusterRef, backup.PageRequest, error) {
+	ref, err := rq.surface.clusterRef(rq.Request)
+	if err != nil {
+		return ref, backup.PageRequest{}, err
+	}
+	page, err := rq.query.page(s.cfg.Paging)
+	return ref, page, err
+}
+
 // clusterItemRef parses the {groupId} and cluster path segments, then the
 // ObjectID of the item named by the path segment name.
 func (sf *surface) clusterItemRef(r *http.Request, name string, invalid func(raw string) *backup.Error) (backup.ClusterRef, backup.ObjectID, error) {

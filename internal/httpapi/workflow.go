@@ -136,11 +136,7 @@ func (s *Server) updateCluster(rq *request, change func(*backup.Cluster) error) 
 //
 //	GET /api/public/v1.0/groups/{PROJECT-ID}/backupConfigs
 func listBackupConfigs(s *Server, rq *request) (result, error) {
-	id, err := groupID(rq.Request)
-	if err != nil {
-		return result{}, err
-	}
-	page, err := rq.query.page(s.cfg.Paging)
+	id, page, err := s.groupPage(rq)
 	if err != nil {
 		return result{}, err
 	}
