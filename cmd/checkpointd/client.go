@@ -55,8 +55,7 @@ type clientFlags struct {
 }
 
 func newCheckpointsCmd(e *env) *cobra.Command {
-	var cf clientFlags
-	cmd := &cobra.Command{
+	return clientGroup(e, &cobra.Command{
 		Use:   "checkpoints",
 		Short: "List and read backup checkpoints from a server over its API",
 		Long: `List and read the backup checkpoints of a cluster from a server of the
@@ -66,13 +65,22 @@ checkpoints API: checkpointd, or MongoDB Atlas or Cloud Manager.
     --public-key qhzvmtkr --private-key 6f1c1a2e-8d1b-4c3e-9a57-0e5b2f7d9c41
   checkpointd checkpoints list --profile demo --cluster Cluster0 --all --output json
   checkpointd checkpoints get --profile demo --cluster Cluster0 --id 6b0187c380eef53de5000002`,
-		Args:                       cobra.ArbitraryArgs,
-		DisableFlagsInUseLine:      true,
-		SuggestionsMinimumDistance: 2,
-		RunE:                       groupRunE,
+	}, newCheckpointsListCmd, newCheckpointsGetCmd, newRestorePlanCmd)
+}
+
+// clientGroup makes cmd a group of client commands: it runs only its
+// subcommands (groupRunE), which it adds, made with the client flags it
+// declares for them all.
+func clientGroup(e *env, cmd *cobra.Command, subs ...func(*env, *clientFlags) *cobra.Command) *cobra.Command {
+	cmd.Args = cobra.ArbitraryArgs
+	cmd.DisableFlagsInUseLine = true
+	cmd.SuggestionsMinimumDistance = 2
+	cmd.RunE = groupRunE
+	cf := new(clientFlags)
+	addClientFlags(e, cmd, cf)
+	for _, sub := range subs {
+		cmd.AddCommand(sub(e, cf))
 	}
-	addClientFlags(e, cmd, &cf)
-	cmd.AddCommand(newCheckpointsListCmd(e, &cf), newCheckpointsGetCmd(e, &cf), newRestorePlanCmd(e, &cf))
 	return cmd
 }
 

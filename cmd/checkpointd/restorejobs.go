@@ -19,8 +19,7 @@ import (
 // plan for restoring a checkpoint by hand (checkpoints restore-plan).
 
 func newRestoreJobsCmd(e *env) *cobra.Command {
-	var cf clientFlags
-	cmd := &cobra.Command{
+	return clientGroup(e, &cobra.Command{
 		Use:   "restore-jobs",
 		Short: "Restore a cluster to a checkpoint, and follow its restore jobs, over the API",
 		Long: `Restore a cluster to one of its checkpoints through the API's restore jobs:
@@ -31,14 +30,7 @@ for its agent (checkpointd agent) to carry them out and report them.
 		Example: `  checkpointd restore-jobs create --profile demo --cluster Cluster0 --checkpoint 6b0187c380eef53de5000002
   checkpointd restore-jobs list --profile demo --cluster Cluster0 --batch 6b0438d05e5702e001000002
   checkpointd restore-jobs get --profile demo --cluster Cluster0 --id 6b0438d05e5702e001000003`,
-		Args:                       cobra.ArbitraryArgs,
-		DisableFlagsInUseLine:      true,
-		SuggestionsMinimumDistance: 2,
-		RunE:                       groupRunE,
-	}
-	addClientFlags(e, cmd, &cf)
-	cmd.AddCommand(newRestoreJobsCreateCmd(e, &cf), newRestoreJobsListCmd(e, &cf), newRestoreJobsGetCmd(e, &cf))
-	return cmd
+	}, newRestoreJobsCreateCmd, newRestoreJobsListCmd, newRestoreJobsGetCmd)
 }
 
 func newRestoreJobsCreateCmd(e *env, cf *clientFlags) *cobra.Command {

@@ -18,8 +18,7 @@ import (
 // and window are what the server's engine and the backup agents follow.
 
 func newScheduleCmd(e *env) *cobra.Command {
-	var cf clientFlags
-	cmd := &cobra.Command{
+	return clientGroup(e, &cobra.Command{
 		Use:   "schedule",
 		Short: "Read and change a cluster's snapshot schedule (its checkpoint interval) over the API",
 		Long: `Read and change the legacy snapshot schedule of a cluster through a server
@@ -31,14 +30,7 @@ follow from their next slot.
 		Example: `  checkpointd schedule get --profile demo --cluster Cluster0
   checkpointd schedule set --profile demo --cluster Cluster0 --interval-min 30
   checkpointd schedule set --profile demo --cluster Cluster0 --interval-min off`,
-		Args:                       cobra.ArbitraryArgs,
-		DisableFlagsInUseLine:      true,
-		SuggestionsMinimumDistance: 2,
-		RunE:                       groupRunE,
-	}
-	addClientFlags(e, cmd, &cf)
-	cmd.AddCommand(newScheduleGetCmd(e, &cf), newScheduleSetCmd(e, &cf))
-	return cmd
+	}, newScheduleGetCmd, newScheduleSetCmd)
 }
 
 func newScheduleGetCmd(e *env, cf *clientFlags) *cobra.Command {
