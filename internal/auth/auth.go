@@ -269,7 +269,7 @@ func (a *Authenticator) verifyDigest(ctx context.Context, gen *generation, r *ht
 		p = e.principal
 		return e.hashes, true, nil
 	}
-	res, err := a.digest.Verify(r.Method, r.RequestURI, c, lookup)
+	res, err := a.digest.Verify(asServer(ctx), r.Method, r.RequestURI, c, lookup)
 	switch {
 	case err == nil:
 		return p, nil
