@@ -34,7 +34,7 @@ const multiSpeed = 900
 // all three schedule the demo clusters (on an accelerated clock), and
 // checks that they behave as one server: credentials made by the admin
 // commands work on all three, a Digest nonce from one is accepted by
-// another, a token minted on one works on the others and, revoked on one,
+// another (they issue shared nonces, knowing of each other), a token minted on one works on the others and, revoked on one,
 // is refused by all; each demo slot is taken once across the three; and
 // when one is killed (SIGKILL), the others keep serving and keep every
 // checkpoint.
@@ -58,6 +58,7 @@ func TestMultiInstance(t *testing.T) {
 		t.Fatalf("first server:\n%s", insts[0].printed)
 	}
 	insts = append(insts, start("second"), start("third"))
+	waitLive(t, insts, 3)
 	for _, in := range insts[1:] {
 		if !strings.Contains(in.printed, "demo data set already present") {
 			t.Fatalf("a later server did not reuse the demo data set:\n%s", in.printed)

@@ -47,7 +47,7 @@ type Config struct {
 type Limiter struct {
 	rate atomic.Pointer[rate] // T and N·T for this limiter's share
 
-	t1       int64 // emission interval of the whole limit, Window/Requests
+	t1 int64 // emission interval of the whole limit, Window/Requests
 
 	requests int
 	window   time.Duration
