@@ -71,10 +71,16 @@ anything else. A balancer the operator stopped is left stopped.
 Every flag can also be set with an environment variable named CHECKPOINTD_
 and the flag's name in upper case with underscores: keep secrets there
 (CHECKPOINTD_MONGODB_URI, CHECKPOINTD_PRIVATE_KEY) or in a file, not on
-the command line. The API key needs GROUP_BACKUP_MANAGER on the project.`,
-		Example: `  export CHECKPOINTD_MONGODB_URI='mongodb://backup:secret@mongos1:27017,mongos2:27017/?authSource=admin&tls=true'
-  export CHECKPOINTD_PRIVATE_KEY=6f1c1a2e-8d1b-4c3e-9a57-0e5b2f7d9c41
-  checkpointd agent --base-url https://checkpointd.example.net --public-key qhzvmtkr \
+the command line. The API key needs GROUP_BACKUP_MANAGER on the project.
+The database user needs the built-in roles backup (balancer commands,
+appendOplogNote, reading the oplog) and clusterMonitor (listShards,
+getShardMap) on admin, and, as a shard-local user of the same name and
+password, backup on each shard (see the README).`,
+		Example: `  # the connection string, with its password, in a file only the agent's user reads:
+  #   mongodb://agent:PASSWORD@mongos1:27017,mongos2:27017/?authSource=admin&tls=true&tlsCAFile=/etc/ssl/mongo-ca.pem
+  export CHECKPOINTD_PRIVATE_KEY="$(cat /etc/checkpointd-agent/api-private-key)"
+  checkpointd agent --mongodb-uri-file /etc/checkpointd-agent/mongodb-uri \
+    --base-url https://checkpointd.example.net --public-key qhzvmtkr \
     --project 5e2211c17a3e5a48f5497de3 --cluster Cluster0 --state-dir /var/lib/checkpointd-agent`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {

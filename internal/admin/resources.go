@@ -88,9 +88,9 @@ func (a Clusters) clock() clock.Clock {
 	return a.Clock
 }
 
-// ClaimSlot is the package's ClaimSlot, now.
+// ClaimSlot is the package's ClaimSlot on the operations' clock.
 func (a Clusters) ClaimSlot(ctx context.Context, c backup.Cluster, slot time.Time, owner string) (bool, error) {
-	return ClaimSlot(ctx, a.Store, c, slot, owner, a.clock().Now())
+	return ClaimSlot(ctx, a.Store, c, slot, owner, a.clock())
 }
 
 // UpdateCluster applies ch to the cluster ref names (backup.Cluster.Apply)

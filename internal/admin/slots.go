@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/checkpointd/checkpointd/internal/backup"
+	"github.com/checkpointd/checkpointd/internal/clock"
 	"github.com/checkpointd/checkpointd/internal/engine"
 )
 
@@ -31,15 +32,15 @@ const MaxSlotSkew = 5 * time.Minute
 // The claim is refused (INVALID_ATTRIBUTE naming the field) unless c is
 // under legacy backup (CHECKPOINTS_ONLY_ON_CONTINOUS_BACKUP otherwise),
 // its checkpoints are taken by an agent and scheduled, and slot is on the
-// schedule's grid, a whole second, neither more than MaxSlotSkew after now
-// nor older than the cluster's window: a slot the schedule does not have
-// cannot be claimed, so that a claim always names a checkpoint the
+// schedule's grid, a whole second, neither more than MaxSlotSkew after
+// clk's now nor older than the cluster's window: a slot the schedule does
+// not have cannot be claimed, so that a claim always names a checkpoint the
 // ingestion endpoint would accept.
 //
 // The caller's right to report for c is the caller's to check (it read c
 // as the caller of ctx, CheckReporter); the lease itself is the server's
 // bookkeeping, never a caller's, so it is taken as backup.System.
-func ClaimSlot(ctx context.Context, st SlotClaimer, c backup.Cluster, slot time.Time, owner string, now time.Time) (bool, error) {
+func ClaimSlot(ctx context.Context, st SlotClaimer, c backup.Cluster, slot time.Time, owner string, clk clock.Clock) (bool, error) {
 	if c.Backup != backup.BackupLegacy {
 		return false, backup.ErrNotLegacyBackup()
 	}
@@ -56,7 +57,7 @@ func ClaimSlot(ctx context.Context, st SlotClaimer, c backup.Cluster, slot time.
 		return false, backup.Errorf(backup.Invalid, backup.CodeInvalidAttribute,
 			"Invalid attribute %s specified: an owner is 1 to %d characters without control characters.", "owner", MaxOwnerLen)
 	}
-	slot = slot.UTC()
+	slot, now := slot.UTC(), clk.Now()
 	switch {
 	case !slot.Equal(slot.Truncate(s.Interval)):
 		return false, backup.Errorf(backup.Invalid, backup.CodeInvalidAttribute,

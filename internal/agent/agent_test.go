@@ -397,3 +397,47 @@ func TestCancelledMidCheckpoint(t *testing.T) {
 		t.Errorf("the record is still there: %v", err)
 	}
 }
+
+// refuseFirst is a reverse proxy to the env's server that answers the
+// first checkpoint report 400, as the server answers a report it cannot
+// store, and passes everything else.
+type refuseFirst struct {
+	proxy   *httputil.ReverseProxy
+	refused atomic.Bool
+}
+
+func (f *refuseFirst) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/checkpoints") && r.Header.Get("Authorization") != "" &&
+		f.refused.CompareAndSwap(false, true) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		_, _ = io.WriteString(w, `{"detail":"Invalid attribute parts specified.","error":400,"errorCode":"INVALID_ATTRIBUTE","parameters":[],"reason":"Bad Request"}`)
+		return
+	}
+	f.proxy.ServeHTTP(w, r)
+}
+
+// TestRejectedReport: a report the server refuses for good is moved to
+// the spool's rejected directory and logged, and the later reports are
+// delivered: it does not block them.
+func TestRejectedReport(t *testing.T) {
+	e := newEnv(t)
+	srv := e.wire(t, mongowire.Options{})
+	target, _ := url.Parse(e.URL)
+	front := httptest.NewServer(&refuseFirst{proxy: httputil.NewSingleHostReverseProxy(target)})
+	t.Cleanup(front.Close)
+	dir := t.TempDir()
+	var logs logBuffer
+	cfg := e.config(t, e.driver(t, srv), dir, logs.logger())
+	cfg.Server = e.server(t, front.URL)
+	stop := runAgent(t, cfg)
+	waitFor(t, "2 checkpoints stored", func() bool { return len(e.checkpoints(t)) >= 2 })
+	stop()
+	rejected, _ := filepath.Glob(filepath.Join(dir, "spool", "rejected", "*.json"))
+	if len(rejected) != 1 {
+		t.Errorf("%d reports in rejected/; want the refused one", len(rejected))
+	}
+	if !strings.Contains(logs.String(), "INVALID_ATTRIBUTE") || !strings.Contains(logs.String(), "refused by the server") {
+		t.Errorf("the refusal is not logged:\n%s", logs.String())
+	}
+}
