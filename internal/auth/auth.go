@@ -163,7 +163,7 @@ func New(ctx context.Context, cfg Config) (*Authenticator, error) {
 	if len(algs) == 0 {
 		algs = []digest.Algorithm{digest.MD5, digest.SHA256}
 	}
-	dcfg := digest.Config{Secret: nonceKey, Clock: clk, Algorithms: algs, Instance: cfg.Instance, Shared: cfg.Store}
+	dcfg := digest.Config{Secret: nonceKey, Clock: clk, Algorithms: algs, Instance: cfg.Instance, Shared: sharedNonces{cfg.Store}}
 	if a.digest, err = digest.New(dcfg); err != nil {
 		return nil, err
 	}
@@ -217,6 +217,14 @@ func newLimiter(l Limit, clk clock.Clock) (*ratelimit.Limiter, error) {
 		return nil, nil
 	}
 	return ratelimit.New(ratelimit.Config{Requests: l.Requests, Window: l.Window, Clock: clk})
+}
+
+// sharedNonces is the store's nonce memory as the digest package uses
+// it, called as the server (asServer) only when a shared nonce is spent.
+type sharedNonces struct{ st Store }
+
+func (s sharedNonces) UseNonce(ctx context.Context, nonce []byte, nc uint32, expires time.Time) (bool, error) {
+	return s.st.UseNonce(asServer(ctx), nonce, nc, expires)
 }
 
 // keyID names the signing key by a hash of it, so that every instance
@@ -303,7 +311,7 @@ func (a *Authenticator) verifyDigest(ctx context.Context, gen *generation, r *ht
 		p = e.principal
 		return e.hashes, true, nil
 	}
-	res, err := a.digest.Verify(asServer(ctx), r.Method, r.RequestURI, c, lookup)
+	res, err := a.digest.Verify(ctx, r.Method, r.RequestURI, c, lookup)
 	switch {
 	case err == nil:
 		return p, nil

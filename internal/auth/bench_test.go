@@ -40,6 +40,23 @@ func BenchmarkAuthenticate(b *testing.B) {
 			}
 		}
 	})
+	// As one of several instances on the data set: the nonces are shared,
+	// so every request spends its count in the store (one insert), and
+	// the rate limit is this instance's share.
+	b.Run("digest-nonce-reuse-shared", func(b *testing.B) {
+		e.auth.SetInstances(3)
+		defer e.auth.SetInstances(1)
+		hs := e.digestHeaders(b, pub, priv, path)
+		r := httptest.NewRequest("GET", path, nil)
+		r.RemoteAddr = "127.0.0.1:1234"
+		b.ReportAllocs()
+		for b.Loop() {
+			r.Header["Authorization"] = hs.next(b)
+			if _, err := e.auth.Authenticate(r); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
 
 // BenchmarkServe is one get-checkpoint request through the whole API

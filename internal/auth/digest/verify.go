@@ -149,7 +149,10 @@ func (s *Server) use(ctx context.Context, n nonceInfo, c Credentials, now time.T
 		// Kept for twice the TTL past the issue time: a nonce is fresh
 		// from TTL before to TTL after it on the verifier's clock, and
 		// whoever deletes the record may run ahead of the issuer's.
-		fresh, err := s.shared.UseNonce(ctx, n.raw[:], c.NC, time.UnixMilli(n.issued).Add(2*s.ttl))
+		// A copy, declared here: the slice escapes through the
+		// interface, and only this branch should pay the allocation.
+		raw := n.raw
+		fresh, err := s.shared.UseNonce(ctx, raw[:], c.NC, time.UnixMilli(n.issued).Add(2*s.ttl))
 		if err != nil {
 			return fmt.Errorf("digest: shared replay memory: %w", err)
 		}
