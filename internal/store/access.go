@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/checkpointd/checkpointd/internal/backup"
+	"github.com/checkpointd/checkpointd/internal/store/shape"
 )
 
 // Authorization is decided here, once for every store, and asked by every
@@ -121,4 +122,19 @@ func Resolve(ctx context.Context, need Need, ref backup.ClusterRef, org string, 
 		return backup.ErrNotLegacyBackup()
 	}
 	return nil
+}
+
+// ClusterColumns is what CreateCluster and UpdateCluster do before any
+// SQL: refuse a context without a caller, a cluster without an id, then
+// validate c and encode its stored columns (shape.ColumnsOf). The
+// caller's need on the project is decided by the store with the project
+// in hand (Authorize).
+func ClusterColumns(ctx context.Context, c backup.Cluster) (shape.ClusterColumns, error) {
+	if _, err := Caller(ctx); err != nil {
+		return shape.ClusterColumns{}, err
+	}
+	if c.ID.IsZero() {
+		return shape.ClusterColumns{}, ErrMissingID("cluster")
+	}
+	return shape.ColumnsOf(c)
 }

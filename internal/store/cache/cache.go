@@ -3,10 +3,11 @@
 // evicting by CLOCK, an approximation of least-recently-used that lets a
 // hit take only a read lock.
 //
-// It knows nothing of SQL or of what makes an entry valid: a store keys
-// its entries so that a key names immutable content (for example a page
-// of checkpoints at a given cluster epoch) or keeps in the value what it
-// needs to validate a hit against the database.
+// Cache knows nothing of what makes an entry valid: a user keys its
+// entries so that a key names immutable content or keeps in the value
+// what it needs to validate a hit. Pages and Checkpoints (pages.go) are
+// the two caches of checkpoints both stores keep, with the rules that
+// make their entries valid written once; nothing here knows SQL.
 package cache
 
 import (

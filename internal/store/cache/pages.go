@@ -58,6 +58,9 @@ func NewPages(capacity int) *Pages {
 // of the page (backup.Page). ok is false when the store must read the
 // page.
 func (p *Pages) Page(cluster, epoch, first, last, offset int64, page backup.PageRequest) (out backup.Page[backup.Checkpoint], ok bool) {
+	if p == nil {
+		return out, false
+	}
 	count := last - first + 1
 	if page.IncludeCount {
 		out.Total = int(count)

@@ -66,13 +66,7 @@ func (db *DB) CreateProject(ctx context.Context, p backup.Project) (err error) {
 func (db *DB) CreateCluster(ctx context.Context, c backup.Cluster) (err error) {
 	ctx, end := db.op(ctx)
 	defer end(&err)
-	if _, err := store.Caller(ctx); err != nil {
-		return err
-	}
-	if c.ID.IsZero() {
-		return store.ErrMissingID("cluster")
-	}
-	cols, err := shape.ColumnsOf(c)
+	cols, err := store.ClusterColumns(ctx, c)
 	if err != nil {
 		return err
 	}

@@ -62,13 +62,7 @@ func (db *DB) CreateProject(ctx context.Context, p backup.Project) (err error) {
 // unused (Conflict).
 func (db *DB) CreateCluster(ctx context.Context, c backup.Cluster) (err error) {
 	defer classify(&err)
-	if _, err := store.Caller(ctx); err != nil {
-		return err
-	}
-	if c.ID.IsZero() {
-		return store.ErrMissingID("cluster")
-	}
-	cols, err := shape.ColumnsOf(c)
+	cols, err := store.ClusterColumns(ctx, c)
 	if err != nil {
 		return err
 	}
