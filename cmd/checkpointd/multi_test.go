@@ -9,7 +9,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os/exec"
 	"regexp"
 	"strconv"
 	"strings"
@@ -19,8 +18,6 @@ import (
 	"time"
 
 	"github.com/mongodb-forks/digest"
-	"golang.org/x/oauth2"
-	"golang.org/x/oauth2/clientcredentials"
 
 	"github.com/checkpointd/checkpointd/internal/store/postgres/pgtest"
 )
@@ -69,23 +66,11 @@ func TestMultiInstance(t *testing.T) {
 	if project == nil || len(clusters) != 3 {
 		t.Fatalf("no project or not three clusters in:\n%s", insts[0].printed)
 	}
-	admin := func(args ...string) string {
-		t.Helper()
-		out, err := exec.Command(bin, append(args, "--database", dsn)...).CombinedOutput()
-		if err != nil {
-			t.Fatalf("checkpointd %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-		return string(out)
-	}
-	const demoOrg = "5e2211c17a3e5a48f5497de0"
+	admin := adminOf(t, bin, dsn)
 
 	// An API key made by the admin commands authenticates on all three,
 	// through the Digest transport the Atlas SDKs use.
-	key := demoKeyLine.FindStringSubmatch(admin("keys", "create", "--org", demoOrg, "--role", "ORG_READ_ONLY", "--desc", "multi"))
-	if key == nil {
-		t.Fatal("keys create printed no api key line")
-	}
-	pub, priv := key[1], key[2]
+	pub, priv := demoOrgKey(t, admin, "multi")
 	client := &http.Client{Transport: digest.NewTransport(pub, priv), Timeout: 10 * time.Second}
 	groups := "/api/atlas/v1.0/groups"
 	for i, in := range insts {
@@ -115,13 +100,8 @@ func TestMultiInstance(t *testing.T) {
 	// A token minted on one server works on all, and once revoked on
 	// another, on none.
 	t.Run("token across servers", func(t *testing.T) {
-		out := admin("service-accounts", "create", "--org", demoOrg, "--name", "multi", "--role", "ORG_READ_ONLY")
-		id := regexp.MustCompile(`(?m)^client id: (\S+)$`).FindStringSubmatch(out)
-		secret := regexp.MustCompile(`(?m)^client secret: (\S+)$`).FindStringSubmatch(out)
-		if id == nil || secret == nil {
-			t.Fatalf("service-accounts create:\n%s", out)
-		}
-		cc := clientcredentials.Config{ClientID: id[1], ClientSecret: secret[1], TokenURL: insts[0].base + "/api/oauth/token", AuthStyle: oauth2.AuthStyleInHeader}
+		cc := demoServiceAccount(t, admin, "multi")
+		cc.TokenURL = insts[0].base + "/api/oauth/token"
 		tok, err := cc.Token(context.Background())
 		if err != nil {
 			t.Fatal(err)
@@ -135,7 +115,7 @@ func TestMultiInstance(t *testing.T) {
 		form := url.Values{"token": {tok.AccessToken}, "token_type_hint": {"access_token"}}
 		req, _ := http.NewRequest(http.MethodPost, insts[1].base+"/api/oauth/revoke", strings.NewReader(form.Encode()))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.SetBasicAuth(url.QueryEscape(id[1]), url.QueryEscape(secret[1]))
+		req.SetBasicAuth(url.QueryEscape(cc.ClientID), url.QueryEscape(cc.ClientSecret))
 		res, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)

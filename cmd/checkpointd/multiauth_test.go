@@ -45,6 +45,47 @@ func waitLive(t *testing.T, insts []*instance, n int) {
 	}
 }
 
+// demoOrg is the demo data set's organization.
+const demoOrg = "5e2211c17a3e5a48f5497de0"
+
+// adminOf returns a runner of bin's administration commands on dsn,
+// which fails t if one fails and returns its output.
+func adminOf(t *testing.T, bin, dsn string) func(args ...string) string {
+	return func(args ...string) string {
+		t.Helper()
+		out, err := exec.Command(bin, append(args, "--database", dsn)...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("checkpointd %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		return string(out)
+	}
+}
+
+// demoOrgKey creates an ORG_READ_ONLY API key of the demo organization
+// and returns its public and private keys.
+func demoOrgKey(t *testing.T, admin func(...string) string, desc string) (pub, priv string) {
+	t.Helper()
+	key := demoKeyLine.FindStringSubmatch(admin("keys", "create", "--org", demoOrg, "--role", "ORG_READ_ONLY", "--desc", desc))
+	if key == nil {
+		t.Fatal("keys create printed no api key line")
+	}
+	return key[1], key[2]
+}
+
+// demoServiceAccount creates an ORG_READ_ONLY service account of the
+// demo organization and returns its client credentials, without a token
+// URL.
+func demoServiceAccount(t *testing.T, admin func(...string) string, name string) clientcredentials.Config {
+	t.Helper()
+	out := admin("service-accounts", "create", "--org", demoOrg, "--name", name, "--role", "ORG_READ_ONLY")
+	id := regexp.MustCompile(`(?m)^client id: (\S+)$`).FindStringSubmatch(out)
+	secret := regexp.MustCompile(`(?m)^client secret: (\S+)$`).FindStringSubmatch(out)
+	if id == nil || secret == nil {
+		t.Fatalf("service-accounts create:\n%s", out)
+	}
+	return clientcredentials.Config{ClientID: id[1], ClientSecret: secret[1], AuthStyle: oauth2.AuthStyleInHeader}
+}
+
 // roundRobin is a reverse proxy on 127.0.0.1 that sends each request to
 // the next of bases in turn, as a load balancer without affinity does.
 func roundRobin(t *testing.T, bases ...string) *httptest.Server {
@@ -92,30 +133,9 @@ func TestMultiInstanceAuth(t *testing.T) {
 	}
 	insts := []*instance{start("first"), start("second"), start("third")}
 	waitLive(t, insts, 3)
-	admin := func(args ...string) string {
-		t.Helper()
-		out, err := exec.Command(bin, append(args, "--database", dsn)...).CombinedOutput()
-		if err != nil {
-			t.Fatalf("checkpointd %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-		return string(out)
-	}
-	const demoOrg = "5e2211c17a3e5a48f5497de0"
-	key := demoKeyLine.FindStringSubmatch(admin("keys", "create", "--org", demoOrg, "--role", "ORG_READ_ONLY", "--desc", "multi auth"))
-	if key == nil {
-		t.Fatal("keys create printed no api key line")
-	}
-	pub, priv := key[1], key[2]
-	serviceAccount := func(name string) clientcredentials.Config {
-		t.Helper()
-		out := admin("service-accounts", "create", "--org", demoOrg, "--name", name, "--role", "ORG_READ_ONLY")
-		id := regexp.MustCompile(`(?m)^client id: (\S+)$`).FindStringSubmatch(out)
-		secret := regexp.MustCompile(`(?m)^client secret: (\S+)$`).FindStringSubmatch(out)
-		if id == nil || secret == nil {
-			t.Fatalf("service-accounts create:\n%s", out)
-		}
-		return clientcredentials.Config{ClientID: id[1], ClientSecret: secret[1], AuthStyle: oauth2.AuthStyleInHeader}
-	}
+	admin := adminOf(t, bin, dsn)
+	pub, priv := demoOrgKey(t, admin, "multi auth")
+	serviceAccount := func(name string) clientcredentials.Config { return demoServiceAccount(t, admin, name) }
 	const groups = "/api/atlas/v1.0/groups"
 
 	t.Run("replayed digest response", func(t *testing.T) {
