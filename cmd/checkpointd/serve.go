@@ -20,6 +20,7 @@ import (
 	"github.com/checkpointd/checkpointd/internal/auth"
 	"github.com/checkpointd/checkpointd/internal/auth/digest"
 	"github.com/checkpointd/checkpointd/internal/backup"
+	"github.com/checkpointd/checkpointd/internal/clock"
 	"github.com/checkpointd/checkpointd/internal/demo"
 	"github.com/checkpointd/checkpointd/internal/engine"
 	"github.com/checkpointd/checkpointd/internal/engine/sim"
@@ -198,8 +199,10 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 	}
 	// The instance registry: every instance on the data set counts the
 	// live ones, and shares rate limits and Digest replay memory among
-	// them (auth.Authenticator.SetInstances).
-	member, err := instances.Join(ctx, instances.Config{Store: db, ID: authCfg.Instance, Clock: e.clock,
+	// them (auth.Authenticator.SetInstances). Heartbeats are paced on the
+	// wall clock, as the engine's refresh is: how fast instances see each
+	// other, not a schedule (the store dates them on its own clock).
+	member, err := instances.Join(ctx, instances.Config{Store: db, ID: authCfg.Instance, Clock: clock.System,
 		OnChange: authn.SetInstances, Logger: logger.With("component", "instance")})
 	if err != nil {
 		return err
