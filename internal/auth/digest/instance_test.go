@@ -2,8 +2,13 @@ package digest
 
 import (
 	"errors"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	mdigest "github.com/mongodb-forks/digest"
 )
 
 // pair returns two instances sharing a Secret and a shared replay memory
@@ -146,5 +151,58 @@ func TestRestartForgetsNoCount(t *testing.T) {
 	}
 	if _, err := after.Verify(t.Context(), "GET", testURI, creds(n, 1, MD5), lookup); !errors.Is(err, ErrStaleNonce) {
 		t.Fatalf("replayed to the restarted instance: %v, want ErrStaleNonce", err)
+	}
+}
+
+// alternating sends each request to the next of its handlers in turn, as
+// a round-robin load balancer does.
+type alternating struct {
+	next atomic.Uint32
+	hs   []http.Handler
+}
+
+func (a *alternating) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	a.hs[int(a.next.Add(1)-1)%len(a.hs)].ServeHTTP(w, r)
+}
+
+// TestOfficialClientAcrossInstances is why instances that know of each
+// other share their nonces: the official transport fetches one challenge
+// and sends one signed request, and gives a stale=true 401 back to its
+// caller rather than retrying. Behind a balancer that sends the two to
+// different instances, unshared nonces fail every call; shared ones
+// succeed, and each nonce is spent once.
+func TestOfficialClientAcrossInstances(t *testing.T) {
+	a, b, g := pair(t)
+	lookup := users(DefaultRealm, testUser, testPass)
+	ha, hb := &testHandler{s: a, lookup: lookup}, &testHandler{s: b, lookup: lookup}
+	srv := httptest.NewServer(&alternating{hs: []http.Handler{ha, hb}})
+	defer srv.Close()
+	client := &http.Client{Transport: mdigest.NewTransport(testUser, testPass)}
+	get := func() int {
+		t.Helper()
+		res, err := client.Get(srv.URL + testURI)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	if code := get(); code != 401 {
+		t.Fatalf("unshared nonces, challenge from one instance, response to the other: %d, want the stale 401 passed through", code)
+	}
+	if errs := hb.reasons(); len(errs) != 1 || !errors.Is(errs[0], ErrStaleNonce) {
+		t.Fatalf("the second instance refused with %v, want ErrStaleNonce", errs)
+	}
+	a.SetShared(true)
+	b.SetShared(true)
+	for i := range 4 {
+		if code := get(); code != 200 {
+			t.Fatalf("shared nonces, call %d: %d", i+1, code)
+		}
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if len(g.used) != 4 {
+		t.Errorf("%d counts in the shared memory after 4 calls, want 4", len(g.used))
 	}
 }
