@@ -31,7 +31,9 @@ const adminHelp = `
 These commands work on the database directly (--database, the file serve
 uses), and may run while the server is up. Every flag can also be set with
 an environment variable named CHECKPOINTD_ and the flag's name in upper
-case with underscores, e.g. CHECKPOINTD_DATABASE=/var/lib/checkpointd.db.`
+case with underscores, e.g. CHECKPOINTD_DATABASE=/var/lib/checkpointd.db.
+They refuse a damaged SQLite file (PRAGMA quick_check), which is to be
+restored from a backup: see checkpointd restore --help.`
 
 // adminGroup makes a command grouping admin subcommands, with the
 // --database flag they share. Run without a subcommand it prints its help.
@@ -106,14 +108,23 @@ func describe(err error) error {
 
 // openStore opens the database. Only create makes a new file: every other
 // command names things that must already be in it, so a missing file is
-// a mistyped --database rather than an empty data set.
+// a mistyped --database rather than an empty data set. A damaged file is
+// refused, as serve refuses it, so that no command writes to it.
 func openStore(ctx context.Context, path string, create bool) (open.Store, error) {
 	if !create && !open.IsPostgres(path) {
 		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("database %s does not exist: give the server's file with --database (or CHECKPOINTD_DATABASE), or create an organization first with `checkpointd orgs create`", path)
 		}
 	}
-	return open.Open(ctx, path)
+	db, err := open.Open(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := open.CheckIntegrity(ctx, db, open.DefaultIntegrityCheck); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
 }
 
 // withStore opens the database, runs fn on it and closes it.

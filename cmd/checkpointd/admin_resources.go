@@ -469,7 +469,7 @@ shards and a sharded cluster keeps at least one.`,
 			return errors.New("nothing to change: give at least one of --driver, --interval-min, --window-hours, --mongodb-version, --backup, --shards, --config-servers or --name")
 		}
 		return withStore(ctx, *database, false, func(st admin.Store) error {
-			c, err := admin.Clusters{Store: st}.UpdateCluster(ctx, backup.ClusterRef{GroupID: id, Name: args[0]}, ch)
+			c, err := admin.Clusters{Store: st, Clock: e.clock}.UpdateCluster(ctx, backup.ClusterRef{GroupID: id, Name: args[0]}, ch)
 			if err != nil {
 				return nameFlag(cmd, err)
 			}

@@ -455,8 +455,8 @@ func TestServeConfig(t *testing.T) {
 		args    []string
 		wantErr string
 	}{
-		{"file", nil, []string{"--config", fromFile}, `--log-format: "from-file" is neither text nor json`},
-		{"file from CHECKPOINTD_CONFIG", map[string]string{"CHECKPOINTD_CONFIG": fromFile}, nil, `--log-format: "from-file" is neither text nor json`},
+		{"file", nil, []string{"--config", fromFile}, `config file ` + fromFile + `: log-format: "from-file" is neither text nor json`},
+		{"file from CHECKPOINTD_CONFIG", map[string]string{"CHECKPOINTD_CONFIG": fromFile}, nil, `config file ` + fromFile + `: log-format: "from-file" is neither text nor json`},
 		{"env over file", map[string]string{"CHECKPOINTD_LOG_FORMAT": "from-env"}, []string{"--config", fromFile}, `--log-format: "from-env" is neither text nor json`},
 		{"flag over env", map[string]string{"CHECKPOINTD_LOG_FORMAT": "from-env"}, []string{"--config", fromFile, "--log-format", "from-flag"}, `--log-format: "from-flag" is neither text nor json`},
 		{"unknown key", nil, []string{"--config", config("typo.toml", "addr = \"127.0.0.1:0\"\nrate-limt = \"100/1m\"\n")},
@@ -467,7 +467,17 @@ func TestServeConfig(t *testing.T) {
 		{"array", nil, []string{"--config", config("array.toml", "addr = [1, 2]\n")}, "addr: want a string, number or boolean, not array"},
 		{"not TOML", nil, []string{"--config", config("bad.toml", "addr = \n")}, "config file " + filepath.Join(dir, "bad.toml") + ": "},
 		{"missing file", nil, []string{"--config", filepath.Join(dir, "none.toml")}, "config file " + filepath.Join(dir, "none.toml") + ": "},
-		{"other types", nil, []string{"--config", config("types.toml", "log-format = \"x\"\nauth-refresh = \"1s\"\ndemo-seed = 7\ndemo-speed = 2.5\ntrust-forwarded-for = true\n")}, `--log-format: "x"`},
+		{"other types", nil, []string{"--config", config("types.toml", "log-format = \"x\"\nauth-refresh = \"1s\"\ndemo-seed = 7\ndemo-speed = 2.5\ntrust-forwarded-for = true\n")}, `types.toml: log-format: "x"`},
+		// Values refused once read name the file and the key too.
+		{"bad duration", nil, []string{"--config", config("refresh.toml", "engine-refresh = \"0s\"\n")},
+			`config file ` + filepath.Join(dir, "refresh.toml") + `: engine-refresh: 0s must be positive`},
+		{"bad rate limit", nil, []string{"--config", config("limit.toml", "rate-limit = \"100\"\n")},
+			`config file ` + filepath.Join(dir, "limit.toml") + `: rate-limit: "100": want N/WINDOW`},
+		{"bad address", nil, []string{"--config", config("addr.toml", "addr = \"127.0.0.1:99999\"\n")},
+			`config file ` + filepath.Join(dir, "addr.toml") + `: addr: listen tcp: address 99999: invalid port`},
+		{"bad timeout", nil, []string{"--config", config("timeout.toml", "read-timeout = \"-1s\"\n")},
+			`config file ` + filepath.Join(dir, "timeout.toml") + `: read-timeout: -1s must be positive`},
+		{"a flag's value is not the file's", nil, []string{"--config", config("flag.toml", "paging = \"strict\"\n"), "--paging", "loose"}, `--paging: "loose"`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, _, err := runCmd(t, envOf(tt.env), append([]string{"serve", "--database", filepath.Join(dir, "never.db")}, tt.args...)...)

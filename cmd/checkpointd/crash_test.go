@@ -58,14 +58,7 @@ func TestCrashSafety(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}
-	seed := uint64(time.Now().UnixNano())
-	if s := os.Getenv(envCrashSeed); s != "" {
-		var err error
-		if seed, err = strconv.ParseUint(s, 10, 64); err != nil {
-			t.Fatalf("%s=%q: %v", envCrashSeed, s, err)
-		}
-	}
-	t.Logf("kill moments drawn with seed %d (replay with %s=%d)", seed, envCrashSeed, seed)
+	seed := crashSeed(t)
 	bin := buildBinary(t)
 	t.Run("sqlite", func(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "crash.db")
@@ -74,6 +67,21 @@ func TestCrashSafety(t *testing.T) {
 	t.Run("postgres", func(t *testing.T) {
 		crashRounds(t, bin, pgtest.DSN(t), seed, nil)
 	})
+}
+
+// crashSeed returns the seed the moments of kills are drawn with: new
+// for each run, and logged, or replayed from envCrashSeed.
+func crashSeed(t *testing.T) uint64 {
+	t.Helper()
+	seed := uint64(time.Now().UnixNano())
+	if s := os.Getenv(envCrashSeed); s != "" {
+		var err error
+		if seed, err = strconv.ParseUint(s, 10, 64); err != nil {
+			t.Fatalf("%s=%q: %v", envCrashSeed, s, err)
+		}
+	}
+	t.Logf("kill moments drawn with seed %d (replay with %s=%d)", seed, envCrashSeed, seed)
+	return seed
 }
 
 // ack is a checkpoint the engine acknowledged in its log.

@@ -4,8 +4,11 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
+	"io/fs"
 	"net/http"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -215,6 +218,10 @@ func TestServeDemoTwice(t *testing.T) {
 	if !strings.Contains(first, "demo data set created") || !strings.Contains(second, "demo data set already present") {
 		t.Errorf("first run:\n%s\nsecond run:\n%s", first, second)
 	}
+	// The first run said, beside its key, that the next would revoke it.
+	if want := "the next serve --demo on the same database revokes it"; !strings.Contains(first, want) {
+		t.Errorf("first run does not say %q beside its key:\n%s", want, first)
+	}
 	count := regexp.MustCompile(`Cluster0 .*: (\d+) checkpoints`)
 	if a, b := count.FindStringSubmatch(first), count.FindStringSubmatch(second); a == nil || b == nil || a[1] != b[1] {
 		t.Errorf("checkpoint counts differ between runs: %v vs %v", a, b)
@@ -331,6 +338,9 @@ func TestServeSettings(t *testing.T) {
 		{"digest algorithm", []string{"--digest-algorithms", "MD5,SHA-512"}, nil, `--digest-algorithms`},
 		{"digest algorithm twice", []string{"--digest-algorithms", "MD5,md5"}, nil, `--digest-algorithms`},
 		{"negative refresh", []string{"--auth-refresh", "-1s"}, nil, `--auth-refresh`},
+		{"no engine refresh", []string{"--engine-refresh", "0"}, nil, `--engine-refresh: 0s must be positive`},
+		{"negative engine refresh", nil, map[string]string{"CHECKPOINTD_ENGINE_REFRESH": "-1s"}, `--engine-refresh: -1s must be positive`},
+		{"metrics address", []string{"--metrics-addr", "127.0.0.1:99999"}, nil, `--metrics-addr: listen tcp: address 99999: invalid port`},
 		{"negative database timeout", []string{"--database-timeout", "-1s"}, nil, `--database-timeout: -1s must be 0 (no bound) or more`},
 		{"database timeout env", nil, map[string]string{"CHECKPOINTD_DATABASE_TIMEOUT": "soon"}, `CHECKPOINTD_DATABASE_TIMEOUT`},
 		{"bool trust", []string{"--trust-forwarded-for=maybe"}, nil, `trust-forwarded-for`},
@@ -343,6 +353,11 @@ func TestServeSettings(t *testing.T) {
 			err := run(context.Background(), args, getenv, io.Discard, io.Discard)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("run(%q) = %v, want an error containing %q", args, err, tt.want)
+			}
+			// Every setting is checked, and the addresses bound, before
+			// the store is opened: a refused one leaves no file behind.
+			if _, err := os.Stat(args[2]); !errors.Is(err, fs.ErrNotExist) {
+				t.Errorf("run(%q) left %s behind (stat: %v)", args, args[2], err)
 			}
 		})
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"runtime/debug"
@@ -40,8 +41,9 @@ and takes checkpoints with its own engine or accepts backup agents' reports.
 metrics); "checkpoints" reads checkpoints from a server
 (this one or MongoDB's) over the API, with settings kept by "profiles";
 the other commands manage organizations, projects, clusters, API keys and
-service accounts in the store directly; "agent" takes a real sharded
-cluster's checkpoints and reports them to a server.
+service accounts in the store directly; "backup" copies a SQLite database
+while servers use it, "restore" puts a copy back; "agent" takes a real
+sharded cluster's checkpoints and reports them to a server.
 "simcluster" serves a simulated sharded cluster over the MongoDB wire
 protocol, to try MongoDB clients against without a MongoDB server.`,
 		SilenceUsage:  true,
@@ -55,6 +57,7 @@ protocol, to try MongoDB clients against without a MongoDB server.`,
 	root.AddCommand(newOrgsCmd(e), newProjectsCmd(e), newClustersCmd(e), newKeysCmd(e), newServiceAccountsCmd(e))
 	root.AddCommand(newCheckpointsCmd(e), newProfilesCmd(e), newAgentCmd(e))
 	root.AddCommand(newSimclusterCmd(e))
+	root.AddCommand(newBackupCmd(e), newRestoreCmd(e))
 	return root.ExecuteContext(ctx)
 }
 
@@ -81,38 +84,75 @@ func bindEnv(e *env, fs *pflag.FlagSet) error {
 // are the flags' names, e.g. addr = "127.0.0.1:9000" or
 // rate-limit = "100/1m". A key that is not a flag of the command is an
 // error naming it, so that a misspelt setting is not silently ignored.
-// The config flag itself cannot be set from the file.
-func bindConfig(fs *pflag.FlagSet, path, configFlag string) error {
+// The config flag itself cannot be set from the file. The configFile it
+// returns names the file in the errors of the values it set (see blame).
+func bindConfig(fs *pflag.FlagSet, path, configFlag string) (configFile, error) {
+	file := configFile{path: path}
 	if path == "" {
-		return nil
+		return file, nil
 	}
 	var values map[string]any
 	md, err := toml.DecodeFile(path, &values)
 	if err != nil {
-		return fmt.Errorf("config file %s: %w", path, err)
+		return file, fmt.Errorf("config file %s: %w", path, err)
 	}
 	keys := make([]string, 0, len(values))
 	for k := range values {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
+	file.set = make(map[string]bool, len(keys))
 	for _, k := range keys {
 		f := fs.Lookup(k)
 		if f == nil || k == configFlag || k == "help" {
-			return fmt.Errorf("config file %s: unknown key %q: the keys are flag names, as --help lists them", path, k)
+			return file, fmt.Errorf("config file %s: unknown key %q: the keys are flag names, as --help lists them", path, k)
 		}
 		v, ok := configValue(values[k])
 		if !ok {
-			return fmt.Errorf("config file %s: %s: want a string, number or boolean, not %s", path, k, strings.ToLower(md.Type(k)))
+			return file, fmt.Errorf("config file %s: %s: want a string, number or boolean, not %s", path, k, strings.ToLower(md.Type(k)))
 		}
 		if f.Changed {
 			continue
 		}
 		if err := fs.Set(k, v); err != nil {
-			return fmt.Errorf("config file %s: %s: %w", path, k, err)
+			return file, fmt.Errorf("config file %s: %s: %w", path, k, err)
 		}
+		file.set[k] = true
 	}
-	return nil
+	return file, nil
+}
+
+// configFile is the configuration file a command read, and the keys whose
+// values it took from it.
+type configFile struct {
+	path string
+	set  map[string]bool
+}
+
+// blame names the file and the key in err when err is a flagError about
+// a value taken from the file: a value is refused only once the command
+// runs, where it reads as a flag.
+func (f configFile) blame(err error) error {
+	var fe *flagError
+	if errors.As(err, &fe) && f.set[fe.name] {
+		return fmt.Errorf("config file %s: %s: %w", f.path, fe.name, fe.err)
+	}
+	return err
+}
+
+// flagError is a setting refused once read: it names the flag, which
+// configFile.blame turns into the file and key that set it.
+type flagError struct {
+	name string // the flag's name, without dashes
+	err  error
+}
+
+func (e *flagError) Error() string { return "--" + e.name + ": " + e.err.Error() }
+func (e *flagError) Unwrap() error { return e.err }
+
+// flagErrorf is a flagError with a formatted reason.
+func flagErrorf(name, format string, args ...any) error {
+	return &flagError{name: name, err: fmt.Errorf(format, args...)}
 }
 
 // configValue is a TOML value as a flag would be given it on the command

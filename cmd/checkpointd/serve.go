@@ -37,6 +37,7 @@ type serveConfig struct {
 	addr          string
 	database      string
 	dbTimeout     time.Duration
+	checkWithin   time.Duration // --integrity-check-timeout
 	demo          bool
 	engine        bool
 	engineRefresh time.Duration
@@ -71,9 +72,9 @@ func (t serveTimeouts) check() error {
 	for _, f := range []struct {
 		name string
 		d    time.Duration
-	}{{"--read-header-timeout", t.readHeader}, {"--read-timeout", t.read}, {"--write-timeout", t.write}, {"--idle-timeout", t.idle}, {"--shutdown-timeout", t.shutdown}} {
+	}{{"read-header-timeout", t.readHeader}, {"read-timeout", t.read}, {"write-timeout", t.write}, {"idle-timeout", t.idle}, {"shutdown-timeout", t.shutdown}} {
 		if f.d <= 0 {
-			return fmt.Errorf("%s: %v must be positive", f.name, f.d)
+			return flagErrorf(f.name, "%v must be positive", f.d)
 		}
 	}
 	return nil
@@ -110,10 +111,17 @@ the default.`,
 			if err := bindEnv(e, cmd.Flags()); err != nil {
 				return err
 			}
-			if err := bindConfig(cmd.Flags(), c.config, "config"); err != nil {
+			file, err := bindConfig(cmd.Flags(), c.config, "config")
+			if err != nil {
 				return err
 			}
-			return serve(cmd.Context(), e, c)
+			err = file.blame(serve(cmd.Context(), e, c))
+			if err != nil && cmd.Context().Err() != nil {
+				// A signal stopped it (Ctrl-C while starting): say so
+				// rather than leave a bare "context canceled".
+				err = fmt.Errorf("interrupted: %w", err)
+			}
+			return err
 		},
 	}
 	f := cmd.Flags()
@@ -123,9 +131,10 @@ the default.`,
 	f.StringVar(&c.database, "database", "checkpointd.db", "SQLite database file (created if missing), or a postgres:// URL")
 	f.BoolVar(&c.demo, "demo", false, "seed a demo organization, project and clusters with a week of checkpoints (once) and print URLs to try; the engine keeps its simulated clusters taking checkpoints")
 	f.DurationVar(&c.dbTimeout, "database-timeout", open.DefaultOptions.CallTimeout, "PostgreSQL: the longest one store call (a read, or a write transaction with its retries) may take; a database that hangs rather than refuses then costs a request a 503 after this long. 0: no bound but the request's own")
+	f.DurationVar(&c.checkWithin, "integrity-check-timeout", open.DefaultIntegrityCheck, "SQLite: at start, check the database file (PRAGMA quick_check) for at most this long and refuse to serve a damaged one; a larger file is served unchecked after this long. 0: no check")
 	f.Uint64Var(&c.demoSeed, "demo-seed", 1, "random seed of the demo history and of the simulated clusters")
 	f.BoolVar(&c.engine, "engine", true, "take the checkpoints of the clusters scheduled for the SIMULATED driver (false: serve only; agents' checkpoints are accepted either way)")
-	f.DurationVar(&c.engineRefresh, "engine-refresh", engine.DefaultRefresh, "how often the engine reads the clusters' schedules: a cluster created, changed or deleted through any server is taken into account within this time")
+	f.DurationVar(&c.engineRefresh, "engine-refresh", engine.DefaultRefresh, "how often the engine reads the clusters' schedules (positive): a cluster created, changed or deleted through any server is taken into account within this time")
 	f.Float64Var(&c.demoSpeed, "demo-speed", 0, "run the demo schedule this many times faster than the wall clock (tests only)")
 	f.Int64Var(&c.demoEpoch, "demo-epoch", 0, "Unix milliseconds at which the --demo-speed clock reads the wall clock (tests only)")
 	_ = f.MarkHidden("demo-speed")
@@ -159,7 +168,7 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 	}
 	paging, ok := httpapi.ParsePagingMode(c.paging)
 	if !ok {
-		return fmt.Errorf("--paging: %q is neither lenient nor strict", c.paging)
+		return flagErrorf("paging", "%q is neither lenient nor strict", c.paging)
 	}
 	logger, closeLog, err := newLogger(e, c.logFormat, c.logLevel)
 	if err != nil {
@@ -167,7 +176,7 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 	}
 	defer closeLog()
 	if c.externalURL != "" && !strings.HasPrefix(c.externalURL, "http://") && !strings.HasPrefix(c.externalURL, "https://") {
-		return fmt.Errorf("--external-url: %q must start with http:// or https://", c.externalURL)
+		return flagErrorf("external-url", "%q must start with http:// or https://", c.externalURL)
 	}
 
 	authCfg, err := c.authConfig(logger)
@@ -184,13 +193,40 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 	}
 
 	if c.dbTimeout < 0 {
-		return fmt.Errorf("--database-timeout: %v must be 0 (no bound) or more", c.dbTimeout)
+		return flagErrorf("database-timeout", "%v must be 0 (no bound) or more", c.dbTimeout)
 	}
+	if c.checkWithin < 0 {
+		return flagErrorf("integrity-check-timeout", "%v must be 0 (no check) or more", c.checkWithin)
+	}
+	if c.engineRefresh <= 0 {
+		return flagErrorf("engine-refresh", "%v must be positive", c.engineRefresh)
+	}
+
+	// The listeners are bound before the store is opened, so that a bad
+	// or busy address fails without creating a database file.
+	ln, err := net.Listen("tcp", c.addr)
+	if err != nil {
+		return &flagError{name: "addr", err: err}
+	}
+	defer ln.Close() // closed by Serve too; this covers the failures before it
+	var mln net.Listener
+	if c.metricsAddr != "" {
+		if mln, err = net.Listen("tcp", c.metricsAddr); err != nil {
+			return &flagError{name: "metrics-addr", err: err}
+		}
+		defer mln.Close()
+	}
+
 	db, err := open.OpenWith(ctx, c.database, open.Options{CallTimeout: c.dbTimeout, Clock: e.clock})
 	if err != nil {
 		return err
 	}
 	defer db.Close()
+	if checked, err := open.CheckIntegrity(ctx, db, c.checkWithin); err != nil {
+		return err
+	} else if !checked && c.checkWithin > 0 {
+		logger.Warn("integrity check not finished in time: serving the database unchecked", "database", c.database, "within", c.checkWithin)
+	}
 	authCfg.Store, authCfg.Clock = db, e.clock
 	authCfg.Instance = instances.NewID()
 	authn, err := auth.New(ctx, authCfg)
@@ -230,10 +266,6 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 		mets = metrics.New(metrics.Options{Store: db, Clock: e.clock, Logger: logger})
 	}
 
-	ln, err := net.Listen("tcp", c.addr)
-	if err != nil {
-		return err
-	}
 	base := scheme + displayAddr(ln.Addr())
 	if c.externalURL != "" {
 		base = strings.TrimRight(c.externalURL, "/")
@@ -247,12 +279,10 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 		sys := backup.WithPrincipal(ctx, backup.System)
 		ds, err := demo.Seed(sys, db, demo.Options{Seed: c.demoSeed, Now: demoClock.Now()})
 		if err != nil {
-			ln.Close()
 			return err
 		}
 		key, err := demo.Key(sys, db, ds, e.clock)
 		if err != nil {
-			ln.Close()
 			return err
 		}
 		demo.Print(e.stdout, base, ds, key)
@@ -282,7 +312,6 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 		}
 		sup, err := engine.NewSupervisor(supCfg)
 		if err != nil {
-			ln.Close()
 			return err
 		}
 		engCtx, stopEngine := context.WithCancel(ctx)
@@ -333,11 +362,6 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 	var msrv *http.Server
 	merrc := make(chan error, 1)
 	if mets != nil {
-		mln, err := net.Listen("tcp", c.metricsAddr)
-		if err != nil {
-			ln.Close()
-			return fmt.Errorf("--metrics-addr: %w", err)
-		}
 		msrv = metricsServer(mets, logger, c.timeouts)
 		fmt.Fprintf(e.stdout, "metrics on http://%s/metrics\n", displayAddr(mln.Addr()))
 		logger.Info("serving metrics", "addr", mln.Addr().String())
@@ -350,7 +374,9 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 	errc := make(chan error, 1)
 	go func() {
 		if tlsCfg != nil {
-			errc <- srv.ServeTLS(ln, "", "") // the certificate is in srv.TLSConfig
+			// The certificate is in srv.TLSConfig. Plain HTTP sent to
+			// the port is answered in the API's error format.
+			errc <- srv.ServeTLS(httpapi.RefusePlainHTTP(ln), "", "")
 			return
 		}
 		errc <- srv.Serve(ln)
@@ -446,11 +472,11 @@ func displayAddr(a net.Addr) string {
 func newLogger(e *env, format, level string) (*slog.Logger, func() error, error) {
 	var lv slog.Level
 	if err := lv.UnmarshalText([]byte(level)); err != nil {
-		return nil, nil, fmt.Errorf("--log-level: %w", err)
+		return nil, nil, &flagError{name: "log-level", err: err}
 	}
 	opts := &slog.HandlerOptions{Level: lv}
 	if format != "text" && format != "json" {
-		return nil, nil, fmt.Errorf("--log-format: %q is neither text nor json", format)
+		return nil, nil, flagErrorf("log-format", "%q is neither text nor json", format)
 	}
 	buf := newLogBuffer(e.stderr)
 	var h slog.Handler = slog.NewTextHandler(buf, opts)
@@ -463,20 +489,20 @@ func newLogger(e *env, format, level string) (*slog.Logger, func() error, error)
 // authConfig reads the authentication settings.
 func (c serveConfig) authConfig(logger *slog.Logger) (auth.Config, error) {
 	if c.authRefresh < 0 {
-		return auth.Config{}, fmt.Errorf("--auth-refresh: %v must not be negative", c.authRefresh)
+		return auth.Config{}, flagErrorf("auth-refresh", "%v must not be negative", c.authRefresh)
 	}
 	cfg := auth.Config{TrustForwardedFor: c.trustForwardedFor, Logger: logger, Refresh: c.authRefresh}
 	var err error
 	if cfg.RateLimit, err = parseLimit(c.rateLimit); err != nil {
-		return cfg, fmt.Errorf("--rate-limit: %w", err)
+		return cfg, &flagError{name: "rate-limit", err: err}
 	}
 	if cfg.TokenRateLimit, err = parseLimit(c.tokenRateLimit); err != nil {
-		return cfg, fmt.Errorf("--token-rate-limit: %w", err)
+		return cfg, &flagError{name: "token-rate-limit", err: err}
 	}
 	for _, name := range strings.Split(c.digestAlgorithms, ",") {
 		alg, ok := digest.ParseAlgorithm(strings.TrimSpace(name))
 		if !ok || slices.Contains(cfg.Algorithms, alg) {
-			return cfg, fmt.Errorf("--digest-algorithms: %q: want MD5 and/or SHA-256, each once", c.digestAlgorithms)
+			return cfg, flagErrorf("digest-algorithms", "%q: want MD5 and/or SHA-256, each once", c.digestAlgorithms)
 		}
 		cfg.Algorithms = append(cfg.Algorithms, alg)
 	}
@@ -499,11 +525,11 @@ func (c serveConfig) tlsConfig() (*tls.Config, error) {
 	}
 	certPEM, err := os.ReadFile(c.tlsCert)
 	if err != nil {
-		return nil, fmt.Errorf("--tls-cert: %w", err)
+		return nil, &flagError{name: "tls-cert", err: err}
 	}
 	keyPEM, err := os.ReadFile(c.tlsKey)
 	if err != nil {
-		return nil, fmt.Errorf("--tls-key: %w", err)
+		return nil, &flagError{name: "tls-key", err: err}
 	}
 	cert, err := tls.X509KeyPair(certPEM, keyPEM)
 	if err != nil {

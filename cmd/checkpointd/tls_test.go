@@ -123,12 +123,15 @@ func TestServeTLS(t *testing.T) {
 			if _, err := http.Get(base + "/healthz"); err == nil || !strings.Contains(err.Error(), "certificate") {
 				t.Errorf("GET without trusting the certificate: %v, want a certificate error", err)
 			}
-			// Plain HTTP on the TLS port gets no API answer.
-			if res, err := http.Get("http://" + strings.TrimPrefix(base, "https://") + "/healthz"); err == nil {
-				res.Body.Close()
-				if res.StatusCode != http.StatusBadRequest {
-					t.Errorf("plain HTTP on the TLS port: %d, want 400", res.StatusCode)
-				}
+			// Plain HTTP on the TLS port is refused in the API's error format.
+			res, err = http.Get("http://" + strings.TrimPrefix(base, "https://") + "/api/atlas/v1.0/groups")
+			if err != nil {
+				t.Fatalf("plain HTTP on the TLS port: %v", err)
+			}
+			body, _ = io.ReadAll(res.Body)
+			res.Body.Close()
+			if res.StatusCode != http.StatusBadRequest || res.Header.Get("Content-Type") != "application/json" || !strings.Contains(string(body), `"errorCode":"HTTPS_REQUIRED"`) {
+				t.Errorf("plain HTTP on the TLS port: %d %s %s, want 400 application/json HTTPS_REQUIRED", res.StatusCode, res.Header.Get("Content-Type"), body)
 			}
 			// TLS 1.1 is refused.
 			old := &http.Client{Transport: tlsTransport(cert, tls.VersionTLS10, tls.VersionTLS11)}

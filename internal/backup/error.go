@@ -231,10 +231,14 @@ func ErrInvalidQueryParameter(name string) *Error {
 const (
 	DetailStoreUnavailable = "The database is unavailable. Try again later."
 	DetailStoreFull        = "The database's storage is full: nothing was written. Try again once space has been freed."
+	// DetailStoreDamaged is the detail when the database's own files are
+	// damaged: only its operator, restoring it from a backup, can mend it.
+	DetailStoreDamaged = "The database is damaged and cannot be served until its operator restores it from a backup."
 )
 
 // ErrUnavailable is the 503 for a store that cannot serve for now, with
-// detail DetailStoreUnavailable or DetailStoreFull; cause is the driver's
+// detail DetailStoreUnavailable, DetailStoreFull or DetailStoreDamaged;
+// cause is the driver's
 // error, for the logs.
 func ErrUnavailable(detail string, cause error) *Error {
 	return &Error{Kind: Unavailable, Code: CodeServiceUnavailable, Detail: detail, Params: []any{}, Err: cause}

@@ -23,6 +23,7 @@ import (
 
 	"github.com/checkpointd/checkpointd/internal/backup"
 	"github.com/checkpointd/checkpointd/internal/engine/sim"
+	"github.com/checkpointd/checkpointd/internal/store"
 )
 
 // Store is what seeding writes to.
@@ -56,8 +57,12 @@ type Dataset struct {
 	// Sample holds the newest checkpoint id per cluster name, for example
 	// URLs.
 	Sample map[string]backup.ObjectID
-	// Created is false when the data set was already in the store.
+	// Created is whether Seed stored any of it; false when the whole
+	// data set was already in the store.
 	Created bool
+	// Completed is whether Seed found part of the data set, left by a
+	// start interrupted before it was whole, and stored the rest.
+	Completed bool
 }
 
 // Options shape the history.
@@ -115,11 +120,21 @@ func clusters(created time.Time) []demoCluster {
 	}
 }
 
-// Seed creates the demo data set unless its project already exists, in
-// which case it describes what the store holds and writes nothing, but
-// for giving the demo clusters their schedules if they have none (a data
-// set from before clusters had schedules); a schedule changed since is
-// kept.
+// Seed makes sure the store holds the demo data set and describes it.
+//
+// Each of its parts (the organization, the project, each cluster, each
+// cluster's history) is written once, in a transaction of its own, only
+// if the store lacks it, so that a start interrupted at any moment (a
+// kill, a crash, Ctrl-C) leaves parts that are whole, and the next Seed
+// adds what is missing: whatever happened before, after a Seed that
+// returns nil the store holds the whole data set. A write, once begun,
+// runs to its end even if ctx is cancelled (it takes milliseconds), so
+// that an interruption is never reported for something that was stored;
+// ctx is checked between writes.
+//
+// A data set already there is left as it is, but for giving the demo
+// clusters their schedules if they have none (a data set from before
+// clusters had schedules); a schedule changed since is kept.
 //
 // Each cluster's history is what its schedule would have recorded from
 // Days before Now up to Now: sim.Backfill runs the engine's procedure
@@ -143,54 +158,162 @@ func Seed(ctx context.Context, st Store, opt Options) (Dataset, error) {
 	for _, c := range demo {
 		ds.Intervals[c.c.Name] = c.interval
 	}
-	if _, err := st.Project(ctx, ProjectID); err == nil {
-		for _, d := range demo {
-			c, err := st.UpdateCluster(ctx, backup.ClusterRef{GroupID: ProjectID, ID: d.c.ID}, func(c *backup.Cluster) error {
-				if c.Schedule == (backup.CheckpointSchedule{}) {
-					c.Schedule = d.c.Schedule
-				}
-				return nil
-			})
-			if err != nil {
-				return ds, fmt.Errorf("demo: %w", err)
-			}
-			ds.Clusters = append(ds.Clusters, c)
-		}
-		return ds, ds.describe(ctx, st)
-	} else if backup.KindOf(err) != backup.NotFound {
-		return ds, err
-	}
+	s := &seeder{ctx: ctx, write: context.WithoutCancel(ctx), st: st, ds: &ds}
 
-	// Make every history before writing anything, so that a failure
-	// leaves no half data set behind. One id source serves the three
-	// clusters, in order, so the ids are a function of the seed too.
-	ids := backup.NewIDSourceFrom([5]byte{0x80, 0xee, 0xf5, 0x3d, 0xe5}, uint32(opt.Seed))
+	hasProject := false
+	s.step(func(ctx context.Context) error {
+		_, err := st.Project(ctx, ProjectID)
+		if backup.KindOf(err) == backup.NotFound {
+			return nil
+		}
+		hasProject = err == nil
+		return err
+	})
+	if hasProject {
+		s.found = true
+	} else {
+		// An interrupted start may have stored the organization alone.
+		s.create("organization", func(ctx context.Context) error { return st.CreateOrganization(ctx, ds.Org) })
+		s.create("project", func(ctx context.Context) error { return st.CreateProject(ctx, ds.Project) })
+	}
+	for _, d := range demo {
+		s.cluster(d.c)
+	}
+	s.histories(demo, start, now, opt.Seed)
+	if s.err != nil {
+		return ds, s.err
+	}
+	ds.Created = s.wrote
+	ds.Completed = s.wrote && s.found
+	return ds, ds.describe(s.write, st)
+}
+
+// seeder is one Seed under way. Its first error stops every later step.
+type seeder struct {
+	ctx context.Context // the caller's: checked between writes
+	// write is ctx without its cancellation, what writes and the reads
+	// between them run with: each takes milliseconds.
+	write context.Context
+	st    Store
+	ds    *Dataset
+	// found is whether some of the data set was there already; wrote,
+	// whether this Seed stored any part of it.
+	found, wrote bool
+	// empty holds the demo clusters without a checkpoint, by index.
+	empty map[int]bool
+	err   error
+}
+
+// step runs a write (or the read before the writes) unless an earlier
+// step failed or ctx is done.
+func (s *seeder) step(write func(context.Context) error) {
+	if s.err != nil {
+		return
+	}
+	if err := s.ctx.Err(); err != nil {
+		if s.wrote || s.found {
+			s.err = fmt.Errorf("demo: interrupted (%w) with the demo data set partly stored: the next serve --demo completes it", err)
+		} else {
+			s.err = fmt.Errorf("demo: interrupted (%w) before the demo data set was stored", err)
+		}
+		return
+	}
+	if err := write(s.write); err != nil {
+		s.err = fmt.Errorf("demo: %w", err)
+	}
+}
+
+// create stores a part of the data set identified by a fixed id, unless
+// an earlier, interrupted Seed did (DUPLICATE_ID).
+func (s *seeder) create(what string, create func(context.Context) error) {
+	s.step(func(ctx context.Context) error {
+		switch err := create(ctx); {
+		case err == nil:
+			s.wrote = true
+		case backup.IsCode(err, store.CodeDuplicateID):
+			s.found = true
+		default:
+			return fmt.Errorf("create the demo %s: %w", what, err)
+		}
+		return nil
+	})
+}
+
+// cluster makes sure the store holds demo cluster c, giving a stored one
+// without a schedule c's, and notes whether it has checkpoints.
+func (s *seeder) cluster(c backup.Cluster) {
+	ref := backup.ClusterRef{GroupID: ProjectID, ID: c.ID}
+	stored := c
+	s.step(func(ctx context.Context) error {
+		got, err := s.st.UpdateCluster(ctx, ref, func(sc *backup.Cluster) error {
+			if sc.Schedule == (backup.CheckpointSchedule{}) {
+				sc.Schedule = c.Schedule
+			}
+			return nil
+		})
+		switch {
+		case err == nil:
+			s.found = true
+			stored = got
+		case backup.IsCode(err, backup.CodeClusterNotFound):
+			if err := s.st.CreateCluster(ctx, c); err != nil {
+				return fmt.Errorf("create demo cluster %s: %w", c.Name, err)
+			}
+			s.wrote = true
+		default:
+			return err
+		}
+		return nil
+	})
+	if s.err != nil {
+		return
+	}
+	s.ds.Clusters = append(s.ds.Clusters, stored)
+	p, err := s.st.Checkpoints(s.write, ref, backup.PageRequest{Num: 1, Size: 1})
+	if err != nil {
+		s.err = fmt.Errorf("demo: %w", err)
+		return
+	}
+	if len(p.Items) == 0 {
+		if s.empty == nil {
+			s.empty = map[int]bool{}
+		}
+		s.empty[len(s.ds.Clusters)-1] = true
+	} else {
+		s.found = true
+	}
+}
+
+// histories stores the history of every demo cluster that has no
+// checkpoint, each in one transaction (AddCheckpoints).
+//
+// Every history is made, in order, from one id source, so that a data set
+// made at once has ids that are a function of the seed. When completing
+// one that already has checkpoints, the ids come from a fresh source
+// instead, which cannot repeat the ids of the histories stored before.
+func (s *seeder) histories(demo []demoCluster, start, now time.Time, seed uint64) {
+	if s.err != nil || len(s.empty) == 0 {
+		return
+	}
+	ids := backup.NewIDSourceFrom([5]byte{0x80, 0xee, 0xf5, 0x3d, 0xe5}, uint32(seed))
+	if len(s.empty) < len(demo) {
+		ids = backup.NewIDSource()
+	}
 	histories := make([][]backup.Checkpoint, len(demo))
 	for i, c := range demo {
-		cps, err := sim.Backfill(ctx, c.c, start, now, sim.BackfillOptions{Interval: c.interval, Seed: opt.Seed, IDs: ids})
+		cps, err := sim.Backfill(s.write, c.c, start, now, sim.BackfillOptions{Interval: c.interval, Seed: seed, IDs: ids})
 		if err != nil {
-			return ds, fmt.Errorf("demo: history of %s: %w", c.c.Name, err)
+			s.err = fmt.Errorf("demo: history of %s: %w", c.c.Name, err)
+			return
 		}
 		histories[i] = cps
 	}
-
-	if err := st.CreateOrganization(ctx, ds.Org); err != nil {
-		return ds, fmt.Errorf("demo: %w", err)
-	}
-	if err := st.CreateProject(ctx, ds.Project); err != nil {
-		return ds, fmt.Errorf("demo: %w", err)
-	}
-	for i, c := range demo {
-		if err := st.CreateCluster(ctx, c.c); err != nil {
-			return ds, fmt.Errorf("demo: %w", err)
+	for i := range demo {
+		if s.empty[i] {
+			s.step(func(ctx context.Context) error { return s.st.AddCheckpoints(ctx, histories[i]) })
+			s.wrote = s.wrote || s.err == nil
 		}
-		if err := st.AddCheckpoints(ctx, histories[i]); err != nil {
-			return ds, fmt.Errorf("demo: %w", err)
-		}
-		ds.Clusters = append(ds.Clusters, c.c)
 	}
-	ds.Created = true
-	return ds, ds.describe(ctx, st)
 }
 
 // describe fills the counts and sample ids from what the store holds, the

@@ -24,7 +24,11 @@ const KeyDescription = "demo key (checkpointd serve --demo)"
 // Key creates a Project Read Only key for the demo project and
 // returns it as PUBLIC:PRIVATE. The private key is not stored, so every
 // start makes a new key and deletes the previous one.
+//
+// It runs to its end even if ctx is cancelled (it takes milliseconds), so
+// that an interrupted start never reports as failed a key it stored.
 func Key(ctx context.Context, db KeyStore, ds Dataset, clk clock.Clock) (string, error) {
+	ctx = context.WithoutCancel(ctx)
 	keys, err := db.APIKeys(ctx, ds.Project.OrgID)
 	if err != nil {
 		return "", err
@@ -46,9 +50,12 @@ func Key(ctx context.Context, db KeyStore, ds Dataset, clk clock.Clock) (string,
 
 // Print tells the user what the demo data set holds and what to try.
 func Print(w io.Writer, base string, ds Dataset, key string) {
-	if ds.Created {
+	switch {
+	case ds.Completed:
+		fmt.Fprintf(w, "demo data set completed (an earlier start was interrupted before it was whole): project %s (%s)\n", ds.Project.Name, ds.Project.ID)
+	case ds.Created:
 		fmt.Fprintf(w, "demo data set created: project %s (%s)\n", ds.Project.Name, ds.Project.ID)
-	} else {
+	default:
 		fmt.Fprintf(w, "demo data set already present: project %s (%s)\n", ds.Project.Name, ds.Project.ID)
 	}
 	for _, c := range ds.Clusters {
@@ -62,7 +69,7 @@ func Print(w io.Writer, base string, ds Dataset, key string) {
 		fmt.Fprintf(w, "  cluster %s (%s, id %s): %d checkpoints\n", c.Name, shape, c.ID, ds.Checkpoints[c.Name])
 	}
 	fmt.Fprintf(w, "api key: %s\n", key)
-	fmt.Fprintf(w, "  (Project Read Only on %s; a new key on every --demo start; HTTP Digest, as curl --digest)\n", ds.Project.Name)
+	fmt.Fprintf(w, "  (Project Read Only on %s; HTTP Digest, as curl --digest; the next serve --demo on the same database revokes it and prints a new one, even while this server runs)\n", ds.Project.Name)
 	fmt.Fprintf(w, "ui: %s/ui/\n", base)
 	fmt.Fprintln(w, "  (in a browser: sign in with the api key's public key as user name and private key as password)")
 	fmt.Fprintln(w, "try:")

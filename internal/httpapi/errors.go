@@ -99,8 +99,14 @@ func (s *Server) writeError(rq *request, err error) {
 	h := rq.w.Header()
 	if e != nil && e.Kind == backup.Unavailable {
 		// The cause (the driver's error) is for the operator; the caller
-		// sees only the detail, and when to try again.
-		if e.Err != nil {
+		// sees only the detail, and when to try again. A damaged database
+		// is an error the operator must act on, logged once with its
+		// cause, which names the file and says what to do.
+		if e.Detail == backup.DetailStoreDamaged {
+			if s.damagedLogged.CompareAndSwap(false, true) {
+				s.log.Error("database damaged", "request_id", rq.id, "method", rq.Method, "path", rq.URL.Path, "err", e.Err)
+			}
+		} else if e.Err != nil {
 			if ok, held := s.unavailableWarn.allow(s.cfg.Clock.Now()); ok {
 				s.log.Warn("store unavailable", "request_id", rq.id, "method", rq.Method, "path", rq.URL.Path, "err", e.Err,
 					"not_logged_since_last", held)

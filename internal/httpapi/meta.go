@@ -53,12 +53,15 @@ func healthz(s *Server, rq *request) (result, error) {
 }
 
 // readyz answers whether this instance can serve API requests: its store
-// is reachable and fully migrated.
+// is reachable, fully migrated and has not found its database damaged.
 //
 //	GET /readyz
 func readyz(s *Server, rq *request) (result, error) {
 	if rd, ok := s.store.(readier); ok {
 		if err := rd.Ready(rq.Context()); err != nil {
+			if e := backup.ErrorOf(err); e != nil && e.Detail == backup.DetailStoreDamaged {
+				return result{}, e // says why, and is logged once
+			}
 			s.log.Warn("not ready", "request_id", rq.id, "err", err)
 			return result{}, backup.Errorf(backup.Unavailable, backup.CodeServiceUnavailable, "The store is not ready.")
 		}

@@ -98,6 +98,9 @@ type Server struct {
 
 	// unavailableWarn keeps a store outage to a warning every few seconds.
 	unavailableWarn warnLimiter
+	// damagedLogged is set once a damaged database has been logged: it
+	// stays damaged until the operator acts, so once is enough.
+	damagedLogged atomic.Bool
 }
 
 // New returns the API over st.

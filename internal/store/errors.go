@@ -1,6 +1,10 @@
 package store
 
-import "github.com/checkpointd/checkpointd/internal/backup"
+import (
+	"fmt"
+
+	"github.com/checkpointd/checkpointd/internal/backup"
+)
 
 // The errors below are API-visible failures that only stores detect, so
 // that every store words them the same way.
@@ -77,3 +81,24 @@ func PageOffset(p backup.PageRequest, limit int64) (int64, error) {
 	}
 	return int64(p.Num-1) * int64(p.Size), nil
 }
+
+// ErrDamaged is the 503 for a database whose files the store found
+// damaged (its engine reported a corruption, or an integrity check
+// failed): retrying cannot help, so its cause, a *DamagedError, names
+// the database and says what to do.
+func ErrDamaged(database string, cause error) *backup.Error {
+	return backup.ErrUnavailable(backup.DetailStoreDamaged, &DamagedError{Database: database, Err: cause})
+}
+
+// DamagedError is the cause of ErrDamaged, for the logs and the
+// administration commands.
+type DamagedError struct {
+	Database string // the file, or the redacted URL
+	Err      error  // what the engine or the check reported
+}
+
+func (e *DamagedError) Error() string {
+	return fmt.Sprintf("database %s is damaged (%v): stop every server using it and restore it from a backup (checkpointd restore)", e.Database, e.Err)
+}
+
+func (e *DamagedError) Unwrap() error { return e.Err }

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"image"
 	"image/png"
@@ -255,21 +256,25 @@ func TestBrowser(t *testing.T) {
 		t.Fatalf("the cluster view ended in state %q: %s", state, text)
 	}
 
+	// A week of checkpoints every 15 minutes is drawn an hour to a bar,
+	// each bar telling how many checkpoints it stands for.
 	type drawn struct {
-		Restorable, NotRestorable, Gaps, Tokens, Rows int
-		Lanes                                         []string
-		FirstRowID, Table                             string
-		Box                                           struct{ X, Y, W, H float64 }
+		Checkpoints, NotRestorable, Buckets, Gaps, Tokens, Rows int
+		Lanes                                                   []string
+		FirstRowID, Table                                       string
+		Box                                                     struct{ X, Y, W, H float64 }
 	}
 	got, err := chromedp.Run(bctx, chromedp.Evaluate[drawn](`(() => {
 		const q = (s) => document.querySelectorAll(s);
+		const sum = (s, attr) => [...q(s)].reduce((n, e) => n + Number(e.getAttribute(attr)), 0);
 		const r = document.querySelector('#timeline svg.timeline').getBoundingClientRect();
 		const first = document.querySelector('table.newest tbody tr');
 		return {
-			Restorable: q('#timeline .marks .cp-mark.restorable').length,
-			NotRestorable: q('#timeline .marks .cp-mark.not-restorable').length,
+			Checkpoints: sum('#timeline .marks .cp-bucket', 'data-count'),
+			NotRestorable: sum('#timeline .marks .cp-bucket', 'data-not-restorable'),
+			Buckets: q('#timeline .marks .cp-bucket').length,
 			Gaps: q('#timeline svg.timeline .gap-band').length,
-			Tokens: q('#timeline g.lane .token').length,
+			Tokens: sum('#timeline g.lane [data-tokens]', 'data-tokens'),
 			Rows: q('table.newest tbody tr').length,
 			Lanes: [...q('#timeline g.lane')].map((g) => g.dataset.part),
 			FirstRowID: first ? first.dataset.id : '',
@@ -280,9 +285,12 @@ func TestBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Restorable+got.NotRestorable != want.shown || got.NotRestorable != want.notRestorable {
-		t.Errorf("marks: %d restorable + %d not restorable; want %d in all, %d not restorable", got.Restorable, got.NotRestorable, want.shown, want.notRestorable)
+	if got.Checkpoints != want.shown || got.NotRestorable != want.notRestorable || got.Buckets < 7*24 || got.Buckets > 7*24+1 {
+		t.Errorf("hour bars: %d, for %d checkpoints, %d not restorable; want 168 or 169 (a week of hours), for %d checkpoints, %d not restorable",
+			got.Buckets, got.Checkpoints, got.NotRestorable, want.shown, want.notRestorable)
 	}
+	checkReadable(t, bctx, "7 days")
+	checkCaptionRoom(t, bctx)
 	if got.Gaps != want.gaps {
 		t.Errorf("gap bands: %d, want %d", got.Gaps, want.gaps)
 	}
@@ -344,6 +352,7 @@ func TestBrowser(t *testing.T) {
 	if day.Marks != want.lastDay || day.Pressed != "1d" || !strings.HasSuffix(day.Hash, "/clusters/Cluster0?range=1d") {
 		t.Errorf("range 1 day: %d marks, %q pressed, hash %q; want %d marks", day.Marks, day.Pressed, day.Hash, want.lastDay)
 	}
+	checkReadable(t, bctx, "1 day")
 	saveScreenshot(t, bctx, "Cluster0-1d")
 
 	// The projects, then the demo project's clusters, each linking on.
@@ -415,6 +424,59 @@ func TestBrowser(t *testing.T) {
 	}
 	if !strings.Contains(alert, "404") || !strings.Contains(alert, "GROUP_NOT_FOUND") || !strings.Contains(alert, "No group with ID 111111111111111111111111 exists.") {
 		t.Errorf("an unknown project shows %q", alert)
+	}
+}
+
+// checkReadable checks that the marks of the chart's checkpoints row do
+// not merge: each stands apart from the next by at least a pixel, as
+// drawn on the page, so that a week is not a solid bar. The triangles of
+// the not restorable checkpoints are left out: they are drawn larger, on
+// top of their neighbours, on purpose.
+func checkReadable(t *testing.T, ctx context.Context, what string) {
+	t.Helper()
+	type mark struct{ Left, Right float64 }
+	marks, err := chromedp.Run(ctx, chromedp.Evaluate[[]mark](`[...document.querySelectorAll('#timeline .marks > :not(.not-restorable)')]
+		.map((e) => e.getBoundingClientRect()).map((r) => ({Left: r.left, Right: r.right}))`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.SortFunc(marks, func(a, b mark) int { return cmp.Compare(a.Left, b.Left) })
+	merged := 0
+	for i := 1; i < len(marks); i++ {
+		if marks[i].Left-marks[i-1].Right < 1 {
+			merged++
+		}
+	}
+	if len(marks) == 0 || merged > 0 {
+		t.Errorf("range %s: %d of %d marks touch or overlap the one before: want each apart", what, merged, len(marks))
+	}
+}
+
+// checkCaptionRoom checks that the newest checkpoints' caption is inside
+// every box that clips it with room to spare: a glyph may reach a little
+// outside its text box (a "T" to its left), and a clipping box flush
+// with the text cut off the first letter.
+func checkCaptionRoom(t *testing.T, ctx context.Context) {
+	t.Helper()
+	room, err := chromedp.Run(ctx, chromedp.Evaluate[float64](`(() => {
+		const cap = document.querySelector('table.newest caption');
+		const range = document.createRange();
+		range.selectNodeContents(cap);
+		const text = range.getBoundingClientRect();
+		let room = Infinity;
+		for (let e = cap; e; e = e.parentElement) {
+			const s = getComputedStyle(e);
+			if (s.overflowX === 'visible' && s.overflowY === 'visible') continue;
+			const b = e.getBoundingClientRect();
+			room = Math.min(room, text.left - b.left, b.right - text.right, text.top - b.top);
+		}
+		return room === Infinity ? 1000 : room;
+	})()`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if room < 2 {
+		t.Errorf("the caption of the newest checkpoints has %.1f px inside the box clipping it; want at least 2, or the first letter is cut", room)
 	}
 }
 

@@ -6,6 +6,7 @@ package open
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -78,9 +79,12 @@ func OpenWith(ctx context.Context, database string, o Options) (Store, error) {
 		}
 		return db, nil
 	}
+	if err := unsupportedScheme(database); err != nil {
+		return nil, err
+	}
 	db, err := sqlite.Open(ctx, database, sqlite.WithClock(clk))
 	if err != nil {
-		return nil, err
+		return nil, explain(database, err)
 	}
 	return db, nil
 }
@@ -112,4 +116,40 @@ func Redact(db string) string {
 		u.RawQuery = q.Encode()
 	}
 	return u.Redacted()
+}
+
+// DefaultIntegrityCheck bounds the integrity check at start: a few
+// seconds read a file of a few gigabytes, and a larger file is better
+// served unchecked than kept down for long.
+const DefaultIntegrityCheck = 10 * time.Second
+
+// CheckIntegrity checks the store's database the way its engine can do
+// quickly (a SQLite file's PRAGMA quick_check; a PostgreSQL server checks
+// its pages itself, so there is nothing to do), for at most within, and
+// refuses a damaged one with a *store.DamagedError naming it and saying
+// to restore it from a backup. A check not finished within that time is
+// given up: finished is false and err nil, the database served unchecked.
+// within 0 skips the check.
+func CheckIntegrity(ctx context.Context, st Store, within time.Duration) (finished bool, err error) {
+	if within < 0 {
+		return false, fmt.Errorf("integrity check timeout %v: want 0 (no check) or more", within)
+	}
+	qc, ok := st.(interface{ QuickCheck(context.Context) error })
+	if within == 0 || !ok {
+		return within > 0, nil
+	}
+	cctx, cancel := context.WithTimeout(ctx, within)
+	defer cancel()
+	switch err := qc.QuickCheck(cctx); {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil:
+		return false, nil
+	default:
+		var de *store.DamagedError
+		if errors.As(err, &de) {
+			return true, de
+		}
+		return false, err
+	}
 }

@@ -2,6 +2,7 @@ package open_test
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -141,4 +142,88 @@ func TestRedact(t *testing.T) {
 			t.Errorf("open.Redact(%q) = %q, want %q", in, got, want)
 		}
 	}
+}
+
+// TestOpenExplains: a --database that cannot be opened is refused with
+// the path, what is wrong with it and what to do, not SQLite's "unable to
+// open database file (14)"; nothing is created on the way.
+func TestOpenExplains(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "file")
+	if err := os.WriteFile(file, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name, database string
+		want           []string
+	}{
+		{"missing directory", filepath.Join(dir, "none", "x.db"),
+			[]string{"database " + filepath.Join(dir, "none", "x.db") + ": directory " + filepath.Join(dir, "none") + " does not exist: create it"}},
+		{"a file for a directory", filepath.Join(file, "x.db"),
+			[]string{"database " + filepath.Join(file, "x.db") + ": " + file + " is not a directory"}},
+		{"a directory for a file", dir,
+			[]string{"database " + dir + ": it is a directory: give --database the path of a file"}},
+		{"MySQL", "mysql://u:secret@db.example.com/backups",
+			[]string{"database mysql://u:xxxxx@db.example.com/backups: unsupported URL scheme mysql://: give the path of a SQLite file", "or a postgres:// URL"}},
+		{"SQLite URI", "sqlite://x.db", []string{"unsupported URL scheme sqlite://"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			st, err := open.Open(context.Background(), tt.database)
+			if err == nil {
+				st.Close()
+				t.Fatalf("Open(%q) succeeded", tt.database)
+			}
+			for _, want := range tt.want {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("Open(%q) = %v, want it to say %q", tt.database, err, want)
+				}
+			}
+			if strings.Contains(err.Error(), "secret") {
+				t.Errorf("Open(%q) = %v: the password shows", tt.database, err)
+			}
+		})
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("%s holds %d entries after the refusals, want only %s", dir, len(entries), file)
+	}
+}
+
+// TestCheckIntegrity: a sound SQLite file passes; a check given no time
+// is given up (not finished, no error) rather than holding the start; 0
+// skips it; a negative bound is refused; PostgreSQL has nothing to check.
+func TestCheckIntegrity(t *testing.T) {
+	ctx := backup.WithPrincipal(context.Background(), backup.System)
+	db, err := open.Open(ctx, filepath.Join(t.TempDir(), "check.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := demo.Seed(ctx, db, demo.Options{Seed: 1, Now: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		within       time.Duration
+		wantFinished bool
+		wantErr      bool
+	}{
+		{open.DefaultIntegrityCheck, true, false},
+		{time.Nanosecond, false, false},
+		{0, false, false},
+		{-time.Second, false, true},
+	} {
+		finished, err := open.CheckIntegrity(ctx, db, tc.within)
+		if finished != tc.wantFinished || (err != nil) != tc.wantErr {
+			t.Errorf("CheckIntegrity(%v) = %v, %v; want %v, error %v", tc.within, finished, err, tc.wantFinished, tc.wantErr)
+		}
+	}
+	t.Run("postgres", func(t *testing.T) {
+		pg, err := open.Open(ctx, pgtest.DSN(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer pg.Close()
+		if finished, err := open.CheckIntegrity(ctx, pg, time.Second); !finished || err != nil {
+			t.Errorf("CheckIntegrity(postgres) = %v, %v; want true, nil", finished, err)
+		}
+	})
 }

@@ -62,6 +62,12 @@ var unavailableCodes = map[string]bool{
 // codeDiskFull is PostgreSQL's disk_full: the write did not happen.
 const codeDiskFull = "53100"
 
+// damagedCodes are PostgreSQL's data_corrupted and index_corrupted: a
+// page the server found damaged, which retrying cannot mend (the detail
+// says so, backup.DetailStoreDamaged); the server's error names the
+// relation and block, for the log.
+var damagedCodes = map[string]bool{"XX001": true, "XX002": true}
+
 // unavailable turns an error that says the database cannot be reached or
 // cannot serve for now into the 503 *backup.Error (SERVICE_UNAVAILABLE),
 // keeping it as the cause, for the logs; any other error comes back as it
@@ -83,6 +89,8 @@ func unavailable(err error) error {
 		switch {
 		case pe.Code == codeDiskFull:
 			return backup.ErrUnavailable(backup.DetailStoreFull, err)
+		case damagedCodes[pe.Code]:
+			return backup.ErrUnavailable(backup.DetailStoreDamaged, err)
 		case unavailableCodes[pe.Code] || len(pe.Code) == 5 && pe.Code[:2] == "08":
 			return backup.ErrUnavailable(backup.DetailStoreUnavailable, err)
 		}

@@ -39,6 +39,8 @@ func TestUnavailableClassifies(t *testing.T) {
 		{"a connection exception", &pgconn.PgError{Code: "08006"}, backup.DetailStoreUnavailable},
 		{"statement timeout", &pgconn.PgError{Code: "57014"}, backup.DetailStoreUnavailable},
 		{"disk full", &pgconn.PgError{Code: "53100"}, backup.DetailStoreFull},
+		{"a damaged page", &pgconn.PgError{Code: "XX001"}, backup.DetailStoreDamaged},
+		{"a damaged index", fmt.Errorf("postgres: x: %w", &pgconn.PgError{Code: "XX002"}), backup.DetailStoreDamaged},
 		{"connection refused", &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}, backup.DetailStoreUnavailable},
 		{"connection reset", fmt.Errorf("read: %w", syscall.ECONNRESET), backup.DetailStoreUnavailable},
 		{"a cut mid-reply", fmt.Errorf("postgres: x: %w", io.ErrUnexpectedEOF), backup.DetailStoreUnavailable},

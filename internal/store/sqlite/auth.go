@@ -102,7 +102,7 @@ func removeGrants(ctx context.Context, tx *sql.Tx, t principalTable, org string,
 // that is not the organization's, DUPLICATE_API_KEY for a taken id or
 // public key.
 func (db *DB) CreateAPIKey(ctx context.Context, k backup.APIKey, ha1 backup.DigestHA1) (err error) {
-	defer classify(&err)
+	defer db.classify(&err)
 	if err := store.System(ctx); err != nil {
 		return err
 	}
@@ -186,7 +186,7 @@ func scanAPIKey(row scanner) (backup.APIKey, backup.DigestHA1, error) {
 // APIKeys lists an organization's API keys ordered by id, or
 // ORG_NOT_FOUND.
 func (db *DB) APIKeys(ctx context.Context, orgID backup.ObjectID) (_ []backup.APIKey, err error) {
-	defer classify(&err)
+	defer db.classify(&err)
 	if err := store.System(ctx); err != nil {
 		return nil, err
 	}
@@ -232,7 +232,7 @@ func orgExists(ctx context.Context, tx *sql.Tx, id backup.ObjectID) error {
 // APIKey finds an API key and its HA1s by public key, or
 // API_KEY_NOT_FOUND.
 func (db *DB) APIKey(ctx context.Context, publicKey string) (_ backup.APIKey, _ backup.DigestHA1, err error) {
-	defer classify(&err)
+	defer db.classify(&err)
 	if err := store.System(ctx); err != nil {
 		return backup.APIKey{}, backup.DigestHA1{}, err
 	}
@@ -248,7 +248,7 @@ func (db *DB) APIKey(ctx context.Context, publicKey string) (_ backup.APIKey, _ 
 
 // DeleteAPIKey deletes an API key by id, or API_KEY_NOT_FOUND.
 func (db *DB) DeleteAPIKey(ctx context.Context, id backup.ObjectID) (err error) {
-	defer classify(&err)
+	defer db.classify(&err)
 	if err := store.System(ctx); err != nil {
 		return err
 	}
@@ -270,7 +270,7 @@ func (db *DB) DeleteAPIKey(ctx context.Context, id backup.ObjectID) (err error) 
 // first secret, with CreateAPIKey's errors, DUPLICATE_SERVICE_ACCOUNT for
 // a taken client id, and a Conflict for a taken secret id.
 func (db *DB) CreateServiceAccount(ctx context.Context, sa backup.ServiceAccount, secret backup.ServiceAccountSecret) (err error) {
-	defer classify(&err)
+	defer db.classify(&err)
 	if err := store.System(ctx); err != nil {
 		return err
 	}
@@ -350,7 +350,7 @@ func scanServiceAccount(row scanner) (backup.ServiceAccount, error) {
 // ServiceAccounts lists an organization's service accounts ordered by
 // client id, or ORG_NOT_FOUND.
 func (db *DB) ServiceAccounts(ctx context.Context, orgID backup.ObjectID) (_ []backup.ServiceAccount, err error) {
-	defer classify(&err)
+	defer db.classify(&err)
 	if err := store.System(ctx); err != nil {
 		return nil, err
 	}
@@ -384,7 +384,7 @@ func (db *DB) ServiceAccounts(ctx context.Context, orgID backup.ObjectID) (_ []b
 // ServiceAccount finds a service account and its secrets, newest first,
 // or SERVICE_ACCOUNT_NOT_FOUND.
 func (db *DB) ServiceAccount(ctx context.Context, clientID string) (_ backup.ServiceAccount, _ []backup.ServiceAccountSecret, err error) {
-	defer classify(&err)
+	defer db.classify(&err)
 	if err := store.System(ctx); err != nil {
 		return backup.ServiceAccount{}, nil, err
 	}
@@ -429,7 +429,7 @@ WHERE client_id = ? ORDER BY created DESC, id DESC`, clientID)
 // DeleteServiceAccount deletes a service account and its secrets, or
 // SERVICE_ACCOUNT_NOT_FOUND.
 func (db *DB) DeleteServiceAccount(ctx context.Context, clientID string) (err error) {
-	defer classify(&err)
+	defer db.classify(&err)
 	if err := store.System(ctx); err != nil {
 		return err
 	}
@@ -471,7 +471,7 @@ const isRevokedQuery = `SELECT EXISTS (SELECT 1 FROM revoked_tokens WHERE jti = 
 // expired (a range of the expires index), so the table stays as small as
 // the number of tokens revoked within one token lifetime.
 func (db *DB) RevokeToken(ctx context.Context, jti string, expires time.Time) (err error) {
-	defer classify(&err)
+	defer db.classify(&err)
 	if err := store.System(ctx); err != nil {
 		return err
 	}
@@ -502,7 +502,7 @@ ON CONFLICT (jti) DO UPDATE SET expires = excluded.expires WHERE excluded.expire
 // IsRevoked reports whether a token id is revoked and its token not yet
 // expired: one read of the primary key, on the read pool.
 func (db *DB) IsRevoked(ctx context.Context, jti string) (_ bool, err error) {
-	defer classify(&err)
+	defer db.classify(&err)
 	if err := store.System(ctx); err != nil {
 		return false, err
 	}
@@ -523,7 +523,7 @@ const authEpochQuery = `SELECT epoch FROM auth_epoch WHERE id = 0`
 // AuthEpoch returns the auth epoch (migrations/0003_auth.sql): one read of
 // a one-row table, on the read pool.
 func (db *DB) AuthEpoch(ctx context.Context) (_ int64, err error) {
-	defer classify(&err)
+	defer db.classify(&err)
 	if err := store.System(ctx); err != nil {
 		return 0, err
 	}
@@ -556,7 +556,7 @@ func (db *DB) AuthEpoch(ctx context.Context) (_ int64, err error) {
 // by then and reads the row back: the writer lock orders the processes
 // sharing the file, so every one of them gets the first writer's bytes.
 func (db *DB) SharedSecret(ctx context.Context, name string, gen func() ([]byte, error)) (_ []byte, err error) {
-	defer classify(&err)
+	defer db.classify(&err)
 	if err := store.System(ctx); err != nil {
 		return nil, err
 	}

@@ -25,7 +25,7 @@ const claimRetention = 24 * time.Hour
 // cluster's rows in primary-key order (no index has the timestamp), one
 // retention window of them, once per slot.
 func (db *DB) ClaimSlot(ctx context.Context, clusterID backup.ObjectID, slot time.Time, owner string, ttl time.Duration) (_ bool, err error) {
-	defer classify(&err)
+	defer db.classify(&err)
 	if err := store.System(ctx); err != nil {
 		return false, err
 	}

@@ -26,7 +26,7 @@ const projectCols = `p.org_id, p.name, p.created, (SELECT count(*) FROM clusters
 
 // Project returns a project with its ClusterCount, or GROUP_NOT_FOUND.
 func (db *DB) Project(ctx context.Context, id backup.ObjectID) (_ backup.Project, err error) {
-	defer classify(&err)
+	defer db.classify(&err)
 	if _, err := store.Caller(ctx); err != nil {
 		return backup.Project{}, err
 	}
@@ -56,7 +56,7 @@ func (db *DB) Project(ctx context.Context, id backup.ObjectID) (_ backup.Project
 // total a COUNT; a scope of one organization reads only its range of the
 // projects_org index, which holds its projects in id order.
 func (db *DB) Projects(ctx context.Context, page backup.PageRequest) (_ backup.Page[backup.Project], err error) {
-	defer classify(&err)
+	defer db.classify(&err)
 	var out backup.Page[backup.Project]
 	scope, err := store.ScopeOf(ctx)
 	if err != nil {
@@ -141,7 +141,7 @@ func scopeFilter(s store.Scope) (where string, args []any, none bool) {
 
 // Organizations lists every organization ordered by id.
 func (db *DB) Organizations(ctx context.Context) (_ []backup.Organization, err error) {
-	defer classify(&err)
+	defer db.classify(&err)
 	if err := store.System(ctx); err != nil {
 		return nil, err
 	}
@@ -177,7 +177,7 @@ const clusterCols = `c.id, c.group_id, c.name, c.type, c.mongodb_version, c.back
 // the caller's access to the project, then CLUSTER_NOT_FOUND, in one
 // statement.
 func (db *DB) Cluster(ctx context.Context, ref backup.ClusterRef) (_ backup.Cluster, err error) {
-	defer classify(&err)
+	defer db.classify(&err)
 	if _, err := store.Caller(ctx); err != nil {
 		return backup.Cluster{}, err
 	}
@@ -218,7 +218,7 @@ func readCluster(ctx context.Context, q queryer, ref backup.ClusterRef, need sto
 
 // Clusters lists a project's clusters ordered by name, or GROUP_NOT_FOUND.
 func (db *DB) Clusters(ctx context.Context, groupID backup.ObjectID, page backup.PageRequest) (_ backup.Page[backup.Cluster], err error) {
-	defer classify(&err)
+	defer db.classify(&err)
 	if _, err := store.Caller(ctx); err != nil {
 		return backup.Page[backup.Cluster]{}, err
 	}
@@ -318,7 +318,7 @@ func (r ref) count() int64 { return r.last - r.first + 1 }
 // The returned Items may share their backing array, and their Parts', with
 // the cache and with other callers: they must be read, never modified.
 func (db *DB) Checkpoints(ctx context.Context, cref backup.ClusterRef, page backup.PageRequest) (_ backup.Page[backup.Checkpoint], err error) {
-	defer classify(&err)
+	defer db.classify(&err)
 	if _, err := store.Caller(ctx); err != nil {
 		return backup.Page[backup.Checkpoint]{}, err
 	}
@@ -461,7 +461,7 @@ func finishResolve(ctx context.Context, cref backup.ClusterRef, org sql.NullStri
 // The returned Parts may be shared with the cache and other callers: they
 // must be read, never modified.
 func (db *DB) Checkpoint(ctx context.Context, cref backup.ClusterRef, id backup.ObjectID) (_ backup.Checkpoint, err error) {
-	defer classify(&err)
+	defer db.classify(&err)
 	if _, err := store.Caller(ctx); err != nil {
 		return backup.Checkpoint{}, err
 	}

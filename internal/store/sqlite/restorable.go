@@ -26,7 +26,7 @@ ORDER BY c.group_id, c.name`
 // NewestRestorable returns the newest restore point of every cluster under
 // legacy backup, in one statement (one snapshot of the file).
 func (db *DB) NewestRestorable(ctx context.Context) (_ []backup.RestorePoint, err error) {
-	defer classify(&err)
+	defer db.classify(&err)
 	if err := store.System(ctx); err != nil {
 		return nil, err
 	}

@@ -14,7 +14,7 @@ import (
 // several writers (this process's, another's) apply one after the other,
 // each to what the previous one stored.
 func (db *DB) UpdateCluster(ctx context.Context, ref backup.ClusterRef, change func(*backup.Cluster) error) (_ backup.Cluster, err error) {
-	defer classify(&err)
+	defer db.classify(&err)
 	if _, err := store.Caller(ctx); err != nil {
 		return backup.Cluster{}, err
 	}
@@ -55,7 +55,7 @@ func (db *DB) UpdateCluster(ctx context.Context, ref backup.ClusterRef, change f
 // Schedules lists the clusters the engine takes checkpoints of: legacy
 // backup, the SIMULATED driver and an interval set, ordered by id.
 func (db *DB) Schedules(ctx context.Context) (_ []backup.Cluster, err error) {
-	defer classify(&err)
+	defer db.classify(&err)
 	if err := store.System(ctx); err != nil {
 		return nil, err
 	}
@@ -86,7 +86,7 @@ WHERE c.ckpt_driver = 'SIMULATED' AND c.ckpt_interval_min > 0 AND c.backup = 'LE
 // the checkpoint: the slow one's is refused (store.ErrClaimLost), so each
 // slot has one checkpoint however slow a holder is.
 func (db *DB) AddClaimedCheckpoint(ctx context.Context, cp backup.Checkpoint, owner string) (err error) {
-	defer classify(&err)
+	defer db.classify(&err)
 	if err := store.System(ctx); err != nil {
 		return err
 	}

@@ -35,6 +35,7 @@ import (
 
 	"github.com/checkpointd/checkpointd/internal/backup"
 	"github.com/checkpointd/checkpointd/internal/clock"
+	"github.com/checkpointd/checkpointd/internal/store"
 	"github.com/checkpointd/checkpointd/internal/store/cache"
 	"github.com/checkpointd/checkpointd/internal/store/codec"
 )
@@ -81,6 +82,11 @@ type DB struct {
 	decoders sync.Pool // of *codec.Decoder; interned names outlive a request
 
 	clock clock.Clock // see WithClock
+
+	// path is the file's, for the errors that name it; damaged is the
+	// first damage found in it (see classify), which Ready reports.
+	path    string
+	damaged atomic.Pointer[backup.Error]
 
 	// wal reads the file's WAL-index header, the version of its content;
 	// nil when it cannot (every read then asks the file). heads are what
@@ -150,6 +156,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 		pages:       cache.NewPages(o.pages),
 		checkpoints: cache.NewCheckpoints(o.checkpoints),
 		clock:       o.clock,
+		path:        path,
 	}
 	db.decoders.New = func() any { return new(codec.Decoder) }
 
@@ -168,11 +175,11 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 	db.w.SetConnMaxIdleTime(0)
 	if err := db.w.PingContext(ctx); err != nil {
 		db.w.Close()
-		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, damaged(path, err))
 	}
 	if err := migrate(ctx, db.w); err != nil {
 		db.w.Close()
-		return nil, err
+		return nil, damaged(path, err)
 	}
 
 	// The readers open after the migrations so that they never see a file
@@ -190,7 +197,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 
 	if err := db.prepare(ctx); err != nil {
 		db.Close()
-		return nil, err
+		return nil, damaged(path, err)
 	}
 	// After prepare, whose reads made the readers map the "-shm" file.
 	db.wal = openWALIndex(path)
@@ -356,6 +363,18 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?)`},
 	return nil
 }
 
+// damaged is err, or, when it reports a damaged file (SQLITE_CORRUPT,
+// SQLITE_NOTADB: a page or the header overwritten), a *store.DamagedError
+// naming path and saying what to do, since Open's errors go to the
+// operator as they are.
+func damaged(path string, err error) error {
+	switch sqliteCode(err) & 0xff {
+	case sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB:
+		return &store.DamagedError{Database: path, Err: err}
+	}
+	return err
+}
+
 // sqliteCode is the extended result code of a driver error, 0 for any
 // other error.
 func sqliteCode(err error) int {
@@ -393,8 +412,15 @@ var latestMigration = func() int64 {
 // Ready reports whether the store can serve: the file answers a read and
 // carries every embedded migration (another process may have replaced it
 // since Open).
+//
+// Once the store has found the file damaged, it is not ready until the
+// process is restarted on a mended file: the damage stays where it is
+// whether or not the next reads touch it.
 func (db *DB) Ready(ctx context.Context) (err error) {
-	defer classify(&err)
+	defer db.classify(&err)
+	if e := db.damaged.Load(); e != nil {
+		return e
+	}
 	var v sql.NullInt64
 	if err := db.r.QueryRowContext(ctx, `SELECT max(version_id) FROM goose_db_version WHERE is_applied`).Scan(&v); err != nil {
 		return fmt.Errorf("sqlite: not ready: %w", err)

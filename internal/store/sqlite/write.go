@@ -14,7 +14,7 @@ import (
 
 // CreateOrganization stores an organization; a taken id is a Conflict.
 func (db *DB) CreateOrganization(ctx context.Context, o backup.Organization) (err error) {
-	defer classify(&err)
+	defer db.classify(&err)
 	if err := store.System(ctx); err != nil {
 		return err
 	}
@@ -36,7 +36,7 @@ func (db *DB) CreateOrganization(ctx context.Context, o backup.Organization) (er
 // CreateProject stores a project of an existing organization
 // (ORG_NOT_FOUND otherwise); a taken id is a Conflict.
 func (db *DB) CreateProject(ctx context.Context, p backup.Project) (err error) {
-	defer classify(&err)
+	defer db.classify(&err)
 	if err := store.System(ctx); err != nil {
 		return err
 	}
@@ -61,7 +61,7 @@ func (db *DB) CreateProject(ctx context.Context, p backup.Project) (err error) {
 // Its name must be free in the project (DUPLICATE_CLUSTER_NAME) and its id
 // unused (Conflict).
 func (db *DB) CreateCluster(ctx context.Context, c backup.Cluster) (err error) {
-	defer classify(&err)
+	defer db.classify(&err)
 	cols, err := store.ClusterColumns(ctx, c)
 	if err != nil {
 		return err
@@ -116,7 +116,7 @@ func (db *DB) CreateCluster(ctx context.Context, c backup.Cluster) (err error) {
 // and GroupID it must carry. Adding an identical checkpoint again is a
 // no-op; the same id with other content is DUPLICATE_CHECKPOINT.
 func (db *DB) AddCheckpoint(ctx context.Context, cp backup.Checkpoint) (err error) {
-	defer classify(&err)
+	defer db.classify(&err)
 	if _, err := store.Caller(ctx); err != nil {
 		return err
 	}
@@ -128,7 +128,7 @@ func (db *DB) AddCheckpoint(ctx context.Context, cp backup.Checkpoint) (err erro
 // none. Checkpoints given oldest first are appended without any search,
 // which is how seeding and benchmarks build large histories quickly.
 func (db *DB) AddCheckpoints(ctx context.Context, cps []backup.Checkpoint) (err error) {
-	defer classify(&err)
+	defer db.classify(&err)
 	if _, err := store.Caller(ctx); err != nil {
 		return err
 	}
@@ -370,7 +370,7 @@ func (w *writer) sameAsStored(ctx context.Context, v *shape.StoredCheckpoint) er
 // the cluster's seqs, so the rest keep their numbers: listing starts from
 // the smallest seq, not from 1.
 func (db *DB) PruneCheckpoints(ctx context.Context, clusterID backup.ObjectID, cutoff time.Time) (_ int, err error) {
-	defer classify(&err)
+	defer db.classify(&err)
 	if err := store.System(ctx); err != nil {
 		return 0, err
 	}
@@ -429,7 +429,7 @@ func (db *DB) PruneCheckpoints(ctx context.Context, clusterID backup.ObjectID, c
 // accounts and their secrets: ORG_NOT_FOUND, or
 // CANNOT_DELETE_ORG_ACTIVE_PROJECTS while it has projects.
 func (db *DB) DeleteOrganization(ctx context.Context, id backup.ObjectID) (err error) {
-	defer classify(&err)
+	defer db.classify(&err)
 	if err := store.System(ctx); err != nil {
 		return err
 	}
@@ -475,7 +475,7 @@ func (db *DB) DeleteOrganization(ctx context.Context, id backup.ObjectID) (err e
 // whose only grant was on the project is kept, with no grants: it can no
 // longer read anything, which is what its owner granted.
 func (db *DB) DeleteProject(ctx context.Context, id backup.ObjectID) (err error) {
-	defer classify(&err)
+	defer db.classify(&err)
 	if err := store.System(ctx); err != nil {
 		return err
 	}
@@ -524,7 +524,7 @@ func (db *DB) DeleteProject(ctx context.Context, id backup.ObjectID) (err error)
 // runs once per checkpoint, which makes deleting a long history take a
 // while; clusters are deleted rarely.
 func (db *DB) DeleteCluster(ctx context.Context, cref backup.ClusterRef) (err error) {
-	defer classify(&err)
+	defer db.classify(&err)
 	if _, err := store.Caller(ctx); err != nil {
 		return err
 	}

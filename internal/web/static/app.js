@@ -197,7 +197,8 @@ async function clusterView(id, name, range) {
     const chart = renderTimeline(shown, width, interval);
     const figure = el('figure', { id: 'timeline', class: 'chart' }, chart.svg,
       el('figcaption', {}, legend(),
-        el('span', { class: 'muted' }, `Gaps: more than ${GAP_FACTOR} × the interval between consecutive checkpoints. Hover a mark for details.`)));
+        el('span', { class: 'muted' }, (chart.bucket ? `Each bar is ${duration(chart.bucket)} of checkpoints, as tall as the share of its slots that have one (not restorable ones in orange on top); choose a shorter range for each checkpoint's mark. ` : '') +
+          `Gaps: more than ${GAP_FACTOR} × the interval between consecutive checkpoints. Hover a mark for details.`)));
     chartArea.replaceChildren(figure);
     statsArea.replaceChildren(
       el('dl', { class: 'stats' },

@@ -108,6 +108,40 @@ export function duration(ms) {
   return h % 24 ? `${Math.floor(h / 24)} d ${h % 24} h` : `${Math.floor(h / 24)} d`;
 }
 
+// MARK_SPACING is the fewest pixels between the marks of consecutive
+// checkpoints (circles 7 px across): closer than this they merge into a
+// solid bar (a week of 15-minute checkpoints is 672 marks), so the
+// timeline draws one bar per hour, or per longer bucket, instead, each at
+// least BAR_SPACING pixels from the next (bars of 70% of that, so at
+// least a pixel apart).
+export const MARK_SPACING = 8;
+export const BAR_SPACING = 4;
+const BUCKETS = [HOUR, 2 * HOUR, 3 * HOUR, 6 * HOUR, 12 * HOUR, DAY];
+
+// bucketFor returns how long a span one mark stands for on a plot of plotW
+// pixels for spanMs, with checkpoints every interval: 0 (a mark per
+// checkpoint) when their marks are at least MARK_SPACING apart, else the
+// shortest of BUCKETS longer than the interval whose bars are BAR_SPACING
+// apart.
+export function bucketFor(interval, spanMs, plotW) {
+  const px = (ms) => (ms / spanMs) * plotW;
+  if (!interval || px(interval) >= MARK_SPACING) return 0;
+  return BUCKETS.find((b) => b > interval && px(b) >= BAR_SPACING) || BUCKETS[BUCKETS.length - 1];
+}
+
+// aggregate groups checkpoints (oldest first) into spans of bucket
+// milliseconds aligned on UTC (hours start at :00, days at midnight):
+// [{from, to, cps}], oldest first, empty spans left out.
+export function aggregate(checkpoints, bucket) {
+  const out = [];
+  for (const cp of checkpoints) {
+    const from = Math.floor(Date.parse(cp.timestamp) / bucket) * bucket;
+    if (out.length === 0 || out[out.length - 1].from !== from) out.push({ from, to: from + bucket, cps: [] });
+    out[out.length - 1].cps.push(cp);
+  }
+  return out;
+}
+
 const TICK_STEPS = [15 * MINUTE, 30 * MINUTE, HOUR, 2 * HOUR, 3 * HOUR, 6 * HOUR, 12 * HOUR, DAY, 2 * DAY, 7 * DAY];
 
 // Layout, in pixels.
@@ -120,9 +154,11 @@ const AXIS = 46;
 
 // renderTimeline draws the checkpoints (oldest first) into a new SVG of
 // the given width and returns it with what it found:
-// {svg, interval, gaps, lanes, notRestorable}. interval, if given, is the
-// cluster's checkpoint interval (inferred from more checkpoints than these);
-// otherwise it is inferred from these.
+// {svg, interval, gaps, lanes, notRestorable, bucket}. interval, if given,
+// is the cluster's checkpoint interval (inferred from more checkpoints than
+// these); otherwise it is inferred from these. bucket is 0 when each
+// checkpoint has its mark, else the span each bar stands for (see
+// bucketFor).
 export function renderTimeline(checkpoints, width, interval = 0) {
   const times = checkpoints.map((cp) => Date.parse(cp.timestamp));
   if (!interval) interval = inferInterval(times);
@@ -144,8 +180,10 @@ export function renderTimeline(checkpoints, width, interval = 0) {
   lo -= padMs;
   hi += padMs;
   const x = (t) => LEFT + ((t - lo) / (hi - lo)) * plotW;
+  const bucket = bucketFor(interval, hi - lo, plotW);
   const plotBottom = TOP + MAIN_ROW + lanes.length * LANE;
 
+  const notRestorable = checkpoints.filter((cp) => !cp.restorable).length;
   const root = svg('svg', {
     class: 'timeline',
     width,
@@ -154,7 +192,6 @@ export function renderTimeline(checkpoints, width, interval = 0) {
     role: 'img',
     'aria-labelledby': 'timeline-title timeline-desc',
   });
-  const notRestorable = checkpoints.filter((cp) => !cp.restorable).length;
   root.append(
     svg('title', { id: 'timeline-title' }, 'Checkpoint timeline'),
     svg('desc', { id: 'timeline-desc' },
@@ -191,6 +228,11 @@ export function renderTimeline(checkpoints, width, interval = 0) {
   });
   root.append(labels);
 
+  if (bucket) {
+    root.append(...bucketMarks(checkpoints, bucket, interval, lanes, x));
+    return { svg: root, interval, gaps, lanes, notRestorable, bucket };
+  }
+
   // Token marks: a tick at each part's token time; a cross at the
   // checkpoint's time where a part's token was not found.
   lanes.forEach((lane, i) => {
@@ -201,7 +243,7 @@ export function renderTimeline(checkpoints, width, interval = 0) {
       if (!p) continue;
       if (p.tokenDiscovered && p.tokenTimestamp) {
         const t = Date.parse(p.tokenTimestamp.date);
-        g.append(titled(svg('rect', { class: 'token', x: x(t) - 0.75, y: cy - 6, width: 1.5, height: 12 }),
+        g.append(titled(svg('rect', { class: 'token', x: x(t) - 0.75, y: cy - 6, width: 1.5, height: 12, 'data-tokens': 1 }),
           `${lane.label}: token at ${utc(t)} (increment ${p.tokenTimestamp.increment}), checkpoint ${cp.id}`));
       } else {
         const cx = x(Date.parse(cp.timestamp));
@@ -228,7 +270,53 @@ export function renderTimeline(checkpoints, width, interval = 0) {
   }
   root.append(marks);
 
-  return { svg: root, interval, gaps, lanes, notRestorable };
+  return { svg: root, interval, gaps, lanes, notRestorable, bucket };
+}
+
+// bucketMarks draws the checkpoints a bucket at a time: in the checkpoints
+// row a bar per bucket, as tall as the share of its slots that have a
+// checkpoint, blue for the restorable ones with the not restorable ones
+// stacked on top in orange; in each part's lane a tick where every token
+// of the bucket was found, a cross where one was not.
+function bucketMarks(checkpoints, bucket, interval, lanes, x) {
+  const buckets = aggregate(checkpoints, bucket);
+  const slots = Math.max(1, Math.round(bucket / interval));
+  const w = Math.max(1, (x(bucket) - x(0)) * 0.7);
+  const full = MAIN_ROW - 12;
+  const base = TOP + MAIN_ROW - 6;
+  const span = (b) => `${utc(b.from)} to ${utc(b.to)}`;
+  const marks = svg('g', { class: 'marks' });
+  for (const b of buckets) {
+    const bad = b.cps.filter((cp) => !cp.restorable).length;
+    const good = b.cps.length - bad;
+    const hGood = (full * Math.min(good, slots)) / slots;
+    const hBad = (full * Math.min(bad, slots - Math.min(good, slots))) / slots;
+    const x0 = x((b.from + b.to) / 2) - w / 2;
+    const g = svg('g', { class: 'cp-bucket', 'data-count': b.cps.length, 'data-not-restorable': bad, 'data-from': new Date(b.from).toISOString() });
+    if (good) g.append(svg('rect', { class: 'cp-bar restorable', x: x0, y: base - hGood, width: w, height: hGood }));
+    if (bad) g.append(svg('rect', { class: 'cp-bar not-restorable', x: x0, y: base - hGood - hBad, width: w, height: hBad }));
+    marks.append(titled(g, `${span(b)}: ${b.cps.length} of ${slots} slots with a checkpoint` +
+      (bad ? `, ${bad} NOT restorable` : ', all restorable')));
+  }
+  const laneGroups = lanes.map((lane, i) => {
+    const cy = TOP + MAIN_ROW + i * LANE + LANE / 2;
+    const g = svg('g', { class: 'lane', 'data-part': lane.key });
+    for (const b of buckets) {
+      const parts = b.cps.map((cp) => (cp.parts || []).find((q) => partKey(q) === lane.key)).filter(Boolean);
+      if (parts.length === 0) continue;
+      const found = parts.filter((p) => p.tokenDiscovered && p.tokenTimestamp).length;
+      const cx = x((b.from + b.to) / 2);
+      if (found === parts.length) {
+        g.append(titled(svg('rect', { class: 'token', x: cx - 0.75, y: cy - 6, width: 1.5, height: 12, 'data-tokens': found }),
+          `${lane.label}: every token found, ${found} checkpoints from ${span(b)}`));
+      } else {
+        g.append(titled(svg('path', { class: 'token-missing', 'data-tokens': found, d: `M${cx - 3},${cy - 4}L${cx + 3},${cy + 4}M${cx - 3},${cy + 4}L${cx + 3},${cy - 4}` }),
+          `${lane.label}: token not discovered in ${parts.length - found} of ${parts.length} checkpoints from ${span(b)}`));
+      }
+    }
+    return g;
+  });
+  return [...laneGroups, marks];
 }
 
 // axis draws the time axis under the plot: ticks on whole UTC steps,
