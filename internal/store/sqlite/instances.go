@@ -15,7 +15,7 @@ import (
 // write transaction, once per heartbeat interval of each process on the
 // file.
 func (db *DB) Heartbeat(ctx context.Context, id string, ttl time.Duration) (_ int, err error) {
-	defer classify(&err)
+	defer db.classify(&err)
 	if err := store.System(ctx); err != nil {
 		return 0, err
 	}
@@ -51,7 +51,7 @@ ON CONFLICT (id) DO UPDATE SET expires = excluded.expires`, id, now+ttl.Millisec
 // Leave removes instance id from the registry; the others count one
 // fewer at their next heartbeat.
 func (db *DB) Leave(ctx context.Context, id string) (err error) {
-	defer classify(&err)
+	defer db.classify(&err)
 	if err := store.System(ctx); err != nil {
 		return err
 	}
@@ -66,7 +66,7 @@ func (db *DB) Leave(ctx context.Context, id string) (err error) {
 // was new: one INSERT on the primary key, which SQLite serializes with
 // every other process's writes to the file.
 func (db *DB) UseNonce(ctx context.Context, nonce []byte, nc uint32, expires time.Time) (_ bool, err error) {
-	defer classify(&err)
+	defer db.classify(&err)
 	if err := store.System(ctx); err != nil {
 		return false, err
 	}

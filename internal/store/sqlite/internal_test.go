@@ -7,6 +7,8 @@ import (
 	"io/fs"
 	"math/rand/v2"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -434,35 +436,54 @@ GROUP BY s.type, s.name ORDER BY s.type, s.name`)
 		3: {"table api_keys(", "table service_accounts(", "table service_account_secrets(", "table revoked_tokens(",
 			"table shared_secrets(", "table auth_epoch(", "trigger organizations_insert_auth(",
 			"trigger revoked_tokens_delete_auth(", "index revoked_tokens_expires(", "index api_keys_org("},
-		4: {"table slot_claims(", "index slot_claims_expires("},
-		5: {",ckpt_driver,ckpt_interval_min,pit_window_hours)", "index clusters_scheduled("},
-		6: {"index checkpoints_restorable("},
+		4:  {"table slot_claims(", "index slot_claims_expires("},
+		5:  {",ckpt_driver,ckpt_interval_min,pit_window_hours)", "index clusters_scheduled("},
+		6:  {"index checkpoints_restorable("},
+		11: {"table instances("},
+		12: {"table digest_nonces(", "index digest_nonces_expires("},
 	}
-	if int64(len(adds)) != latestMigration {
-		t.Fatalf("the test knows %d migrations, the package has %d", len(adds), latestMigration)
+	// The versions, in order; numbers may leave gaps, handed out ahead of
+	// the migrations that take them.
+	entries, err := fs.ReadDir(fsys, ".")
+	if err != nil {
+		t.Fatal(err)
 	}
-	before := []string{schema()} // before[v] is the schema at version v
-	for v := int64(1); v <= latestMigration; v++ {
+	var versions []int64
+	for _, e := range entries {
+		num, _, _ := strings.Cut(e.Name(), "_")
+		v, err := strconv.ParseInt(num, 10, 64)
+		if err != nil {
+			t.Fatalf("migration %s: %v", e.Name(), err)
+		}
+		versions = append(versions, v)
+	}
+	slices.Sort(versions)
+	if len(adds) != len(versions) || versions[len(versions)-1] != latestMigration {
+		t.Fatalf("the test knows %d migrations, the package has %d up to %d", len(adds), len(versions), latestMigration)
+	}
+	before := []string{schema()} // before[i] is the schema before versions[i]
+	for i, v := range versions {
 		if _, err := p.UpTo(ctx, v); err != nil {
 			t.Fatalf("up to %d: %v", v, err)
 		}
 		now := schema()
 		for _, want := range adds[v] {
-			if strings.Contains(before[v-1], want) || !strings.Contains(now, want) {
+			if strings.Contains(before[i], want) || !strings.Contains(now, want) {
 				t.Errorf("version %d did not add %q", v, want)
 			}
 		}
 		before = append(before, now)
 	}
 	ids := backup.NewIDSourceFrom([5]byte{5, 5, 5, 5, 5}, 0)
-	for v := latestMigration; v >= 1; v-- {
+	for i := len(versions) - 1; i >= 0; i-- {
+		v := versions[i]
 		if _, err := p.Down(ctx); err != nil {
 			t.Fatalf("down from %d: %v", v, err)
 		}
-		if got := schema(); got != before[v-1] {
-			t.Fatalf("down from %d left\n%s\nwant\n%s", v, got, before[v-1])
+		if got := schema(); got != before[i] {
+			t.Fatalf("down from %d left\n%s\nwant\n%s", v, got, before[i])
 		}
-		if v > 1 {
+		if i > 0 {
 			// The remaining schema takes writes.
 			if _, err := raw.ExecContext(ctx, `INSERT INTO organizations (id, name, created) VALUES (?, 'o', 0)`, ids.New(time.Now()).Hex()); err != nil {
 				t.Fatalf("write after down from %d: %v", v, err)
@@ -472,8 +493,8 @@ GROUP BY s.type, s.name ORDER BY s.type, s.name`)
 	if _, err := p.Up(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if got := schema(); got != before[latestMigration] {
-		t.Fatalf("up again:\n%s\nwant\n%s", got, before[latestMigration])
+	if got := schema(); got != before[len(versions)] {
+		t.Fatalf("up again:\n%s\nwant\n%s", got, before[len(versions)])
 	}
 	raw.Close()
 	db, err := Open(ctx, path)
