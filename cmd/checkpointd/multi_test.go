@@ -81,16 +81,7 @@ func TestMultiInstance(t *testing.T) {
 
 	// A nonce from the first server's challenge is good on the second.
 	t.Run("digest nonce across servers", func(t *testing.T) {
-		res, err := http.Get(insts[0].base + groups)
-		if err != nil {
-			t.Fatal(err)
-		}
-		res.Body.Close()
-		nonce := regexp.MustCompile(`nonce="([^"]+)"`).FindStringSubmatch(res.Header.Get("Www-Authenticate"))
-		if res.StatusCode != 401 || nonce == nil {
-			t.Fatalf("challenge: %d %q", res.StatusCode, res.Header.Values("Www-Authenticate"))
-		}
-		auth := handDigest(pub, priv, "GET", groups, nonce[1], 1)
+		auth := handDigest(pub, priv, "GET", groups, challengeNonce(t, insts[0].base+groups), 1)
 		code, body := fetch(t, http.DefaultClient, insts[1].base+groups, http.Header{"Authorization": {auth}})
 		if code != 200 || !strings.Contains(body, project[1]) {
 			t.Errorf("second server with the first's nonce: %d %.300s", code, body)

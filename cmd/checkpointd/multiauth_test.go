@@ -86,6 +86,22 @@ func demoServiceAccount(t *testing.T, admin func(...string) string, name string)
 	return clientcredentials.Config{ClientID: id[1], ClientSecret: secret[1], AuthStyle: oauth2.AuthStyleInHeader}
 }
 
+// challengeNonce asks u for a challenge, without credentials, and
+// returns its nonce.
+func challengeNonce(t *testing.T, u string) string {
+	t.Helper()
+	res, err := http.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	nonce := regexp.MustCompile(`nonce="([^"]+)"`).FindStringSubmatch(res.Header.Get("Www-Authenticate"))
+	if res.StatusCode != 401 || nonce == nil {
+		t.Fatalf("challenge: %d %q", res.StatusCode, res.Header.Values("Www-Authenticate"))
+	}
+	return nonce[1]
+}
+
 // roundRobin is a reverse proxy on 127.0.0.1 that sends each request to
 // the next of bases in turn, as a load balancer without affinity does.
 func roundRobin(t *testing.T, bases ...string) *httptest.Server {
@@ -139,16 +155,8 @@ func TestMultiInstanceAuth(t *testing.T) {
 	const groups = "/api/atlas/v1.0/groups"
 
 	t.Run("replayed digest response", func(t *testing.T) {
-		res, err := http.Get(insts[0].base + groups)
-		if err != nil {
-			t.Fatal(err)
-		}
-		res.Body.Close()
-		nonce := regexp.MustCompile(`nonce="([^"]+)"`).FindStringSubmatch(res.Header.Get("Www-Authenticate"))
-		if res.StatusCode != 401 || nonce == nil {
-			t.Fatalf("challenge: %d %q", res.StatusCode, res.Header.Values("Www-Authenticate"))
-		}
-		auth := http.Header{"Authorization": {handDigest(pub, priv, "GET", groups, nonce[1], 1)}}
+		nonce := challengeNonce(t, insts[0].base+groups)
+		auth := http.Header{"Authorization": {handDigest(pub, priv, "GET", groups, nonce, 1)}}
 		// The first use, on another instance than the issuer, is accepted.
 		if code, body := fetch(t, http.DefaultClient, insts[1].base+groups, auth); code != 200 {
 			t.Fatalf("first use on the second server: %d %.300s", code, body)
@@ -164,7 +172,7 @@ func TestMultiInstanceAuth(t *testing.T) {
 			}
 		}
 		// The next count of the same nonce is a new request, accepted once.
-		next := http.Header{"Authorization": {handDigest(pub, priv, "GET", groups, nonce[1], 2)}}
+		next := http.Header{"Authorization": {handDigest(pub, priv, "GET", groups, nonce, 2)}}
 		if code, _ := fetch(t, http.DefaultClient, insts[2].base+groups, next); code != 200 {
 			t.Errorf("nc=2 on the third server: %d, want 200", code)
 		}
@@ -181,9 +189,12 @@ func TestMultiInstanceAuth(t *testing.T) {
 		bc := cc.Client(context.Background())
 		// 30 of each: every instance sees both halves of Digest
 		// handshakes it did not start, and tokens minted by the others.
-		// Paced below the rate limit, which is not what this tests.
+		// Paced below one instance's share of the rate limit, which is
+		// not what this tests: three proxied requests an iteration, two
+		// of a Digest call and one bearer, may send every bearer request
+		// to the same instance.
 		for i := range 30 {
-			time.Sleep(time.Second / limit)
+			time.Sleep(3 * time.Second / limit)
 			for name, c := range map[string]*http.Client{"digest": dc, "bearer": bc} {
 				if code, body := fetch(t, c, proxy.URL+groups, nil); code != 200 {
 					t.Fatalf("%s request %d through the proxy: %d %.200s", name, i+1, code, body)
