@@ -4,6 +4,7 @@ package internal_test
 import (
 	"go/parser"
 	"go/token"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -20,34 +21,39 @@ func TestLayering(t *testing.T) {
 		dir       string
 		forbidden []string // import path prefixes
 		stdOnly   bool
+		tree      bool // the rule holds for the packages below dir too
 	}{
-		{"backup", nil, true},
+		{"backup", nil, true, false},
 		// Every package takes its time from the clock, so it is a leaf.
-		{"clock", nil, true},
-		{"httpapi/openapi", nil, true},
-		{"httpapi/wire", []string{"net/http", mod + "internal/store"}, false},
-		{"httpapi/atlas", []string{"net/http", mod + "internal/store", mod + "internal/httpapi\""}, false},
-		{"httpapi/cloudmanager", []string{"net/http", mod + "internal/store", mod + "internal/httpapi\""}, false},
-		{"store/codec", []string{"net/http", "database/sql", mod + "internal/httpapi"}, false},
+		{"clock", nil, true, false},
+		{"httpapi/openapi", nil, true, false},
+		{"httpapi/wire", []string{"net/http", mod + "internal/store"}, false, false},
+		{"httpapi/atlas", []string{"net/http", mod + "internal/store", mod + "internal/httpapi\""}, false, false},
+		{"httpapi/cloudmanager", []string{"net/http", mod + "internal/store", mod + "internal/httpapi\""}, false, false},
+		{"store/codec", []string{"net/http", "database/sql", mod + "internal/httpapi"}, false, false},
 		// The client speaks to servers over HTTP only, so it works against
 		// any of them: nothing of the server side.
-		{"client", []string{mod + "internal/store", mod + "internal/httpapi", mod + "internal/auth", mod + "internal/engine", "database/sql"}, false},
+		{"client", []string{mod + "internal/store", mod + "internal/httpapi", mod + "internal/auth", mod + "internal/engine", "database/sql"}, false, false},
 		// The administration API calls the operations of internal/admin
 		// through an interface it declares (ClusterAdmin), as the
 		// command line does directly: one path, wired in main.
-		{"httpapi", []string{mod + "internal/store/", "database/sql", mod + "internal/web", mod + "internal/admin\""}, false},
+		{"httpapi", []string{mod + "internal/store/", "database/sql", mod + "internal/web", mod + "internal/admin\""}, false, true},
 		// An agent runs next to a cluster, away from the server: it
 		// reaches the server over HTTP only, like the client.
-		{"agent", []string{mod + "internal/store", mod + "internal/httpapi", mod + "internal/auth", "database/sql"}, false},
-		{"engine/mongodb", []string{"net/http", mod + "internal/store", mod + "internal/httpapi", "database/sql"}, false},
+		{"agent", []string{mod + "internal/store", mod + "internal/httpapi", mod + "internal/auth", "database/sql"}, false, false},
+		{"engine/mongodb", []string{"net/http", mod + "internal/store", mod + "internal/httpapi", "database/sql"}, false, false},
 		// Authentication decides who calls; answering over HTTP is the
 		// API's, which recognises auth's refusals by their methods.
-		{"auth", []string{mod + "internal/httpapi"}, false},
+		// Its challenge type and reason names are its own (refusal.go).
+		{"auth", []string{mod + "internal/httpapi"}, false, true},
 		// The web view reads the API over HTTP, from the browser: its
 		// server side is files and the standard library.
-		{"web", nil, true},
+		{"web", nil, true, false},
 	} {
 		files, _ := filepath.Glob(filepath.Join(tt.dir, "*.go"))
+		if tt.tree {
+			files = goFilesBelow(t, tt.dir)
+		}
 		if len(files) == 0 {
 			t.Errorf("%s: no files", tt.dir)
 		}
@@ -76,4 +82,19 @@ func TestLayering(t *testing.T) {
 			}
 		}
 	}
+}
+
+// goFilesBelow lists the .go files of dir and of every directory below it.
+func goFilesBelow(t *testing.T, dir string) []string {
+	var files []string
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.HasSuffix(path, ".go") {
+			files = append(files, path)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return files
 }

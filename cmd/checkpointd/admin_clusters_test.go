@@ -65,17 +65,17 @@ func TestAdminClusterSchedule(t *testing.T) {
 		row    string // TYPE|BACKUP|DRIVER|INTERVAL|WINDOW
 	}{
 		{"defaults", nil,
-			`{"driver":"AGENT","kind":"LEGACY","pointInTimeWindowHours":24}`, "REPLICA_SET|legacy|agent|off|24h"},
+			`{"driver":"AGENT","kind":"LEGACY","pointInTimeWindowHours":24,"statusName":"STARTED"}`, "REPLICA_SET|legacy|agent|off|24h"},
 		{"simulated every 15 minutes", []string{"--shards", "2", "--driver", "simulated", "--interval-min", "15"},
-			`{"clusterCheckpointIntervalMin":15,"driver":"SIMULATED","kind":"LEGACY","pointInTimeWindowHours":24}`, "SHARDED|legacy|simulated|15m|24h"},
+			`{"clusterCheckpointIntervalMin":15,"driver":"SIMULATED","kind":"LEGACY","pointInTimeWindowHours":24,"statusName":"STARTED"}`, "SHARDED|legacy|simulated|15m|24h"},
 		{"agent every 30 minutes for 48 hours", []string{"--shards", "1", "--driver", "agent", "--interval-min", "30m", "--window-hours", "48"},
-			`{"clusterCheckpointIntervalMin":30,"driver":"AGENT","kind":"LEGACY","pointInTimeWindowHours":48}`, "SHARDED|legacy|agent|30m|48h"},
+			`{"clusterCheckpointIntervalMin":30,"driver":"AGENT","kind":"LEGACY","pointInTimeWindowHours":48,"statusName":"STARTED"}`, "SHARDED|legacy|agent|30m|48h"},
 		{"hourly for an hour", []string{"--shards", "3", "--driver", "SIMULATED", "--interval-min", "60", "--window-hours", "1"},
-			`{"clusterCheckpointIntervalMin":60,"driver":"SIMULATED","kind":"LEGACY","pointInTimeWindowHours":1}`, "SHARDED|legacy|simulated|60m|1h"},
+			`{"clusterCheckpointIntervalMin":60,"driver":"SIMULATED","kind":"LEGACY","pointInTimeWindowHours":1,"statusName":"STARTED"}`, "SHARDED|legacy|simulated|60m|1h"},
 		{"longest window and checkpoints off", []string{"--driver", "simulated", "--interval-min", "off", "--window-hours", "720"},
-			`{"driver":"SIMULATED","kind":"LEGACY","pointInTimeWindowHours":720}`, "REPLICA_SET|legacy|simulated|off|720h"},
+			`{"driver":"SIMULATED","kind":"LEGACY","pointInTimeWindowHours":720,"statusName":"STARTED"}`, "REPLICA_SET|legacy|simulated|off|720h"},
 		{"interval zero on a replica set", []string{"--interval-min", "0", "--backup", "cloud"},
-			`{"driver":"AGENT","kind":"CLOUD","pointInTimeWindowHours":24}`, "REPLICA_SET|cloud|agent|off|24h"},
+			`{"driver":"AGENT","kind":"CLOUD","pointInTimeWindowHours":24,"statusName":"INACTIVE"}`, "REPLICA_SET|cloud|agent|off|24h"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			name := "c-" + strings.ReplaceAll(tt.name, " ", "-")
@@ -115,10 +115,10 @@ func TestAdminClusterScheduleErrors(t *testing.T) {
 		{"interval under cloud backup", create("--shards", "2", "--interval-min", "15", "--backup", "cloud"),
 			"--interval-min: Invalid attribute clusterCheckpointIntervalMin specified: checkpoints exist only under legacy backup"},
 		{"window 0", create("--window-hours", "0"),
-			"--window-hours: Invalid attribute pointInTimeWindowHours specified: a window is a whole number of hours from 1 to 720, not 0. (INVALID_ATTRIBUTE)"},
+			"--window-hours: Invalid attribute pointInTimeWindowHours specified: a window is from 1 to 720 hours. (INVALID_ATTRIBUTE)"},
 		{"window negative", create("--window-hours", "-1"), "--window-hours: Invalid attribute pointInTimeWindowHours specified"},
 		{"window 721", create("--window-hours", "721"),
-			"--window-hours: Invalid attribute pointInTimeWindowHours specified: a window is a whole number of hours from 1 to 720, at least the checkpoint interval, not 721h0m0s. (INVALID_ATTRIBUTE)"},
+			"--window-hours: Invalid attribute pointInTimeWindowHours specified: a window is from 1 to 720 hours. (INVALID_ATTRIBUTE)"},
 		{"window not a number", create("--window-hours", "1d"), `invalid argument "1d" for "--window-hours" flag`},
 		{"window not whole", create("--window-hours", "1.5"), `invalid argument "1.5" for "--window-hours" flag`},
 		{"unknown driver", create("--driver", "robot"),
@@ -159,7 +159,11 @@ func TestAdminClusterUpdate(t *testing.T) {
 		return out
 	}
 	backupOf := func(kind, driver string, interval, window int) map[string]any {
-		b := map[string]any{"kind": kind, "driver": driver, "pointInTimeWindowHours": float64(window)}
+		status := "STARTED"
+		if kind != "LEGACY" {
+			status = "INACTIVE"
+		}
+		b := map[string]any{"kind": kind, "driver": driver, "pointInTimeWindowHours": float64(window), "statusName": status}
 		if interval != 0 {
 			b["clusterCheckpointIntervalMin"] = float64(interval)
 		}
@@ -236,7 +240,7 @@ func TestAdminClusterUpdate(t *testing.T) {
 	if got := strings.Join([]string{r["TYPE"], r["SHARDS"], r["CONFIG SERVERS"], r["VERSION"], r["BACKUP"], r["DRIVER"], r["INTERVAL"], r["WINDOW"]}, "|"); got != "SHARDED|2|csrs|3.2.22|legacy|simulated|15m|72h" {
 		t.Errorf("row %s", got)
 	}
-	if other := clusterItem(t, db, project, "Other"); jsonText(other["backup"]) != `{"driver":"AGENT","kind":"LEGACY","pointInTimeWindowHours":24}` {
+	if other := clusterItem(t, db, project, "Other"); jsonText(other["backup"]) != `{"driver":"AGENT","kind":"LEGACY","pointInTimeWindowHours":24,"statusName":"STARTED"}` {
 		t.Errorf("another cluster changed: %v", other)
 	}
 }
@@ -270,7 +274,7 @@ func TestAdminClusterUpdateErrors(t *testing.T) {
 		{"rename to an invalid name", update("Sharded", "--name", "my_cluster"), `Cluster name "my_cluster" is invalid`},
 		{"sharded to replica set", update("Sharded", "--shards", "0"), "The type of a cluster cannot change: Sharded is a sharded cluster, which keeps 1 to 100 shards. (INVALID_ATTRIBUTE)"},
 		{"replica set to sharded", update("RS", "--shards", "2"), "The type of a cluster cannot change: RS is a replica set, which has no shards. (INVALID_ATTRIBUTE)"},
-		{"config servers of a replica set", update("RS", "--config-servers", "csrs"), "A replica set has no config servers"},
+		{"config servers of a replica set", update("RS", "--config-servers", "csrs"), "--config-servers: Invalid attribute configServer specified: a replica set has no config servers."},
 		{"too many shards", update("Sharded", "--shards", "101"), "not 101"},
 		{"unknown config servers", update("Sharded", "--config-servers", "sccc"), `--config-servers: Unknown config server kind "sccc"`},
 		{"mirrored on 4.4", update("Sharded", "--config-servers", "mirrored"), "Mirrored config servers (SCCC) ended with MongoDB 3.2; MongoDB 4.4.29 needs"},
@@ -282,7 +286,7 @@ func TestAdminClusterUpdateErrors(t *testing.T) {
 			"--interval-min: Cluster checkpoint interval can only be set for sharded clusters, not replica sets. (CANNOT_SET_CLUSTER_CHECKPOINT_INTERVAL_FOR_REPLICA_SET)"},
 		{"interval 20", update("Sharded", "--interval-min", "20"), "--interval-min: Invalid attribute clusterCheckpointIntervalMin specified: a checkpoint interval is 15, 30 or 60 minutes, not 20m0s."},
 		{"interval not a number", update("Sharded", "--interval-min", "never"), `--interval-min: Invalid attribute clusterCheckpointIntervalMin specified: "never" is not a number of minutes`},
-		{"window 0", update("Sharded", "--window-hours", "0"), "--window-hours: Invalid attribute pointInTimeWindowHours specified: a window is a whole number of hours from 1 to 720, not 0."},
+		{"window 0", update("Sharded", "--window-hours", "0"), "--window-hours: Invalid attribute pointInTimeWindowHours specified: a window is from 1 to 720 hours."},
 		{"window 721", update("Sharded", "--window-hours", "721"), "--window-hours: Invalid attribute pointInTimeWindowHours specified"},
 		{"window not a number", update("Sharded", "--window-hours", "week"), `invalid argument "week" for "--window-hours" flag`},
 		{"unknown driver", update("Sharded", "--driver", "cron"), `--driver: Unknown driver "cron"`},
@@ -420,13 +424,19 @@ func TestNameFlagByAttribute(t *testing.T) {
 		{"interval flag first", []string{"backup", "interval-min"}, attrErr("clusterCheckpointIntervalMin", "x"), "--interval-min: x"},
 		{"window", []string{"window-hours"}, attrErr("pointInTimeWindowHours", "x"), "--window-hours: x"},
 		{"driver", []string{"driver"}, attrErr("backup.driver", "x"), "--driver: x"},
+		{"name", []string{"name"}, attrErr("name", "x"), "--name: x"},
+		{"shards", []string{"shards"}, attrErr("shards", "x"), "--shards: x"},
+		{"config servers", []string{"mongodb-version", "config-servers"}, attrErr("configServer", "x"), "--config-servers: x"},
+		{"config servers' version", []string{"mongodb-version"}, attrErr("configServer", "x"), "--mongodb-version: x"},
+		{"version", []string{"mongodb-version"}, attrErr("mongoDBVersion", "x"), "--mongodb-version: x"},
+		{"backup kind", []string{"backup"}, attrErr("backup.kind", "x"), "--backup: x"},
 		{"flag not given", []string{"driver"}, attrErr("pointInTimeWindowHours", "x"), "x"},
 		{"no attribute, attribute named in the text", []string{"interval-min"},
 			attrErr("", "Invalid attribute clusterCheckpointIntervalMin specified"), "Invalid attribute clusterCheckpointIntervalMin specified"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			cmd := &cobra.Command{}
-			for _, f := range []string{"interval-min", "backup", "window-hours", "driver"} {
+			for _, f := range []string{"interval-min", "backup", "window-hours", "driver", "name", "shards", "config-servers", "mongodb-version"} {
 				cmd.Flags().String(f, "", "")
 			}
 			for _, f := range tt.given {

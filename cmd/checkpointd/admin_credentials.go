@@ -214,24 +214,13 @@ letters). Requests signed with it are refused from then on.`,
   checkpointd keys delete abcdefgh`,
 		Args: cobra.ExactArgs(1),
 		RunE: adminRun(e, nil, func(ctx context.Context, args []string) error {
-			arg := strings.TrimSpace(args[0])
-			var id backup.ObjectID
-			if !backup.ValidPublicKey(arg) {
-				var ok bool
-				if id, ok = backup.ParseObjectID(strings.ToLower(arg)); !ok {
-					return backup.Errorf(backup.Invalid, backup.CodeInvalidAttribute,
-						"%q is neither an API key id, which is 24 hexadecimal digits, nor a public key, which is 8 lowercase letters.", arg)
-				}
+			ref, err := admin.ParseAPIKeyRef(args[0])
+			if err != nil {
+				return err
 			}
 			return withStore(ctx, *database, false, func(st admin.Store) error {
-				if id.IsZero() {
-					k, _, err := st.APIKey(ctx, arg)
-					if err != nil {
-						return err
-					}
-					id = k.ID
-				}
-				if err := st.DeleteAPIKey(ctx, id); err != nil {
+				id, err := admin.DeleteAPIKey(ctx, st, ref)
+				if err != nil {
 					return err
 				}
 				fmt.Fprintf(e.stdout, "deleted API key %s\n", id.Hex())

@@ -347,10 +347,8 @@ func parseSchedule(ch *backup.ClusterChange, driver, interval string, window int
 	if err != nil {
 		return withFlag("interval-min", err)
 	}
-	w, err := admin.WindowHours(window)
-	if err != nil {
-		return withFlag("window-hours", err)
-	}
+	// The domain refuses a count of hours no window has (Apply).
+	w := backup.WindowHours(window)
 	ch.Driver, ch.Interval, ch.Window = &d, &i, &w
 	return nil
 }
@@ -370,13 +368,18 @@ func withFlag(flag string, err error) error {
 // attributeFlags names the flags that set each attribute the domain's
 // errors name (backup.Error.Attr), in the order they are blamed.
 var attributeFlags = map[string][]string{
+	"name":                         {"name"},
+	"shards":                       {"shards"},
+	"configServer":                 {"config-servers", "mongodb-version"},
+	"mongoDBVersion":               {"mongodb-version"},
+	"backup.kind":                  {"backup"},
 	"clusterCheckpointIntervalMin": {"interval-min", "backup"},
 	"pointInTimeWindowHours":       {"window-hours"},
 	"backup.driver":                {"driver"},
 }
 
-// nameFlag prefixes a domain error about a schedule attribute with the
-// flag that set it, when that flag was given; other errors pass
+// nameFlag prefixes a domain error about an attribute with the flag that
+// set it, when that flag was given; other errors pass
 // unchanged.
 func nameFlag(cmd *cobra.Command, err error) error {
 	be := backup.ErrorOf(err)
@@ -459,10 +462,7 @@ shards and a sharded cluster keeps at least one.`,
 			ch.Interval = &d
 		}
 		if f.Changed("window-hours") {
-			w, err := admin.WindowHours(window)
-			if err != nil {
-				return withFlag("window-hours", err)
-			}
+			w := backup.WindowHours(window)
 			ch.Window = &w
 		}
 		if ch.IsZero() {

@@ -237,12 +237,12 @@ func TestAdminFlow(t *testing.T) {
 		}
 		c0, c1, c2 := items[0], items[1], items[2]
 		if c0["id"] != sharded || c0["groupId"] != project || c0["clusterType"] != "SHARDED" || c0["links"] != nil ||
-			jsonText(c0["backup"]) != `{"driver":"AGENT","kind":"LEGACY","pointInTimeWindowHours":24}` || c0["mongoDBVersion"] != "4.4.29" ||
+			jsonText(c0["backup"]) != `{"driver":"AGENT","kind":"LEGACY","pointInTimeWindowHours":24,"statusName":"STARTED"}` || c0["mongoDBVersion"] != "4.4.29" ||
 			len(c0["shards"].([]any)) != 3 || c0["configServer"].(map[string]any)["replicaSetName"] != "Cluster0-config-0" {
 			t.Errorf("sharded cluster %v", c0)
 		}
 		if c1["replicaSetName"] != "Cluster1-shard-0" || c1["shards"] != nil || c1["configServer"] != nil ||
-			jsonText(c1["backup"]) != `{"driver":"AGENT","kind":"CLOUD","pointInTimeWindowHours":24}` {
+			jsonText(c1["backup"]) != `{"driver":"AGENT","kind":"CLOUD","pointInTimeWindowHours":24,"statusName":"INACTIVE"}` {
 			t.Errorf("replica set %v", c1)
 		}
 		if hosts := c2["configServer"].(map[string]any)["hostIds"].([]any); len(hosts) != 3 {
@@ -404,7 +404,7 @@ func TestAdminErrors(t *testing.T) {
 		{"cluster name invalid", []string{"clusters", "create", "--project", project, "--name", "my_cluster"}, `Cluster name "my_cluster" is invalid`},
 		{"negative shards", []string{"clusters", "create", "--project", project, "--name", "c", "--shards", "-2"}, "not -2"},
 		{"shards not a number", []string{"clusters", "create", "--project", project, "--name", "c", "--shards", "three"}, `invalid argument "three" for "--shards"`},
-		{"config servers of a replica set", []string{"clusters", "create", "--project", project, "--name", "c", "--config-servers", "csrs"}, "A replica set has no config servers"},
+		{"config servers of a replica set", []string{"clusters", "create", "--project", project, "--name", "c", "--config-servers", "csrs"}, "--config-servers: Invalid attribute configServer specified: a replica set has no config servers."},
 		{"unknown config servers", []string{"clusters", "create", "--project", project, "--name", "c", "--shards", "2", "--config-servers", "sccc"}, `Unknown config server kind "sccc"`},
 		{"mirrored on 4.4", []string{"clusters", "create", "--project", project, "--name", "c", "--shards", "2", "--config-servers", "mirrored"}, "Mirrored config servers (SCCC) ended with MongoDB 3.2"},
 		{"bad version", []string{"clusters", "create", "--project", project, "--name", "c", "--mongodb-version", "latest"}, `MongoDB version "latest" is not of the form MAJOR.MINOR.PATCH`},

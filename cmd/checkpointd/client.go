@@ -68,6 +68,14 @@ checkpoints API: checkpointd, or MongoDB Atlas or Cloud Manager.
 		SuggestionsMinimumDistance: 2,
 		RunE:                       groupRunE,
 	}
+	addClientFlags(e, cmd, &cf)
+	cmd.AddCommand(newCheckpointsListCmd(e, &cf), newCheckpointsGetCmd(e, &cf))
+	return cmd
+}
+
+// addClientFlags adds the settings every client command shares to cmd
+// and its subcommands.
+func addClientFlags(e *env, cmd *cobra.Command, cf *clientFlags) {
 	pf := cmd.PersistentFlags()
 	pf.StringVar(&cf.baseURL, "base-url", "http://127.0.0.1:8080", "the server's base URL, e.g. https://cloud.mongodb.com")
 	pf.StringVar(&cf.api, "api", string(client.AtlasV2), "API generation: atlas-v2, atlas-v1 or cloud-manager")
@@ -82,8 +90,6 @@ checkpoints API: checkpointd, or MongoDB Atlas or Cloud Manager.
 	pf.StringVarP(&cf.output, "output", "o", "table", "output format: table, or json (the server's JSON, indented)")
 	registerClientCompletion(e, cmd)
 
-	cmd.AddCommand(newCheckpointsListCmd(e, &cf), newCheckpointsGetCmd(e, &cf))
-	return cmd
 }
 
 // groupRunE makes a command grouping subcommands runnable, so that an

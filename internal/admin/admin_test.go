@@ -302,7 +302,7 @@ func TestCreateCluster(t *testing.T) {
 		{name: "too many shards", spec: backup.ClusterSpec{Name: "c", ClusterChange: backup.ClusterChange{ShardCount: ptr(101)}},
 			kind: backup.Invalid, code: backup.CodeInvalidAttribute, error: "not 101"},
 		{name: "config servers of a replica set", spec: backup.ClusterSpec{Name: "c", ClusterChange: backup.ClusterChange{ShardCount: ptr(0), ConfigKind: ptr[backup.ConfigKind](backup.ConfigReplicaSet)}},
-			kind: backup.Invalid, code: backup.CodeInvalidAttribute, error: "A replica set has no config servers"},
+			kind: backup.Invalid, code: backup.CodeInvalidAttribute, error: "Invalid attribute configServer specified: a replica set has no config servers."},
 		{name: "mirrored on 3.4", spec: backup.ClusterSpec{Name: "c", ClusterChange: backup.ClusterChange{ShardCount: ptr(1), ConfigKind: ptr[backup.ConfigKind](backup.ConfigMirrored), MongoDBVersion: ptr("3.4.0")}},
 			kind: backup.Invalid, code: backup.CodeInvalidAttribute, error: "Mirrored config servers (SCCC) ended with MongoDB 3.2"},
 		{name: "unknown config servers", spec: backup.ClusterSpec{Name: "c", ClusterChange: backup.ClusterChange{ShardCount: ptr(1), ConfigKind: ptr[backup.ConfigKind]("scc")}},
@@ -593,4 +593,40 @@ func TestListProjects(t *testing.T) {
 	}
 	_, err = admin.ListProjects(f.ctx, f.st, admin.NewObjectID(now))
 	wantErr(t, err, backup.NotFound, backup.CodeOrgNotFound, "")
+}
+
+// TestDeleteAPIKey: a key is deleted by its id, in any case, or by its
+// public key; what is neither is refused before the store is asked.
+func TestDeleteAPIKey(t *testing.T) {
+	f := newFixture(t)
+	grants := []backup.Grant{{Role: backup.OrgReadOnly}}
+	byID, _, err := admin.CreateAPIKey(f.ctx, f.st, f.org.ID, "by id", grants, nil, clk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byPublic, _, err := admin.CreateAPIKey(f.ctx, f.st, f.org.ID, "by public key", grants, nil, clk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		arg  string
+		want backup.APIKey
+	}{{" " + strings.ToUpper(byID.ID.Hex()) + " ", byID}, {byPublic.PublicKey, byPublic}} {
+		ref, err := admin.ParseAPIKeyRef(tt.arg)
+		if err != nil {
+			t.Fatalf("ParseAPIKeyRef(%q): %v", tt.arg, err)
+		}
+		if id, err := admin.DeleteAPIKey(f.ctx, f.st, ref); err != nil || id != tt.want.ID {
+			t.Errorf("DeleteAPIKey(%q) = %s, %v, want %s", tt.arg, id.Hex(), err, tt.want.ID.Hex())
+		}
+		if _, _, err := f.st.APIKey(f.ctx, tt.want.PublicKey); err == nil {
+			t.Errorf("key %q still there", tt.arg)
+		}
+		// Deleted: the second time, the store's not-found answer.
+		if _, err := admin.DeleteAPIKey(f.ctx, f.st, ref); backup.KindOf(err) != backup.NotFound {
+			t.Errorf("deleting %q again: %v", tt.arg, err)
+		}
+	}
+	_, err = admin.ParseAPIKeyRef("ABC")
+	wantErr(t, err, backup.Invalid, backup.CodeInvalidAttribute, `"ABC" is neither an API key id`)
 }

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/checkpointd/checkpointd/internal/auth/digest"
@@ -231,4 +232,45 @@ func ListServiceAccounts(ctx context.Context, st ServiceAccountLister, orgID bac
 		out = append(out, info)
 	}
 	return out, nil
+}
+
+// APIKeyRef names an API key by its id or, when PublicKey is set, by its
+// public key.
+type APIKeyRef struct {
+	ID        backup.ObjectID
+	PublicKey string
+}
+
+// ParseAPIKeyRef reads an API key's id (24 hexadecimal digits, any case)
+// or public key (8 lowercase letters); anything else is
+// INVALID_ATTRIBUTE.
+func ParseAPIKeyRef(s string) (APIKeyRef, error) {
+	s = strings.TrimSpace(s)
+	if backup.ValidPublicKey(s) {
+		return APIKeyRef{PublicKey: s}, nil
+	}
+	id, ok := backup.ParseObjectID(strings.ToLower(s))
+	if !ok {
+		return APIKeyRef{}, backup.Errorf(backup.Invalid, backup.CodeInvalidAttribute,
+			"%q is neither an API key id, which is 24 hexadecimal digits, nor a public key, which is 8 lowercase letters.", s)
+	}
+	return APIKeyRef{ID: id}, nil
+}
+
+// APIKeyDeleter is what DeleteAPIKey uses of a store.
+type APIKeyDeleter interface {
+	APIKey(ctx context.Context, publicKey string) (backup.APIKey, backup.DigestHA1, error)
+	DeleteAPIKey(ctx context.Context, id backup.ObjectID) error
+}
+
+// DeleteAPIKey deletes the API key ref names and returns its id.
+func DeleteAPIKey(ctx context.Context, st APIKeyDeleter, ref APIKeyRef) (backup.ObjectID, error) {
+	if ref.PublicKey != "" {
+		k, _, err := st.APIKey(ctx, ref.PublicKey)
+		if err != nil {
+			return backup.ObjectID{}, err
+		}
+		ref.ID = k.ID
+	}
+	return ref.ID, st.DeleteAPIKey(ctx, ref.ID)
 }

@@ -42,21 +42,5 @@ func ParseInterval(s string) (time.Duration, error) {
 	return time.Duration(n) * time.Minute, nil
 }
 
-// The largest numbers of minutes and hours a time.Duration holds.
-const (
-	maxMinutes = int(math.MaxInt64 / time.Minute)
-	maxHours   = int(math.MaxInt64 / time.Hour)
-)
-
-// WindowHours is a point-in-time window of h hours. A window of zero
-// hours, which the domain reads as the default, is refused: an operator
-// who gives a window means that many hours. The upper bound is the
-// domain's (backup.Cluster.Validate).
-func WindowHours(h int) (time.Duration, error) {
-	if h < 1 || h > maxHours {
-		return 0, backup.AttrErrorf("pointInTimeWindowHours", backup.CodeInvalidAttribute,
-			"Invalid attribute %s specified: a window is a whole number of hours from 1 to %d, not %d.",
-			"pointInTimeWindowHours", int(backup.MaxWindow/time.Hour), h)
-	}
-	return time.Duration(h) * time.Hour, nil
-}
+// maxMinutes is the largest number of minutes a time.Duration holds.
+const maxMinutes = int(math.MaxInt64 / time.Minute)

@@ -28,15 +28,6 @@ func TestParseSchedule(t *testing.T) {
 		_, err := admin.ParseInterval(in)
 		wantErr(t, err, backup.Invalid, backup.CodeInvalidAttribute, "is not a number of minutes")
 	}
-	for in, want := range map[int]time.Duration{1: time.Hour, 24: 24 * time.Hour, 721: 721 * time.Hour} {
-		if got, err := admin.WindowHours(in); got != want || err != nil {
-			t.Errorf("WindowHours(%d) = %v, %v", in, got, err)
-		}
-	}
-	for _, in := range []int{0, -1, 1<<51 + 48} { // the last would wrap to 48 hours
-		_, err := admin.WindowHours(in)
-		wantErr(t, err, backup.Invalid, backup.CodeInvalidAttribute, "Invalid attribute pointInTimeWindowHours specified")
-	}
 }
 
 func TestCreateClusterSchedule(t *testing.T) {

@@ -155,17 +155,8 @@ func (p *Principal) CheckProject(orgID, projectID ObjectID) error {
 // answers (GROUP_NOT_FOUND across organizations), then USER_UNAUTHORIZED.
 // System may; a nil principal may not (ErrNoPrincipal).
 func (p *Principal) CheckAdmin(orgID, projectID ObjectID) error {
-	switch {
-	case p == nil:
-		return errNoPrincipal()
-	case p.IsSystem():
-		return nil
-	}
-	if err := p.CheckProject(orgID, projectID); err != nil {
-		if p.OrgID != orgID {
-			return err
-		}
-		return ErrUserUnauthorized()
+	if decided, err := p.checkRoleFirst(orgID, projectID); decided {
+		return err
 	}
 	if !p.IsOrgOwner(orgID) {
 		return ErrUserUnauthorized()
@@ -173,22 +164,34 @@ func (p *Principal) CheckAdmin(orgID, projectID ObjectID) error {
 	return nil
 }
 
+// checkRoleFirst is what CheckAdmin and CheckReporter decide before the
+// caller's roles: System may, a nil principal may not, and a caller who
+// cannot see the project hears CheckProject's answer, or
+// USER_UNAUTHORIZED within its own organization. decided is false when
+// the roles decide.
+func (p *Principal) checkRoleFirst(orgID, projectID ObjectID) (decided bool, err error) {
+	switch {
+	case p == nil:
+		return true, errNoPrincipal()
+	case p.IsSystem():
+		return true, nil
+	}
+	if err := p.CheckProject(orgID, projectID); err != nil {
+		if p.OrgID != orgID {
+			return true, err
+		}
+		return true, ErrUserUnauthorized()
+	}
+	return false, nil
+}
+
 // CheckReporter decides whether p may report checkpoints of a project's
 // clusters (a backup agent's key): an owner of the project's organization,
 // or a Project Owner or Project Backup Manager of the project. System
 // may; a nil principal may not (ErrNoPrincipal).
 func (p *Principal) CheckReporter(orgID, projectID ObjectID) error {
-	switch {
-	case p == nil:
-		return errNoPrincipal()
-	case p.IsSystem():
-		return nil
-	}
-	if err := p.CheckProject(orgID, projectID); err != nil {
-		if p.OrgID != orgID {
-			return err
-		}
-		return ErrUserUnauthorized()
+	if decided, err := p.checkRoleFirst(orgID, projectID); decided {
+		return err
 	}
 	if p.IsOrgOwner(orgID) {
 		return nil

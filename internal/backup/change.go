@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"math"
 	"regexp"
 	"slices"
 	"strconv"
@@ -61,10 +62,83 @@ type ClusterChange struct {
 	MongoDBVersion *string
 	Backup         *BackupKind
 	Driver         *Driver
-	// Interval is the checkpoint interval; zero turns checkpoints off.
+	// Interval is the checkpoint interval; zero turns checkpoints off, a
+	// negative one (IntervalMinutes of a count no interval has) is refused.
 	Interval *time.Duration
-	// Window is the point-in-time window; zero restores the default.
+	// Window is the point-in-time window; zero restores the default, a
+	// negative one (WindowHours of a count no window has) is refused.
 	Window *time.Duration
+	// Status may only be the state the cluster's backup is in: a client
+	// sends back what it read. The state changes through the backup
+	// configuration (SetStatus), by its rules.
+	Status *BackupStatus
+}
+
+// IntervalMinutes is n minutes as ClusterChange.Interval; a count that is
+// no interval, zero or less or more minutes than a Duration holds (2^53 +
+// 15 would wrap to 15), gives -1, which Apply refuses.
+func IntervalMinutes(n int) time.Duration {
+	if n <= 0 || int64(n) > int64(math.MaxInt64/time.Minute) {
+		return -1
+	}
+	return time.Duration(n) * time.Minute
+}
+
+// WindowHours is h hours as ClusterChange.Window; a count that is no
+// window, below one or more hours than a Duration holds, gives -1, which
+// Apply refuses.
+func WindowHours(h int) time.Duration {
+	if h < 1 || int64(h) > int64(math.MaxInt64/time.Hour) {
+		return -1
+	}
+	return time.Duration(h) * time.Hour
+}
+
+// ErrInvalidAttribute is the INVALID_ATTRIBUTE error about attr, worded
+// as the administration API has always worded it: why says what is wrong
+// with it. Its parameters are attr and why.
+func ErrInvalidAttribute(attr, why string) *Error {
+	return AttrErrorf(attr, CodeInvalidAttribute, "Invalid attribute %s specified: %s.", attr, why)
+}
+
+// check refuses what ch alone shows wrong for a cluster of c's type, in
+// the order the administration API has always named the fields: the
+// config servers' form, the schedule's values, the version, then the
+// topology fields the type does not have (a stored cluster has none of
+// the other type's, so those sent are the ones to refuse). creating
+// requires a version.
+func (ch ClusterChange) check(c *Cluster, creating bool) error {
+	if cs := ch.Config; cs != nil && (cs.ReplicaSetName == "") == (len(cs.HostIDs) == 0) {
+		return ErrInvalidAttribute("configServer", "it has either a replicaSetName or hostIds")
+	}
+	// Validate reads an empty driver as the default, AGENT; a change names
+	// one of the two.
+	if ch.Driver != nil && *ch.Driver == "" {
+		return ErrInvalidAttribute("backup.driver", fmt.Sprintf("%q is neither %s nor %s", "", DriverAgent, DriverSimulated))
+	}
+	if ch.Interval != nil && *ch.Interval < 0 {
+		return ErrInvalidAttribute("clusterCheckpointIntervalMin", "a checkpoint interval is 15, 30 or 60 minutes, or null for none")
+	}
+	if ch.Window != nil && (*ch.Window < 0 || *ch.Window > MaxWindow) {
+		return ErrInvalidAttribute("pointInTimeWindowHours", fmt.Sprintf("a window is from 1 to %d hours", int(MaxWindow/time.Hour)))
+	}
+	if ch.MongoDBVersion == nil && creating || ch.MongoDBVersion != nil && *ch.MongoDBVersion == "" {
+		return ErrInvalidAttribute("mongoDBVersion", "a cluster needs the MongoDB version it runs")
+	}
+	switch c.Type {
+	case ReplicaSet:
+		if ch.Shards != nil && len(*ch.Shards) != 0 {
+			return errReplicaSetShards()
+		}
+		if ch.Config != nil {
+			return errReplicaSetConfig()
+		}
+	case Sharded:
+		if ch.ReplicaSetName != nil && *ch.ReplicaSetName != "" {
+			return ErrInvalidAttribute("replicaSetName", "a sharded cluster's replica sets are its shards'")
+		}
+	}
+	return nil
 }
 
 // IsZero reports whether ch changes nothing.
@@ -72,7 +146,13 @@ func (ch ClusterChange) IsZero() bool { return ch == ClusterChange{} }
 
 // Apply returns c with ch applied and validated (Validate); c itself is
 // not modified.
-func (c Cluster) Apply(ch ClusterChange) (Cluster, error) {
+func (c Cluster) Apply(ch ClusterChange) (Cluster, error) { return c.apply(ch, false) }
+
+// apply is Apply; creating requires ch to give a version.
+func (c Cluster) apply(ch ClusterChange, creating bool) (Cluster, error) {
+	if err := ch.check(&c, creating); err != nil {
+		return Cluster{}, err
+	}
 	c.Shards = slices.Clone(c.Shards)
 	c.Config.HostIDs = slices.Clone(c.Config.HostIDs)
 	if ch.Name != nil {
@@ -129,6 +209,10 @@ func (c Cluster) Apply(ch ClusterChange) (Cluster, error) {
 	if ch.Window != nil {
 		c.Schedule.Window = *ch.Window
 	}
+	if ch.Status != nil && *ch.Status != c.StatusOrDefault() {
+		return Cluster{}, AttrErrorf("backup.statusName", CodeInvalidAttribute,
+			"Invalid attribute %s specified: the backup's state changes through its backup configuration (backupConfigs), not here.", "backup.statusName")
+	}
 	if err := c.Validate(); err != nil {
 		return Cluster{}, err
 	}
@@ -163,7 +247,7 @@ func NewCluster(spec ClusterSpec, id ObjectID, created time.Time) (Cluster, erro
 	c := Cluster{ID: id, GroupID: spec.ProjectID, Name: spec.Name, Type: spec.Type, Backup: BackupLegacy,
 		Created: created.UTC().Truncate(time.Second)}
 	if spec.ShardCount == nil {
-		return c.Apply(spec.ClusterChange)
+		return c.apply(spec.ClusterChange, true)
 	}
 	ch := spec.ClusterChange
 	if err := checkClusterName(spec.Name); err != nil {
@@ -255,8 +339,11 @@ func checkMirrored(c Cluster) error {
 }
 
 func errReplicaSetConfig() error {
-	return AttrErrorf("configServer", CodeInvalidAttribute,
-		"A replica set has no config servers: give a number of shards for a sharded cluster.")
+	return ErrInvalidAttribute("configServer", "a replica set has no config servers")
+}
+
+func errReplicaSetShards() error {
+	return ErrInvalidAttribute("shards", "a replica set has no shards")
 }
 
 // resizeShards returns shards grown or shrunk to n. Existing shards keep

@@ -92,6 +92,12 @@ type Cluster struct {
 	Created time.Time
 	// Schedule is how the cluster's checkpoints are taken and kept.
 	Schedule CheckpointSchedule
+	// Status is the state of the cluster's backup (Cloud Manager's backup
+	// configuration statusName); "" is StatusOrDefault's.
+	Status BackupStatus
+	// Snapshots is the rest of the legacy snapshot schedule: settings the
+	// snapshot schedule resource reads and writes; zero is the defaults.
+	Snapshots SnapshotSchedule
 }
 
 // clusterNamePattern is the v2 path pattern for clusterName. Length is
@@ -118,7 +124,7 @@ func (c *Cluster) Validate() error {
 			return AttrErrorf("replicaSetName", CodeInvalidAttribute, "A replica set cluster needs a replica set name.")
 		}
 		if len(c.Shards) != 0 {
-			return AttrErrorf("shards", CodeInvalidAttribute, "A replica set cluster has no shards.")
+			return errReplicaSetShards()
 		}
 	case Sharded:
 		if len(c.Shards) == 0 {
@@ -148,6 +154,9 @@ func (c *Cluster) Validate() error {
 	case BackupNone, BackupLegacy, BackupCloud:
 	default:
 		return AttrErrorf("backup.kind", CodeInvalidAttribute, "Unknown backup kind %s: backup is LEGACY, CLOUD or NONE.", quoteEmpty(string(c.Backup)))
+	}
+	if !c.Status.valid() {
+		return AttrErrorf("backup.statusName", CodeInvalidAttribute, "Unknown backup status %s.", string(c.Status))
 	}
 	if err := c.validateSchedule(); err != nil {
 		return err

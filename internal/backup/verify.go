@@ -98,6 +98,45 @@ func VerifyCheckpoint(c Cluster, cp Checkpoint) error {
 	return nil
 }
 
+// MaxReportSkew is how far ahead of the server's clock the times of a
+// reported checkpoint may be: agents' clocks differ a little, never by
+// hours.
+const MaxReportSkew = 5 * time.Minute
+
+// AcceptsReports refuses checkpoints reported of c unless c is under
+// legacy backup (CHECKPOINTS_ONLY_ON_CONTINOUS_BACKUP), its backup is
+// STARTED (ErrBackupNotStarted) and an agent takes its checkpoints
+// (INVALID_ATTRIBUTE backup.driver).
+func (c *Cluster) AcceptsReports() error {
+	if c.Backup != BackupLegacy {
+		return ErrNotLegacyBackup()
+	}
+	if !c.TakesCheckpoints() {
+		return ErrBackupNotStarted(c)
+	}
+	if d := c.Schedule.DriverOrDefault(); d != DriverAgent {
+		return ErrInvalidAttribute("backup.driver",
+			"cluster "+c.Name+"'s checkpoints are taken by its "+string(d)+" driver, not reported by an agent")
+	}
+	return nil
+}
+
+// VerifyReport is VerifyCheckpoint for a checkpoint an agent reports at
+// now, whose timestamp, started and completed times (checked in that
+// order, so that the error names the field sent) are at most
+// MaxReportSkew ahead of now.
+func VerifyReport(c Cluster, cp Checkpoint, now time.Time) error {
+	for _, t := range []struct {
+		name string
+		at   time.Time
+	}{{"timestamp", cp.Timestamp}, {"started", cp.Started}, {"completed", cp.Completed}} {
+		if t.at.After(now.Add(MaxReportSkew)) {
+			return ErrInvalidAttribute(t.name, "it is in the future")
+		}
+	}
+	return VerifyCheckpoint(c, cp)
+}
+
 func whole(t time.Time) bool { return t.Nanosecond() == 0 }
 
 func partName(p Part) string {

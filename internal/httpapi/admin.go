@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"math"
 	"mime"
 	"net"
 	"net/http"
@@ -59,15 +58,11 @@ var (
 // a few KiB even with hundreds of shards.
 const maxAdminBody = 64 << 10
 
-// maxFutureSkew is how far ahead of this server's clock a reported
-// checkpoint may be: agents' clocks differ a little, never by hours.
-const maxFutureSkew = 5 * time.Minute
-
 // readJSONBody reads a request body of at most maxAdminBody bytes sent as
 // application/json.
 func readJSONBody(rq *request) ([]byte, error) {
 	ct := rq.Header.Get("Content-Type")
-	if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
+	if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" && !(rq.surface.versioned && versionedJSON(mt)) {
 		return nil, httpErrorf(http.StatusUnsupportedMediaType, backup.CodeUnsupportedMediaType,
 			"Unsupported Content-Type %s: send the body as application/json.", ct)
 	}
@@ -118,11 +113,11 @@ func decodeJSON(body []byte, v any) error {
 		return checkKeys(body, jsonKeys(reflect.TypeOf(v)))
 	}
 	if field, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
-		return errInvalidAttribute(strings.Trim(field, `"`), "it is not a field of this resource")
+		return backup.ErrInvalidAttribute(strings.Trim(field, `"`), "it is not a field of this resource")
 	}
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) && te.Field != "" {
-		return errInvalidAttribute(te.Field, "a "+te.Value+" where "+jsonTypeName(te.Type.Kind().String())+" is expected")
+		return backup.ErrInvalidAttribute(te.Field, "a "+te.Value+" where "+jsonTypeName(te.Type.Kind().String())+" is expected")
 	}
 	return backup.Errorf(backup.Invalid, backup.CodeInvalidJSON, "The request body is not a valid JSON object.")
 }
@@ -150,9 +145,9 @@ func checkKeys(body []byte, known map[string]bool) error {
 		if k, ok := tok.(string); ok && top != nil && top.obj && top.wantKey {
 			switch {
 			case !known[k]:
-				return errInvalidAttribute(k, "it is not a field of this resource")
+				return backup.ErrInvalidAttribute(k, "it is not a field of this resource")
 			case top.seen[k]:
-				return errInvalidAttribute(k, "it is given twice")
+				return backup.ErrInvalidAttribute(k, "it is given twice")
 			}
 			top.seen[k], top.wantKey = true, false
 			continue
@@ -223,9 +218,21 @@ func jsonTypeName(kind string) string {
 	return "a number"
 }
 
-// errInvalidAttribute is the 400 for a field whose value cannot be used.
-func errInvalidAttribute(field, why string) *backup.Error {
-	return backup.AttrErrorf(field, backup.CodeInvalidAttribute, "Invalid attribute %s specified: %s.", field, why)
+// adminBody reads the request's body (readJSONBody), then resolves what
+// the route names with resolve, which checks the caller's right, and only
+// then decodes the body into in (decodeJSON): a caller without the right
+// hears so whatever it sent, and a body too large is refused unread.
+func adminBody[T any](rq *request, in any, resolve func() (T, error)) (T, error) {
+	body, err := readJSONBody(rq)
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	v, err := resolve()
+	if err != nil {
+		return v, err
+	}
+	return v, decodeJSON(body, in)
 }
 
 // adminProject resolves the route's project and checks the caller with
@@ -300,16 +307,9 @@ func adminGetCluster(s *Server, rq *request) (result, error) {
 //
 //	POST /api/checkpointd/v1/groups/{groupId}/clusters
 func adminCreateCluster(s *Server, rq *request) (result, error) {
-	body, err := readJSONBody(rq)
-	if err != nil {
-		return result{}, err
-	}
-	p, err := s.adminProject(rq, checkAdmin)
-	if err != nil {
-		return result{}, err
-	}
 	var in clusterJSON
-	if err := decodeJSON(body, &in); err != nil {
+	p, err := adminBody(rq, &in, func() (backup.Project, error) { return s.adminProject(rq, checkAdmin) })
+	if err != nil {
 		return result{}, err
 	}
 	// In a fixed order, so that the same body always names the same field.
@@ -318,21 +318,17 @@ func adminCreateCluster(s *Server, rq *request) (result, error) {
 		set  bool
 	}{{"id", in.ID != nil}, {"groupId", in.GroupID != nil}, {"created", in.Created != nil}, {"links", in.Links != nil}} {
 		if f.set {
-			return result{}, errInvalidAttribute(f.name, "it is set by the server")
+			return result{}, backup.ErrInvalidAttribute(f.name, "it is set by the server")
 		}
 	}
 	if in.Name == nil {
-		return result{}, errInvalidAttribute("name", "a cluster needs a name")
+		return result{}, backup.ErrInvalidAttribute("name", "a cluster needs a name")
 	}
 	if in.ClusterType == nil {
-		return result{}, errInvalidAttribute("clusterType", "a cluster needs a clusterType")
+		return result{}, backup.ErrInvalidAttribute("clusterType", "a cluster needs a clusterType")
 	}
-	typ := backup.ClusterType(*in.ClusterType)
-	ch, err := in.change(typ, true)
-	if err != nil {
-		return result{}, err
-	}
-	c, err := s.cfg.ClusterAdmin.CreateCluster(rq.Context(), backup.ClusterSpec{ProjectID: p.ID, Name: *in.Name, Type: typ, ClusterChange: ch})
+	spec := backup.ClusterSpec{ProjectID: p.ID, Name: *in.Name, Type: backup.ClusterType(*in.ClusterType), ClusterChange: in.change()}
+	c, err := s.cfg.ClusterAdmin.CreateCluster(rq.Context(), spec)
 	if err != nil {
 		return result{}, err
 	}
@@ -344,16 +340,9 @@ func adminCreateCluster(s *Server, rq *request) (result, error) {
 //
 //	PATCH /api/checkpointd/v1/groups/{groupId}/clusters/{clusterName}
 func adminUpdateCluster(s *Server, rq *request) (result, error) {
-	body, err := readJSONBody(rq)
-	if err != nil {
-		return result{}, err
-	}
-	c, err := s.adminCluster(rq, checkAdmin)
-	if err != nil {
-		return result{}, err
-	}
 	var in clusterJSON
-	if err := decodeJSON(body, &in); err != nil {
+	c, err := adminBody(rq, &in, func() (backup.Cluster, error) { return s.adminCluster(rq, checkAdmin) })
+	if err != nil {
 		return result{}, err
 	}
 	// The read-only fields may be sent back as they are (a client PATCHing
@@ -367,15 +356,11 @@ func adminUpdateCluster(s *Server, rq *request) (result, error) {
 		{"clusterType", in.ClusterType, string(c.Type)}, {"created", in.Created, formatTime(c.Created)},
 	} {
 		if f.sent != nil && *f.sent != f.unchanged {
-			return result{}, errInvalidAttribute(f.name, "it cannot be changed")
+			return result{}, backup.ErrInvalidAttribute(f.name, "it cannot be changed")
 		}
 	}
-	ch, err := in.change(c.Type, false)
-	if err != nil {
-		return result{}, err
-	}
 	// By id: the cluster checked above, even if renamed since.
-	if c, err = s.cfg.ClusterAdmin.UpdateCluster(rq.Context(), backup.ClusterRef{GroupID: c.GroupID, ID: c.ID}, ch); err != nil {
+	if c, err = s.cfg.ClusterAdmin.UpdateCluster(rq.Context(), backup.ClusterRef{GroupID: c.GroupID, ID: c.ID}, in.change()); err != nil {
 		return result{}, err
 	}
 	return result{body: appendAdminCluster(rq.buf[:0], rq.base, &c)}, nil
@@ -401,40 +386,22 @@ func adminDeleteCluster(s *Server, rq *request) (result, error) {
 //
 //	POST /api/checkpointd/v1/groups/{groupId}/clusters/{clusterName}/checkpoints
 func adminIngest(s *Server, rq *request) (result, error) {
-	body, err := readJSONBody(rq)
-	if err != nil {
-		return result{}, err
-	}
-	c, err := s.adminCluster(rq, checkReporter)
-	if err != nil {
-		return result{}, err
-	}
-	if c.Backup != backup.BackupLegacy {
-		return result{}, backup.ErrNotLegacyBackup()
-	}
-	if c.Schedule.DriverOrDefault() != backup.DriverAgent {
-		return result{}, errInvalidAttribute("backup.driver",
-			"cluster "+c.Name+"'s checkpoints are taken by its "+string(c.Schedule.DriverOrDefault())+" driver, not reported by an agent")
-	}
 	var in reportJSON
-	if err := decodeJSON(body, &in); err != nil {
+	c, err := adminBody(rq, &in, func() (backup.Cluster, error) {
+		c, err := s.adminCluster(rq, checkReporter)
+		if err == nil {
+			err = c.AcceptsReports()
+		}
+		return c, err
+	})
+	if err != nil {
 		return result{}, err
 	}
 	cp, err := in.checkpoint(&c)
 	if err != nil {
 		return result{}, err
 	}
-	// completed is the latest of the three times once VerifyCheckpoint
-	// has ordered them; bounding each keeps the message on the field sent.
-	for _, t := range []struct {
-		name string
-		at   time.Time
-	}{{"timestamp", cp.Timestamp}, {"started", cp.Started}, {"completed", cp.Completed}} {
-		if t.at.After(s.cfg.Clock.Now().Add(maxFutureSkew)) {
-			return result{}, errInvalidAttribute(t.name, "it is in the future")
-		}
-	}
-	if err := backup.VerifyCheckpoint(c, cp); err != nil {
+	if err := backup.VerifyReport(c, cp, s.cfg.Clock.Now()); err != nil {
 		return result{}, err
 	}
 	ctx := rq.Context()
@@ -469,30 +436,31 @@ func adminIngest(s *Server, rq *request) (result, error) {
 //
 //	POST /api/checkpointd/v1/groups/{groupId}/clusters/{clusterName}/slots
 func adminClaimSlot(s *Server, rq *request) (result, error) {
-	body, err := readJSONBody(rq)
-	if err != nil {
-		return result{}, err
-	}
-	c, err := s.adminCluster(rq, checkReporter)
-	if err != nil {
-		return result{}, err
-	}
 	var in slotClaimJSON
-	if err := decodeJSON(body, &in); err != nil {
+	c, err := adminBody(rq, &in, func() (backup.Cluster, error) {
+		c, err := s.adminCluster(rq, checkReporter)
+		// A cluster not on legacy backup is ClaimSlot's to refuse, with
+		// its own code.
+		if err == nil && c.Backup == backup.BackupLegacy && !c.TakesCheckpoints() {
+			err = backup.ErrBackupNotStarted(&c)
+		}
+		return c, err
+	})
+	if err != nil {
 		return result{}, err
 	}
 	if in.Claimed != nil {
-		return result{}, errInvalidAttribute("claimed", "it is set by the server")
+		return result{}, backup.ErrInvalidAttribute("claimed", "it is set by the server")
 	}
 	if in.Slot == nil {
-		return result{}, errInvalidAttribute("slot", "a claim names the slot's time")
+		return result{}, backup.ErrInvalidAttribute("slot", "a claim names the slot's time")
 	}
 	if in.Owner == nil {
-		return result{}, errInvalidAttribute("owner", "a claim names its owner")
+		return result{}, backup.ErrInvalidAttribute("owner", "a claim names its owner")
 	}
 	slot, err := parseReportTime(*in.Slot)
 	if err != nil {
-		return result{}, errInvalidAttribute("slot", err.Error())
+		return result{}, backup.ErrInvalidAttribute("slot", err.Error())
 	}
 	ok, err := s.cfg.ClusterAdmin.ClaimSlot(rq.Context(), c, slot, *in.Owner)
 	if err != nil {
@@ -530,10 +498,13 @@ type clusterJSON struct {
 }
 
 type backupJSON struct {
-	ClusterCheckpointIntervalMin optInt  `json:"clusterCheckpointIntervalMin"`
-	Driver                       *string `json:"driver,omitempty"`
-	Kind                         *string `json:"kind,omitempty"`
-	PointInTimeWindowHours       *int    `json:"pointInTimeWindowHours,omitempty"`
+	ClusterCheckpointIntervalMin atlas.NullableInt `json:"clusterCheckpointIntervalMin"`
+	Driver                       *string           `json:"driver,omitempty"`
+	Kind                         *string           `json:"kind,omitempty"`
+	PointInTimeWindowHours       *int              `json:"pointInTimeWindowHours,omitempty"`
+	// StatusName is read-only here (Cloud Manager's backupConfigs change
+	// it): a client may send back what it read.
+	StatusName *string `json:"statusName,omitempty"`
 }
 
 // AdminConfigServer is a sharded cluster's config servers: a replica set,
@@ -554,25 +525,10 @@ type linkJSON struct {
 	Rel  string `json:"rel"`
 }
 
-// optInt is a JSON integer that may be left out, or null.
-type optInt struct {
-	set, null bool
-	v         int
-}
-
-func (o *optInt) UnmarshalJSON(b []byte) error {
-	o.set = true
-	if string(b) == "null" {
-		o.null = true
-		return nil
-	}
-	return json.Unmarshal(b, &o.v)
-}
-
-// change is the change the fields sent make to a cluster of type typ,
-// new when creating. It refuses what the body alone shows wrong, naming
-// the field; the rest of the rules are the domain's (backup.Cluster.Apply).
-func (in *clusterJSON) change(typ backup.ClusterType, creating bool) (backup.ClusterChange, error) {
+// change is the change the fields sent make to a cluster: what they say,
+// in the domain's types. Every rule about the values is the domain's
+// (backup.Cluster.Apply), which names the field.
+func (in *clusterJSON) change() backup.ClusterChange {
 	ch := backup.ClusterChange{MongoDBVersion: in.MongoDBVersion, ReplicaSetName: in.ReplicaSetName}
 	if in.Shards != nil {
 		var shards []backup.Shard
@@ -582,9 +538,6 @@ func (in *clusterJSON) change(typ backup.ClusterType, creating bool) (backup.Clu
 		ch.Shards = &shards
 	}
 	if in.ConfigServer != nil {
-		if (in.ConfigServer.ReplicaSetName == "") == (len(in.ConfigServer.HostIDs) == 0) {
-			return ch, errInvalidAttribute("configServer", "it has either a replicaSetName or hostIds")
-		}
 		ch.Config = &backup.ConfigServer{ReplicaSetName: in.ConfigServer.ReplicaSetName, HostIDs: in.ConfigServer.HostIDs}
 	}
 	if b := in.Backup; b != nil {
@@ -593,53 +546,26 @@ func (in *clusterJSON) change(typ backup.ClusterType, creating bool) (backup.Clu
 			ch.Backup = &k
 		}
 		if b.Driver != nil {
-			// The domain reads an empty driver as the default, AGENT; a
-			// client that sends a driver names one of the two.
-			if *b.Driver == "" {
-				return ch, errInvalidAttribute("backup.driver", `"" is neither AGENT nor SIMULATED`)
-			}
 			d := backup.Driver(*b.Driver)
 			ch.Driver = &d
 		}
-		if o := b.ClusterCheckpointIntervalMin; o.set {
-			var interval time.Duration
-			if !o.null {
-				// Beyond MaxInt64 minutes the Duration would wrap:
-				// 9007199254741007 (2^53 + 15) would be taken as 15.
-				if o.v <= 0 || int64(o.v) > int64(math.MaxInt64/time.Minute) {
-					return ch, errInvalidAttribute("clusterCheckpointIntervalMin", "a checkpoint interval is 15, 30 or 60 minutes, or null for none")
-				}
-				interval = time.Duration(o.v) * time.Minute
+		if o := b.ClusterCheckpointIntervalMin; o.Set {
+			var interval time.Duration // null: none
+			if !o.Null {
+				interval = backup.IntervalMinutes(o.V)
 			}
 			ch.Interval = &interval
 		}
 		if h := b.PointInTimeWindowHours; h != nil {
-			if *h < 1 || *h > int(backup.MaxWindow/time.Hour) {
-				return ch, errInvalidAttribute("pointInTimeWindowHours", "a window is from 1 to "+strconv.Itoa(int(backup.MaxWindow/time.Hour))+" hours")
-			}
-			w := time.Duration(*h) * time.Hour
+			w := backup.WindowHours(*h)
 			ch.Window = &w
 		}
-	}
-	if in.MongoDBVersion == nil && creating || in.MongoDBVersion != nil && *in.MongoDBVersion == "" {
-		return ch, errInvalidAttribute("mongoDBVersion", "a cluster needs the MongoDB version it runs")
-	}
-	// Which topology fields a type has: a stored cluster has none of the
-	// other type's, so those sent are the ones to refuse.
-	switch typ {
-	case backup.ReplicaSet:
-		if in.Shards != nil && len(*in.Shards) != 0 {
-			return ch, errInvalidAttribute("shards", "a replica set has no shards")
-		}
-		if in.ConfigServer != nil {
-			return ch, errInvalidAttribute("configServer", "a replica set has no config servers")
-		}
-	case backup.Sharded:
-		if in.ReplicaSetName != nil && *in.ReplicaSetName != "" {
-			return ch, errInvalidAttribute("replicaSetName", "a sharded cluster's replica sets are its shards'")
+		if st := b.StatusName; st != nil {
+			status := backup.BackupStatus(*st)
+			ch.Status = &status
 		}
 	}
-	return ch, nil
+	return ch
 }
 
 func adminClusterPath(c *backup.Cluster) string {
@@ -674,6 +600,9 @@ type AdminBackup struct {
 	Driver                       string `json:"driver"`
 	Kind                         string `json:"kind"`
 	PointInTimeWindowHours       int    `json:"pointInTimeWindowHours"`
+	// StatusName is the state of the cluster's backup: an agent takes
+	// checkpoints only while it is STARTED.
+	StatusName string `json:"statusName"`
 }
 
 // NewAdminCluster is c as the administration API shows it, without links.
@@ -681,7 +610,7 @@ func NewAdminCluster(c *backup.Cluster) AdminCluster {
 	s := c.Schedule
 	out := AdminCluster{
 		Backup: AdminBackup{Driver: string(s.DriverOrDefault()), Kind: string(c.Backup),
-			PointInTimeWindowHours: int(s.WindowOrDefault() / time.Hour)},
+			PointInTimeWindowHours: int(s.WindowOrDefault() / time.Hour), StatusName: string(c.StatusOrDefault())},
 		ClusterType: string(c.Type), Created: formatTime(c.Created), GroupID: c.GroupID.Hex(), ID: c.ID.Hex(),
 		MongoDBVersion: c.MongoDBVersion, Name: c.Name, ReplicaSetName: c.ReplicaSetName,
 	}
@@ -740,11 +669,11 @@ type reportTokenTS struct {
 func (in *reportJSON) checkpoint(c *backup.Cluster) (backup.Checkpoint, error) {
 	cp := backup.Checkpoint{ClusterID: c.ID, GroupID: c.GroupID}
 	if in.ID == nil {
-		return cp, errInvalidAttribute("id", "a report needs the checkpoint's id (24 hexadecimal digits)")
+		return cp, backup.ErrInvalidAttribute("id", "a report needs the checkpoint's id (24 hexadecimal digits)")
 	}
 	id, ok := backup.ParseObjectID(*in.ID)
 	if !ok {
-		return cp, errInvalidAttribute("id", "it is not 24 hexadecimal digits")
+		return cp, backup.ErrInvalidAttribute("id", "it is not 24 hexadecimal digits")
 	}
 	cp.ID = id
 	for _, t := range []struct {
@@ -753,32 +682,32 @@ func (in *reportJSON) checkpoint(c *backup.Cluster) (backup.Checkpoint, error) {
 		out  *time.Time
 	}{{"timestamp", in.Timestamp, &cp.Timestamp}, {"started", in.Started, &cp.Started}, {"completed", in.Completed, &cp.Completed}} {
 		if t.in == nil {
-			return cp, errInvalidAttribute(t.name, "a report needs it")
+			return cp, backup.ErrInvalidAttribute(t.name, "a report needs it")
 		}
 		v, err := parseReportTime(*t.in)
 		if err != nil {
-			return cp, errInvalidAttribute(t.name, err.Error())
+			return cp, backup.ErrInvalidAttribute(t.name, err.Error())
 		}
 		*t.out = v
 	}
 	if len(in.Parts) == 0 {
-		return cp, errInvalidAttribute("parts", "a report needs one part per shard and config server")
+		return cp, backup.ErrInvalidAttribute("parts", "a report needs one part per shard and config server")
 	}
 	all := true
 	for i, p := range in.Parts {
 		field := "parts[" + strconv.Itoa(i) + "]"
 		if p.TokenDiscovered == nil {
-			return cp, errInvalidAttribute(field+".tokenDiscovered", "every part says whether its token was found")
+			return cp, backup.ErrInvalidAttribute(field+".tokenDiscovered", "every part says whether its token was found")
 		}
 		part := backup.Part{Type: p.TypeName, ShardName: p.ShardName, ReplicaSetName: p.ReplicaSetName, HostID: p.HostID,
 			TokenDiscovered: *p.TokenDiscovered}
 		switch {
 		case part.TokenDiscovered && (p.TokenTimestamp == nil || p.TokenTimestamp.Date == nil || p.TokenTimestamp.Increment == nil):
-			return cp, errInvalidAttribute(field+".tokenTimestamp", "a discovered token has a date and an increment")
+			return cp, backup.ErrInvalidAttribute(field+".tokenTimestamp", "a discovered token has a date and an increment")
 		case part.TokenDiscovered:
 			d, err := parseReportTime(*p.TokenTimestamp.Date)
 			if err != nil {
-				return cp, errInvalidAttribute(field+".tokenTimestamp.date", err.Error())
+				return cp, backup.ErrInvalidAttribute(field+".tokenTimestamp.date", err.Error())
 			}
 			// Real increments count operations within a second from 1
 			// (the published spec's minimum of 1199145600 is not what the
@@ -787,18 +716,18 @@ func (in *reportJSON) checkpoint(c *backup.Cluster) (backup.Checkpoint, error) {
 			// in a second: anything above is refused so that every
 			// checkpoint served fits the schema.
 			if n := *p.TokenTimestamp.Increment; n < 1 || n > 1<<31-1 {
-				return cp, errInvalidAttribute(field+".tokenTimestamp.increment", "an increment is from 1 to 2147483647")
+				return cp, backup.ErrInvalidAttribute(field+".tokenTimestamp.increment", "an increment is from 1 to 2147483647")
 			}
 			part.TokenTimestamp = backup.BSONTimestamp{Date: d, Increment: uint32(*p.TokenTimestamp.Increment)}
 		case p.TokenTimestamp != nil:
-			return cp, errInvalidAttribute(field+".tokenTimestamp", "an undiscovered token has no timestamp")
+			return cp, backup.ErrInvalidAttribute(field+".tokenTimestamp", "an undiscovered token has no timestamp")
 		}
 		all = all && part.TokenDiscovered
 		cp.Parts = append(cp.Parts, part)
 	}
 	cp.Restorable = all
 	if in.Restorable != nil && *in.Restorable != all {
-		return cp, errInvalidAttribute("restorable", "a checkpoint is restorable exactly when every part's token was discovered")
+		return cp, backup.ErrInvalidAttribute("restorable", "a checkpoint is restorable exactly when every part's token was discovered")
 	}
 	return cp, nil
 }

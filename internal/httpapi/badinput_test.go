@@ -244,6 +244,30 @@ func biEndpoints(t *testing.T, e *biEnv) []*biEndpoint {
 			eps = append(eps, &biEndpoint{name: sf.name + "." + op.name, kind: biAPI, method: "GET", path: op.path,
 				clusterID: sf.byID, list: op.list, v2: sf.v2, ok: 200, allow: "GET, HEAD"})
 		}
+		// The workflow: the project by name, the snapshot schedule, and
+		// on Cloud Manager the backup configurations.
+		schedule := cluster + "/snapshotSchedule"
+		if sf.byID {
+			schedule = sf.groups + "/{g}/backupConfigs/{c}/snapshotSchedule"
+		}
+		eps = append(eps,
+			&biEndpoint{name: sf.name + ".getProjectByName", kind: biAPI, method: "GET", path: sf.groups + "/byName/" + e.ds.Project.Name,
+				v2: sf.v2, ok: 200, allow: "GET, HEAD"},
+			&biEndpoint{name: sf.name + ".getSchedule", kind: biAPI, method: "GET", path: schedule,
+				clusterID: sf.byID, v2: sf.v2, ok: 200, allow: "GET, HEAD, PATCH"},
+			&biEndpoint{name: sf.name + ".updateSchedule", kind: biAPI, method: "PATCH", path: schedule,
+				clusterID: sf.byID, v2: sf.v2, ok: 200, allow: "GET, HEAD, PATCH",
+				body: func(*biEnv) (string, string) { return "application/json", `{"snapshotIntervalHours":6}` }})
+		if sf.byID {
+			eps = append(eps,
+				&biEndpoint{name: sf.name + ".listBackupConfigs", kind: biAPI, method: "GET", path: sf.groups + "/{g}/backupConfigs",
+					list: true, ok: 200, allow: "GET, HEAD"},
+				&biEndpoint{name: sf.name + ".getBackupConfig", kind: biAPI, method: "GET", path: sf.groups + "/{g}/backupConfigs/{c}",
+					clusterID: true, ok: 200, allow: "GET, HEAD, PATCH"},
+				&biEndpoint{name: sf.name + ".updateBackupConfig", kind: biAPI, method: "PATCH", path: sf.groups + "/{g}/backupConfigs/{c}",
+					clusterID: true, ok: 200, allow: "GET, HEAD, PATCH",
+					body: func(*biEnv) (string, string) { return "application/json", `{"statusName":"STARTED"}` }})
+		}
 	}
 	adm := "/api/checkpointd/v1/groups/{g}/clusters"
 	eps = append(eps,
@@ -599,6 +623,58 @@ func biCases() []biCase {
 				}
 			},
 			want: b.want,
+		})
+	}
+	// The refusals of the workflow's bodies: each PATCH of the three
+	// generations sent each value its rules refuse, with the service's
+	// code (the well-formed body is replaced).
+	for _, b := range []struct {
+		name, on, body string // on: the endpoints' operation
+		status         int
+		code           string
+		cmOnly, atlas  bool
+	}{
+		{"unknown field", "Schedule", `{"every":15}`, 400, backup.CodeInvalidAttribute, false, false},
+		{"wrong type", "Schedule", `{"snapshotIntervalHours":"6"}`, 400, backup.CodeInvalidAttribute, false, false},
+		{"field twice", "Schedule", `{"snapshotIntervalHours":6,"snapshotIntervalHours":8}`, 400, backup.CodeInvalidAttribute, false, false},
+		{"an array", "Schedule", `[]`, 400, backup.CodeInvalidJSON, false, false},
+		{"trailing data", "Schedule", `{}{}`, 400, backup.CodeInvalidJSON, false, false},
+		{"interval 20", "Schedule", `{"clusterCheckpointIntervalMin":20}`, 400, backup.CodeInvalidCheckpointInterval, false, false},
+		{"interval -15", "Schedule", `{"clusterCheckpointIntervalMin":-15}`, 400, backup.CodeInvalidCheckpointInterval, false, false},
+		{"interval 2^53+15", "Schedule", `{"clusterCheckpointIntervalMin":9007199254741007}`, 400, backup.CodeInvalidCheckpointInterval, false, false},
+		{"interval 15.5", "Schedule", `{"clusterCheckpointIntervalMin":15.5}`, 400, backup.CodeInvalidAttribute, false, false},
+		{"snapshot interval 7", "Schedule", `{"snapshotIntervalHours":7}`, 400, backup.CodeInvalidSnapshotInterval, false, false},
+		{"retention 1", "Schedule", `{"snapshotRetentionDays":1}`, 400, backup.CodeInvalidSnapshotRetention, false, false},
+		{"daily 8", "Schedule", `{"dailySnapshotRetentionDays":8}`, 400, backup.CodeInvalidDailyRetention, false, false},
+		{"weekly 9", "Schedule", `{"weeklySnapshotRetentionWeeks":9}`, 400, backup.CodeInvalidWeeklyRetention, false, false},
+		{"monthly 14", "Schedule", `{"monthlySnapshotRetentionMonths":14}`, 400, backup.CodeInvalidMonthlyRetention, false, false},
+		{"clusterId changed", "Schedule", `{"clusterId":"6a00000000000000000000ff"}`, 400, "ATTRIBUTE_READ_ONLY", false, false},
+		{"groupId changed", "Schedule", `{"groupId":"6a00000000000000000000ff"}`, 400, "ATTRIBUTE_READ_ONLY", false, false},
+		{"window 0", "Schedule", `{"pointInTimeWindowHours":0}`, 400, backup.CodeInvalidAttribute, false, true},
+		{"window 721", "Schedule", `{"pointInTimeWindowHours":721}`, 400, backup.CodeInvalidAttribute, false, true},
+		{"window changed", "Schedule", `{"pointInTimeWindowHours":25}`, 400, backup.CodeCannotSetPointInTimeWindow, true, false},
+		{"reference hour changed", "Schedule", `{"referenceHourOfDay":1}`, 400, backup.CodeCannotSetReferenceTime, true, false},
+		{"reference hour 24", "Schedule", `{"referenceHourOfDay":24}`, 400, backup.CodeInvalidReferenceHourOfDay, true, false},
+		{"reference minute 60", "Schedule", `{"referenceMinuteOfHour":60}`, 400, backup.CodeInvalidReferenceMinuteOfHour, true, false},
+		{"time zone +25:00", "Schedule", `{"referenceTimeZoneOffset":"+2500"}`, 400, backup.CodeInvalidReferenceTimeZone, true, false},
+		{"time zone changed", "Schedule", `{"referenceTimeZoneOffset":"+0100"}`, 400, backup.CodeCannotSetReferenceTime, true, false},
+		{"weekday", "Schedule", `{"fullIncrementalDayOfWeek":"FUNDAY"}`, 400, backup.CodeInvalidAttribute, true, false},
+		{"unknown state", "BackupConfig", `{"statusName":"PAUSED"}`, 400, backup.CodeInvalidAttribute, true, false},
+		{"state PROVISIONING", "BackupConfig", `{"statusName":"PROVISIONING"}`, 400, backup.CodeInvalidAttribute, true, false},
+		{"terminate a STARTED backup", "BackupConfig", `{"statusName":"TERMINATING"}`, 409, backup.CodeCannotTerminateBackup, true, false},
+		{"encryption on", "BackupConfig", `{"encryptionEnabled":true}`, 400, backup.CodeInvalidAttribute, true, false},
+		{"storage engine", "BackupConfig", `{"storageEngineName":"ROCKS"}`, 400, backup.CodeInvalidAttribute, true, false},
+		{"auth mechanism", "BackupConfig", `{"authMechanismName":"SCRAM-SHA-1"}`, 400, "ATTRIBUTE_READ_ONLY", true, false},
+		{"namespace filter", "BackupConfig", `{"excludedNamespaces":["a.b"]}`, 400, backup.CodeInvalidAttribute, true, false},
+	} {
+		cs = append(cs, biCase{
+			name: "body " + b.name,
+			applies: func(ep *biEndpoint) bool {
+				return ep.kind == biAPI && ep.body != nil && strings.HasSuffix(ep.name, b.on) &&
+					(!b.cmOnly || ep.clusterID) && (!b.atlas || !ep.clusterID)
+			},
+			mutate: func(ep *biEndpoint, r *biRequest) { r.body = b.body },
+			want:   func(*biEndpoint) biWant { return apiErr(b.status, b.code) },
 		})
 	}
 	// A Content-Type where no body is read changes nothing.

@@ -142,3 +142,55 @@ func TestAtlasClientDiscovery(t *testing.T) {
 		t.Fatalf("Clusters.Get replica set = %+v, %v", rs, err)
 	}
 }
+
+// TestAtlasClientWorkflow runs the workflow with the official client:
+// the project found by name with Projects.GetOneProjectByName, checkpoints
+// turned on and read back through the Atlas v1.0 snapshot schedule (the
+// client has no service for it: its own NewRequest and Do, as a tool
+// built on it would call it), an unknown name decoded as the client's
+// ErrorResponse.
+func TestAtlasClientWorkflow(t *testing.T) {
+	f := mustServe(t, httpapi.Config{})
+	c := atlasClient(t, f)
+	ctx := context.Background()
+	p, _, err := c.Projects.GetOneProjectByName(ctx, f.ds.Project.Name)
+	if err != nil || p.ID != groupHex || p.Name != f.ds.Project.Name || p.ClusterCount != len(f.ds.Clusters) {
+		t.Fatalf("GetOneProjectByName = %+v, %v", p, err)
+	}
+	_, _, err = c.Projects.GetOneProjectByName(ctx, "nope")
+	var er *mongodbatlas.ErrorResponse
+	if !asErrorResponse(err, &er) || er.HTTPCode != 404 || er.ErrorCode != "GROUP_NAME_NOT_FOUND" {
+		t.Errorf("GetOneProjectByName unknown: %v", err)
+	}
+
+	type schedule struct {
+		ClusterCheckpointIntervalMin int    `json:"clusterCheckpointIntervalMin,omitempty"`
+		ClusterID                    string `json:"clusterId,omitempty"`
+		PointInTimeWindowHours       int    `json:"pointInTimeWindowHours,omitempty"`
+		SnapshotIntervalHours        int    `json:"snapshotIntervalHours,omitempty"`
+	}
+	path := "api/atlas/v1.0/groups/" + p.ID + "/clusters/LegacyCluster/snapshotSchedule"
+	req, err := c.NewRequest(ctx, http.MethodPatch, path, &schedule{ClusterCheckpointIntervalMin: 60, SnapshotIntervalHours: 12})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got schedule
+	if _, err := c.Do(ctx, req, &got); err != nil || got.ClusterCheckpointIntervalMin != 60 || got.SnapshotIntervalHours != 12 {
+		t.Fatalf("PATCH the schedule: %+v, %v", got, err)
+	}
+	req, err = c.NewRequest(ctx, http.MethodGet, path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got = schedule{}
+	if _, err := c.Do(ctx, req, &got); err != nil || got.ClusterCheckpointIntervalMin != 60 || got.ClusterID == "" {
+		t.Errorf("GET the schedule: %+v, %v", got, err)
+	}
+	req, err = c.NewRequest(ctx, http.MethodPatch, path, &schedule{ClusterCheckpointIntervalMin: 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Do(ctx, req, nil); !asErrorResponse(err, &er) || er.ErrorCode != "INVALID_CLUSTER_CHECKPOINT_INTERVAL" {
+		t.Errorf("PATCH 20 minutes: %v", err)
+	}
+}

@@ -75,11 +75,7 @@ func listClusters(s *Server, rq *request) (result, error) {
 //	GET /api/atlas/v1.0/groups/{GROUP-ID}/clusters/{CLUSTER-NAME}
 //	GET /api/public/v1.0/groups/{PROJECT-ID}/clusters/{CLUSTER-ID}
 func getCluster(s *Server, rq *request) (result, error) {
-	ref, err := rq.surface.clusterRef(rq.Request)
-	if err != nil {
-		return result{}, err
-	}
-	c, err := s.store.Cluster(rq.Context(), ref)
+	c, err := s.routeCluster(rq)
 	if err != nil {
 		return result{}, err
 	}

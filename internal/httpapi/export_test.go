@@ -1,6 +1,9 @@
 package httpapi
 
-import "net/http"
+import (
+	"net/http"
+	"strings"
+)
 
 // Route is one row of a server's route table, as the tests see it.
 type Route struct {
@@ -29,8 +32,16 @@ func (s *Server) Routes() []Route {
 }
 
 // MuxPattern returns the pattern the server's mux matches r with ("" for
-// none).
+// none): for the rows registered under a wider pattern (routeSet.literal),
+// the rows' own pattern when r's path has the literal, else the
+// catch-all's.
 func (s *Server) MuxPattern(r *http.Request) string {
-	_, p := s.mux.Handler(r)
+	h, p := s.mux.Handler(r)
+	if set, ok := h.(*routeSet); ok && set.literal != "" {
+		if strings.Contains(r.URL.Path, "/"+set.literal+"/") {
+			return set.rows[0].pattern
+		}
+		return s.notFound.rows[0].pattern
+	}
 	return p
 }

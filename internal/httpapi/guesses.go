@@ -1,5 +1,7 @@
 package httpapi
 
+import "github.com/checkpointd/checkpointd/internal/backup"
+
 // This file gathers every behaviour the research marks as a guess: what the
 // real service does here has not been seen on the wire. Each is one named
 // value so a live capture can settle it in one edit.
@@ -44,8 +46,59 @@ const (
 	guessMethodNotAllowedDetail = "Method %s is not allowed for resource %s."
 )
 
+// Project by name: a name longer than the spec's maxLength (64) is a 400
+// with this code; the service's code for it has not been captured. An
+// unknown name is 404 GROUP_NAME_NOT_FOUND (the code the Ops Manager
+// clients test for), a project of another organization likewise.
+const (
+	guessGroupNameTooLongStatus = 400
+	guessGroupNameTooLongCode   = backup.CodeInvalidAttribute
+)
+
+// The snapshot schedule (workflow.go). The v2 operations' Deprecation and
+// Sunset headers are the checkpoint operations' (guessCheckpointDeprecation):
+// the spec marks both deprecated without dates.
+const (
+	// guessAtlasWindowSettable: Atlas v1.0 and v2 take a new
+	// pointInTimeWindowHours (the spec does not mark it read-only);
+	// Cloud Manager refuses it (CANNOT_SET_POINT_IN_TIME_WINDOW, its
+	// error table; cloudmanager.ScheduleInput).
+	guessAtlasWindowSettable = true
+)
+
 // Guesses made outside this package, listed here so that one file names
 // them all:
+//
+//   - atlas.AppendSchedule: every generation leaves
+//     clusterCheckpointIntervalMin out while checkpoints are off (Cloud
+//     Manager's samples; the v2 schema requires it); a client turns them
+//     off with 0 or null (atlas.ScheduleInput).
+//   - backup.Cluster.SetStatus: asking for the state the backup is in
+//     changes nothing and answers 200, so that a client may send back
+//     what it read (the service's rule, start only from INACTIVE or
+//     STOPPED, would refuse STARTED again); starting goes straight to
+//     STARTED (no initial sync to provision); TERMINATING deletes the
+//     checkpoints and answers INACTIVE in the same request, and one that
+//     fails part way stays TERMINATING until sent again; INACTIVE and
+//     PROVISIONING asked by a client are 400 INVALID_ATTRIBUTE; a cluster on Cloud Backup has no legacy
+//     schedule (404 BACKUP_CONFIG_NOT_FOUND), shows its backup
+//     configuration INACTIVE and cannot start one (409
+//     CANNOT_START_BACKUP_INVALID_STATE).
+//   - backup.DefaultSnapshotSchedule: fullIncrementalDayOfWeek SUNDAY;
+//     the reference time of day 00:00 +0000, the grid of checkpoint slots
+//     (backup.ReferenceHourOfDay).
+//   - atlas.ReadOnly: a changed clusterId, groupId or authMechanismName is
+//     400 ATTRIBUTE_READ_ONLY (a code of the service's table).
+//   - cloudmanager.AppendBackupConfig: authMechanismName NONE,
+//     encryptionEnabled and sslEnabled false, the snapshot fields left
+//     out; storageEngineName and syncSource accepted on PATCH and kept
+//     nowhere.
+//   - backup.Principal.CheckBackupAdmin: changing a schedule or backup
+//     configuration needs an owner of the organization, GROUP_OWNER or
+//     GROUP_BACKUP_MANAGER.
+//   - backup.ErrGroupNameNotFound: the detail "No group with name %s
+//     exists."; store.FirstReadable: of projects of one name in several
+//     organizations, the first by id the caller may read.
 //
 //   - backup.Principal.CheckProject: a caller of another organization is
 //     answered 404 GROUP_NOT_FOUND, exactly as for a missing project (the

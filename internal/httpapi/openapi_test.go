@@ -725,6 +725,9 @@ func TestOpenAPIConformance(t *testing.T) {
 			for _, tc := range e.adminCases(t, creds.kind) {
 				d.check(t, cov, tc, sendCase(t, e.srv, creds, tc))
 			}
+			for _, tc := range e.workflowCases(t, creds.kind) {
+				d.check(t, cov, tc, sendCase(t, e.srv, creds, tc))
+			}
 		})
 	}
 
@@ -765,6 +768,18 @@ func TestOpenAPIConformance(t *testing.T) {
 			{name: "create", method: http.MethodPost, path: cl, body: `{"name":"Limited","clusterType":"REPLICA_SET","mongoDBVersion":"4.0.28","replicaSetName":"rs"}`},
 			{name: "get", path: cl + "/Nope"},
 			{name: "update", method: http.MethodPatch, path: cl + "/Nope", body: `{}`},
+			{name: "v2 by name", path: "/api/atlas/v2/groups/byName/x"},
+			{name: "v1.0 by name", path: "/api/atlas/v1.0/groups/byName/x"},
+			{name: "cm by name", path: "/api/public/v1.0/groups/byName/x"},
+			{name: "v2 schedule", path: "/api/atlas/v2/groups/" + groupHex + "/clusters/Nope/snapshotSchedule"},
+			{name: "v2 schedule update", method: http.MethodPatch, path: "/api/atlas/v2/groups/" + groupHex + "/clusters/Nope/snapshotSchedule", body: `{}`},
+			{name: "v1.0 schedule", path: "/api/atlas/v1.0/groups/" + groupHex + "/clusters/Nope/snapshotSchedule"},
+			{name: "v1.0 schedule update", method: http.MethodPatch, path: "/api/atlas/v1.0/groups/" + groupHex + "/clusters/Nope/snapshotSchedule", body: `{}`},
+			{name: "cm schedule", path: "/api/public/v1.0/groups/" + groupHex + "/backupConfigs/6a00000000000000000000ff/snapshotSchedule"},
+			{name: "cm schedule update", method: http.MethodPatch, path: "/api/public/v1.0/groups/" + groupHex + "/backupConfigs/6a00000000000000000000ff/snapshotSchedule", body: `{}`},
+			{name: "cm backup configs", path: "/api/public/v1.0/groups/" + groupHex + "/backupConfigs"},
+			{name: "cm backup config", path: "/api/public/v1.0/groups/" + groupHex + "/backupConfigs/6a00000000000000000000ff"},
+			{name: "cm backup config update", method: http.MethodPatch, path: "/api/public/v1.0/groups/" + groupHex + "/backupConfigs/6a00000000000000000000ff", body: `{}`},
 			{name: "delete", method: http.MethodDelete, path: cl + "/Nope"},
 			{name: "report", method: http.MethodPost, path: cl + "/Nope/checkpoints", body: rep},
 			{name: "claim", method: http.MethodPost, path: cl + "/Nope/slots", body: `{"slot":"2026-01-02T15:00:00Z","owner":"a"}`},
@@ -1001,6 +1016,7 @@ func TestOpenAPIMethods(t *testing.T) {
 		"{groupId}", groupHex,
 		"{clusterName}", "Cluster0",
 		"{clusterId}", e.ds.Clusters[0].ID.Hex(),
+		"{groupName}", e.ds.Project.Name,
 		"{checkpointId}", e.ds.Sample["Cluster0"].Hex())
 	paths := d.doc.Paths.InMatchingOrder()
 	sort.Strings(paths)

@@ -75,16 +75,14 @@ func (c *sniffConn) Read(p []byte) (int, error) {
 // closing does not reset the connection before the client has read the
 // answer (as net/http does after an error).
 func (c *sniffConn) refuse() {
-	// A socket's deadlines are instants of the wall clock, not of the
-	// server's injected clock.
+	// A connection's deadlines are on the wall clock: real elapsed time.
 	_ = c.SetWriteDeadline(time.Now().Add(time.Second))
 	if _, err := c.Conn.Write(plainHTTPResponse); err != nil {
 		return
 	}
 	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
 		_ = cw.CloseWrite()
-		// On the wall clock, as every socket deadline.
-		_ = c.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
+		_ = c.SetReadDeadline(time.Now().Add(500 * time.Millisecond)) // elapsed, as above
 		_, _ = io.Copy(io.Discard, io.LimitReader(c.Conn, 1<<16))
 	}
 }

@@ -21,6 +21,9 @@ var (
 		appendCheckpoint: atlas.AppendCheckpoint,
 		appendGroup:      atlas.AppendGroup,
 		appendCluster:    atlas.AppendClusterV2,
+		scheduleParent:   "clusters",
+		appendSchedule:   atlas.AppendSchedule,
+		newSchedule:      func() scheduleInput { return new(atlas.ScheduleInput) },
 	}
 	atlasV1 = &surface{
 		name:             "atlas-v1.0",
@@ -31,6 +34,9 @@ var (
 		appendCheckpoint: atlas.AppendCheckpoint,
 		appendGroup:      atlas.AppendGroup,
 		appendCluster:    atlas.AppendClusterV1,
+		scheduleParent:   "clusters",
+		appendSchedule:   atlas.AppendSchedule,
+		newSchedule:      func() scheduleInput { return new(atlas.ScheduleInput) },
 	}
 	cloudManager = &surface{
 		name:             "cloud-manager",
@@ -42,6 +48,9 @@ var (
 		appendCheckpoint: cloudmanager.AppendCheckpoint,
 		appendGroup:      cloudmanager.AppendGroup,
 		appendCluster:    cloudmanager.AppendCluster,
+		scheduleParent:   "backupConfigs",
+		appendSchedule:   cloudmanager.AppendSchedule,
+		newSchedule:      func() scheduleInput { return new(cloudmanager.ScheduleInput) },
 	}
 )
 
@@ -136,6 +145,7 @@ func (s *Server) routeTable() []route {
 		group := sf.groups + "/{groupId}"
 		cluster := group + "/clusters/{cluster}"
 		checkpoints := cluster + "/" + sf.checkpoints
+		schedule := group + "/" + sf.scheduleParent + "/{cluster}/snapshotSchedule"
 		t = append(t,
 			route{method: http.MethodGet, pattern: sf.groups, surface: sf, op: opListProjects, auth: authed, handler: listProjects},
 			route{method: http.MethodGet, pattern: group, surface: sf, op: opGetProject, auth: authed, handler: getProject},
@@ -143,7 +153,17 @@ func (s *Server) routeTable() []route {
 			route{method: http.MethodGet, pattern: cluster, surface: sf, op: opGetCluster, auth: authed, handler: getCluster},
 			route{method: http.MethodGet, pattern: checkpoints, surface: sf, op: opListCheckpoints, auth: authed, handler: listCheckpoints},
 			route{method: http.MethodGet, pattern: checkpoints + "/{checkpointId}", surface: sf, op: opGetCheckpoint, auth: authed, handler: getCheckpoint},
+			route{method: http.MethodGet, pattern: sf.groups + "/" + byNameSegment + "/{groupName}", surface: sf, op: opGetProjectByName, auth: authed, handler: getProjectByName},
+			route{method: http.MethodGet, pattern: schedule, surface: sf, op: opGetSchedule, auth: authed, handler: getSchedule},
+			route{method: http.MethodPatch, pattern: schedule, surface: sf, op: opUpdateSchedule, auth: authed, handler: updateSchedule},
 		)
+		if sf == cloudManager {
+			t = append(t,
+				route{method: http.MethodGet, pattern: group + "/backupConfigs", surface: sf, op: opListBackupConfigs, auth: authed, handler: listBackupConfigs},
+				route{method: http.MethodGet, pattern: group + "/backupConfigs/{cluster}", surface: sf, op: opGetBackupConfig, auth: authed, handler: getBackupConfig},
+				route{method: http.MethodPatch, pattern: group + "/backupConfigs/{cluster}", surface: sf, op: opUpdateBackupConfig, auth: authed, handler: updateBackupConfig},
+			)
+		}
 	}
 	if s.cfg.Admin != nil {
 		clusters := adminSurface.groups + "/{groupId}/clusters"
@@ -211,17 +231,37 @@ func (s *Server) routes() {
 		if t[i].pattern == "/" {
 			s.notFound = set
 		}
-		s.mux.Handle(t[i].pattern, set)
+		pattern := t[i].pattern
+		if prefix, name, ok := strings.Cut(pattern, "/"+byNameSegment+"/"); ok {
+			// net/http's mux refuses …/groups/byName/{groupName} beside
+			// …/groups/{groupId}/clusters: each is more specific than the
+			// other in one segment. The rows are registered under the
+			// wider …/groups/{groupId}/{groupName}, which the literal
+			// patterns still win over, and answer only for byName.
+			pattern, set.literal = prefix+"/{groupId}/"+name, byNameSegment
+		}
+		s.mux.Handle(pattern, set)
 	}
 }
+
+// byNameSegment is the path segment of the project-by-name routes.
+const byNameSegment = "byName"
 
 // routeSet is the rows of one pattern: what the mux hands a request to.
 type routeSet struct {
 	s    *Server
 	rows []*route // the last answers any method
+	// literal, when set, is what the {groupId} segment of the registered
+	// pattern must be for the rows to answer; any other path is the
+	// catch-all's, as if the mux had matched it there (routes).
+	literal string
 }
 
 func (set *routeSet) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if set.literal != "" && r.PathValue("groupId") != set.literal {
+		set.s.notFound.ServeHTTP(w, r)
+		return
+	}
 	set.s.serve(w, r, set.match(r.Method))
 }
 

@@ -19,17 +19,21 @@ import (
 	"github.com/checkpointd/checkpointd/internal/httpapi/wire"
 )
 
-// Store is what the API reads. *sqlite.DB satisfies it. Each method is one
+// Store is what the API reads, and the snapshot schedules and backup
+// configurations it writes. *sqlite.DB satisfies it. Each read is one
 // read transaction that also resolves the project and cluster it names,
 // and decides what the caller in its context (backup.WithPrincipal) may
 // read of them.
 type Store interface {
 	Project(ctx context.Context, id backup.ObjectID) (backup.Project, error)
+	ProjectByName(ctx context.Context, name string) (backup.Project, error)
 	Projects(ctx context.Context, page backup.PageRequest) (backup.Page[backup.Project], error)
 	Cluster(ctx context.Context, ref backup.ClusterRef) (backup.Cluster, error)
 	Clusters(ctx context.Context, groupID backup.ObjectID, page backup.PageRequest) (backup.Page[backup.Cluster], error)
 	Checkpoints(ctx context.Context, ref backup.ClusterRef, page backup.PageRequest) (backup.Page[backup.Checkpoint], error)
 	Checkpoint(ctx context.Context, ref backup.ClusterRef, id backup.ObjectID) (backup.Checkpoint, error)
+	UpdateCluster(ctx context.Context, ref backup.ClusterRef, change func(*backup.Cluster) error) (backup.Cluster, error)
+	PruneCheckpoints(ctx context.Context, clusterID backup.ObjectID, cutoff time.Time) (int, error)
 }
 
 // The checkpoints a Store returns are never modified afterwards, by the

@@ -84,6 +84,20 @@ type surface struct {
 	// is the absolute path of the group collection.
 	appendGroup   func(b []byte, base, groups string, p *backup.Project) []byte
 	appendCluster func(b []byte, base, groups string, c *backup.Cluster) []byte
+	// scheduleParent is the collection under the group whose member has
+	// the snapshotSchedule: clusters (Atlas) or backupConfigs (Cloud
+	// Manager).
+	scheduleParent string
+	// appendSchedule appends a cluster's snapshot schedule; newSchedule
+	// is the body of its PATCH.
+	appendSchedule func(b []byte, base, groups string, c *backup.Cluster) []byte
+	newSchedule    func() scheduleInput
+}
+
+// scheduleInput is a generation's body of a PATCH of the snapshot
+// schedule.
+type scheduleInput interface {
+	Update(c *backup.Cluster) (backup.ScheduleUpdate, error)
 }
 
 // queryMode says which query parameters a surface's pipeline reads.

@@ -24,6 +24,15 @@ type downStore struct{ err error }
 func (d downStore) Project(context.Context, backup.ObjectID) (backup.Project, error) {
 	return backup.Project{}, d.err
 }
+func (d downStore) ProjectByName(context.Context, string) (backup.Project, error) {
+	return backup.Project{}, d.err
+}
+func (d downStore) UpdateCluster(context.Context, backup.ClusterRef, func(*backup.Cluster) error) (backup.Cluster, error) {
+	return backup.Cluster{}, d.err
+}
+func (d downStore) PruneCheckpoints(context.Context, backup.ObjectID, time.Time) (int, error) {
+	return 0, d.err
+}
 func (d downStore) Projects(context.Context, backup.PageRequest) (backup.Page[backup.Project], error) {
 	return backup.Page[backup.Project]{}, d.err
 }

@@ -61,6 +61,12 @@ type Topology interface {
 	Organizations(ctx context.Context) ([]backup.Organization, error)
 	Project(ctx context.Context, id backup.ObjectID) (backup.Project, error)
 
+	// ProjectByName returns the project of that name the caller may read
+	// (FirstReadable): GROUP_NAME_NOT_FOUND when there is none, or only
+	// other organizations' (as GROUP_NOT_FOUND for an id), Authorize's
+	// answer for one of the caller's organization it may not read.
+	ProjectByName(ctx context.Context, name string) (backup.Project, error)
+
 	// Projects lists the projects the caller may read (ScopeOf), ordered
 	// by id; Total counts them.
 	Projects(ctx context.Context, page backup.PageRequest) (backup.Page[backup.Project], error)

@@ -145,36 +145,6 @@ func (db *DB) CreateAPIKey(ctx context.Context, k backup.APIKey, ha1 backup.Dige
 	})
 }
 
-// apiKeyCols are the columns scanAPIKey reads, in its order.
-const apiKeyCols = `id, org_id, public_key, description, ha1_md5, ha1_sha256, grants, access_list, created`
-
-func scanAPIKey(row pgx.Row) (backup.APIKey, backup.DigestHA1, error) {
-	var (
-		k                     backup.APIKey
-		ha1                   backup.DigestHA1
-		id, org, grants, list string
-		created               int64
-	)
-	if err := row.Scan(&id, &org, &k.PublicKey, &k.Description, &ha1.MD5, &ha1.SHA256, &grants, &list, &created); err != nil {
-		return k, ha1, err
-	}
-	var err error
-	if k.ID, err = shape.ParseIDString(id); err != nil {
-		return k, ha1, err
-	}
-	if k.OrgID, err = shape.ParseIDString(org); err != nil {
-		return k, ha1, err
-	}
-	if k.Grants, err = shape.DecodeGrants(grants); err != nil {
-		return k, ha1, fmt.Errorf("API key %s: %w", id, err)
-	}
-	if k.AccessList, err = shape.DecodeAccessList(list); err != nil {
-		return k, ha1, fmt.Errorf("API key %s: %w", id, err)
-	}
-	k.Created = shape.UnixTime(created)
-	return k, ha1, nil
-}
-
 // APIKeys lists an organization's API keys ordered by id, or
 // ORG_NOT_FOUND, the organization and its keys read by one statement.
 func (db *DB) APIKeys(ctx context.Context, orgID backup.ObjectID) (_ []backup.APIKey, err error) {
@@ -183,7 +153,7 @@ func (db *DB) APIKeys(ctx context.Context, orgID backup.ObjectID) (_ []backup.AP
 	if err := store.System(ctx); err != nil {
 		return nil, err
 	}
-	rows, err := db.pool.Query(ctx, `SELECT o.found, `+apiKeyCols+`
+	rows, err := db.pool.Query(ctx, `SELECT o.found, `+shape.APIKeyCols+`
 FROM (SELECT EXISTS (SELECT 1 FROM organizations WHERE id = $1) AS found) AS o
 LEFT JOIN LATERAL (SELECT * FROM api_keys WHERE org_id = $1) AS k ON true
 ORDER BY k.id`, orgID.Hex())
@@ -201,7 +171,7 @@ ORDER BY k.id`, orgID.Hex())
 		if row == nil {
 			continue
 		}
-		k, _, err := scanAPIKey(row)
+		k, _, err := shape.ScanAPIKey(row)
 		if err != nil {
 			return nil, fmt.Errorf("postgres: API keys: %w", err)
 		}
@@ -247,7 +217,7 @@ func (db *DB) APIKey(ctx context.Context, publicKey string) (_ backup.APIKey, _ 
 	if err := store.System(ctx); err != nil {
 		return backup.APIKey{}, backup.DigestHA1{}, err
 	}
-	k, ha1, err := scanAPIKey(db.pool.QueryRow(ctx, `SELECT `+apiKeyCols+` FROM api_keys WHERE public_key = $1`, publicKey))
+	k, ha1, err := shape.ScanAPIKey(db.pool.QueryRow(ctx, `SELECT `+shape.APIKeyCols+` FROM api_keys WHERE public_key = $1`, publicKey))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return backup.APIKey{}, backup.DigestHA1{}, store.ErrPublicKeyNotFound(publicKey)
 	}
@@ -320,33 +290,6 @@ func (db *DB) CreateServiceAccount(ctx context.Context, sa backup.ServiceAccount
 	})
 }
 
-// serviceAccountCols are the columns scanServiceAccount reads, in its
-// order.
-const serviceAccountCols = `client_id, org_id, name, description, grants, access_list, created`
-
-func scanServiceAccount(row pgx.Row) (backup.ServiceAccount, error) {
-	var (
-		sa                backup.ServiceAccount
-		org, grants, list string
-		created           int64
-	)
-	if err := row.Scan(&sa.ClientID, &org, &sa.Name, &sa.Description, &grants, &list, &created); err != nil {
-		return sa, err
-	}
-	var err error
-	if sa.OrgID, err = shape.ParseIDString(org); err != nil {
-		return sa, err
-	}
-	if sa.Grants, err = shape.DecodeGrants(grants); err != nil {
-		return sa, fmt.Errorf("service account %s: %w", sa.ClientID, err)
-	}
-	if sa.AccessList, err = shape.DecodeAccessList(list); err != nil {
-		return sa, fmt.Errorf("service account %s: %w", sa.ClientID, err)
-	}
-	sa.Created = shape.UnixTime(created)
-	return sa, nil
-}
-
 // ServiceAccounts lists an organization's service accounts ordered by
 // client id, or ORG_NOT_FOUND, read by one statement.
 func (db *DB) ServiceAccounts(ctx context.Context, orgID backup.ObjectID) (_ []backup.ServiceAccount, err error) {
@@ -355,7 +298,7 @@ func (db *DB) ServiceAccounts(ctx context.Context, orgID backup.ObjectID) (_ []b
 	if err := store.System(ctx); err != nil {
 		return nil, err
 	}
-	rows, err := db.pool.Query(ctx, `SELECT o.found, `+serviceAccountCols+`
+	rows, err := db.pool.Query(ctx, `SELECT o.found, `+shape.ServiceAccountCols+`
 FROM (SELECT EXISTS (SELECT 1 FROM organizations WHERE id = $1) AS found) AS o
 LEFT JOIN LATERAL (SELECT * FROM service_accounts WHERE org_id = $1) AS s ON true
 ORDER BY s.client_id`, orgID.Hex())
@@ -373,7 +316,7 @@ ORDER BY s.client_id`, orgID.Hex())
 		if row == nil {
 			continue
 		}
-		sa, err := scanServiceAccount(row)
+		sa, err := shape.ScanServiceAccount(row)
 		if err != nil {
 			return nil, fmt.Errorf("postgres: service accounts: %w", err)
 		}
@@ -396,7 +339,7 @@ func (db *DB) ServiceAccount(ctx context.Context, clientID string) (_ backup.Ser
 	if err := store.System(ctx); err != nil {
 		return backup.ServiceAccount{}, nil, err
 	}
-	rows, err := db.pool.Query(ctx, `SELECT a.`+strings.ReplaceAll(serviceAccountCols, ", ", ", a.")+`, x.id, x.hash, x.created, x.expires
+	rows, err := db.pool.Query(ctx, `SELECT a.`+strings.ReplaceAll(shape.ServiceAccountCols, ", ", ", a.")+`, x.id, x.hash, x.created, x.expires
 FROM service_accounts a
 LEFT JOIN LATERAL (SELECT id, hash, created, expires FROM service_account_secrets
   WHERE client_id = a.client_id) AS x ON true
@@ -423,7 +366,7 @@ ORDER BY x.created DESC, x.id DESC`, clientID)
 		}
 		if !found {
 			found = true
-			sa, err = scanServiceAccount(valuesRow{clientID, org, name, description, grants, list, created})
+			sa, err = shape.ScanServiceAccount(valuesRow{clientID, org, name, description, grants, list, created})
 			if err != nil {
 				return backup.ServiceAccount{}, nil, fmt.Errorf("postgres: service account %s: %w", clientID, err)
 			}

@@ -231,8 +231,8 @@ func TestMigrationsDownUp(t *testing.T) {
 	defer closeDB()
 	versions := embeddedVersions(t)
 	v, err := p.GetDBVersion(ctx)
-	if err != nil || v != latestMigration || len(versions) != 8 || versions[len(versions)-1] != latestMigration {
-		t.Fatalf("version %d (%v), want %d, the last of the 8 embedded %v", v, err, latestMigration, versions)
+	if err != nil || v != latestMigration || len(versions) != 10 || versions[len(versions)-1] != latestMigration {
+		t.Fatalf("version %d (%v), want %d, the last of the 10 embedded %v", v, err, latestMigration, versions)
 	}
 	objects := func() []string {
 		t.Helper()

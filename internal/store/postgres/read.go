@@ -125,6 +125,48 @@ func (db *DB) Project(ctx context.Context, id backup.ObjectID) (_ backup.Project
 	return p, nil
 }
 
+// ProjectByName returns the project named name that the caller may read
+// (store.FirstReadable), with its ClusterCount: one seek of the
+// projects_name index.
+func (db *DB) ProjectByName(ctx context.Context, name string) (_ backup.Project, err error) {
+	ctx, end := db.op(ctx)
+	defer end(&err)
+	if _, err := store.Caller(ctx); err != nil {
+		return backup.Project{}, err
+	}
+	rows, err := db.pool.Query(ctx, `SELECT p.id, `+projectCols+` FROM projects p WHERE p.name = $1 ORDER BY p.id`, name)
+	if err != nil {
+		return backup.Project{}, fmt.Errorf("postgres: project named %q: %w", name, err)
+	}
+	defer rows.Close()
+	var found []store.Named
+	var ps []backup.Project
+	for rows.Next() {
+		var id, org string
+		var created int64
+		var p backup.Project
+		if err := rows.Scan(&id, &org, &p.Name, &created, &p.ClusterCount); err != nil {
+			return backup.Project{}, fmt.Errorf("postgres: project named %q: %w", name, err)
+		}
+		if p.ID, err = shape.ParseIDString(id); err != nil {
+			return backup.Project{}, fmt.Errorf("postgres: project named %q: %w", name, err)
+		}
+		if p.OrgID, err = shape.ParseIDString(org); err != nil {
+			return backup.Project{}, fmt.Errorf("postgres: project %s: %w", id, err)
+		}
+		p.Created = shape.UnixTime(created)
+		found, ps = append(found, store.Named{ID: p.ID, Org: org}), append(ps, p)
+	}
+	if err := rows.Err(); err != nil {
+		return backup.Project{}, fmt.Errorf("postgres: project named %q: %w", name, err)
+	}
+	i, err := store.FirstReadable(ctx, name, found)
+	if err != nil {
+		return backup.Project{}, err
+	}
+	return ps[i], nil
+}
+
 // Projects lists the projects the caller may read ordered by id, with their
 // ClusterCount. Projects are few, so the page is an OFFSET scan and the
 // total a count, in one statement (one snapshot); a scope of one
@@ -214,23 +256,17 @@ func (db *DB) Organizations(ctx context.Context) (_ []backup.Organization, err e
 	if err := store.System(ctx); err != nil {
 		return nil, err
 	}
-	rows, err := db.pool.Query(ctx, `SELECT id, name, created FROM organizations ORDER BY id`)
+	rows, err := db.pool.Query(ctx, `SELECT `+shape.OrganizationCols+` FROM organizations ORDER BY id`)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: organizations: %w", err)
 	}
 	defer rows.Close()
 	out := []backup.Organization{}
 	for rows.Next() {
-		var id string
-		var o backup.Organization
-		var created int64
-		if err := rows.Scan(&id, &o.Name, &created); err != nil {
+		o, err := shape.ScanOrganization(rows)
+		if err != nil {
 			return nil, fmt.Errorf("postgres: organizations: %w", err)
 		}
-		if o.ID, err = shape.ParseIDString(id); err != nil {
-			return nil, fmt.Errorf("postgres: organizations: %w", err)
-		}
-		o.Created = shape.UnixTime(created)
 		out = append(out, o)
 	}
 	if err := rows.Err(); err != nil {
@@ -240,17 +276,18 @@ func (db *DB) Organizations(ctx context.Context) (_ []backup.Organization, err e
 }
 
 // clusterCols are the columns clusterRow scans, in its order.
-const clusterCols = `c.id, c.group_id, c.name, c.type, c.mongodb_version, c.backup, c.replica_set_name, c.shards, c.config, c.created, c.ckpt_driver, c.ckpt_interval_min, c.pit_window_hours`
+const clusterCols = `c.id, c.group_id, c.name, c.type, c.mongodb_version, c.backup, c.replica_set_name, c.shards, c.config, c.created, c.ckpt_driver, c.ckpt_interval_min, c.pit_window_hours, c.backup_status, c.snapshot_schedule`
 
 // clusterRow holds the scanned clusterCols, NULL when a LEFT JOIN matched
 // no cluster.
 type clusterRow struct {
 	id, group, name, typ, version, kind, rs, shards, config, driver pgtype.Text
 	created, interval, window                                       pgtype.Int8
+	status, snaps                                                   pgtype.Text
 }
 
 func (r *clusterRow) dest() []any {
-	return []any{&r.id, &r.group, &r.name, &r.typ, &r.version, &r.kind, &r.rs, &r.shards, &r.config, &r.created, &r.driver, &r.interval, &r.window}
+	return []any{&r.id, &r.group, &r.name, &r.typ, &r.version, &r.kind, &r.rs, &r.shards, &r.config, &r.created, &r.driver, &r.interval, &r.window, &r.status, &r.snaps}
 }
 
 // cluster turns the row into a cluster; false when the columns are NULL.
@@ -273,6 +310,10 @@ func (r *clusterRow) cluster() (backup.Cluster, bool, error) {
 	c.ReplicaSetName = r.rs.String
 	c.Created = shape.UnixTime(r.created.Int64)
 	c.Schedule = shape.ScheduleOf(r.driver.String, r.interval.Int64, r.window.Int64)
+	c.Status = backup.BackupStatus(r.status.String)
+	if c.Snapshots, err = shape.DecodeSnapshots(r.snaps.String); err != nil {
+		return c, false, fmt.Errorf("cluster %s snapshot schedule: %w", r.id.String, err)
+	}
 	if c.Shards, err = shape.DecodeShards(r.shards.String); err != nil {
 		return c, false, fmt.Errorf("cluster %s shards: %w", r.id.String, err)
 	}

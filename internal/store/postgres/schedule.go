@@ -42,10 +42,11 @@ func (db *DB) UpdateCluster(ctx context.Context, ref backup.ClusterRef, change f
 			return err
 		}
 		_, err = tx.Exec(ctx, `UPDATE clusters SET name = $1, type = $2, mongodb_version = $3, backup = $4,
-  replica_set_name = $5, shards = $6, config = $7, ckpt_driver = $8, ckpt_interval_min = $9, pit_window_hours = $10
-  WHERE id = $11`,
+  replica_set_name = $5, shards = $6, config = $7, ckpt_driver = $8, ckpt_interval_min = $9, pit_window_hours = $10,
+  backup_status = $11, snapshot_schedule = $12
+  WHERE id = $13`,
 			c.Name, string(c.Type), c.MongoDBVersion, string(c.Backup), c.ReplicaSetName, cols.Shards, cols.Config,
-			cols.Driver, cols.IntervalMin, cols.WindowHours, c.ID.Hex())
+			cols.Driver, cols.IntervalMin, cols.WindowHours, cols.Status, cols.Snapshots, c.ID.Hex())
 		if violation(err, codeUniqueViolation, "") {
 			return backup.ErrDuplicateClusterName(c.Name, c.GroupID.Hex())
 		}
@@ -58,7 +59,8 @@ func (db *DB) UpdateCluster(ctx context.Context, ref backup.ClusterRef, change f
 }
 
 // Schedules lists the clusters the engine takes checkpoints of: legacy
-// backup, the SIMULATED driver and an interval set, ordered by id.
+// backup STARTED (backup.Cluster.TakesCheckpoints), the SIMULATED driver
+// and an interval set, ordered by id.
 func (db *DB) Schedules(ctx context.Context) (_ []backup.Cluster, err error) {
 	ctx, end := db.op(ctx)
 	defer end(&err)
@@ -66,7 +68,8 @@ func (db *DB) Schedules(ctx context.Context) (_ []backup.Cluster, err error) {
 		return nil, err
 	}
 	rows, err := db.pool.Query(ctx, `SELECT `+clusterCols+` FROM clusters c
-WHERE c.ckpt_driver = 'SIMULATED' AND c.ckpt_interval_min > 0 AND c.backup = 'LEGACY' ORDER BY c.id`)
+WHERE c.ckpt_driver = 'SIMULATED' AND c.ckpt_interval_min > 0 AND c.backup = 'LEGACY'
+  AND c.backup_status IN ('', 'STARTED') ORDER BY c.id`)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: schedules: %w", err)
 	}

@@ -264,6 +264,10 @@ type ClusterColumns struct {
 	Driver         string
 	IntervalMin    int64
 	WindowHours    int64
+	// Status is the backup state as given ("" stays ""); Snapshots the
+	// snapshot schedule's JSON, "" for the zero value (the defaults).
+	Status    string
+	Snapshots string
 }
 
 // ColumnsOf validates c and encodes what the stores keep of it beside its
@@ -282,7 +286,47 @@ func ColumnsOf(c backup.Cluster) (ClusterColumns, error) {
 		return cc, fmt.Errorf("cluster %s: %w", c.ID.Hex(), err)
 	}
 	cc.Driver, cc.IntervalMin, cc.WindowHours = ScheduleColumns(c.Schedule)
+	cc.Status = string(c.Status)
+	if cc.Snapshots, err = EncodeSnapshots(c.Snapshots); err != nil {
+		return cc, fmt.Errorf("cluster %s: %w", c.ID.Hex(), err)
+	}
 	return cc, nil
+}
+
+// snapshots is the stored JSON shape of a backup.SnapshotSchedule.
+type snapshots struct {
+	IntervalHours          int    `json:"intervalHours"`
+	RetentionDays          int    `json:"retentionDays"`
+	DailyRetentionDays     int    `json:"dailyRetentionDays"`
+	WeeklyRetentionWeeks   int    `json:"weeklyRetentionWeeks"`
+	MonthlyRetentionMonths int    `json:"monthlyRetentionMonths"`
+	FullIncrementalDay     string `json:"fullIncrementalDayOfWeek,omitempty"`
+}
+
+// EncodeSnapshots returns the stored JSON of a snapshot schedule: "" for
+// the zero value, so that a cluster that never had one reads back as it
+// was written.
+func EncodeSnapshots(s backup.SnapshotSchedule) (string, error) {
+	if s == (backup.SnapshotSchedule{}) {
+		return "", nil
+	}
+	b, err := json.Marshal(snapshots{s.IntervalHours, s.RetentionDays, s.DailyRetentionDays,
+		s.WeeklyRetentionWeeks, s.MonthlyRetentionMonths, s.FullIncrementalDayOfWeek})
+	return string(b), err
+}
+
+// DecodeSnapshots reads what EncodeSnapshots stored.
+func DecodeSnapshots(s string) (backup.SnapshotSchedule, error) {
+	if s == "" {
+		return backup.SnapshotSchedule{}, nil
+	}
+	var in snapshots
+	if err := json.Unmarshal([]byte(s), &in); err != nil {
+		return backup.SnapshotSchedule{}, err
+	}
+	return backup.SnapshotSchedule{IntervalHours: in.IntervalHours, RetentionDays: in.RetentionDays,
+		DailyRetentionDays: in.DailyRetentionDays, WeeklyRetentionWeeks: in.WeeklyRetentionWeeks,
+		MonthlyRetentionMonths: in.MonthlyRetentionMonths, FullIncrementalDayOfWeek: in.FullIncrementalDay}, nil
 }
 
 // Change applies change to a copy of c, the cluster UpdateCluster of every
@@ -362,4 +406,89 @@ func DropProjectGrants(stored string, project backup.ObjectID) (grants string, c
 	}
 	grants, err = EncodeGrants(kept)
 	return grants, err == nil, err
+}
+
+// Row is a row to scan: database/sql's and pgx's rows both.
+type Row interface{ Scan(dest ...any) error }
+
+// APIKeyCols are the columns ScanAPIKey reads, in its order.
+const APIKeyCols = `id, org_id, public_key, description, ha1_md5, ha1_sha256, grants, access_list, created`
+
+// ScanAPIKey reads an API key and its digest hashes from a row of
+// APIKeyCols.
+func ScanAPIKey(row Row) (backup.APIKey, backup.DigestHA1, error) {
+	var (
+		k                     backup.APIKey
+		ha1                   backup.DigestHA1
+		id, org, grants, list string
+		created               int64
+	)
+	if err := row.Scan(&id, &org, &k.PublicKey, &k.Description, &ha1.MD5, &ha1.SHA256, &grants, &list, &created); err != nil {
+		return k, ha1, err
+	}
+	var err error
+	if k.ID, err = ParseIDString(id); err != nil {
+		return k, ha1, err
+	}
+	if k.OrgID, err = ParseIDString(org); err != nil {
+		return k, ha1, err
+	}
+	if k.Grants, err = DecodeGrants(grants); err != nil {
+		return k, ha1, fmt.Errorf("API key %s: %w", id, err)
+	}
+	if k.AccessList, err = DecodeAccessList(list); err != nil {
+		return k, ha1, fmt.Errorf("API key %s: %w", id, err)
+	}
+	k.Created = UnixTime(created)
+	return k, ha1, nil
+}
+
+// ServiceAccountCols are the columns ScanServiceAccount reads, in its
+// order.
+const ServiceAccountCols = `client_id, org_id, name, description, grants, access_list, created`
+
+// ScanServiceAccount reads a service account from a row of
+// ServiceAccountCols.
+func ScanServiceAccount(row Row) (backup.ServiceAccount, error) {
+	var (
+		sa                backup.ServiceAccount
+		org, grants, list string
+		created           int64
+	)
+	if err := row.Scan(&sa.ClientID, &org, &sa.Name, &sa.Description, &grants, &list, &created); err != nil {
+		return sa, err
+	}
+	var err error
+	if sa.OrgID, err = ParseIDString(org); err != nil {
+		return sa, err
+	}
+	if sa.Grants, err = DecodeGrants(grants); err != nil {
+		return sa, fmt.Errorf("service account %s: %w", sa.ClientID, err)
+	}
+	if sa.AccessList, err = DecodeAccessList(list); err != nil {
+		return sa, fmt.Errorf("service account %s: %w", sa.ClientID, err)
+	}
+	sa.Created = UnixTime(created)
+	return sa, nil
+}
+
+// OrganizationCols are the columns ScanOrganization reads, in its order.
+const OrganizationCols = `id, name, created`
+
+// ScanOrganization reads an organization from a row of OrganizationCols.
+func ScanOrganization(row Row) (backup.Organization, error) {
+	var (
+		o       backup.Organization
+		id      string
+		created int64
+	)
+	if err := row.Scan(&id, &o.Name, &created); err != nil {
+		return o, err
+	}
+	var err error
+	if o.ID, err = ParseIDString(id); err != nil {
+		return o, err
+	}
+	o.Created = UnixTime(created)
+	return o, nil
 }

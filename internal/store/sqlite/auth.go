@@ -151,38 +151,6 @@ func (db *DB) CreateAPIKey(ctx context.Context, k backup.APIKey, ha1 backup.Dige
 	return nil
 }
 
-// apiKeyCols are the columns scanAPIKey reads, in its order.
-const apiKeyCols = `id, org_id, public_key, description, ha1_md5, ha1_sha256, grants, access_list, created`
-
-type scanner interface{ Scan(dest ...any) error }
-
-func scanAPIKey(row scanner) (backup.APIKey, backup.DigestHA1, error) {
-	var (
-		k                     backup.APIKey
-		ha1                   backup.DigestHA1
-		id, org, grants, list string
-		created               int64
-	)
-	if err := row.Scan(&id, &org, &k.PublicKey, &k.Description, &ha1.MD5, &ha1.SHA256, &grants, &list, &created); err != nil {
-		return k, ha1, err
-	}
-	var err error
-	if k.ID, err = shape.ParseIDString(id); err != nil {
-		return k, ha1, err
-	}
-	if k.OrgID, err = shape.ParseIDString(org); err != nil {
-		return k, ha1, err
-	}
-	if k.Grants, err = shape.DecodeGrants(grants); err != nil {
-		return k, ha1, fmt.Errorf("API key %s: %w", id, err)
-	}
-	if k.AccessList, err = shape.DecodeAccessList(list); err != nil {
-		return k, ha1, fmt.Errorf("API key %s: %w", id, err)
-	}
-	k.Created = shape.UnixTime(created)
-	return k, ha1, nil
-}
-
 // APIKeys lists an organization's API keys ordered by id, or
 // ORG_NOT_FOUND.
 func (db *DB) APIKeys(ctx context.Context, orgID backup.ObjectID) (_ []backup.APIKey, err error) {
@@ -198,14 +166,14 @@ func (db *DB) APIKeys(ctx context.Context, orgID backup.ObjectID) (_ []backup.AP
 	if err := orgExists(ctx, tx, orgID); err != nil {
 		return nil, err
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT `+apiKeyCols+` FROM api_keys WHERE org_id = ? ORDER BY id`, orgID.Hex())
+	rows, err := tx.QueryContext(ctx, `SELECT `+shape.APIKeyCols+` FROM api_keys WHERE org_id = ? ORDER BY id`, orgID.Hex())
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: API keys: %w", err)
 	}
 	defer rows.Close()
 	out := []backup.APIKey{}
 	for rows.Next() {
-		k, _, err := scanAPIKey(rows)
+		k, _, err := shape.ScanAPIKey(rows)
 		if err != nil {
 			return nil, fmt.Errorf("sqlite: API keys: %w", err)
 		}
@@ -236,7 +204,7 @@ func (db *DB) APIKey(ctx context.Context, publicKey string) (_ backup.APIKey, _ 
 	if err := store.System(ctx); err != nil {
 		return backup.APIKey{}, backup.DigestHA1{}, err
 	}
-	k, ha1, err := scanAPIKey(db.apiKeyByPublicKey.QueryRowContext(ctx, publicKey))
+	k, ha1, err := shape.ScanAPIKey(db.apiKeyByPublicKey.QueryRowContext(ctx, publicKey))
 	if err == sql.ErrNoRows {
 		return backup.APIKey{}, backup.DigestHA1{}, store.ErrPublicKeyNotFound(publicKey)
 	}
@@ -320,33 +288,6 @@ func (db *DB) CreateServiceAccount(ctx context.Context, sa backup.ServiceAccount
 	return nil
 }
 
-// serviceAccountCols are the columns scanServiceAccount reads, in its
-// order.
-const serviceAccountCols = `client_id, org_id, name, description, grants, access_list, created`
-
-func scanServiceAccount(row scanner) (backup.ServiceAccount, error) {
-	var (
-		sa                backup.ServiceAccount
-		org, grants, list string
-		created           int64
-	)
-	if err := row.Scan(&sa.ClientID, &org, &sa.Name, &sa.Description, &grants, &list, &created); err != nil {
-		return sa, err
-	}
-	var err error
-	if sa.OrgID, err = shape.ParseIDString(org); err != nil {
-		return sa, err
-	}
-	if sa.Grants, err = shape.DecodeGrants(grants); err != nil {
-		return sa, fmt.Errorf("service account %s: %w", sa.ClientID, err)
-	}
-	if sa.AccessList, err = shape.DecodeAccessList(list); err != nil {
-		return sa, fmt.Errorf("service account %s: %w", sa.ClientID, err)
-	}
-	sa.Created = shape.UnixTime(created)
-	return sa, nil
-}
-
 // ServiceAccounts lists an organization's service accounts ordered by
 // client id, or ORG_NOT_FOUND.
 func (db *DB) ServiceAccounts(ctx context.Context, orgID backup.ObjectID) (_ []backup.ServiceAccount, err error) {
@@ -362,14 +303,14 @@ func (db *DB) ServiceAccounts(ctx context.Context, orgID backup.ObjectID) (_ []b
 	if err := orgExists(ctx, tx, orgID); err != nil {
 		return nil, err
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT `+serviceAccountCols+` FROM service_accounts WHERE org_id = ? ORDER BY client_id`, orgID.Hex())
+	rows, err := tx.QueryContext(ctx, `SELECT `+shape.ServiceAccountCols+` FROM service_accounts WHERE org_id = ? ORDER BY client_id`, orgID.Hex())
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: service accounts: %w", err)
 	}
 	defer rows.Close()
 	out := []backup.ServiceAccount{}
 	for rows.Next() {
-		sa, err := scanServiceAccount(rows)
+		sa, err := shape.ScanServiceAccount(rows)
 		if err != nil {
 			return nil, fmt.Errorf("sqlite: service accounts: %w", err)
 		}
@@ -393,7 +334,7 @@ func (db *DB) ServiceAccount(ctx context.Context, clientID string) (_ backup.Ser
 		return backup.ServiceAccount{}, nil, fmt.Errorf("sqlite: service account %s: %w", clientID, err)
 	}
 	defer rollback(tx)
-	sa, err := scanServiceAccount(tx.QueryRowContext(ctx, `SELECT `+serviceAccountCols+` FROM service_accounts WHERE client_id = ?`, clientID))
+	sa, err := shape.ScanServiceAccount(tx.QueryRowContext(ctx, `SELECT `+shape.ServiceAccountCols+` FROM service_accounts WHERE client_id = ?`, clientID))
 	if err == sql.ErrNoRows {
 		return backup.ServiceAccount{}, nil, backup.ErrServiceAccountNotFound(clientID)
 	}

@@ -168,7 +168,7 @@ func TestQueryPlans(t *testing.T) {
 		"last":             `SELECT seq, ts, id FROM checkpoints WHERE cluster = ? ORDER BY seq DESC LIMIT 1`,
 		"authEpoch":        authEpochQuery,
 		"isRevoked":        isRevokedQuery,
-		"apiKey":           `SELECT ` + apiKeyCols + ` FROM api_keys WHERE public_key = ?`,
+		"apiKey":           `SELECT ` + shape.APIKeyCols + ` FROM api_keys WHERE public_key = ?`,
 		"purgeRevoked":     `DELETE FROM revoked_tokens WHERE expires < ?`,
 		"newestRestorable": newestRestorableQuery,
 	}
@@ -439,6 +439,8 @@ GROUP BY s.type, s.name ORDER BY s.type, s.name`)
 		4:  {"table slot_claims(", "index slot_claims_expires("},
 		5:  {",ckpt_driver,ckpt_interval_min,pit_window_hours)", "index clusters_scheduled("},
 		6:  {"index checkpoints_restorable("},
+		7:  {",backup_status,snapshot_schedule)"},
+		8:  {"index projects_name("},
 		11: {"table instances("},
 		12: {"table digest_nonces(", "index digest_nonces_expires("},
 	}

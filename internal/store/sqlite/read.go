@@ -51,6 +51,47 @@ func (db *DB) Project(ctx context.Context, id backup.ObjectID) (_ backup.Project
 	return p, nil
 }
 
+// ProjectByName returns the project named name that the caller may read
+// (store.FirstReadable), with its ClusterCount: one seek of the
+// projects_name index.
+func (db *DB) ProjectByName(ctx context.Context, name string) (_ backup.Project, err error) {
+	defer db.classify(&err)
+	if _, err := store.Caller(ctx); err != nil {
+		return backup.Project{}, err
+	}
+	rows, err := db.r.QueryContext(ctx, `SELECT p.id, `+projectCols+` FROM projects p WHERE p.name = ? ORDER BY p.id`, name)
+	if err != nil {
+		return backup.Project{}, fmt.Errorf("sqlite: project named %q: %w", name, err)
+	}
+	defer rows.Close()
+	var found []store.Named
+	var ps []backup.Project
+	for rows.Next() {
+		var id, org string
+		var created int64
+		var p backup.Project
+		if err := rows.Scan(&id, &org, &p.Name, &created, &p.ClusterCount); err != nil {
+			return backup.Project{}, fmt.Errorf("sqlite: project named %q: %w", name, err)
+		}
+		if p.ID, err = shape.ParseIDString(id); err != nil {
+			return backup.Project{}, fmt.Errorf("sqlite: project named %q: %w", name, err)
+		}
+		if p.OrgID, err = shape.ParseIDString(org); err != nil {
+			return backup.Project{}, fmt.Errorf("sqlite: project %s: %w", id, err)
+		}
+		p.Created = shape.UnixTime(created)
+		found, ps = append(found, store.Named{ID: p.ID, Org: org}), append(ps, p)
+	}
+	if err := rows.Err(); err != nil {
+		return backup.Project{}, fmt.Errorf("sqlite: project named %q: %w", name, err)
+	}
+	i, err := store.FirstReadable(ctx, name, found)
+	if err != nil {
+		return backup.Project{}, err
+	}
+	return ps[i], nil
+}
+
 // Projects lists the projects the caller may read ordered by id, with their
 // ClusterCount. Projects are few, so the page is an OFFSET scan and the
 // total a COUNT; a scope of one organization reads only its range of the
@@ -145,23 +186,17 @@ func (db *DB) Organizations(ctx context.Context) (_ []backup.Organization, err e
 	if err := store.System(ctx); err != nil {
 		return nil, err
 	}
-	rows, err := db.r.QueryContext(ctx, `SELECT id, name, created FROM organizations ORDER BY id`)
+	rows, err := db.r.QueryContext(ctx, `SELECT `+shape.OrganizationCols+` FROM organizations ORDER BY id`)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: organizations: %w", err)
 	}
 	defer rows.Close()
 	out := []backup.Organization{}
 	for rows.Next() {
-		var id string
-		var o backup.Organization
-		var created int64
-		if err := rows.Scan(&id, &o.Name, &created); err != nil {
+		o, err := shape.ScanOrganization(rows)
+		if err != nil {
 			return nil, fmt.Errorf("sqlite: organizations: %w", err)
 		}
-		if o.ID, err = shape.ParseIDString(id); err != nil {
-			return nil, fmt.Errorf("sqlite: organizations: %w", err)
-		}
-		o.Created = shape.UnixTime(created)
 		out = append(out, o)
 	}
 	if err := rows.Err(); err != nil {
@@ -171,7 +206,7 @@ func (db *DB) Organizations(ctx context.Context) (_ []backup.Organization, err e
 }
 
 // clusterCols are the columns scanCluster reads, in its order.
-const clusterCols = `c.id, c.group_id, c.name, c.type, c.mongodb_version, c.backup, c.replica_set_name, c.shards, c.config, c.created, c.ckpt_driver, c.ckpt_interval_min, c.pit_window_hours`
+const clusterCols = `c.id, c.group_id, c.name, c.type, c.mongodb_version, c.backup, c.replica_set_name, c.shards, c.config, c.created, c.ckpt_driver, c.ckpt_interval_min, c.pit_window_hours, c.backup_status, c.snapshot_schedule`
 
 // Cluster resolves a reference to a whole cluster: GROUP_NOT_FOUND, then
 // the caller's access to the project, then CLUSTER_NOT_FOUND, in one
@@ -264,9 +299,9 @@ func (db *DB) Clusters(ctx context.Context, groupID backup.ObjectID, page backup
 // scanCluster scans clusterCols, after the destinations in pre. It reports
 // false when the cluster columns are NULL (a LEFT JOIN that matched none).
 func scanCluster(rows *sql.Rows, c *backup.Cluster, pre ...any) (bool, error) {
-	var id, group, name, typ, version, kind, rs, shards, config, driver sql.NullString
+	var id, group, name, typ, version, kind, rs, shards, config, driver, status, snaps sql.NullString
 	var created, interval, window sql.NullInt64
-	dest := append(pre, &id, &group, &name, &typ, &version, &kind, &rs, &shards, &config, &created, &driver, &interval, &window)
+	dest := append(pre, &id, &group, &name, &typ, &version, &kind, &rs, &shards, &config, &created, &driver, &interval, &window, &status, &snaps)
 	if err := rows.Scan(dest...); err != nil {
 		return false, err
 	}
@@ -287,6 +322,10 @@ func scanCluster(rows *sql.Rows, c *backup.Cluster, pre ...any) (bool, error) {
 	c.ReplicaSetName = rs.String
 	c.Created = shape.UnixTime(created.Int64)
 	c.Schedule = shape.ScheduleOf(driver.String, interval.Int64, window.Int64)
+	c.Status = backup.BackupStatus(status.String)
+	if c.Snapshots, err = shape.DecodeSnapshots(snaps.String); err != nil {
+		return false, fmt.Errorf("cluster %s snapshot schedule: %w", id.String, err)
+	}
 	if c.Shards, err = shape.DecodeShards(shards.String); err != nil {
 		return false, fmt.Errorf("cluster %s shards: %w", id.String, err)
 	}

@@ -36,10 +36,11 @@ func (db *DB) UpdateCluster(ctx context.Context, ref backup.ClusterRef, change f
 		return backup.Cluster{}, err
 	}
 	_, err = tx.ExecContext(ctx, `UPDATE clusters SET name = ?, type = ?, mongodb_version = ?, backup = ?,
-  replica_set_name = ?, shards = ?, config = ?, ckpt_driver = ?, ckpt_interval_min = ?, pit_window_hours = ?
+  replica_set_name = ?, shards = ?, config = ?, ckpt_driver = ?, ckpt_interval_min = ?, pit_window_hours = ?,
+  backup_status = ?, snapshot_schedule = ?
   WHERE id = ?`,
 		c.Name, string(c.Type), c.MongoDBVersion, string(c.Backup), c.ReplicaSetName, cols.Shards, cols.Config,
-		cols.Driver, cols.IntervalMin, cols.WindowHours, c.ID.Hex())
+		cols.Driver, cols.IntervalMin, cols.WindowHours, cols.Status, cols.Snapshots, c.ID.Hex())
 	if sqliteCode(err) == codeUnique {
 		return backup.Cluster{}, backup.ErrDuplicateClusterName(c.Name, c.GroupID.Hex())
 	}
@@ -53,14 +54,16 @@ func (db *DB) UpdateCluster(ctx context.Context, ref backup.ClusterRef, change f
 }
 
 // Schedules lists the clusters the engine takes checkpoints of: legacy
-// backup, the SIMULATED driver and an interval set, ordered by id.
+// backup STARTED (backup.Cluster.TakesCheckpoints), the SIMULATED driver
+// and an interval set, ordered by id.
 func (db *DB) Schedules(ctx context.Context) (_ []backup.Cluster, err error) {
 	defer db.classify(&err)
 	if err := store.System(ctx); err != nil {
 		return nil, err
 	}
 	rows, err := db.r.QueryContext(ctx, `SELECT `+clusterCols+` FROM clusters c
-WHERE c.ckpt_driver = 'SIMULATED' AND c.ckpt_interval_min > 0 AND c.backup = 'LEGACY' ORDER BY c.id`)
+WHERE c.ckpt_driver = 'SIMULATED' AND c.ckpt_interval_min > 0 AND c.backup = 'LEGACY'
+  AND c.backup_status IN ('', 'STARTED') ORDER BY c.id`)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: schedules: %w", err)
 	}

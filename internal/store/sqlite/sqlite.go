@@ -38,6 +38,7 @@ import (
 	"github.com/checkpointd/checkpointd/internal/store"
 	"github.com/checkpointd/checkpointd/internal/store/cache"
 	"github.com/checkpointd/checkpointd/internal/store/codec"
+	"github.com/checkpointd/checkpointd/internal/store/shape"
 )
 
 //go:embed migrations/*.sql
@@ -343,7 +344,7 @@ WHERE cluster = ?1 AND seq >= ?2 AND seq < ?3 ORDER BY seq`},
 		{&db.headByID, db.r, headCols + fromRefByID},
 		{&db.authEpoch, db.r, authEpochQuery},
 		{&db.isRevoked, db.r, isRevokedQuery},
-		{&db.apiKeyByPublicKey, db.r, `SELECT ` + apiKeyCols + ` FROM api_keys WHERE public_key = ?`},
+		{&db.apiKeyByPublicKey, db.r, `SELECT ` + shape.APIKeyCols + ` FROM api_keys WHERE public_key = ?`},
 
 		{&db.insertCheckpoint, db.w, `INSERT INTO checkpoints (cluster, seq, id, ` + checkpointCols + `)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?)`},

@@ -70,6 +70,8 @@ func Run(t *testing.T, open func(t testing.TB, clk clock.Clock) Store) {
 		{"Schedules", testSchedules},
 		{"AddClaimed", testAddClaimed},
 		{"NewestRestorable", testNewestRestorable},
+		{"BackupState", testBackupState},
+		{"ProjectByName", testProjectByName},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

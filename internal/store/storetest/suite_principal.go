@@ -21,7 +21,7 @@ import (
 // they need of it on the project (store.go); every other method of the
 // contract is backup.System's alone.
 var projectMethods = map[string]store.Need{
-	"Project": store.Read, "Projects": store.Read, "Cluster": store.Read, "Clusters": store.Read,
+	"Project": store.Read, "ProjectByName": store.Read, "Projects": store.Read, "Cluster": store.Read, "Clusters": store.Read,
 	"Checkpoints": store.Read, "Checkpoint": store.Read,
 	"AddCheckpoint": store.Report,
 	"CreateCluster": store.Admin, "UpdateCluster": store.Admin, "DeleteCluster": store.Admin,
