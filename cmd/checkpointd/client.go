@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -14,8 +16,9 @@ import (
 	"github.com/checkpointd/checkpointd/internal/client"
 )
 
-// The client commands (checkpoints list, checkpoints get) read checkpoints
-// over HTTP from any server of the API, checkpointd or MongoDB's own, with
+// The client commands (checkpoints list|get|restore-plan, restores
+// create|list|get) speak to any server of the API over HTTP, checkpointd or
+// MongoDB's own (the restore plan is checkpointd's alone), with
 // the settings of flags, CHECKPOINTD_* variables and a profile, in that
 // order.
 
@@ -69,7 +72,7 @@ checkpoints API: checkpointd, or MongoDB Atlas or Cloud Manager.
 		RunE:                       groupRunE,
 	}
 	addClientFlags(e, cmd, &cf)
-	cmd.AddCommand(newCheckpointsListCmd(e, &cf), newCheckpointsGetCmd(e, &cf))
+	cmd.AddCommand(newCheckpointsListCmd(e, &cf), newCheckpointsGetCmd(e, &cf), newRestorePlanCmd(e, &cf))
 	return cmd
 }
 
@@ -89,7 +92,6 @@ func addClientFlags(e *env, cmd *cobra.Command, cf *clientFlags) {
 	pf.StringVar(&cf.cluster, "cluster", "", "cluster name (with --api cloud-manager: the cluster's id)")
 	pf.StringVarP(&cf.output, "output", "o", "table", "output format: table, or json (the server's JSON, indented)")
 	registerClientCompletion(e, cmd)
-
 }
 
 // groupRunE makes a command grouping subcommands runnable, so that an
@@ -296,27 +298,39 @@ and at which timestamp.
 ` + clientHelp,
 		Example: `  checkpointd checkpoints get --project 5e2211c17a3e5a48f5497de3 --cluster Cluster0 --id 6b0187c380eef53de5000002`,
 		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := cf.resolve(e, cmd)
-			if err != nil {
-				return err
-			}
-			if id == "" {
-				return errors.New("--id is required: a checkpoint's id, as checkpoints list prints it")
-			}
-			cp, raw, err := c.GetCheckpoint(cmd.Context(), cf.project, cf.cluster, id)
-			if err != nil {
-				return err
-			}
-			if cf.output == "json" {
-				_, err := fmt.Fprintf(e.stdout, "%s\n", client.Pretty(raw))
-				return err
-			}
-			return printCheckpoint(e.stdout, cp)
-		},
+		RunE: runGet(e, cf, &id, "a checkpoint's id, as checkpoints list prints it",
+			func(ctx context.Context, c *client.Client, id string) (json.RawMessage, func(io.Writer) error, error) {
+				cp, raw, err := c.GetCheckpoint(ctx, cf.project, cf.cluster, id)
+				return raw, func(w io.Writer) error { return printCheckpoint(w, cp) }, err
+			}),
 	}
 	cmd.Flags().StringVar(&id, "id", "", "the checkpoint's id")
 	return cmd
+}
+
+// runGet is the RunE of a command that shows one resource named by --id
+// (id; idHelp says what it is): the server's JSON, indented, with
+// --output json, else the table get returns.
+func runGet(e *env, cf *clientFlags, id *string, idHelp string,
+	get func(ctx context.Context, c *client.Client, id string) (json.RawMessage, func(io.Writer) error, error)) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, _ []string) error {
+		c, err := cf.resolve(e, cmd)
+		if err != nil {
+			return err
+		}
+		if *id == "" {
+			return errors.New("--id is required: " + idHelp)
+		}
+		raw, show, err := get(cmd.Context(), c, *id)
+		if err != nil {
+			return err
+		}
+		if cf.output == "json" {
+			_, err := fmt.Fprintf(e.stdout, "%s\n", client.Pretty(raw))
+			return err
+		}
+		return show(e.stdout)
+	}
 }
 
 // printListJSON prints a page as the server sent it, indented; with --all

@@ -532,7 +532,11 @@ func TestCompletion(t *testing.T) {
 		{[]string{"profiles", "delete", ""}, []string{"default", "prod"}},
 		{[]string{"profiles", "set", "x", "--api", ""}, []string{"atlas-v2", "atlas-v1", "cloud-manager"}},
 		{[]string{"serve", "--paging", ""}, []string{"lenient", "strict"}},
-		{[]string{"checkpoints", ""}, []string{"get\tShow one checkpoint and its parts", "list\tList a cluster's checkpoints, oldest first"}},
+		{[]string{"checkpoints", ""}, []string{"get\tShow one checkpoint and its parts", "list\tList a cluster's checkpoints, oldest first",
+			"restore-plan\tHow to restore a checkpoint by hand (checkpointd only)"}},
+		{[]string{"restore-jobs", ""}, []string{"create\tRestore a cluster to one of its checkpoints", "get\tShow one restore job",
+			"list\tList a cluster's restore jobs, oldest first"}},
+		{[]string{"restore-jobs", "list", "--api", ""}, []string{"atlas-v2", "atlas-v1", "cloud-manager"}},
 	} {
 		out, _, err := runCmd(t, getenv, append([]string{"__complete"}, tt.args...)...)
 		if err != nil {

@@ -55,7 +55,7 @@ protocol, to try MongoDB clients against without a MongoDB server.`,
 	root.SetErr(e.stderr)
 	root.AddCommand(newServeCmd(e))
 	root.AddCommand(newOrgsCmd(e), newProjectsCmd(e), newClustersCmd(e), newKeysCmd(e), newServiceAccountsCmd(e))
-	root.AddCommand(newCheckpointsCmd(e), newScheduleCmd(e), newProfilesCmd(e), newAgentCmd(e))
+	root.AddCommand(newCheckpointsCmd(e), newScheduleCmd(e), newRestoreJobsCmd(e), newProfilesCmd(e), newAgentCmd(e))
 	root.AddCommand(newSimclusterCmd(e))
 	root.AddCommand(newBackupCmd(e), newRestoreCmd(e))
 	return root.ExecuteContext(ctx)

@@ -287,6 +287,7 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 		}
 		demo.Print(e.stdout, base, ds, key)
 	}
+	restoresWake := make(chan struct{}, 1)
 	if c.engine {
 		// The engine takes the checkpoints of every cluster scheduled
 		// for the SIMULATED driver (the demo's included), reading the
@@ -316,9 +317,17 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 		}
 		engCtx, stopEngine := context.WithCancel(ctx)
 		engDone := make(chan struct{})
+		restoresDone := make(chan struct{})
 		go func() {
 			defer close(engDone)
 			_ = sup.Run(engCtx) // returns nil once every checkpoint under way has finished
+			<-restoresDone
+		}()
+		// The simulated clusters' restore jobs finish on the API's clock,
+		// which dated them; the API wakes the loop when it creates some.
+		go func() {
+			defer close(restoresDone)
+			_ = engine.Restores(engCtx, db, e.clock, restoresWake, logger.With("component", "restores"))
 		}()
 		// Deferred after the store's Close, so run before it: the store
 		// closes only once the engine has stopped writing to it.
@@ -340,6 +349,12 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 		Admin:        db,
 		Clock:        e.clock,
 		ClusterAdmin: admin.Clusters{Store: db, Clock: e.clock},
+		RestoreJobsCreated: func() {
+			select {
+			case restoresWake <- struct{}{}:
+			default: // a wake is pending already
+			}
+		},
 	}
 	if mets != nil {
 		apiCfg.Metrics = mets // only when set: a nil *Metrics in the interface would not be nil

@@ -3,6 +3,8 @@ package backup_test
 import (
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -153,5 +155,42 @@ func TestCheckInterval(t *testing.T) {
 		if e := backup.ErrorOf(err); err != nil && (e == nil || e.Kind != backup.Invalid || e.Code != backup.CodeInvalidAttribute) {
 			t.Errorf("CheckInterval(%v) = %v, want an INVALID_ATTRIBUTE *backup.Error", tt.d, err)
 		}
+	}
+}
+
+// TestPlanRestore: a plan lists the config server first, then the shards
+// in the cluster's order, each stopping one past its token; a checkpoint
+// not restorable, with a token not found, or older than the window is
+// planned with warnings saying why.
+func TestPlanRestore(t *testing.T) {
+	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	c := backup.Cluster{Name: "C", Type: backup.Sharded, Shards: []backup.Shard{{Name: "s0", ReplicaSetName: "rs0"}, {Name: "s1", ReplicaSetName: "rs1"}},
+		Config: backup.ConfigServer{ReplicaSetName: "cfg"}, Schedule: backup.CheckpointSchedule{Window: 2 * time.Hour}}
+	tok := func(inc uint32) backup.BSONTimestamp {
+		return backup.BSONTimestamp{Date: now.Add(-time.Hour), Increment: inc}
+	}
+	cp := backup.Checkpoint{Timestamp: now.Add(-time.Hour), Restorable: true, Parts: []backup.Part{
+		{Type: backup.PartReplicaSet, ShardName: "s1", ReplicaSetName: "rs1", TokenDiscovered: true, TokenTimestamp: tok(2)},
+		{Type: backup.PartReplicaSet, ShardName: "s0", ReplicaSetName: "rs0", TokenDiscovered: true, TokenTimestamp: tok(1)},
+		{Type: backup.PartConfigReplicaSet, ReplicaSetName: "cfg", TokenDiscovered: true, TokenTimestamp: tok(5)},
+	}}
+	p := backup.PlanRestore(&c, &cp, now)
+	secs := strconv.FormatInt(now.Add(-time.Hour).Unix(), 10)
+	var got []string
+	for _, st := range p.Steps {
+		got = append(got, fmt.Sprint(st.Order, " ", st.Part.ReplicaSetName, " ", st.OplogLimit))
+	}
+	want := []string{"1 cfg " + secs + ":6", "2 rs0 " + secs + ":2", "3 rs1 " + secs + ":3"}
+	if !p.Restorable || len(p.Warnings) != 0 || strings.Join(got, "|") != strings.Join(want, "|") ||
+		p.Steps[0].Command != "mongorestore --oplogReplay --oplogLimit "+secs+":6 <dump of config server replica set cfg>" {
+		t.Fatalf("plan = %+v, steps %q, want %q", p, got, want)
+	}
+	cp.Parts[1].TokenDiscovered, cp.Restorable = false, true
+	if p := backup.PlanRestore(&c, &cp, now); p.Restorable || !p.Incomplete || p.OutsideWindow || !strings.Contains(p.Why, "shard s0 was not discovered") || p.Steps[1].Command != "" {
+		t.Errorf("a token not found: %+v", p)
+	}
+	cp.Parts[1].TokenDiscovered = true
+	if p := backup.PlanRestore(&c, &cp, now.Add(2*time.Hour)); p.Restorable || p.Incomplete || !p.OutsideWindow || len(p.Warnings) != 1 {
+		t.Errorf("outside the window: %+v", p)
 	}
 }

@@ -318,7 +318,8 @@ func (c *Client) get(ctx context.Context, path string, q url.Values) ([]byte, er
 }
 
 // do sends a request, with body as JSON unless it is nil, and returns the
-// status and body of a 200 or 201; any other status is an *APIError.
+// status and body of a 200, 201 or 204 (no body); any other status is an
+// *APIError.
 func (c *Client) do(ctx context.Context, method, path string, q url.Values, body []byte) (int, []byte, error) {
 	u := c.base + path
 	if len(q) > 0 {
@@ -355,7 +356,7 @@ func (c *Client) do(ctx context.Context, method, path string, q url.Values, body
 	if len(answer) > maxBody {
 		return 0, nil, fmt.Errorf("%s: the answer is larger than %d MiB", c.base, maxBody>>20)
 	}
-	if res.StatusCode != http.StatusOK && res.StatusCode != http.StatusCreated {
+	if res.StatusCode != http.StatusOK && res.StatusCode != http.StatusCreated && res.StatusCode != http.StatusNoContent {
 		return 0, nil, c.apiError(res, answer)
 	}
 	return res.StatusCode, answer, nil

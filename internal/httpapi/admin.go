@@ -30,6 +30,10 @@ type AdminStore interface {
 	AddCheckpoint(ctx context.Context, cp backup.Checkpoint) error
 	Checkpoint(ctx context.Context, ref backup.ClusterRef, id backup.ObjectID) (backup.Checkpoint, error)
 	PruneCheckpoints(ctx context.Context, clusterID backup.ObjectID, cutoff time.Time) (int, error)
+	// ClaimRestoreJob and ReportRestoreJob are an agent's side of the
+	// restore jobs of its cluster (restores.go).
+	ClaimRestoreJob(ctx context.Context, ref backup.ClusterRef, owner string) (backup.RestoreJob, bool, error)
+	ReportRestoreJob(ctx context.Context, ref backup.ClusterRef, id backup.ObjectID, status backup.RestoreStatus, owner string, now time.Time) (backup.RestoreJob, error)
 }
 
 // ClusterAdmin creates and changes clusters and claims agents' slots for
@@ -62,7 +66,9 @@ const maxAdminBody = 64 << 10
 // application/json.
 func readJSONBody(rq *request) ([]byte, error) {
 	ct := rq.Header.Get("Content-Type")
-	if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" && !(rq.surface.versioned && versionedJSON(mt)) {
+	// A versioned surface also takes its own media type, as the Atlas
+	// SDKs send it (application/vnd.atlas.2023-01-01+json).
+	if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" && !(rq.surface.versioned && isVersionedJSON(mt)) {
 		return nil, httpErrorf(http.StatusUnsupportedMediaType, backup.CodeUnsupportedMediaType,
 			"Unsupported Content-Type %s: send the body as application/json.", ct)
 	}

@@ -53,7 +53,8 @@ type biEndpoint struct {
 	kind   biKind
 	method string
 	// path has slots {g} (project id), {c} (cluster name or, on Cloud
-	// Manager, id) and {cp} (checkpoint id).
+	// Manager, id), {cp} (checkpoint id) and {j} or {aj} (a restore job
+	// id of Cluster0 or of Agent0).
 	path      string
 	clusterID bool // {c} is an id, not a name
 	list      bool // reads pageNum, itemsPerPage and includeCount
@@ -71,7 +72,7 @@ type biEndpoint struct {
 // biRequest is one request of the matrix before it is sent.
 type biRequest struct {
 	method, path, rawQuery string
-	g, c, cp               string // the slots' values
+	g, c, cp, j            string // the slots' values ({j} and {aj} share j)
 	// headers are sent as they are; accept and authz are sent as Accept
 	// and Authorization unless headers has one (or noAuth).
 	headers           [][2]string
@@ -105,6 +106,11 @@ type biEnv struct {
 	ds    demo.Dataset
 	n     atomic.Int64 // makes names and ids unique
 	t0    time.Time    // the first agent report's time
+	// fresh and broken are checkpoints of Cluster0 within its window,
+	// restorable and not; job is one of Cluster0's restore jobs and
+	// agentJob one of Agent0's, claimed by the owner "matrix".
+	fresh, broken, job, agentJob backup.ObjectID
+	agentCheckpoint              backup.ObjectID // Agent0's
 }
 
 func (e *biEnv) next() int64 { return e.n.Add(1) }
@@ -162,7 +168,62 @@ func mustServeBadInput(t *testing.T) *biEnv {
 	if r.status != 201 {
 		t.Fatalf("creating Agent0: %d %s", r.status, r.body)
 	}
+	addMatrixRestores(t, e)
 	return e
+}
+
+// addMatrixRestores gives the matrix what its restore routes need: recent
+// checkpoints of Cluster0 (one not restorable) and of Agent0, a batch of
+// each's jobs, Agent0's claimed by the owner "matrix".
+func addMatrixRestores(t *testing.T, e *biEnv) {
+	t.Helper()
+	ctx := backup.WithPrincipal(context.Background(), backup.System)
+	ids := backup.NewIDSourceFrom([5]byte{8, 8, 8, 8, 'm'}, 1)
+	now := time.Now().UTC().Truncate(time.Second)
+	batch := func(name string, restorable bool) (backup.Checkpoint, []backup.RestoreJob) {
+		c, err := e.f.db.Cluster(ctx, backup.ClusterRef{GroupID: e.ds.Project.ID, Name: name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ts := now.Add(-time.Hour)
+		if !restorable {
+			ts = now.Add(-30 * time.Minute)
+		}
+		cp := backup.Checkpoint{ID: ids.New(ts), ClusterID: c.ID, GroupID: c.GroupID, Started: ts.Add(-time.Minute), Completed: ts.Add(time.Minute),
+			Timestamp: ts, Restorable: restorable}
+		tok := backup.BSONTimestamp{Date: ts, Increment: 1}
+		for _, s := range c.Shards {
+			cp.Parts = append(cp.Parts, backup.Part{Type: backup.PartReplicaSet, ShardName: s.Name, ReplicaSetName: s.ReplicaSetName, TokenDiscovered: true, TokenTimestamp: tok})
+		}
+		cp.Parts = append(cp.Parts, backup.Part{Type: backup.PartConfigReplicaSet, ReplicaSetName: c.Config.ReplicaSetName, TokenDiscovered: true, TokenTimestamp: tok})
+		if err := e.f.db.AddCheckpoint(ctx, cp); err != nil {
+			t.Fatal(err)
+		}
+		plan := backup.PlanRestore(&c, &cp, now)
+		jobs := plan.RestoreJobs(ids, now, backup.RestoreTarget{GroupID: c.GroupID, ClusterID: c.ID}, c.Schedule.DriverOrDefault())
+		if restorable {
+			if err := e.f.db.CreateRestoreJobs(ctx, jobs); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return cp, jobs
+	}
+	fresh, jobs := batch("Cluster0", true)
+	broken, _ := batch("Cluster0", false)
+	agentCP, agentJobs := batch("Agent0", true)
+	e.agentCheckpoint = agentCP.ID
+	e.fresh, e.broken, e.job = fresh.ID, broken.ID, jobs[0].ID
+	j, ok, err := e.f.db.ClaimRestoreJob(ctx, backup.ClusterRef{GroupID: e.ds.Project.ID, Name: "Agent0"}, "matrix")
+	if err != nil || !ok || j.ID != agentJobs[0].ID {
+		t.Fatalf("claiming Agent0's job: %v %v %s", ok, err, j.ID.Hex())
+	}
+	e.agentJob = j.ID
+}
+
+// restoreJobBody is a well-formed restore request: Cluster0 to a recent
+// checkpoint ({fresh}, filled when the request is built).
+func restoreJobBody(*biEnv) (string, string) {
+	return "application/json", `{"checkpointId":"{fresh}","delivery":{"methodName":"AUTOMATED_RESTORE","targetGroupId":"` + groupHex + `","targetClusterName":"Cluster0"}}`
 }
 
 // send sends r with the owner's token (unless r.noAuth).
@@ -240,6 +301,7 @@ func biEndpoints(t *testing.T, e *biEnv) []*biEndpoint {
 			{"getCluster", cluster, false},
 			{"listCheckpoints", cluster + "/" + sf.checkpoints, true},
 			{"getCheckpoint", cluster + "/" + sf.checkpoints + "/{cp}", false},
+			{"getRestoreJob", cluster + "/restoreJobs/{j}", false},
 		} {
 			eps = append(eps, &biEndpoint{name: sf.name + "." + op.name, kind: biAPI, method: "GET", path: op.path,
 				clusterID: sf.byID, list: op.list, v2: sf.v2, ok: 200, allow: "GET, HEAD"})
@@ -268,6 +330,11 @@ func biEndpoints(t *testing.T, e *biEnv) []*biEndpoint {
 					clusterID: true, ok: 200, allow: "GET, HEAD, PATCH",
 					body: func(*biEnv) (string, string) { return "application/json", `{"statusName":"STARTED"}` }})
 		}
+		eps = append(eps,
+			&biEndpoint{name: sf.name + ".listRestoreJobs", kind: biAPI, method: "GET", path: cluster + "/restoreJobs",
+				clusterID: sf.byID, list: true, v2: sf.v2, ok: 200, allow: "GET, HEAD, POST"},
+			&biEndpoint{name: sf.name + ".createRestoreJob", kind: biAPI, method: "POST", path: cluster + "/restoreJobs",
+				clusterID: sf.byID, v2: sf.v2, ok: 200, allow: "GET, HEAD, POST", body: restoreJobBody})
 	}
 	adm := "/api/checkpointd/v1/groups/{g}/clusters"
 	eps = append(eps,
@@ -291,6 +358,13 @@ func biEndpoints(t *testing.T, e *biEnv) []*biEndpoint {
 			}},
 		&biEndpoint{name: "admin.ingest", kind: biAdmin, method: "POST", path: adm + "/{c}/checkpoints", ok: 201, allow: "POST",
 			body:    func(e *biEnv) (string, string) { return e.report() },
+			cluster: func(*testing.T, *biEnv) string { return "Agent0" }},
+		&biEndpoint{name: "admin.restorePlan", kind: biAdmin, method: "GET", path: adm + "/{c}/checkpoints/{cp}/restorePlan", ok: 200, allow: "GET, HEAD"},
+		&biEndpoint{name: "admin.claimRestoreJob", kind: biAdmin, method: "POST", path: adm + "/{c}/restoreJobs/claim", ok: 200, allow: "POST",
+			body:    func(*biEnv) (string, string) { return "application/json", `{"owner":"matrix"}` },
+			cluster: func(*testing.T, *biEnv) string { return "Agent0" }},
+		&biEndpoint{name: "admin.reportRestoreJob", kind: biAdmin, method: "PATCH", path: adm + "/{c}/restoreJobs/{aj}", ok: 200, allow: "PATCH",
+			body:    func(*biEnv) (string, string) { return "application/json", `{"owner":"matrix","statusName":"FINISHED"}` },
 			cluster: func(*testing.T, *biEnv) string { return "Agent0" }},
 		&biEndpoint{name: "oauth.token", kind: biOAuth, method: "POST", path: "/api/oauth/token", ok: 200, allow: "POST",
 			body: func(*biEnv) (string, string) {
@@ -362,14 +436,14 @@ func biCases() []biCase {
 		{name: "very long", value: strings.Repeat("a", 4000)},
 		{name: "spaces", value: "%20Cluster0%20"},
 	}
-	for _, slot := range []string{"g", "c", "cp"} {
+	for _, slot := range []string{"g", "c", "cp", "j", "aj"} {
 		for _, b := range badIDs {
 			cs = append(cs, biCase{
 				name:    "path " + slot + " " + b.name,
 				applies: func(ep *biEndpoint) bool { return ep.hasSlot(slot) },
 				mutate: func(ep *biEndpoint, r *biRequest) {
 					v := b.value
-					cur := map[string]*string{"g": &r.g, "c": &r.c, "cp": &r.cp}[slot]
+					cur := map[string]*string{"g": &r.g, "c": &r.c, "cp": &r.cp, "j": &r.j, "aj": &r.j}[slot]
 					switch v {
 					case "UPPER":
 						v = strings.ToUpper(*cur)
@@ -393,6 +467,8 @@ func biCases() []biCase {
 						return apiErr(404, backup.CodeInvalidClusterID)
 					case slot == "c":
 						return apiErr(404, backup.CodeClusterNotFound)
+					case slot == "j" || slot == "aj":
+						return apiErr(404, backup.CodeInvalidJobID)
 					}
 					return apiErr(404, backup.CodeInvalidCheckpointID)
 				},
@@ -677,6 +753,80 @@ func biCases() []biCase {
 			want:   func(*biEndpoint) biWant { return apiErr(b.status, b.code) },
 		})
 	}
+	// Restore requests that are well-formed JSON but cannot be served.
+	isCreate := func(ep *biEndpoint) bool { return strings.HasSuffix(ep.name, ".createRestoreJob") }
+	delivery := `"delivery":{"methodName":"AUTOMATED_RESTORE","targetGroupId":"` + groupHex + `","targetClusterName":"Cluster0"}`
+	for _, b := range []struct {
+		name, body string
+		want       biWant
+	}{
+		{"no checkpoint", `{` + delivery + `}`, apiErr(400, backup.CodeMissingAttribute)},
+		{"checkpoint id malformed", `{"checkpointId":"xyz",` + delivery + `}`, apiErr(404, backup.CodeInvalidCheckpointID)},
+		{"checkpoint id of another type", `{"checkpointId":7,` + delivery + `}`, apiErr(400, backup.CodeInvalidAttribute)},
+		{"checkpoint unknown", `{"checkpointId":"5a7cdb3980eef53de5bffdce",` + delivery + `}`, apiErr(404, backup.CodeCheckpointNotFound)},
+		{"checkpoint of another cluster", `{"checkpointId":"{AGENT}",` + delivery + `}`, apiErr(404, backup.CodeCheckpointNotFound)},
+		{"checkpoint not restorable", `{"checkpointId":"{broken}",` + delivery + `}`, apiErr(409, backup.CodeIncompleteClusterSnapshot)},
+		{"checkpoint outside the window", `{"checkpointId":"{old}",` + delivery + `}`, apiErr(409, backup.CodeNoCheckpointForPITRestore)},
+		{"both spellings disagree", `{"checkpointId":"{fresh}","checkPointId":"{broken}",` + delivery + `}`, apiErr(400, backup.CodeInvalidAttribute)},
+		{"both spellings agree", `{"checkpointId":"{fresh}","checkPointId":"{fresh}",` + delivery + `}`, biOK},
+		{"snapshot restore", `{"snapshotId":"{fresh}",` + delivery + `}`, apiErr(400, backup.CodeInvalidAttribute)},
+		{"point in time restore", `{"pointInTimeUTCMillis":1700000000000,` + delivery + `}`, apiErr(400, backup.CodeInvalidAttribute)},
+		{"oplog restore", `{"oplogTs":"2026-01-01T00:00:00Z","oplogInc":1,` + delivery + `}`, apiErr(400, backup.CodeInvalidAttribute)},
+		{"no delivery", `{"checkpointId":"{fresh}"}`, apiErr(400, backup.CodeMissingAttribute)},
+		{"delivery null", `{"checkpointId":"{fresh}","delivery":null}`, apiErr(400, backup.CodeMissingAttribute)},
+		{"delivery not an object", `{"checkpointId":"{fresh}","delivery":"x"}`, apiErr(400, backup.CodeInvalidAttribute)},
+		{"no method", `{"checkpointId":"{fresh}","delivery":{"targetGroupId":"` + groupHex + `","targetClusterName":"Cluster0"}}`, apiErr(400, backup.CodeMissingAttribute)},
+		{"HTTP method", `{"checkpointId":"{fresh}","delivery":{"methodName":"HTTP"}}`, apiErr(400, backup.CodeUnsupportedDeliveryMethod)},
+		{"unknown method", `{"checkpointId":"{fresh}","delivery":{"methodName":"CARRIER_PIGEON"}}`, apiErr(400, backup.CodeUnsupportedDeliveryMethod)},
+		{"no target project", `{"checkpointId":"{fresh}","delivery":{"methodName":"AUTOMATED_RESTORE","targetClusterName":"Cluster0"}}`, apiErr(400, backup.CodeMissingAttribute)},
+		{"no target cluster", `{"checkpointId":"{fresh}","delivery":{"methodName":"AUTOMATED_RESTORE","targetGroupId":"` + groupHex + `"}}`, apiErr(400, backup.CodeMissingOneOfAttributes)},
+		{"target project malformed", `{"checkpointId":"{fresh}","delivery":{"methodName":"AUTOMATED_RESTORE","targetGroupId":"x","targetClusterName":"Cluster0"}}`, apiErr(400, backup.CodeInvalidAttribute)},
+		{"target cluster id malformed", `{"checkpointId":"{fresh}","delivery":{"methodName":"AUTOMATED_RESTORE","targetGroupId":"` + groupHex + `","targetClusterId":"x"}}`, apiErr(400, backup.CodeInvalidAttribute)},
+		{"target cluster name impossible", `{"checkpointId":"{fresh}","delivery":{"methodName":"AUTOMATED_RESTORE","targetGroupId":"` + groupHex + `","targetClusterName":"-x"}}`, apiErr(400, backup.CodeInvalidAttribute)},
+		{"target project unknown", `{"checkpointId":"{fresh}","delivery":{"methodName":"AUTOMATED_RESTORE","targetGroupId":"111111111111111111111111","targetClusterName":"Cluster0"}}`, apiErr(404, backup.CodeGroupNotFound)},
+		{"target cluster unknown", `{"checkpointId":"{fresh}","delivery":{"methodName":"AUTOMATED_RESTORE","targetGroupId":"` + groupHex + `","targetClusterName":"Nope"}}`, apiErr(404, backup.CodeClusterNotFound)},
+		{"unknown field", `{"checkpointId":"{fresh}","frobnicate":1,` + delivery + `}`, apiErr(400, backup.CodeInvalidAttribute)},
+		{"field in another case", `{"CHECKPOINTID":"{fresh}",` + delivery + `}`, apiErr(400, backup.CodeInvalidAttribute)},
+		{"field twice", `{"checkpointId":"{fresh}","checkpointId":"{fresh}",` + delivery + `}`, apiErr(400, backup.CodeInvalidAttribute)},
+		{"an array", `[` + delivery[11:] + `]`, apiErr(400, backup.CodeInvalidJSON)},
+		{"trailing data", `{"checkpointId":"{fresh}",` + delivery + `}{}`, apiErr(400, backup.CodeInvalidJSON)},
+	} {
+		cs = append(cs, biCase{
+			name:    "restore body " + b.name,
+			applies: isCreate,
+			mutate:  func(ep *biEndpoint, r *biRequest) { r.body = b.body },
+			want:    func(*biEndpoint) biWant { return b.want },
+		})
+	}
+	cs = append(cs, biCase{
+		name:    "query batchId malformed",
+		applies: func(ep *biEndpoint) bool { return strings.HasSuffix(ep.name, ".listRestoreJobs") },
+		mutate:  func(ep *biEndpoint, r *biRequest) { r.rawQuery = "batchId=xyz" },
+		want:    func(*biEndpoint) biWant { return apiErr(400, backup.CodeInvalidQueryParameter) },
+	})
+	// An agent's claims and reports that cannot be served.
+	for _, b := range []struct {
+		name, endpoint, body string
+		want                 biWant
+	}{
+		{"claim without owner", "admin.claimRestoreJob", `{}`, apiErr(400, backup.CodeMissingAttribute)},
+		{"claim with empty owner", "admin.claimRestoreJob", `{"owner":""}`, apiErr(400, backup.CodeMissingAttribute)},
+		{"claim with a status", "admin.claimRestoreJob", `{"owner":"matrix","statusName":"FINISHED"}`, apiErr(400, backup.CodeInvalidAttribute)},
+		{"claim unknown field", "admin.claimRestoreJob", `{"owner":"matrix","x":1}`, apiErr(400, backup.CodeInvalidAttribute)},
+		{"report without status", "admin.reportRestoreJob", `{"owner":"matrix"}`, apiErr(400, backup.CodeMissingAttribute)},
+		{"report without owner", "admin.reportRestoreJob", `{"statusName":"FINISHED"}`, apiErr(400, backup.CodeMissingAttribute)},
+		{"report IN_PROGRESS", "admin.reportRestoreJob", `{"owner":"matrix","statusName":"IN_PROGRESS"}`, apiErr(400, backup.CodeInvalidAttribute)},
+		{"report unknown status", "admin.reportRestoreJob", `{"owner":"matrix","statusName":"DONE"}`, apiErr(400, backup.CodeInvalidAttribute)},
+		{"report another status", "admin.reportRestoreJob", `{"owner":"matrix","statusName":"KILLED"}`, apiErr(409, backup.CodeInvalidRestoreJobTransition)},
+		{"report by another owner", "admin.reportRestoreJob", `{"owner":"other","statusName":"FINISHED"}`, apiErr(409, backup.CodeInvalidRestoreJobTransition)},
+	} {
+		cs = append(cs, biCase{
+			name:    b.name,
+			applies: func(ep *biEndpoint) bool { return ep.name == b.endpoint },
+			mutate:  func(ep *biEndpoint, r *biRequest) { r.body = b.body },
+			want:    func(*biEndpoint) biWant { return b.want },
+		})
+	}
 	// A Content-Type where no body is read changes nothing.
 	cs = append(cs, biCase{
 		name:    "header Content-Type on a GET",
@@ -763,7 +913,13 @@ func TestBadInputMatrix(t *testing.T) {
 		}
 	}
 	build := func(t *testing.T, ep *biEndpoint) *biRequest {
-		r := &biRequest{method: ep.method, path: ep.path, g: groupHex, c: "Cluster0", cp: cpID}
+		r := &biRequest{method: ep.method, path: ep.path, g: groupHex, c: "Cluster0", cp: cpID, j: e.job.Hex()}
+		if ep.hasSlot("aj") {
+			r.j = e.agentJob.Hex()
+		}
+		if ep.name == "admin.restorePlan" {
+			r.cp = e.fresh.Hex()
+		}
 		if ep.clusterID {
 			r.c = c0.ID.Hex()
 		}
@@ -783,7 +939,8 @@ func TestBadInputMatrix(t *testing.T) {
 		return r
 	}
 	fill := func(r *biRequest) {
-		r.path = strings.NewReplacer("{g}", r.g, "{c}", r.c, "{cp}", r.cp).Replace(r.path)
+		r.path = strings.NewReplacer("{g}", r.g, "{c}", r.c, "{cp}", r.cp, "{j}", r.j, "{aj}", r.j).Replace(r.path)
+		r.body = strings.NewReplacer("{fresh}", e.fresh.Hex(), "{broken}", e.broken.Hex(), "{old}", cpID, "{AGENT}", e.agentCheckpoint.Hex()).Replace(r.body)
 	}
 	for _, ep := range biEndpoints(t, e) {
 		t.Run(ep.name, func(t *testing.T) {

@@ -38,10 +38,9 @@ func getCheckpoint(s *Server, rq *request) (result, error) {
 	if err != nil {
 		return result{}, err
 	}
-	raw := rq.PathValue("checkpointId")
-	id, ok := backup.ParseObjectID(raw)
-	if !ok {
-		return result{}, backup.ErrInvalidCheckpointID(raw)
+	id, err := pathID(rq.Request, "checkpointId", backup.ErrInvalidCheckpointID)
+	if err != nil {
+		return result{}, err
 	}
 	cp, err := s.store.Checkpoint(rq.Context(), ref, id)
 	if err != nil {

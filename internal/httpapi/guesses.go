@@ -39,6 +39,29 @@ const (
 // HTTP status line stays the real status and the body carries it again in
 // "status"; errors are never enveloped.
 
+// Restore jobs (issue: restores to a checkpoint). The codes below are the
+// service's where its documentation names them; these are not:
+//
+//   - guessOnlyCheckpointRestores: a snapshot, oplog-timestamp or
+//     point-in-time restore (snapshotId, oplogTs, oplogInc,
+//     pointInTimeUTCMillis) is 400 INVALID_ATTRIBUTE naming the field:
+//     checkpointd keeps checkpoints, no snapshots.
+//   - a checkpoint that is not restorable (restorable false, or a part
+//     whose token was not discovered) is 409
+//     CANNOT_START_RESTORE_JOB_FOR_INCOMPLETE_CLUSTER_SNAPSHOT, the
+//     service's nearest analogue; one older than the cluster's
+//     point-in-time window is 409 NO_CHECKPOINT_FOR_PIT_RESTORE.
+//   - the target cluster must exist and be readable by the caller
+//     (GROUP_NOT_FOUND, CLUSTER_NOT_FOUND as for the path).
+//   - delivery.statusName pairs with statusName as atlas.DeliveryStatus
+//     says (only FINISHED/READY is captured).
+//   - backup.CodeInvalidRestoreJobTransition (409
+//     INVALID_RESTORE_JOB_STATUS_TRANSITION): an agent's report a job
+//     cannot take (administration API only, so no client of the service
+//     sees it).
+//   - jobs are listed oldest first (by id), a batch config server first.
+const guessOnlyCheckpointRestores = "only restores to a checkpoint (checkpointId) exist here"
+
 // Unknown paths and wrong methods: the codes and details the service uses
 // for these have not been captured.
 const (

@@ -307,6 +307,8 @@ type openapiEnv struct {
 	// limitedOwner is an ORG_OWNER service account for the limited
 	// server's administration API.
 	limitedOwner [2]string
+	// restores is what the restore job cases use (addRestoreFixture).
+	restores restoreFixture
 }
 
 func newOpenAPIEnv(t *testing.T) *openapiEnv {
@@ -322,6 +324,7 @@ func newOpenAPIEnv(t *testing.T) *openapiEnv {
 		t.Fatal(err)
 	}
 	e := &openapiEnv{db: db, ds: ds, saSecrets: map[who][2]string{}}
+	addRestoreFixture(t, e)
 	otherOrg := backup.Organization{ID: backup.MustParseObjectID("6a0000000000000000000001"), Name: "Other", Created: demoNow}
 	e.other = backup.Project{ID: backup.MustParseObjectID("6a0000000000000000000002"), OrgID: otherOrg.ID, Name: "Theirs", Created: demoNow}
 	e.cloud = backup.Cluster{ID: backup.MustParseObjectID("6a0000000000000000000003"), GroupID: ds.Project.ID, Name: "CloudCluster",
@@ -600,8 +603,13 @@ func (e *openapiEnv) apiCases() []apiCase {
 			cluster      bool // has a cluster segment
 			checkpoints  bool // a checkpoint operation
 			checkpointID bool
+			restoreJobs  bool // a restore job operation
+			jobID        bool
 		}
+		jobs := c + "/restoreJobs"
 		for _, r := range []res{
+			{path: jobs, accept: s.accept, list: true, group: true, cluster: true, restoreJobs: true},
+			{path: jobs + "/" + e.restores.job0.Hex(), accept: s.accept, group: true, cluster: true, restoreJobs: true, jobID: true},
 			{path: s.groups, accept: s.accept, list: true},
 			{path: g, accept: s.accept, group: true},
 			{path: g + "/clusters", accept: s.clustersAccept, list: true, group: true},
@@ -679,6 +687,17 @@ func (e *openapiEnv) apiCases() []apiCase {
 					add(apiCase{name: "cluster " + cl.Name, path: g + "/clusters/" + clusterSeg(s, cl) + "/" + s.checkpoints + "?itemsPerPage=500", status: 200})
 				}
 			}
+			if r.restoreJobs {
+				add(apiCase{name: "cluster on Cloud Backup", path: g + "/clusters/" + clusterSeg(s, e.cloud) + rest, status: 400, code: "CHECKPOINTS_ONLY_ON_CONTINOUS_BACKUP"})
+			}
+			if r.restoreJobs && r.list {
+				add(apiCase{name: "one batch", path: r.path + "?batchId=" + e.restores.batch0.Hex(), status: 200})
+				add(apiCase{name: "malformed batch id", path: r.path + "?batchId=xyz", status: 400, code: "INVALID_QUERY_PARAMETER", badRequest: true})
+			}
+			if r.jobID {
+				add(apiCase{name: "unknown job", path: jobs + "/5a7cdb3980eef53de5bffdce", status: 404, code: "RESTORE_JOB_NOT_FOUND"})
+				add(apiCase{name: "malformed job id", path: jobs + "/xyz", status: 404, code: "INVALID_JOB_ID", badRequest: true})
+			}
 			if r.checkpointID {
 				add(apiCase{name: "unknown checkpoint", path: cps + "/5a7cdb3980eef53de5bffdce", status: 404, code: "CHECKPOINT_NOT_FOUND"})
 				add(apiCase{name: "malformed checkpoint id", path: cps + "/xyz", status: 404, code: "INVALID_CHECKPOINT_ID", badRequest: true})
@@ -728,6 +747,9 @@ func TestOpenAPIConformance(t *testing.T) {
 			for _, tc := range e.workflowCases(t, creds.kind) {
 				d.check(t, cov, tc, sendCase(t, e.srv, creds, tc))
 			}
+			for _, tc := range e.restoreCases(creds.kind) {
+				d.check(t, cov, tc, sendCase(t, e.srv, creds, tc))
+			}
 		})
 	}
 
@@ -762,7 +784,7 @@ func TestOpenAPIConformance(t *testing.T) {
 		cl := "/api/checkpointd/v1/groups/" + groupHex + "/clusters"
 		ids := backup.NewIDSourceFrom([5]byte{7, 7, 7, 7, 'r'}, 1)
 		rep := agentReport(t, ids, time.Now().UTC().Truncate(time.Minute).Add(-time.Hour), []reportPart{{"REPLICA_SET", "", "rs", ""}}, nil)
-		for i, tc := range []apiCase{
+		for i, tc := range append([]apiCase{
 			{name: "first", path: cl},
 			{name: "list", path: cl},
 			{name: "create", method: http.MethodPost, path: cl, body: `{"name":"Limited","clusterType":"REPLICA_SET","mongoDBVersion":"4.0.28","replicaSetName":"rs"}`},
@@ -783,7 +805,7 @@ func TestOpenAPIConformance(t *testing.T) {
 			{name: "delete", method: http.MethodDelete, path: cl + "/Nope"},
 			{name: "report", method: http.MethodPost, path: cl + "/Nope/checkpoints", body: rep},
 			{name: "claim", method: http.MethodPost, path: cl + "/Nope/slots", body: `{"slot":"2026-01-02T15:00:00Z","owner":"a"}`},
-		} {
+		}, e.restoreRateLimitedCases()...) {
 			tc.who, tc.status, tc.code = owner, http.StatusTooManyRequests, "RATE_LIMITED"
 			if i == 0 {
 				tc.status, tc.code = http.StatusOK, ""
@@ -1017,7 +1039,8 @@ func TestOpenAPIMethods(t *testing.T) {
 		"{clusterName}", "Cluster0",
 		"{clusterId}", e.ds.Clusters[0].ID.Hex(),
 		"{groupName}", e.ds.Project.Name,
-		"{checkpointId}", e.ds.Sample["Cluster0"].Hex())
+		"{checkpointId}", e.ds.Sample["Cluster0"].Hex(),
+		"{jobId}", e.restores.job0.Hex())
 	paths := d.doc.Paths.InMatchingOrder()
 	sort.Strings(paths)
 	for _, p := range paths {

@@ -19,6 +19,7 @@ var (
 		groups:           "/api/atlas/v2/groups",
 		checkpoints:      "backupCheckpoints",
 		appendCheckpoint: atlas.AppendCheckpoint,
+		appendRestoreJob: atlas.AppendRestoreJob,
 		appendGroup:      atlas.AppendGroup,
 		appendCluster:    atlas.AppendClusterV2,
 		scheduleParent:   "clusters",
@@ -32,6 +33,7 @@ var (
 		groups:           "/api/atlas/v1.0/groups",
 		checkpoints:      "backupCheckpoints",
 		appendCheckpoint: atlas.AppendCheckpoint,
+		appendRestoreJob: atlas.AppendRestoreJob,
 		appendGroup:      atlas.AppendGroup,
 		appendCluster:    atlas.AppendClusterV1,
 		scheduleParent:   "clusters",
@@ -46,6 +48,7 @@ var (
 		groups:           "/api/public/v1.0/groups",
 		checkpoints:      "checkpoints",
 		appendCheckpoint: cloudmanager.AppendCheckpoint,
+		appendRestoreJob: cloudmanager.AppendRestoreJob,
 		appendGroup:      cloudmanager.AppendGroup,
 		appendCluster:    cloudmanager.AppendCluster,
 		scheduleParent:   "backupConfigs",
@@ -156,6 +159,9 @@ func (s *Server) routeTable() []route {
 			route{method: http.MethodGet, pattern: sf.groups + "/" + byNameSegment + "/{groupName}", surface: sf, op: opGetProjectByName, auth: authed, handler: getProjectByName},
 			route{method: http.MethodGet, pattern: schedule, surface: sf, op: opGetSchedule, auth: authed, handler: getSchedule},
 			route{method: http.MethodPatch, pattern: schedule, surface: sf, op: opUpdateSchedule, auth: authed, handler: updateSchedule},
+			route{method: http.MethodGet, pattern: cluster + "/restoreJobs", surface: sf, op: opListRestoreJobs, auth: authed, handler: listRestoreJobs},
+			route{method: http.MethodPost, pattern: cluster + "/restoreJobs", surface: sf, op: opCreateRestoreJob, auth: authed, handler: createRestoreJob},
+			route{method: http.MethodGet, pattern: cluster + "/restoreJobs/{jobId}", surface: sf, op: opGetRestoreJob, auth: authed, handler: getRestoreJob},
 		)
 		if sf == cloudManager {
 			t = append(t,
@@ -175,6 +181,9 @@ func (s *Server) routeTable() []route {
 			route{method: http.MethodDelete, pattern: clusters + "/{cluster}", surface: adminSurface, op: opAdminDeleteCluster, auth: authed, handler: adminDeleteCluster},
 			route{method: http.MethodPost, pattern: clusters + "/{cluster}/checkpoints", surface: adminSurface, op: opAdminIngest, auth: authed, handler: adminIngest},
 			route{method: http.MethodPost, pattern: clusters + "/{cluster}/slots", surface: adminSurface, op: opAdminClaimSlot, auth: authed, handler: adminClaimSlot},
+			route{method: http.MethodGet, pattern: clusters + "/{cluster}/checkpoints/{checkpointId}/restorePlan", surface: adminSurface, op: opAdminRestorePlan, auth: authed, handler: adminRestorePlan},
+			route{method: http.MethodPost, pattern: clusters + "/{cluster}/restoreJobs/claim", surface: adminSurface, op: opAdminClaimRestoreJob, auth: authed, handler: adminClaimRestoreJob},
+			route{method: http.MethodPatch, pattern: clusters + "/{cluster}/restoreJobs/{jobId}", surface: adminSurface, op: opAdminReportRestoreJob, auth: authed, handler: adminReportRestoreJob},
 		)
 	}
 	if s.cfg.OAuth != nil {

@@ -34,6 +34,7 @@ type Store interface {
 	Checkpoint(ctx context.Context, ref backup.ClusterRef, id backup.ObjectID) (backup.Checkpoint, error)
 	UpdateCluster(ctx context.Context, ref backup.ClusterRef, change func(*backup.Cluster) error) (backup.Cluster, error)
 	PruneCheckpoints(ctx context.Context, clusterID backup.ObjectID, cutoff time.Time) (int, error)
+	RestoreStore
 }
 
 // The checkpoints a Store returns are never modified afterwards, by the
@@ -79,6 +80,13 @@ type Config struct {
 	// Clock bounds how far ahead an agent's report may be and spaces the
 	// outage warnings; nil means clock.System.
 	Clock clock.Clock
+	// IDs makes the ids of the restore jobs (and their batches) the API
+	// creates; nil means a source of its own.
+	IDs *backup.IDSource
+	// RestoreJobsCreated, if set, is called after restore jobs are
+	// created, so that what carries out simulated clusters' jobs
+	// (engine.Restores) need not poll.
+	RestoreJobsCreated func()
 	// Metrics, if set, counts and times every request and authentication
 	// failure.
 	Metrics Metrics
@@ -96,6 +104,8 @@ type Server struct {
 	// pageBodies keeps the encoded results of pages of checkpoints that
 	// the store served from its cache (with a Version).
 	pageBodies *pageBodies
+	// ids makes the ids of restore jobs and their batches.
+	ids *backup.IDSource
 
 	// docYAML and docJSON are the OpenAPI document, info.version filled.
 	docYAML, docJSON []byte
@@ -114,6 +124,9 @@ func New(cfg Config, st Store) *Server {
 	}
 	if cfg.Clock == nil {
 		cfg.Clock = clock.System
+	}
+	if cfg.IDs == nil {
+		cfg.IDs = backup.NewIDSource()
 	}
 	if cfg.Admin != nil && cfg.ClusterAdmin == nil {
 		panic("httpapi: Config.Admin without Config.ClusterAdmin")
@@ -140,6 +153,7 @@ func New(cfg Config, st Store) *Server {
 		mux:        http.NewServeMux(),
 		svcVerHdr:  []string{"gitHash=" + gh + "; versionString=" + ver},
 		pageBodies: newPageBodies(maxPageBodies),
+		ids:        cfg.IDs,
 
 		unavailableWarn: warnLimiter{every: unavailableWarnEvery},
 	}

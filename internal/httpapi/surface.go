@@ -80,6 +80,9 @@ type surface struct {
 	// appendCheckpoint appends one checkpoint's representation; collection
 	// is the absolute-path of its collection, for its links.
 	appendCheckpoint func(b []byte, base, collection string, cp *backup.Checkpoint) []byte
+	// appendRestoreJob appends one restore job; collection is the
+	// absolute path of the cluster's restore jobs.
+	appendRestoreJob func(b []byte, base, collection string, j *backup.RestoreJob) []byte
 	// appendGroup and appendCluster append a project and a cluster; groups
 	// is the absolute path of the group collection.
 	appendGroup   func(b []byte, base, groups string, p *backup.Project) []byte
@@ -159,6 +162,17 @@ func groupID(r *http.Request) (backup.ObjectID, error) {
 	id, ok := backup.ParseObjectID(g)
 	if !ok {
 		return id, backup.ErrInvalidGroupID(g)
+	}
+	return id, nil
+}
+
+// pathID parses the path segment name as an id; invalid makes the error
+// for a malformed one (INVALID_CHECKPOINT_ID, INVALID_JOB_ID).
+func pathID(r *http.Request, name string, invalid func(raw string) *backup.Error) (backup.ObjectID, error) {
+	raw := r.PathValue(name)
+	id, ok := backup.ParseObjectID(raw)
+	if !ok {
+		return id, invalid(raw)
 	}
 	return id, nil
 }

@@ -48,6 +48,13 @@ func (d downStore) Checkpoints(context.Context, backup.ClusterRef, backup.PageRe
 func (d downStore) Checkpoint(context.Context, backup.ClusterRef, backup.ObjectID) (backup.Checkpoint, error) {
 	return backup.Checkpoint{}, d.err
 }
+func (d downStore) CreateRestoreJobs(context.Context, []backup.RestoreJob) error { return d.err }
+func (d downStore) RestoreJobs(context.Context, backup.ClusterRef, backup.ObjectID, backup.PageRequest) (backup.Page[backup.RestoreJob], error) {
+	return backup.Page[backup.RestoreJob]{}, d.err
+}
+func (d downStore) RestoreJob(context.Context, backup.ClusterRef, backup.ObjectID) (backup.RestoreJob, error) {
+	return backup.RestoreJob{}, d.err
+}
 
 // TestStoreUnavailable: a store that cannot reach its database (or is
 // full) makes every API answer a 503 SERVICE_UNAVAILABLE with the store's

@@ -100,3 +100,20 @@ func versionedType(version string) []string {
 	v, _ := versionedTypes.LoadOrStore(version, []string{vndPrefix + version + vndSuffix + ";charset=utf-8"})
 	return v.([]string)
 }
+
+// isVersionedJSON reports whether a request body's media type (lower
+// case, without parameters) is a dated Atlas type,
+// application/vnd.atlas.YYYY-MM-DD+json: v2 clients and the Atlas SDKs
+// send their bodies so.
+func isVersionedJSON(mt string) bool {
+	date, ok := strings.CutPrefix(mt, vndPrefix)
+	if !ok {
+		return false
+	}
+	date, ok = strings.CutSuffix(date, vndSuffix)
+	if !ok {
+		return false
+	}
+	_, err := time.Parse(time.DateOnly, date)
+	return err == nil
+}

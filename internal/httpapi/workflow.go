@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"strings"
 	"time"
 
 	"github.com/checkpointd/checkpointd/internal/backup"
@@ -211,19 +210,3 @@ func updateBackupConfig(s *Server, rq *request) (result, error) {
 // endOfTime is after every checkpoint's timestamp: pruning before it
 // deletes them all.
 var endOfTime = time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)
-
-// versionedJSON reports whether a request body's media type (lower case,
-// without parameters) is a dated Atlas type,
-// application/vnd.atlas.YYYY-MM-DD+json: v2 clients send their bodies so.
-func versionedJSON(mt string) bool {
-	date, ok := strings.CutPrefix(mt, vndPrefix)
-	if !ok {
-		return false
-	}
-	date, ok = strings.CutSuffix(date, vndSuffix)
-	if !ok {
-		return false
-	}
-	_, err := time.Parse(time.DateOnly, date)
-	return err == nil
-}

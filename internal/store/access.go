@@ -124,6 +124,27 @@ func Resolve(ctx context.Context, need Need, ref backup.ClusterRef, org string, 
 	return nil
 }
 
+// CheckRestoreReport decides whether owner may report status for j, as
+// every store's ReportRestoreJob does: nil when the job is an agent's job
+// owner claimed, and IN_PROGRESS or already with status (a retry, which
+// changes nothing).
+func CheckRestoreReport(j *backup.RestoreJob, status backup.RestoreStatus, owner string) error {
+	id := j.ID.Hex()
+	switch {
+	case !status.Final():
+		return backup.ErrRestoreJobTransition(id, status, "a report sets FINISHED, BROKEN or KILLED")
+	case j.Driver != backup.DriverAgent:
+		return backup.ErrRestoreJobTransition(id, status, "the server carries out the jobs of its simulated clusters")
+	case j.Owner != owner:
+		return backup.ErrRestoreJobTransition(id, status, "it is not claimed by "+owner)
+	case j.Status == status:
+		return nil
+	case j.Status.Final():
+		return backup.ErrRestoreJobTransition(id, status, "it is "+string(j.Status)+" already")
+	}
+	return nil
+}
+
 // ClusterColumns is what CreateCluster and UpdateCluster do before any
 // SQL: refuse a context without a caller, a cluster without an id, then
 // validate c and encode its stored columns (shape.ColumnsOf). The

@@ -13,7 +13,7 @@ import (
 	"github.com/checkpointd/checkpointd/internal/backup"
 )
 
-// Store is the full contract of a checkpointd store, in five parts that
+// Store is the full contract of a checkpointd store, in six parts that
 // its consumers declare the slices they use of (httpapi.Store,
 // auth.Store, engine's Sink and SlotClaimer, admin's creators and
 // listers, metrics.RestorePoints).
@@ -34,6 +34,7 @@ type Store interface {
 	Checkpoints
 	Credentials
 	Engine
+	RestoreJobs
 	Instances
 	Close() error
 }
@@ -214,6 +215,43 @@ type Engine interface {
 	// slower than its ttl therefore never stores a second checkpoint of
 	// a slot.
 	AddClaimedCheckpoint(ctx context.Context, cp backup.Checkpoint, owner string) error
+}
+
+// RestoreJobs is the restore jobs that target a checkpoint: created through
+// the API, one per part of the checkpoint's cluster in one batch, carried to
+// a final status by the engine (SIMULATED clusters) or by an agent that
+// claims and reports them (AGENT clusters). References resolve as for
+// Checkpoints (GROUP_NOT_FOUND, the caller's need, CLUSTER_NOT_FOUND,
+// CHECKPOINTS_ONLY_ON_CONTINOUS_BACKUP).
+type RestoreJobs interface {
+	// CreateRestoreJobs stores one batch of jobs of one cluster (every
+	// job's GroupID and ClusterID the same), all or none. It needs Report
+	// on the project: the Project Owner or Backup Manager roles.
+	CreateRestoreJobs(ctx context.Context, jobs []backup.RestoreJob) error
+	// RestoreJobs returns one page of a cluster's jobs ordered by id
+	// (creation order; in a batch, the config server first), only those of
+	// batch unless it is zero. Total is filled only when page.IncludeCount
+	// is set. It needs Read.
+	RestoreJobs(ctx context.Context, ref backup.ClusterRef, batch backup.ObjectID, page backup.PageRequest) (backup.Page[backup.RestoreJob], error)
+	// RestoreJob returns one job of the cluster (RESTORE_JOB_NOT_FOUND).
+	// It needs Read.
+	RestoreJob(ctx context.Context, ref backup.ClusterRef, id backup.ObjectID) (backup.RestoreJob, error)
+	// ClaimRestoreJob gives owner the oldest IN_PROGRESS job of an AGENT
+	// cluster that no agent has claimed, or the one owner claimed before
+	// and has not reported (a restarted agent resumes it); false when
+	// there is none. It needs Report.
+	ClaimRestoreJob(ctx context.Context, ref backup.ClusterRef, owner string) (backup.RestoreJob, bool, error)
+	// ReportRestoreJob sets the final status of an IN_PROGRESS job owner
+	// claimed, at now. Reporting the status the job already has is a
+	// no-op (a retry); any other change of a job not IN_PROGRESS, or of a
+	// job claimed by another owner or by none, is a Conflict
+	// (INVALID_RESTORE_JOB_STATUS_TRANSITION). It needs Report.
+	ReportRestoreJob(ctx context.Context, ref backup.ClusterRef, id backup.ObjectID, status backup.RestoreStatus, owner string, now time.Time) (backup.RestoreJob, error)
+	// FinishDueRestoreJobs sets FINISHED, at their Due time, every
+	// IN_PROGRESS job of a SIMULATED cluster due at or before now, and
+	// returns how many, and when the next of the others is due (zero when
+	// none is left). It is backup.System's alone.
+	FinishDueRestoreJobs(ctx context.Context, now time.Time) (int, time.Time, error)
 }
 
 // Instances is the registry of the server processes sharing a data set,

@@ -1,8 +1,9 @@
 // Package web is the server's web view: a page that walks projects and
 // clusters and draws a cluster's checkpoints on a timeline, with a table of
-// the newest. Its files are embedded in the binary; the page reads
-// everything it shows from the server's own Atlas v2 API with fetch(), so
-// it needs no endpoint of its own and sees exactly what the API key may
+// the newest and each one's restore plan. Its files are embedded in the
+// binary; the page reads everything it shows from the server's own Atlas
+// v2 API (and the restore plans from its administration API) with fetch(),
+// so it needs no endpoint of its own and sees exactly what the API key may
 // read.
 //
 // Handler serves the files only. httpapi mounts it under /ui/ behind the

@@ -76,7 +76,8 @@ func newBrowserEnv(t *testing.T) *browserEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(httpapi.New(httpapi.Config{Auth: authn, OAuth: authn, UI: web.Handler()}, db))
+	// The administration API too: the page reads restore plans there.
+	srv := httptest.NewServer(httpapi.New(httpapi.Config{Auth: authn, OAuth: authn, UI: web.Handler(), Admin: db, ClusterAdmin: admin.Clusters{Store: db}}, db))
 	t.Cleanup(srv.Close)
 	return &browserEnv{url: srv.URL, pub: k.PublicKey, priv: priv, db: db}
 }
@@ -302,6 +303,46 @@ func TestBrowser(t *testing.T) {
 	}
 	if got.Rows != 20 || got.FirstRowID != want.newestID || !strings.Contains(got.Table, want.newestID) {
 		t.Errorf("table: %d rows, first %q; want 20, first the newest %s", got.Rows, got.FirstRowID, want.newestID)
+	}
+
+	// The restore plan beside the newest checkpoint: opened, it reads the
+	// administration API and lists the config server first, each part with
+	// its --oplogLimit; the demo history is older than its window on this
+	// server's clock, so the plan warns.
+	type planShown struct {
+		Steps    []string
+		Parts    []string
+		Warnings int
+	}
+	plan, err := chromedp.Run(bctx, chromedp.Evaluate[bool](`(() => {
+		const d = document.querySelector('table.newest tbody tr details.restore-plan');
+		d.open = true;
+		return true;
+	})()`))
+	if err != nil || !plan {
+		t.Fatalf("opening the restore plan: %v", err)
+	}
+	var shown planShown
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		shown, err = chromedp.Run(bctx, chromedp.Evaluate[planShown](`(() => {
+			const d = document.querySelector('table.newest tbody tr details.restore-plan');
+			return {
+				Steps: [...d.querySelectorAll('ol.steps li')].map((li) => li.innerText),
+				Parts: [...d.querySelectorAll('ol.steps li')].map((li) => li.dataset.part),
+				Warnings: d.querySelectorAll('.warning').length,
+			};
+		})()`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(shown.Steps) > 0 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if len(shown.Steps) != 4 || shown.Parts[0] != "CONFIG_SERVER_REPLICA_SET" || !strings.Contains(shown.Steps[1], "shard Cluster0-shard-0: --oplogLimit ") ||
+		shown.Warnings != 1 {
+		t.Errorf("restore plan shown: %+v", shown)
 	}
 
 	// The screenshot: the chart must actually be drawn, in the marks'

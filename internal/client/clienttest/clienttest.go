@@ -90,7 +90,8 @@ func NewServer(t testing.TB) *Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(httpapi.New(httpapi.Config{Auth: authn, OAuth: authn}, db))
+	// The administration API too: the restore plan is served there.
+	srv := httptest.NewServer(httpapi.New(httpapi.Config{Auth: authn, OAuth: authn, Admin: db, ClusterAdmin: admin.Clusters{Store: db}}, db))
 	t.Cleanup(srv.Close)
 	return &Server{
 		URL: srv.URL, Dataset: ds,

@@ -34,3 +34,10 @@ func AppendCheckpoint(b []byte, base, collection string, cp *backup.Checkpoint) 
 		return wire.AppendLink(b, RelGroup, base, group)
 	})
 }
+
+// AppendRestoreJob appends one restore job as Cloud Manager prints it:
+// checkpointId echoed, no clusterName, hostId for a mirrored config
+// server's job, and pointInTime.
+func AppendRestoreJob(b []byte, base, collection string, j *backup.RestoreJob) []byte {
+	return atlas.AppendRestoreJobView(b, base, collection, j, atlas.RestoreJobFields{CheckpointID: true, HostIDAndPointInTime: true})
+}

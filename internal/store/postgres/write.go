@@ -588,7 +588,7 @@ func (db *DB) DeleteCluster(ctx context.Context, cref backup.ClusterRef) (err er
 		if err != nil {
 			return err
 		}
-		for _, q := range []string{`DELETE FROM checkpoints WHERE cluster = $1`, `DELETE FROM clusters WHERE pk = $1`} {
+		for _, q := range []string{`DELETE FROM checkpoints WHERE cluster = $1`, `DELETE FROM restore_jobs WHERE cluster = $1`, `DELETE FROM clusters WHERE pk = $1`} {
 			if _, err := tx.Exec(ctx, q, pk.Int64); err != nil {
 				return err
 			}

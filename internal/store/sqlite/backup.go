@@ -28,7 +28,8 @@ type Counts struct {
 }
 
 func (c Counts) String() string {
-	return fmt.Sprintf("%d organizations, %d projects, %d clusters, %d checkpoints, %d API keys, %d service accounts",
+	// "name: n" rather than "n names", which reads "1 organizations".
+	return fmt.Sprintf("organizations: %d, projects: %d, clusters: %d, checkpoints: %d, API keys: %d, service accounts: %d",
 		c.Organizations, c.Projects, c.Clusters, c.Checkpoints, c.APIKeys, c.ServiceAccounts)
 }
 

@@ -545,7 +545,7 @@ func (db *DB) DeleteCluster(ctx context.Context, cref backup.ClusterRef) (err er
 	if err := store.Resolve(ctx, store.Admin, cref, org.String, org.Valid, pk.Valid, false); err != nil {
 		return err
 	}
-	for _, q := range []string{`DELETE FROM checkpoints WHERE cluster = ?`, `DELETE FROM clusters WHERE pk = ?`} {
+	for _, q := range []string{`DELETE FROM checkpoints WHERE cluster = ?`, `DELETE FROM restore_jobs WHERE cluster = ?`, `DELETE FROM clusters WHERE pk = ?`} {
 		if _, err := tx.ExecContext(ctx, q, pk.Int64); err != nil {
 			return fmt.Errorf("sqlite: delete cluster %s: %w", cref.Label(), err)
 		}

@@ -68,6 +68,8 @@ func Run(t *testing.T, open func(t testing.TB, clk clock.Clock) Store) {
 		{"UpdateCluster", testUpdateCluster},
 		{"UpdateClusterConcurrent", testUpdateClusterConcurrent},
 		{"Schedules", testSchedules},
+		{"RestoreJobs", testRestoreJobs},
+		{"RestoreJobsLifecycle", testRestoreJobsLifecycle},
 		{"AddClaimed", testAddClaimed},
 		{"NewestRestorable", testNewestRestorable},
 		{"BackupState", testBackupState},

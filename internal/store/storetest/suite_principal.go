@@ -25,6 +25,8 @@ var projectMethods = map[string]store.Need{
 	"Checkpoints": store.Read, "Checkpoint": store.Read,
 	"AddCheckpoint": store.Report,
 	"CreateCluster": store.Admin, "UpdateCluster": store.Admin, "DeleteCluster": store.Admin,
+	"RestoreJobs": store.Read, "RestoreJob": store.Read,
+	"CreateRestoreJobs": store.Report, "ClaimRestoreJob": store.Report, "ReportRestoreJob": store.Report,
 }
 
 // contractMethods lists the methods of store.Store that reach the data

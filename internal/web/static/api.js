@@ -21,17 +21,26 @@ export class ApiError extends Error {
   }
 }
 
+// ADMIN is checkpointd's own administration API, for what the service's
+// generations do not have (the restore plan of a checkpoint).
+const ADMIN = '../api/checkpointd/v1/';
+
 // get reads one API resource, relative to /api/atlas/v2/, and returns its
 // JSON body or throws an ApiError.
-export async function get(path) {
+export function get(path) {
+  return fetchJSON(BASE, path, ACCEPT);
+}
+
+// fetchJSON reads base+path with the Accept header accept.
+async function fetchJSON(base, path, accept) {
   // Without any user:password@ of the page's own address: fetch() refuses
   // such URLs, and the browser has the credentials cached already.
-  const url = new URL(BASE + path, location.href);
+  const url = new URL(base + path, location.href);
   url.username = '';
   url.password = '';
   let res;
   try {
-    res = await fetch(url, { headers: { Accept: ACCEPT }, credentials: 'same-origin', cache: 'no-store' });
+    res = await fetch(url, { headers: { Accept: accept }, credentials: 'same-origin', cache: 'no-store' });
   } catch (e) {
     throw new ApiError(0, 'NETWORK_ERROR', `The server could not be reached (${e.message || e}).`, path);
   }
@@ -58,6 +67,11 @@ const seg = encodeURIComponent;
 export const projects = () => get('groups?itemsPerPage=500');
 export const project = (id) => get(`groups/${seg(id)}`);
 export const clusters = (id) => get(`groups/${seg(id)}/clusters?itemsPerPage=500`);
+
+// restorePlan is how to restore a checkpoint by hand: per part, config
+// server first, the oplog position to stop at (administration API).
+export const restorePlan = (id, cluster, checkpoint) =>
+  fetchJSON(ADMIN, `groups/${seg(id)}/clusters/${seg(cluster)}/checkpoints/${seg(checkpoint)}/restorePlan`, 'application/json');
 
 // PAGE is the API's largest page.
 const PAGE = 500;

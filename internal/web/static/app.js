@@ -213,7 +213,7 @@ async function clusterView(id, name, range) {
   nodes.push(statsArea,
     el('div', { class: 'range', role: 'group', 'aria-label': 'Time range of the chart' }, el('span', { class: 'muted' }, 'Chart the last'), ...buttons),
     chartArea,
-    newestTable(cps.slice(-NEWEST).reverse()));
+    newestTable(cps.slice(-NEWEST).reverse(), id, name));
   // Drawn once the nodes are in the page, so that the chart takes its width.
   return { title: name, crumbs: crumbsList, nodes, after: () => draw(range) };
 }
@@ -222,10 +222,10 @@ function stat(label, value, cls = '') {
   return el('div', { class: `stat ${cls}` }, el('dt', {}, label), el('dd', {}, value));
 }
 
-function newestTable(cps) {
+function newestTable(cps, groupId, cluster) {
   const t = (s) => (s ? utc(Date.parse(s)) : '—');
   return table(`The ${cps.length} newest checkpoints`,
-    ['Checkpoint ID', 'Timestamp', 'Restorable', 'Started', 'Completed', 'Parts discovered'],
+    ['Checkpoint ID', 'Timestamp', 'Restorable', 'Started', 'Completed', 'Parts discovered', 'Restore plan'],
     cps.map((cp) => {
       const parts = cp.parts || [];
       const found = parts.filter((q) => q.tokenDiscovered).length;
@@ -235,8 +235,35 @@ function newestTable(cps) {
         el('td', { class: cp.restorable ? 'ok' : 'bad' }, el('span', { 'aria-hidden': 'true' }, cp.restorable ? '● ' : '▲ '), cp.restorable ? 'yes' : 'no'),
         el('td', {}, t(cp.started)),
         el('td', {}, t(cp.completed)),
-        el('td', { class: `num${found < parts.length ? ' bad' : ''}` }, `${found}/${parts.length}`));
+        el('td', { class: `num${found < parts.length ? ' bad' : ''}` }, `${found}/${parts.length}`),
+        el('td', {}, planDetails(groupId, cluster, cp.id)));
     }), 'newest');
+}
+
+// planDetails is a disclosure that reads a checkpoint's restore plan the
+// first time it is opened: warnings when it cannot be restored, then one
+// step per part in order, with mongorestore's --oplogLimit.
+function planDetails(groupId, cluster, id) {
+  const body = el('div', { class: 'plan' }, el('p', { class: 'muted' }, 'Loading…'));
+  const details = el('details', { class: 'restore-plan' }, el('summary', {}, 'plan'), body);
+  let read = false;
+  details.addEventListener('toggle', async () => {
+    if (!details.open || read) return;
+    read = true;
+    try {
+      const p = await api.restorePlan(groupId, cluster, id);
+      const label = (q) => (q.shardName ? `shard ${q.shardName}` : q.replicaSetName ? `config server ${q.replicaSetName}` : `config host ${q.hostId}`);
+      body.replaceChildren(
+        ...(p.warnings || []).map((w) => el('p', { class: 'bad warning' }, el('span', { 'aria-hidden': 'true' }, '▲ '), w)),
+        el('ol', { class: 'steps' }, ...p.steps.map((st) => el('li', { 'data-part': st.part.typeName },
+          label(st.part), ': ',
+          st.oplogLimit ? el('code', {}, `--oplogLimit ${st.oplogLimit}`) : el('span', { class: 'bad' }, 'no token')))));
+      details.dataset.restorable = String(p.restorable);
+    } catch (e) {
+      body.replaceChildren(errorBox(e));
+    }
+  });
+  return details;
 }
 
 window.addEventListener('hashchange', render);
