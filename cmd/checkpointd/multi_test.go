@@ -9,7 +9,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os/exec"
 	"regexp"
 	"strconv"
 	"strings"
@@ -19,8 +18,6 @@ import (
 	"time"
 
 	"github.com/mongodb-forks/digest"
-	"golang.org/x/oauth2"
-	"golang.org/x/oauth2/clientcredentials"
 
 	"github.com/checkpointd/checkpointd/internal/store/postgres/pgtest"
 )
@@ -34,7 +31,7 @@ const multiSpeed = 900
 // all three schedule the demo clusters (on an accelerated clock), and
 // checks that they behave as one server: credentials made by the admin
 // commands work on all three, a Digest nonce from one is accepted by
-// another, a token minted on one works on the others and, revoked on one,
+// another (they issue shared nonces, knowing of each other), a token minted on one works on the others and, revoked on one,
 // is refused by all; each demo slot is taken once across the three; and
 // when one is killed (SIGKILL), the others keep serving and keep every
 // checkpoint.
@@ -58,6 +55,7 @@ func TestMultiInstance(t *testing.T) {
 		t.Fatalf("first server:\n%s", insts[0].printed)
 	}
 	insts = append(insts, start("second"), start("third"))
+	waitLive(t, insts, 3)
 	for _, in := range insts[1:] {
 		if !strings.Contains(in.printed, "demo data set already present") {
 			t.Fatalf("a later server did not reuse the demo data set:\n%s", in.printed)
@@ -68,23 +66,11 @@ func TestMultiInstance(t *testing.T) {
 	if project == nil || len(clusters) != 3 {
 		t.Fatalf("no project or not three clusters in:\n%s", insts[0].printed)
 	}
-	admin := func(args ...string) string {
-		t.Helper()
-		out, err := exec.Command(bin, append(args, "--database", dsn)...).CombinedOutput()
-		if err != nil {
-			t.Fatalf("checkpointd %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-		return string(out)
-	}
-	const demoOrg = "5e2211c17a3e5a48f5497de0"
+	admin := adminOf(t, bin, dsn)
 
 	// An API key made by the admin commands authenticates on all three,
 	// through the Digest transport the Atlas SDKs use.
-	key := demoKeyLine.FindStringSubmatch(admin("keys", "create", "--org", demoOrg, "--role", "ORG_READ_ONLY", "--desc", "multi"))
-	if key == nil {
-		t.Fatal("keys create printed no api key line")
-	}
-	pub, priv := key[1], key[2]
+	pub, priv := demoOrgKey(t, admin, "multi")
 	client := &http.Client{Transport: digest.NewTransport(pub, priv), Timeout: 10 * time.Second}
 	groups := "/api/atlas/v1.0/groups"
 	for i, in := range insts {
@@ -95,16 +81,7 @@ func TestMultiInstance(t *testing.T) {
 
 	// A nonce from the first server's challenge is good on the second.
 	t.Run("digest nonce across servers", func(t *testing.T) {
-		res, err := http.Get(insts[0].base + groups)
-		if err != nil {
-			t.Fatal(err)
-		}
-		res.Body.Close()
-		nonce := regexp.MustCompile(`nonce="([^"]+)"`).FindStringSubmatch(res.Header.Get("Www-Authenticate"))
-		if res.StatusCode != 401 || nonce == nil {
-			t.Fatalf("challenge: %d %q", res.StatusCode, res.Header.Values("Www-Authenticate"))
-		}
-		auth := handDigest(pub, priv, "GET", groups, nonce[1], 1)
+		auth := handDigest(pub, priv, "GET", groups, challengeNonce(t, insts[0].base+groups), 1)
 		code, body := fetch(t, http.DefaultClient, insts[1].base+groups, http.Header{"Authorization": {auth}})
 		if code != 200 || !strings.Contains(body, project[1]) {
 			t.Errorf("second server with the first's nonce: %d %.300s", code, body)
@@ -114,13 +91,8 @@ func TestMultiInstance(t *testing.T) {
 	// A token minted on one server works on all, and once revoked on
 	// another, on none.
 	t.Run("token across servers", func(t *testing.T) {
-		out := admin("service-accounts", "create", "--org", demoOrg, "--name", "multi", "--role", "ORG_READ_ONLY")
-		id := regexp.MustCompile(`(?m)^client id: (\S+)$`).FindStringSubmatch(out)
-		secret := regexp.MustCompile(`(?m)^client secret: (\S+)$`).FindStringSubmatch(out)
-		if id == nil || secret == nil {
-			t.Fatalf("service-accounts create:\n%s", out)
-		}
-		cc := clientcredentials.Config{ClientID: id[1], ClientSecret: secret[1], TokenURL: insts[0].base + "/api/oauth/token", AuthStyle: oauth2.AuthStyleInHeader}
+		cc := demoServiceAccount(t, admin, "multi")
+		cc.TokenURL = insts[0].base + "/api/oauth/token"
 		tok, err := cc.Token(context.Background())
 		if err != nil {
 			t.Fatal(err)
@@ -134,7 +106,7 @@ func TestMultiInstance(t *testing.T) {
 		form := url.Values{"token": {tok.AccessToken}, "token_type_hint": {"access_token"}}
 		req, _ := http.NewRequest(http.MethodPost, insts[1].base+"/api/oauth/revoke", strings.NewReader(form.Encode()))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.SetBasicAuth(url.QueryEscape(id[1]), url.QueryEscape(secret[1]))
+		req.SetBasicAuth(url.QueryEscape(cc.ClientID), url.QueryEscape(cc.ClientSecret))
 		res, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)

@@ -20,10 +20,12 @@ import (
 	"github.com/checkpointd/checkpointd/internal/auth"
 	"github.com/checkpointd/checkpointd/internal/auth/digest"
 	"github.com/checkpointd/checkpointd/internal/backup"
+	"github.com/checkpointd/checkpointd/internal/clock"
 	"github.com/checkpointd/checkpointd/internal/demo"
 	"github.com/checkpointd/checkpointd/internal/engine"
 	"github.com/checkpointd/checkpointd/internal/engine/sim"
 	"github.com/checkpointd/checkpointd/internal/httpapi"
+	instances "github.com/checkpointd/checkpointd/internal/instance"
 	"github.com/checkpointd/checkpointd/internal/metrics"
 	"github.com/checkpointd/checkpointd/internal/store/open"
 	"github.com/checkpointd/checkpointd/internal/web"
@@ -226,10 +228,37 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 		logger.Warn("integrity check not finished in time: serving the database unchecked", "database", c.database, "within", c.checkWithin)
 	}
 	authCfg.Store, authCfg.Clock = db, e.clock
+	authCfg.Instance = instances.NewID()
 	authn, err := auth.New(ctx, authCfg)
 	if err != nil {
 		return err
 	}
+	// The instance registry: every instance on the data set counts the
+	// live ones, and shares rate limits and Digest replay memory among
+	// them (auth.Authenticator.SetInstances). Heartbeats are paced on the
+	// wall clock, as the engine's refresh is: how fast instances see each
+	// other, not a schedule (the store dates them on its own clock).
+	member, err := instances.Join(ctx, instances.Config{Store: db, ID: authCfg.Instance, Clock: clock.System,
+		OnChange: authn.SetInstances, Logger: logger.With("component", "instance")})
+	if err != nil {
+		return err
+	}
+	// A server joining others waits until they all count it before it
+	// serves (a heartbeat interval), so that none still acts alone.
+	if err := member.Settle(ctx); err != nil {
+		return err
+	}
+	memberCtx, stopMember := context.WithCancel(ctx)
+	memberDone := make(chan struct{})
+	go func() {
+		defer close(memberDone)
+		member.Run(memberCtx) // leaves the registry when stopped
+	}()
+	// Deferred after the store's Close, so run before it.
+	defer func() {
+		stopMember()
+		<-memberDone
+	}()
 	// The metrics read the restore points from the store at each scrape,
 	// so that every instance on a data set reports every checkpoint.
 	var mets *metrics.Metrics

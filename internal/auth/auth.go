@@ -5,11 +5,14 @@
 //
 // Everything an instance needs to verify what another instance issued is
 // in the store: the HA1 of every API key, the hashed secrets of service
-// accounts, the revoked token ids, and the two shared secrets (the digest
-// nonce HMAC key and the token signing key). So any number of instances
-// over one data set accept each other's nonces and tokens, and a key
+// accounts, the revoked token ids, the two shared secrets (the digest
+// nonce HMAC key and the token signing key) and, while several instances
+// serve one data set, the Digest nonce counts spent. So any number of
+// instances over one data set accept each other's nonces and tokens, a
+// Digest response is accepted once by all of them together, and a key
 // deleted or a token revoked through one is refused by all of them at
-// once.
+// once. Rate limits are shared out among the live instances
+// (SetInstances).
 //
 // Credentials are cached per instance, and the cache is checked on every
 // request against the store's auth epoch, a counter that every credential
@@ -46,6 +49,9 @@ type Store interface {
 	IsRevoked(ctx context.Context, jti string) (bool, error)
 	AuthEpoch(ctx context.Context) (int64, error)
 	SharedSecret(ctx context.Context, name string, gen func() ([]byte, error)) ([]byte, error)
+	// UseNonce is the Digest replay memory the instances share while
+	// there are several (SetInstances).
+	UseNonce(ctx context.Context, nonce []byte, nc uint32, expires time.Time) (bool, error)
 }
 
 // Names of the shared secrets in the store.
@@ -90,6 +96,9 @@ type Config struct {
 	// TokenRateLimit limits token and revoke requests per client address
 	// and client id (zero: none). The service allows 50 a minute.
 	TokenRateLimit Limit
+	// Instance identifies this instance among those serving the data set
+	// (instance.NewID); its Digest nonces carry it.
+	Instance uint32
 	// Refresh is how long credentials are trusted without asking the store
 	// whether any changed (one read of its auth epoch). 0 asks on every
 	// request: a key deleted or a token revoked anywhere is refused by the
@@ -154,7 +163,8 @@ func New(ctx context.Context, cfg Config) (*Authenticator, error) {
 	if len(algs) == 0 {
 		algs = []digest.Algorithm{digest.MD5, digest.SHA256}
 	}
-	if a.digest, err = digest.New(digest.Config{Secret: nonceKey, Clock: clk, Algorithms: algs}); err != nil {
+	dcfg := digest.Config{Secret: nonceKey, Clock: clk, Algorithms: algs, Instance: cfg.Instance, Shared: sharedNonces{cfg.Store}}
+	if a.digest, err = digest.New(dcfg); err != nil {
 		return nil, err
 	}
 	tokenKey, err := cfg.Store.SharedSecret(ctx, secretTokenKey, random32)
@@ -178,11 +188,43 @@ func New(ctx context.Context, cfg Config) (*Authenticator, error) {
 	return a, nil
 }
 
+// SetInstances tells the Authenticator how many instances, itself
+// included, serve the data set (instance.Member's OnChange), so that
+// they behave as one:
+//
+//   - the rate limits are shared: each instance allows its 1/n of them
+//     (ratelimit.Limiter.SetInstances), and a caller whose requests a
+//     load balancer spreads over the instances gets the configured
+//     limit from all of them together, with no store access per request;
+//   - with more than one, Digest nonces are issued shared: any instance
+//     accepts a nonce another issued, and each nonce count is spent once
+//     across all of them, through the store's UseNonce (one insert per
+//     Digest request). Alone, an instance remembers its nonces' counts
+//     in memory (digest.Server.SetShared).
+//
+// Until it is called, the Authenticator acts as the only instance.
+func (a *Authenticator) SetInstances(n int) {
+	a.digest.SetShared(n > 1)
+	for _, l := range []*ratelimit.Limiter{a.limit, a.tokLimit} {
+		if l != nil {
+			l.SetInstances(n)
+		}
+	}
+}
+
 func newLimiter(l Limit, clk clock.Clock) (*ratelimit.Limiter, error) {
 	if l.Requests == 0 {
 		return nil, nil
 	}
 	return ratelimit.New(ratelimit.Config{Requests: l.Requests, Window: l.Window, Clock: clk})
+}
+
+// sharedNonces is the store's nonce memory as the digest package uses
+// it, called as the server (asServer) only when a shared nonce is spent.
+type sharedNonces struct{ st Store }
+
+func (s sharedNonces) UseNonce(ctx context.Context, nonce []byte, nc uint32, expires time.Time) (bool, error) {
+	return s.st.UseNonce(asServer(ctx), nonce, nc, expires)
 }
 
 // keyID names the signing key by a hash of it, so that every instance
@@ -269,7 +311,7 @@ func (a *Authenticator) verifyDigest(ctx context.Context, gen *generation, r *ht
 		p = e.principal
 		return e.hashes, true, nil
 	}
-	res, err := a.digest.Verify(r.Method, r.RequestURI, c, lookup)
+	res, err := a.digest.Verify(ctx, r.Method, r.RequestURI, c, lookup)
 	switch {
 	case err == nil:
 		return p, nil

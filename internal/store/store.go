@@ -13,7 +13,7 @@ import (
 	"github.com/checkpointd/checkpointd/internal/backup"
 )
 
-// Store is the full contract of a checkpointd store, in four parts that
+// Store is the full contract of a checkpointd store, in six parts that
 // its consumers declare the slices they use of (httpapi.Store,
 // auth.Store, engine's Sink and SlotClaimer, admin's creators and
 // listers, metrics.RestorePoints).
@@ -35,6 +35,7 @@ type Store interface {
 	Credentials
 	Engine
 	RestoreJobs
+	Instances
 	Close() error
 }
 
@@ -251,4 +252,26 @@ type RestoreJobs interface {
 	// returns how many, and when the next of the others is due (zero when
 	// none is left). It is backup.System's alone.
 	FinishDueRestoreJobs(ctx context.Context, now time.Time) (int, time.Time, error)
+}
+
+// Instances is the registry of the server processes sharing a data set,
+// kept by their heartbeats, and the Digest replay memory they share while
+// there are several of them (internal/instance and internal/auth use it).
+// Times are the store's clock's, so processes sharing a data set need
+// clocks in step to within much less than a heartbeat's ttl.
+type Instances interface {
+	// Heartbeat records that instance id is alive until ttl from now,
+	// forgets the instances whose last heartbeat has expired and the
+	// nonce counts past their expiry (UseNonce), and returns how many
+	// instances are alive, id included.
+	Heartbeat(ctx context.Context, id string, ttl time.Duration) (int, error)
+
+	// Leave removes id from the registry (a no-op for an unknown id).
+	Leave(ctx context.Context, id string) error
+
+	// UseNonce records that count nc was used with a Digest nonce (its
+	// raw bytes), to be remembered at least until expires, and reports
+	// whether it was new. Of racing callers, in any processes, with one
+	// nonce and count, exactly one gets true.
+	UseNonce(ctx context.Context, nonce []byte, nc uint32, expires time.Time) (bool, error)
 }

@@ -36,7 +36,7 @@ func BenchmarkVerifyReuse(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				if _, err := s.Verify("GET", testURI, c, lookup); err != nil {
+				if _, err := s.Verify(b.Context(), "GET", testURI, c, lookup); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/checkpointd/checkpointd/internal/clock"
@@ -117,14 +118,29 @@ type Config struct {
 	// disables MD5; the official client supports that too, but the 401 then
 	// differs from the service's.
 	Algorithms []Algorithm
-	// Replay remembers the nc values used per nonce (default: a
-	// MemoryReplayGuard of DefaultReplayCapacity entries, per instance).
+	// Replay remembers the nc values used per nonce issued while this
+	// instance was alone (default: a MemoryReplayGuard of
+	// DefaultReplayCapacity entries).
 	Replay ReplayGuard
+	// Instance identifies this instance among those sharing the Secret:
+	// its nonces carry it, and it accepts the unshared nonces of no other
+	// (they answer stale=true). Instances sharing a data set need
+	// distinct values; a lone server may leave it zero.
+	Instance uint32
+	// Shared is the replay memory of every instance sharing the Secret,
+	// used for the nonces issued while SetShared(true). nil means this
+	// server never shares (SetShared then panics).
+	Shared SharedReplayGuard
 }
 
 // Server issues challenges and verifies Digest credentials. It is safe
 // for concurrent use.
 type Server struct {
+	instance uint32
+	seq      atomic.Uint32 // the nonce counter
+	sharing  atomic.Bool   // issue shared nonces
+	shared   SharedReplayGuard
+
 	now    func() time.Time
 	ttl    time.Duration
 	realm  string
@@ -180,14 +196,36 @@ func New(cfg Config) (*Server, error) {
 		cfg.Replay = NewMemoryReplayGuard(cfg.NonceTTL, DefaultReplayCapacity)
 	}
 	return &Server{
-		now:    cfg.Clock.Now,
-		ttl:    cfg.NonceTTL,
-		realm:  cfg.Realm,
-		algs:   algs,
-		replay: cfg.Replay,
-		mac:    newMACKey(cfg.Secret),
-		prefix: `Digest realm="` + cfg.Realm + `", domain="", nonce="`,
+		instance: cfg.Instance,
+		shared:   cfg.Shared,
+		now:      cfg.Clock.Now,
+		ttl:      cfg.NonceTTL,
+		realm:    cfg.Realm,
+		algs:     algs,
+		replay:   cfg.Replay,
+		mac:      newMACKey(cfg.Secret),
+		prefix:   `Digest realm="` + cfg.Realm + `", domain="", nonce="`,
 	}, nil
+}
+
+// SetShared sets whether the nonces issued from now on are shared: their
+// counts are remembered through Config.Shared, a store round trip per
+// request, and any instance sharing it accepts them. Set it while other
+// instances serve the same data set, so that a client whose challenge
+// came from one instance and whose response goes to another is served,
+// and a response replayed to any instance is refused. Alone, an instance
+// issues unshared nonces and remembers their counts in memory: only it
+// accepts them, and no request waits on the store.
+//
+// Whichever way nonces were issued, they are verified that way, so
+// turning sharing on or off opens no window: an unshared nonce is never
+// accepted by another instance, even one that has since turned sharing
+// on, and a shared nonce is always checked against the shared memory.
+func (s *Server) SetShared(on bool) {
+	if on && s.shared == nil {
+		panic("digest: SetShared(true) without Config.Shared")
+	}
+	s.sharing.Store(on)
 }
 
 // Realm returns the realm the server challenges with, which stored HA1

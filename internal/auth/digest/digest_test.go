@@ -81,15 +81,19 @@ func TestNoncesUnique(t *testing.T) {
 }
 
 func TestNonceLayout(t *testing.T) {
-	s, clk := newTestServer(t, nil)
+	s, clk := newTestServer(t, func(c *Config) { c.Instance = 0x0a0b0c0d; c.Shared = newSharedGuard() })
 	n := nonceOf(t, s.Challenge(false))
 	raw, err := base64.StdEncoding.DecodeString(n)
 	if err != nil || len(raw) != 24 {
 		t.Fatalf("%q: %v", n, err)
 	}
-	ms, ok := s.check(n)
-	if !ok || ms != clk.Now().UnixMilli() {
-		t.Fatalf("check = %d %v, want %d", ms, ok, clk.Now().UnixMilli())
+	info, ok := s.check(n)
+	if !ok || info.issued != clk.Now().UnixMilli() || info.instance != 0x0a0b0c0d || info.shared {
+		t.Fatalf("check = %+v %v, want issued %d, instance 0x0a0b0c0d, unshared", info, ok, clk.Now().UnixMilli())
+	}
+	s.SetShared(true)
+	if info, ok := s.check(nonceOf(t, s.Challenge(false))); !ok || !info.shared || info.instance != 0x0a0b0c0d {
+		t.Fatalf("after SetShared(true): check = %+v %v, want a shared nonce of the instance", info, ok)
 	}
 	// Another instance with the same secret accepts it; one with another
 	// secret does not.

@@ -15,11 +15,16 @@
 // WWW-Authenticate value after the MD5 one (see Server.Challenges), so that
 // the default 401 stays identical to the service's.
 //
-// Nonces are stateless: each carries its issue time and an HMAC under
+// Nonces are stateless: each carries its issue time, its issuing
+// instance and whether it is shared, under an HMAC keyed by
 // Config.Secret, so any instance sharing the secret can check one that
-// another issued. What is not stateless is replay protection (the highest
-// nc seen per nonce): ReplayGuard is that seam, and MemoryReplayGuard, the
-// default, remembers per instance only.
+// another issued. Replay protection (the nonce counts spent) follows the
+// nonce: an instance alone on its data set issues unshared nonces and
+// remembers their counts in memory (ReplayGuard, MemoryReplayGuard), and
+// only it accepts them; while several instances serve one data set, they
+// issue shared nonces, whose counts go to a memory they share
+// (SharedReplayGuard, the store), so that any of them accepts a nonce
+// issued by another and each count once across all (Server.SetShared).
 //
 // The package stores and sees no passwords: the store keeps HA1 =
 // H(username:realm:password) per algorithm (see HA1 and NewHashes), which

@@ -1,10 +1,12 @@
 package digest
 
 import (
+	"context"
 	"crypto/md5"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -91,4 +93,28 @@ func creds(nonce string, nc uint32, alg Algorithm) Credentials {
 		Username: testUser, Realm: DefaultRealm, Nonce: nonce, URI: testURI,
 		Algorithm: alg, NC: nc, CNonce: "0a4f113b2c7d9e81",
 	}, "GET", testPass)
+}
+
+// sharedGuard is an in-memory SharedReplayGuard standing for the store's
+// nonce table: one for all the servers of a test.
+type sharedGuard struct {
+	mu   sync.Mutex
+	used map[string]bool
+	err  error // returned by every use once set
+}
+
+func newSharedGuard() *sharedGuard { return &sharedGuard{used: map[string]bool{}} }
+
+func (g *sharedGuard) UseNonce(_ context.Context, nonce []byte, nc uint32, _ time.Time) (bool, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.err != nil {
+		return false, g.err
+	}
+	k := fmt.Sprintf("%x/%d", nonce, nc)
+	if g.used[k] {
+		return false, nil
+	}
+	g.used[k] = true
+	return true, nil
 }

@@ -1,10 +1,10 @@
 package digest
 
 import (
-	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"encoding/binary"
 	"time"
 )
 
@@ -14,22 +14,32 @@ import (
 // nothing unusual:
 //
 //	bytes  0..5   issue time, Unix milliseconds, big endian (48 bits: year 10889)
-//	bytes  6..11  random, so that nonces issued in the same millisecond differ
+//	bytes  6..9   the issuing instance (Config.Instance)
+//	bytes 10..11  bit 15: shared; bits 0..14: the instance's nonce counter
 //	bytes 12..23  HMAC-SHA256(Secret, nonceLabel || bytes 0..11), first 12 bytes
 //
-// Why random bytes: the official client sends nc=00000001 on every
-// request, each after a fresh challenge, so two clients handed the same
-// nonce would look like a replay of each other. 48 bits make a collision
-// between nonces of the same millisecond negligible (birthday bound: ~2^24
-// challenges in one millisecond across all instances).
+// Why a counter: the official client sends nc=00000001 on every request,
+// each after a fresh challenge, so two clients handed the same nonce
+// would look like a replay of each other. Time, instance and counter make
+// every nonce of an instance distinct (the counter would have to wrap
+// within one millisecond, 32,768 challenges, to repeat one), and nonces
+// of instances with distinct ids distinct too.
+//
+// Why the instance and the shared bit: replay memory. A nonce issued
+// while its instance was alone on the data set is remembered by that
+// instance only, so only that instance may accept it; another answers it
+// with stale=true and a nonce of its own. A shared nonce, issued while
+// several instances were alive, is remembered in the store (Config.Shared)
+// and any instance may accept it. See Server.SetShared.
 //
 // Why a 96-bit tag is enough: it is checked online only, one guess per
 // HTTP request, so forging a tag takes ~2^95 requests on average. And a
 // forged nonce buys little: the response is still keyed by HA1, so a
 // forger without the password gets nowhere. The tag exists so that nobody
-// can mint nonces the server never issued, with an issue time of their
-// choosing (a nonce dated in the future would stay fresh, and outlive the
-// replay memory, for as long as its author liked).
+// can mint nonces the server never issued, with an issue time, an
+// instance or a shared bit of their choosing (a nonce dated in the future
+// would stay fresh, and outlive the replay memory, for as long as its
+// author liked).
 const (
 	nonceLen    = 32 // base64 characters
 	nonceRawLen = 24 // bytes
@@ -79,6 +89,17 @@ func (k *macKey) sum(body []byte) [sha256.Size]byte {
 	return sha256.Sum256(out[:])
 }
 
+// sharedBit marks a shared nonce in bytes 10..11.
+const sharedBit = 1 << 15
+
+// nonceInfo is what a verified nonce says.
+type nonceInfo struct {
+	issued   int64 // Unix milliseconds
+	instance uint32
+	shared   bool
+	raw      [nonceRawLen]byte
+}
+
 // mint writes a fresh nonce issued at now into dst.
 func (s *Server) mint(dst *[nonceLen]byte, now time.Time) {
 	var raw [nonceRawLen]byte
@@ -86,30 +107,36 @@ func (s *Server) mint(dst *[nonceLen]byte, now time.Time) {
 	for i := 0; i < 6; i++ {
 		raw[i] = byte(ms >> (8 * (5 - i)))
 	}
-	// crypto/rand.Read never fails (it crashes the program rather than
-	// return short), so there is no error to handle.
-	_, _ = rand.Read(raw[6:nonceBody])
+	binary.BigEndian.PutUint32(raw[6:10], s.instance)
+	seq := uint16(s.seq.Add(1)) &^ sharedBit
+	if s.sharing.Load() {
+		seq |= sharedBit
+	}
+	binary.BigEndian.PutUint16(raw[10:12], seq)
 	tag := s.mac.sum(raw[:nonceBody])
 	copy(raw[nonceBody:], tag[:nonceTagLen])
 	base64.StdEncoding.Encode(dst[:], raw[:])
 }
 
 // check decodes a nonce and verifies its tag, in constant time with
-// respect to the tag. It returns the issue time in Unix milliseconds.
-func (s *Server) check(nonce string) (int64, bool) {
-	var raw [nonceRawLen]byte
-	if !decodeNonce(&raw, nonce) {
-		return 0, false
+// respect to the tag.
+func (s *Server) check(nonce string) (nonceInfo, bool) {
+	var n nonceInfo
+	if !decodeNonce(&n.raw, nonce) {
+		return n, false
 	}
-	tag := s.mac.sum(raw[:nonceBody])
-	if subtle.ConstantTimeCompare(tag[:nonceTagLen], raw[nonceBody:]) != 1 {
-		return 0, false
+	tag := s.mac.sum(n.raw[:nonceBody])
+	if subtle.ConstantTimeCompare(tag[:nonceTagLen], n.raw[nonceBody:]) != 1 {
+		return n, false
 	}
 	var ms uint64
 	for i := 0; i < 6; i++ {
-		ms = ms<<8 | uint64(raw[i])
+		ms = ms<<8 | uint64(n.raw[i])
 	}
-	return int64(ms), true
+	n.issued = int64(ms)
+	n.instance = binary.BigEndian.Uint32(n.raw[6:10])
+	n.shared = binary.BigEndian.Uint16(n.raw[10:12])&sharedBit != 0
+	return n, true
 }
 
 // b64 maps a standard base64 character to its value, 0xff otherwise.

@@ -1,25 +1,22 @@
 package digest
 
 import (
+	"context"
 	"math"
 	"sync"
 	"time"
 )
 
-// ReplayGuard remembers which nonce counts have been used with which
-// nonces. Verify consults it last, after the response has been checked,
-// so that only a client that knows the password can spend a count: a
-// stranger replaying nothing but a nonce cannot lock a legitimate client
-// out of it.
+// ReplayGuard remembers which nonce counts have been used with which of
+// this instance's unshared nonces. Verify consults it last, after the
+// response has been checked, so that only a client that knows the
+// password can spend a count: a stranger replaying nothing but a nonce
+// cannot lock a legitimate client out of it.
 //
-// The seam exists because the default, MemoryReplayGuard, is per
-// instance: in a deployment of several instances sharing a data set (and
-// so a Secret), a request captured in transit could be replayed once
-// against each other instance until its nonce goes stale, and once more
-// against any instance that restarted. Closing that needs an
-// implementation backed by the shared store (a row per nonce with its
-// highest nc, deleted once NonceTTL has passed); over TLS the exposure is
-// small, which is why the in-memory one is the default.
+// Being per instance is enough for those nonces: no other instance
+// accepts them (see Config.Instance), and an instance that restarts
+// takes a new id, so it refuses its former self's nonces as stale rather
+// than forgetting which counts they spent.
 type ReplayGuard interface {
 	// Use records that nc was used with nonce, which was issued at issued,
 	// as seen at now. It returns nil if the count is new for this nonce,
@@ -27,6 +24,17 @@ type ReplayGuard interface {
 	// longer knows enough about the nonce to tell (the client must fetch a
 	// fresh one), and any other error if the guard itself failed.
 	Use(nonce string, issued time.Time, nc uint32, now time.Time) error
+}
+
+// SharedReplayGuard is the replay memory of every instance sharing a
+// Secret, for shared nonces (Server.SetShared): the store's UseNonce.
+// Verify consults it last, as it does ReplayGuard.
+type SharedReplayGuard interface {
+	// UseNonce records that count nc was used with the nonce whose raw
+	// bytes are nonce, to be remembered at least until expires, and
+	// reports whether the count was new. Of racing callers on any
+	// instance, exactly one gets true.
+	UseNonce(ctx context.Context, nonce []byte, nc uint32, expires time.Time) (bool, error)
 }
 
 // DefaultReplayCapacity is the default number of nonces a

@@ -30,7 +30,7 @@ func (h *testHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c, err := ParseAuthorization(r.Header.Get("Authorization"))
 	var res Result
 	if err == nil {
-		res, err = h.s.Verify(r.Method, r.RequestURI, c, h.lookup)
+		res, err = h.s.Verify(r.Context(), r.Method, r.RequestURI, c, h.lookup)
 	}
 	h.mu.Lock()
 	h.errs = append(h.errs, err)

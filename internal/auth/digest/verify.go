@@ -1,6 +1,7 @@
 package digest
 
 import (
+	"context"
 	"crypto/sha256"
 	"crypto/subtle"
 	"errors"
@@ -78,7 +79,7 @@ const dummyHA1 = "00000000000000000000000000000000000000000000000000000000000000
 // comes last so that only such a client can spend a nonce count. A
 // client may reuse a nonce, with growing nc, for as long as it is fresh,
 // without another round trip.
-func (s *Server) Verify(method, requestURI string, c Credentials, lookup Lookup) (Result, error) {
+func (s *Server) Verify(ctx context.Context, method, requestURI string, c Credentials, lookup Lookup) (Result, error) {
 	r := Result{Username: c.Username, Algorithm: c.Algorithm}
 	if !s.offers(c.Algorithm) {
 		return r, fmt.Errorf("%w: algorithm %v not offered", ErrUnsupported, c.Algorithm)
@@ -93,10 +94,11 @@ func (s *Server) Verify(method, requestURI string, c Credentials, lookup Lookup)
 	if c.NC == 0 {
 		return r, fmt.Errorf("%w: nc is zero", ErrMalformed)
 	}
-	issued, ok := s.check(c.Nonce)
+	n, ok := s.check(c.Nonce)
 	if !ok {
 		return r, ErrBadNonce
 	}
+	issued := n.issued
 	r.Issued = time.UnixMilli(issued)
 
 	h, found, err := lookup(c.Username)
@@ -126,11 +128,42 @@ func (s *Server) Verify(method, requestURI string, c Credentials, lookup Lookup)
 		r.Stale = true
 		return r, ErrStaleNonce
 	}
-	if err := s.replay.Use(c.Nonce, r.Issued, c.NC, now); err != nil {
+	if err := s.use(ctx, n, c, now); err != nil {
 		r.Stale = errors.Is(err, ErrStaleNonce)
 		return r, err
 	}
 	return r, nil
+}
+
+// use spends the nonce count in the replay memory the nonce belongs to:
+// the shared one for a shared nonce; this instance's for its own
+// unshared nonces; none for another instance's unshared nonce, which only
+// its issuer can tell fresh from replayed (stale: the client gets a nonce
+// of ours and retries).
+func (s *Server) use(ctx context.Context, n nonceInfo, c Credentials, now time.Time) error {
+	switch {
+	case n.shared:
+		if s.shared == nil {
+			return fmt.Errorf("%w: a shared nonce, and this server shares no replay memory", ErrStaleNonce)
+		}
+		// Kept for twice the TTL past the issue time: a nonce is fresh
+		// from TTL before to TTL after it on the verifier's clock, and
+		// whoever deletes the record may run ahead of the issuer's.
+		// A copy, declared here: the slice escapes through the
+		// interface, and only this branch should pay the allocation.
+		raw := n.raw
+		fresh, err := s.shared.UseNonce(ctx, raw[:], c.NC, time.UnixMilli(n.issued).Add(2*s.ttl))
+		if err != nil {
+			return fmt.Errorf("digest: shared replay memory: %w", err)
+		}
+		if !fresh {
+			return ErrReplay
+		}
+		return nil
+	case n.instance != s.instance:
+		return fmt.Errorf("%w: issued by another instance", ErrStaleNonce)
+	}
+	return s.replay.Use(c.Nonce, time.UnixMilli(n.issued), c.NC, now)
 }
 
 func (s *Server) offers(a Algorithm) bool {

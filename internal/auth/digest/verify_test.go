@@ -81,7 +81,7 @@ func TestVerify(t *testing.T) {
 			if tt.lookup != nil {
 				lk = tt.lookup
 			}
-			res, err := s.Verify(method, uri, c, lk)
+			res, err := s.Verify(t.Context(), method, uri, c, lk)
 			if tt.want == errMalformedHA1 {
 				if err == nil || !strings.Contains(err.Error(), "malformed") {
 					t.Fatalf("err %v, want a malformed HA1 error", err)
@@ -152,7 +152,7 @@ func TestNonceReuse(t *testing.T) {
 		{n1, 202, 5 * time.Second, ErrStaleNonce}, // past the TTL: stale
 	} {
 		clk.Advance(tt.step)
-		_, err := s.Verify("GET", testURI, creds(tt.nonce, tt.nc, MD5), lookup)
+		_, err := s.Verify(t.Context(), "GET", testURI, creds(tt.nonce, tt.nc, MD5), lookup)
 		if !errors.Is(err, tt.want) || (tt.want == nil) != (err == nil) {
 			t.Fatalf("step %d (nc %d): err %v, want %v", i, tt.nc, err, tt.want)
 		}
@@ -166,10 +166,10 @@ func TestReplayNeedsCredentials(t *testing.T) {
 	lookup := users(DefaultRealm, testUser, testPass)
 	n := nonceOf(t, s.Challenge(false))
 	bad := sign(creds(n, 1, MD5), "GET", "guess")
-	if _, err := s.Verify("GET", testURI, bad, lookup); !errors.Is(err, ErrBadResponse) {
+	if _, err := s.Verify(t.Context(), "GET", testURI, bad, lookup); !errors.Is(err, ErrBadResponse) {
 		t.Fatal(err)
 	}
-	if _, err := s.Verify("GET", testURI, creds(n, 1, MD5), lookup); err != nil {
+	if _, err := s.Verify(t.Context(), "GET", testURI, creds(n, 1, MD5), lookup); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -179,7 +179,7 @@ func TestMemoryReplayGuardExpiry(t *testing.T) {
 	g := s.replay.(*MemoryReplayGuard)
 	lookup := users(DefaultRealm, testUser, testPass)
 	for i := 0; i < 100; i++ {
-		if _, err := s.Verify("GET", testURI, creds(nonceOf(t, s.Challenge(false)), 1, MD5), lookup); err != nil {
+		if _, err := s.Verify(t.Context(), "GET", testURI, creds(nonceOf(t, s.Challenge(false)), 1, MD5), lookup); err != nil {
 			t.Fatal(err)
 		}
 		clk.Advance(time.Second)
@@ -189,7 +189,7 @@ func TestMemoryReplayGuardExpiry(t *testing.T) {
 		t.Errorf("%d entries, want 61", n)
 	}
 	clk.Advance(DefaultNonceTTL)
-	if _, err := s.Verify("GET", testURI, creds(nonceOf(t, s.Challenge(false)), 1, MD5), lookup); err != nil {
+	if _, err := s.Verify(t.Context(), "GET", testURI, creds(nonceOf(t, s.Challenge(false)), 1, MD5), lookup); err != nil {
 		t.Fatal(err)
 	}
 	if n := g.Len(); n != 1 {
@@ -213,7 +213,7 @@ func TestMemoryReplayGuardCapacity(t *testing.T) {
 		clk.Advance(time.Second)
 	}
 	use := func(n string, nc uint32) error {
-		res, err := s.Verify("GET", testURI, creds(n, nc, MD5), lookup)
+		res, err := s.Verify(t.Context(), "GET", testURI, creds(n, nc, MD5), lookup)
 		if res.Stale != errors.Is(err, ErrStaleNonce) {
 			t.Errorf("Stale %v with %v", res.Stale, err)
 		}

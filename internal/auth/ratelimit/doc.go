@@ -25,6 +25,18 @@
 // the N+1st never is, whatever the rounding; the rate is then faster than
 // N per window by less than N nanoseconds per window.
 //
+// # Several instances
+//
+// Instances of a deployment each count the requests they see; none
+// writes anything to the others on a request. SetInstances gives each
+// its share of the limit, 1/n of the rate and of the burst, n being the
+// live instances (auth takes it from the store's instance registry), so
+// that behind a load balancer spreading a caller's requests evenly the
+// deployment allows the configured limit: TestSharedLimitHolds checks
+// ±10 % per window for limits of at least ten requests per instance.
+// A caller whose requests all go to one instance (a sticky balancer) gets
+// that instance's share only.
+//
 // # Bounded memory
 //
 // Keys come from clients, so a client inventing keys must not make the

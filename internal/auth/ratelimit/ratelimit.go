@@ -7,6 +7,7 @@ import (
 	"math"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unsafe"
 
@@ -44,8 +45,9 @@ type Config struct {
 // Limiter limits requests per key with GCRA. It is safe for concurrent
 // use.
 type Limiter struct {
-	t     int64 // emission interval T, in nanoseconds
-	limit int64 // capacity N·T, in nanoseconds
+	rate atomic.Pointer[rate] // T and N·T for this limiter's share
+
+	t1 int64 // emission interval of the whole limit, Window/Requests
 
 	requests int
 	window   time.Duration
@@ -54,6 +56,13 @@ type Limiter struct {
 	seed     maphash.Seed
 	mask     uint64 // len(shards)-1, a power of two minus one
 	shards   []paddedShard
+}
+
+// rate is a limiter's emission interval T and capacity N·T, in
+// nanoseconds: those of the configured limit, or of this instance's
+// share of it (SetInstances).
+type rate struct {
+	t, limit int64
 }
 
 // Shard counts: at most maxShards, so that a few dozen cores rarely meet
@@ -93,8 +102,7 @@ func New(cfg Config) (*Limiter, error) {
 	}
 	t := int64(cfg.Window) / int64(cfg.Requests)
 	l := &Limiter{
-		t:        t,
-		limit:    t * int64(cfg.Requests), // ≤ Window, so no overflow
+		t1:       t,
 		requests: cfg.Requests,
 		window:   cfg.Window,
 		now:      now,
@@ -105,6 +113,7 @@ func New(cfg Config) (*Limiter, error) {
 	for n > 1 && maxKeys/n < minPerShard {
 		n /= 2
 	}
+	l.SetInstances(1)
 	l.mask = uint64(n - 1)
 	l.shards = make([]paddedShard, n)
 	// Share the bound out exactly, the remainder one each to the first
@@ -120,6 +129,30 @@ func New(cfg Config) (*Limiter, error) {
 		s.index = make(map[string]int)
 	}
 	return l, nil
+}
+
+// SetInstances makes this limiter enforce its share of the limit among n
+// instances that each receive about 1/n of every key's requests, as
+// behind a load balancer that spreads requests evenly: a rate of
+// Requests/n per Window (T is n times the whole limit's), and a burst of
+// Requests/n rounded to the nearest whole request, at least one. Keys
+// keep their state; the new rate applies from their next request.
+// Requests and Window still report the whole limit, the one callers are
+// told of. n < 1 counts as 1.
+//
+// The deployment then allows the configured rate within the rounding of
+// T (below one request per Window per instance) and the bursts' within
+// n/2 requests, when requests are spread evenly; a key whose requests
+// all reach one instance gets only that instance's share.
+func (l *Limiter) SetInstances(n int) {
+	n = max(n, 1)
+	// T·n stays within maxWindow, so that sums of times stay within an
+	// int64: beyond, a share of a request per ~73 years is no limit
+	// anyone will reach.
+	n = int(min(int64(n), maxWindow/l.t1))
+	burst := max(1, (l.requests+n/2)/n)
+	t := l.t1 * int64(n)
+	l.rate.Store(&rate{t: t, limit: min(int64(burst)*t, maxWindow)})
 }
 
 // Requests returns N, the number of requests allowed per Window.
@@ -150,6 +183,7 @@ func (l *Limiter) Allow(key string) (ok bool, retryAfter time.Duration) {
 	// out of order, each as if it had arrived when it read the clock,
 	// which is as fair as any order.
 	now := l.clock()
+	r := l.rate.Load()
 	s := &l.shards[maphash.String(l.seed, key)&l.mask].shard
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -157,18 +191,18 @@ func (l *Limiter) Allow(key string) (ok bool, retryAfter time.Duration) {
 	tat := now // an unknown key is a key whose bucket is full
 	if known {
 		tat = max(s.entries[i].tat, now)
-		if tat-now > l.limit {
+		if tat-now > r.limit {
 			// Only a clock that went backwards leaves a TAT further
 			// ahead than a full burst; waiting for the clock to catch up
 			// could take arbitrarily long, so count the burst as just
 			// spent instead. Stored, or the key would get the same
 			// answer after waiting.
-			tat = now + l.limit
+			tat = now + r.limit
 			s.entries[i].tat = tat
 		}
 	}
-	next := tat + l.t
-	if wait := next - now - l.limit; wait > 0 {
+	next := tat + r.t
+	if wait := next - now - r.limit; wait > 0 {
 		return false, time.Duration(wait)
 	}
 	if known {

@@ -441,6 +441,8 @@ GROUP BY s.type, s.name ORDER BY s.type, s.name`)
 		8:  {"index projects_name("},
 		9:  {"table restore_jobs(", "index restore_jobs_cluster(", "index restore_jobs_batch("},
 		10: {"index restore_jobs_due(", "index restore_jobs_open("},
+		11: {"table instances("},
+		12: {"table digest_nonces(", "index digest_nonces_expires("},
 	}
 	// The versions, in order: numbers are handed out ahead of time, so
 	// the embedded files may skip some.

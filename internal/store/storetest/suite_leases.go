@@ -11,7 +11,9 @@ import (
 	"github.com/checkpointd/checkpointd/internal/clock"
 )
 
-// RunLeases is the conformance suite of ClaimSlot. open returns two
+// RunLeases is the conformance suite of what processes sharing a data set
+// coordinate through: ClaimSlot, and the instance registry with its
+// shared nonce memory (suite_instances.go). open returns two
 // handles on one new, empty data set (as two server processes have), both
 // on clk, a virtual clock the suite moves to expire claims; RunLeases
 // closes both when the subtest ends.
@@ -25,6 +27,10 @@ func RunLeases(t *testing.T, open func(t testing.TB, clk clock.Clock) (a, b Stor
 		{"Done", testClaimDone},
 		{"Renew", testClaimRenew},
 		{"Independent", testClaimIndependent},
+		{"Instances", testInstances},
+		{"InstanceExpiry", testInstanceExpiry},
+		{"NonceRace", testNonceRace},
+		{"NonceExpiry", testNonceExpiry},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
