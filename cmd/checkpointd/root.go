@@ -39,8 +39,9 @@ own store, SQLite or PostgreSQL, wire-compatible with the official clients,
 and takes checkpoints with its own engine or accepts backup agents' reports.
 "serve" runs the server (the API, its administration API, a web view,
 metrics); "checkpoints" reads checkpoints from a server
-(this one or MongoDB's) over the API, with settings kept by "profiles";
-the other commands manage organizations, projects, clusters, API keys and
+(this one or MongoDB's) over the API, "schedule" reads and changes a
+cluster's checkpoint interval and "restore-jobs" restores a cluster to a
+checkpoint, with settings kept by "profiles"; the other commands manage organizations, projects, clusters, API keys and
 service accounts in the store directly; "backup" copies a SQLite database
 while servers use it, "restore" puts a copy back; "agent" takes a real
 sharded cluster's checkpoints and reports them to a server.
