@@ -20,7 +20,7 @@ require (
 	github.com/spf13/cobra v1.10.2 // the command line: subcommands, --help, completion
 	github.com/spf13/pflag v1.0.9 // cobra's flags, read directly to map CHECKPOINTD_* variables onto them
 	go.mongodb.org/atlas v0.38.0 // test only: the official Go client, driven against the server unmodified
-	go.mongodb.org/mongo-driver/v2 v2.10.0 // the official MongoDB driver: the agent reaches real clusters with it; the wire-protocol simulator (internal/engine/sim/mongowire) parses and emits with its wiremessage and BSON packages and is tested with its client
+	go.mongodb.org/mongo-driver/v2 v2.10.0 // the official MongoDB driver: the agent reaches real clusters with it (balancer commands, appendOplogNote, oplog tailing, with the authentication and TLS every deployment uses); the wire-protocol simulator (internal/engine/sim/mongowire) parses and emits with its wiremessage and BSON packages and is tested with its client
 )
 
 require (

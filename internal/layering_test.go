@@ -33,6 +33,10 @@ func TestLayering(t *testing.T) {
 		// any of them: nothing of the server side.
 		{"client", []string{mod + "internal/store", mod + "internal/httpapi", mod + "internal/auth", mod + "internal/engine", "database/sql"}, false},
 		{"httpapi", []string{mod + "internal/store/", "database/sql", mod + "internal/web"}, false},
+		// An agent runs next to a cluster, away from the server: it
+		// reaches the server over HTTP only, like the client.
+		{"agent", []string{mod + "internal/store", mod + "internal/httpapi", mod + "internal/auth", "database/sql"}, false},
+		{"engine/mongodb", []string{"net/http", mod + "internal/store", mod + "internal/httpapi", "database/sql"}, false},
 		// Authentication decides who calls; answering over HTTP is the
 		// API's, which recognises auth's refusals by their methods.
 		{"auth", []string{mod + "internal/httpapi"}, false},

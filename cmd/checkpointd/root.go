@@ -40,7 +40,8 @@ and takes checkpoints with its own engine or accepts backup agents' reports.
 metrics); "checkpoints" reads checkpoints from a server
 (this one or MongoDB's) over the API, with settings kept by "profiles";
 the other commands manage organizations, projects, clusters, API keys and
-service accounts in the store directly.
+service accounts in the store directly; "agent" takes a real sharded
+cluster's checkpoints and reports them to a server.
 "simcluster" serves a simulated sharded cluster over the MongoDB wire
 protocol, to try MongoDB clients against without a MongoDB server.`,
 		SilenceUsage:  true,
@@ -52,7 +53,7 @@ protocol, to try MongoDB clients against without a MongoDB server.`,
 	root.SetErr(e.stderr)
 	root.AddCommand(newServeCmd(e))
 	root.AddCommand(newOrgsCmd(e), newProjectsCmd(e), newClustersCmd(e), newKeysCmd(e), newServiceAccountsCmd(e))
-	root.AddCommand(newCheckpointsCmd(e), newProfilesCmd(e))
+	root.AddCommand(newCheckpointsCmd(e), newProfilesCmd(e), newAgentCmd(e))
 	root.AddCommand(newSimclusterCmd(e))
 	return root.ExecuteContext(ctx)
 }

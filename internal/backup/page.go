@@ -15,4 +15,9 @@ func (p PageRequest) Offset() int { return (p.Num - 1) * p.Size }
 type Page[T any] struct {
 	Items []T
 	Total int
+	// Version, when not zero, names the content of Items: every page with
+	// the same Version and as many Items holds the very same items, so
+	// what is made of one (an encoded body) serves the others. Stores set
+	// it on pages they serve from their cache; a page read afresh has 0.
+	Version uint64
 }

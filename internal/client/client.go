@@ -313,15 +313,29 @@ const maxBody = 64 << 20
 // get sends a GET and returns the body of a 200; any other status is an
 // *APIError.
 func (c *Client) get(ctx context.Context, path string, q url.Values) ([]byte, error) {
+	_, body, err := c.do(ctx, http.MethodGet, path, q, nil)
+	return body, err
+}
+
+// do sends a request, with body as JSON unless it is nil, and returns the
+// status and body of a 200 or 201; any other status is an *APIError.
+func (c *Client) do(ctx context.Context, method, path string, q url.Values, body []byte) (int, []byte, error) {
 	u := c.base + path
 	if len(q) > 0 {
 		u += "?" + q.Encode()
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return nil, err
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
 	}
-	if c.api == AtlasV2 {
+	req, err := http.NewRequestWithContext(ctx, method, u, rd)
+	if err != nil {
+		return 0, nil, err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if c.api == AtlasV2 && !strings.HasPrefix(path, AdminPrefix) {
 		req.Header.Set("Accept", v2Accept)
 	} else {
 		req.Header.Set("Accept", "application/json")
@@ -331,20 +345,20 @@ func (c *Client) get(ctx context.Context, path string, q url.Values) ([]byte, er
 	}
 	res, err := c.hc.Do(req)
 	if err != nil {
-		return nil, c.transportError(err)
+		return 0, nil, c.transportError(err)
 	}
 	defer res.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(res.Body, maxBody+1))
+	answer, err := io.ReadAll(io.LimitReader(res.Body, maxBody+1))
 	if err != nil {
-		return nil, fmt.Errorf("%s: reading the answer: %w", c.base, err)
+		return 0, nil, fmt.Errorf("%s: reading the answer: %w", c.base, err)
 	}
-	if len(body) > maxBody {
-		return nil, fmt.Errorf("%s: the answer is larger than %d MiB", c.base, maxBody>>20)
+	if len(answer) > maxBody {
+		return 0, nil, fmt.Errorf("%s: the answer is larger than %d MiB", c.base, maxBody>>20)
 	}
-	if res.StatusCode != http.StatusOK {
-		return nil, c.apiError(res, body)
+	if res.StatusCode != http.StatusOK && res.StatusCode != http.StatusCreated {
+		return 0, nil, c.apiError(res, answer)
 	}
-	return body, nil
+	return res.StatusCode, answer, nil
 }
 
 // APIError is an error answer of the server, in the API's format

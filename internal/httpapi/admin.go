@@ -34,6 +34,7 @@ type AdminStore interface {
 	AddCheckpoint(ctx context.Context, cp backup.Checkpoint) error
 	Checkpoint(ctx context.Context, ref backup.ClusterRef, id backup.ObjectID) (backup.Checkpoint, error)
 	PruneCheckpoints(ctx context.Context, clusterID backup.ObjectID, cutoff time.Time) (int, error)
+	admin.SlotClaimer
 }
 
 var (
@@ -43,6 +44,7 @@ var (
 	opAdminUpdateCluster = &operation{name: "adminUpdateCluster"}
 	opAdminDeleteCluster = &operation{name: "adminDeleteCluster"}
 	opAdminIngest        = &operation{name: "adminIngestCheckpoint"}
+	opAdminClaimSlot     = &operation{name: "adminClaimSlot"}
 )
 
 // maxAdminBody bounds a request body: a cluster or a checkpoint report is
@@ -273,11 +275,13 @@ func adminListClusters(s *Server, rq *request) (result, error) {
 	}), nil
 }
 
-// adminGetCluster returns one cluster with its settings.
+// adminGetCluster returns one cluster with its settings. A backup agent's
+// key (GROUP_BACKUP_MANAGER) may read it too: the agent takes the
+// schedule and the topology it reports parts for from it.
 //
 //	GET /api/checkpointd/v1/groups/{groupId}/clusters/{clusterName}
 func adminGetCluster(s *Server, rq *request) (result, error) {
-	c, err := s.adminCluster(rq, checkAdmin)
+	c, err := s.adminCluster(rq, checkReporter)
 	if err != nil {
 		return result{}, err
 	}
@@ -448,6 +452,55 @@ func adminIngest(s *Server, rq *request) (result, error) {
 		rq.w.Header().Set("Location", rq.base+coll+"/"+cp.ID.Hex())
 	}
 	return result{status: status, body: atlas.AppendCheckpoint(rq.buf[:0], rq.base, coll, &cp)}, nil
+}
+
+// adminClaimSlot claims a checkpoint slot of a cluster for a backup agent
+// (admin.ClaimSlot): of the agents of one cluster, the one that claims a
+// slot first takes its checkpoint; the others are told claimed:false.
+//
+//	POST /api/checkpointd/v1/groups/{groupId}/clusters/{clusterName}/slots
+func adminClaimSlot(s *Server, rq *request) (result, error) {
+	body, err := readJSONBody(rq)
+	if err != nil {
+		return result{}, err
+	}
+	c, err := s.adminCluster(rq, checkReporter)
+	if err != nil {
+		return result{}, err
+	}
+	var in slotClaimJSON
+	if err := decodeJSON(body, &in); err != nil {
+		return result{}, err
+	}
+	if in.Claimed != nil {
+		return result{}, errInvalidAttribute("claimed", "it is set by the server")
+	}
+	if in.Slot == nil {
+		return result{}, errInvalidAttribute("slot", "a claim names the slot's time")
+	}
+	if in.Owner == nil {
+		return result{}, errInvalidAttribute("owner", "a claim names its owner")
+	}
+	slot, err := parseReportTime(*in.Slot)
+	if err != nil {
+		return result{}, errInvalidAttribute("slot", err.Error())
+	}
+	ok, err := admin.ClaimSlot(rq.Context(), s.cfg.Admin, c, slot, *in.Owner, s.cfg.Clock.Now())
+	if err != nil {
+		return result{}, err
+	}
+	out, err := json.Marshal(slotClaimJSON{Claimed: &ok, Owner: in.Owner, Slot: in.Slot})
+	if err != nil { // a bool and two strings: cannot fail
+		panic(err)
+	}
+	return result{body: append(rq.buf[:0], out...)}, nil
+}
+
+// slotClaimJSON is a slot claim, in (slot, owner) and out (with claimed).
+type slotClaimJSON struct {
+	Claimed *bool   `json:"claimed,omitempty"`
+	Owner   *string `json:"owner"`
+	Slot    *string `json:"slot"`
 }
 
 // clusterJSON is the administration API's cluster, in and out. Pointers

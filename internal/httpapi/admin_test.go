@@ -511,3 +511,71 @@ func TestAdminRefusalNamesTheField(t *testing.T) {
 		})
 	}
 }
+
+// TestAdminClaimSlot: of two agents of one cluster, the first to claim a
+// slot holds it (and may claim it again); the other is told claimed:false,
+// and once the slot's checkpoint is stored nobody may claim it.
+func TestAdminClaimSlot(t *testing.T) {
+	f := mustServeAdmin(t, httpapi.Config{Auth: roleAuth{}})
+	wantStatus(t, f.admin(t, "owner", "POST", adminClusters, `{"name":"Agent0","clusterType":"SHARDED","mongoDBVersion":"4.0.28",
+		"shards":[{"name":"s0","replicaSetName":"rs0"},{"name":"s1","replicaSetName":"rs1"}],"configServer":{"replicaSetName":"cfg"},
+		"backup":{"driver":"AGENT","clusterCheckpointIntervalMin":15,"pointInTimeWindowHours":2}}`), 201)
+	slots := adminClusters + "/Agent0/slots"
+	slot := time.Now().UTC().Truncate(15 * time.Minute).Add(-time.Hour)
+	claim := func(role, owner string, at time.Time) bool {
+		t.Helper()
+		res := f.admin(t, role, "POST", slots, `{"slot":"`+at.Format(time.RFC3339)+`","owner":"`+owner+`"}`)
+		wantStatus(t, res, 200)
+		got := decode[struct {
+			Claimed *bool  `json:"claimed"`
+			Owner   string `json:"owner"`
+			Slot    string `json:"slot"`
+		}](t, res.body)
+		if got.Claimed == nil || got.Owner != owner || got.Slot != at.Format(time.RFC3339) {
+			t.Fatalf("claim: %s", res.body)
+		}
+		return *got.Claimed
+	}
+	if !claim("backup", "a", slot) {
+		t.Fatal("the first claim was refused")
+	}
+	if !claim("backup", "a", slot) {
+		t.Error("the holder's second claim was refused")
+	}
+	if claim("projectowner", "b", slot) {
+		t.Error("another owner claimed a held slot")
+	}
+	if !claim("backup", "b", slot.Add(15*time.Minute)) {
+		t.Error("the next slot was refused")
+	}
+	_, rep := report(slot)
+	wantStatus(t, f.admin(t, "backup", "POST", adminClusters+"/Agent0/checkpoints", mustJSON(t, rep)), 201)
+	if claim("backup", "a", slot) {
+		t.Error("a slot whose checkpoint is stored was claimed")
+	}
+
+	// Refusals, with the API's error bodies.
+	for _, tt := range []struct {
+		name, role, path, body string
+		status                 int
+		code, mention          string
+	}{
+		{"read only", "readonly", slots, `{"slot":"` + slot.Format(time.RFC3339) + `","owner":"a"}`, 401, backup.CodeUserUnauthorized, ""},
+		{"another organization", "stranger", slots, `{"slot":"` + slot.Format(time.RFC3339) + `","owner":"a"}`, 404, backup.CodeGroupNotFound, ""},
+		{"unknown cluster", "backup", adminClusters + "/Nope/slots", `{"slot":"` + slot.Format(time.RFC3339) + `","owner":"a"}`, 404, backup.CodeClusterNotFound, ""},
+		{"simulated cluster", "backup", adminClusters + "/Cluster0/slots", `{"slot":"` + slot.Format(time.RFC3339) + `","owner":"a"}`, 400, backup.CodeInvalidAttribute, "backup.driver"},
+		{"off the grid", "backup", slots, `{"slot":"` + slot.Add(time.Minute).Format(time.RFC3339) + `","owner":"a"}`, 400, backup.CodeInvalidAttribute, "grid"},
+		{"in the future", "backup", slots, `{"slot":"` + slot.Add(2*time.Hour).Format(time.RFC3339) + `","owner":"a"}`, 400, backup.CodeInvalidAttribute, "future"},
+		{"before the window", "backup", slots, `{"slot":"` + slot.Add(-3*time.Hour).Format(time.RFC3339) + `","owner":"a"}`, 400, backup.CodeInvalidAttribute, "window"},
+		{"not a time", "backup", slots, `{"slot":"noon","owner":"a"}`, 400, backup.CodeInvalidAttribute, "slot"},
+		{"owner with a control character", "backup", slots, `{"slot":"` + slot.Format(time.RFC3339) + `","owner":"a\u0007"}`, 400, backup.CodeInvalidAttribute, "owner"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			res := f.admin(t, tt.role, "POST", tt.path, tt.body)
+			e := decode[apiError](t, res.body)
+			if res.status != tt.status || e.ErrorCode != tt.code || !strings.Contains(e.Detail, tt.mention) {
+				t.Errorf("%d %s; want %d %s mentioning %q", res.status, res.body, tt.status, tt.code, tt.mention)
+			}
+		})
+	}
+}

@@ -24,7 +24,7 @@ func listCheckpoints(s *Server, rq *request) (result, error) {
 	}
 	coll := rq.surface.checkpointsPath(ref)
 	return rq.listOf(page, p.Total, func(b []byte) []byte {
-		return s.pageBodies.append(b, rq.surface, rq.base, coll, p.Items)
+		return s.pageBodies.append(b, rq.surface, rq.base, coll, &p)
 	}), nil
 }
 

@@ -58,6 +58,7 @@ func (e *openapiEnv) adminCases(tb testing.TB, kind string) []apiCase {
 	sh, mir, rs, pt := "Sh-"+kind, "Mir-"+kind, "Rs-"+kind, "Pt-"+kind
 	one := func(name string) string { return cl + "/" + name }
 	ing := func(name string) string { return cl + "/" + name + "/checkpoints" }
+	slots := func(name string) string { return cl + "/" + name + "/slots" }
 	long := "?x=" + strings.Repeat("a", 9000)
 	big := []string{"X-Big", strings.Repeat("b", 40000)}
 	form := []string{"Content-Type", "application/x-www-form-urlencoded"}
@@ -91,6 +92,12 @@ func (e *openapiEnv) adminCases(tb testing.TB, kind string) []apiCase {
 	firstMap["completed"] = base.Add(time.Minute).Format(time.RFC3339)
 	conflicting, _ := json.Marshal(firstMap)
 	bad := report(time.Hour, nil) // the report the refusals edit; never stored
+	// A slot of sh's 15-minute schedule, and a claim of it by owner.
+	slot := time.Now().UTC().Truncate(15 * time.Minute).Add(-time.Hour)
+	claim := func(at time.Time, owner string) string {
+		return `{"slot":"` + at.Format(time.RFC3339) + `","owner":"` + owner + `"}`
+	}
+	firstClaim := claim(slot, "agent-a-"+kind)
 
 	cs := []apiCase{
 		// Create.
@@ -160,6 +167,9 @@ func (e *openapiEnv) adminCases(tb testing.TB, kind string) []apiCase {
 		{name: "get: bad pretty", path: one(sh) + "?pretty=maybe", who: owner, status: 400, code: "INVALID_QUERY_PARAMETER", badRequest: true},
 		{name: "get: no credentials", path: one(sh), who: nobody, status: 401},
 		{name: "get: read only", path: one(sh), who: reader, status: 401, code: "USER_UNAUTHORIZED"},
+		{name: "get: backup manager (an agent reads its schedule)", path: one(sh), who: backupManager, status: 200},
+		{name: "get: member", path: one(sh), who: member, status: 401, code: "USER_UNAUTHORIZED"},
+		{name: "get: another organization's project", path: "/api/checkpointd/v1/groups/" + e.other.ID.Hex() + "/clusters/" + sh, who: backupManager, status: 404, code: "GROUP_NOT_FOUND"},
 		{name: "get: outside the access list", path: one(sh), who: outsider, status: 403, code: "IP_ADDRESS_NOT_ON_ACCESS_LIST"},
 		{name: "get: unknown cluster", path: one("Nope"), who: owner, status: 404, code: "CLUSTER_NOT_FOUND"},
 		{name: "get: impossible cluster name", path: one("-x"), who: owner, status: 404, code: "CLUSTER_NOT_FOUND", badRequest: true},
@@ -269,6 +279,32 @@ func (e *openapiEnv) adminCases(tb testing.TB, kind string) []apiCase {
 		{name: "report: URI too long", method: post, path: ing(sh) + long, who: backupManager, body: bad, status: 414, code: "REQUEST_TOO_LARGE"},
 		{name: "report: form body", method: post, path: ing(sh), who: backupManager, headers: form, body: "id=x", status: 415, code: "UNSUPPORTED_MEDIA_TYPE", badRequest: true},
 		{name: "report: headers too large", method: post, path: ing(sh), who: backupManager, headers: big, body: bad, status: 431, code: "REQUEST_TOO_LARGE"},
+
+		// Slot claims.
+		{name: "claim", method: post, path: slots(sh), who: backupManager, body: firstClaim, status: 200},
+		{name: "claim retried by its owner", method: post, path: slots(sh), who: backupManager, body: firstClaim, status: 200},
+		{name: "claim by another owner", method: post, path: slots(sh), who: owner, body: claim(slot, "agent-b-"+kind), status: 200},
+		{name: "claim: slot off the grid", method: post, path: slots(sh), who: backupManager, body: claim(slot.Add(7*time.Minute), "a"), status: 400, code: "INVALID_ATTRIBUTE", mention: "grid"},
+		{name: "claim: slot in the future", method: post, path: slots(sh), who: backupManager, body: claim(slot.Add(3*time.Hour), "a"), status: 400, code: "INVALID_ATTRIBUTE", mention: "future"},
+		{name: "claim: slot before the window", method: post, path: slots(sh), who: backupManager, body: claim(slot.Add(-72*time.Hour), "a"), status: 400, code: "INVALID_ATTRIBUTE", mention: "window"},
+		{name: "claim: fractional slot", method: post, path: slots(sh), who: backupManager, body: `{"slot":"2026-01-02T15:00:00.5Z","owner":"a"}`, status: 400, code: "INVALID_ATTRIBUTE", mention: "whole seconds", badRequest: true},
+		{name: "claim: not a time", method: post, path: slots(sh), who: backupManager, body: `{"slot":"soon","owner":"a"}`, status: 400, code: "INVALID_ATTRIBUTE", mention: "slot", badRequest: true},
+		{name: "claim: no owner", method: post, path: slots(sh), who: backupManager, body: `{"slot":"` + slot.Format(time.RFC3339) + `"}`, status: 400, code: "INVALID_ATTRIBUTE", mention: "owner", badRequest: true},
+		{name: "claim: empty owner", method: post, path: slots(sh), who: backupManager, body: claim(slot, ""), status: 400, code: "INVALID_ATTRIBUTE", mention: "owner", badRequest: true},
+		{name: "claim: claimed sent", method: post, path: slots(sh), who: backupManager, body: `{"claimed":true,"slot":"` + slot.Format(time.RFC3339) + `","owner":"a"}`, status: 400, code: "INVALID_ATTRIBUTE", mention: "claimed", badRequest: true},
+		{name: "claim: simulated cluster", method: post, path: slots("Cluster0"), who: backupManager, body: claim(slot, "a"), status: 400, code: "INVALID_ATTRIBUTE", mention: "backup.driver"},
+		{name: "claim: no schedule", method: post, path: slots(mir), who: backupManager, body: claim(slot, "a"), status: 400, code: "INVALID_ATTRIBUTE", mention: "clusterCheckpointIntervalMin"},
+		{name: "claim: cluster on Cloud Backup", method: post, path: slots(e.cloud.Name), who: backupManager, body: claim(slot, "a"), status: 400, code: "CHECKPOINTS_ONLY_ON_CONTINOUS_BACKUP"},
+		{name: "claim: no credentials", method: post, path: slots(sh), who: nobody, body: firstClaim, status: 401},
+		{name: "claim: read only", method: post, path: slots(sh), who: reader, body: firstClaim, status: 401, code: "USER_UNAUTHORIZED"},
+		{name: "claim: member", method: post, path: slots(sh), who: member, body: firstClaim, status: 401, code: "USER_UNAUTHORIZED"},
+		{name: "claim: outside the access list", method: post, path: slots(sh), who: outsider, body: firstClaim, status: 403, code: "IP_ADDRESS_NOT_ON_ACCESS_LIST"},
+		{name: "claim: unknown cluster", method: post, path: slots("Nope"), who: backupManager, body: firstClaim, status: 404, code: "CLUSTER_NOT_FOUND"},
+		{name: "claim: another organization's project", method: post, path: "/api/checkpointd/v1/groups/" + e.other.ID.Hex() + "/clusters/" + sh + "/slots", who: backupManager, body: firstClaim, status: 404, code: "GROUP_NOT_FOUND"},
+		{name: "claim: body too large", method: post, path: slots(sh), who: backupManager, body: firstClaim + strings.Repeat(" ", 70<<10), status: 413, code: "REQUEST_TOO_LARGE"},
+		{name: "claim: URI too long", method: post, path: slots(sh) + long, who: backupManager, body: firstClaim, status: 414, code: "REQUEST_TOO_LARGE"},
+		{name: "claim: form body", method: post, path: slots(sh), who: backupManager, headers: form, body: "slot=x", status: 415, code: "UNSUPPORTED_MEDIA_TYPE", badRequest: true},
+		{name: "claim: headers too large", method: post, path: slots(sh), who: backupManager, headers: big, body: firstClaim, status: 431, code: "REQUEST_TOO_LARGE"},
 
 		// Delete.
 		{name: "delete: bad pretty", method: del, path: one(sh) + "?pretty=yes", who: owner, status: 400, code: "INVALID_QUERY_PARAMETER", badRequest: true},

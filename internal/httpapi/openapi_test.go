@@ -767,6 +767,7 @@ func TestOpenAPIConformance(t *testing.T) {
 			{name: "update", method: http.MethodPatch, path: cl + "/Nope", body: `{}`},
 			{name: "delete", method: http.MethodDelete, path: cl + "/Nope"},
 			{name: "report", method: http.MethodPost, path: cl + "/Nope/checkpoints", body: rep},
+			{name: "claim", method: http.MethodPost, path: cl + "/Nope/slots", body: `{"slot":"2026-01-02T15:00:00Z","owner":"a"}`},
 		} {
 			tc.who, tc.status, tc.code = owner, http.StatusTooManyRequests, "RATE_LIMITED"
 			if i == 0 {

@@ -10,8 +10,8 @@ import (
 )
 
 // TestPageBodies: a page's encoded results are the surface's encoding,
-// kept from the second time its array is served, and never served for
-// another array, length, surface or link base.
+// kept for a page with a version, and never served for another version,
+// length, surface or link base, nor for a page without a version.
 func TestPageBodies(t *testing.T) {
 	t0 := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 	ids := backup.NewIDSourceFrom([5]byte{1, 2, 3, 4, 5}, 0)
@@ -33,37 +33,40 @@ func TestPageBodies(t *testing.T) {
 		return b
 	}
 	c := newPageBodies(2)
-	check := func(what string, sf *surface, base string, items []backup.Checkpoint, want []byte) {
+	check := func(what string, sf *surface, base string, items []backup.Checkpoint, version uint64, want []byte) {
 		t.Helper()
-		got := c.append([]byte("prefix"), sf, base, coll, items)
+		got := c.append([]byte("prefix"), sf, base, coll, &backup.Page[backup.Checkpoint]{Items: items, Version: version})
 		if !bytes.Equal(got, append([]byte("prefix"), want...)) {
 			t.Fatalf("%s:\n got %s\nwant prefix%s", what, got, want)
 		}
 	}
 	orig := want(atlasV2, base, items)
 	for i := range 3 {
-		check("the same page, time "+string(rune('1'+i)), atlasV2, base, items, orig)
+		check("the same page, time "+string(rune('1'+i)), atlasV2, base, items, 7, orig)
 	}
-	// Served from the entry from now on: a change to the array (which no
-	// store makes) does not show.
+	// Served from the entry from now on: a change to the items under the
+	// same version (which no store makes) does not show.
 	saved := slices.Clone(items)
 	items[0].Restorable = !items[0].Restorable
-	check("an entry", atlasV2, base, items, orig)
+	check("an entry", atlasV2, base, items, 7, orig)
+	// Without a version, or under another, the page is encoded afresh.
+	check("no version", atlasV2, base, items, 0, want(atlasV2, base, items))
+	check("another version", atlasV2, base, items, 8, want(atlasV2, base, items))
 	items[0] = saved[0]
 
-	check("a shorter page of the same array", atlasV2, base, items[:2], want(atlasV2, base, items[:2]))
-	check("another base", atlasV2, "http://b", items, want(atlasV2, "http://b", items))
-	check("another surface", cloudManager, base, items, want(cloudManager, base, items))
+	check("a shorter page of the same version", atlasV2, base, items[:2], 7, want(atlasV2, base, items[:2]))
+	check("another base", atlasV2, "http://b", items, 7, want(atlasV2, "http://b", items))
+	check("another surface", cloudManager, base, items, 7, want(cloudManager, base, items))
 	if bytes.Equal(want(cloudManager, base, items), orig) {
 		t.Fatal("the surfaces' encodings do not differ: the case above tests nothing")
 	}
-	fresh := slices.Clone(items)
-	fresh[1].Restorable = true
-	for range 3 {
-		check("another array", atlasV2, base, fresh, want(atlasV2, base, fresh))
-	}
-	check("no items", atlasV2, base, nil, nil)
+	check("no items", atlasV2, base, nil, 7, nil)
 	if len(c.bodies) > 2 {
 		t.Fatalf("%d entries kept, bound 2", len(c.bodies))
+	}
+	for k := range c.bodies {
+		if k.version == 0 {
+			t.Fatal("a page without a version was kept")
+		}
 	}
 }

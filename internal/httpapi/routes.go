@@ -73,7 +73,8 @@ const documentPath = adminPrefix + "/openapi"
 //     methods; any other gets 405 with an Allow header naming them.
 //   - pattern is a net/http path pattern, without method or host: the
 //     method is the pipeline's to check, so that a wrong one is answered in
-//     the surface's error format rather than net/http's plain text.
+//     the surface's error format rather than net/http's plain text. The
+//     rows of one pattern are adjacent.
 //   - surface names the API in logs and metrics and says which query
 //     parameters the pipeline reads, the media type of bodies and the
 //     format of errors. Rows that share a pattern share a surface.
@@ -153,6 +154,7 @@ func (s *Server) routeTable() []route {
 			route{method: http.MethodPatch, pattern: clusters + "/{cluster}", surface: adminSurface, op: opAdminUpdateCluster, auth: authed, handler: adminUpdateCluster},
 			route{method: http.MethodDelete, pattern: clusters + "/{cluster}", surface: adminSurface, op: opAdminDeleteCluster, auth: authed, handler: adminDeleteCluster},
 			route{method: http.MethodPost, pattern: clusters + "/{cluster}/checkpoints", surface: adminSurface, op: opAdminIngest, auth: authed, handler: adminIngest},
+			route{method: http.MethodPost, pattern: clusters + "/{cluster}/slots", surface: adminSurface, op: opAdminClaimSlot, auth: authed, handler: adminClaimSlot},
 		)
 	}
 	if s.cfg.OAuth != nil {

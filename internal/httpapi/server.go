@@ -34,8 +34,8 @@ type Store interface {
 
 // The checkpoints a Store returns are never modified afterwards, by the
 // store or anyone: a store may hand the same array to many requests (the
-// stores' caches do), and the API keeps pages' encoded bodies by the
-// address of their array (pageBodies).
+// stores' caches do), and the API keeps pages' encoded bodies by their
+// Version (pageBodies).
 
 // Config holds the settings of the API. The zero value serves with links
 // built from each request's Host and lenient paging.
@@ -88,7 +88,7 @@ type Server struct {
 	svcVerHdr []string
 	ids       *backup.IDSource // ids of clusters created through the administration API
 	// pageBodies keeps the encoded results of pages of checkpoints that
-	// the store served more than once.
+	// the store served from its cache (with a Version).
 	pageBodies *pageBodies
 
 	// docYAML and docJSON are the OpenAPI document, info.version filled.

@@ -99,3 +99,26 @@ func ScopeOf(ctx context.Context) (Scope, error) {
 	}
 	return s, nil
 }
+
+// Resolve turns what one statement read of a cluster reference into the
+// API's answer, in the order every store reports it: GROUP_NOT_FOUND
+// when there is no project (hasProject false), then the caller's need on
+// the project (Authorize, org being its organization), then
+// CLUSTER_NOT_FOUND when no cluster matched, then, for a cluster on Cloud
+// Backup, CHECKPOINTS_ONLY_ON_CONTINOUS_BACKUP. nil means the cluster may
+// be used.
+func Resolve(ctx context.Context, need Need, ref backup.ClusterRef, org string, hasProject, hasCluster, cloud bool) error {
+	if !hasProject {
+		return backup.ErrGroupNotFound(ref.GroupID.Hex())
+	}
+	if err := Authorize(ctx, need, org, ref.GroupID); err != nil {
+		return err
+	}
+	if !hasCluster {
+		return ref.NotFound()
+	}
+	if cloud {
+		return backup.ErrNotLegacyBackup()
+	}
+	return nil
+}

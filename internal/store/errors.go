@@ -45,3 +45,35 @@ func ErrClaimLost(clusterID backup.ObjectID, slot int64, owner string) *backup.E
 	return backup.Errorf(backup.Conflict, backup.CodeDuplicateCheckpoint,
 		"The claim of %s on slot %d of cluster %s was lost; its checkpoint is not stored.", owner, slot, clusterID.Hex())
 }
+
+// CodeDuplicateID is the code of a create with an id already taken. Ids
+// are made by the server, never by API clients, so no Atlas code exists
+// for it and it only reaches seeding and tests.
+const CodeDuplicateID = "DUPLICATE_ID"
+
+// ErrDuplicateID is the 409 for creating a what whose id is taken.
+func ErrDuplicateID(what string, id backup.ObjectID) *backup.Error {
+	return backup.Errorf(backup.Conflict, CodeDuplicateID, "A %s with ID %s already exists.", what, id.Hex())
+}
+
+// ErrMissingID is the 400 for creating a what without an id.
+func ErrMissingID(what string) *backup.Error {
+	return backup.Errorf(backup.Invalid, backup.CodeInvalidAttribute, "A %s needs an ID.", what)
+}
+
+// PageOffset validates a page request and returns the number of items
+// before it, saturated at limit (a fraction of math.MaxInt64 that leaves
+// room for the store's own arithmetic on offsets) so that absurd page numbers read as
+// past the end instead of overflowing.
+func PageOffset(p backup.PageRequest, limit int64) (int64, error) {
+	if p.Num < 1 {
+		return 0, backup.ErrInvalidQueryParameter("pageNum")
+	}
+	if p.Size < 1 {
+		return 0, backup.ErrInvalidQueryParameter("itemsPerPage")
+	}
+	if int64(p.Num-1) > limit/int64(p.Size) {
+		return limit, nil
+	}
+	return int64(p.Num-1) * int64(p.Size), nil
+}

@@ -82,26 +82,14 @@ func removeGrants(ctx context.Context, tx pgx.Tx, t principalTable, org string, 
 			rows.Close()
 			return fmt.Errorf("%s: %w", t.name, err)
 		}
-		gs, err := shape.DecodeGrants(stored)
+		enc, changed, err := shape.DropProjectGrants(stored, project)
 		if err != nil {
 			rows.Close()
 			return fmt.Errorf("%s %s: %w", t.name, key, err)
 		}
-		kept := gs[:0]
-		for _, g := range gs {
-			if g.ProjectID != project {
-				kept = append(kept, g)
-			}
+		if changed {
+			changes = append(changes, change{key, enc})
 		}
-		if len(kept) == len(gs) {
-			continue
-		}
-		enc, err := shape.EncodeGrants(kept)
-		if err != nil {
-			rows.Close()
-			return fmt.Errorf("%s %s: %w", t.name, key, err)
-		}
-		changes = append(changes, change{key, enc})
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
@@ -299,7 +287,7 @@ func (db *DB) CreateServiceAccount(ctx context.Context, sa backup.ServiceAccount
 		return err
 	}
 	if secret.ID.IsZero() {
-		return errMissingID("service account secret")
+		return store.ErrMissingID("service account secret")
 	}
 	if secret.Hash == "" {
 		return fmt.Errorf("postgres: create service account %s: secret %s has no hash", sa.ClientID, secret.ID.Hex())
@@ -326,7 +314,7 @@ func (db *DB) CreateServiceAccount(ctx context.Context, sa backup.ServiceAccount
 		_, err = tx.Exec(ctx, `INSERT INTO service_account_secrets (id, client_id, hash, created, expires) VALUES ($1, $2, $3, $4, $5)`,
 			secret.ID.Hex(), sa.ClientID, secret.Hash, secret.Created.Unix(), secret.Expires.Unix())
 		if violation(err, codeUniqueViolation, "") {
-			return errDuplicateID("service account secret", secret.ID)
+			return store.ErrDuplicateID("service account secret", secret.ID)
 		}
 		return err
 	})

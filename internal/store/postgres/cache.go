@@ -34,31 +34,6 @@ import (
 // caller's access to the project is checked before any cached entry is
 // looked at.
 
-// pageKey names a page: size checkpoints from seq from, in one epoch of
-// one cluster. Its entry is the page's checkpoints as read, up to size
-// of them, and shares its backing array with every reader.
-type pageKey struct {
-	pk, epoch, from, size int64
-}
-
-// cachedPage returns the page of size checkpoints at offset (which must
-// be within the list) as it is in the snapshot h was read from, when the
-// cache holds it.
-func (db *DB) cachedPage(h head, offset int64, size int) ([]backup.Checkpoint, bool) {
-	from := h.first + offset
-	n := min(int64(size), h.last+1-from)
-	items, ok := db.pages.Get(pageKey{pk: h.pk, epoch: h.epoch, from: from, size: int64(size)})
-	if !ok || int64(len(items)) < n {
-		return nil, false
-	}
-	return items[:n:n], true
-}
-
-type checkpointEntry struct {
-	cp        backup.Checkpoint
-	pk, epoch int64 // the cluster it was read from, at this epoch
-}
-
 // The head statements' pk column is the cluster's pk, which is positive,
 // or says why there is none to read checkpoints of.
 const (
@@ -112,18 +87,10 @@ func (db *DB) head(ctx context.Context, cref backup.ClusterRef, bounds bool) (he
 	if err != nil {
 		return head{}, fmt.Errorf("postgres: resolve %s: %w", cref.Label(), err)
 	}
-	if !org.Valid {
-		return head{}, backup.ErrGroupNotFound(cref.GroupID.Hex())
-	}
-	if err := store.Authorize(ctx, store.Read, org.String, cref.GroupID); err != nil {
+	if err := store.Resolve(ctx, store.Read, cref, org.String, org.Valid, h.pk != headNoCluster, h.pk == headCloud); err != nil {
 		return head{}, err
 	}
-	switch {
-	case h.pk == headNoCluster:
-		return head{}, cref.NotFound()
-	case h.pk == headCloud:
-		return head{}, backup.ErrNotLegacyBackup()
-	case h.pk < 0:
+	if h.pk < 0 {
 		return head{}, fmt.Errorf("postgres: resolve %s: pk %d", cref.Label(), h.pk)
 	}
 	return h, nil

@@ -64,8 +64,8 @@ type DB struct {
 	pool *pgxpool.Pool
 
 	// Read-through caches; nil when disabled.
-	pages       *cache.Cache[pageKey, []backup.Checkpoint]
-	checkpoints *cache.Cache[backup.ObjectID, checkpointEntry]
+	pages       *cache.Pages
+	checkpoints *cache.Checkpoints
 
 	decoders sync.Pool // of *codec.Decoder; interned names outlive a request
 
@@ -146,8 +146,8 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 	}
 	db := &DB{
 		pool:        pool,
-		pages:       cache.New[pageKey, []backup.Checkpoint](o.pages),
-		checkpoints: cache.New[backup.ObjectID, checkpointEntry](o.checkpoints),
+		pages:       cache.NewPages(o.pages),
+		checkpoints: cache.NewCheckpoints(o.checkpoints),
 		opTimeout:   o.opTimeout,
 		clock:       o.clock,
 	}
@@ -345,16 +345,3 @@ func (db *DB) tryTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
 // the caller is already returning the error that made it roll back, and
 // a connection whose rollback failed is closed by pgx.
 func rollback(ctx context.Context, tx pgx.Tx) { _ = tx.Rollback(context.WithoutCancel(ctx)) }
-
-// codeDuplicateID is the code of a create with an id already taken, as
-// the SQLite store words it: ids are made by the server, never by API
-// clients, so no Atlas code exists for it.
-const codeDuplicateID = "DUPLICATE_ID"
-
-func errDuplicateID(what string, id backup.ObjectID) *backup.Error {
-	return backup.Errorf(backup.Conflict, codeDuplicateID, "A %s with ID %s already exists.", what, id.Hex())
-}
-
-func errMissingID(what string) *backup.Error {
-	return backup.Errorf(backup.Invalid, backup.CodeInvalidAttribute, "A %s needs an ID.", what)
-}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/checkpointd/checkpointd/internal/backup"
 	"github.com/checkpointd/checkpointd/internal/store"
+	"github.com/checkpointd/checkpointd/internal/store/cache"
 	"github.com/checkpointd/checkpointd/internal/store/codec"
 	"github.com/checkpointd/checkpointd/internal/store/shape"
 )
@@ -296,18 +297,12 @@ func (db *DB) Cluster(ctx context.Context, cref backup.ClusterRef) (_ backup.Clu
 	if err := db.pool.QueryRow(ctx, q, cref.GroupID.Hex(), key).Scan(append([]any{&org}, row.dest()...)...); err != nil {
 		return backup.Cluster{}, fmt.Errorf("postgres: cluster %s: %w", cref.Label(), err)
 	}
-	if !org.Valid {
-		return backup.Cluster{}, backup.ErrGroupNotFound(cref.GroupID.Hex())
-	}
-	if err := store.Authorize(ctx, store.Read, org.String, cref.GroupID); err != nil {
-		return backup.Cluster{}, err
-	}
 	c, found, err := row.cluster()
 	if err != nil {
 		return backup.Cluster{}, fmt.Errorf("postgres: cluster %s: %w", cref.Label(), err)
 	}
-	if !found {
-		return backup.Cluster{}, cref.NotFound()
+	if err := store.Resolve(ctx, store.Read, cref, org.String, org.Valid, found, false); err != nil {
+		return backup.Cluster{}, err
 	}
 	return c, nil
 }
@@ -390,17 +385,8 @@ type refRow struct {
 // GROUP_NOT_FOUND, the caller's access to the project, then the
 // cluster's.
 func (r *refRow) resolve(ctx context.Context, cref backup.ClusterRef) (ref, error) {
-	if r.org == nil {
-		return ref{}, backup.ErrGroupNotFound(cref.GroupID.Hex())
-	}
-	if err := store.Authorize(ctx, store.Read, string(r.org), cref.GroupID); err != nil {
+	if err := store.Resolve(ctx, store.Read, cref, string(r.org), r.org != nil, r.pk.Valid, string(r.kind) == string(backup.BackupCloud)); err != nil {
 		return ref{}, err
-	}
-	if !r.pk.Valid {
-		return ref{}, cref.NotFound()
-	}
-	if string(r.kind) == string(backup.BackupCloud) {
-		return ref{}, backup.ErrNotLegacyBackup()
 	}
 	out := ref{pk: r.pk.Int64, epoch: r.epoch.Int64, first: 1, last: 0}
 	var err error
@@ -441,17 +427,7 @@ func (db *DB) Checkpoints(ctx context.Context, cref backup.ClusterRef, page back
 	if err != nil {
 		return backup.Page[backup.Checkpoint]{}, err
 	}
-	var out backup.Page[backup.Checkpoint]
-	count := h.last - h.first + 1
-	if page.IncludeCount {
-		out.Total = int(count)
-	}
-	if offset >= count {
-		out.Items = []backup.Checkpoint{}
-		return out, nil
-	}
-	if items, ok := db.cachedPage(h, offset, page.Size); ok {
-		out.Items = items
+	if out, ok := db.pages.Page(h.pk, h.epoch, h.first, h.last, offset, page); ok {
 		return out, nil
 	}
 	return db.readPage(ctx, cref, page, offset)
@@ -522,7 +498,7 @@ func (db *DB) readPage(ctx context.Context, cref backup.ClusterRef, page backup.
 		// what is there, as without the cache, but do not keep it.
 		return out, nil
 	}
-	db.pages.Add(pageKey{pk: r.pk, epoch: r.epoch, from: from, size: int64(page.Size)}, out.Items)
+	db.pages.Add(cache.PageKey{Cluster: r.pk, Epoch: r.epoch, From: from, Size: int64(page.Size)}, out.Items)
 	return out, nil
 }
 
@@ -542,26 +518,26 @@ func (db *DB) Checkpoint(ctx context.Context, cref backup.ClusterRef, id backup.
 	if _, err := store.Caller(ctx); err != nil {
 		return backup.Checkpoint{}, err
 	}
-	e, cached := db.checkpoints.Get(id)
+	e, pk, epoch, cached := db.checkpoints.Get(id)
 	if cached {
 		h, err := db.head(ctx, cref, false)
 		if err != nil {
 			return backup.Checkpoint{}, err
 		}
-		if h.pk == e.pk && h.epoch == e.epoch {
-			return e.cp, nil
+		if h.pk == pk && h.epoch == epoch {
+			return e, nil
 		}
 	}
 	cp, r, err := db.readCheckpoint(ctx, cref, id)
 	if err != nil {
-		if cached && r.pk == e.pk && backup.IsCode(err, backup.CodeCheckpointNotFound) {
+		if cached && r.pk == pk && backup.IsCode(err, backup.CodeCheckpointNotFound) {
 			// Gone from its cluster: pruned. A miss elsewhere (another
 			// cluster's reference) says nothing about the entry.
 			db.checkpoints.Remove(id)
 		}
 		return backup.Checkpoint{}, err
 	}
-	db.checkpoints.Add(id, checkpointEntry{cp: cp, pk: r.pk, epoch: r.epoch})
+	db.checkpoints.Add(cp, r.pk, r.epoch)
 	return cp, nil
 }
 
@@ -630,20 +606,9 @@ func (row *checkpointRow) fill(cp *backup.Checkpoint, dec *codec.Decoder, arena 
 	return arena, nil
 }
 
-// pageOffset validates a page request and returns the number of items
-// before it, saturated so that absurd page numbers read as past the end
-// instead of overflowing.
+// pageOffset is store.PageOffset, saturated at math.MaxInt64/4.
 func pageOffset(p backup.PageRequest) (int64, error) {
-	if p.Num < 1 {
-		return 0, backup.ErrInvalidQueryParameter("pageNum")
-	}
-	if p.Size < 1 {
-		return 0, backup.ErrInvalidQueryParameter("itemsPerPage")
-	}
-	if int64(p.Num-1) > math.MaxInt64/int64(p.Size)/4 {
-		return math.MaxInt64 / 4, nil
-	}
-	return int64(p.Num-1) * int64(p.Size), nil
+	return store.PageOffset(p, math.MaxInt64/4)
 }
 
 // rowQuerier is a pool or a transaction.

@@ -1,7 +1,6 @@
 package postgres
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -24,12 +23,12 @@ func (db *DB) CreateOrganization(ctx context.Context, o backup.Organization) (er
 		return err
 	}
 	if o.ID.IsZero() {
-		return errMissingID("organization")
+		return store.ErrMissingID("organization")
 	}
 	_, err = db.pool.Exec(ctx, `INSERT INTO organizations (id, name, created) VALUES ($1, $2, $3)`,
 		o.ID.Hex(), o.Name, o.Created.Unix())
 	if violation(err, codeUniqueViolation, "") {
-		return errDuplicateID("organization", o.ID)
+		return store.ErrDuplicateID("organization", o.ID)
 	}
 	if err != nil {
 		return fmt.Errorf("postgres: create organization %s: %w", o.ID.Hex(), err)
@@ -46,13 +45,13 @@ func (db *DB) CreateProject(ctx context.Context, p backup.Project) (err error) {
 		return err
 	}
 	if p.ID.IsZero() {
-		return errMissingID("group")
+		return store.ErrMissingID("group")
 	}
 	_, err = db.pool.Exec(ctx, `INSERT INTO projects (id, org_id, name, created) VALUES ($1, $2, $3, $4)`,
 		p.ID.Hex(), p.OrgID.Hex(), p.Name, p.Created.Unix())
 	switch {
 	case violation(err, codeUniqueViolation, ""):
-		return errDuplicateID("group", p.ID)
+		return store.ErrDuplicateID("group", p.ID)
 	case violation(err, codeForeignKeyViolation, ""):
 		return backup.ErrOrgNotFound(p.OrgID.Hex())
 	case err != nil:
@@ -71,7 +70,7 @@ func (db *DB) CreateCluster(ctx context.Context, c backup.Cluster) (err error) {
 		return err
 	}
 	if c.ID.IsZero() {
-		return errMissingID("cluster")
+		return store.ErrMissingID("cluster")
 	}
 	cols, err := shape.ColumnsOf(c)
 	if err != nil {
@@ -104,7 +103,7 @@ func (db *DB) CreateCluster(ctx context.Context, c backup.Cluster) (err error) {
 		case violation(err, codeUniqueViolation, "clusters_group_name_key"):
 			return backup.ErrDuplicateClusterName(c.Name, group)
 		default:
-			return errDuplicateID("cluster", c.ID)
+			return store.ErrDuplicateID("cluster", c.ID)
 		}
 	case err != nil:
 		return fmt.Errorf("postgres: create cluster %s: %w", c.ID.Hex(), err)
@@ -176,59 +175,34 @@ type clusterState struct {
 	firstID, lastID string
 }
 
-// checkpointValues is a checkpoint as stored.
+// checkpointValues is a checkpoint as stored, with its seq.
 type checkpointValues struct {
-	cluster, seq int64
-	id           string
-	started      int64
-	completed    *int64 // NULL when unknown
-	ts           int64
-	restorable   bool
-	parts        []byte
+	shape.StoredCheckpoint
+	seq int64
 }
 
 func valuesOf(cp *backup.Checkpoint, cluster int64) checkpointValues {
-	v := checkpointValues{cluster: cluster, id: cp.ID.Hex(), started: cp.Started.Unix(), ts: cp.Timestamp.Unix(),
-		restorable: cp.Restorable, parts: codec.AppendParts(nil, cp.Parts)}
-	if !cp.Completed.IsZero() {
-		c := cp.Completed.Unix()
-		v.completed = &c
-	}
-	return v
-}
-
-// same reports whether two stored forms hold the same checkpoint. The
-// stored form is normalized (UTC, whole seconds), so a retry with an
-// equal but differently-zoned time is still the same checkpoint.
-func (v *checkpointValues) same(o *checkpointValues) bool {
-	return v.cluster == o.cluster && v.id == o.id && v.started == o.started &&
-		(v.completed == nil) == (o.completed == nil) && (v.completed == nil || *v.completed == *o.completed) &&
-		v.ts == o.ts && v.restorable == o.restorable && bytes.Equal(v.parts, o.parts)
-}
-
-func errDuplicateCheckpoint(id string) *backup.Error {
-	return backup.Errorf(backup.Conflict, backup.CodeDuplicateCheckpoint,
-		"A different checkpoint with ID %s already exists.", id)
+	return checkpointValues{StoredCheckpoint: shape.StoredOf(cp, cluster, codec.AppendParts(nil, cp.Parts))}
 }
 
 func (w *writer) add(ctx context.Context, cp *backup.Checkpoint) error {
 	if cp.ID.IsZero() {
-		return errMissingID("checkpoint")
+		return store.ErrMissingID("checkpoint")
 	}
 	cs, err := w.clusterOf(ctx, cp)
 	if err != nil {
 		return err
 	}
 	v := valuesOf(cp, cs.pk)
-	if i, ok := w.pendingIDs[v.id]; ok {
+	if i, ok := w.pendingIDs[v.ID]; ok {
 		// Given twice in the batch.
-		if v.same(&w.pending[i]) {
+		if v.Same(&w.pending[i].StoredCheckpoint) {
 			return nil
 		}
-		return errDuplicateCheckpoint(v.id)
+		return shape.ErrDifferentCheckpoint(v.ID)
 	}
 
-	if !cs.has || shape.KeyLess(cs.lastTS, cs.lastID, v.ts, v.id) {
+	if !cs.has || shape.KeyLess(cs.lastTS, cs.lastID, v.Timestamp, v.ID) {
 		// The usual case: newer than everything stored, so it goes last.
 		// The cluster's lock keeps the seq free until the commit; an id
 		// taken (by another cluster, since this one's newest is older) is
@@ -237,10 +211,10 @@ func (w *writer) add(ctx context.Context, cp *backup.Checkpoint) error {
 		if cs.has {
 			v.seq = cs.last + 1
 		} else {
-			cs.first, cs.firstTS, cs.firstID = v.seq, v.ts, v.id
+			cs.first, cs.firstTS, cs.firstID = v.seq, v.Timestamp, v.ID
 		}
-		cs.has, cs.last, cs.lastTS, cs.lastID = true, v.seq, v.ts, v.id
-		w.pendingIDs[v.id] = len(w.pending)
+		cs.has, cs.last, cs.lastTS, cs.lastID = true, v.seq, v.Timestamp, v.ID
+		w.pendingIDs[v.ID] = len(w.pending)
 		w.pending = append(w.pending, v)
 		if len(w.pending) >= maxPending {
 			return w.flush(ctx)
@@ -254,19 +228,19 @@ func (w *writer) add(ctx context.Context, cp *backup.Checkpoint) error {
 	}
 	// The id check comes first: a re-add is a no-op, and a conflict must
 	// not shift anything.
-	if stored, err := w.stored(ctx, v.id); err != nil {
+	if stored, err := w.stored(ctx, v.ID); err != nil {
 		return err
 	} else if stored != nil {
-		if stored.same(&v) {
+		if stored.Same(&v.StoredCheckpoint) {
 			return nil
 		}
-		return errDuplicateCheckpoint(v.id)
+		return shape.ErrDifferentCheckpoint(v.ID)
 	}
-	if shape.KeyLess(v.ts, v.id, cs.firstTS, cs.firstID) {
+	if shape.KeyLess(v.Timestamp, v.ID, cs.firstTS, cs.firstID) {
 		// Older than everything stored: it goes before the first, and
 		// every stored checkpoint keeps its seq.
 		v.seq = cs.first - 1
-		cs.first, cs.firstTS, cs.firstID = v.seq, v.ts, v.id
+		cs.first, cs.firstTS, cs.firstID = v.seq, v.Timestamp, v.ID
 		return w.insert(ctx, &v)
 	}
 	// In the middle: find where it goes, then shift the shorter side of
@@ -274,20 +248,20 @@ func (w *writer) add(ctx context.Context, cp *backup.Checkpoint) error {
 	// checkpoints' statement trigger answers by changing the cluster's
 	// epoch once, voiding the readers' cached pages.
 	pos, err := search(ctx, w.tx, cs.pk, cs.first, cs.last, func(ts int64, id string) bool {
-		return shape.KeyLess(ts, id, v.ts, v.id)
+		return shape.KeyLess(ts, id, v.Timestamp, v.ID)
 	})
 	if err != nil {
 		return err
 	}
 	if cs.last-pos < pos-cs.first {
 		if _, err := w.tx.Exec(ctx, `UPDATE checkpoints SET seq = seq + 1 WHERE cluster = $1 AND seq >= $2`, cs.pk, pos); err != nil {
-			return fmt.Errorf("postgres: add checkpoint %s: shift: %w", v.id, err)
+			return fmt.Errorf("postgres: add checkpoint %s: shift: %w", v.ID, err)
 		}
 		v.seq = pos
 		cs.last++
 	} else {
 		if _, err := w.tx.Exec(ctx, `UPDATE checkpoints SET seq = seq - 1 WHERE cluster = $1 AND seq < $2`, cs.pk, pos); err != nil {
-			return fmt.Errorf("postgres: add checkpoint %s: shift: %w", v.id, err)
+			return fmt.Errorf("postgres: add checkpoint %s: shift: %w", v.ID, err)
 		}
 		v.seq = pos - 1
 		cs.first--
@@ -302,12 +276,12 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`
 // insert writes one checkpoint whose id is known to be free, or taken
 // by another cluster since it was looked for: a conflict either way.
 func (w *writer) insert(ctx context.Context, v *checkpointValues) error {
-	_, err := w.tx.Exec(ctx, insertCheckpoint, v.cluster, v.seq, v.id, v.started, v.completed, v.ts, v.restorable, v.parts)
+	_, err := w.tx.Exec(ctx, insertCheckpoint, v.Cluster, v.seq, v.ID, v.Started, v.Completed, v.Timestamp, v.Restorable, v.Parts)
 	if violation(err, codeUniqueViolation, "checkpoints_id_key") {
-		return errDuplicateCheckpoint(v.id)
+		return shape.ErrDifferentCheckpoint(v.ID)
 	}
 	if err != nil {
-		return fmt.Errorf("postgres: add checkpoint %s: %w", v.id, err)
+		return fmt.Errorf("postgres: add checkpoint %s: %w", v.ID, err)
 	}
 	return nil
 }
@@ -329,20 +303,20 @@ func (w *writer) flush(ctx context.Context) error {
 	}
 	ids := make([]string, len(w.pending))
 	for i := range w.pending {
-		ids[i] = w.pending[i].id
+		ids[i] = w.pending[i].ID
 	}
 	var taken *string
 	if err := w.tx.QueryRow(ctx, `SELECT min(id) FROM checkpoints WHERE id = ANY($1)`, ids).Scan(&taken); err != nil {
 		return fmt.Errorf("postgres: add checkpoints: %w", err)
 	}
 	if taken != nil {
-		return errDuplicateCheckpoint(*taken)
+		return shape.ErrDifferentCheckpoint(*taken)
 	}
 	_, err := w.tx.CopyFrom(ctx, pgx.Identifier{"checkpoints"},
 		[]string{"cluster", "seq", "id", "started", "completed", "ts", "restorable", "parts"},
 		pgx.CopyFromSlice(len(w.pending), func(i int) ([]any, error) {
 			v := &w.pending[i]
-			return []any{v.cluster, v.seq, v.id, v.started, v.completed, v.ts, v.restorable, v.parts}, nil
+			return []any{v.Cluster, v.seq, v.ID, v.Started, v.Completed, v.Timestamp, v.Restorable, v.Parts}, nil
 		}))
 	if violation(err, codeUniqueViolation, "checkpoints_id_key") {
 		return backup.Errorf(backup.Conflict, backup.CodeDuplicateCheckpoint,
@@ -447,9 +421,9 @@ func search(ctx context.Context, tx pgx.Tx, pk, lo, hi int64, before func(ts int
 
 // stored reads the stored checkpoint with that id, or nil.
 func (w *writer) stored(ctx context.Context, id string) (*checkpointValues, error) {
-	s := checkpointValues{id: id}
+	s := checkpointValues{StoredCheckpoint: shape.StoredCheckpoint{ID: id}}
 	err := w.tx.QueryRow(ctx, `SELECT cluster, started, completed, ts, restorable, parts FROM checkpoints WHERE id = $1`, id).
-		Scan(&s.cluster, &s.started, &s.completed, &s.ts, &s.restorable, &s.parts)
+		Scan(&s.Cluster, &s.Started, &s.Completed, &s.Timestamp, &s.Restorable, &s.Parts)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, nil
 	}
@@ -609,14 +583,8 @@ func (db *DB) DeleteCluster(ctx context.Context, cref backup.ClusterRef) (err er
 		if err := tx.QueryRow(ctx, q, cref.GroupID.Hex(), key).Scan(&org, &pk); err != nil {
 			return err
 		}
-		if !org.Valid {
-			return backup.ErrGroupNotFound(cref.GroupID.Hex())
-		}
-		if err := store.Authorize(ctx, store.Admin, org.String, cref.GroupID); err != nil {
+		if err := store.Resolve(ctx, store.Admin, cref, org.String, org.Valid, pk.Valid, false); err != nil {
 			return err
-		}
-		if !pk.Valid {
-			return cref.NotFound()
 		}
 		var locked bool
 		err := tx.QueryRow(ctx, `SELECT true FROM clusters WHERE pk = $1 FOR UPDATE`, pk.Int64).Scan(&locked)

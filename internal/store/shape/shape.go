@@ -6,6 +6,8 @@
 package shape
 
 import (
+	"bytes"
+	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -280,4 +282,66 @@ func ColumnsOf(c backup.Cluster) (ClusterColumns, error) {
 	}
 	cc.Driver, cc.IntervalMin, cc.WindowHours = ScheduleColumns(c.Schedule)
 	return cc, nil
+}
+
+// StoredCheckpoint is a checkpoint as both stores keep its row, but for
+// its place in the cluster's order: the cluster's key, the id, times as
+// Unix seconds (Completed NULL when unknown) and the parts as codec
+// encodes them.
+type StoredCheckpoint struct {
+	Cluster    int64
+	ID         string
+	Started    int64
+	Completed  sql.NullInt64
+	Timestamp  int64
+	Restorable bool
+	Parts      []byte
+}
+
+// StoredOf is cp as stored in cluster, with parts its encoded parts.
+func StoredOf(cp *backup.Checkpoint, cluster int64, parts []byte) StoredCheckpoint {
+	s := StoredCheckpoint{Cluster: cluster, ID: cp.ID.Hex(), Started: cp.Started.Unix(), Timestamp: cp.Timestamp.Unix(),
+		Restorable: cp.Restorable, Parts: parts}
+	if !cp.Completed.IsZero() {
+		s.Completed = sql.NullInt64{Int64: cp.Completed.Unix(), Valid: true}
+	}
+	return s
+}
+
+// Same reports whether two stored forms hold the same checkpoint, which
+// makes adding a checkpoint again a no-op. The stored form is normalized
+// (UTC, whole seconds), so a retry with an equal but differently-zoned
+// time is still the same checkpoint.
+func (s *StoredCheckpoint) Same(o *StoredCheckpoint) bool {
+	return s.Cluster == o.Cluster && s.ID == o.ID && s.Started == o.Started &&
+		s.Completed == o.Completed &&
+		s.Timestamp == o.Timestamp && s.Restorable == o.Restorable && bytes.Equal(s.Parts, o.Parts)
+}
+
+// ErrDifferentCheckpoint is the 409 for adding a checkpoint whose id a
+// different stored checkpoint has.
+func ErrDifferentCheckpoint(id string) *backup.Error {
+	return backup.Errorf(backup.Conflict, backup.CodeDuplicateCheckpoint,
+		"A different checkpoint with ID %s already exists.", id)
+}
+
+// DropProjectGrants reads stored grants (EncodeGrants's JSON) and returns
+// them stored again without the grants on project, for deleting the
+// project; changed is false, and grants "", when there were none.
+func DropProjectGrants(stored string, project backup.ObjectID) (grants string, changed bool, err error) {
+	gs, err := DecodeGrants(stored)
+	if err != nil {
+		return "", false, err
+	}
+	kept := gs[:0]
+	for _, g := range gs {
+		if g.ProjectID != project {
+			kept = append(kept, g)
+		}
+	}
+	if len(kept) == len(gs) {
+		return "", false, nil
+	}
+	grants, err = EncodeGrants(kept)
+	return grants, err == nil, err
 }

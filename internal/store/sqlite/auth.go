@@ -74,26 +74,14 @@ func removeGrants(ctx context.Context, tx *sql.Tx, t principalTable, org string,
 			rows.Close()
 			return fmt.Errorf("%s: %w", t.name, err)
 		}
-		gs, err := shape.DecodeGrants(stored)
+		enc, changed, err := shape.DropProjectGrants(stored, project)
 		if err != nil {
 			rows.Close()
 			return fmt.Errorf("%s %s: %w", t.name, key, err)
 		}
-		kept := gs[:0]
-		for _, g := range gs {
-			if g.ProjectID != project {
-				kept = append(kept, g)
-			}
+		if changed {
+			changes = append(changes, change{key, enc})
 		}
-		if len(kept) == len(gs) {
-			continue
-		}
-		enc, err := shape.EncodeGrants(kept)
-		if err != nil {
-			rows.Close()
-			return fmt.Errorf("%s %s: %w", t.name, key, err)
-		}
-		changes = append(changes, change{key, enc})
 	}
 	if err := rows.Close(); err != nil {
 		return fmt.Errorf("%s: %w", t.name, err)
@@ -290,7 +278,7 @@ func (db *DB) CreateServiceAccount(ctx context.Context, sa backup.ServiceAccount
 		return err
 	}
 	if secret.ID.IsZero() {
-		return errMissingID("service account secret")
+		return store.ErrMissingID("service account secret")
 	}
 	if secret.Hash == "" {
 		return fmt.Errorf("sqlite: create service account %s: secret %s has no hash", sa.ClientID, secret.ID.Hex())
@@ -321,7 +309,7 @@ func (db *DB) CreateServiceAccount(ctx context.Context, sa backup.ServiceAccount
 		secret.ID.Hex(), sa.ClientID, secret.Hash, secret.Created.Unix(), secret.Expires.Unix())
 	switch sqliteCode(err) {
 	case codePrimaryKey, codeUnique:
-		return errDuplicateID("service account secret", secret.ID)
+		return store.ErrDuplicateID("service account secret", secret.ID)
 	}
 	if err != nil {
 		return fmt.Errorf("sqlite: create service account %s: %w", sa.ClientID, err)

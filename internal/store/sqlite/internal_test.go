@@ -363,9 +363,13 @@ func TestCachedPageSnapshot(t *testing.T) {
 	if len(p.Items) != 2 || p.Total != 6 {
 		t.Fatalf("new reader: %d items, Total %d", len(p.Items), p.Total)
 	}
-	items, ok := db.cachedPage(old, 4, 4)
-	if !ok || len(items) != 1 || items[0].ID != p.Items[0].ID {
-		t.Fatalf("old reader (5 checkpoints) got %d items, %v", len(items), ok)
+	second := backup.PageRequest{Num: 2, Size: 4, IncludeCount: true}
+	got, ok := db.pages.Page(old.pk, old.epoch, old.first, old.last, 4, second)
+	if !ok || len(got.Items) != 1 || got.Items[0].ID != p.Items[0].ID || got.Total != 5 {
+		t.Fatalf("old reader (5 checkpoints) got %d items, Total %d, %v", len(got.Items), got.Total, ok)
+	}
+	if got.Version == 0 {
+		t.Fatal("a page served from the cache has no version")
 	}
 	// A reader newer than the entry misses instead.
 	add(6)
@@ -373,7 +377,7 @@ func TestCachedPageSnapshot(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := db.cachedPage(now, 4, 4); ok {
+	if _, ok := db.pages.Page(now.pk, now.epoch, now.first, now.last, 4, second); ok {
 		t.Fatal("a page shorter than the snapshot's was served")
 	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/checkpointd/checkpointd/internal/backup"
 	"github.com/checkpointd/checkpointd/internal/store"
+	"github.com/checkpointd/checkpointd/internal/store/cache"
 	"github.com/checkpointd/checkpointd/internal/store/codec"
 	"github.com/checkpointd/checkpointd/internal/store/shape"
 )
@@ -199,14 +200,8 @@ func (db *DB) Cluster(ctx context.Context, ref backup.ClusterRef) (_ backup.Clus
 	if err != nil {
 		return backup.Cluster{}, fmt.Errorf("sqlite: cluster %s: %w", ref.Label(), err)
 	}
-	if !org.Valid {
-		return backup.Cluster{}, backup.ErrGroupNotFound(ref.GroupID.Hex())
-	}
-	if err := store.Authorize(ctx, store.Read, org.String, ref.GroupID); err != nil {
+	if err := store.Resolve(ctx, store.Read, ref, org.String, org.Valid, found, false); err != nil {
 		return backup.Cluster{}, err
-	}
-	if !found {
-		return backup.Cluster{}, ref.NotFound()
 	}
 	return c, nil
 }
@@ -328,17 +323,7 @@ func (db *DB) Checkpoints(ctx context.Context, cref backup.ClusterRef, page back
 	if err != nil {
 		return backup.Page[backup.Checkpoint]{}, err
 	}
-	var out backup.Page[backup.Checkpoint]
-	count := h.last - h.first + 1
-	if page.IncludeCount {
-		out.Total = int(count)
-	}
-	if offset >= count {
-		out.Items = []backup.Checkpoint{}
-		return out, nil
-	}
-	if items, ok := db.cachedPage(h, offset, page.Size); ok {
-		out.Items = items
+	if out, ok := db.pages.Page(h.pk, h.epoch, h.first, h.last, offset, page); ok {
 		return out, nil
 	}
 	return db.readPage(ctx, cref, page, offset)
@@ -405,7 +390,7 @@ func (db *DB) readPage(ctx context.Context, cref backup.ClusterRef, page backup.
 		// what is there, as without the cache, but do not keep it.
 		return out, nil
 	}
-	db.pages.Add(pageKey{pk: r.pk, epoch: r.epoch, from: from, size: int64(page.Size)}, out.Items)
+	db.pages.Add(cache.PageKey{Cluster: r.pk, Epoch: r.epoch, From: from, Size: int64(page.Size)}, out.Items)
 	return out, nil
 }
 
@@ -440,17 +425,8 @@ func (db *DB) resolve(ctx context.Context, tx *sql.Tx, cref backup.ClusterRef) (
 // errors: GROUP_NOT_FOUND, the caller's access to the project, then the
 // cluster's. org is the project's organization, NULL when there is none.
 func finishResolve(ctx context.Context, cref backup.ClusterRef, org sql.NullString, pk sql.NullInt64, id, kind sql.RawBytes, epoch, first, last sql.NullInt64) (ref, error) {
-	if !org.Valid {
-		return ref{}, backup.ErrGroupNotFound(cref.GroupID.Hex())
-	}
-	if err := store.Authorize(ctx, store.Read, org.String, cref.GroupID); err != nil {
+	if err := store.Resolve(ctx, store.Read, cref, org.String, org.Valid, pk.Valid, string(kind) == string(backup.BackupCloud)); err != nil {
 		return ref{}, err
-	}
-	if !pk.Valid {
-		return ref{}, cref.NotFound()
-	}
-	if string(kind) == string(backup.BackupCloud) {
-		return ref{}, backup.ErrNotLegacyBackup()
 	}
 	r := ref{pk: pk.Int64, epoch: epoch.Int64, first: 1, last: 0}
 	var err error
@@ -479,26 +455,26 @@ func (db *DB) Checkpoint(ctx context.Context, cref backup.ClusterRef, id backup.
 	if _, err := store.Caller(ctx); err != nil {
 		return backup.Checkpoint{}, err
 	}
-	e, cached := db.checkpoints.Get(id)
+	e, pk, epoch, cached := db.checkpoints.Get(id)
 	if cached {
 		h, err := db.head(ctx, db.headByName, db.headByID, cref, false)
 		if err != nil {
 			return backup.Checkpoint{}, err
 		}
-		if h.pk == e.pk && h.epoch == e.epoch {
-			return e.cp, nil
+		if h.pk == pk && h.epoch == epoch {
+			return e, nil
 		}
 	}
 	cp, r, err := db.readCheckpoint(ctx, cref, id)
 	if err != nil {
-		if cached && r.pk == e.pk && backup.IsCode(err, backup.CodeCheckpointNotFound) {
+		if cached && r.pk == pk && backup.IsCode(err, backup.CodeCheckpointNotFound) {
 			// Gone from its cluster: pruned. A miss elsewhere (another
 			// cluster's reference) says nothing about the entry.
 			db.checkpoints.Remove(id)
 		}
 		return backup.Checkpoint{}, err
 	}
-	db.checkpoints.Add(id, checkpointEntry{cp: cp, pk: r.pk, epoch: r.epoch})
+	db.checkpoints.Add(cp, r.pk, r.epoch)
 	return cp, nil
 }
 
@@ -571,20 +547,9 @@ func (row *checkpointRow) fill(cp *backup.Checkpoint, dec *codec.Decoder, arena 
 	return arena, nil
 }
 
-// pageOffset validates a page request and returns the number of items
-// before it, saturated so that absurd page numbers read as past the end
-// instead of overflowing.
+// pageOffset is store.PageOffset, saturated at math.MaxInt64/2.
 func pageOffset(p backup.PageRequest) (int64, error) {
-	if p.Num < 1 {
-		return 0, backup.ErrInvalidQueryParameter("pageNum")
-	}
-	if p.Size < 1 {
-		return 0, backup.ErrInvalidQueryParameter("itemsPerPage")
-	}
-	if int64(p.Num-1) > math.MaxInt64/int64(p.Size)/2 {
-		return math.MaxInt64 / 2, nil
-	}
-	return int64(p.Num-1) * int64(p.Size), nil
+	return store.PageOffset(p, math.MaxInt64/2)
 }
 
 // authorizeProject finds a project inside a transaction and decides

@@ -17,7 +17,7 @@ func (db *DB) UpdateCluster(ctx context.Context, c backup.Cluster) (err error) {
 		return err
 	}
 	if c.ID.IsZero() {
-		return errMissingID("cluster")
+		return store.ErrMissingID("cluster")
 	}
 	cols, err := shape.ColumnsOf(c)
 	if err != nil {

@@ -71,8 +71,8 @@ type DB struct {
 	authEpoch, isRevoked, apiKeyByPublicKey *sql.Stmt
 
 	// Read-through caches; nil when disabled.
-	pages       *cache.Cache[pageKey, []backup.Checkpoint]
-	checkpoints *cache.Cache[backup.ObjectID, checkpointEntry]
+	pages       *cache.Pages
+	checkpoints *cache.Checkpoints
 
 	// Write statements, on the writer.
 	insertCheckpoint, lastCheckpoint, firstCheckpoint *sql.Stmt
@@ -147,8 +147,8 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 		return nil, fmt.Errorf("sqlite: open %s: negative cache size (%d pages, %d checkpoints)", path, o.pages, o.checkpoints)
 	}
 	db := &DB{
-		pages:       cache.New[pageKey, []backup.Checkpoint](o.pages),
-		checkpoints: cache.New[backup.ObjectID, checkpointEntry](o.checkpoints),
+		pages:       cache.NewPages(o.pages),
+		checkpoints: cache.NewCheckpoints(o.checkpoints),
 		clock:       o.clock,
 	}
 	db.decoders.New = func() any { return new(codec.Decoder) }
@@ -372,15 +372,6 @@ const (
 	codePrimaryKey = sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
 	codeForeignKey = sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
 )
-
-// codeDuplicateID is the code of a create with an id already taken. Ids
-// are made by the server, never by API clients, so no Atlas code exists for
-// it and it only reaches seeding and tests.
-const codeDuplicateID = "DUPLICATE_ID"
-
-func errDuplicateID(what string, id backup.ObjectID) *backup.Error {
-	return backup.Errorf(backup.Conflict, codeDuplicateID, "A %s with ID %s already exists.", what, id.Hex())
-}
 
 // rollback ends a transaction that did not commit. Its error is dropped:
 // the caller is already returning the error that made it roll back.

@@ -1,7 +1,6 @@
 package sqlite
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"fmt"
@@ -20,13 +19,13 @@ func (db *DB) CreateOrganization(ctx context.Context, o backup.Organization) (er
 		return err
 	}
 	if o.ID.IsZero() {
-		return errMissingID("organization")
+		return store.ErrMissingID("organization")
 	}
 	_, err = db.w.ExecContext(ctx, `INSERT INTO organizations (id, name, created) VALUES (?, ?, ?)`,
 		o.ID.Hex(), o.Name, o.Created.Unix())
 	switch sqliteCode(err) {
 	case codePrimaryKey, codeUnique:
-		return errDuplicateID("organization", o.ID)
+		return store.ErrDuplicateID("organization", o.ID)
 	}
 	if err != nil {
 		return fmt.Errorf("sqlite: create organization %s: %w", o.ID.Hex(), err)
@@ -42,13 +41,13 @@ func (db *DB) CreateProject(ctx context.Context, p backup.Project) (err error) {
 		return err
 	}
 	if p.ID.IsZero() {
-		return errMissingID("group")
+		return store.ErrMissingID("group")
 	}
 	_, err = db.w.ExecContext(ctx, `INSERT INTO projects (id, org_id, name, created) VALUES (?, ?, ?, ?)`,
 		p.ID.Hex(), p.OrgID.Hex(), p.Name, p.Created.Unix())
 	switch sqliteCode(err) {
 	case codePrimaryKey, codeUnique:
-		return errDuplicateID("group", p.ID)
+		return store.ErrDuplicateID("group", p.ID)
 	case codeForeignKey:
 		return backup.ErrOrgNotFound(p.OrgID.Hex())
 	}
@@ -67,7 +66,7 @@ func (db *DB) CreateCluster(ctx context.Context, c backup.Cluster) (err error) {
 		return err
 	}
 	if c.ID.IsZero() {
-		return errMissingID("cluster")
+		return store.ErrMissingID("cluster")
 	}
 	cols, err := shape.ColumnsOf(c)
 	if err != nil {
@@ -107,7 +106,7 @@ func (db *DB) CreateCluster(ctx context.Context, c backup.Cluster) (err error) {
 		case nameTaken != 0:
 			return backup.ErrDuplicateClusterName(c.Name, group)
 		default:
-			return errDuplicateID("cluster", c.ID)
+			return store.ErrDuplicateID("cluster", c.ID)
 		}
 	}
 	if err != nil {
@@ -200,23 +199,23 @@ type clusterState struct {
 
 func (w *writer) add(ctx context.Context, cp *backup.Checkpoint) error {
 	if cp.ID.IsZero() {
-		return errMissingID("checkpoint")
+		return store.ErrMissingID("checkpoint")
 	}
 	cs, err := w.clusterOf(ctx, cp)
 	if err != nil {
 		return err
 	}
-	id := cp.ID.Hex()
-	ts := cp.Timestamp.Unix()
 	w.parts = codec.AppendParts(w.parts[:0], cp.Parts)
-	args := []any{cs.pk, nil, id, cp.Started.Unix(), completedArg(cp.Completed), ts, boolArg(cp.Restorable), w.parts}
+	v := shape.StoredOf(cp, cs.pk, w.parts)
+	id, ts := v.ID, v.Timestamp
+	args := []any{v.Cluster, nil, id, v.Started, v.Completed, ts, boolArg(v.Restorable), v.Parts}
 
 	if cs.lastSeq == 0 || shape.KeyLess(cs.lastTS, cs.lastID, ts, id) {
 		// The normal case: newer than everything stored, so it goes last.
 		args[1] = cs.lastSeq + 1
 		_, err := w.insert.ExecContext(ctx, args...)
 		if sqliteCode(err) == codeUnique { // the id is taken
-			return w.sameAsStored(ctx, cs, id, args)
+			return w.sameAsStored(ctx, &v)
 		}
 		if err != nil {
 			return fmt.Errorf("sqlite: add checkpoint %s: %w", id, err)
@@ -231,7 +230,10 @@ func (w *writer) add(ctx context.Context, cp *backup.Checkpoint) error {
 	if found, err := w.stored(ctx, id); err != nil {
 		return err
 	} else if found != nil {
-		return compareStored(id, found, args)
+		if !found.Same(&v) {
+			return shape.ErrDifferentCheckpoint(id)
+		}
+		return nil
 	}
 	first, _, _, err := w.bound(ctx, w.first, cs.pk)
 	if err != nil {
@@ -338,55 +340,35 @@ func (w *writer) search(ctx context.Context, pk, lo, hi int64, before func(ts in
 	return lo, nil
 }
 
-// storedCheckpoint is a stored row, for comparing with a re-added one.
-type storedCheckpoint struct {
-	cluster, started int64
-	completed        sql.NullInt64
-	ts, restorable   int64
-	parts            []byte
-}
-
-func (w *writer) stored(ctx context.Context, id string) (*storedCheckpoint, error) {
-	var s storedCheckpoint
-	err := w.existing.QueryRowContext(ctx, id).Scan(&s.cluster, &s.started, &s.completed, &s.ts, &s.restorable, &s.parts)
+// stored reads the stored checkpoint with that id, or nil.
+func (w *writer) stored(ctx context.Context, id string) (*shape.StoredCheckpoint, error) {
+	s := shape.StoredCheckpoint{ID: id}
+	var restorable int64
+	err := w.existing.QueryRowContext(ctx, id).Scan(&s.Cluster, &s.Started, &s.Completed, &s.Timestamp, &restorable, &s.Parts)
 	if err == sql.ErrNoRows {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: add checkpoint %s: %w", id, err)
 	}
+	s.Restorable = restorable != 0
 	return &s, nil
 }
 
-func (w *writer) sameAsStored(ctx context.Context, cs *clusterState, id string, args []any) error {
-	s, err := w.stored(ctx, id)
+// sameAsStored makes a re-add idempotent: nil when the stored row with
+// v's id is v, DUPLICATE_CHECKPOINT otherwise.
+func (w *writer) sameAsStored(ctx context.Context, v *shape.StoredCheckpoint) error {
+	s, err := w.stored(ctx, v.ID)
 	if err != nil {
 		return err
 	}
 	if s == nil {
-		return fmt.Errorf("sqlite: add checkpoint %s: unique violation but no stored row", id)
+		return fmt.Errorf("sqlite: add checkpoint %s: unique violation but no stored row", v.ID)
 	}
-	return compareStored(id, s, args)
-}
-
-// compareStored makes a re-add idempotent: nil when the stored row is
-// what the insert args would have written, DUPLICATE_CHECKPOINT otherwise.
-// Comparing the stored form compares the normalized checkpoints (UTC,
-// whole seconds), so a retry with an equal but differently-zoned time is
-// still the same checkpoint.
-func compareStored(id string, s *storedCheckpoint, args []any) error {
-	completed, hasCompleted := args[4].(int64)
-	same := s.cluster == args[0].(int64) &&
-		s.started == args[3].(int64) &&
-		s.completed.Valid == hasCompleted && (!hasCompleted || s.completed.Int64 == completed) &&
-		s.ts == args[5].(int64) &&
-		s.restorable == args[6].(int64) &&
-		bytes.Equal(s.parts, args[7].([]byte))
-	if same {
-		return nil
+	if !s.Same(v) {
+		return shape.ErrDifferentCheckpoint(v.ID)
 	}
-	return backup.Errorf(backup.Conflict, backup.CodeDuplicateCheckpoint,
-		"A different checkpoint with ID %s already exists.", id)
+	return nil
 }
 
 // PruneCheckpoints deletes a cluster's checkpoints whose Timestamp is
@@ -566,14 +548,8 @@ func (db *DB) DeleteCluster(ctx context.Context, cref backup.ClusterRef) (err er
 	if err := tx.QueryRowContext(ctx, q, cref.GroupID.Hex(), key).Scan(&org, &pk); err != nil {
 		return fmt.Errorf("sqlite: delete cluster %s: %w", cref.Label(), err)
 	}
-	if !org.Valid {
-		return backup.ErrGroupNotFound(cref.GroupID.Hex())
-	}
-	if err := store.Authorize(ctx, store.Admin, org.String, cref.GroupID); err != nil {
+	if err := store.Resolve(ctx, store.Admin, cref, org.String, org.Valid, pk.Valid, false); err != nil {
 		return err
-	}
-	if !pk.Valid {
-		return cref.NotFound()
 	}
 	for _, q := range []string{`DELETE FROM checkpoints WHERE cluster = ?`, `DELETE FROM clusters WHERE pk = ?`} {
 		if _, err := tx.ExecContext(ctx, q, pk.Int64); err != nil {
@@ -586,21 +562,9 @@ func (db *DB) DeleteCluster(ctx context.Context, cref backup.ClusterRef) (err er
 	return nil
 }
 
-// completedArg stores an unknown completion time as NULL.
-func completedArg(t time.Time) any {
-	if t.IsZero() {
-		return nil
-	}
-	return t.Unix()
-}
-
 func boolArg(b bool) int64 {
 	if b {
 		return 1
 	}
 	return 0
-}
-
-func errMissingID(what string) *backup.Error {
-	return backup.Errorf(backup.Invalid, backup.CodeInvalidAttribute, "A %s needs an ID.", what)
 }

@@ -35,6 +35,7 @@ func Run(t *testing.T, open func(t testing.TB, clk clock.Clock) Store) {
 		{"ClustersPaging", testClustersPaging},
 		{"CheckpointsOrder", testCheckpointsOrder},
 		{"Paging", testPaging},
+		{"PageVersion", testPageVersion},
 		{"EmptyCluster", testEmptyCluster},
 		{"OutOfOrder", testOutOfOrder},
 		{"Prune", testPrune},
@@ -909,4 +910,43 @@ func testBatch(t *testing.T, f *fixture) {
 	if err := b.AddCheckpoints(f.ctx, nil); err != nil {
 		t.Fatalf("empty batch: %v", err)
 	}
+}
+
+// testPageVersion reads pages again and again, before and after writes
+// that change what they hold: two pages with the same non-zero Version
+// and length hold the same checkpoints, whatever the cache does (a store
+// without one leaves Version zero).
+func testPageVersion(t *testing.T, f *fixture) {
+	ref := byName(f.sharded)
+	cps := f.history(f.sharded, 6)
+	seen := map[[2]uint64][]backup.Checkpoint{}
+	read := func() {
+		t.Helper()
+		for num := 1; num <= 3; num++ {
+			for range 2 {
+				p, err := f.s.Checkpoints(f.ctx, ref, backup.PageRequest{Num: num, Size: 4, IncludeCount: true})
+				f.must(err)
+				if p.Version == 0 {
+					continue
+				}
+				k := [2]uint64{p.Version, uint64(len(p.Items))}
+				if before, ok := seen[k]; ok {
+					wantCheckpoints(t, p.Items, before)
+				}
+				seen[k] = p.Items
+			}
+		}
+	}
+	read()
+	// Appended after the last: the partial last page grows.
+	f.must(f.s.AddCheckpoint(f.ctx, f.checkpoint(f.sharded, cps[5].Timestamp.Add(time.Hour))))
+	read()
+	// Inserted before the first: every page shifts.
+	f.must(f.s.AddCheckpoint(f.ctx, f.checkpoint(f.sharded, cps[0].Timestamp.Add(-time.Hour))))
+	read()
+	// Pruned: the first pages lose checkpoints.
+	if _, err := f.s.PruneCheckpoints(f.ctx, f.sharded.ID, cps[2].Timestamp); err != nil {
+		t.Fatal(err)
+	}
+	read()
 }
