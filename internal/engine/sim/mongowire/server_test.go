@@ -2,7 +2,9 @@ package mongowire_test
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -645,4 +647,41 @@ func TestCappedPositionLost(t *testing.T) {
 	if code(cur.Err()) != 136 {
 		t.Errorf("getMore behind the oplog: %v, want CappedPositionLost (136)", cur.Err())
 	}
+}
+
+// TestMalformedMessages: a connection that sends what is not a wire
+// protocol message (too short, an unknown opcode, an OP_MSG without a
+// body, a command as OP_QUERY other than hello) is closed; the server
+// goes on answering others.
+func TestMalformedMessages(t *testing.T) {
+	srv := start(t, mongowire.Options{})
+	header := func(length, op int32, rest ...byte) []byte {
+		b := binary.LittleEndian.AppendUint32(nil, uint32(length))
+		b = binary.LittleEndian.AppendUint32(b, 1) // requestID
+		b = binary.LittleEndian.AppendUint32(b, 0) // responseTo
+		b = binary.LittleEndian.AppendUint32(b, uint32(op))
+		return append(b, rest...)
+	}
+	ping, _ := bson.Marshal(bson.D{{Key: "ping", Value: 1}})
+	query := append(append([]byte{0, 0, 0, 0}, "admin.$cmd\x00"...), 0, 0, 0, 0, 1, 0, 0, 0)
+	query = append(query, ping...)
+	for name, msg := range map[string][]byte{
+		"short":          {1, 0, 0, 0},
+		"huge length":    header(1<<30, 2013),
+		"unknown opcode": header(20, 9999, 0, 0, 0, 0),
+		"empty OP_MSG":   header(20, 2013, 0, 0, 0, 0),
+		"OP_QUERY ping":  header(int32(16+len(query)), 2004, query...),
+	} {
+		nc, err := net.Dial("tcp", srv.ReplicaSetAddr(shard0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		nc.SetDeadline(time.Now().Add(5 * time.Second))
+		nc.Write(msg)
+		if n, err := nc.Read(make([]byte, 1024)); err == nil {
+			t.Errorf("%s: answered %d bytes", name, n)
+		}
+		nc.Close()
+	}
+	run(t, connect(t, srv.ReplicaSetURI(shard0)), "admin", bson.D{{Key: "ping", Value: 1}})
 }
