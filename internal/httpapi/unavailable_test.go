@@ -27,7 +27,7 @@ func (d downStore) Project(context.Context, backup.ObjectID) (backup.Project, er
 func (d downStore) ProjectByName(context.Context, string) (backup.Project, error) {
 	return backup.Project{}, d.err
 }
-func (d downStore) UpdateCluster(context.Context, backup.ClusterRef, func(*backup.Cluster) error) (backup.Cluster, error) {
+func (d downStore) UpdateBackup(context.Context, backup.ClusterRef, func(*backup.Cluster) error) (backup.Cluster, error) {
 	return backup.Cluster{}, d.err
 }
 func (d downStore) PruneCheckpoints(context.Context, backup.ObjectID, time.Time) (int, error) {

@@ -105,30 +105,18 @@ func updateSchedule(s *Server, rq *request) (result, error) {
 	return result{body: rq.surface.appendSchedule(rq.buf[:0], rq.base, rq.surface.groups, &c)}, nil
 }
 
-// updateCluster changes the route's cluster for the caller: the caller
-// must read the project, then hold a role that may change its backup
-// (backup.Principal.CheckBackupAdmin), before change sees the cluster;
-// change may refuse, and nothing is stored. The change is the server's
-// (backup.System) once the caller is allowed it: the store's
-// UpdateCluster asks more of a caller (an owner of the organization) than
-// the service asks of one changing a backup configuration or snapshot
-// schedule. The store reads, changes and writes the cluster in one
-// transaction, so that of two changes at once neither is lost.
+// updateCluster changes the route's cluster's backup for the caller: the
+// store reads, changes and writes it in one transaction (so that of two
+// changes at once neither is lost) once the caller may change the
+// project's backup (store.UpdateBackup, backup.Principal.CheckBackupAdmin),
+// and lets change set nothing but the backup's state and schedule.
 func (s *Server) updateCluster(rq *request, change func(*backup.Cluster) error) (backup.Cluster, error) {
-	ctx := rq.Context()
 	c, err := s.scheduledCluster(rq)
 	if err != nil {
 		return c, err
 	}
-	p, err := s.store.Project(ctx, c.GroupID)
-	if err != nil {
-		return c, err
-	}
-	if err := backup.PrincipalFrom(ctx).CheckBackupAdmin(p.OrgID, p.ID); err != nil {
-		return c, err
-	}
 	ref := backup.ClusterRef{GroupID: c.GroupID, ID: c.ID}
-	return s.store.UpdateCluster(backup.WithPrincipal(ctx, backup.System), ref, change)
+	return s.store.UpdateBackup(rq.Context(), ref, change)
 }
 
 // listBackupConfigs returns one page of a project's backup
@@ -190,13 +178,15 @@ func updateBackupConfig(s *Server, rq *request) (result, error) {
 		return result{}, err
 	}
 	if terminate {
-		// As the server, once the caller was allowed the termination.
+		// Deleting checkpoints is retention, the server's own work
+		// (PruneCheckpoints is the system's alone): done as the server once
+		// the store let the caller move the backup to TERMINATING.
 		sys := backup.WithPrincipal(rq.Context(), backup.System)
 		if _, err := s.store.PruneCheckpoints(sys, c.ID, endOfTime); err != nil {
 			return result{}, err
 		}
 		ref := backup.ClusterRef{GroupID: c.GroupID, ID: c.ID}
-		if c, err = s.store.UpdateCluster(sys, ref, func(c *backup.Cluster) error { c.Terminated(); return nil }); err != nil {
+		if c, err = s.store.UpdateBackup(rq.Context(), ref, func(c *backup.Cluster) error { c.Terminated(); return nil }); err != nil {
 			return result{}, err
 		}
 	}

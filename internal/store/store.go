@@ -57,6 +57,12 @@ type Topology interface {
 	// the cluster's id, project or creation time. DUPLICATE_CLUSTER_NAME
 	// for a name taken in the project. Its checkpoints stay as they are.
 	UpdateCluster(ctx context.Context, ref backup.ClusterRef, change func(*backup.Cluster) error) (backup.Cluster, error)
+	// UpdateBackup is UpdateCluster for a caller who may change the
+	// cluster's backup but not the cluster (an owner, a Project Owner or
+	// a Project Backup Manager: backup.Principal.CheckBackupAdmin): change
+	// may set the backup's state, the snapshot schedule and the checkpoint
+	// interval and window, and nothing else.
+	UpdateBackup(ctx context.Context, ref backup.ClusterRef, change func(*backup.Cluster) error) (backup.Cluster, error)
 
 	// Organizations lists every organization, ordered by id.
 	Organizations(ctx context.Context) ([]backup.Organization, error)

@@ -15,7 +15,22 @@ import (
 // stores the result, in one transaction that first locks the cluster's
 // row: updates of one cluster by several writers apply one after the
 // other, each to what the previous one stored.
-func (db *DB) UpdateCluster(ctx context.Context, ref backup.ClusterRef, change func(*backup.Cluster) error) (c backup.Cluster, err error) {
+func (db *DB) UpdateCluster(ctx context.Context, ref backup.ClusterRef, change func(*backup.Cluster) error) (backup.Cluster, error) {
+	return db.update(ctx, ref, store.Admin, shape.Change, change)
+}
+
+// UpdateBackup is UpdateCluster for a caller who may change the cluster's
+// backup (store.Report): change may set only the backup's state and
+// schedule (shape.BackupChange).
+func (db *DB) UpdateBackup(ctx context.Context, ref backup.ClusterRef, change func(*backup.Cluster) error) (backup.Cluster, error) {
+	return db.update(ctx, ref, store.Report, shape.BackupChange, change)
+}
+
+// update is UpdateCluster and UpdateBackup: the caller must hold need on
+// the cluster's project, and apply decides what change may do.
+func (db *DB) update(ctx context.Context, ref backup.ClusterRef, need store.Need,
+	apply func(backup.Cluster, func(*backup.Cluster) error) (backup.Cluster, error),
+	change func(*backup.Cluster) error) (c backup.Cluster, err error) {
 	ctx, end := db.op(ctx)
 	defer end(&err)
 	if _, err := store.Caller(ctx); err != nil {
@@ -30,11 +45,11 @@ func (db *DB) UpdateCluster(ctx context.Context, ref backup.ClusterRef, change f
 		if _, err := tx.Exec(ctx, lock, ref.GroupID.Hex(), key); err != nil {
 			return err
 		}
-		stored, err := readCluster(ctx, tx, ref, store.Admin)
+		stored, err := readCluster(ctx, tx, ref, need)
 		if err != nil {
 			return err
 		}
-		if c, err = shape.Change(stored, change); err != nil {
+		if c, err = apply(stored, change); err != nil {
 			return err
 		}
 		cols, err := shape.ColumnsOf(c)

@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/netip"
+	"reflect"
 	"slices"
 	"time"
 
@@ -342,6 +343,24 @@ func Change(c backup.Cluster, change func(*backup.Cluster) error) (backup.Cluste
 	}
 	if out.ID != c.ID || out.GroupID != c.GroupID || !out.Created.Equal(c.Created) {
 		return backup.Cluster{}, fmt.Errorf("cluster %s: an update changed its id, project or creation time", c.ID.Hex())
+	}
+	return out, nil
+}
+
+// BackupChange is Change for a caller who may change a cluster's backup
+// but not the cluster (store.UpdateBackup): change may set the backup's
+// state, the snapshot schedule and the checkpoint interval and window,
+// and nothing else of the cluster.
+func BackupChange(c backup.Cluster, change func(*backup.Cluster) error) (backup.Cluster, error) {
+	out, err := Change(c, change)
+	if err != nil {
+		return backup.Cluster{}, err
+	}
+	kept := out
+	kept.Status, kept.Snapshots = c.Status, c.Snapshots
+	kept.Schedule.Interval, kept.Schedule.Window = c.Schedule.Interval, c.Schedule.Window
+	if !reflect.DeepEqual(kept, c) {
+		return backup.Cluster{}, fmt.Errorf("cluster %s: a backup update changed more than the backup", c.ID.Hex())
 	}
 	return out, nil
 }

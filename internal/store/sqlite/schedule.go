@@ -13,7 +13,22 @@ import (
 // stores the result, in one write transaction: updates of one cluster by
 // several writers (this process's, another's) apply one after the other,
 // each to what the previous one stored.
-func (db *DB) UpdateCluster(ctx context.Context, ref backup.ClusterRef, change func(*backup.Cluster) error) (_ backup.Cluster, err error) {
+func (db *DB) UpdateCluster(ctx context.Context, ref backup.ClusterRef, change func(*backup.Cluster) error) (backup.Cluster, error) {
+	return db.update(ctx, ref, store.Admin, shape.Change, change)
+}
+
+// UpdateBackup is UpdateCluster for a caller who may change the cluster's
+// backup (store.Report): change may set only the backup's state and
+// schedule (shape.BackupChange).
+func (db *DB) UpdateBackup(ctx context.Context, ref backup.ClusterRef, change func(*backup.Cluster) error) (backup.Cluster, error) {
+	return db.update(ctx, ref, store.Report, shape.BackupChange, change)
+}
+
+// update is UpdateCluster and UpdateBackup: the caller must hold need on
+// the cluster's project, and apply decides what change may do.
+func (db *DB) update(ctx context.Context, ref backup.ClusterRef, need store.Need,
+	apply func(backup.Cluster, func(*backup.Cluster) error) (backup.Cluster, error),
+	change func(*backup.Cluster) error) (_ backup.Cluster, err error) {
 	defer db.classify(&err)
 	if _, err := store.Caller(ctx); err != nil {
 		return backup.Cluster{}, err
@@ -24,11 +39,11 @@ func (db *DB) UpdateCluster(ctx context.Context, ref backup.ClusterRef, change f
 		return backup.Cluster{}, fmt.Errorf("sqlite: update cluster %s: %w", ref.Label(), err)
 	}
 	defer rollback(tx)
-	c, err := readCluster(ctx, tx, ref, store.Admin)
+	c, err := readCluster(ctx, tx, ref, need)
 	if err != nil {
 		return backup.Cluster{}, err
 	}
-	if c, err = shape.Change(c, change); err != nil {
+	if c, err = apply(c, change); err != nil {
 		return backup.Cluster{}, err
 	}
 	cols, err := shape.ColumnsOf(c)

@@ -24,7 +24,7 @@ var projectMethods = map[string]store.Need{
 	"Project": store.Read, "ProjectByName": store.Read, "Projects": store.Read, "Cluster": store.Read, "Clusters": store.Read,
 	"Checkpoints": store.Read, "Checkpoint": store.Read,
 	"AddCheckpoint": store.Report,
-	"CreateCluster": store.Admin, "UpdateCluster": store.Admin, "DeleteCluster": store.Admin,
+	"CreateCluster": store.Admin, "UpdateCluster": store.Admin, "UpdateBackup": store.Report, "DeleteCluster": store.Admin,
 	"RestoreJobs": store.Read, "RestoreJob": store.Read,
 	"CreateRestoreJobs": store.Report, "ClaimRestoreJob": store.Report, "ReportRestoreJob": store.Report,
 }
@@ -182,6 +182,10 @@ func testOtherOrganization(t *testing.T, f *fixture) {
 			_, err := f.s.UpdateCluster(ctx, byName(f.rs), set(renamed))
 			return err
 		}, group, unauthorized, unauthorized},
+		{"UpdateBackup", func(ctx context.Context) error {
+			_, err := f.s.UpdateBackup(ctx, byName(f.sharded), func(c *backup.Cluster) error { c.Schedule.Window = 48 * time.Hour; return nil })
+			return err
+		}, group, unauthorized, nil},
 		{"DeleteCluster", func(ctx context.Context) error { return f.s.DeleteCluster(ctx, byName(f.rs)) }, group, unauthorized, unauthorized},
 		{"AddCheckpoint", func(ctx context.Context) error {
 			return f.s.AddCheckpoint(ctx, f.checkpoint(f.sharded, t0.Add(24*time.Hour)))
@@ -207,6 +211,16 @@ func testOtherOrganization(t *testing.T, f *fixture) {
 				}
 			}
 		})
+	}
+	// UpdateBackup changes the backup and nothing else of the cluster,
+	// whoever calls it.
+	for _, ctx := range []context.Context{reporter, owner} {
+		if _, err := f.s.UpdateBackup(ctx, byName(f.rs), set(renamed)); err == nil {
+			t.Fatal("UpdateBackup renamed a cluster")
+		}
+	}
+	if got, err := f.s.Cluster(f.ctx, byName(f.sharded)); err != nil || got.Schedule.Window != 48*time.Hour {
+		t.Fatalf("the reporter's backup change: %+v, %v", got.Schedule, err)
 	}
 	// Nothing the refused calls asked for happened; the reporter's
 	// checkpoint is there.
