@@ -137,7 +137,6 @@ func SlotBounds(from, to time.Time) (lo, hi int64) {
 	return lo, hi
 }
 
-
 // SlotSpan is the smallest and largest of slots, as stored seconds.
 func SlotSpan(slots []time.Time) (lo, hi int64) {
 	lo, hi = math.MaxInt64, math.MinInt64
