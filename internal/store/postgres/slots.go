@@ -51,18 +51,22 @@ func params(from, n int) string {
 // insert that replaces only a MISSED record, then, when it changed
 // nothing, a read of the record in the way (locked by the insert's
 // conflict check) to tell a retry from a conflict.
-func (db *DB) RecordSlot(ctx context.Context, s backup.Slot) (err error) {
+func (db *DB) RecordSlot(ctx context.Context, s backup.Slot) error {
+	return db.RecordSlots(ctx, []backup.Slot{s})
+}
+
+// RecordSlots stores records as RecordSlot does, all or none, in one
+// transaction: seeding a history's records uses it.
+func (db *DB) RecordSlots(ctx context.Context, recs []backup.Slot) (err error) {
 	ctx, end := db.op(ctx)
 	defer end(&err)
 	if _, err := store.Caller(ctx); err != nil {
 		return err
 	}
-	if err := shape.CheckSlot(&s); err != nil {
-		return err
-	}
-	args, err := shape.SlotArgs(&s)
-	if err != nil {
-		return err
+	for i := range recs {
+		if err := shape.CheckSlot(&recs[i]); err != nil {
+			return err
+		}
 	}
 	q := `INSERT INTO slots (` + shape.SlotInsertCols + `) VALUES (` + params(1, 10) + `)
 ON CONFLICT (cluster, slot) DO UPDATE SET outcome = excluded.outcome, checkpoint_id = excluded.checkpoint_id,
@@ -70,20 +74,34 @@ ON CONFLICT (cluster, slot) DO UPDATE SET outcome = excluded.outcome, checkpoint
   source = excluded.source, recorded = excluded.recorded
 WHERE slots.outcome = 'MISSED' AND excluded.outcome <> 'MISSED'`
 	return db.inTx(ctx, "record slot", func(tx pgx.Tx) error {
-		pk, err := resolveJobs(ctx, tx, store.Report, backup.ClusterRef{GroupID: s.GroupID, ID: s.ClusterID})
-		if err != nil {
-			return err
-		}
-		tag, err := tx.Exec(ctx, q, append([]any{pk}, args...)...)
-		if err != nil || tag.RowsAffected() == 1 {
-			return err
-		}
-		have, err := querySlots(ctx, tx, `SELECT `+shape.SlotCols+fromSlots+` WHERE s.cluster = $1 AND s.slot = $2`, pk, s.Time.Unix())
-		if err != nil {
-			return err
-		}
-		if len(have) != 1 || !shape.SameSlot(have[0], s) {
-			return backup.ErrDuplicateSlot(s.ClusterID.Hex(), s.Time)
+		pks := map[backup.ObjectID]int64{}
+		for _, s := range recs {
+			pk, ok := pks[s.ClusterID]
+			if !ok {
+				var err error
+				if pk, err = resolveJobs(ctx, tx, store.Report, backup.ClusterRef{GroupID: s.GroupID, ID: s.ClusterID}); err != nil {
+					return err
+				}
+				pks[s.ClusterID] = pk
+			}
+			args, err := shape.SlotArgs(&s)
+			if err != nil {
+				return err
+			}
+			tag, err := tx.Exec(ctx, q, append([]any{pk}, args...)...)
+			if err != nil {
+				return err
+			}
+			if tag.RowsAffected() == 1 {
+				continue
+			}
+			have, err := querySlots(ctx, tx, `SELECT `+shape.SlotCols+fromSlots+` WHERE s.cluster = $1 AND s.slot = $2`, pk, s.Time.Unix())
+			if err != nil {
+				return err
+			}
+			if len(have) != 1 || !shape.SameSlot(have[0], s) {
+				return backup.ErrDuplicateSlot(s.ClusterID.Hex(), s.Time)
+			}
 		}
 		return nil
 	})

@@ -37,26 +37,49 @@ func scanSlots(rows *sql.Rows) ([]backup.Slot, error) {
 // write transaction: an insert that replaces only a MISSED record, then,
 // when it changed nothing, a read of the record in the way to tell a
 // retry from a conflict.
-func (db *DB) RecordSlot(ctx context.Context, s backup.Slot) (err error) {
+func (db *DB) RecordSlot(ctx context.Context, s backup.Slot) error {
+	return db.RecordSlots(ctx, []backup.Slot{s})
+}
+
+// RecordSlots stores records as RecordSlot does, all or none, in one
+// write transaction: seeding a history's records uses it.
+func (db *DB) RecordSlots(ctx context.Context, recs []backup.Slot) (err error) {
 	defer db.classify(&err)
 	if _, err := store.Caller(ctx); err != nil {
 		return err
-	}
-	if err := shape.CheckSlot(&s); err != nil {
-		return err
-	}
-	args, err := shape.SlotArgs(&s)
-	if err != nil {
-		return fmt.Errorf("sqlite: record slot: %w", err)
 	}
 	tx, err := db.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("sqlite: record slot: %w", err)
 	}
 	defer rollback(tx)
-	pk, err := resolveJobs(ctx, tx, store.Report, backup.ClusterRef{GroupID: s.GroupID, ID: s.ClusterID})
+	pks := map[backup.ObjectID]int64{}
+	for _, s := range recs {
+		if err := shape.CheckSlot(&s); err != nil {
+			return err
+		}
+		pk, ok := pks[s.ClusterID]
+		if !ok {
+			if pk, err = resolveJobs(ctx, tx, store.Report, backup.ClusterRef{GroupID: s.GroupID, ID: s.ClusterID}); err != nil {
+				return err
+			}
+			pks[s.ClusterID] = pk
+		}
+		if err := recordSlot(ctx, tx, pk, s); err != nil {
+			return err
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sqlite: record slot: %w", err)
+	}
+	return nil
+}
+
+// recordSlot stores one checked record of cluster pk in tx.
+func recordSlot(ctx context.Context, tx *sql.Tx, pk int64, s backup.Slot) error {
+	args, err := shape.SlotArgs(&s)
 	if err != nil {
-		return err
+		return fmt.Errorf("sqlite: record slot: %w", err)
 	}
 	res, err := tx.ExecContext(ctx, `INSERT INTO slots (`+shape.SlotInsertCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (cluster, slot) DO UPDATE SET outcome = excluded.outcome, checkpoint_id = excluded.checkpoint_id,
@@ -67,25 +90,19 @@ WHERE slots.outcome = 'MISSED' AND excluded.outcome <> 'MISSED'`, append([]any{p
 		return fmt.Errorf("sqlite: record slot: %w", err)
 	}
 	n, err := res.RowsAffected()
+	if err != nil || n == 1 {
+		return err
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT `+shape.SlotCols+fromSlots+` WHERE s.cluster = ? AND s.slot = ?`, pk, s.Time.Unix())
 	if err != nil {
 		return fmt.Errorf("sqlite: record slot: %w", err)
 	}
-	if n == 0 {
-		rows, err := tx.QueryContext(ctx, `SELECT `+shape.SlotCols+fromSlots+` WHERE s.cluster = ? AND s.slot = ?`, pk, s.Time.Unix())
-		if err != nil {
-			return fmt.Errorf("sqlite: record slot: %w", err)
-		}
-		have, err := scanSlots(rows)
-		if err != nil || len(have) != 1 {
-			return fmt.Errorf("sqlite: record slot: conflict but %d records: %v", len(have), err)
-		}
-		if !shape.SameSlot(have[0], s) {
-			return backup.ErrDuplicateSlot(s.ClusterID.Hex(), s.Time)
-		}
-		return nil
+	have, err := scanSlots(rows)
+	if err != nil || len(have) != 1 {
+		return fmt.Errorf("sqlite: record slot: conflict but %d records: %v", len(have), err)
 	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("sqlite: record slot: %w", err)
+	if !shape.SameSlot(have[0], s) {
+		return backup.ErrDuplicateSlot(s.ClusterID.Hex(), s.Time)
 	}
 	return nil
 }
