@@ -327,4 +327,10 @@ type Slots interface {
 	// still at work), in one transaction, and returns how many it stored.
 	// Of racing sweeps, in any processes, each slot gets one record.
 	RecordMissedSlots(ctx context.Context, clusterID backup.ObjectID, slots []time.Time, reason backup.SlotReason, detail string) (int, error)
+
+	// PruneSlots deletes a cluster's records of slots before cutoff and
+	// returns how many went, leaving its checkpoints alone: the sweep's
+	// retention of the records of a cluster nothing reports for, whose
+	// checkpoints no PruneCheckpoints reaches.
+	PruneSlots(ctx context.Context, clusterID backup.ObjectID, cutoff time.Time) (int, error)
 }
