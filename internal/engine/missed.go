@@ -110,6 +110,11 @@ func (s *Sweep) Once(ctx context.Context) (int, error) {
 		if c.Created.After(from) {
 			from = c.Created
 		}
+		// Nor anything older than the window (a long pause between
+		// passes): those records would be pruned at once.
+		if w := now.Add(-c.Schedule.WindowOrDefault()); from.Before(w) {
+			from = w
+		}
 		var slots []time.Time
 		for sl := NextSlot(from, interval); !sl.After(upto); sl = sl.Add(interval) {
 			slots = append(slots, sl)
