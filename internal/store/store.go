@@ -13,10 +13,10 @@ import (
 	"github.com/checkpointd/checkpointd/internal/backup"
 )
 
-// Store is the full contract of a checkpointd store, in six parts that
+// Store is the full contract of a checkpointd store, in seven parts that
 // its consumers declare the slices they use of (httpapi.Store,
-// auth.Store, engine's Sink and SlotClaimer, admin's creators and
-// listers, metrics.RestorePoints).
+// auth.Store, engine's Sink, SlotClaimer, SlotRecorder and MissedStore,
+// admin's creators, listers and SlotStore, metrics.RestorePoints).
 //
 // Callers: every method takes its caller from its context
 // (backup.WithPrincipal) and refuses a context without one (access.go).
