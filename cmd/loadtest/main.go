@@ -1,27 +1,37 @@
 // Command loadtest measures checkpointd under load on this machine and
-// compares it with the ceiling: a bare net/http handler serving the very
+// compares it with the ceiling: a bare net/http server serving the very
 // same bytes. Everything listens on 127.0.0.1; every run is bounded by
-// -duration per target.
+// -duration and -reps.
+//
+// By default it runs the method of BENCHMARKS.md (method.go):
+// `checkpointd serve` as a process of its own, restarted for each phase,
+// on SQLite and PostgreSQL, in the shipped and a stripped configuration,
+// each figure measured by turns with its reference, with medians and
+// spread, the load average beside each figure and the server's RSS
+// high-water mark per phase; it ends with a Markdown report. -quick is
+// its rehearsal.
 //
 // It uses wrk when it is on PATH (scripts/load.sh installs it) and a
 // built-in closed-loop generator otherwise. Results are ratios measured in
 // one run; absolute numbers drift between machines and runs.
 //
-// The API is served as serve serves it, authentication included: by
-// default (-auth bearer) every API request carries a service account's
-// access token, minted through the real token endpoint, and get-one and
-// list-100 are measured once more against the same store without
-// authentication, so that its cost is a ratio of the same run; and
-// get-one with the bearer token and with an API key over HTTP Digest
-// (nonce reuse), both through the built-in generator (wrk cannot answer a
-// digest challenge), taking turns, so that the two kinds of credentials
-// are compared in one run with one generator. -auth digest uses the API
-// key for every target instead (built-in generator only); -auth none
-// measures everything without authentication.
+// -inprocess runs the earlier load test instead: the API in this process,
+// served as serve serves it, authentication included: by default (-auth
+// bearer) every API request carries a service account's access token,
+// minted through the real token endpoint, and get-one and list-100 are
+// measured once more against the same store without authentication, so
+// that its cost is a ratio of the same run; and get-one with the bearer
+// token and with an API key over HTTP Digest (nonce reuse), both through
+// the built-in generator (wrk cannot answer a digest challenge), taking
+// turns. -auth digest uses the API key for every target instead
+// (built-in generator only); -auth none measures everything without
+// authentication.
 //
 // -soak DURATION runs the soak instead (soak.go).
 //
-//	go run ./cmd/loadtest -duration 10s -big 1000000
+//	go run ./cmd/loadtest               # the method, about an hour
+//	go run ./cmd/loadtest -quick        # its rehearsal
+//	go run ./cmd/loadtest -inprocess -duration 10s -big 1000000
 //	go run ./cmd/loadtest -soak 5m
 package main
 
