@@ -114,7 +114,7 @@ func load(ctx context.Context, args []string, out io.Writer) ([]result, error) {
 	configs := fs.String("configs", cfgShipped+","+cfgStripped, "server configurations measured, comma-separated: shipped (serve's defaults, request log to a file, rate limiter on with a limit never reached), stripped (limiter off, request log discarded)")
 	phases := fs.String("phases", "", "measure only the phases whose name matches this regular expression (get-one, list-100, digest, walk 1k cached 100, …; default: all)")
 	pgURL := fs.String("postgres", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable", "PostgreSQL server on which a scratch database is created (checkpointd_load_SMALL_BIG, kept for the next run); none answering skips PostgreSQL")
-	keepLogs := fs.Bool("keep-logs", false, "keep the server's log of each phase in -dir (serve.log, overwritten by the next phase)")
+	keepLogs := fs.Bool("keep-logs", false, "keep the server's log of each phase in -dir (serve-STORE-CONFIGURATION-PHASE.log; with -dir, for it is removed at the end otherwise)")
 	inprocess := fs.Bool("inprocess", false, "instead of the method, the in-process targets: the API and its store cache off in this process, with and without authentication, under -run, -auth, -cpuprofile and -memprofile")
 	authKind := fs.String("auth", authBearer, "-inprocess: credentials of the API requests: bearer (a service account's token), digest (an API key; built-in generator only) or none")
 	only := fs.String("run", "", "-inprocess: load only the targets whose name matches this regular expression (default: all)")

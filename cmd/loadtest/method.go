@@ -407,7 +407,8 @@ func (c methodConfig) phaseList() []phase {
 // the high-water mark and measures the phase's figures.
 func (c methodConfig) runPhase(ctx context.Context, bin, st, database, config string, ph phase, creds credentialSet, out io.Writer) ([]measured, phaseResult, error) {
 	pr := phaseResult{store: storeName(st), config: config, phase: ph.name}
-	srv, err := startServe(ctx, bin, database, filepath.Join(c.dir, "serve.log"), c.serveFlags(config))
+	logName := "serve-" + st + "-" + config + "-" + strings.ReplaceAll(ph.name, " ", "-") + ".log"
+	srv, err := startServe(ctx, bin, database, filepath.Join(c.dir, logName), c.serveFlags(config))
 	if err != nil {
 		return nil, pr, err
 	}

@@ -111,7 +111,9 @@ func runWrkRequests(ctx context.Context, base string, r requests, conns int, d t
 // runWrkArgs is runWrk with more arguments for wrk.
 func runWrkArgs(ctx context.Context, url string, conns int, d time.Duration, creds *credentials, extra ...string) (result, error) {
 	secs := max(1, int(d.Seconds()))
-	args := []string{"-t2", "-c" + strconv.Itoa(conns), "-d" + strconv.Itoa(secs) + "s", "--latency", "-H", "Accept: " + accept}
+	// A slow answer is a latency, not an error: wrk's own timeout (2 s)
+	// would count it as a socket error, which fails the run.
+	args := []string{"-t2", "-c" + strconv.Itoa(conns), "-d" + strconv.Itoa(secs) + "s", "--timeout", "30s", "--latency", "-H", "Accept: " + accept}
 	switch creds.kind {
 	case authBearer:
 		h, err := creds.bearer(ctx, d)
