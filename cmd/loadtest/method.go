@@ -140,8 +140,8 @@ func method(ctx context.Context, cfg methodConfig, out io.Writer) error {
 			return fmt.Errorf("go build ./cmd/checkpointd (run inside the module): %w: %s", err, b)
 		}
 	}
-	start := time.Now()
-	fmt.Fprintf(out, "method: started %s UTC, load average %.2f (1 min), %d cores\n", start.UTC().Format("2006-01-02 15:04"), loadavg(), runtime.NumCPU())
+	run := runInfo{start: time.Now(), cores: runtime.NumCPU(), loadStart: loadavg(), generator: map[bool]string{true: "wrk", false: "the built-in generator"}[cfg.useWrk]}
+	fmt.Fprintf(out, "method: started %s UTC, load average %.2f (1 min), %d cores\n", run.start.UTC().Format("2006-01-02 15:04"), run.loadStart, run.cores)
 	fmt.Fprintf(out, "method: generator %s; %d repetitions of %s per side of each figure at %s connections; stores %s; configurations %s\n",
 		map[bool]string{true: "wrk", false: "built-in"}[cfg.useWrk], cfg.reps, cfg.duration, joinInts(cfg.conns), strings.Join(cfg.stores, ", "), strings.Join(cfg.configs, ", "))
 	est := cfg.estimate()
@@ -182,8 +182,9 @@ func method(ctx context.Context, cfg methodConfig, out io.Writer) error {
 		}
 		cleanup()
 	}
-	fmt.Fprintf(out, "\nmethod: done in %s, load average %.2f\n\n", time.Since(start).Round(time.Second), loadavg())
-	writeMethodReport(out, cfg, start, all, mem, skipped)
+	run.took, run.loadEnd = time.Since(run.start), loadavg()
+	fmt.Fprintf(out, "\nmethod: done in %s, load average %.2f\n\n", run.took.Round(time.Second), run.loadEnd)
+	writeMethodReport(out, cfg, run, all, mem, skipped)
 	return nil
 }
 

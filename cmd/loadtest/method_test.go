@@ -65,6 +65,7 @@ func TestMethod(t *testing.T) {
 	}
 	report := out.String()
 	want := []string{
+		"cores, load average (1 min) ", "2 repetitions of 100ms per side of each figure, the sides taking turns, by the built-in generator",
 		"#### SQLite, shipped configuration", "#### SQLite, stripped configuration",
 		"| get-one | get-one | 2 | ceiling | ", "| get-one | get-one | 3 | ceiling | ",
 		"| digest | get-one, digest vs bearer | 2 | bearer, built-in | ",

@@ -8,16 +8,25 @@ import (
 	"time"
 )
 
+// runInfo is what the report says of the run as a whole.
+type runInfo struct {
+	start              time.Time
+	took               time.Duration
+	cores              int
+	loadStart, loadEnd float64
+	generator          string
+}
+
 // hwmTarget is the resident set the server should stay within under
 // uncached walks of 500-item pages over the big cluster.
 const hwmTarget = 64 << 20
 
 // writeMethodReport writes the Markdown block of the method's results,
 // ready to paste into BENCHMARKS.md.
-func writeMethodReport(out io.Writer, cfg methodConfig, start time.Time, all []measured, mem []phaseResult, skipped []string) {
+func writeMethodReport(out io.Writer, cfg methodConfig, run runInfo, all []measured, mem []phaseResult, skipped []string) {
 	fmt.Fprintf(out, "<!-- scripts/load.sh %s -->\n", strings.Join(cfg.args, " "))
-	fmt.Fprintf(out, "Run of %s UTC: %d repetitions of %s per side of each figure, the sides taking turns; medians, (min–max) of the repetitions; load average (1 min) before→after each figure.\n",
-		start.UTC().Format("2006-01-02 15:04"), cfg.reps, cfg.duration)
+	fmt.Fprintf(out, "Run of %s UTC, %s, on %d cores, load average (1 min) %.2f at the start and %.2f at the end: %d repetitions of %s per side of each figure, the sides taking turns, by %s; medians, (min–max) of the repetitions; load average before→after each figure.\n",
+		run.start.UTC().Format("2006-01-02 15:04"), run.took.Round(time.Second), run.cores, run.loadStart, run.loadEnd, cfg.reps, cfg.duration, run.generator)
 	for _, s := range skipped {
 		fmt.Fprintf(out, "%s.\n", s)
 	}
