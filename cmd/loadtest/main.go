@@ -47,6 +47,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"regexp"
 	"runtime"
@@ -55,6 +56,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/checkpointd/checkpointd/internal/auth"
@@ -72,7 +74,11 @@ func main() {
 		}
 		return
 	}
-	if err := run(context.Background(), os.Args[1:], os.Stdout); err != nil {
+	// An interrupt ends the run as a failure would: its servers stopped,
+	// its temporary directory removed.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "loadtest:", err)
 		os.Exit(1)
 	}

@@ -151,7 +151,7 @@ func method(ctx context.Context, cfg methodConfig, out io.Writer) error {
 	var mem []phaseResult
 	var skipped []string
 	for _, st := range cfg.stores {
-		database, cleanup, err := cfg.prepareStore(ctx, st, out)
+		database, err := cfg.prepareStore(ctx, st, out)
 		if err != nil {
 			var skip skipError
 			if errors.As(err, &skip) {
@@ -163,7 +163,6 @@ func method(ctx context.Context, cfg methodConfig, out io.Writer) error {
 		}
 		creds, err := cfg.credentials(ctx, database)
 		if err != nil {
-			cleanup()
 			return err
 		}
 		for _, config := range cfg.configs {
@@ -173,14 +172,12 @@ func method(ctx context.Context, cfg methodConfig, out io.Writer) error {
 				}
 				ms, pr, err := cfg.runPhase(ctx, bin, st, database, config, ph, creds, out)
 				if err != nil {
-					cleanup()
 					return fmt.Errorf("%s, %s, %s: %w", storeName(st), config, ph.name, err)
 				}
 				all = append(all, ms...)
 				mem = append(mem, pr)
 			}
 		}
-		cleanup()
 	}
 	run.took, run.loadEnd = time.Since(run.start), loadavg()
 	fmt.Fprintf(out, "\nmethod: done in %s, load average %.2f\n\n", run.took.Round(time.Second), run.loadEnd)
@@ -233,17 +230,17 @@ func (e skipError) Error() string { return e.msg }
 // in dir, or a scratch database on the PostgreSQL server, named by the
 // sizes and kept for the next run (seeding a million checkpoints takes
 // minutes).
-func (c methodConfig) prepareStore(ctx context.Context, st string, out io.Writer) (string, func(), error) {
+func (c methodConfig) prepareStore(ctx context.Context, st string, out io.Writer) (string, error) {
 	database := filepath.Join(c.dir, fmt.Sprintf("load-%d-%d.db", c.small, c.big))
 	if st == "postgres" {
 		var err error
 		if database, err = scratchDatabase(ctx, c.postgresURL, fmt.Sprintf("checkpointd_load_%d_%d", c.small, c.big), out); err != nil {
-			return "", nil, err
+			return "", err
 		}
 	}
 	db, err := open.Open(ctx, database)
 	if err != nil {
-		return "", nil, err
+		return "", err
 	}
 	defer db.Close()
 	fmt.Fprintf(out, "%s: %s\n", storeName(st), open.Redact(database))
@@ -252,7 +249,7 @@ func (c methodConfig) prepareStore(ctx context.Context, st string, out io.Writer
 		fresh = true
 	}
 	if err := seed(ctx, db, c.small, c.big, out); err != nil {
-		return "", nil, err
+		return "", err
 	}
 	if st == "postgres" && fresh {
 		// Statistics and the visibility map, as autovacuum would leave
@@ -260,16 +257,16 @@ func (c methodConfig) prepareStore(ctx context.Context, st string, out io.Writer
 		t0 := time.Now()
 		conn, err := pgx.Connect(ctx, database)
 		if err != nil {
-			return "", nil, err
+			return "", err
 		}
 		_, err = conn.Exec(ctx, "VACUUM ANALYZE")
 		conn.Close(ctx)
 		if err != nil {
-			return "", nil, err
+			return "", err
 		}
 		fmt.Fprintf(out, "%s: VACUUM ANALYZE in %s\n", storeName(st), time.Since(t0).Round(time.Millisecond))
 	}
-	return database, func() {}, nil
+	return database, nil
 }
 
 // scratchDatabase creates (unless it exists) the database name on the
@@ -424,6 +421,13 @@ func (c methodConfig) runPhase(ctx context.Context, bin, st, database, config st
 	if err != nil {
 		return nil, pr, err
 	}
+	// A kept database whose seeding was cut short would walk fewer pages
+	// than the report says.
+	for _, cluster := range walkSizes {
+		if err := checkTotal(ctx, srv.url, cluster, c.size(cluster), bearer); err != nil {
+			return nil, pr, fmt.Errorf("%w; drop the database (%s) and run again", err, open.Redact(database))
+		}
+	}
 	var figs []figure
 	for _, f := range ph.figures {
 		for _, l := range []*side{&f.a, &f.b} {
@@ -561,6 +565,26 @@ func (c methodConfig) runPhase(ctx context.Context, bin, st, database, config st
 		return nil, pr, fmt.Errorf("the stripped configuration logged %d request lines", pr.logLines)
 	}
 	return ms, pr, nil
+}
+
+// checkTotal checks that cluster holds want checkpoints (none: that it
+// does not exist).
+func checkTotal(ctx context.Context, api, cluster string, want int, creds *credentials) error {
+	body, _, err := fetchRaw(ctx, api+clusterPath(cluster)+"/backupCheckpoints?itemsPerPage=1", creds)
+	if err != nil {
+		if want == 0 && strings.Contains(err.Error(), ": 404 ") {
+			return nil
+		}
+		return err
+	}
+	m := totalCount.FindSubmatch(body)
+	if m == nil {
+		return fmt.Errorf("no totalCount in the %s cluster's first page", cluster)
+	}
+	if got, _ := strconv.Atoi(string(m[1])); got != want {
+		return fmt.Errorf("the %s cluster holds %d checkpoints, not %d", cluster, got, want)
+	}
+	return nil
 }
 
 func rpsSpread(rs []result) spread {

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"os"
+	"path/filepath"
 	"regexp"
 	"runtime/debug"
 	"slices"
@@ -16,6 +17,9 @@ import (
 	"testing"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/checkpointd/checkpointd/internal/backup"
+	"github.com/checkpointd/checkpointd/internal/store/open"
 )
 
 // TestMain lets the test binary serve as a ceiling process, as the
@@ -303,5 +307,27 @@ func TestHighWaterMark(t *testing.T) {
 	}
 	if l := loadavg(); l < 0 {
 		t.Errorf("loadavg() = %v", l)
+	}
+}
+
+// TestMethodShortDatabase: a kept database holding fewer checkpoints than
+// the run asks for (a seeding cut short) is refused, not walked.
+func TestMethodShortDatabase(t *testing.T) {
+	dir := t.TempDir()
+	ctx := backup.WithPrincipal(context.Background(), backup.System)
+	db, err := open.Open(ctx, filepath.Join(dir, "load-100-500.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := seed(ctx, db, 100, 300, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	var out strings.Builder
+	args := []string{"-generator", "builtin", "-duration", "50ms", "-reps", "1", "-connections", "1", "-small", "100", "-big", "500",
+		"-stores", "sqlite", "-configs", "stripped", "-dir", dir, "-phases", "^get-one$"}
+	_, err = load(context.Background(), args, &out)
+	if err == nil || !strings.Contains(err.Error(), "the big cluster holds 300 checkpoints, not 500; drop the database") {
+		t.Errorf("method over a short database: %v\n%s", err, out.String())
 	}
 }
