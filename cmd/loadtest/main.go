@@ -111,22 +111,22 @@ func load(ctx context.Context, args []string, out io.Writer) ([]result, error) {
 	duration := fs.Duration("duration", 0, "how long each target is loaded (-inprocess; default 10s), or one repetition of one side of a figure (default 3s; -quick 1s; wrk runs whole seconds)")
 	connList := fs.String("connections", "", "concurrent connections: a comma-separated list (default 16,64; -inprocess and -soak take the first, default 32)")
 	small := fs.Int("small", 1000, "checkpoints in the small cluster")
-	big := fs.Int("big", 1000000, "checkpoints in the big cluster (0 skips the store-size comparison; -quick: 20000)")
+	big := fs.Int("big", 1000000, "checkpoints in the big cluster (0: no big cluster, no walks over it; -quick: 20000)")
 	dir := fs.String("dir", "", "directory for the database (kept and reused if it already holds one; default: a temporary one)")
 	gen := fs.String("generator", "auto", "load generator: wrk, builtin or auto")
 	reps := fs.Int("reps", 3, "repetitions of each figure, its two sides taking turns (the method publishes 3 or more)")
 	quick := fs.Bool("quick", false, "a rehearsal: -duration 1s and -big 20000 unless given")
 	stores := fs.String("stores", "sqlite,postgres", "stores measured, comma-separated: sqlite, postgres")
 	configs := fs.String("configs", cfgShipped+","+cfgStripped, "server configurations measured, comma-separated: shipped (serve's defaults, request log to a file, rate limiter on with a limit never reached), stripped (limiter off, request log discarded)")
-	phases := fs.String("phases", "", "measure only the phases whose name matches this regular expression (get-one, list-100, digest, walk 1k cached 100, …; default: all)")
+	phases := fs.String("phases", "", "measure only the phases whose name matches this regular expression: get-one, list-100, digest, and walk SIZE MODE N with SIZE as -small and -big say (1k, 1M; 20k with -quick), MODE cached or uncached, N 100 or 500 items a page (default: all)")
 	pgURL := fs.String("postgres", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable", "PostgreSQL server on which a scratch database is created (checkpointd_load_SMALL_BIG, kept for the next run); none answering skips PostgreSQL")
-	keepLogs := fs.Bool("keep-logs", false, "keep the server's log of each phase in -dir (serve-STORE-CONFIGURATION-PHASE.log; with -dir, for it is removed at the end otherwise)")
+	keepLogs := fs.Bool("keep-logs", false, "keep each phase's server log (serve-STORE-CONFIGURATION-PHASE.log) in -dir; give -dir too, since a temporary one is removed at the end")
 	inprocess := fs.Bool("inprocess", false, "instead of the method, the in-process targets: the API and its store cache off in this process, with and without authentication, under -run, -auth, -cpuprofile and -memprofile")
 	authKind := fs.String("auth", authBearer, "-inprocess: credentials of the API requests: bearer (a service account's token), digest (an API key; built-in generator only) or none")
 	only := fs.String("run", "", "-inprocess: load only the targets whose name matches this regular expression (default: all)")
 	cpuProfile := fs.String("cpuprofile", "", "-inprocess: write a CPU profile of this process (the servers, and the built-in generator if used) over the loaded targets to `FILE`")
 	memProfile := fs.String("memprofile", "", "-inprocess: write an allocation profile of this process over the whole run to `FILE`")
-	soakFor := fs.Duration("soak", 0, "instead of the targets, soak `checkpointd serve --demo` (run as a process of its own, the engine writing) for this long with mixed traffic, sampling its memory")
+	soakFor := fs.Duration("soak", 0, "instead of the method, soak `checkpointd serve --demo` (run as a process of its own, the engine writing) for this long with mixed traffic, sampling its memory")
 	soakSpeed := fs.Float64("soak-speed", 1700, "the soak's engine schedule runs this many times faster than the wall clock (--demo-speed)")
 	soakSample := fs.Duration("soak-sample", 5*time.Second, "how often the soak samples the server")
 	binary := fs.String("checkpointd", "", "the checkpointd binary the method and the soak run (default: go build ./cmd/checkpointd)")
@@ -151,6 +151,11 @@ func load(ctx context.Context, args []string, out io.Writer) ([]result, error) {
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	if !*inprocess && *soakFor == 0 {
+		for _, f := range []string{"auth", "run", "cpuprofile", "memprofile"} {
+			if set[f] {
+				return nil, fmt.Errorf("-%s applies to -inprocess only", f)
+			}
+		}
 		if *reps < 1 {
 			return nil, errors.New("-reps: at least 1 (3 or more for figures to publish)")
 		}

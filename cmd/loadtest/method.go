@@ -144,6 +144,9 @@ func method(ctx context.Context, cfg methodConfig, out io.Writer) error {
 	fmt.Fprintf(out, "method: started %s UTC, load average %.2f (1 min), %d cores\n", run.start.UTC().Format("2006-01-02 15:04"), run.loadStart, run.cores)
 	fmt.Fprintf(out, "method: generator %s; %d repetitions of %s per side of each figure at %s connections; stores %s; configurations %s\n",
 		map[bool]string{true: "wrk", false: "built-in"}[cfg.useWrk], cfg.reps, cfg.duration, joinInts(cfg.conns), strings.Join(cfg.stores, ", "), strings.Join(cfg.configs, ", "))
+	if run.loadStart > float64(run.cores)/2 {
+		fmt.Fprintf(out, "method: the machine is not quiet (load average %.2f on %d cores): a rehearsal, not figures\n", run.loadStart, run.cores)
+	}
 	est := cfg.estimate()
 	fmt.Fprintf(out, "method: %d figures; measuring alone takes %s (seeding and server starts come on top)\n", est.figures, est.load.Round(time.Second))
 

@@ -113,6 +113,8 @@ func TestMethodFlags(t *testing.T) {
 		{[]string{"-generator", "ab"}, `-generator: "ab" is none of wrk, builtin or auto`},
 		{[]string{"-duration", "-1s"}, "-duration and -small must be positive"},
 		{[]string{"extra"}, `unexpected arguments ["extra"]`},
+		{[]string{"-run", "get-one"}, "-run applies to -inprocess only"},
+		{[]string{"-cpuprofile", "x"}, "-cpuprofile applies to -inprocess only"},
 	} {
 		_, err := load(context.Background(), tc.args, io.Discard)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

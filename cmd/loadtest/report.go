@@ -27,6 +27,12 @@ func writeMethodReport(out io.Writer, cfg methodConfig, run runInfo, all []measu
 	fmt.Fprintf(out, "<!-- scripts/load.sh %s -->\n", strings.Join(cfg.args, " "))
 	fmt.Fprintf(out, "Run of %s UTC, %s, on %d cores, load average (1 min) %.2f at the start and %.2f at the end: %d repetitions of %s per side of each figure, the sides taking turns, by %s; medians, (min–max) of the repetitions; load average before→after each figure.\n",
 		run.start.UTC().Format("2006-01-02 15:04"), run.took.Round(time.Second), run.cores, run.loadStart, run.loadEnd, cfg.reps, cfg.duration, run.generator)
+	if run.loadStart > float64(run.cores)/2 {
+		fmt.Fprintf(out, "The machine was not quiet: a load average of %.2f on %d cores at the start; these are not figures to publish.\n", run.loadStart, run.cores)
+	}
+	if cfg.reps < 3 {
+		fmt.Fprintf(out, "Fewer than 3 repetitions: not figures to publish.\n")
+	}
 	for _, s := range skipped {
 		fmt.Fprintf(out, "%s.\n", s)
 	}
