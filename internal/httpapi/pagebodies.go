@@ -1,9 +1,11 @@
 package httpapi
 
 import (
-	"sync"
+	"strings"
+	"unsafe"
 
 	"github.com/checkpointd/checkpointd/internal/backup"
+	"github.com/checkpointd/checkpointd/internal/store/cache"
 )
 
 // A page of 100 checkpoints takes tens of microseconds to encode, most of
@@ -15,10 +17,11 @@ import (
 // surface (the representation), the base URL and the collection path of
 // the links. A page without a version (read afresh) is encoded each time.
 
-// maxPageBodies bounds the encoded pages kept: about 110 KB each for a
-// page of 100 checkpoints of a three-shard cluster, so at most about
-// 7 MB.
-const maxPageBodies = 64
+// DefaultPageBodyCacheSize bounds, in bytes, the encoded pages kept when
+// Config.PageBodyCacheSize is 0: some 60 bodies of 100 checkpoints of a
+// three-shard cluster (about 110 KB each), or 12 of 500. Clients choose
+// the pages, so the bound is in bytes, not in bodies.
+const DefaultPageBodyCacheSize = 6 << 20
 
 type pageBodyKey struct {
 	version    uint64
@@ -27,14 +30,15 @@ type pageBodyKey struct {
 	base, coll string
 }
 
+// pageBodies is a cache of encoded pages; nil keeps none.
 type pageBodies struct {
-	mu     sync.RWMutex
-	bodies map[pageBodyKey][]byte
-	max    int
+	c *cache.Cache[pageBodyKey, []byte]
 }
 
-func newPageBodies(max int) *pageBodies {
-	return &pageBodies{bodies: map[pageBodyKey][]byte{}, max: max}
+func newPageBodies(maxBytes int64) *pageBodies {
+	return &pageBodies{c: cache.NewSized(maxBytes, func(k pageBodyKey, body []byte) int64 {
+		return int64(cap(body) + len(k.base) + len(k.coll) + 2*int(unsafe.Sizeof("")))
+	})}
 }
 
 // append appends the page's items' representations, comma separated, as
@@ -45,10 +49,7 @@ func (c *pageBodies) append(b []byte, sf *surface, base, coll string, p *backup.
 	}
 	k := pageBodyKey{version: p.Version, n: len(p.Items), sf: sf, base: base, coll: coll}
 	if k.version != 0 {
-		c.mu.RLock()
-		body, ok := c.bodies[k]
-		c.mu.RUnlock()
-		if ok {
+		if body, ok := c.c.Get(k); ok {
 			return append(b, body...)
 		}
 	}
@@ -62,14 +63,9 @@ func (c *pageBodies) append(b []byte, sf *surface, base, coll string, p *backup.
 	if k.version == 0 {
 		return b
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if len(c.bodies) >= c.max {
-		for old := range c.bodies { // any one: map order is random
-			delete(c.bodies, old)
-			break
-		}
-	}
-	c.bodies[k] = append([]byte(nil), b[start:]...)
+	// The key's strings are the request's: the entry keeps copies, so
+	// that it holds no request's memory beyond what it counts.
+	k.base, k.coll = strings.Clone(k.base), strings.Clone(k.coll)
+	c.c.Add(k, append([]byte(nil), b[start:]...))
 	return b
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/checkpointd/checkpointd/internal/backup"
+	"github.com/checkpointd/checkpointd/internal/store/cache"
 )
 
 // TestPageBodies: a page's encoded results are the surface's encoding,
@@ -32,7 +33,10 @@ func TestPageBodies(t *testing.T) {
 		}
 		return b
 	}
-	c := newPageBodies(2)
+	orig := want(atlasV2, base, items)
+	// Room for two of these bodies and their keys, not three.
+	bound := 2 * (cache.EntryOverhead[pageBodyKey, []byte]() + int64(len(orig)+len(base)+len(coll)+32))
+	c := newPageBodies(bound)
 	check := func(what string, sf *surface, base string, items []backup.Checkpoint, version uint64, want []byte) {
 		t.Helper()
 		got := c.append([]byte("prefix"), sf, base, coll, &backup.Page[backup.Checkpoint]{Items: items, Version: version})
@@ -40,7 +44,6 @@ func TestPageBodies(t *testing.T) {
 			t.Fatalf("%s:\n got %s\nwant prefix%s", what, got, want)
 		}
 	}
-	orig := want(atlasV2, base, items)
 	for i := range 3 {
 		check("the same page, time "+string(rune('1'+i)), atlasV2, base, items, 7, orig)
 	}
@@ -51,6 +54,9 @@ func TestPageBodies(t *testing.T) {
 	check("an entry", atlasV2, base, items, 7, orig)
 	// Without a version, or under another, the page is encoded afresh.
 	check("no version", atlasV2, base, items, 0, want(atlasV2, base, items))
+	if _, ok := c.c.Get(pageBodyKey{version: 0, n: len(items), sf: atlasV2, base: base, coll: coll}); ok {
+		t.Fatal("a page without a version was kept")
+	}
 	check("another version", atlasV2, base, items, 8, want(atlasV2, base, items))
 	items[0] = saved[0]
 
@@ -61,12 +67,7 @@ func TestPageBodies(t *testing.T) {
 		t.Fatal("the surfaces' encodings do not differ: the case above tests nothing")
 	}
 	check("no items", atlasV2, base, nil, 7, nil)
-	if len(c.bodies) > 2 {
-		t.Fatalf("%d entries kept, bound 2", len(c.bodies))
-	}
-	for k := range c.bodies {
-		if k.version == 0 {
-			t.Fatal("a page without a version was kept")
-		}
+	if got := c.c.Bytes(); got > bound || c.c.Len() > 2 {
+		t.Fatalf("%d entries kept holding %d bytes, bound %d bytes", c.c.Len(), got, bound)
 	}
 }

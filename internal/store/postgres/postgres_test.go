@@ -34,7 +34,7 @@ func TestConformance(t *testing.T) {
 	}{
 		{"cache=off", []postgres.Option{postgres.WithCacheSize(0, 0)}},
 		{"cache=on", nil},
-		{"cache=tiny", []postgres.Option{postgres.WithCacheSize(2, 2)}},
+		{"cache=tiny", []postgres.Option{postgres.WithCacheSize(16<<10, 2<<10)}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()

@@ -26,7 +26,7 @@ func TestConformance(t *testing.T) {
 	}{
 		{"cache=off", []sqlite.Option{sqlite.WithCacheSize(0, 0)}},
 		{"cache=on", nil},
-		{"cache=tiny", []sqlite.Option{sqlite.WithCacheSize(2, 2)}},
+		{"cache=tiny", []sqlite.Option{sqlite.WithCacheSize(16<<10, 2<<10)}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			storetest.Run(t, func(t testing.TB, clk clock.Clock) storetest.Store {
