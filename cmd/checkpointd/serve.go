@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"os"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -82,6 +84,26 @@ func splitCache(total int64) cacheBudget {
 	b := cacheBudget{store: total/2 + total/10, bodies: total / 4}
 	b.credentials = total - b.store - b.bodies
 	return b
+}
+
+// memoryHeadroom is what the Go runtime's soft memory limit allows
+// beyond --cache-size when serve sets it (setMemoryLimit): the requests
+// under way (a page of 500 checkpoints is some 800 KB decoded and
+// encoded) and what the server holds besides its caches.
+const memoryHeadroom = 16 << 20
+
+// setMemoryLimit sets the Go runtime's soft memory limit to the caches'
+// bound plus memoryHeadroom, unless a limit is set already (GOMEMLIMIT
+// in the environment), so that the collector runs before garbage from
+// large pages doubles the heap the caches keep live. It returns what
+// puts the previous limit back.
+func setMemoryLimit(caches int64) (restore func()) {
+	prev := debug.SetMemoryLimit(-1)
+	if prev != math.MaxInt64 {
+		return func() {}
+	}
+	debug.SetMemoryLimit(caches + memoryHeadroom)
+	return func() { debug.SetMemoryLimit(prev) }
 }
 
 // parseSize reads a size in bytes: a whole number, alone or followed by
@@ -193,7 +215,7 @@ the default.`,
 	f.BoolVar(&c.trustForwardedFor, "trust-forwarded-for", false, "take the client address for API access lists from the last X-Forwarded-For entry (only behind one reverse proxy that sets it)")
 	f.StringVar(&c.rateLimit, "rate-limit", "6000/1m", "requests each API key or service account may make, as N/WINDOW (e.g. 100/1m); 0 for no limit")
 	f.StringVar(&c.tokenRateLimit, "token-rate-limit", "50/1m", "token and revoke requests per client address and client id, as N/WINDOW; 0 for no limit")
-	f.StringVar(&c.cacheSize, "cache-size", defaultCacheSize, "memory the server's caches may hold in all, as bytes or with KiB, MiB or GiB: half for pages of checkpoints, a tenth for single checkpoints, a quarter for encoded pages, the rest for credentials; 0 turns every cache off")
+	f.StringVar(&c.cacheSize, "cache-size", defaultCacheSize, "memory the server's caches may hold in all, as bytes or with KiB, MiB or GiB: half for pages of checkpoints, a tenth for single checkpoints, a quarter for encoded pages, the rest for credentials; 0 turns every cache off. Unless GOMEMLIMIT is set, the Go runtime's soft memory limit is this plus 16MiB")
 	f.DurationVar(&c.authRefresh, "auth-refresh", auth.DefaultRefresh, "how long credentials are trusted before the store is asked whether any changed: a key deleted or a token revoked elsewhere is refused within this time (a revoke through this server at once); 0 asks on every request")
 	f.DurationVar(&c.timeouts.readHeader, "read-header-timeout", 10*time.Second, "how long a client may take to send a request's headers")
 	f.DurationVar(&c.timeouts.read, "read-timeout", 30*time.Second, "how long a client may take to send a whole request, body included")
@@ -229,6 +251,7 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 		return &flagError{name: "cache-size", err: err}
 	}
 	caches := splitCache(cacheTotal)
+	defer setMemoryLimit(cacheTotal)()
 	authCfg, err := c.authConfig(logger)
 	if err != nil {
 		return err
