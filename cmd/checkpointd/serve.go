@@ -69,10 +69,10 @@ type serveConfig struct {
 const defaultCacheSize = "16MiB"
 
 // cacheBudget is --cache-size shared among the server's caches: half for
-// the store's pages of checkpoints, a tenth for its single checkpoints
-// (open.Options.CacheSize takes the two together), a quarter for the
-// API's encoded pages, and the rest for credentials. A size of 0 turns
-// every cache off.
+// the store's pages of checkpoints and an eighth for its single
+// checkpoints (open.Options.CacheSize takes the two together, split four
+// to one), a quarter for the API's encoded pages, and the rest, an
+// eighth, for credentials. A size of 0 turns every cache off.
 type cacheBudget struct {
 	store, bodies, credentials int64
 }
@@ -81,7 +81,7 @@ func splitCache(total int64) cacheBudget {
 	if total == 0 {
 		return cacheBudget{store: -1, bodies: -1, credentials: -1}
 	}
-	b := cacheBudget{store: total/2 + total/10, bodies: total / 4}
+	b := cacheBudget{store: total / 8 * 5, bodies: total / 4}
 	b.credentials = total - b.store - b.bodies
 	return b
 }
@@ -215,7 +215,7 @@ the default.`,
 	f.BoolVar(&c.trustForwardedFor, "trust-forwarded-for", false, "take the client address for API access lists from the last X-Forwarded-For entry (only behind one reverse proxy that sets it)")
 	f.StringVar(&c.rateLimit, "rate-limit", "6000/1m", "requests each API key or service account may make, as N/WINDOW (e.g. 100/1m); 0 for no limit")
 	f.StringVar(&c.tokenRateLimit, "token-rate-limit", "50/1m", "token and revoke requests per client address and client id, as N/WINDOW; 0 for no limit")
-	f.StringVar(&c.cacheSize, "cache-size", defaultCacheSize, "memory the server's caches may hold in all, as bytes or with KiB, MiB or GiB: half for pages of checkpoints, a tenth for single checkpoints, a quarter for encoded pages, the rest for credentials; 0 turns every cache off. Unless GOMEMLIMIT is set, the Go runtime's soft memory limit is this plus 16MiB")
+	f.StringVar(&c.cacheSize, "cache-size", defaultCacheSize, "memory the server's caches may hold in all, as bytes or with KiB, MiB or GiB: half for pages of checkpoints, an eighth for single checkpoints, a quarter for encoded pages, an eighth for credentials; 0 turns every cache off. Unless GOMEMLIMIT is set, the Go runtime's soft memory limit is this plus 16MiB")
 	f.DurationVar(&c.authRefresh, "auth-refresh", auth.DefaultRefresh, "how long credentials are trusted before the store is asked whether any changed: a key deleted or a token revoked elsewhere is refused within this time (a revoke through this server at once); 0 asks on every request")
 	f.DurationVar(&c.timeouts.readHeader, "read-header-timeout", 10*time.Second, "how long a client may take to send a request's headers")
 	f.DurationVar(&c.timeouts.read, "read-timeout", 30*time.Second, "how long a client may take to send a whole request, body included")

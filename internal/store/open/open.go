@@ -56,7 +56,7 @@ type Options struct {
 	CacheSize int64
 }
 
-// cacheOptions are o.CacheSize's split between the store's two caches,
+// cacheSizes are o.CacheSize's split between the store's two caches,
 // and whether it is set at all.
 func (o Options) cacheSizes() (pages, checkpoints int64, set bool) {
 	switch {
