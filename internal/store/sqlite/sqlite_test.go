@@ -17,7 +17,7 @@ import (
 )
 
 // TestConformance runs the suite with the read cache off, with its
-// default sizes (as the server runs) and with two entries of each kind, so
+// default sizes (as the server runs) and with a few kilobytes of each, so
 // that entries are evicted all the time.
 func TestConformance(t *testing.T) {
 	for _, c := range []struct {
