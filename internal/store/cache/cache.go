@@ -24,7 +24,8 @@ import (
 	"unsafe"
 )
 
-// Cache maps keys to values, holding at most Cap entries. The zero value
+// Cache maps keys to values, holding at most Cap entries (New) or
+// entries costing at most MaxBytes (NewSized). The zero value
 // is not usable; a nil *Cache is an always-empty cache whose methods do
 // nothing, which is how a store disables caching.
 //
@@ -144,6 +145,7 @@ func (c *Cache[K, V]) costOf(k K, v V) int64 {
 	}
 	return EntryOverhead[K, V]() + c.cost(k, v)
 }
+
 func (c *Cache[K, V]) shard(k K) *shard[K, V] {
 	if c.mask == 0 {
 		return &c.shards[0]
