@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/checkpointd/checkpointd/internal/backup"
-	"github.com/checkpointd/checkpointd/internal/store/cache"
 )
 
 // TestPageBodies: a page's encoded results are the surface's encoding,
@@ -35,7 +34,7 @@ func TestPageBodies(t *testing.T) {
 	}
 	orig := want(atlasV2, base, items)
 	// Room for two of these bodies and their keys, not three.
-	bound := 2 * (cache.EntryOverhead[pageBodyKey, []byte]() + int64(len(orig)+len(base)+len(coll)+32))
+	bound := 2*bodyCost(pageBodyKey{base: base, coll: coll}, orig) + 1
 	c := newPageBodies(bound)
 	check := func(what string, sf *surface, base string, items []backup.Checkpoint, version uint64, want []byte) {
 		t.Helper()
@@ -54,7 +53,7 @@ func TestPageBodies(t *testing.T) {
 	check("an entry", atlasV2, base, items, 7, orig)
 	// Without a version, or under another, the page is encoded afresh.
 	check("no version", atlasV2, base, items, 0, want(atlasV2, base, items))
-	if _, ok := c.c.Get(pageBodyKey{version: 0, n: len(items), sf: atlasV2, base: base, coll: coll}); ok {
+	if _, ok := c.bodies[pageBodyKey{version: 0, n: len(items), sf: atlasV2, base: base, coll: coll}]; ok {
 		t.Fatal("a page without a version was kept")
 	}
 	check("another version", atlasV2, base, items, 8, want(atlasV2, base, items))
@@ -67,7 +66,11 @@ func TestPageBodies(t *testing.T) {
 		t.Fatal("the surfaces' encodings do not differ: the case above tests nothing")
 	}
 	check("no items", atlasV2, base, nil, 7, nil)
-	if got := c.c.Bytes(); got > bound || c.c.Len() > 2 {
-		t.Fatalf("%d entries kept holding %d bytes, bound %d bytes", c.c.Len(), got, bound)
+	var sum int64
+	for k, body := range c.bodies {
+		sum += bodyCost(k, body)
+	}
+	if sum != c.bytes || c.bytes > bound || len(c.bodies) > 2 || len(c.bodies) == 0 {
+		t.Fatalf("%d entries kept holding %d bytes (counted %d), bound %d bytes", len(c.bodies), sum, c.bytes, bound)
 	}
 }
