@@ -133,6 +133,15 @@ type Checkpoints interface {
 	// none. It is one read, a seek per cluster whatever the number of
 	// checkpoints, so that monitoring may call it on every scrape.
 	NewestRestorable(ctx context.Context) ([]backup.RestorePoint, error)
+
+	// RestorableHistory returns the Timestamps of the referenced
+	// cluster's restorable checkpoints in [from, to], oldest first, with
+	// the newest before from and the newest of all (zero when none), for
+	// an objective report (backup.Measure). References resolve as for
+	// Checkpoints, in the same read. It is one pass of an index of the
+	// restorable checkpoints: its cost is the range's restorable
+	// checkpoints, however many others the cluster and the table hold.
+	RestorableHistory(ctx context.Context, ref backup.ClusterRef, from, to time.Time) (backup.RestorableHistory, error)
 }
 
 // Credentials is what authentication reads and the administration

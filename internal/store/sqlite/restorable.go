@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"time"
 
 	"github.com/checkpointd/checkpointd/internal/backup"
 	"github.com/checkpointd/checkpointd/internal/store"
@@ -56,6 +57,57 @@ func (db *DB) NewestRestorable(ctx context.Context) (_ []backup.RestorePoint, er
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("sqlite: newest restorable: %w", err)
+	}
+	return out, nil
+}
+
+// restorableHistoryQuery reads, for the cluster ?1, the restorable
+// timestamps an objective report needs, in one statement over the partial
+// index checkpoints_restorable: the newest before ?2 (kind 0, a backward
+// seek), those in [?2, ?3] (kind 1, one range) and the newest of all
+// (kind 2, a seek to the end of the cluster's range). Its cost is the
+// range's restorable checkpoints, whatever the table holds besides.
+const restorableHistoryQuery = `SELECT 0, ts FROM (SELECT ts FROM checkpoints
+  WHERE cluster = ?1 AND restorable = 1 AND ts < ?2 ORDER BY ts DESC LIMIT 1)
+UNION ALL
+SELECT 1, ts FROM (SELECT ts FROM checkpoints
+  WHERE cluster = ?1 AND restorable = 1 AND ts >= ?2 AND ts <= ?3 ORDER BY ts)
+UNION ALL
+SELECT 2, ts FROM (SELECT ts FROM checkpoints
+  WHERE cluster = ?1 AND restorable = 1 ORDER BY ts DESC LIMIT 1)`
+
+// RestorableHistory reads the restorable checkpoint times of the
+// referenced cluster in [from, to], with the newest before from and the
+// newest of all, resolving the reference in the same read transaction.
+func (db *DB) RestorableHistory(ctx context.Context, cref backup.ClusterRef, from, to time.Time) (_ backup.RestorableHistory, err error) {
+	defer db.classify(&err)
+	if _, err := store.Caller(ctx); err != nil {
+		return backup.RestorableHistory{}, err
+	}
+	out := backup.RestorableHistory{From: from, To: to}
+	tx, err := db.r.BeginTx(ctx, readOnly)
+	if err != nil {
+		return out, fmt.Errorf("sqlite: restorable history: %w", err)
+	}
+	defer rollback(tx)
+	r, err := db.resolve(ctx, tx, cref)
+	if err != nil {
+		return out, err
+	}
+	rows, err := tx.QueryContext(ctx, restorableHistoryQuery, r.pk, from.Unix(), to.Unix())
+	if err != nil {
+		return out, fmt.Errorf("sqlite: restorable history of %s: %w", cref.Label(), err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var kind, ts int64
+		if err := rows.Scan(&kind, &ts); err != nil {
+			return out, fmt.Errorf("sqlite: restorable history of %s: %w", cref.Label(), err)
+		}
+		shape.AddRestorable(&out, kind, shape.UnixTime(ts))
+	}
+	if err := rows.Err(); err != nil {
+		return out, fmt.Errorf("sqlite: restorable history of %s: %w", cref.Label(), err)
 	}
 	return out, nil
 }

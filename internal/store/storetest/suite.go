@@ -72,6 +72,7 @@ func Run(t *testing.T, open func(t testing.TB, clk clock.Clock) Store) {
 		{"RestoreJobsLifecycle", testRestoreJobsLifecycle},
 		{"AddClaimed", testAddClaimed},
 		{"NewestRestorable", testNewestRestorable},
+		{"RestorableHistory", testRestorableHistory},
 		{"BackupState", testBackupState},
 		{"ProjectByName", testProjectByName},
 	}

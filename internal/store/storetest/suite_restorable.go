@@ -72,3 +72,87 @@ func testNewestRestorable(t *testing.T, f *fixture) {
 	}
 	want("pruned", point(f.sharded, time.Time{}), point(f.rs, time.Time{}), point(remote, t0.Add(90*time.Minute)))
 }
+
+// testRestorableHistory checks RestorableHistory: the restorable
+// timestamps in [from, to] oldest first, whatever the order they were
+// stored in, the newest before from and the newest of all; unrestorable
+// checkpoints are not restore points; references resolve as for
+// Checkpoints. It checks the objective's round trip too.
+func testRestorableHistory(t *testing.T, f *fixture) {
+	read := func(ref backup.ClusterRef, from, to time.Time) backup.RestorableHistory {
+		t.Helper()
+		h, err := f.s.RestorableHistory(f.ctx, ref, from, to)
+		if err != nil {
+			t.Fatalf("RestorableHistory(%s): %v", ref.Label(), err)
+		}
+		if !h.From.Equal(from) || !h.To.Equal(to) {
+			t.Fatalf("range %v–%v, want %v–%v", h.From, h.To, from, to)
+		}
+		return h
+	}
+	check := func(step string, h backup.RestorableHistory, before time.Time, in []time.Time, newest time.Time) {
+		t.Helper()
+		ok := h.Before.Equal(before) && h.Newest.Equal(newest) && len(h.In) == len(in)
+		for i := 0; ok && i < len(in); i++ {
+			ok = h.In[i].Equal(in[i])
+		}
+		if !ok {
+			t.Fatalf("%s: got before %v in %v newest %v\nwant before %v in %v newest %v", step, h.Before, h.In, h.Newest, before, in, newest)
+		}
+	}
+	byName := backup.ClusterRef{GroupID: f.project.ID, Name: f.sharded.Name}
+	byID := backup.ClusterRef{GroupID: f.project.ID, ID: f.sharded.ID}
+	at := func(m int) time.Time { return t0.Add(time.Duration(m) * time.Minute) }
+
+	check("empty", read(byName, at(0), at(600)), time.Time{}, nil, time.Time{})
+
+	// Stored out of order, with unrestorable ones between and after.
+	for _, m := range []int{120, 0, 45, 15, 60} {
+		f.must(f.s.AddCheckpoint(f.ctx, f.checkpoint(f.sharded, at(m))))
+	}
+	for _, m := range []int{30, 50, 180} {
+		cp := f.checkpoint(f.sharded, at(m))
+		cp.Restorable = false
+		cp.Parts[0].TokenDiscovered = false
+		cp.Parts[0].TokenTimestamp = backup.BSONTimestamp{}
+		f.must(f.s.AddCheckpoint(f.ctx, cp))
+	}
+	// Another cluster's restore points are not this one's.
+	f.must(f.s.AddCheckpoint(f.ctx, f.checkpoint(f.rs, at(20))))
+
+	for _, ref := range []backup.ClusterRef{byName, byID} {
+		check("range "+ref.Label(), read(ref, at(20), at(60)), at(15), []time.Time{at(45), at(60)}, at(120))
+	}
+	// A restore point at from is in the range, not before it.
+	check("from on a point", read(byName, at(15), at(44)), at(0), []time.Time{at(15)}, at(120))
+	check("before all", read(byName, at(-60), at(-1)), time.Time{}, nil, at(120))
+	check("after all", read(byName, at(121), at(600)), at(120), nil, at(120))
+	check("all", read(byName, at(-60), at(600)), time.Time{}, []time.Time{at(0), at(15), at(45), at(60), at(120)}, at(120))
+
+	for _, tt := range []struct {
+		ref  backup.ClusterRef
+		code string
+	}{
+		{backup.ClusterRef{GroupID: f.project.ID, Name: "Nope"}, backup.CodeClusterNotFound},
+		{backup.ClusterRef{GroupID: f.ids.New(t0), Name: f.sharded.Name}, backup.CodeGroupNotFound},
+		{backup.ClusterRef{GroupID: f.project.ID, Name: f.cloud.Name}, backup.CodeCheckpointsOnlyLegacy},
+	} {
+		if _, err := f.s.RestorableHistory(f.ctx, tt.ref, at(0), at(60)); !backup.IsCode(err, tt.code) {
+			t.Errorf("RestorableHistory(%s) = %v, want %s", tt.ref.Label(), err, tt.code)
+		}
+	}
+
+	// The objective is kept with the cluster, and cleared.
+	for _, objective := range []time.Duration{90 * time.Minute, 0} {
+		c, err := f.s.UpdateCluster(f.ctx, byName, func(c *backup.Cluster) error {
+			c.Schedule.Objective = objective
+			return nil
+		})
+		f.must(err)
+		got, err := f.s.Cluster(f.ctx, byName)
+		f.must(err)
+		if c.Schedule.Objective != objective || got.Schedule.Objective != objective {
+			t.Errorf("objective %v: updated %v, read back %v", objective, c.Schedule.Objective, got.Schedule.Objective)
+		}
+	}
+}
