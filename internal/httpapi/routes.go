@@ -181,6 +181,7 @@ func (s *Server) routeTable() []route {
 			route{method: http.MethodDelete, pattern: clusters + "/{cluster}", surface: adminSurface, op: opAdminDeleteCluster, auth: authed, handler: adminDeleteCluster},
 			route{method: http.MethodPost, pattern: clusters + "/{cluster}/checkpoints", surface: adminSurface, op: opAdminIngest, auth: authed, handler: adminIngest},
 			route{method: http.MethodPost, pattern: clusters + "/{cluster}/slots", surface: adminSurface, op: opAdminClaimSlot, auth: authed, handler: adminClaimSlot},
+			route{method: http.MethodGet, pattern: clusters + "/{cluster}/rpo", surface: adminSurface, op: opAdminObjective, auth: authed, handler: adminObjective},
 			route{method: http.MethodGet, pattern: clusters + "/{cluster}/checkpoints/{checkpointId}/restorePlan", surface: adminSurface, op: opAdminRestorePlan, auth: authed, handler: adminRestorePlan},
 			route{method: http.MethodPost, pattern: clusters + "/{cluster}/restoreJobs/claim", surface: adminSurface, op: opAdminClaimRestoreJob, auth: authed, handler: adminClaimRestoreJob},
 			route{method: http.MethodPatch, pattern: clusters + "/{cluster}/restoreJobs/{jobId}", surface: adminSurface, op: opAdminReportRestoreJob, auth: authed, handler: adminReportRestoreJob},
