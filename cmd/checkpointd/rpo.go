@@ -94,7 +94,7 @@ func printObjective(w io.Writer, c *backup.Cluster, r *backup.ObjectiveReport) {
 		fmt.Fprintf(w, "worst gap:         %s, %s to %s\n", r.WorstGap.Length(), timeText(r.WorstGap.Start), timeText(r.WorstGap.End))
 	}
 	if ratio, ok := r.SlotRatio(); ok {
-		fmt.Fprintf(w, "slots:             %d of %d restorable (%s%%)\n", r.RestorableSlots, r.Slots, strconv.FormatFloat(100*ratio, 'f', 1, 64))
+		fmt.Fprintf(w, "slots:             %d of %d restorable (%s%%)\n", r.Slots.Restorable, r.Slots.Total, strconv.FormatFloat(100*ratio, 'f', 1, 64))
 	} else {
 		fmt.Fprintln(w, "slots:             none due (no checkpoint interval)")
 	}

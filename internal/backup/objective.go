@@ -69,23 +69,24 @@ type RestorableHistory struct {
 	Newest time.Time
 }
 
-// SlotResult is what one scheduled slot produced: whether it left a
+// SlotTally counts a range's scheduled slots and those that left a
 // restorable checkpoint.
-type SlotResult struct {
-	At         time.Time
-	Restorable bool
+type SlotTally struct {
+	Total, Restorable int
 }
 
-// GridSlots are the slots of c's checkpoint interval grid (UTC, as the
+// GridSlots tallies the slots of c's checkpoint interval grid (UTC, as the
 // engine and agents take them) in [from, to] since c's creation, each
 // restorable when a restorable checkpoint of h has its time: the slots a
 // cluster was due, read from its schedule and its checkpoints. A cluster
 // without an interval has none. Slot records, where a store keeps them,
-// say the same and more (the slots skipped and failed by name).
-func GridSlots(c *Cluster, h *RestorableHistory, from, to time.Time) []SlotResult {
+// say the same and more (the slots skipped and failed by name), and
+// tally the same way.
+func GridSlots(c *Cluster, h *RestorableHistory, from, to time.Time) SlotTally {
+	var out SlotTally
 	step := c.Schedule.Interval
 	if step <= 0 {
-		return nil
+		return out
 	}
 	start := from
 	if c.Created.After(start) {
@@ -95,13 +96,15 @@ func GridSlots(c *Cluster, h *RestorableHistory, from, to time.Time) []SlotResul
 	if s.Before(start) {
 		s = s.Add(step)
 	}
-	var out []SlotResult
 	i := 0
 	for ; !s.After(to); s = s.Add(step) {
 		for i < len(h.In) && h.In[i].Before(s) {
 			i++
 		}
-		out = append(out, SlotResult{At: s, Restorable: i < len(h.In) && h.In[i].Equal(s)})
+		out.Total++
+		if i < len(h.In) && h.In[i].Equal(s) {
+			out.Restorable++
+		}
 	}
 	return out
 }
@@ -135,9 +138,9 @@ type ObjectiveReport struct {
 	// creation, whichever is later) to the first in the range, and from
 	// the last in the range to To. Zero only for an empty range.
 	WorstGap Span
-	// Slots and RestorableSlots count the range's scheduled slots and
-	// those that left a restorable checkpoint.
-	Slots, RestorableSlots int
+	// Slots counts the range's scheduled slots and those that left a
+	// restorable checkpoint.
+	Slots SlotTally
 	// Missed are the stretches of the range when the newest restore point
 	// was older than the objective, oldest first.
 	Missed []Span
@@ -152,30 +155,24 @@ func (r ObjectiveReport) Met() bool {
 // SlotRatio is RestorableSlots / Slots; ok is false when the range had no
 // slots.
 func (r ObjectiveReport) SlotRatio() (ratio float64, ok bool) {
-	if r.Slots == 0 {
+	if r.Slots.Total == 0 {
 		return 0, false
 	}
-	return float64(r.RestorableSlots) / float64(r.Slots), true
+	return float64(r.Slots.Restorable) / float64(r.Slots.Total), true
 }
 
 // Measure builds c's objective report over h's range at now, from the
-// restorable history a store read and the range's slots (GridSlots, or
-// slot records). Restore points are measured as they are: a range older
+// restorable history a store read and the range's slot tally (GridSlots,
+// or slot records). Restore points are measured as they are: a range older
 // than the point-in-time window has lost its checkpoints to retention,
 // and reads as the gap they left.
-func Measure(c *Cluster, h *RestorableHistory, slots []SlotResult, now time.Time) ObjectiveReport {
-	r := ObjectiveReport{Objective: c.Schedule.Objective, From: h.From, To: h.To, Now: now, Newest: h.Newest}
+func Measure(c *Cluster, h *RestorableHistory, slots SlotTally, now time.Time) ObjectiveReport {
+	r := ObjectiveReport{Objective: c.Schedule.Objective, From: h.From, To: h.To, Now: now, Newest: h.Newest, Slots: slots}
 	if now.Before(r.To) {
 		r.To = now
 	}
 	if !r.Newest.IsZero() {
 		r.Exposure = now.Sub(r.Newest)
-	}
-	for _, s := range slots {
-		r.Slots++
-		if s.Restorable {
-			r.RestorableSlots++
-		}
 	}
 	// The restore point in force at the range's start: the last before
 	// it, or, with none known, the start itself (or the cluster's
@@ -214,4 +211,13 @@ func Measure(c *Cluster, h *RestorableHistory, slots []SlotResult, now time.Time
 		last = next
 	}
 	return r
+}
+
+// ClusterHistory is a cluster with its restorable history since a time,
+// as monitoring reads every legacy cluster's (store RestorableSince):
+// History.In runs to the present, so History.Newest is the last of In, or
+// Before.
+type ClusterHistory struct {
+	Cluster Cluster
+	History RestorableHistory
 }

@@ -84,7 +84,7 @@ func TestMeasure(t *testing.T) {
 	}} {
 		t.Run(tt.name, func(t *testing.T) {
 			c := objectiveCluster(tt.created, tt.objective)
-			r := backup.Measure(c, &tt.h, nil, tt.now)
+			r := backup.Measure(c, &tt.h, backup.SlotTally{}, tt.now)
 			if tt.exposure < 0 {
 				if !r.Newest.IsZero() {
 					t.Errorf("Newest = %v, want none", r.Newest)
@@ -110,25 +110,27 @@ func TestGridSlots(t *testing.T) {
 	c := objectiveCluster(day.Add(-time.Hour), time.Hour)
 	h := &backup.RestorableHistory{From: day.Add(-5 * time.Minute), To: day.Add(time.Hour),
 		In: []time.Time{day, day.Add(20 * time.Minute), day.Add(30 * time.Minute)}}
+	// 00:00, 00:15, 00:30, 00:45, 01:00 (23:55 is before the grid's
+	// first, 00:20 no slot's): restorable at 00:00 and 00:30.
 	slots := backup.GridSlots(c, h, h.From, h.To)
-	var got []bool
-	for _, s := range slots {
-		got = append(got, s.Restorable)
-	}
-	// 00:00, 00:15, 00:30, 00:45, 01:00; 00:20 is no slot's.
-	if want := []bool{true, false, true, false, false}; !slices.Equal(got, want) || !slots[0].At.Equal(day) {
-		t.Fatalf("GridSlots = %+v, want restorable %v from %v", slots, want, day)
+	if slots != (backup.SlotTally{Total: 5, Restorable: 2}) {
+		t.Fatalf("GridSlots = %+v, want 2 of 5", slots)
 	}
 	r := backup.Measure(c, h, slots, day.Add(time.Hour))
-	if ratio, ok := r.SlotRatio(); !ok || r.Slots != 5 || r.RestorableSlots != 2 || ratio != 0.4 {
-		t.Errorf("slots %d/%d ratio %v %v, want 2/5 0.4", r.RestorableSlots, r.Slots, ratio, ok)
+	if ratio, ok := r.SlotRatio(); !ok || ratio != 0.4 {
+		t.Errorf("ratio %v %v, want 0.4", ratio, ok)
+	}
+	// Not before the cluster's creation.
+	c.Created = day.Add(10 * time.Minute)
+	if s := backup.GridSlots(c, h, h.From, h.To); s != (backup.SlotTally{Total: 4, Restorable: 1}) {
+		t.Errorf("GridSlots since 00:10 = %+v, want 1 of 4", s)
 	}
 	// Without an interval, no slots are due, and no ratio is.
 	c.Schedule.Interval = 0
-	if s := backup.GridSlots(c, h, h.From, h.To); len(s) != 0 {
+	if s := backup.GridSlots(c, h, h.From, h.To); s.Total != 0 {
 		t.Errorf("GridSlots without an interval = %v", s)
 	}
-	if _, ok := backup.Measure(c, h, nil, h.To).SlotRatio(); ok {
+	if _, ok := backup.Measure(c, h, backup.SlotTally{}, h.To).SlotRatio(); ok {
 		t.Error("SlotRatio of no slots is ok")
 	}
 }

@@ -79,7 +79,7 @@ func spanOf(s backup.Span) AdminSpan {
 func NewAdminObjective(c *backup.Cluster, r *backup.ObjectiveReport) AdminObjective {
 	out := AdminObjective{ClusterID: c.ID.Hex(), ClusterName: c.Name, GroupID: c.GroupID.Hex(),
 		From: formatTime(r.From), To: formatTime(r.To), Now: formatTime(r.Now), Missed: []AdminSpan{},
-		Slots: AdminSlotRate{Restorable: r.RestorableSlots, Total: r.Slots}}
+		Slots: AdminSlotRate{Restorable: r.Slots.Restorable, Total: r.Slots.Total}}
 	if !r.Newest.IsZero() {
 		ts, exp := formatTime(r.Newest), int64(r.Exposure/time.Second)
 		out.NewestRestorable, out.ExposureSeconds = &ts, &exp

@@ -126,3 +126,62 @@ func (db *DB) RestorableHistory(ctx context.Context, cref backup.ClusterRef, fro
 	}
 	return out, nil
 }
+
+// restorableSinceQuery reads every legacy cluster with the newest
+// restorable timestamp before $1 (a backward seek of
+// checkpoints_restorable) and, as an array in order, those from $1 on (a
+// range of it).
+const restorableSinceQuery = `SELECT
+  (SELECT max(ts) FROM checkpoints WHERE cluster = c.pk AND restorable AND ts < $1),
+  ARRAY(SELECT ts FROM checkpoints WHERE cluster = c.pk AND restorable AND ts >= $1 ORDER BY ts),
+  ` + clusterCols + `
+FROM clusters c
+WHERE c.backup = '` + string(backup.BackupLegacy) + `'
+ORDER BY c.group_id, c.name`
+
+// RestorableSince returns every legacy cluster with its restorable
+// history since since, in one statement.
+func (db *DB) RestorableSince(ctx context.Context, since time.Time) (_ []backup.ClusterHistory, err error) {
+	ctx, end := db.op(ctx)
+	defer end(&err)
+	if err := store.System(ctx); err != nil {
+		return nil, err
+	}
+	rows, err := db.pool.Query(ctx, restorableSinceQuery, since.Unix())
+	if err != nil {
+		return nil, fmt.Errorf("postgres: restorable since: %w", err)
+	}
+	defer rows.Close()
+	out := []backup.ClusterHistory{}
+	for rows.Next() {
+		var (
+			before pgtype.Int8
+			in     []int64
+			row    clusterRow
+		)
+		if err := rows.Scan(append([]any{&before, &in}, row.dest()...)...); err != nil {
+			return nil, fmt.Errorf("postgres: restorable since: %w", err)
+		}
+		c, _, err := row.cluster()
+		if err != nil {
+			return nil, fmt.Errorf("postgres: restorable since: %w", err)
+		}
+		ch := backup.ClusterHistory{Cluster: c, History: backup.RestorableHistory{From: since}}
+		h := &ch.History
+		if before.Valid {
+			shape.AddRestorable(h, shape.RestorableBefore, shape.UnixTime(before.Int64))
+		}
+		for _, ts := range in {
+			shape.AddRestorable(h, shape.RestorableIn, shape.UnixTime(ts))
+		}
+		h.Newest = h.Before
+		if n := len(h.In); n > 0 {
+			h.Newest = h.In[n-1]
+		}
+		out = append(out, ch)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("postgres: restorable since: %w", err)
+	}
+	return out, nil
+}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/checkpointd/checkpointd/internal/backup"
@@ -108,6 +110,64 @@ func (db *DB) RestorableHistory(ctx context.Context, cref backup.ClusterRef, fro
 	}
 	if err := rows.Err(); err != nil {
 		return out, fmt.Errorf("sqlite: restorable history of %s: %w", cref.Label(), err)
+	}
+	return out, nil
+}
+
+// restorableSinceQuery reads every legacy cluster with the newest
+// restorable timestamp before ?1 (a backward seek of checkpoints_restorable)
+// and those from ?1 on (a range of it, as one list: group_concat's order
+// is not promised, AddRestorable sorts them).
+const restorableSinceQuery = `SELECT
+  (SELECT ts FROM checkpoints WHERE cluster = c.pk AND restorable = 1 AND ts < ?1 ORDER BY ts DESC LIMIT 1),
+  (SELECT group_concat(ts) FROM checkpoints WHERE cluster = c.pk AND restorable = 1 AND ts >= ?1),
+  ` + clusterCols + `
+FROM clusters c
+WHERE c.backup = '` + string(backup.BackupLegacy) + `'
+ORDER BY c.group_id, c.name`
+
+// RestorableSince returns every legacy cluster with its restorable
+// history since since, in one statement.
+func (db *DB) RestorableSince(ctx context.Context, since time.Time) (_ []backup.ClusterHistory, err error) {
+	defer db.classify(&err)
+	if err := store.System(ctx); err != nil {
+		return nil, err
+	}
+	rows, err := db.r.QueryContext(ctx, restorableSinceQuery, since.Unix())
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: restorable since: %w", err)
+	}
+	defer rows.Close()
+	out := []backup.ClusterHistory{}
+	for rows.Next() {
+		var before sql.NullInt64
+		var in sql.NullString
+		var ch backup.ClusterHistory
+		if _, err := scanCluster(rows, &ch.Cluster, &before, &in); err != nil {
+			return nil, fmt.Errorf("sqlite: restorable since: %w", err)
+		}
+		h := &ch.History
+		h.From = since
+		if before.Valid {
+			shape.AddRestorable(h, shape.RestorableBefore, shape.UnixTime(before.Int64))
+		}
+		if in.Valid {
+			for _, f := range strings.Split(in.String, ",") {
+				ts, err := strconv.ParseInt(f, 10, 64)
+				if err != nil {
+					return nil, fmt.Errorf("sqlite: restorable since: %q: %w", in.String, err)
+				}
+				shape.AddRestorable(h, shape.RestorableIn, shape.UnixTime(ts))
+			}
+		}
+		h.Newest = h.Before
+		if n := len(h.In); n > 0 {
+			h.Newest = h.In[n-1]
+		}
+		out = append(out, ch)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: restorable since: %w", err)
 	}
 	return out, nil
 }

@@ -73,6 +73,7 @@ func Run(t *testing.T, open func(t testing.TB, clk clock.Clock) Store) {
 		{"AddClaimed", testAddClaimed},
 		{"NewestRestorable", testNewestRestorable},
 		{"RestorableHistory", testRestorableHistory},
+		{"RestorableSince", testRestorableSince},
 		{"BackupState", testBackupState},
 		{"ProjectByName", testProjectByName},
 	}

@@ -156,3 +156,64 @@ func testRestorableHistory(t *testing.T, f *fixture) {
 		}
 	}
 }
+
+// testRestorableSince checks RestorableSince: every legacy cluster, by
+// project id then name, whole, with its restorable timestamps from since
+// on, the newest before since and the newest of all.
+func testRestorableSince(t *testing.T, f *fixture) {
+	at := func(m int) time.Time { return t0.Add(time.Duration(m) * time.Minute) }
+	type want struct {
+		name           string
+		before, newest time.Time
+		in             []time.Time
+	}
+	check := func(step string, since time.Time, wants ...want) {
+		t.Helper()
+		got, err := f.s.RestorableSince(f.ctx, since)
+		if err != nil {
+			t.Fatalf("%s: RestorableSince: %v", step, err)
+		}
+		if len(got) != len(wants) {
+			t.Fatalf("%s: %d clusters, want %d: %+v", step, len(got), len(wants), got)
+		}
+		for i, w := range wants {
+			g := got[i]
+			h := g.History
+			ok := g.Cluster.Name == w.name && h.From.Equal(since) && h.Before.Equal(w.before) && h.Newest.Equal(w.newest) && len(h.In) == len(w.in)
+			for j := 0; ok && j < len(w.in); j++ {
+				ok = h.In[j].Equal(w.in[j])
+			}
+			if !ok {
+				t.Fatalf("%s: cluster %d is %s before %v in %v newest %v,\nwant %+v", step, i, g.Cluster.Name, h.Before, h.In, h.Newest, w)
+			}
+		}
+	}
+	check("empty", at(0), want{name: f.sharded.Name}, want{name: f.rs.Name})
+
+	for _, m := range []int{60, 0, 45, 15} {
+		f.must(f.s.AddCheckpoint(f.ctx, f.checkpoint(f.sharded, at(m))))
+	}
+	cp := f.checkpoint(f.sharded, at(50))
+	cp.Restorable = false
+	cp.Parts[0].TokenDiscovered = false
+	cp.Parts[0].TokenTimestamp = backup.BSONTimestamp{}
+	f.must(f.s.AddCheckpoint(f.ctx, cp))
+	f.must(f.s.AddCheckpoint(f.ctx, f.checkpoint(f.rs, at(20))))
+	sharded, err := f.s.UpdateCluster(f.ctx, backup.ClusterRef{GroupID: f.project.ID, ID: f.sharded.ID}, func(c *backup.Cluster) error {
+		c.Schedule.Interval, c.Schedule.Objective = 15*time.Minute, 45*time.Minute
+		return nil
+	})
+	f.must(err)
+
+	check("since 00:30", at(30),
+		want{name: f.sharded.Name, before: at(15), in: []time.Time{at(45), at(60)}, newest: at(60)},
+		want{name: f.rs.Name, before: at(20), newest: at(20)})
+	check("since the first", at(0),
+		want{name: f.sharded.Name, in: []time.Time{at(0), at(15), at(45), at(60)}, newest: at(60)},
+		want{name: f.rs.Name, in: []time.Time{at(20)}, newest: at(20)})
+	got, err := f.s.RestorableSince(f.ctx, at(0))
+	f.must(err)
+	if c := got[0].Cluster; c.ID != sharded.ID || c.GroupID != sharded.GroupID || c.Schedule != sharded.Schedule || !c.Created.Equal(sharded.Created) {
+		t.Errorf("cluster read %+v, want %+v", c, sharded)
+	}
+}
