@@ -88,7 +88,7 @@ func printObjective(w io.Writer, c *backup.Cluster, r *backup.ObjectiveReport) {
 	if r.Newest.IsZero() {
 		fmt.Fprintln(w, "newest restorable: none")
 	} else {
-		fmt.Fprintf(w, "newest restorable: %s (exposure %s)\n", timeText(r.Newest), r.Exposure)
+		fmt.Fprintf(w, "newest restorable: %s (exposure %s)\n", timeText(r.Newest), r.Exposure.Truncate(time.Second))
 	}
 	if r.WorstGap.Length() > 0 {
 		fmt.Fprintf(w, "worst gap:         %s, %s to %s\n", r.WorstGap.Length(), timeText(r.WorstGap.Start), timeText(r.WorstGap.End))
