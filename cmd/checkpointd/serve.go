@@ -302,6 +302,7 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 				Sink:    db,
 				Pruner:  db,
 				Claimer: engine.Lease{Store: db, Owner: engine.OwnerID()},
+				Slots:   db,
 				Logger:  logger.With("component", "engine"),
 			},
 			Source:  db,
@@ -323,6 +324,15 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 			_ = sup.Run(engCtx) // returns nil once every checkpoint under way has finished
 			<-restoresDone
 		}()
+		// Slots that passed with no record (no instance, no agent ran
+		// them) are recorded as missed, by every server running the
+		// engine; the store records each slot once.
+		sweepDone := make(chan struct{})
+		go func() {
+			defer close(sweepDone)
+			sw := &engine.Sweep{Store: db, Clock: demoClock, Logger: logger.With("component", "sweep")}
+			_ = sw.Run(engCtx)
+		}()
 		// The simulated clusters' restore jobs finish on the API's clock,
 		// which dated them; the API wakes the loop when it creates some.
 		go func() {
@@ -334,6 +344,7 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 		defer func() {
 			stopEngine()
 			<-engDone
+			<-sweepDone
 		}()
 	}
 

@@ -20,11 +20,12 @@ import (
 )
 
 // Store is what the commands use of a store: the whole contract
-// (store.Store), the batch insert seeding uses, and the readiness check of
+// (store.Store), the batch inserts seeding uses, and the readiness check of
 // /readyz.
 type Store interface {
 	store.Store
 	AddCheckpoints(ctx context.Context, cps []backup.Checkpoint) error
+	RecordSlots(ctx context.Context, recs []backup.Slot) error
 	Ready(ctx context.Context) error
 }
 
