@@ -9,11 +9,13 @@ import (
 	"github.com/checkpointd/checkpointd/internal/backup"
 )
 
-// ObjectiveStore reads what an objective report needs: the cluster, and
-// its restorable history over the range in one indexed read.
+// ObjectiveStore reads what an objective report needs: the cluster, its
+// restorable history over the range in one indexed read, and its slot
+// records' counts.
 type ObjectiveStore interface {
 	Cluster(ctx context.Context, ref backup.ClusterRef) (backup.Cluster, error)
 	RestorableHistory(ctx context.Context, ref backup.ClusterRef, from, to time.Time) (backup.RestorableHistory, error)
+	SlotCounts(ctx context.Context, ref backup.ClusterRef, from, to time.Time) (backup.SlotCounts, error)
 }
 
 // DefaultObjectiveRange is the range an objective report measures when
@@ -73,9 +75,9 @@ func parseRangeTime(name, s string) (time.Time, error) {
 // names over the range from and to give (ParseObjectiveRange), at now:
 // its exposure, the worst gap between restore points, the share of its
 // slots that left a restorable checkpoint and the stretches that missed
-// the objective (backup.Measure). The slots are the cluster's interval
-// grid (backup.GridSlots). It returns the cluster measured with the
-// report.
+// the objective (backup.Measure). The slots are the cluster's slot
+// records in the range, or its interval's grid where it has none
+// (backup.RangeSlots). It returns the cluster measured with the report.
 func Objective(ctx context.Context, st ObjectiveStore, ref backup.ClusterRef, from, to string, now time.Time) (backup.Cluster, backup.ObjectiveReport, error) {
 	start, end, err := ParseObjectiveRange(from, to, now)
 	if err != nil {
@@ -85,7 +87,8 @@ func Objective(ctx context.Context, st ObjectiveStore, ref backup.ClusterRef, fr
 	if err != nil {
 		return backup.Cluster{}, backup.ObjectiveReport{}, err
 	}
-	h, err := st.RestorableHistory(ctx, backup.ClusterRef{GroupID: c.GroupID, ID: c.ID}, start, end)
+	byID := backup.ClusterRef{GroupID: c.GroupID, ID: c.ID}
+	h, err := st.RestorableHistory(ctx, byID, start, end)
 	if err != nil {
 		return backup.Cluster{}, backup.ObjectiveReport{}, err
 	}
@@ -93,7 +96,12 @@ func Objective(ctx context.Context, st ObjectiveStore, ref backup.ClusterRef, fr
 	if now.Before(due) {
 		due = now
 	}
-	slots := backup.GridSlots(&c, &h, start, due)
+	// SlotCounts' range ends before its to: the slot at due counts.
+	counts, err := st.SlotCounts(ctx, byID, start, due.Add(time.Second))
+	if err != nil {
+		return backup.Cluster{}, backup.ObjectiveReport{}, err
+	}
+	slots := backup.RangeSlots(&c, &h, start, due, backup.TallyOf(counts))
 	return c, backup.Measure(&c, &h, slots, now), nil
 }
 

@@ -73,6 +73,26 @@ type RestorableHistory struct {
 // restorable checkpoint.
 type SlotTally struct {
 	Total, Restorable int
+	// Recorded says the count is of slot records (Slot), rather than of
+	// the interval's grid (GridSlots).
+	Recorded bool
+}
+
+// TallyOf is the tally of counts, a cluster's slot records by outcome:
+// those TAKEN left a restorable checkpoint.
+func TallyOf(counts SlotCounts) SlotTally {
+	return SlotTally{Total: counts.Total(), Restorable: counts[SlotTaken], Recorded: true}
+}
+
+// RangeSlots is the slot tally of c over [from, to]: its slot records'
+// (recorded) where it has any in the range, which say what became of
+// every slot whatever its schedule was then; otherwise its interval's
+// grid (GridSlots), for the ranges before slots were recorded.
+func RangeSlots(c *Cluster, h *RestorableHistory, from, to time.Time, recorded SlotTally) SlotTally {
+	if recorded.Total > 0 {
+		return recorded
+	}
+	return GridSlots(c, h, from, to)
 }
 
 // GridSlots tallies the slots of c's checkpoint interval grid (UTC, as the
@@ -139,7 +159,7 @@ type ObjectiveReport struct {
 	// the last in the range to To. Zero only for an empty range.
 	WorstGap Span
 	// Slots counts the range's scheduled slots and those that left a
-	// restorable checkpoint.
+	// restorable checkpoint (RangeSlots).
 	Slots SlotTally
 	// Missed are the stretches of the range when the newest restore point
 	// was older than the objective, oldest first.
@@ -220,4 +240,6 @@ func Measure(c *Cluster, h *RestorableHistory, slots SlotTally, now time.Time) O
 type ClusterHistory struct {
 	Cluster Cluster
 	History RestorableHistory
+	// Slots tallies the cluster's slot records from History.From on.
+	Slots SlotTally
 }

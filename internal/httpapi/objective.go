@@ -63,10 +63,12 @@ type AdminSpan struct {
 }
 
 // AdminSlotRate counts a range's slots and those that left a restorable
-// checkpoint.
+// checkpoint, from the cluster's slot records (RECORDS) or, for a range
+// without any, its checkpoint interval's grid (SCHEDULE).
 type AdminSlotRate struct {
 	Ratio      *float64 `json:"ratio"`
 	Restorable int      `json:"restorable"`
+	Source     string   `json:"source"`
 	Total      int      `json:"total"`
 }
 
@@ -79,7 +81,10 @@ func spanOf(s backup.Span) AdminSpan {
 func NewAdminObjective(c *backup.Cluster, r *backup.ObjectiveReport) AdminObjective {
 	out := AdminObjective{ClusterID: c.ID.Hex(), ClusterName: c.Name, GroupID: c.GroupID.Hex(),
 		From: formatTime(r.From), To: formatTime(r.To), Now: formatTime(r.Now), Missed: []AdminSpan{},
-		Slots: AdminSlotRate{Restorable: r.Slots.Restorable, Total: r.Slots.Total}}
+		Slots: AdminSlotRate{Restorable: r.Slots.Restorable, Total: r.Slots.Total, Source: "SCHEDULE"}}
+	if r.Slots.Recorded {
+		out.Slots.Source = "RECORDS"
+	}
 	if !r.Newest.IsZero() {
 		ts, exp := formatTime(r.Newest), int64(r.Exposure/time.Second)
 		out.NewestRestorable, out.ExposureSeconds = &ts, &exp

@@ -36,6 +36,7 @@ type objectiveSpan struct {
 type objectiveSlots struct {
 	Ratio      *float64 `json:"ratio"`
 	Restorable int      `json:"restorable"`
+	Source     string   `json:"source"`
 	Total      int      `json:"total"`
 }
 
@@ -141,7 +142,7 @@ func TestAdminObjective(t *testing.T) {
 			if fmt.Sprint(r.Missed) != fmt.Sprint(tt.missed) {
 				t.Errorf("missed %+v, want %+v", r.Missed, tt.missed)
 			}
-			if r.Slots.Total != tt.slots || r.Slots.Restorable != tt.restored {
+			if r.Slots.Total != tt.slots || r.Slots.Restorable != tt.restored || r.Slots.Source != "SCHEDULE" {
 				t.Errorf("slots %+v, want %d of %d", r.Slots, tt.restored, tt.slots)
 			}
 			if len(r.Links) != 1 || r.Links[0]["href"] != f.srv.URL+rpo {
@@ -157,6 +158,27 @@ func TestAdminObjective(t *testing.T) {
 	r = decode[objectiveReport](t, f.admin(t, "readonly", "GET", rpo+"?from="+text(345), "").body)
 	if r.ObjectiveMet == nil || !*r.ObjectiveMet || *r.ExposureSeconds != 300 || len(r.Missed) != 1 {
 		t.Errorf("met now: %+v", r)
+	}
+
+	// Slot records, where there are any in the range, are what is
+	// counted: one TAKEN (00:15), one SKIPPED (00:45).
+	taken := restorableCheckpoint(c, at(15), true)
+	for _, s := range []backup.Slot{
+		{ClusterID: c.ID, GroupID: c.GroupID, Time: at(15), Outcome: backup.SlotTaken, CheckpointID: taken.ID, Source: backup.SourceEngine, Recorded: at(16)},
+		{ClusterID: c.ID, GroupID: c.GroupID, Time: at(45), Outcome: backup.SlotSkipped, Reason: backup.ReasonBalancerNotStopped,
+			Detail: "the balancer did not stop", Source: backup.SourceEngine, Recorded: at(46)},
+	} {
+		if err := f.db.RecordSlot(ctx, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r = decode[objectiveReport](t, f.admin(t, "readonly", "GET", rpo, "").body)
+	if r.Slots.Source != "RECORDS" || r.Slots.Total != 2 || r.Slots.Restorable != 1 || r.Slots.Ratio == nil || *r.Slots.Ratio != 0.5 {
+		t.Errorf("slots from records: %+v", r.Slots)
+	}
+	r = decode[objectiveReport](t, f.admin(t, "readonly", "GET", rpo+"?from="+text(60), "").body)
+	if r.Slots.Source != "SCHEDULE" || r.Slots.Total != 21 {
+		t.Errorf("slots of a range without records: %+v", r.Slots)
 	}
 
 	// Without an objective: no verdict, no misses.

@@ -316,7 +316,7 @@ func newObjectiveCollector(st RestorableWindows, window time.Duration, now func(
 				", the one across the window's start whole and the one still open at the scrape included.",
 			labels, nil),
 		ratio: prometheus.NewDesc("checkpointd_slot_success_ratio",
-			"Share of the cluster's checkpoint slots of the last "+window.String()+" that left a restorable checkpoint; absent while none was due.",
+			"Share of the cluster's checkpoint slots of the last "+window.String()+" that left a restorable checkpoint (its slot records', or its interval's grid without any); absent while none was due.",
 			labels, nil),
 		objective: prometheus.NewDesc("checkpointd_recovery_point_objective_seconds",
 			"The cluster's recovery point objective; absent while it declares none. Compare with checkpointd_newest_restorable_checkpoint_age_seconds.",
@@ -345,7 +345,7 @@ func (c *objectiveCollector) Collect(ch chan<- prometheus.Metric) {
 	for i := range hs {
 		cl, h := &hs[i].Cluster, &hs[i].History
 		h.To = now
-		r := backup.Measure(cl, h, backup.GridSlots(cl, h, since, now), now)
+		r := backup.Measure(cl, h, backup.RangeSlots(cl, h, since, now, hs[i].Slots), now)
 		labels := []string{cl.GroupID.Hex(), cl.ID.Hex(), cl.Name}
 		ch <- prometheus.MustNewConstMetric(c.worstGap, prometheus.GaugeValue, r.WorstGap.Length().Seconds(), labels...)
 		if ratio, ok := r.SlotRatio(); ok {

@@ -314,10 +314,12 @@ func TestObjectiveGauges(t *testing.T) {
 		MongoDBVersion: "4.4.29", Backup: backup.BackupLegacy, ReplicaSetName: "rs", Created: created}
 	must(t, db.CreateCluster(ctx, sharded))
 	must(t, db.CreateCluster(ctx, rs))
+	var last backup.ObjectID
 	for _, ago := range []time.Duration{7 * time.Hour, 5 * time.Hour, time.Hour} {
 		ts := now.Add(-ago)
 		tok := backup.BSONTimestamp{Date: ts, Increment: 1}
-		must(t, db.AddCheckpoint(ctx, backup.Checkpoint{ID: ids.New(ts), ClusterID: sharded.ID, GroupID: project.ID,
+		last = ids.New(ts)
+		must(t, db.AddCheckpoint(ctx, backup.Checkpoint{ID: last, ClusterID: sharded.ID, GroupID: project.ID,
 			Started: ts.Add(-time.Minute), Completed: ts.Add(time.Minute), Timestamp: ts, Restorable: true,
 			Parts: []backup.Part{{Type: backup.PartReplicaSet, ShardName: "s0", ReplicaSetName: "s0", TokenDiscovered: true, TokenTimestamp: tok},
 				{Type: backup.PartConfigReplicaSet, ReplicaSetName: "cfg", TokenDiscovered: true, TokenTimestamp: tok}}}))
@@ -332,7 +334,7 @@ func TestObjectiveGauges(t *testing.T) {
 # TYPE checkpointd_restorable_worst_gap_seconds gauge
 checkpointd_restorable_worst_gap_seconds{` + labels(sharded) + `} 14400
 checkpointd_restorable_worst_gap_seconds{` + labels(rs) + `} 21600
-# HELP checkpointd_slot_success_ratio Share of the cluster's checkpoint slots of the last 6h0m0s that left a restorable checkpoint; absent while none was due.
+# HELP checkpointd_slot_success_ratio Share of the cluster's checkpoint slots of the last 6h0m0s that left a restorable checkpoint (its slot records', or its interval's grid without any); absent while none was due.
 # TYPE checkpointd_slot_success_ratio gauge
 checkpointd_slot_success_ratio{` + labels(sharded) + `} 0.08
 # HELP checkpointd_recovery_point_objective_seconds The cluster's recovery point objective; absent while it declares none. Compare with checkpointd_newest_restorable_checkpoint_age_seconds.
@@ -341,6 +343,25 @@ checkpointd_recovery_point_objective_seconds{` + labels(sharded) + `} 3600
 `
 	if err := testutil.GatherAndCompare(m.Gatherer(), strings.NewReader(want),
 		"checkpointd_restorable_worst_gap_seconds", "checkpointd_slot_success_ratio", "checkpointd_recovery_point_objective_seconds"); err != nil {
+		t.Error(err)
+	}
+
+	// Once the window has slot records, they are what the ratio counts:
+	// one TAKEN of two.
+	for _, s := range []backup.Slot{
+		{ClusterID: sharded.ID, GroupID: project.ID, Time: now.Add(-time.Hour), Outcome: backup.SlotTaken, CheckpointID: last,
+			Source: backup.SourceEngine, Recorded: now.Add(-time.Hour)},
+		{ClusterID: sharded.ID, GroupID: project.ID, Time: now.Add(-2 * time.Hour), Outcome: backup.SlotFailed, Reason: backup.ReasonNotStored,
+			Detail: "the store refused it", Source: backup.SourceEngine, Recorded: now.Add(-2 * time.Hour)},
+	} {
+		must(t, db.RecordSlot(ctx, s))
+	}
+	want = `
+# HELP checkpointd_slot_success_ratio Share of the cluster's checkpoint slots of the last 6h0m0s that left a restorable checkpoint (its slot records', or its interval's grid without any); absent while none was due.
+# TYPE checkpointd_slot_success_ratio gauge
+checkpointd_slot_success_ratio{` + labels(sharded) + `} 0.5
+`
+	if err := testutil.GatherAndCompare(m.Gatherer(), strings.NewReader(want), "checkpointd_slot_success_ratio"); err != nil {
 		t.Error(err)
 	}
 }

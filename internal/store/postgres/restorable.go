@@ -129,11 +129,14 @@ func (db *DB) RestorableHistory(ctx context.Context, cref backup.ClusterRef, fro
 
 // restorableSinceQuery reads every legacy cluster with the newest
 // restorable timestamp before $1 (a backward seek of
-// checkpoints_restorable) and, as an array in order, those from $1 on (a
-// range of it).
+// checkpoints_restorable), as an array in order those from $1 on (a range
+// of it), and its slot records from $1 on, all and TAKEN (ranges of the
+// slots primary key and of slots_outcome).
 const restorableSinceQuery = `SELECT
   (SELECT max(ts) FROM checkpoints WHERE cluster = c.pk AND restorable AND ts < $1),
   ARRAY(SELECT ts FROM checkpoints WHERE cluster = c.pk AND restorable AND ts >= $1 ORDER BY ts),
+  (SELECT count(*) FROM slots WHERE cluster = c.pk AND slot >= $1),
+  (SELECT count(*) FROM slots WHERE cluster = c.pk AND outcome = '` + string(backup.SlotTaken) + `' AND slot >= $1),
   ` + clusterCols + `
 FROM clusters c
 WHERE c.backup = '` + string(backup.BackupLegacy) + `'
@@ -155,18 +158,20 @@ func (db *DB) RestorableSince(ctx context.Context, since time.Time) (_ []backup.
 	out := []backup.ClusterHistory{}
 	for rows.Next() {
 		var (
-			before pgtype.Int8
-			in     []int64
-			row    clusterRow
+			before       pgtype.Int8
+			in           []int64
+			slots, taken int64
+			row          clusterRow
 		)
-		if err := rows.Scan(append([]any{&before, &in}, row.dest()...)...); err != nil {
+		if err := rows.Scan(append([]any{&before, &in, &slots, &taken}, row.dest()...)...); err != nil {
 			return nil, fmt.Errorf("postgres: restorable since: %w", err)
 		}
 		c, _, err := row.cluster()
 		if err != nil {
 			return nil, fmt.Errorf("postgres: restorable since: %w", err)
 		}
-		ch := backup.ClusterHistory{Cluster: c, History: backup.RestorableHistory{From: since}}
+		ch := backup.ClusterHistory{Cluster: c, History: backup.RestorableHistory{From: since},
+			Slots: backup.SlotTally{Total: int(slots), Restorable: int(taken), Recorded: true}}
 		h := &ch.History
 		if before.Valid {
 			shape.AddRestorable(h, shape.RestorableBefore, shape.UnixTime(before.Int64))

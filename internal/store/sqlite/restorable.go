@@ -115,12 +115,15 @@ func (db *DB) RestorableHistory(ctx context.Context, cref backup.ClusterRef, fro
 }
 
 // restorableSinceQuery reads every legacy cluster with the newest
-// restorable timestamp before ?1 (a backward seek of checkpoints_restorable)
-// and those from ?1 on (a range of it, as one list: group_concat's order
-// is not promised, AddRestorable sorts them).
+// restorable timestamp before ?1 (a backward seek of checkpoints_restorable),
+// those from ?1 on (a range of it, as one list: group_concat's order is not
+// promised, AddRestorable sorts them), and its slot records from ?1 on, all
+// and TAKEN (ranges of the slots primary key and of slots_outcome).
 const restorableSinceQuery = `SELECT
   (SELECT ts FROM checkpoints WHERE cluster = c.pk AND restorable = 1 AND ts < ?1 ORDER BY ts DESC LIMIT 1),
   (SELECT group_concat(ts) FROM checkpoints WHERE cluster = c.pk AND restorable = 1 AND ts >= ?1),
+  (SELECT count(*) FROM slots WHERE cluster = c.pk AND slot >= ?1),
+  (SELECT count(*) FROM slots WHERE cluster = c.pk AND outcome = '` + string(backup.SlotTaken) + `' AND slot >= ?1),
   ` + clusterCols + `
 FROM clusters c
 WHERE c.backup = '` + string(backup.BackupLegacy) + `'
@@ -143,9 +146,10 @@ func (db *DB) RestorableSince(ctx context.Context, since time.Time) (_ []backup.
 		var before sql.NullInt64
 		var in sql.NullString
 		var ch backup.ClusterHistory
-		if _, err := scanCluster(rows, &ch.Cluster, &before, &in); err != nil {
+		if _, err := scanCluster(rows, &ch.Cluster, &before, &in, &ch.Slots.Total, &ch.Slots.Restorable); err != nil {
 			return nil, fmt.Errorf("sqlite: restorable since: %w", err)
 		}
+		ch.Slots.Recorded = true
 		h := &ch.History
 		h.From = since
 		if before.Valid {

@@ -216,4 +216,32 @@ func testRestorableSince(t *testing.T, f *fixture) {
 	if c := got[0].Cluster; c.ID != sharded.ID || c.GroupID != sharded.GroupID || c.Schedule != sharded.Schedule || !c.Created.Equal(sharded.Created) {
 		t.Errorf("cluster read %+v, want %+v", c, sharded)
 	}
+	if got[0].Slots != (backup.SlotTally{Recorded: true}) {
+		t.Errorf("slots %+v without records", got[0].Slots)
+	}
+
+	// Slot records from since on are tallied, TAKEN ones as restorable.
+	f.must(f.s.RecordSlot(f.ctx, slotRecord(f.sharded, at(15), backup.SlotTaken, f.checkpointAt(f.sharded, at(15)))))
+	f.must(f.s.RecordSlot(f.ctx, slotRecord(f.sharded, at(45), backup.SlotTaken, f.checkpointAt(f.sharded, at(45)))))
+	f.must(f.s.RecordSlot(f.ctx, slotRecord(f.sharded, at(50), backup.SlotNotRestorable, cp.ID)))
+	f.must(f.s.RecordSlot(f.ctx, slotRecord(f.sharded, at(75), backup.SlotSkipped, backup.ObjectID{})))
+	got, err = f.s.RestorableSince(f.ctx, at(30))
+	f.must(err)
+	if want := (backup.SlotTally{Total: 3, Restorable: 1, Recorded: true}); got[0].Slots != want || got[1].Slots != (backup.SlotTally{Recorded: true}) {
+		t.Errorf("slots since 00:30: %+v and %+v, want %+v and none", got[0].Slots, got[1].Slots, want)
+	}
+}
+
+// checkpointAt is the id of c's checkpoint with Timestamp ts.
+func (f *fixture) checkpointAt(c backup.Cluster, ts time.Time) backup.ObjectID {
+	f.t.Helper()
+	p, err := f.s.Checkpoints(f.ctx, backup.ClusterRef{GroupID: c.GroupID, ID: c.ID}, backup.PageRequest{Num: 1, Size: 500})
+	f.must(err)
+	for _, cp := range p.Items {
+		if cp.Timestamp.Equal(ts) {
+			return cp.ID
+		}
+	}
+	f.t.Fatalf("%s has no checkpoint at %v", c.Name, ts)
+	return backup.ObjectID{}
 }
