@@ -58,6 +58,7 @@ type ClusterStore interface {
 	UpdateCluster(ctx context.Context, ref backup.ClusterRef, change func(*backup.Cluster) error) (backup.Cluster, error)
 	SlotClaimer
 	ObjectiveStore
+	SlotStore
 }
 
 // Clusters creates and changes clusters in a store, for the command

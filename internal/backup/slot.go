@@ -280,6 +280,39 @@ func (f SlotFilter) Match(s Slot) bool {
 	return false
 }
 
+// ParseSlotFilter parses a slot list's filter as the administration API's
+// query (outcome, from, to) and the command line's flags take it:
+// outcomes each one or a comma-separated list of TAKEN, NOT_RESTORABLE,
+// SKIPPED, FAILED, MISSED (any case); from and to RFC 3339 (ISO 8601)
+// times, from inclusive and to exclusive, empty for no bound. Errors are
+// INVALID_QUERY_PARAMETER naming the parameter, and saying what is wrong.
+func ParseSlotFilter(outcomes []string, from, to string) (SlotFilter, error) {
+	var f SlotFilter
+	var err error
+	if f.Outcomes, err = ParseSlotOutcomes("outcome", outcomes); err != nil {
+		return f, err
+	}
+	for _, b := range []struct {
+		name, raw string
+		dst       *time.Time
+	}{{"from", from, &f.From}, {"to", to, &f.To}} {
+		if b.raw == "" {
+			continue
+		}
+		t, err := time.Parse(time.RFC3339Nano, b.raw)
+		if err != nil {
+			return f, Errorf(Invalid, CodeInvalidQueryParameter,
+				"Invalid query parameter %s specified: %s is not an ISO 8601 date and time such as 2026-01-05T10:00:00Z.", b.name, b.raw)
+		}
+		*b.dst = t.UTC()
+	}
+	if !f.From.IsZero() && !f.To.IsZero() && !f.From.Before(f.To) {
+		return f, Errorf(Invalid, CodeInvalidQueryParameter,
+			"Invalid query parameter %s specified: %s is not after from (%s).", "to", to, from)
+	}
+	return f, nil
+}
+
 // SlotCounts is how many slot records of a cluster have each outcome.
 type SlotCounts map[SlotOutcome]int
 

@@ -46,6 +46,8 @@ type ClusterAdmin interface {
 	UpdateCluster(ctx context.Context, ref backup.ClusterRef, ch backup.ClusterChange) (backup.Cluster, error)
 	// ClaimSlot claims a checkpoint slot of c for the backup agent owner.
 	ClaimSlot(ctx context.Context, c backup.Cluster, slot time.Time, owner string) (bool, error)
+	// The slot records (slots.go).
+	SlotAdmin
 	// Objective measures the recovery point objective of the cluster ref
 	// names over the range from and to give (RFC 3339 texts, either
 	// empty for its default), returning the cluster with its report
