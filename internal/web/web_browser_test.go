@@ -198,12 +198,12 @@ func checkObjectiveMarks(t *testing.T, ctx context.Context, env *browserEnv, wan
 	type mark struct{ Slot, Outcome, Reason, Title string }
 	type band struct{ Start, End string }
 	type shown struct {
-		Slots      []mark
-		Bands      []band
-		Objective  string
-		Exposure   bool
-		Restores   []string
-		Stats      string
+		Slots     []mark
+		Bands     []band
+		Objective string
+		Exposure  bool
+		Restores  []string
+		Stats     string
 	}
 	got, err := chromedp.Run(ctx, chromedp.Evaluate[shown](`(() => {
 		const q = (s) => [...document.querySelectorAll(s)];
