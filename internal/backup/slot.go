@@ -80,9 +80,6 @@ const (
 	// ReasonNoInstance: the slot of a cluster whose checkpoints the
 	// server takes passed with no instance of the server running it.
 	ReasonNoInstance SlotReason = "NO_INSTANCE_RAN"
-	// ReasonBackupStopped: the cluster's backup was stopped when the
-	// slot came.
-	ReasonBackupStopped SlotReason = "BACKUP_STOPPED"
 )
 
 // SlotStepKind names a step of the checkpoint procedure.

@@ -26,7 +26,7 @@ const (
 	// slot still claimed then (a taker at work) is left for later, and a
 	// record that arrives after all replaces the MISSED one.
 	DefaultMissedGrace = 10 * time.Minute
-	// DefaultSweepEvery is how often the sweep runs.
+	// DefaultSweepEvery is how often the sweep runs, on the wall clock.
 	DefaultSweepEvery = time.Minute
 )
 
@@ -146,18 +146,25 @@ func (s *Sweep) log() *slog.Logger {
 	return s.Logger
 }
 
-// Run sweeps every Every until ctx is done, then returns nil.
+// Run sweeps every Every until ctx is done, then returns nil. As the
+// supervisor's refresh, the timing is on the wall clock, not on Clock: it
+// is how soon a missed slot is recorded, not a schedule, and the slots it
+// sweeps are Clock's.
 func (s *Sweep) Run(ctx context.Context) error {
 	every := s.Every
 	if every <= 0 {
 		every = DefaultSweepEvery
 	}
+	t := time.NewTicker(every)
+	defer t.Stop()
 	for {
 		if _, err := s.Once(ctx); err != nil && ctx.Err() == nil {
 			s.log().Error("missed slots not swept", "err", err)
 		}
-		if err := s.Clock.Sleep(ctx, every); err != nil {
+		select {
+		case <-ctx.Done():
 			return nil
+		case <-t.C:
 		}
 	}
 }
