@@ -258,21 +258,23 @@ function stat(label, value, cls = '') {
 }
 
 // objectiveStats are the figures of the objective report over the
-// window: the objective and whether it is met now, the exposure, the
-// worst gap, the share of slots that left a restorable checkpoint.
+// window (since the first checkpoint read, whatever range is charted):
+// the objective and whether it is met now, the exposure, the worst gap,
+// the share of slots that left a restorable checkpoint.
 function objectiveStats(r) {
   const out = [];
+  const since = ` since ${day(r.from)}`;
   if (r.recoveryPointObjectiveMin) {
     out.push(stat('Objective', `${duration(r.recoveryPointObjectiveMin * 60e3)}, ${r.objectiveMet ? 'met' : 'NOT met'} now`, r.objectiveMet ? '' : 'warn'));
     const missed = r.missed.reduce((n, m) => n + m.seconds, 0);
-    out.push(stat('Objective missed', r.missed.length ? `${duration(missed * 1000)} in ${r.missed.length}` : 'never', r.missed.length ? 'warn' : ''));
+    out.push(stat(`Objective missed${since}`, r.missed.length ? `${duration(missed * 1000)} in ${r.missed.length}` : 'never', r.missed.length ? 'warn' : ''));
   } else {
     out.push(stat('Objective', 'none declared'));
   }
   out.push(stat('Exposure now', r.exposureSeconds === null ? 'no restore point' : duration(r.exposureSeconds * 1000)));
-  if (r.worstGap) out.push(stat('Worst gap', duration(r.worstGap.seconds * 1000)));
+  if (r.worstGap) out.push(stat(`Worst gap${since}`, duration(r.worstGap.seconds * 1000)));
   if (r.slots.ratio !== null) {
-    out.push(stat('Slots restorable', `${(100 * r.slots.ratio).toFixed(1)} % of ${r.slots.total}`, r.slots.ratio < 1 ? 'warn' : ''));
+    out.push(stat(`Slots restorable${since}`, `${(100 * r.slots.ratio).toFixed(1)} % of ${r.slots.total}`, r.slots.ratio < 1 ? 'warn' : ''));
   }
   return out;
 }
