@@ -15,6 +15,7 @@ import (
 type MissedStore interface {
 	SlotClusters(ctx context.Context) ([]backup.Cluster, error)
 	RecordMissedSlots(ctx context.Context, clusterID backup.ObjectID, slots []time.Time, reason backup.SlotReason, detail string) (int, error)
+	PruneSlots(ctx context.Context, clusterID backup.ObjectID, cutoff time.Time) (int, error)
 }
 
 // Defaults of Sweep.
@@ -36,7 +37,8 @@ const (
 	detailNoInstance      = "no instance of the server ran this slot"
 )
 
-// Sweep records the slots that passed with no record as MISSED: slots of
+// Sweep records the slots that passed with no record as MISSED, and
+// prunes the records older than each cluster's window: slots of
 // every cluster whose slots are expected (legacy backup STARTED, an
 // interval set, any driver), from the later of the cluster's creation and
 // the start of its point-in-time window, up to Grace ago. Several servers
@@ -92,6 +94,11 @@ func (s *Sweep) Once(ctx context.Context) (int, error) {
 		if backup.CheckInterval(interval) != nil {
 			continue
 		}
+		// The records older than the window go, as the checkpoints do:
+		// nothing else prunes those of a cluster nothing reports for.
+		if _, err := s.Store.PruneSlots(ctx, c.ID, now.Add(-c.Schedule.WindowOrDefault())); err != nil {
+			errs = append(errs, err)
+		}
 		from, ok := s.swept[c.ID]
 		switch {
 		case !ok && s.passes > 0 && !s.listed[c.ID]:
@@ -102,6 +109,11 @@ func (s *Sweep) Once(ctx context.Context) (int, error) {
 		}
 		if c.Created.After(from) {
 			from = c.Created
+		}
+		// Nor anything older than the window (a long pause between
+		// passes): those records would be pruned at once.
+		if w := now.Add(-c.Schedule.WindowOrDefault()); from.Before(w) {
+			from = w
 		}
 		var slots []time.Time
 		for sl := NextSlot(from, interval); !sl.After(upto); sl = sl.Add(interval) {

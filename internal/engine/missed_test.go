@@ -77,7 +77,7 @@ func sameTimes(a, b []time.Time) bool {
 // an agent's cluster and of a simulated one that passed the grace period
 // with no record, checkpoint or live claim are MISSED, with the reason
 // that fits the driver; nothing twice; the time a cluster's backup was
-// stopped is not called missed.
+// stopped is not called missed; records older than the window are pruned.
 func TestSweepRecordsMissedSlots(t *testing.T) {
 	ctx := backup.WithPrincipal(context.Background(), backup.System)
 	clk := clock.NewVirtual(t0.Add(time.Hour))
@@ -174,5 +174,15 @@ func TestSweepRecordsMissedSlots(t *testing.T) {
 	want := []time.Time{t0, t0.Add(3 * q), t0.Add(4 * q), t0.Add(5 * q), t0.Add(6 * q), t0.Add(15 * q), t0.Add(16 * q)}
 	if !sameTimes(got, want) {
 		t.Errorf("after a stop, agent's missed %v\nwant %v", got, want)
+	}
+
+	// A day later the sweep has pruned the records older than the
+	// window (24 hours), which no report or checkpoint prunes here.
+	clk.Advance(25 * time.Hour)
+	_, err = sw.Once(ctx)
+	must(t, err)
+	recs := missedOf(t, db, agent)
+	if len(recs) == 0 || recs[0].Time.Before(clk.Now().Add(-24*time.Hour)) {
+		t.Errorf("a day later the oldest record is of %v; the clock is at %v", recs[0].Time, clk.Now())
 	}
 }

@@ -173,3 +173,32 @@ func TestSlotRecordsOfStoreFaults(t *testing.T) {
 		})
 	}
 }
+
+// TestSlotRecordOfCancelledSlot: a slot cut short by shutdown, before or
+// during the procedure, is FAILED with ABANDONED, whatever step it was
+// at.
+func TestSlotRecordOfCancelledSlot(t *testing.T) {
+	c := shardedCluster()
+	for _, tc := range []struct {
+		name string
+		tr   engine.Trace
+		err  error
+	}{
+		{"before the procedure", engine.Trace{}, context.Canceled},
+	} {
+		r := engine.SlotRecord(c, t0, backup.Checkpoint{}, tc.tr, tc.err, nil, backup.SourceEngine, t0.Add(time.Minute))
+		if r.Outcome != backup.SlotFailed || r.Reason != backup.ReasonAbandoned || r.Validate() != nil {
+			t.Errorf("%s: %+v", tc.name, r)
+		}
+	}
+	// During: the scheduler is cancelled while the agent is on its way
+	// to the mongos.
+	clk := clock.NewVirtual(t0.Add(time.Minute))
+	st, rec := newMemStore(), &memSlots{}
+	s, _ := engine.New(engine.Config{Clock: clk, IDs: newIDs(), Sink: st, Pruner: st, Slots: rec,
+		Schedules: []engine.Schedule{{Cluster: c, Driver: mustSim(t, c, clk, 1, steadyConfig()), Interval: 15 * time.Minute}}})
+	drive(t, s, clk, 1, t0.Add(15*time.Minute+time.Second))
+	if len(rec.recs) != 1 || rec.recs[0].Outcome != backup.SlotFailed || rec.recs[0].Reason != backup.ReasonAbandoned {
+		t.Fatalf("records %+v, want the 10:15 slot FAILED, ABANDONED", rec.recs)
+	}
+}

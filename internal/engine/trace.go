@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"context"
+	"errors"
 	"strings"
 	"time"
 
@@ -88,6 +90,9 @@ func SlotRecord(c backup.Cluster, slot time.Time, cp backup.Checkpoint, tr Trace
 		s.Outcome = backup.SlotFailed
 		if tr.Reason == backup.ReasonBalancerNotStopped {
 			s.Outcome = backup.SlotSkipped
+		}
+		if s.Reason == "" && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
+			s.Reason, s.Detail = backup.ReasonAbandoned, "checkpoint abandoned: the process was stopping"
 		}
 		if s.Reason == "" {
 			s.Reason = backup.ReasonStepFailed

@@ -13,10 +13,10 @@ import (
 	"github.com/checkpointd/checkpointd/internal/backup"
 )
 
-// Store is the full contract of a checkpointd store, in six parts that
+// Store is the full contract of a checkpointd store, in seven parts that
 // its consumers declare the slices they use of (httpapi.Store,
-// auth.Store, engine's Sink and SlotClaimer, admin's creators and
-// listers, metrics.RestorePoints).
+// auth.Store, engine's Sink, SlotClaimer, SlotRecorder and MissedStore,
+// admin's creators, listers and SlotStore, metrics.RestorePoints).
 //
 // Callers: every method takes its caller from its context
 // (backup.WithPrincipal) and refuses a context without one (access.go).
@@ -345,4 +345,10 @@ type Slots interface {
 	// still at work), in one transaction, and returns how many it stored.
 	// Of racing sweeps, in any processes, each slot gets one record.
 	RecordMissedSlots(ctx context.Context, clusterID backup.ObjectID, slots []time.Time, reason backup.SlotReason, detail string) (int, error)
+
+	// PruneSlots deletes a cluster's records of slots before cutoff and
+	// returns how many went, leaving its checkpoints alone: the sweep's
+	// retention of the records of a cluster nothing reports for, whose
+	// checkpoints no PruneCheckpoints reaches.
+	PruneSlots(ctx context.Context, clusterID backup.ObjectID, cutoff time.Time) (int, error)
 }

@@ -325,3 +325,18 @@ ON CONFLICT (cluster, slot) DO NOTHING`, pk, todo, string(reason), detail, strin
 	})
 	return n, err
 }
+
+// PruneSlots deletes a cluster's records of slots before cutoff.
+func (db *DB) PruneSlots(ctx context.Context, clusterID backup.ObjectID, cutoff time.Time) (_ int, err error) {
+	ctx, end := db.op(ctx)
+	defer end(&err)
+	if err := store.System(ctx); err != nil {
+		return 0, err
+	}
+	lo, _ := shape.SlotBounds(cutoff, time.Time{})
+	tag, err := db.pool.Exec(ctx, `DELETE FROM slots WHERE cluster = (SELECT pk FROM clusters WHERE id = $1) AND slot < $2`, clusterID.Hex(), lo)
+	if err != nil {
+		return 0, err
+	}
+	return int(tag.RowsAffected()), nil
+}

@@ -109,7 +109,7 @@ func SameSlot(a, b backup.Slot) bool {
 // seconds, valid.
 func CheckSlot(s *backup.Slot) error {
 	s.Time = s.Time.UTC()
-	s.Recorded = s.Recorded.UTC().Truncate(0)
+	s.Recorded = s.Recorded.UTC()
 	for i := range s.Steps {
 		s.Steps[i].At = s.Steps[i].At.UTC()
 	}

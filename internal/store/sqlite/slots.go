@@ -342,3 +342,18 @@ func collect(ctx context.Context, tx *sql.Tx, set map[int64]bool, q string, args
 	}
 	return rows.Err()
 }
+
+// PruneSlots deletes a cluster's records of slots before cutoff.
+func (db *DB) PruneSlots(ctx context.Context, clusterID backup.ObjectID, cutoff time.Time) (_ int, err error) {
+	defer db.classify(&err)
+	if err := store.System(ctx); err != nil {
+		return 0, err
+	}
+	lo, _ := shape.SlotBounds(cutoff, time.Time{})
+	res, err := db.w.ExecContext(ctx, `DELETE FROM slots WHERE cluster = (SELECT pk FROM clusters WHERE id = ?) AND slot < ?`, clusterID.Hex(), lo)
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: prune slots: %w", err)
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
+}

@@ -214,8 +214,8 @@ func testSlotsAccess(t *testing.T, f *fixture) {
 }
 
 // testSlotsPrune: PruneCheckpoints takes the records before its cutoff
-// with the checkpoints, also of a cluster that has no checkpoint, and
-// DeleteCluster takes all of them.
+// with the checkpoints, also of a cluster that has no checkpoint;
+// PruneSlots takes records alone; DeleteCluster takes all of them.
 func testSlotsPrune(t *testing.T, f *fixture) {
 	q := 15 * time.Minute
 	cps := f.history(f.sharded, 4)
@@ -246,6 +246,17 @@ func testSlotsPrune(t *testing.T, f *fixture) {
 	f.must(err)
 	if counts.Total() != 1 {
 		t.Fatalf("after pruning a cluster without checkpoints, %d records, want 1", counts.Total())
+	}
+	// PruneSlots takes the records and leaves the checkpoints.
+	n, err = f.s.PruneSlots(f.ctx, f.sharded.ID, t0.Add(3*q))
+	f.must(err)
+	if n != 1 || len(f.list(byName(f.sharded))) != 2 {
+		t.Fatalf("PruneSlots = %d, %d checkpoints left; want 1 record gone and the 2 checkpoints kept", n, len(f.list(byName(f.sharded))))
+	}
+	counts, err = f.s.SlotCounts(f.ctx, byName(f.sharded), time.Time{}, time.Time{})
+	f.must(err)
+	if want := (backup.SlotCounts{backup.SlotTaken: 1, backup.SlotSkipped: 1}); !reflect.DeepEqual(counts, want) {
+		t.Fatalf("after PruneSlots, counts = %v, want %v", counts, want)
 	}
 	f.must(f.s.DeleteCluster(f.ctx, byName(other)))
 	// A new cluster of that name starts without records.
