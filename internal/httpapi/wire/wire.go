@@ -27,8 +27,15 @@ func AppendString(b []byte, s string) []byte {
 
 // AppendEscaped appends the escaped body of a JSON string, without quotes.
 func AppendEscaped(b []byte, s string) []byte {
+	// Most strings (names, ids, URLs) need no escaping at all: find the
+	// first byte that might, eight at a time, and copy what precedes it in
+	// one append. This is half of a page's encoding otherwise.
+	i := plainPrefix(s)
+	if i == len(s) {
+		return append(b, s...)
+	}
 	start := 0
-	for i := 0; i < len(s); {
+	for i < len(s) {
 		c := s[i]
 		if c < utf8.RuneSelf {
 			if c >= 0x20 && c != '"' && c != '\\' {
@@ -63,6 +70,39 @@ func AppendEscaped(b []byte, s string) []byte {
 		i += size
 	}
 	return append(b, s[start:]...)
+}
+
+// Constants of the word-at-a-time scan in plainPrefix.
+const (
+	ones  = 0x0101010101010101
+	highs = 0x8080808080808080
+)
+
+// plainPrefix returns the length of s's longest prefix of bytes that
+// AppendEscaped copies as they are: ASCII from 0x20, but '"' and '\\'.
+func plainPrefix(s string) int {
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		w := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+		// A byte's high bit is set in m when that byte is below 0x20, is
+		// '"' or '\\' (a zero byte after the XOR), or is not ASCII. The
+		// tests are exact as to whether any byte of w is one.
+		m := (w - ones*0x20) &^ w
+		q := w ^ (ones * '"')
+		m |= (q - ones) &^ q
+		e := w ^ (ones * '\\')
+		m |= (e - ones) &^ e
+		if (m|w)&highs != 0 {
+			break
+		}
+	}
+	for ; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= utf8.RuneSelf || c == '"' || c == '\\' {
+			break
+		}
+	}
+	return i
 }
 
 // AppendKey appends `"key":` for a key known to need no escaping.
