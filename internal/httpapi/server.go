@@ -104,6 +104,8 @@ type Server struct {
 	// pageBodies keeps the encoded results of pages of checkpoints that
 	// the store served from its cache (with a Version).
 	pageBodies *pageBodies
+	// checkpointBodies keeps the encoded results of single checkpoints.
+	checkpointBodies *checkpointBodies
 	// ids makes the ids of restore jobs and their batches.
 	ids *backup.IDSource
 
@@ -153,7 +155,9 @@ func New(cfg Config, st Store) *Server {
 		mux:        http.NewServeMux(),
 		svcVerHdr:  []string{"gitHash=" + gh + "; versionString=" + ver},
 		pageBodies: newPageBodies(maxPageBodies),
-		ids:        cfg.IDs,
+
+		checkpointBodies: newCheckpointBodies(maxCheckpointBodyBytes),
+		ids:              cfg.IDs,
 
 		unavailableWarn: warnLimiter{every: unavailableWarnEvery},
 	}
