@@ -525,11 +525,11 @@ func newLogger(e *env, format, level string) (*slog.Logger, func() error, error)
 		return nil, nil, flagErrorf("log-format", "%q is neither text nor json", format)
 	}
 	buf := newLogBuffer(e.stderr)
-	var h slog.Handler = slog.NewTextHandler(buf, opts)
 	if format == "json" {
-		h = slog.NewJSONHandler(buf, opts)
+		return slog.New(flushingHandler{slog.NewJSONHandler(buf, opts), buf}), buf.Close, nil
 	}
-	return slog.New(flushingHandler{h, buf}), buf.Close, nil
+	// The request lines are written by requestLineHandler (requestlog.go).
+	return slog.New(requestLineHandler{flushingHandler{slog.NewTextHandler(buf, opts), buf}, buf}), buf.Close, nil
 }
 
 // authConfig reads the authentication settings.
