@@ -31,6 +31,7 @@ import (
 //     log buffer (to io.Discard: the formatting counts, not the terminal);
 //   - shipped-slog: the same, the request line written by slog's own text
 //     handler, as serve did before requestLineHandler;
+//   - limiter-only: the rate limiter on, the request line discarded;
 //   - stripped: no rate limiter and the request line discarded, as the
 //     in-process load test measures.
 //
@@ -69,7 +70,7 @@ func BenchmarkRequestPath(b *testing.B) {
 		return slog.New(slog.DiscardHandler), func() error { return nil }
 	}
 	never := auth.Limit{Requests: 1 << 30, Window: time.Minute}
-	configs := []config{{"shipped", never, shippedLog}, {"shipped-slog", never, slogLog}, {"stripped", auth.Limit{}, noLog}}
+	configs := []config{{"shipped", never, shippedLog}, {"shipped-slog", never, slogLog}, {"limiter-only", never, noLog}, {"stripped", auth.Limit{}, noLog}}
 
 	base := "/api/atlas/v2/groups/" + ds.Project.ID.Hex() + "/clusters/Cluster0/backupCheckpoints"
 	targets := []struct{ name, path string }{
