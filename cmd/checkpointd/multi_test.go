@@ -263,6 +263,51 @@ func TestMultiInstance(t *testing.T) {
 			}
 		}
 	}
+	// Each slot has one record across the servers, and every checkpoint
+	// they took has its slot's record (the administration API of a
+	// survivor; the demo key may read them).
+	for _, cl := range clusters {
+		if fresh(before[cl[1]]) == 0 {
+			continue
+		}
+		u := fmt.Sprintf("%s/api/checkpointd/v1/groups/%s/clusters/%s/slots?itemsPerPage=500&from=%s", insts[1].base, project[1], cl[1],
+			url.QueryEscape(epoch.UTC().Truncate(time.Second).Format(time.RFC3339)))
+		res, err := client.Get(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var body struct {
+			Results []struct {
+				Slot         time.Time `json:"slot"`
+				Outcome      string    `json:"outcome"`
+				CheckpointID string    `json:"checkpointId"`
+			} `json:"results"`
+		}
+		err = json.NewDecoder(res.Body).Decode(&body)
+		res.Body.Close()
+		if res.StatusCode != 200 || err != nil {
+			t.Fatalf("GET %s: %d %v", u, res.StatusCode, err)
+		}
+		if len(body.Results) == 0 {
+			t.Errorf("cluster %s: no slot records since the servers started", cl[1])
+		}
+		records, named := map[time.Time]bool{}, map[string]bool{}
+		for _, r := range body.Results {
+			if records[r.Slot] {
+				t.Errorf("cluster %s: two records of the slot %s", cl[1], r.Slot)
+			}
+			records[r.Slot], named[r.CheckpointID] = true, true
+		}
+		after, _ := listAll(client, insts[1].base)
+		// The demo clock's now, a moment ago: the newest checkpoints may be
+		// stored a moment before their records.
+		recent := epoch.Add(time.Since(epoch)*multiSpeed - time.Hour) // wall clock
+		for _, cp := range after[cl[1]] {
+			if !cp.Timestamp.Before(epoch) && cp.Timestamp.Before(recent) && !named[cp.ID] {
+				t.Errorf("cluster %s: checkpoint %s (%s) has no slot record", cl[1], cp.ID, cp.Timestamp)
+			}
+		}
+	}
 	// The slots were shared out: every server logged checkpoints it took.
 	taken := 0
 	for _, in := range insts {

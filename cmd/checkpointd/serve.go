@@ -6,10 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"net/http/pprof"
 	"os"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -59,7 +61,71 @@ type serveConfig struct {
 	tokenRateLimit    string
 	digestAlgorithms  string
 	authRefresh       time.Duration
+	cacheSize         string
 	timeouts          serveTimeouts
+}
+
+// defaultCacheSize is --cache-size's default: with the Go runtime and
+// the requests under way, the server then stays within some 64 MiB
+// whatever the clients ask for.
+const defaultCacheSize = "16MiB"
+
+// cacheBudget is --cache-size shared among the server's caches: half for
+// the store's pages of checkpoints and an eighth for its single
+// checkpoints (open.Options.CacheSize takes the two together, split four
+// to one), a quarter for the API's encoded pages, and the rest, an
+// eighth, for credentials. A size of 0 turns every cache off.
+type cacheBudget struct {
+	store, bodies, credentials int64
+}
+
+func splitCache(total int64) cacheBudget {
+	if total == 0 {
+		return cacheBudget{store: -1, bodies: -1, credentials: -1}
+	}
+	b := cacheBudget{store: total / 8 * 5, bodies: total / 4}
+	b.credentials = total - b.store - b.bodies
+	return b
+}
+
+// memoryHeadroom is what the Go runtime's soft memory limit allows
+// beyond --cache-size when serve sets it (setMemoryLimit): the requests
+// under way (a page of 500 checkpoints is some 800 KB decoded and
+// encoded) and what the server holds besides its caches.
+const memoryHeadroom = 16 << 20
+
+// setMemoryLimit sets the Go runtime's soft memory limit to the caches'
+// bound plus memoryHeadroom, unless a limit is set already (GOMEMLIMIT
+// in the environment), so that the collector runs before garbage from
+// large pages doubles the heap the caches keep live. It returns what
+// puts the previous limit back.
+func setMemoryLimit(caches int64) (restore func()) {
+	prev := debug.SetMemoryLimit(-1)
+	if prev != math.MaxInt64 {
+		return func() {}
+	}
+	debug.SetMemoryLimit(caches + memoryHeadroom)
+	return func() { debug.SetMemoryLimit(prev) }
+}
+
+// parseSize reads a size in bytes: a whole number, alone or followed by
+// KiB, MiB or GiB (powers of 1024).
+func parseSize(s string) (int64, error) {
+	num, unit := s, int64(1)
+	for _, u := range []struct {
+		suffix string
+		n      int64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}} {
+		if rest, ok := strings.CutSuffix(s, u.suffix); ok {
+			num, unit = rest, u.n
+			break
+		}
+	}
+	n, err := strconv.ParseInt(num, 10, 64)
+	if err != nil || n < 0 || n > (1<<62)/unit {
+		return 0, fmt.Errorf("%q: want a size such as 16MiB, 512KiB or 1048576 (bytes), or 0", s)
+	}
+	return n * unit, nil
 }
 
 // serveTimeouts bound how long a connection may take over each part of a
@@ -152,6 +218,7 @@ the default.`,
 	f.BoolVar(&c.trustForwardedFor, "trust-forwarded-for", false, "take the client address for API access lists from the last X-Forwarded-For entry (only behind one reverse proxy that sets it)")
 	f.StringVar(&c.rateLimit, "rate-limit", "6000/1m", "requests each API key or service account may make, as N/WINDOW (e.g. 100/1m); 0 for no limit")
 	f.StringVar(&c.tokenRateLimit, "token-rate-limit", "50/1m", "token and revoke requests per client address and client id, as N/WINDOW; 0 for no limit")
+	f.StringVar(&c.cacheSize, "cache-size", defaultCacheSize, "memory the server's caches may hold in all, as bytes or with KiB, MiB or GiB: half for pages of checkpoints, an eighth for single checkpoints, a quarter for encoded pages, an eighth for credentials; 0 turns every cache off. Unless GOMEMLIMIT is set, the Go runtime's soft memory limit is this plus 16MiB")
 	f.DurationVar(&c.authRefresh, "auth-refresh", auth.DefaultRefresh, "how long credentials are trusted before the store is asked whether any changed: a key deleted or a token revoked elsewhere is refused within this time (a revoke through this server at once); 0 asks on every request")
 	f.DurationVar(&c.timeouts.readHeader, "read-header-timeout", 10*time.Second, "how long a client may take to send a request's headers")
 	f.DurationVar(&c.timeouts.read, "read-timeout", 30*time.Second, "how long a client may take to send a whole request, body included")
@@ -182,10 +249,17 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 		return flagErrorf("external-url", "%q must start with http:// or https://", c.externalURL)
 	}
 
+	cacheTotal, err := parseSize(c.cacheSize)
+	if err != nil {
+		return &flagError{name: "cache-size", err: err}
+	}
+	caches := splitCache(cacheTotal)
+	defer setMemoryLimit(cacheTotal)()
 	authCfg, err := c.authConfig(logger)
 	if err != nil {
 		return err
 	}
+	authCfg.CacheSize = caches.credentials
 	tlsCfg, err := c.tlsConfig()
 	if err != nil {
 		return err
@@ -223,7 +297,7 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 		defer mln.Close()
 	}
 
-	db, err := open.OpenWith(ctx, c.database, open.Options{CallTimeout: c.dbTimeout, Clock: e.clock})
+	db, err := open.OpenWith(ctx, c.database, open.Options{CallTimeout: c.dbTimeout, Clock: e.clock, CacheSize: caches.store})
 	if err != nil {
 		return err
 	}
@@ -308,6 +382,7 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 				Sink:    db,
 				Pruner:  db,
 				Claimer: engine.Lease{Store: db, Owner: engine.OwnerID()},
+				Slots:   db,
 				Logger:  logger.With("component", "engine"),
 			},
 			Source:  db,
@@ -329,6 +404,15 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 			_ = sup.Run(engCtx) // returns nil once every checkpoint under way has finished
 			<-restoresDone
 		}()
+		// Slots that passed with no record (no instance, no agent ran
+		// them) are recorded as missed, by every server running the
+		// engine; the store records each slot once.
+		sweepDone := make(chan struct{})
+		go func() {
+			defer close(sweepDone)
+			sw := &engine.Sweep{Store: db, Clock: demoClock, Logger: logger.With("component", "sweep")}
+			_ = sw.Run(engCtx)
+		}()
 		// The simulated clusters' restore jobs finish on the API's clock,
 		// which dated them; the API wakes the loop when it creates some.
 		go func() {
@@ -340,21 +424,23 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 		defer func() {
 			stopEngine()
 			<-engDone
+			<-sweepDone
 		}()
 	}
 
 	apiCfg := httpapi.Config{
-		ExternalURL:  c.externalURL,
-		Paging:       paging,
-		Version:      version(),
-		GitHash:      gitHash(),
-		Logger:       logger,
-		Auth:         authn,
-		OAuth:        authn,
-		UI:           web.Handler(),
-		Admin:        db,
-		Clock:        e.clock,
-		ClusterAdmin: admin.Clusters{Store: db, Clock: e.clock},
+		ExternalURL:       c.externalURL,
+		Paging:            paging,
+		Version:           version(),
+		GitHash:           gitHash(),
+		Logger:            logger,
+		Auth:              authn,
+		OAuth:             authn,
+		UI:                web.Handler(),
+		Admin:             db,
+		Clock:             e.clock,
+		ClusterAdmin:      admin.Clusters{Store: db, Clock: e.clock},
+		PageBodyCacheSize: caches.bodies,
 		RestoreJobsCreated: func() {
 			select {
 			case restoresWake <- struct{}{}:

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -19,7 +20,6 @@ import (
 	"github.com/checkpointd/checkpointd/internal/auth/digest"
 	"github.com/checkpointd/checkpointd/internal/backup"
 	"github.com/checkpointd/checkpointd/internal/clock"
-	"github.com/checkpointd/checkpointd/internal/store/sqlite"
 )
 
 // Kinds of credentials (-auth).
@@ -46,16 +46,23 @@ type credentials struct {
 
 var noCredentials = &credentials{kind: authNone}
 
+// credentialStore is where newCredentials creates them.
+type credentialStore interface {
+	admin.ServiceAccountCreator
+	admin.APIKeyCreator
+}
+
 // newCredentials creates, in the seeded organization, a service account
 // (bearer) or an API key (digest) with ORG_READ_ONLY. apiURL is the
 // server whose token endpoint mints the tokens.
-func newCredentials(ctx context.Context, kind string, db *sqlite.DB, apiURL string) (*credentials, error) {
+func newCredentials(ctx context.Context, kind string, db credentialStore, apiURL string) (*credentials, error) {
 	grants := []backup.Grant{{Role: backup.OrgReadOnly}}
 	switch kind {
 	case authNone:
 		return noCredentials, nil
 	case authBearer:
-		sa, secret, err := admin.CreateServiceAccount(ctx, db, orgID, "loadtest", "load test", grants, nil, admin.MinSecretTTL, clock.System)
+		// Named by the time: a kept database gains one account a run.
+		sa, secret, err := admin.CreateServiceAccount(ctx, db, orgID, "loadtest-"+strconv.FormatInt(time.Now().Unix(), 10), "load test", grants, nil, admin.MinSecretTTL, clock.System)
 		if err != nil {
 			return nil, err
 		}
@@ -72,6 +79,23 @@ func newCredentials(ctx context.Context, kind string, db *sqlite.DB, apiURL stri
 		return &credentials{kind: kind, user: k.PublicKey, pass: private}, nil
 	}
 	return nil, fmt.Errorf("-auth: %q is none of bearer, digest or none", kind)
+}
+
+// newCredentialsLater creates a service account as newCredentials does,
+// its token to be minted by the server at(…) names.
+func newCredentialsLater(ctx context.Context, db credentialStore) (*credentials, error) {
+	sa, secret, err := admin.CreateServiceAccount(ctx, db, orgID, "loadtest-"+strconv.FormatInt(time.Now().Unix(), 10), "load test",
+		[]backup.Grant{{Role: backup.OrgReadOnly}}, nil, admin.MinSecretTTL, clock.System)
+	if err != nil {
+		return nil, err
+	}
+	return &credentials{kind: authBearer, clientID: sa.ClientID, secret: secret}, nil
+}
+
+// at returns the service account's credentials with tokens minted by the
+// server at apiURL.
+func (c *credentials) at(apiURL string) *credentials {
+	return &credentials{kind: c.kind, tokenURL: apiURL + "/api/oauth/token", clientID: c.clientID, secret: c.secret, user: c.user, pass: c.pass}
 }
 
 // bearer returns the Authorization value of the current access token,

@@ -1,32 +1,41 @@
 // Command loadtest measures checkpointd under load on this machine and
-// compares it with the ceiling: a bare net/http handler serving the very
+// compares it with the ceiling: a bare net/http server serving the very
 // same bytes. Everything listens on 127.0.0.1; every run is bounded by
-// -duration per target.
+// -duration and -reps.
+//
+// By default it runs the method of BENCHMARKS.md (method.go):
+// `checkpointd serve` as a process of its own, restarted for each phase,
+// on SQLite and PostgreSQL, in the shipped and a stripped configuration,
+// each figure measured by turns with its reference, with medians and
+// spread, the load average beside each figure and the server's RSS
+// high-water mark per phase; it ends with a Markdown report. -quick is
+// its rehearsal.
 //
 // It uses wrk when it is on PATH (scripts/load.sh installs it) and a
 // built-in closed-loop generator otherwise. Results are ratios measured in
 // one run; absolute numbers drift between machines and runs.
 //
-// The API is served as serve serves it, authentication included: by
-// default (-auth bearer) every API request carries a service account's
-// access token, minted through the real token endpoint, and get-one and
-// list-100 are measured once more against the same store without
-// authentication, so that its cost is a ratio of the same run; and
-// get-one with the bearer token and with an API key over HTTP Digest
-// (nonce reuse), both through the built-in generator (wrk cannot answer a
-// digest challenge), taking turns, so that the two kinds of credentials
-// are compared in one run with one generator. -auth digest uses the API
-// key for every target instead (built-in generator only); -auth none
-// measures everything without authentication.
+// -inprocess runs the earlier load test instead: the API in this process,
+// served as serve serves it, authentication included: by default (-auth
+// bearer) every API request carries a service account's access token,
+// minted through the real token endpoint, and get-one and list-100 are
+// measured once more against the same store without authentication, so
+// that its cost is a ratio of the same run; and get-one with the bearer
+// token and with an API key over HTTP Digest (nonce reuse), both through
+// the built-in generator (wrk cannot answer a digest challenge), taking
+// turns. -auth digest uses the API key for every target instead
+// (built-in generator only); -auth none measures everything without
+// authentication.
 //
 // -soak DURATION runs the soak instead (soak.go).
 //
-//	go run ./cmd/loadtest -duration 10s -big 1000000
+//	go run ./cmd/loadtest               # the method, about an hour
+//	go run ./cmd/loadtest -quick        # its rehearsal
+//	go run ./cmd/loadtest -inprocess -duration 10s -big 1000000
 //	go run ./cmd/loadtest -soak 5m
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -38,6 +47,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"regexp"
 	"runtime"
@@ -46,16 +56,29 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/checkpointd/checkpointd/internal/auth"
 	"github.com/checkpointd/checkpointd/internal/backup"
 	"github.com/checkpointd/checkpointd/internal/httpapi"
+	"github.com/checkpointd/checkpointd/internal/store/open"
 	"github.com/checkpointd/checkpointd/internal/store/sqlite"
 )
 
 func main() {
-	if err := run(context.Background(), os.Args[1:], os.Stdout); err != nil {
+	if file := os.Getenv(ceilingEnv); file != "" {
+		if err := serveCeiling(file, os.Stdin, os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, "loadtest: ceiling:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	// An interrupt ends the run as a failure would: its servers stopped,
+	// its temporary directory removed.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "loadtest:", err)
 		os.Exit(1)
 	}
@@ -85,22 +108,96 @@ func load(ctx context.Context, args []string, out io.Writer) ([]result, error) {
 	// Seeding writes the data set directly, as the server itself.
 	ctx = backup.WithPrincipal(ctx, backup.System)
 	fs := flag.NewFlagSet("loadtest", flag.ContinueOnError)
-	duration := fs.Duration("duration", 10*time.Second, "how long each target is loaded")
-	conns := fs.Int("connections", 32, "concurrent connections")
+	duration := fs.Duration("duration", 0, "how long each target is loaded (-inprocess; default 10s), or one repetition of one side of a figure (default 3s; -quick 1s; wrk runs whole seconds)")
+	connList := fs.String("connections", "", "concurrent connections: a comma-separated list (default 16,64; -inprocess and -soak take the first, default 32)")
 	small := fs.Int("small", 1000, "checkpoints in the small cluster")
-	big := fs.Int("big", 1000000, "checkpoints in the big cluster (0 skips the store-size comparison)")
+	big := fs.Int("big", 1000000, "checkpoints in the big cluster (0: no big cluster, no walks over it; -quick: 20000)")
 	dir := fs.String("dir", "", "directory for the database (kept and reused if it already holds one; default: a temporary one)")
 	gen := fs.String("generator", "auto", "load generator: wrk, builtin or auto")
-	authKind := fs.String("auth", authBearer, "credentials of the API requests: bearer (a service account's token), digest (an API key; built-in generator only) or none")
-	only := fs.String("run", "", "load only the targets whose name matches this regular expression (default: all)")
-	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of this process (the servers, and the built-in generator if used) over the loaded targets to `FILE`")
-	memProfile := fs.String("memprofile", "", "write an allocation profile of this process over the whole run to `FILE`")
-	soakFor := fs.Duration("soak", 0, "instead of the targets, soak `checkpointd serve --demo` (run as a process of its own, the engine writing) for this long with mixed traffic, sampling its memory")
+	reps := fs.Int("reps", 3, "repetitions of each figure, its two sides taking turns (the method publishes 3 or more)")
+	quick := fs.Bool("quick", false, "a rehearsal: -duration 1s and -big 20000 unless given")
+	stores := fs.String("stores", "sqlite,postgres", "stores measured, comma-separated: sqlite, postgres")
+	configs := fs.String("configs", cfgShipped+","+cfgStripped, "server configurations measured, comma-separated: shipped (serve's defaults, request log to a file, rate limiter on with a limit never reached), stripped (limiter off, request log discarded)")
+	phases := fs.String("phases", "", "measure only the phases whose name matches this regular expression: get-one, list-100, digest, and walk SIZE MODE N with SIZE as -small and -big say (1k, 1M; 20k with -quick), MODE cached or uncached, N 100 or 500 items a page (default: all)")
+	pgURL := fs.String("postgres", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable", "PostgreSQL server on which a scratch database is created (checkpointd_load_SMALL_BIG, kept for the next run); none answering skips PostgreSQL")
+	keepLogs := fs.Bool("keep-logs", false, "keep each phase's server log (serve-STORE-CONFIGURATION-PHASE.log) in -dir; give -dir too, since a temporary one is removed at the end")
+	inprocess := fs.Bool("inprocess", false, "instead of the method, the in-process targets: the API and its store cache off in this process, with and without authentication, under -run, -auth, -cpuprofile and -memprofile")
+	authKind := fs.String("auth", authBearer, "-inprocess: credentials of the API requests: bearer (a service account's token), digest (an API key; built-in generator only) or none")
+	only := fs.String("run", "", "-inprocess: load only the targets whose name matches this regular expression (default: all)")
+	cpuProfile := fs.String("cpuprofile", "", "-inprocess: write a CPU profile of this process (the servers, and the built-in generator if used) over the loaded targets to `FILE`")
+	memProfile := fs.String("memprofile", "", "-inprocess: write an allocation profile of this process over the whole run to `FILE`")
+	soakFor := fs.Duration("soak", 0, "instead of the method, soak `checkpointd serve --demo` (run as a process of its own, the engine writing) for this long with mixed traffic, sampling its memory")
 	soakSpeed := fs.Float64("soak-speed", 1700, "the soak's engine schedule runs this many times faster than the wall clock (--demo-speed)")
 	soakSample := fs.Duration("soak-sample", 5*time.Second, "how often the soak samples the server")
-	binary := fs.String("checkpointd", "", "the checkpointd binary the soak runs (default: go build ./cmd/checkpointd)")
+	binary := fs.String("checkpointd", "", "the checkpointd binary the method and the soak run (default: go build ./cmd/checkpointd)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	connsList, err := parseInts(*connList)
+	if err != nil {
+		return nil, fmt.Errorf("-connections: %w", err)
+	}
+	conns := new(int)
+	*conns = 32
+	if len(connsList) > 0 {
+		*conns = connsList[0]
+	}
+	if len(connsList) == 0 {
+		connsList = []int{16, 64}
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if !*inprocess && *soakFor == 0 {
+		for _, f := range []string{"auth", "run", "cpuprofile", "memprofile"} {
+			if set[f] {
+				return nil, fmt.Errorf("-%s applies to -inprocess only", f)
+			}
+		}
+		if *reps < 1 {
+			return nil, errors.New("-reps: at least 1 (3 or more for figures to publish)")
+		}
+		cfg := methodConfig{duration: 3 * time.Second, reps: *reps, conns: connsList, small: *small, big: *big, dir: *dir,
+			postgresURL: *pgURL, binary: *binary, keepLogs: *keepLogs, args: args}
+		if *quick {
+			cfg.duration = time.Second
+			if !set["big"] {
+				cfg.big = 20000
+			}
+		}
+		if set["duration"] {
+			cfg.duration = *duration
+		}
+		if cfg.duration <= 0 || cfg.small <= 0 || cfg.big < 0 {
+			return nil, errors.New("-duration and -small must be positive, -big 0 or more")
+		}
+		var err error
+		if cfg.stores, err = parseChoice(*stores, "sqlite", "postgres"); err != nil {
+			return nil, fmt.Errorf("-stores: %w", err)
+		}
+		if cfg.configs, err = parseChoice(*configs, cfgShipped, cfgStripped); err != nil {
+			return nil, fmt.Errorf("-configs: %w", err)
+		}
+		if *phases != "" {
+			if cfg.phases, err = regexp.Compile(*phases); err != nil {
+				return nil, fmt.Errorf("-phases: %w", err)
+			}
+		}
+		switch *gen {
+		case "wrk":
+			cfg.useWrk = true
+		case "auto":
+			cfg.useWrk = haveWrk()
+		case "builtin":
+		default:
+			return nil, fmt.Errorf("-generator: %q is none of wrk, builtin or auto", *gen)
+		}
+		return nil, method(ctx, cfg, out)
+	}
+	if *duration == 0 {
+		*duration = 10 * time.Second
 	}
 	if *soakFor > 0 {
 		if *soakSpeed <= 0 || *soakSample <= 0 {
@@ -423,6 +520,42 @@ func load(ctx context.Context, args []string, out io.Writer) ([]result, error) {
 	return results, nil
 }
 
+// parseInts reads a comma-separated list of positive numbers.
+func parseInts(s string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		n, err := strconv.Atoi(f)
+		if err != nil || n <= 0 {
+			return nil, fmt.Errorf("%q is not a positive number", f)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+// parseChoice reads a comma-separated list of some of choices, in the
+// order of choices.
+func parseChoice(s string, choices ...string) ([]string, error) {
+	var got []string
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		if !slices.Contains(choices, f) {
+			return nil, fmt.Errorf("%q is none of %s", f, strings.Join(choices, ", "))
+		}
+		got = append(got, f)
+	}
+	var out []string
+	for _, c := range choices {
+		if slices.Contains(got, c) {
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
+
 // writeHeapProfile writes the allocation profile (every allocation since
 // the profile rate was set) to path.
 func writeHeapProfile(path string) error {
@@ -455,7 +588,7 @@ func clusterPath(name string) string {
 
 // seed makes a project with a 3-shard cluster "small" and, when big > 0,
 // one named "big", unless the database already has them.
-func seed(ctx context.Context, db *sqlite.DB, small, big int, out io.Writer) error {
+func seed(ctx context.Context, db open.Store, small, big int, out io.Writer) error {
 	if _, err := db.Project(ctx, projectID); err == nil {
 		fmt.Fprintln(out, "reusing the existing load database")
 		return nil
@@ -587,25 +720,7 @@ var (
 // wrk sends one set of headers with every request, so creds can be none
 // or bearer.
 func runWrk(ctx context.Context, url string, conns int, d time.Duration, creds *credentials) (result, error) {
-	secs := max(1, int(d.Seconds()))
-	args := []string{"-t2", "-c" + strconv.Itoa(conns), "-d" + strconv.Itoa(secs) + "s", "--latency", "-H", "Accept: " + accept}
-	switch creds.kind {
-	case authBearer:
-		h, err := creds.bearer(ctx, d)
-		if err != nil {
-			return result{}, err
-		}
-		args = append(args, "-H", "Authorization: "+h)
-	case authDigest:
-		return result{}, errors.New("wrk cannot send digest credentials")
-	}
-	cmd := exec.CommandContext(ctx, "wrk", append(args, url)...)
-	var buf bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &buf, &buf
-	if err := cmd.Run(); err != nil {
-		return result{}, fmt.Errorf("wrk: %w: %s", err, buf.String())
-	}
-	return parseWrk(buf.String())
+	return runWrkArgs(ctx, url, conns, d, creds)
 }
 
 // parseWrk reads requests/s and the 99th percentile from wrk --latency
@@ -665,6 +780,16 @@ func merge(rs []result, d time.Duration) result {
 // take the server's CPU). It counts answers by status and fails if any was
 // not 200.
 func runBuiltin(ctx context.Context, url string, conns int, d time.Duration, creds *credentials) (result, error) {
+	return runBuiltinRequests(ctx, url, requests{}, conns, d, creds)
+}
+
+// runBuiltinRequests is runBuiltin sending base+r's requests (a digest
+// client of a walk signs each request as it sends it).
+func runBuiltinRequests(ctx context.Context, base string, r requests, conns int, d time.Duration, creds *credentials) (result, error) {
+	url := base + r.path
+	if r.walk() {
+		url += "1"
+	}
 	tr := &http.Transport{MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns}
 	defer tr.CloseIdleConnections()
 	client := &http.Client{Transport: tr}
@@ -695,10 +820,15 @@ func runBuiltin(ctx context.Context, url string, conns int, d time.Duration, cre
 		go func() {
 			defer wg.Done()
 			sign := signers[i]
+			rng := rand.New(rand.NewPCG(uint64(i), 11))
 			var mine []time.Duration
 			byStatus := map[int]int{}
 			for time.Now().Before(deadline) && ctx.Err() == nil {
-				req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+				u := url
+				if r.walk() {
+					u = base + r.next(rng)
+				}
+				req, _ := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 				req.Header.Set("Accept", accept)
 				if err := sign(req); err != nil {
 					fail(err)

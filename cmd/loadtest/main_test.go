@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-// TestRunBuiltin runs the whole load test briefly with the built-in
+// TestRunBuiltin runs the in-process load test briefly with the built-in
 // generator: seeding, the servers, every target and the report, with
 // each kind of credentials. Every answer must be a 200: with credentials,
 // that is the authenticated servers accepting them on every request.
@@ -33,7 +33,7 @@ func TestRunBuiltin(t *testing.T) {
 		}
 		t.Run(name, func(t *testing.T) {
 			var out strings.Builder
-			args := append([]string{"-duration", tc.duration, "-small", "250", "-big", "0", "-generator", "builtin", "-connections", "2", "-dir", t.TempDir()}, tc.auth...)
+			args := append([]string{"-inprocess", "-duration", tc.duration, "-small", "250", "-big", "0", "-generator", "builtin", "-connections", "2", "-dir", t.TempDir()}, tc.auth...)
 			results, err := load(context.Background(), args, &out)
 			if err != nil {
 				t.Fatalf("load: %v\n%s", err, out.String())

@@ -56,6 +56,7 @@ type ClusterStore interface {
 	CreateCluster(ctx context.Context, c backup.Cluster) error
 	UpdateCluster(ctx context.Context, ref backup.ClusterRef, change func(*backup.Cluster) error) (backup.Cluster, error)
 	SlotClaimer
+	SlotStore
 }
 
 // Clusters creates and changes clusters in a store, for the command

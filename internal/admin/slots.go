@@ -71,3 +71,63 @@ func ClaimSlot(ctx context.Context, st SlotClaimer, c backup.Cluster, slot time.
 	}
 	return st.ClaimSlot(backup.WithPrincipal(ctx, backup.System), c.ID, slot, owner, engine.DefaultLeaseTTL)
 }
+
+// SlotStore reads a cluster's slot records and stores an agent's (the
+// store's Slots, CheckpointSlot and RecordSlot).
+type SlotStore interface {
+	Slots(ctx context.Context, ref backup.ClusterRef, filter backup.SlotFilter, page backup.PageRequest) (backup.Page[backup.Slot], error)
+	CheckpointSlot(ctx context.Context, ref backup.ClusterRef, id backup.ObjectID) (backup.Slot, error)
+	RecordSlot(ctx context.Context, s backup.Slot) error
+}
+
+// ListSlots returns one page of a cluster's slot records that pass f,
+// newest first, as the caller of ctx may read them.
+func (a Clusters) ListSlots(ctx context.Context, ref backup.ClusterRef, f backup.SlotFilter, page backup.PageRequest) (backup.Page[backup.Slot], error) {
+	return a.Store.Slots(ctx, ref, f, page)
+}
+
+// CheckpointSlot returns the record of the slot that stored a checkpoint
+// (CHECKPOINT_NOT_FOUND, SLOT_NOT_FOUND).
+func (a Clusters) CheckpointSlot(ctx context.Context, ref backup.ClusterRef, id backup.ObjectID) (backup.Slot, error) {
+	return a.Store.CheckpointSlot(ctx, ref, id)
+}
+
+// ReportSlot stores a backup agent's record of a slot of c, a cluster
+// whose checkpoints an agent takes, read as the caller (who must be
+// allowed to report for it). The slot must be one ClaimSlot would accept
+// (on the schedule's grid, not in the future, within the window), and
+// the record says what the agent saw: any outcome but MISSED (the
+// server's to say), with its reason. The record's cluster, project,
+// source (AGENT) and time recorded are the server's.
+func (a Clusters) ReportSlot(ctx context.Context, c backup.Cluster, s backup.Slot) (backup.Slot, error) {
+	if c.Schedule.DriverOrDefault() != backup.DriverAgent {
+		return s, backup.Errorf(backup.Invalid, backup.CodeInvalidAttribute,
+			"Invalid attribute %s specified: cluster %s's checkpoints are taken by its %s driver, not by an agent.", "backup.driver", c.Name, c.Schedule.DriverOrDefault())
+	}
+	if c.Schedule.Interval == 0 {
+		return s, backup.Errorf(backup.Invalid, backup.CodeInvalidAttribute,
+			"Invalid attribute %s specified: cluster %s has no checkpoint schedule.", "clusterCheckpointIntervalMin", c.Name)
+	}
+	now := a.clock().Now()
+	slot := s.Time.UTC()
+	switch {
+	case !slot.Equal(slot.Truncate(c.Schedule.Interval)):
+		return s, backup.Errorf(backup.Invalid, backup.CodeInvalidAttribute,
+			"Invalid attribute %s specified: %s is not on the %s grid of cluster %s's schedule.", "slot", slot.Format(time.RFC3339Nano), c.Schedule.Interval, c.Name)
+	case slot.After(now.Add(MaxSlotSkew)):
+		return s, backup.Errorf(backup.Invalid, backup.CodeInvalidAttribute,
+			"Invalid attribute %s specified: %s is in the future.", "slot", slot.Format(time.RFC3339))
+	case slot.Before(now.Add(-c.Schedule.WindowOrDefault())):
+		return s, backup.Errorf(backup.Invalid, backup.CodeInvalidAttribute,
+			"Invalid attribute %s specified: %s is older than the cluster's point-in-time window.", "slot", slot.Format(time.RFC3339))
+	case s.Outcome == backup.SlotMissed:
+		return s, backup.Errorf(backup.Invalid, backup.CodeInvalidAttribute,
+			"Invalid attribute %s specified: %s is the server's to record; an agent reports what it did.", "outcome", string(backup.SlotMissed))
+	}
+	s.ClusterID, s.GroupID, s.ClusterName = c.ID, c.GroupID, c.Name
+	s.Time, s.Source, s.Recorded = slot, backup.SourceAgent, second(now)
+	if err := a.Store.RecordSlot(ctx, s); err != nil {
+		return s, err
+	}
+	return s, nil
+}

@@ -52,6 +52,18 @@ func (s HTTPServer) Cluster(ctx context.Context) (backup.Cluster, error) {
 	return s.Client.AdminCluster(ctx, s.Project, s.Name)
 }
 
+// ReportSlot implements SlotReporter.
+func (s HTTPServer) ReportSlot(ctx context.Context, rec backup.Slot) error {
+	return s.Client.ReportSlot(ctx, s.Project, s.Name, rec.Time, client.NewSlotReport(rec))
+}
+
+// SlotReporter is a Server that also takes the record of each slot the
+// agent claimed: its outcome, steps and, for anything but a clean
+// checkpoint, why (HTTPServer does).
+type SlotReporter interface {
+	ReportSlot(ctx context.Context, rec backup.Slot) error
+}
+
 // ClaimSlot implements Server.
 func (s HTTPServer) ClaimSlot(ctx context.Context, slot time.Time, owner string) (bool, error) {
 	return s.Client.ClaimSlot(ctx, s.Project, s.Name, slot, owner)
@@ -148,6 +160,8 @@ func Run(ctx context.Context, cfg Config) error {
 				cfg.Metrics.restorable(ts)
 			},
 			Observer: cfg.Metrics,
+			Slots:    slotReports(cfg.Server, log),
+			Source:   backup.SourceAgent,
 			Logger:   log,
 		},
 		Source:  &source{server: cfg.Server, topology: cfg.Driver, log: log},
@@ -355,4 +369,31 @@ func (d *deliverer) flush(ctx context.Context) error {
 	}
 	d.m.spool(d.spool.pending(), n, rejected)
 	return err
+}
+
+// slotReports is the engine's SlotRecorder of an agent: each slot's
+// record goes to the server as soon as the slot ends, once; one that
+// cannot be delivered is logged and dropped (unlike a checkpoint, it is
+// not spooled: the checkpoint, delivered later, is what a restore needs,
+// and the server records a slot left without either as missed). nil
+// when the server takes no slot records.
+func slotReports(s Server, log *slog.Logger) engine.SlotRecorder {
+	sr, ok := s.(SlotReporter)
+	if !ok {
+		return nil
+	}
+	return slotSender{sr: sr, log: log}
+}
+
+type slotSender struct {
+	sr  SlotReporter
+	log *slog.Logger
+}
+
+func (s slotSender) RecordSlot(ctx context.Context, rec backup.Slot) error {
+	if err := s.sr.ReportSlot(ctx, rec); err != nil {
+		s.log.Warn("slot report not delivered", "slot", rec.Time, "outcome", rec.Outcome, "err", err)
+		return nil
+	}
+	return nil
 }

@@ -113,6 +113,11 @@ type Config struct {
 	// Logger receives authentication failures at debug level and store
 	// failures at error level. Secrets are never logged.
 	Logger *slog.Logger
+	// CacheSize bounds, in bytes, the credentials remembered between two
+	// changes of the store's auth epoch: API keys, service accounts,
+	// verified tokens and tokens known not to be revoked. 0 means
+	// DefaultCacheSize; a negative size remembers none.
+	CacheSize int64
 }
 
 // Authenticator implements the HTTP API's Authenticator and the OAuth token and
@@ -127,7 +132,7 @@ type Authenticator struct {
 	now       func() time.Time
 	log       *slog.Logger
 	cache     atomic.Pointer[generation]
-	cacheSize int
+	cacheSize int64 // bytes of a generation; 0 keeps none
 	refresh   time.Duration
 }
 
@@ -140,7 +145,10 @@ func New(ctx context.Context, cfg Config) (*Authenticator, error) {
 	if cfg.Refresh < 0 {
 		return nil, errors.New("auth: Config.Refresh must not be negative")
 	}
-	a := &Authenticator{st: cfg.Store, trustXFF: cfg.TrustForwardedFor, log: cfg.Logger, cacheSize: defaultCacheSize, refresh: cfg.Refresh}
+	a := &Authenticator{st: cfg.Store, trustXFF: cfg.TrustForwardedFor, log: cfg.Logger, cacheSize: max(cfg.CacheSize, 0), refresh: cfg.Refresh}
+	if cfg.CacheSize == 0 {
+		a.cacheSize = DefaultCacheSize
+	}
 	clk := cfg.Clock
 	if clk == nil {
 		clk = clock.System

@@ -3,20 +3,67 @@ package auth
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/checkpointd/checkpointd/internal/auth/digest"
 	"github.com/checkpointd/checkpointd/internal/auth/oauth"
 	"github.com/checkpointd/checkpointd/internal/backup"
 )
 
-// defaultCacheSize bounds each map of a generation. Unknown usernames are
-// cached too (so that a client retrying a wrong key costs no store read),
-// and the bound keeps a flood of made-up ones from growing memory: past
-// it, lookups go to the store uncached.
-const defaultCacheSize = 1 << 14
+// DefaultCacheSize bounds, in bytes, what a generation holds when
+// Config.CacheSize is 0: some 4 000 bearer tokens, or 10 000 API keys.
+// Unknown usernames are cached too (so that a client retrying a wrong key
+// costs no store read), and the bound keeps a flood of made-up ones, or
+// of tokens, from growing memory: past it, lookups go to the store
+// uncached until the next generation.
+const DefaultCacheSize = 2 << 20
+
+// Sizes for the cost of entries (fits): a string header, and what a Go
+// map spends on an entry beyond its key and value (its control byte and
+// the slack of a table at most 7/8 full, rounded up).
+const (
+	stringSize = int64(unsafe.Sizeof(""))
+	mapEntry   = 16
+)
+
+func principalCost(p *backup.Principal) int64 {
+	if p == nil {
+		return 0
+	}
+	return int64(unsafe.Sizeof(*p)) + int64(len(p.ID)) +
+		int64(cap(p.Grants))*int64(unsafe.Sizeof(backup.Grant{})) +
+		int64(cap(p.AccessList))*int64(unsafe.Sizeof(netip.Prefix{}))
+}
+
+func keyCost(publicKey string, e keyEntry) int64 {
+	return mapEntry + stringSize + int64(len(publicKey)) + int64(unsafe.Sizeof(e)) +
+		int64(len(e.hashes.MD5)+len(e.hashes.SHA256)) + principalCost(e.principal)
+}
+
+func accountCost(clientID string, e accountEntry) int64 {
+	return mapEntry + stringSize + int64(len(clientID)) + int64(unsafe.Sizeof(e)) + principalCost(e.principal)
+}
+
+func tokenCost(tok string, c oauth.Claims) int64 {
+	return mapEntry + stringSize + int64(len(tok)) + int64(unsafe.Sizeof(c)) +
+		int64(len(c.Issuer)+len(c.Subject)+len(c.Audience)+len(c.ID))
+}
+
+func liveCost(jti string) int64 { return mapEntry + stringSize + int64(len(jti)) }
+
+// fits reports whether an entry costing cost fits in the generation's
+// bound max, and counts it if so. g.mu must be held for writing.
+func (g *generation) fits(cost, max int64) bool {
+	if g.bytes+cost > max {
+		return false
+	}
+	g.bytes += cost
+	return true
+}
 
 // generation is the credential cache for one value of the store's auth
 // epoch. When the epoch moves, the next request starts a new, empty
@@ -33,6 +80,7 @@ type generation struct {
 	accounts map[string]accountEntry // by client id
 	live     map[string]struct{}     // token ids known not to be revoked
 	tokens   map[string]oauth.Claims // bearer tokens that passed Verify, with their claims
+	bytes    int64                   // what the maps' entries cost (fits)
 }
 
 // verifiedToken returns the claims of a bearer token that passed
@@ -44,11 +92,12 @@ func (g *generation) verifiedToken(tok string) (oauth.Claims, bool) {
 	return c, ok
 }
 
-// keepToken remembers a token that passed verification, up to max of
-// them per generation: past it, tokens are verified on every request.
-func (g *generation) keepToken(tok string, c oauth.Claims, max int) {
+// keepToken remembers a token that passed verification, up to max bytes
+// of entries per generation: past it, tokens are verified on every
+// request.
+func (g *generation) keepToken(tok string, c oauth.Claims, max int64) {
 	g.mu.Lock()
-	if len(g.tokens) < max {
+	if _, dup := g.tokens[tok]; !dup && g.fits(tokenCost(tok, c), max) {
 		g.tokens[strings.Clone(tok)] = c // not the request's memory
 	}
 	g.mu.Unlock()
@@ -110,8 +159,8 @@ func (a *Authenticator) apiKey(ctx context.Context, g *generation, publicKey str
 		e = keyEntry{principal: k.Principal(), hashes: digest.Hashes{MD5: ha1.MD5, SHA256: ha1.SHA256}}
 	}
 	g.mu.Lock()
-	if len(g.keys) < a.cacheSize {
-		g.keys[publicKey] = e
+	if _, dup := g.keys[publicKey]; !dup && g.fits(keyCost(publicKey, e), a.cacheSize) {
+		g.keys[strings.Clone(publicKey)] = e
 	}
 	g.mu.Unlock()
 	return e, nil
@@ -134,8 +183,8 @@ func (a *Authenticator) serviceAccount(ctx context.Context, g *generation, clien
 		e = accountEntry{principal: sa.Principal()}
 	}
 	g.mu.Lock()
-	if len(g.accounts) < a.cacheSize {
-		g.accounts[clientID] = e
+	if _, dup := g.accounts[clientID]; !dup && g.fits(accountCost(clientID, e), a.cacheSize) {
+		g.accounts[strings.Clone(clientID)] = e
 	}
 	g.mu.Unlock()
 	return e, nil
@@ -175,8 +224,8 @@ func (r revocations) IsRevoked(ctx context.Context, jti string) (bool, error) {
 		return revoked, err
 	}
 	g.mu.Lock()
-	if len(g.live) < r.a.cacheSize {
-		g.live[jti] = struct{}{}
+	if _, dup := g.live[jti]; !dup && g.fits(liveCost(jti), r.a.cacheSize) {
+		g.live[strings.Clone(jti)] = struct{}{}
 	}
 	g.mu.Unlock()
 	return false, nil

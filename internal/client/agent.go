@@ -154,3 +154,45 @@ func (c *Client) ReportCheckpoint(ctx context.Context, project, cluster string, 
 	status, _, err := c.do(ctx, http.MethodPost, adminClusterPath(project, cluster)+"/checkpoints", nil, body)
 	return status == http.StatusCreated, err
 }
+
+// SlotReport is a slot's record as a backup agent reports it to
+// checkpointd's administration API (PUT .../slots/{slot}).
+type SlotReport struct {
+	Outcome      string           `json:"outcome"`
+	CheckpointID string           `json:"checkpointId,omitempty"`
+	Reason       string           `json:"reason,omitempty"`
+	Detail       string           `json:"detail,omitempty"`
+	Part         string           `json:"part,omitempty"`
+	Steps        []SlotReportStep `json:"steps,omitempty"`
+}
+
+// SlotReportStep is one step of a SlotReport.
+type SlotReportStep struct {
+	Step string `json:"step"`
+	At   string `json:"at"`
+	Part string `json:"part,omitempty"`
+}
+
+// NewSlotReport is the report of s.
+func NewSlotReport(s backup.Slot) SlotReport {
+	r := SlotReport{Outcome: string(s.Outcome), Reason: string(s.Reason), Detail: s.Detail, Part: s.Part}
+	if !s.CheckpointID.IsZero() {
+		r.CheckpointID = s.CheckpointID.Hex()
+	}
+	for _, st := range s.Steps {
+		r.Steps = append(r.Steps, SlotReportStep{Step: string(st.Kind), At: rfc3339(st.At), Part: st.Part})
+	}
+	return r
+}
+
+// ReportSlot delivers the record of the slot at slot of a cluster. The
+// same record again is accepted (a retry); another record of a slot that
+// has one is the server's DUPLICATE_SLOT.
+func (c *Client) ReportSlot(ctx context.Context, project, cluster string, slot time.Time, r SlotReport) error {
+	body, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	_, _, err = c.do(ctx, http.MethodPut, adminClusterPath(project, cluster)+"/slots/"+url.PathEscape(slot.UTC().Format(time.RFC3339)), nil, body)
+	return err
+}

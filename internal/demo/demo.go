@@ -33,6 +33,7 @@ type Store interface {
 	CreateCluster(ctx context.Context, c backup.Cluster) error
 	UpdateCluster(ctx context.Context, ref backup.ClusterRef, change func(*backup.Cluster) error) (backup.Cluster, error)
 	AddCheckpoints(ctx context.Context, cps []backup.Checkpoint) error
+	RecordSlots(ctx context.Context, recs []backup.Slot) error
 	Project(ctx context.Context, id backup.ObjectID) (backup.Project, error)
 	Checkpoints(ctx context.Context, ref backup.ClusterRef, page backup.PageRequest) (backup.Page[backup.Checkpoint], error)
 }
@@ -300,17 +301,27 @@ func (s *seeder) histories(demo []demoCluster, start, now time.Time, seed uint64
 		ids = backup.NewIDSource()
 	}
 	histories := make([][]backup.Checkpoint, len(demo))
+	slots := make([][]backup.Slot, len(demo))
 	for i, c := range demo {
-		cps, err := sim.Backfill(s.write, c.c, start, now, sim.BackfillOptions{Interval: c.interval, Seed: seed, IDs: ids})
+		cps, recs, err := sim.BackfillSlots(s.write, c.c, start, now, sim.BackfillOptions{Interval: c.interval, Seed: seed, IDs: ids})
 		if err != nil {
 			s.err = fmt.Errorf("demo: history of %s: %w", c.c.Name, err)
 			return
 		}
-		histories[i] = cps
+		histories[i], slots[i] = cps, recs
 	}
 	for i := range demo {
 		if s.empty[i] {
-			s.step(func(ctx context.Context) error { return s.st.AddCheckpoints(ctx, histories[i]) })
+			// With the slots' records, which say why a slot has no
+			// checkpoint or a checkpoint that is not restorable. (A
+			// process killed between the two leaves the history without
+			// them: the demo's records are an illustration.)
+			s.step(func(ctx context.Context) error {
+				if err := s.st.AddCheckpoints(ctx, histories[i]); err != nil {
+					return err
+				}
+				return s.st.RecordSlots(ctx, slots[i])
+			})
 			s.wrote = s.wrote || s.err == nil
 		}
 	}

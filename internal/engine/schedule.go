@@ -22,6 +22,12 @@ type Pruner interface {
 	PruneCheckpoints(ctx context.Context, clusterID backup.ObjectID, cutoff time.Time) (int, error)
 }
 
+// SlotRecorder stores the record of a slot; the stores' RecordSlot has
+// this shape.
+type SlotRecorder interface {
+	RecordSlot(ctx context.Context, s backup.Slot) error
+}
+
 // Claimer decides whether this instance takes a cluster's slot. Several
 // instances sharing a store claim through it (a lease in the store) so
 // that each slot is taken once; a single instance uses Solo.
@@ -121,7 +127,12 @@ type Config struct {
 	Restorable func(clusterID backup.ObjectID, timestamp time.Time)
 	// Observer, if set, learns the outcome of every slot this instance
 	// claims (see Observer).
-	Observer  Observer
+	Observer Observer
+	// Slots, if set, stores the record of every slot this instance
+	// claims (SlotRecord): its outcome, steps and reason. Source is the
+	// records' source (backup.SourceEngine when empty).
+	Slots     SlotRecorder
+	Source    backup.SlotSource
 	Logger    *slog.Logger // nil discards
 	Schedules []Schedule
 }
@@ -229,13 +240,16 @@ func (s *Scheduler) slot(ctx context.Context, sc Schedule, slot time.Time) {
 		if ctx.Err() == nil {
 			log.Error("checkpoint slot not claimed", "err", err)
 			s.observe(c, OutcomeSkipped, start)
+			var tr Trace
+			tr.fail(backup.ReasonClaimFailed, "", "the slot could not be claimed: "+err.Error())
+			s.record(ctx, log, SlotRecord(c, slot, backup.Checkpoint{}, tr, err, nil, s.source(), s.cfg.Clock.Now()))
 		}
 		return
 	}
 	if !ok {
 		return
 	}
-	cp, err := Take(ctx, sc.Driver, c, Options{Clock: s.cfg.Clock, IDs: s.cfg.IDs, Slot: slot, Timeouts: s.cfg.Timeouts, Logger: s.log})
+	cp, tr, err := TakeTraced(ctx, sc.Driver, c, Options{Clock: s.cfg.Clock, IDs: s.cfg.IDs, Slot: slot, Timeouts: s.cfg.Timeouts, Logger: s.log})
 	switch {
 	case errors.Is(err, ErrBalancerNotRestarted):
 		log.Error("balancer left stopped", "err", err)
@@ -267,10 +281,42 @@ func (s *Scheduler) slot(ctx context.Context, sc Schedule, slot time.Time) {
 		}
 	}
 	s.observe(c, slotOutcome(cp, storeErr), start)
+	// A checkpoint refused as a conflict lost its slot to another
+	// instance (its claim expired and was taken over), which records the
+	// slot; every other slot is this instance's to record.
+	if storeErr == nil || backup.KindOf(storeErr) != backup.Conflict {
+		s.record(ctx, log, SlotRecord(c, slot, cp, tr, err, storeErr, s.source(), s.cfg.Clock.Now()))
+	}
 	if ctx.Err() != nil {
 		return
 	}
 	if _, err := s.cfg.Pruner.PruneCheckpoints(ctx, c.ID, slot.Add(-sc.retention())); err != nil {
 		log.Error("checkpoints not pruned", "err", err)
+	}
+}
+
+func (s *Scheduler) source() backup.SlotSource {
+	if s.cfg.Source == "" {
+		return backup.SourceEngine
+	}
+	return s.cfg.Source
+}
+
+// record stores a slot's record, detached from ctx as a checkpoint is
+// (the record of a slot cut short by shutdown is still written). A record
+// that cannot be stored is logged, never retried: the slot's checkpoint,
+// if any, is stored already, and the sweep may call the slot missed.
+func (s *Scheduler) record(ctx context.Context, log *slog.Logger, rec backup.Slot) {
+	if s.cfg.Slots == nil {
+		return
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeTimeout)
+	defer cancel()
+	if err := s.cfg.Slots.RecordSlot(sctx, rec); err != nil {
+		log.Error("slot record not stored", "outcome", rec.Outcome, "reason", rec.Reason, "err", err)
+		return
+	}
+	if rec.Outcome != backup.SlotTaken {
+		log.Info("checkpoint slot", "outcome", rec.Outcome, "reason", rec.Reason, "detail", rec.Detail)
 	}
 }

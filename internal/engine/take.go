@@ -106,6 +106,20 @@ type Options struct {
 // Replica-set clusters have no balancer: steps 1 and 3 are left out and
 // Started is when the procedure begins.
 func Take(ctx context.Context, drv Cluster, c backup.Cluster, o Options) (backup.Checkpoint, error) {
+	cp, _, err := TakeTraced(ctx, drv, c, o)
+	return cp, err
+}
+
+// TakeTraced is Take, and the Trace of what it did: the steps with their
+// times and, when the result is not a restorable checkpoint with the
+// balancer restarted, why (SlotRecord makes a slot's record of them).
+func TakeTraced(ctx context.Context, drv Cluster, c backup.Cluster, o Options) (backup.Checkpoint, Trace, error) {
+	var tr Trace
+	cp, err := take(ctx, drv, c, o, &tr)
+	return cp, tr, err
+}
+
+func take(ctx context.Context, drv Cluster, c backup.Cluster, o Options, tr *Trace) (backup.Checkpoint, error) {
 	if drv == nil || o.Clock == nil || o.IDs == nil {
 		return backup.Checkpoint{}, errors.New("engine: Take needs a driver, a clock and an id source")
 	}
@@ -130,10 +144,24 @@ func Take(ctx context.Context, drv Cluster, c backup.Cluster, o Options) (backup
 	balancer := c.Type == backup.Sharded
 
 	if balancer {
+		tr.step(o.Clock, backup.StepBalancerStopRequested, "")
 		if err := drv.StopBalancer(ctx, t.Stop); err != nil {
+			switch {
+			case ctx.Err() != nil:
+				tr.fail(backup.ReasonAbandoned, "", "checkpoint abandoned while the balancer was stopping")
+			case errors.Is(err, ErrBalancerTimeout):
+				tr.fail(backup.ReasonBalancerNotStopped, "", fmt.Sprintf("balancer would not stop within %s", seconds(t.Stop)))
+			default:
+				tr.fail(backup.ReasonBalancerStopFailed, "", "balancer could not be stopped: "+err.Error())
+			}
 			err = fmt.Errorf("engine: stop balancer of %s: %w", c.Name, err)
-			return backup.Checkpoint{}, errors.Join(err, restart(ctx, drv, o.Clock, t.Restart))
+			rerr := restart(ctx, drv, o.Clock, t.Restart)
+			if rerr == nil {
+				tr.step(o.Clock, backup.StepBalancerRestarted, "")
+			}
+			return backup.Checkpoint{}, errors.Join(err, rerr)
 		}
+		tr.step(o.Clock, backup.StepBalancerStopped, "")
 	}
 	started := second(o.Clock.Now())
 	cp := backup.Checkpoint{
@@ -165,19 +193,28 @@ func Take(ctx context.Context, drv Cluster, c backup.Cluster, o Options) (backup
 		}
 		if err := drv.WriteToken(ctx, m, tok); err != nil {
 			log.Warn("checkpoint token not written", "cluster", c.Name, "checkpoint", cp.ID.Hex(), "member", m.Name(), "err", err)
+			if ctx.Err() == nil {
+				label := backup.PartLabel(m.Part())
+				tr.fail(backup.ReasonPartUnreachable, label, partNoun(m)+" "+label+" unreachable: token not written")
+			}
 			continue
 		}
+		tr.step(o.Clock, backup.StepTokenWritten, backup.PartLabel(m.Part()))
 		written[i] = true
 	}
 	var restartErr error
 	if balancer {
 		restartErr = restart(ctx, drv, o.Clock, t.Restart)
+		if restartErr == nil {
+			tr.step(o.Clock, backup.StepBalancerRestarted, "")
+		}
 	}
 	// Completed is when the balancer restarted, or when the last attempt
 	// to restart it failed: the checkpoint's own work ends there either
 	// way.
 	cp.Completed = second(o.Clock.Now())
 	if err := ctx.Err(); err != nil {
+		tr.abandon()
 		return backup.Checkpoint{}, errors.Join(fmt.Errorf("engine: checkpoint of %s abandoned: %w", c.Name, err), restartErr)
 	}
 
@@ -188,20 +225,32 @@ func Take(ctx context.Context, drv Cluster, c backup.Cluster, o Options) (backup
 		p := m.Part()
 		if written[i] {
 			ts, err := drv.DiscoverToken(ctx, m, tok, max(0, deadline.Sub(o.Clock.Now())))
+			label := backup.PartLabel(p)
 			switch {
 			case ctx.Err() != nil:
+				tr.abandon()
 				return backup.Checkpoint{}, errors.Join(fmt.Errorf("engine: checkpoint of %s abandoned: %w", c.Name, ctx.Err()), restartErr)
 			case err != nil:
 				log.Warn("checkpoint token not discovered", "cluster", c.Name, "checkpoint", cp.ID.Hex(), "member", m.Name(), "err", err)
+				if errors.Is(err, ErrNotDiscovered) {
+					tr.fail(backup.ReasonTokenNotDiscovered, label, fmt.Sprintf("token on %s %s not discovered within %s", partNoun(m), label, seconds(t.Discovery)))
+				} else {
+					tr.fail(backup.ReasonTokenNotDiscovered, label, fmt.Sprintf("token on %s %s not discovered: %s", partNoun(m), label, err.Error()))
+				}
 			case ts.Increment == 0 || ts.Date.IsZero():
 				log.Warn("checkpoint token has no timestamp", "cluster", c.Name, "checkpoint", cp.ID.Hex(), "member", m.Name())
+				tr.fail(backup.ReasonTokenNotDiscovered, label, fmt.Sprintf("token on %s %s found without a timestamp", partNoun(m), label))
 			default:
 				p.TokenDiscovered = true
 				p.TokenTimestamp = backup.BSONTimestamp{Date: second(ts.Date), Increment: ts.Increment}
+				tr.step(o.Clock, backup.StepTokenDiscovered, label)
 			}
 		}
 		cp.Restorable = cp.Restorable && p.TokenDiscovered
 		cp.Parts = append(cp.Parts, p)
+	}
+	if restartErr != nil {
+		tr.fail(backup.ReasonBalancerNotRestarted, "", "balancer could not be restarted: "+restartErr.Error())
 	}
 	return cp, restartErr
 }

@@ -46,6 +46,8 @@ type ClusterAdmin interface {
 	UpdateCluster(ctx context.Context, ref backup.ClusterRef, ch backup.ClusterChange) (backup.Cluster, error)
 	// ClaimSlot claims a checkpoint slot of c for the backup agent owner.
 	ClaimSlot(ctx context.Context, c backup.Cluster, slot time.Time, owner string) (bool, error)
+	// The slot records (slots.go).
+	SlotAdmin
 }
 
 var (

@@ -309,6 +309,8 @@ type openapiEnv struct {
 	limitedOwner [2]string
 	// restores is what the restore job cases use (addRestoreFixture).
 	restores restoreFixture
+	// slots is what the slot cases use (addSlotFixture).
+	slots slotFixture
 }
 
 func newOpenAPIEnv(t *testing.T) *openapiEnv {
@@ -325,6 +327,7 @@ func newOpenAPIEnv(t *testing.T) *openapiEnv {
 	}
 	e := &openapiEnv{db: db, ds: ds, saSecrets: map[who][2]string{}}
 	addRestoreFixture(t, e)
+	addSlotFixture(t, e)
 	otherOrg := backup.Organization{ID: backup.MustParseObjectID("6a0000000000000000000001"), Name: "Other", Created: demoNow}
 	e.other = backup.Project{ID: backup.MustParseObjectID("6a0000000000000000000002"), OrgID: otherOrg.ID, Name: "Theirs", Created: demoNow}
 	e.cloud = backup.Cluster{ID: backup.MustParseObjectID("6a0000000000000000000003"), GroupID: ds.Project.ID, Name: "CloudCluster",
@@ -750,6 +753,9 @@ func TestOpenAPIConformance(t *testing.T) {
 			for _, tc := range e.restoreCases(creds.kind) {
 				d.check(t, cov, tc, sendCase(t, e.srv, creds, tc))
 			}
+			for _, tc := range e.slotCases(creds.kind) {
+				d.check(t, cov, tc, sendCase(t, e.srv, creds, tc))
+			}
 		})
 	}
 
@@ -805,7 +811,7 @@ func TestOpenAPIConformance(t *testing.T) {
 			{name: "delete", method: http.MethodDelete, path: cl + "/Nope"},
 			{name: "report", method: http.MethodPost, path: cl + "/Nope/checkpoints", body: rep},
 			{name: "claim", method: http.MethodPost, path: cl + "/Nope/slots", body: `{"slot":"2026-01-02T15:00:00Z","owner":"a"}`},
-		}, e.restoreRateLimitedCases()...) {
+		}, append(e.restoreRateLimitedCases(), e.slotRateLimitedCases()...)...) {
 			tc.who, tc.status, tc.code = owner, http.StatusTooManyRequests, "RATE_LIMITED"
 			if i == 0 {
 				tc.status, tc.code = http.StatusOK, ""
@@ -1040,7 +1046,8 @@ func TestOpenAPIMethods(t *testing.T) {
 		"{clusterId}", e.ds.Clusters[0].ID.Hex(),
 		"{groupName}", e.ds.Project.Name,
 		"{checkpointId}", e.ds.Sample["Cluster0"].Hex(),
-		"{jobId}", e.restores.job0.Hex())
+		"{jobId}", e.restores.job0.Hex(),
+		"{slot}", e.slots.slots[0].Format(time.RFC3339))
 	paths := d.doc.Paths.InMatchingOrder()
 	sort.Strings(paths)
 	for _, p := range paths {

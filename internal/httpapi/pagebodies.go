@@ -1,7 +1,9 @@
 package httpapi
 
 import (
+	"strings"
 	"sync"
+	"unsafe"
 
 	"github.com/checkpointd/checkpointd/internal/backup"
 )
@@ -15,10 +17,11 @@ import (
 // surface (the representation), the base URL and the collection path of
 // the links. A page without a version (read afresh) is encoded each time.
 
-// maxPageBodies bounds the encoded pages kept: about 110 KB each for a
-// page of 100 checkpoints of a three-shard cluster, so at most about
-// 7 MB.
-const maxPageBodies = 64
+// DefaultPageBodyCacheSize bounds, in bytes, the encoded pages kept when
+// Config.PageBodyCacheSize is 0: some 35 bodies of 100 checkpoints of a
+// three-shard cluster (about 110 KB each), or 7 of 500. Clients choose
+// the pages, so the bound is in bytes, not in bodies.
+const DefaultPageBodyCacheSize = 4 << 20
 
 type pageBodyKey struct {
 	version    uint64
@@ -27,14 +30,23 @@ type pageBodyKey struct {
 	base, coll string
 }
 
+// pageBodies is a cache of encoded pages, holding at most max bytes
+// (bodyCost); max 0 keeps none.
 type pageBodies struct {
 	mu     sync.RWMutex
 	bodies map[pageBodyKey][]byte
-	max    int
+	bytes  int64
+	max    int64
 }
 
-func newPageBodies(max int) *pageBodies {
-	return &pageBodies{bodies: map[pageBodyKey][]byte{}, max: max}
+func newPageBodies(maxBytes int64) *pageBodies {
+	return &pageBodies{bodies: map[pageBodyKey][]byte{}, max: max(maxBytes, 0)}
+}
+
+// bodyCost is what an entry holds: its body and key, and the map's own
+// share of an entry (key and value headers, and some slack).
+func bodyCost(k pageBodyKey, body []byte) int64 {
+	return int64(cap(body)+len(k.base)+len(k.coll)) + int64(unsafe.Sizeof(k)+unsafe.Sizeof(body))*3/2
 }
 
 // append appends the page's items' representations, comma separated, as
@@ -62,14 +74,27 @@ func (c *pageBodies) append(b []byte, sf *surface, base, coll string, p *backup.
 	if k.version == 0 {
 		return b
 	}
+	// The key's strings are the request's: the entry keeps copies, so
+	// that it holds no request's memory beyond what it counts.
+	k.base, k.coll = strings.Clone(k.base), strings.Clone(k.coll)
+	body := append([]byte(nil), b[start:]...)
+	cost := bodyCost(k, body)
+	if cost > c.max {
+		return b
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if len(c.bodies) >= c.max {
-		for old := range c.bodies { // any one: map order is random
-			delete(c.bodies, old)
+	if _, ok := c.bodies[k]; ok {
+		return b
+	}
+	for old, ob := range c.bodies { // any ones: map order is random
+		if c.bytes+cost <= c.max {
 			break
 		}
+		delete(c.bodies, old)
+		c.bytes -= bodyCost(old, ob)
 	}
-	c.bodies[k] = append([]byte(nil), b[start:]...)
+	c.bodies[k] = body
+	c.bytes += cost
 	return b
 }

@@ -32,7 +32,10 @@ func TestPageBodies(t *testing.T) {
 		}
 		return b
 	}
-	c := newPageBodies(2)
+	orig := want(atlasV2, base, items)
+	// Room for two of these bodies and their keys, not three.
+	bound := 2*bodyCost(pageBodyKey{base: base, coll: coll}, orig) + 1
+	c := newPageBodies(bound)
 	check := func(what string, sf *surface, base string, items []backup.Checkpoint, version uint64, want []byte) {
 		t.Helper()
 		got := c.append([]byte("prefix"), sf, base, coll, &backup.Page[backup.Checkpoint]{Items: items, Version: version})
@@ -40,7 +43,6 @@ func TestPageBodies(t *testing.T) {
 			t.Fatalf("%s:\n got %s\nwant prefix%s", what, got, want)
 		}
 	}
-	orig := want(atlasV2, base, items)
 	for i := range 3 {
 		check("the same page, time "+string(rune('1'+i)), atlasV2, base, items, 7, orig)
 	}
@@ -51,6 +53,9 @@ func TestPageBodies(t *testing.T) {
 	check("an entry", atlasV2, base, items, 7, orig)
 	// Without a version, or under another, the page is encoded afresh.
 	check("no version", atlasV2, base, items, 0, want(atlasV2, base, items))
+	if _, ok := c.bodies[pageBodyKey{version: 0, n: len(items), sf: atlasV2, base: base, coll: coll}]; ok {
+		t.Fatal("a page without a version was kept")
+	}
 	check("another version", atlasV2, base, items, 8, want(atlasV2, base, items))
 	items[0] = saved[0]
 
@@ -61,12 +66,11 @@ func TestPageBodies(t *testing.T) {
 		t.Fatal("the surfaces' encodings do not differ: the case above tests nothing")
 	}
 	check("no items", atlasV2, base, nil, 7, nil)
-	if len(c.bodies) > 2 {
-		t.Fatalf("%d entries kept, bound 2", len(c.bodies))
+	var sum int64
+	for k, body := range c.bodies {
+		sum += bodyCost(k, body)
 	}
-	for k := range c.bodies {
-		if k.version == 0 {
-			t.Fatal("a page without a version was kept")
-		}
+	if sum != c.bytes || c.bytes > bound || len(c.bodies) > 2 || len(c.bodies) == 0 {
+		t.Fatalf("%d entries kept holding %d bytes (counted %d), bound %d bytes", len(c.bodies), sum, c.bytes, bound)
 	}
 }

@@ -90,6 +90,10 @@ type Config struct {
 	// Metrics, if set, counts and times every request and authentication
 	// failure.
 	Metrics Metrics
+	// PageBodyCacheSize bounds, in bytes, the encoded pages of checkpoints
+	// kept (pageBodies); 0 means DefaultPageBodyCacheSize, a negative size
+	// keeps none.
+	PageBodyCacheSize int64
 }
 
 // Server is the HTTP API. It is an http.Handler.
@@ -139,6 +143,9 @@ func New(cfg Config, st Store) *Server {
 	if cfg.MaxHeaderBytes == 0 {
 		cfg.MaxHeaderBytes = 32 << 10
 	}
+	if cfg.PageBodyCacheSize == 0 {
+		cfg.PageBodyCacheSize = DefaultPageBodyCacheSize
+	}
 	cfg.ExternalURL = strings.TrimRight(cfg.ExternalURL, "/")
 	gh := cfg.GitHash
 	if gh == "" {
@@ -154,10 +161,10 @@ func New(cfg Config, st Store) *Server {
 		log:        cfg.Logger,
 		mux:        http.NewServeMux(),
 		svcVerHdr:  []string{"gitHash=" + gh + "; versionString=" + ver},
-		pageBodies: newPageBodies(maxPageBodies),
+		pageBodies: newPageBodies(cfg.PageBodyCacheSize),
+		ids:        cfg.IDs,
 
 		checkpointBodies: newCheckpointBodies(maxCheckpointBodyBytes),
-		ids:              cfg.IDs,
 
 		unavailableWarn: warnLimiter{every: unavailableWarnEvery},
 	}

@@ -13,16 +13,17 @@ import (
 	"github.com/checkpointd/checkpointd/internal/backup"
 )
 
-// Store is the full contract of a checkpointd store, in six parts that
+// Store is the full contract of a checkpointd store, in seven parts that
 // its consumers declare the slices they use of (httpapi.Store,
-// auth.Store, engine's Sink and SlotClaimer, admin's creators and
-// listers, metrics.RestorePoints).
+// auth.Store, engine's Sink, SlotClaimer, SlotRecorder and MissedStore,
+// admin's creators, listers and SlotStore, metrics.RestorePoints).
 //
 // Callers: every method takes its caller from its context
 // (backup.WithPrincipal) and refuses a context without one (access.go).
 // Project, Projects, Cluster, Clusters, Checkpoints and Checkpoint need
 // Read on the project; CreateCluster, UpdateCluster and DeleteCluster
-// need Admin; AddCheckpoint needs Report; every other method is
+// need Admin; AddCheckpoint and RecordSlot need Report; Slots,
+// SlotCounts and CheckpointSlot need Read; every other method is
 // backup.System's alone (USER_UNAUTHORIZED for anyone else).
 //
 // Errors: lookups that find nothing return a *backup.Error of kind NotFound
@@ -36,6 +37,7 @@ type Store interface {
 	Engine
 	RestoreJobs
 	Instances
+	Slots
 	Close() error
 }
 
@@ -124,7 +126,8 @@ type Checkpoints interface {
 	Checkpoint(ctx context.Context, ref backup.ClusterRef, id backup.ObjectID) (backup.Checkpoint, error)
 
 	// PruneCheckpoints deletes a cluster's checkpoints whose Timestamp is
-	// before cutoff and returns how many went.
+	// before cutoff and returns how many went. The cluster's slot records
+	// before cutoff go with them, in the same transaction.
 	PruneCheckpoints(ctx context.Context, clusterID backup.ObjectID, cutoff time.Time) (int, error)
 
 	// NewestRestorable returns one RestorePoint per cluster under legacy
@@ -280,4 +283,54 @@ type Instances interface {
 	// whether it was new. Of racing callers, in any processes, with one
 	// nonce and count, exactly one gets true.
 	UseNonce(ctx context.Context, nonce []byte, nc uint32, expires time.Time) (bool, error)
+}
+
+// Slots is the record of every scheduled checkpoint slot of a cluster
+// (backup.Slot): written by the engine and by agents' reports as each slot
+// ends, by the sweep for slots nothing ran, read by the administration API
+// and monitoring, pruned with the checkpoints (PruneCheckpoints). A
+// cluster has at most one record per slot time, whoever writes it.
+// References resolve as for Checkpoints.
+type Slots interface {
+	// RecordSlot stores the record of one slot of an existing cluster
+	// (s.GroupID, s.ClusterID), validated. A record replaces a MISSED
+	// one of its slot (the sweep's, overtaken by a late report); the
+	// same record again is a no-op (a retry); any other record of a slot
+	// that has one is DUPLICATE_SLOT (Conflict). It needs Report.
+	RecordSlot(ctx context.Context, s backup.Slot) error
+
+	// Slots returns one page of a cluster's records that pass filter,
+	// newest first. Total is filled only when page.IncludeCount is set.
+	// It needs Read.
+	Slots(ctx context.Context, ref backup.ClusterRef, filter backup.SlotFilter, page backup.PageRequest) (backup.Page[backup.Slot], error)
+
+	// SlotCounts counts a cluster's records whose time is at or after
+	// from and before to (no bound when zero), by outcome; an outcome
+	// without records is absent. It needs Read.
+	SlotCounts(ctx context.Context, ref backup.ClusterRef, from, to time.Time) (backup.SlotCounts, error)
+
+	// CheckpointSlot returns the record of the slot that stored
+	// checkpoint id of the cluster: CHECKPOINT_NOT_FOUND when the cluster
+	// has no such checkpoint, SLOT_NOT_FOUND when its slot has no record
+	// (a checkpoint reported without one). It needs Read.
+	CheckpointSlot(ctx context.Context, ref backup.ClusterRef, id backup.ObjectID) (backup.Slot, error)
+
+	// SlotClusters lists every cluster, in every project, whose slots are
+	// expected: legacy backup STARTED and a checkpoint interval set,
+	// whatever takes them (the SIMULATED driver or an agent), ordered by
+	// id.
+	SlotClusters(ctx context.Context) ([]backup.Cluster, error)
+
+	// RecordMissedSlots stores a MISSED record, with reason and detail,
+	// for each of slots of the cluster that has no record, no checkpoint
+	// with it as Timestamp and no unexpired claim (ClaimSlot: a taker is
+	// still at work), in one transaction, and returns how many it stored.
+	// Of racing sweeps, in any processes, each slot gets one record.
+	RecordMissedSlots(ctx context.Context, clusterID backup.ObjectID, slots []time.Time, reason backup.SlotReason, detail string) (int, error)
+
+	// PruneSlots deletes a cluster's records of slots before cutoff and
+	// returns how many went, leaving its checkpoints alone: the sweep's
+	// retention of the records of a cluster nothing reports for, whose
+	// checkpoints no PruneCheckpoints reaches.
+	PruneSlots(ctx context.Context, clusterID backup.ObjectID, cutoff time.Time) (int, error)
 }

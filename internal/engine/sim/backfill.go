@@ -36,6 +36,16 @@ type BackfillOptions struct {
 // checkpoint, as under the scheduler. The schedule is checked as the
 // scheduler checks it (Schedule.Validate).
 func Backfill(ctx context.Context, c backup.Cluster, start, end time.Time, o BackfillOptions) ([]backup.Checkpoint, error) {
+	cps, _, err := BackfillSlots(ctx, c, start, end, o)
+	return cps, err
+}
+
+// BackfillSlots is Backfill, and the record of every slot the history
+// went through (engine.SlotRecord), oldest first: the slots without a
+// checkpoint (the balancer would not stop) and those whose checkpoint is
+// not restorable (a token lost) with their reasons. A slot whose
+// checkpoint completed after end has no record either.
+func BackfillSlots(ctx context.Context, c backup.Cluster, start, end time.Time, o BackfillOptions) ([]backup.Checkpoint, []backup.Slot, error) {
 	clk := clock.NewAuto(start)
 	cfg := DefaultConfig()
 	if o.Config != nil {
@@ -43,27 +53,37 @@ func Backfill(ctx context.Context, c backup.Cluster, start, end time.Time, o Bac
 	}
 	sim, err := New(c, clk, o.Seed, cfg)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	sim.SetFaults(o.Faults)
 	if err := (engine.Schedule{Cluster: c, Driver: sim, Interval: o.Interval}).Validate(); err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	source := backup.SourceEngine
+	if c.Schedule.DriverOrDefault() == backup.DriverAgent {
+		source = backup.SourceAgent
 	}
 	ids := o.IDs
 	if ids == nil {
 		ids = seededIDs(o.Seed, c.ID)
 	}
 	var out []backup.Checkpoint
+	var slots []backup.Slot
 	for slot := engine.NextSlot(start, o.Interval); slot.Before(end); {
 		clk.AdvanceTo(slot)
-		cp, _ := engine.Take(ctx, sim, c, engine.Options{Clock: clk, IDs: ids, Slot: slot, Timeouts: o.Timeouts})
+		cp, tr, err := engine.TakeTraced(ctx, sim, c, engine.Options{Clock: clk, IDs: ids, Slot: slot, Timeouts: o.Timeouts})
 		if err := ctx.Err(); err != nil {
-			return out, err
+			return out, slots, err
 		}
 		// Errors other than ctx's are a skipped slot or a balancer left
-		// stopped; the scheduler logs them, history just shows the gap.
-		if !cp.ID.IsZero() && cp.Completed.Before(end) {
+		// stopped; the scheduler logs them, history shows the gap and the
+		// slot's record says why.
+		switch {
+		case !cp.ID.IsZero() && cp.Completed.Before(end):
 			out = append(out, cp)
+			slots = append(slots, engine.SlotRecord(c, slot, cp, tr, err, nil, source, clk.Now()))
+		case cp.ID.IsZero() && clk.Now().Before(end):
+			slots = append(slots, engine.SlotRecord(c, slot, cp, tr, err, nil, source, clk.Now()))
 		}
 		next := slot.Add(o.Interval)
 		if now := clk.Now(); next.Before(now) {
@@ -71,7 +91,7 @@ func Backfill(ctx context.Context, c backup.Cluster, start, end time.Time, o Bac
 		}
 		slot = next
 	}
-	return out, nil
+	return out, slots, nil
 }
 
 // seededIDs returns an id source that is a function of seed and cluster.

@@ -227,3 +227,76 @@ func BenchmarkAdd(b *testing.B) {
 		i++
 	}
 }
+
+// TestSizedBound adds entries of random costs, a few larger than a shard,
+// to sized caches of several bounds: what the entries cost never exceeds
+// the bound, the count kept matches the entries present, and one larger
+// than its shard is never kept.
+func TestSizedBound(t *testing.T) {
+	// A value is the cost it declares, so that large entries take no memory.
+	over := EntryOverhead[int, int64]()
+	for _, bound := range []int64{1 << 10, 100 << 10, 8 << 20, 64<<20 + 3} {
+		c := NewSized(bound, func(_ int, v int64) int64 { return v })
+		if c.MaxBytes() != bound || c.Cap() != 0 {
+			t.Fatalf("NewSized(%d): MaxBytes %d, Cap %d", bound, c.MaxBytes(), c.Cap())
+		}
+		share := bound / int64(len(c.shards))
+		rng := rand.New(rand.NewPCG(1, uint64(bound)))
+		for i := range 20000 {
+			n := rng.Int64N(share / 4)
+			if i%1000 == 999 {
+				n = share // with its overhead, more than the shard holds
+			}
+			c.Add(i%5000, n)
+			if got := c.Bytes(); got > bound {
+				t.Fatalf("bound %d: %d bytes held after %d adds", bound, got, i+1)
+			}
+			if i%1000 == 999 {
+				if _, ok := c.Get(i % 5000); ok {
+					t.Fatalf("bound %d: an entry of %d bytes, larger than a shard's %d, was kept", bound, n+over, share)
+				}
+			}
+		}
+		// The count agrees with the entries' costs.
+		var sum int64
+		for i := range c.shards {
+			for _, sl := range c.shards[i].slots {
+				sum += sl.cost
+				if sl.cost != over+sl.val {
+					t.Fatalf("bound %d: slot costs %d, its value %d", bound, sl.cost, sl.val)
+				}
+			}
+		}
+		if sum != c.Bytes() || c.Len() == 0 {
+			t.Fatalf("bound %d: entries cost %d, counted %d (%d entries)", bound, sum, c.Bytes(), c.Len())
+		}
+		// Replacing and removing keep the count.
+		for i := range 5000 {
+			c.Remove(i)
+		}
+		if c.Bytes() != 0 || c.Len() != 0 {
+			t.Fatalf("bound %d: emptied, %d bytes in %d entries", bound, c.Bytes(), c.Len())
+		}
+	}
+	if NewSized[int, int](0, nil) != nil {
+		t.Fatal("NewSized(0) is not the disabled cache")
+	}
+}
+
+// TestSizedKeepsHot: in a sized cache, as in a counted one, entries read
+// between adds survive a stream of one-off entries.
+func TestSizedKeepsHot(t *testing.T) {
+	c := NewSized(64<<10, func(_ int, v []byte) int64 { return int64(len(v)) })
+	hot := []int{-1, -2, -3}
+	for _, k := range hot {
+		c.Add(k, make([]byte, 1000))
+	}
+	for i := range 10000 {
+		c.Add(i, make([]byte, 1000))
+		for _, k := range hot {
+			if _, ok := c.Get(k); !ok {
+				t.Fatalf("hot entry %d evicted after %d adds", k, i+1)
+			}
+		}
+	}
+}

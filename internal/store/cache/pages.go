@@ -2,6 +2,7 @@ package cache
 
 import (
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/checkpointd/checkpointd/internal/backup"
 )
@@ -39,10 +40,10 @@ type pageEntry struct {
 // of any store ever share one.
 var versions atomic.Uint64
 
-// NewPages returns a cache of at most capacity pages, or nil when
-// capacity is 0 or less.
-func NewPages(capacity int) *Pages {
-	c := New[PageKey, pageEntry](capacity)
+// NewPages returns a cache of pages holding at most maxBytes, or nil
+// when maxBytes is 0 or less.
+func NewPages(maxBytes int64) *Pages {
+	c := NewSized(maxBytes, func(_ PageKey, e pageEntry) int64 { return ItemsCost(e.items) })
 	if c == nil {
 		return nil
 	}
@@ -87,6 +88,26 @@ func (p *Pages) Add(k PageKey, items []backup.Checkpoint) {
 	p.c.Add(k, pageEntry{items: items, version: versions.Add(1)})
 }
 
+// Sizes of what entries hold, for their cost.
+var (
+	checkpointSize = int64(unsafe.Sizeof(backup.Checkpoint{}))
+	partSize       = int64(unsafe.Sizeof(backup.Part{}))
+)
+
+// ItemsCost is what a page's items hold: the backing array of its
+// checkpoints, as allocated (its capacity), and their parts. The names in
+// parts are not counted: the stores' decoders intern them, so one copy
+// serves every part of a cluster.
+func ItemsCost(items []backup.Checkpoint) int64 {
+	n := int64(cap(items)) * checkpointSize
+	for i := range items {
+		n += partsCost(items[i].Parts)
+	}
+	return n
+}
+
+func partsCost(parts []backup.Part) int64 { return int64(cap(parts)) * partSize }
+
 // Len returns the number of pages held.
 func (p *Pages) Len() int {
 	if p == nil {
@@ -108,10 +129,10 @@ type checkpointEntry struct {
 	cluster, epoch int64
 }
 
-// NewCheckpoints returns a cache of at most capacity checkpoints, or nil
-// when capacity is 0 or less.
-func NewCheckpoints(capacity int) *Checkpoints {
-	c := New[backup.ObjectID, checkpointEntry](capacity)
+// NewCheckpoints returns a cache of checkpoints holding at most
+// maxBytes, or nil when maxBytes is 0 or less.
+func NewCheckpoints(maxBytes int64) *Checkpoints {
+	c := NewSized(maxBytes, func(_ backup.ObjectID, e checkpointEntry) int64 { return partsCost(e.cp.Parts) })
 	if c == nil {
 		return nil
 	}
@@ -141,6 +162,24 @@ func (c *Checkpoints) Remove(id backup.ObjectID) {
 	if c != nil {
 		c.c.Remove(id)
 	}
+}
+
+// Bytes returns what the pages held cost, at most the maxBytes given to
+// NewPages.
+func (p *Pages) Bytes() int64 {
+	if p == nil {
+		return 0
+	}
+	return p.c.Bytes()
+}
+
+// Bytes returns what the checkpoints held cost, at most the maxBytes
+// given to NewCheckpoints.
+func (c *Checkpoints) Bytes() int64 {
+	if c == nil {
+		return 0
+	}
+	return c.c.Bytes()
 }
 
 // Len returns the number of checkpoints held.

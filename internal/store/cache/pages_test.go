@@ -19,7 +19,7 @@ func TestPages(t *testing.T) {
 	for i := range items {
 		items[i] = backup.Checkpoint{ID: ids.New(t0.Add(time.Duration(i) * time.Minute))}
 	}
-	p := cache.NewPages(8)
+	p := cache.NewPages(64 << 10)
 	page := backup.PageRequest{Num: 2, Size: 4, IncludeCount: true}
 	// Seqs 1..7 at epoch 9: the second page of 4 is seqs 5..7.
 	if _, ok := p.Page(1, 9, 1, 7, 4, page); ok {
@@ -66,7 +66,7 @@ func TestPages(t *testing.T) {
 // read at, and forgets it on Remove.
 func TestCheckpoints(t *testing.T) {
 	cp := backup.Checkpoint{ID: backup.NewIDSource().New(time.Now())}
-	c := cache.NewCheckpoints(4)
+	c := cache.NewCheckpoints(64 << 10)
 	c.Add(cp, 3, 7)
 	got, cluster, epoch, ok := c.Get(cp.ID)
 	if !ok || got.ID != cp.ID || cluster != 3 || epoch != 7 {

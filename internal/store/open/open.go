@@ -20,11 +20,12 @@ import (
 )
 
 // Store is what the commands use of a store: the whole contract
-// (store.Store), the batch insert seeding uses, and the readiness check of
+// (store.Store), the batch inserts seeding uses, and the readiness check of
 // /readyz.
 type Store interface {
 	store.Store
 	AddCheckpoints(ctx context.Context, cps []backup.Checkpoint) error
+	RecordSlots(ctx context.Context, recs []backup.Slot) error
 	Ready(ctx context.Context) error
 }
 
@@ -49,6 +50,24 @@ type Options struct {
 	// Clock times the store's claims and revocations (see
 	// sqlite.WithClock); nil means clock.System.
 	Clock clock.Clock
+	// CacheSize bounds, in bytes, what the store's caches of checkpoints
+	// hold: four fifths for pages, one fifth for single checkpoints (see
+	// sqlite.WithCacheSize). 0 means the store's defaults; a negative
+	// size turns the caches off.
+	CacheSize int64
+}
+
+// cacheSizes are o.CacheSize's split between the store's two caches,
+// and whether it is set at all.
+func (o Options) cacheSizes() (pages, checkpoints int64, set bool) {
+	switch {
+	case o.CacheSize == 0:
+		return 0, 0, false
+	case o.CacheSize < 0:
+		return 0, 0, true
+	}
+	checkpoints = o.CacheSize / 5
+	return o.CacheSize - checkpoints, checkpoints, true
 }
 
 // DefaultOptions are the options Open uses.
@@ -73,7 +92,11 @@ func OpenWith(ctx context.Context, database string, o Options) (Store, error) {
 		clk = clock.System
 	}
 	if IsPostgres(database) {
-		db, err := postgres.Open(ctx, database, postgres.WithOpTimeout(o.CallTimeout), postgres.WithClock(clk))
+		opts := []postgres.Option{postgres.WithOpTimeout(o.CallTimeout), postgres.WithClock(clk)}
+		if pages, checkpoints, set := o.cacheSizes(); set {
+			opts = append(opts, postgres.WithCacheSize(pages, checkpoints))
+		}
+		db, err := postgres.Open(ctx, database, opts...)
 		if err != nil {
 			return nil, err
 		}
@@ -82,7 +105,11 @@ func OpenWith(ctx context.Context, database string, o Options) (Store, error) {
 	if err := unsupportedScheme(database); err != nil {
 		return nil, err
 	}
-	db, err := sqlite.Open(ctx, database, sqlite.WithClock(clk))
+	opts := []sqlite.Option{sqlite.WithClock(clk)}
+	if pages, checkpoints, set := o.cacheSizes(); set {
+		opts = append(opts, sqlite.WithCacheSize(pages, checkpoints))
+	}
+	db, err := sqlite.Open(ctx, database, opts...)
 	if err != nil {
 		return nil, explain(database, err)
 	}

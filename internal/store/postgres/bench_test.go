@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
+	mrand "math/rand/v2"
 	"os"
 	"runtime"
 	"sync"
@@ -191,6 +193,39 @@ func benchCheckpoints(b *testing.B, pick func(*benchStore) *postgres.DB) {
 						}
 						if len(p.Items) != size || p.Total != s.n {
 							b.Fatalf("%d items, total %d", len(p.Items), p.Total)
+						}
+					}
+				})
+			}
+		})
+	}
+}
+
+// BenchmarkCheckpointsRandom reads pages of 100 and of 500 at random
+// depths, with the cache off, as a client paging a cluster at random
+// does: every read a miss, of a part of the table not read just before.
+// The contract: 1M/1k stays near 1 for each size.
+func BenchmarkCheckpointsRandom(b *testing.B) {
+	for _, sz := range benchSizes {
+		b.Run("store="+sz.name, func(b *testing.B) {
+			if testing.Short() && sz.n > 1000 {
+				b.Skip("-short")
+			}
+			s := benchStoreOf(b, sz.n)
+			for _, size := range []int{100, 500} {
+				b.Run(fmt.Sprintf("size=%d", size), func(b *testing.B) {
+					ctx := backup.WithPrincipal(context.Background(), backup.System)
+					pages := s.n / size
+					rng := mrand.New(mrand.NewPCG(1, uint64(size)))
+					b.ReportAllocs()
+					for b.Loop() {
+						req := backup.PageRequest{Num: 1 + rng.IntN(pages), Size: size}
+						p, err := s.db.Checkpoints(ctx, s.ref, req)
+						if err != nil {
+							b.Fatal(err)
+						}
+						if len(p.Items) != size {
+							b.Fatalf("page %d: %d items", req.Num, len(p.Items))
 						}
 					}
 				})

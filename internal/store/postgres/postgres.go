@@ -78,27 +78,27 @@ type DB struct {
 	clock     clock.Clock   // see WithClock
 }
 
-// Default cache sizes, in entries: the SQLite store's (see there for what
-// they hold in bytes).
+// Default cache sizes, in bytes: the SQLite store's (see there for what
+// they hold).
 const (
-	DefaultPageCacheSize       = 1024
-	DefaultCheckpointCacheSize = 16384
+	DefaultPageCacheSize       = 16 << 20
+	DefaultCheckpointCacheSize = 2 << 20
 )
 
 // Option configures Open.
 type Option func(*options)
 
 type options struct {
-	pages, checkpoints int
+	pages, checkpoints int64
 	maxConns           int32
 	opTimeout          time.Duration
 	clock              clock.Clock
 }
 
-// WithCacheSize sets how many pages of checkpoints (of any size) and how
-// many single checkpoints the read cache holds. 0 disables either cache;
-// WithCacheSize(0, 0) makes every read go to the database.
-func WithCacheSize(pages, checkpoints int) Option {
+// WithCacheSize sets how many bytes the cached pages of checkpoints and
+// the cached single checkpoints may hold (cache.ItemsCost). 0 disables
+// either cache; WithCacheSize(0, 0) makes every read go to the database.
+func WithCacheSize(pages, checkpoints int64) Option {
 	return func(o *options) { o.pages, o.checkpoints = pages, checkpoints }
 }
 

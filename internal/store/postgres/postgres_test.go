@@ -23,7 +23,7 @@ func openDSN(t testing.TB, dsn string, opts ...postgres.Option) *postgres.DB {
 }
 
 // TestConformance runs the suite with the read cache off, with its
-// default sizes (as the server runs) and with two entries of each kind, so
+// default sizes (as the server runs) and with a few kilobytes of each, so
 // that entries are evicted all the time. Each variant runs in parallel
 // with the others, each subtest on a schema of its own.
 func TestConformance(t *testing.T) {
@@ -34,7 +34,7 @@ func TestConformance(t *testing.T) {
 	}{
 		{"cache=off", []postgres.Option{postgres.WithCacheSize(0, 0)}},
 		{"cache=on", nil},
-		{"cache=tiny", []postgres.Option{postgres.WithCacheSize(2, 2)}},
+		{"cache=tiny", []postgres.Option{postgres.WithCacheSize(16<<10, 2<<10)}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()

@@ -447,14 +447,20 @@ func (db *DB) PruneCheckpoints(ctx context.Context, clusterID backup.ObjectID, c
 		if err != nil {
 			return err
 		}
-		cs := &clusterState{pk: pk}
-		if err := cs.readBounds(ctx, tx); err != nil || !cs.has {
-			return err
-		}
 		// Stored times are whole seconds: ts < cutoff is ts < ceil(cutoff).
 		cut := cutoff.Unix()
 		if cutoff.Nanosecond() != 0 {
 			cut++
+		}
+		// The slot records go with the checkpoints, whether or not there
+		// are checkpoints to prune: a cluster whose slots all failed has
+		// records and no checkpoint.
+		if _, err := tx.Exec(ctx, `DELETE FROM slots WHERE cluster = $1 AND slot < $2`, pk, cut); err != nil {
+			return err
+		}
+		cs := &clusterState{pk: pk}
+		if err := cs.readBounds(ctx, tx); err != nil || !cs.has {
+			return err
 		}
 		end, err := search(ctx, tx, pk, cs.first, cs.last, func(ts int64, _ string) bool { return ts < cut })
 		if err != nil || end == cs.first {
@@ -588,7 +594,7 @@ func (db *DB) DeleteCluster(ctx context.Context, cref backup.ClusterRef) (err er
 		if err != nil {
 			return err
 		}
-		for _, q := range []string{`DELETE FROM checkpoints WHERE cluster = $1`, `DELETE FROM restore_jobs WHERE cluster = $1`, `DELETE FROM clusters WHERE pk = $1`} {
+		for _, q := range []string{`DELETE FROM checkpoints WHERE cluster = $1`, `DELETE FROM restore_jobs WHERE cluster = $1`, `DELETE FROM slots WHERE cluster = $1`, `DELETE FROM clusters WHERE pk = $1`} {
 			if _, err := tx.Exec(ctx, q, pk.Int64); err != nil {
 				return err
 			}

@@ -448,7 +448,7 @@ func TestCacheOptions(t *testing.T) {
 		t.Fatal("a page was cached with the cache off")
 	}
 	// Pages only: checkpoints are read from the file.
-	pagesOnly, err := sqlite.Open(ctx, f.path, sqlite.WithCacheSize(8, 0))
+	pagesOnly, err := sqlite.Open(ctx, f.path, sqlite.WithCacheSize(1<<20, 0))
 	f.must(err)
 	defer pagesOnly.Close()
 	if p, q := f.page(pagesOnly, ref, 1, 2), f.page(pagesOnly, ref, 1, 2); !sameArray(p, q) {

@@ -104,28 +104,31 @@ type versioned[T any] struct {
 	value   T
 }
 
-// Default cache sizes, in entries. A page entry holds up to itemsPerPage
-// checkpoints (about 250 bytes for a replica set's, 560 for a three-shard
-// cluster's), so the page cache holds at most about 56 MB with pages of
-// 100; the checkpoint cache about 9 MB.
+// Default cache sizes, in bytes of what the entries hold
+// (cache.ItemsCost: about 250 bytes a checkpoint of a replica set, 560 of
+// a three-shard cluster). The page cache holds some 60 pages of 500
+// checkpoints of a three-shard cluster, or 300 of 100; the checkpoint
+// cache some 3 500 checkpoints.
 const (
-	DefaultPageCacheSize       = 1024
-	DefaultCheckpointCacheSize = 16384
+	DefaultPageCacheSize       = 16 << 20
+	DefaultCheckpointCacheSize = 2 << 20
 )
 
 // Option configures Open.
 type Option func(*options)
 
 type options struct {
-	pages, checkpoints int
+	pages, checkpoints int64
 	clock              clock.Clock
 }
 
-// WithCacheSize sets how many pages of checkpoints (of any size) and how
-// many single checkpoints the read cache holds. 0 disables either cache;
+// WithCacheSize sets how many bytes the cached pages of checkpoints and
+// the cached single checkpoints may hold (cache.ItemsCost). Clients
+// choose the pages, of up to 500 checkpoints each, so the bound is in
+// bytes rather than entries. 0 disables either cache;
 // WithCacheSize(0, 0) makes every read go to the file as it did before
 // the cache existed.
-func WithCacheSize(pages, checkpoints int) Option {
+func WithCacheSize(pages, checkpoints int64) Option {
 	return func(o *options) { o.pages, o.checkpoints = pages, checkpoints }
 }
 

@@ -17,7 +17,7 @@ import (
 )
 
 // TestConformance runs the suite with the read cache off, with its
-// default sizes (as the server runs) and with two entries of each kind, so
+// default sizes (as the server runs) and with a few kilobytes of each, so
 // that entries are evicted all the time.
 func TestConformance(t *testing.T) {
 	for _, c := range []struct {
@@ -26,7 +26,7 @@ func TestConformance(t *testing.T) {
 	}{
 		{"cache=off", []sqlite.Option{sqlite.WithCacheSize(0, 0)}},
 		{"cache=on", nil},
-		{"cache=tiny", []sqlite.Option{sqlite.WithCacheSize(2, 2)}},
+		{"cache=tiny", []sqlite.Option{sqlite.WithCacheSize(16<<10, 2<<10)}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			storetest.Run(t, func(t testing.TB, clk clock.Clock) storetest.Store {

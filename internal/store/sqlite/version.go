@@ -53,6 +53,9 @@ func trusted(copy1, copy2 []byte) bool {
 // cluster reference that requests name (by name and by id, with and
 // without seq bounds). Past it, references are read uncached until the
 // next commit starts an empty set.
+// A head and its key are at most some 200 bytes (a cluster name is at
+// most 64), so the set holds under 1 MiB whatever requests name: a bound
+// in entries is a bound in bytes here, and --cache-size leaves it out.
 const maxHeads = 1 << 12
 
 // headKey names a head: the reference as a request gives it.

@@ -394,6 +394,34 @@ func (db *DB) PruneCheckpoints(ctx context.Context, clusterID backup.ObjectID, c
 	if err != nil {
 		return 0, fmt.Errorf("sqlite: prune %s: %w", clusterID.Hex(), err)
 	}
+	// Stored times are whole seconds: ts < cutoff is ts < ceil(cutoff).
+	cut := cutoff.Unix()
+	if cutoff.Nanosecond() != 0 {
+		cut++
+	}
+	// The slot records go with the checkpoints, whether or not there are
+	// checkpoints to prune: a cluster whose slots all failed has records
+	// and no checkpoint.
+	slots, err := tx.ExecContext(ctx, `DELETE FROM slots WHERE cluster = ? AND slot < ?`, pk, cut)
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: prune %s: slots: %w", clusterID.Hex(), err)
+	}
+	n, err := w.pruneCheckpoints(ctx, pk, cut)
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: prune %s: %w", clusterID.Hex(), err)
+	}
+	if k, err := slots.RowsAffected(); err != nil || n == 0 && k == 0 {
+		return 0, err
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("sqlite: prune %s: %w", clusterID.Hex(), err)
+	}
+	return int(n), nil
+}
+
+// pruneCheckpoints deletes the checkpoints of cluster pk whose ts is
+// before cut and returns how many went.
+func (w *writer) pruneCheckpoints(ctx context.Context, pk, cut int64) (int64, error) {
 	first, _, _, err := w.bound(ctx, w.first, pk)
 	if err != nil || first == 0 {
 		return 0, err
@@ -402,27 +430,15 @@ func (db *DB) PruneCheckpoints(ctx context.Context, clusterID backup.ObjectID, c
 	if err != nil {
 		return 0, err
 	}
-	// Stored times are whole seconds: ts < cutoff is ts < ceil(cutoff).
-	cut := cutoff.Unix()
-	if cutoff.Nanosecond() != 0 {
-		cut++
-	}
 	end, err := w.search(ctx, pk, first, last, func(ts int64, _ string) bool { return ts < cut })
 	if err != nil || end == first {
 		return 0, err
 	}
-	res, err := tx.ExecContext(ctx, `DELETE FROM checkpoints WHERE cluster = ? AND seq < ?`, pk, end)
+	res, err := w.tx.ExecContext(ctx, `DELETE FROM checkpoints WHERE cluster = ? AND seq < ?`, pk, end)
 	if err != nil {
-		return 0, fmt.Errorf("sqlite: prune %s: %w", clusterID.Hex(), err)
+		return 0, err
 	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return 0, fmt.Errorf("sqlite: prune %s: %w", clusterID.Hex(), err)
-	}
-	if err := tx.Commit(); err != nil {
-		return 0, fmt.Errorf("sqlite: prune %s: %w", clusterID.Hex(), err)
-	}
-	return int(n), nil
+	return res.RowsAffected()
 }
 
 // DeleteOrganization deletes an organization with its API keys, service
@@ -545,7 +561,7 @@ func (db *DB) DeleteCluster(ctx context.Context, cref backup.ClusterRef) (err er
 	if err := store.Resolve(ctx, store.Admin, cref, org.String, org.Valid, pk.Valid, false); err != nil {
 		return err
 	}
-	for _, q := range []string{`DELETE FROM checkpoints WHERE cluster = ?`, `DELETE FROM restore_jobs WHERE cluster = ?`, `DELETE FROM clusters WHERE pk = ?`} {
+	for _, q := range []string{`DELETE FROM checkpoints WHERE cluster = ?`, `DELETE FROM restore_jobs WHERE cluster = ?`, `DELETE FROM slots WHERE cluster = ?`, `DELETE FROM clusters WHERE pk = ?`} {
 		if _, err := tx.ExecContext(ctx, q, pk.Int64); err != nil {
 			return fmt.Errorf("sqlite: delete cluster %s: %w", cref.Label(), err)
 		}

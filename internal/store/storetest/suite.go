@@ -74,6 +74,11 @@ func Run(t *testing.T, open func(t testing.TB, clk clock.Clock) Store) {
 		{"NewestRestorable", testNewestRestorable},
 		{"BackupState", testBackupState},
 		{"ProjectByName", testProjectByName},
+		{"Slots", testSlots},
+		{"SlotsAccess", testSlotsAccess},
+		{"SlotsPrune", testSlotsPrune},
+		{"MissedSlots", testMissedSlots},
+		{"SlotsRace", testSlotsRace},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

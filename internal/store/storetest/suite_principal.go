@@ -27,6 +27,7 @@ var projectMethods = map[string]store.Need{
 	"CreateCluster": store.Admin, "UpdateCluster": store.Admin, "UpdateBackup": store.Report, "DeleteCluster": store.Admin,
 	"RestoreJobs": store.Read, "RestoreJob": store.Read,
 	"CreateRestoreJobs": store.Report, "ClaimRestoreJob": store.Report, "ReportRestoreJob": store.Report,
+	"Slots": store.Read, "SlotCounts": store.Read, "CheckpointSlot": store.Read, "RecordSlot": store.Report,
 }
 
 // contractMethods lists the methods of store.Store that reach the data
