@@ -73,8 +73,10 @@ const defaultCacheSize = "16MiB"
 // cacheBudget is --cache-size shared among the server's caches: half for
 // the store's pages of checkpoints and an eighth for its single
 // checkpoints (open.Options.CacheSize takes the two together, split four
-// to one), a quarter for the API's encoded pages, and the rest, an
-// eighth, for credentials. A size of 0 turns every cache off.
+// to one), a quarter for the API's encoded bodies (three quarters of it
+// pages, one single checkpoints: httpapi.Config.PageBodyCacheSize takes
+// both), and the rest, an eighth, for credentials. A size of 0 turns every
+// cache off.
 type cacheBudget struct {
 	store, bodies, credentials int64
 }
@@ -218,7 +220,7 @@ the default.`,
 	f.BoolVar(&c.trustForwardedFor, "trust-forwarded-for", false, "take the client address for API access lists from the last X-Forwarded-For entry (only behind one reverse proxy that sets it)")
 	f.StringVar(&c.rateLimit, "rate-limit", "6000/1m", "requests each API key or service account may make, as N/WINDOW (e.g. 100/1m); 0 for no limit")
 	f.StringVar(&c.tokenRateLimit, "token-rate-limit", "50/1m", "token and revoke requests per client address and client id, as N/WINDOW; 0 for no limit")
-	f.StringVar(&c.cacheSize, "cache-size", defaultCacheSize, "memory the server's caches may hold in all, as bytes or with KiB, MiB or GiB: half for pages of checkpoints, an eighth for single checkpoints, a quarter for encoded pages, an eighth for credentials; 0 turns every cache off. Unless GOMEMLIMIT is set, the Go runtime's soft memory limit is this plus 16MiB")
+	f.StringVar(&c.cacheSize, "cache-size", defaultCacheSize, "memory the server's caches may hold in all, as bytes or with KiB, MiB or GiB: half for pages of checkpoints, an eighth for single checkpoints, a quarter for the encoded bodies of pages and checkpoints, an eighth for credentials; 0 turns every cache off. Unless GOMEMLIMIT is set, the Go runtime's soft memory limit is this plus 16MiB")
 	f.DurationVar(&c.authRefresh, "auth-refresh", auth.DefaultRefresh, "how long credentials are trusted before the store is asked whether any changed: a key deleted or a token revoked elsewhere is refused within this time (a revoke through this server at once); 0 asks on every request")
 	f.DurationVar(&c.timeouts.readHeader, "read-header-timeout", 10*time.Second, "how long a client may take to send a request's headers")
 	f.DurationVar(&c.timeouts.read, "read-timeout", 30*time.Second, "how long a client may take to send a whole request, body included")

@@ -20,9 +20,11 @@ import (
 // checkpoint it encodes and is served only for one equal to it, field by
 // field and part by part: a few comparisons, far cheaper than encoding.
 
-// maxCheckpointBodyBytes bounds the kept representations: some 1.1 KB
-// each for a three-shard cluster's checkpoint, so a few thousand.
-const maxCheckpointBodyBytes = 4 << 20
+// checkpointBodyShare: the single checkpoints' representations may take
+// 1/checkpointBodyShare of Config.PageBodyCacheSize, the pages the rest:
+// some 1.1 KB each for a three-shard cluster's checkpoint, so about 900
+// with the default.
+const checkpointBodyShare = 4
 
 type checkpointBodyKey struct {
 	id         backup.ObjectID
@@ -38,11 +40,11 @@ type checkpointBody struct {
 type checkpointBodies struct {
 	mu     sync.RWMutex
 	bodies map[checkpointBodyKey]*checkpointBody
-	bytes  int // of the bodies and keys' strings
-	max    int
+	bytes  int64 // of the bodies and keys' strings
+	max    int64 // not positive: none kept
 }
 
-func newCheckpointBodies(max int) *checkpointBodies {
+func newCheckpointBodies(max int64) *checkpointBodies {
 	return &checkpointBodies{bodies: map[checkpointBodyKey]*checkpointBody{}, max: max}
 }
 
@@ -58,7 +60,7 @@ func (c *checkpointBodies) append(b []byte, sf *surface, base, coll string, cp *
 	}
 	start := len(b)
 	b = sf.appendCheckpoint(b, base, coll, cp)
-	size := len(b) - start + len(base) + len(coll)
+	size := int64(len(b) - start + len(base) + len(coll))
 	if size > c.max {
 		return b
 	}
@@ -67,14 +69,14 @@ func (c *checkpointBodies) append(b []byte, sf *surface, base, coll string, cp *
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if old, ok := c.bodies[k]; ok {
-		c.bytes -= len(old.body) + len(base) + len(coll)
+		c.bytes -= int64(len(old.body) + len(base) + len(coll))
 		delete(c.bodies, k)
 	}
 	for old, oe := range c.bodies { // in random order: map order is
 		if c.bytes+size <= c.max {
 			break
 		}
-		c.bytes -= len(oe.body) + len(old.base) + len(old.coll)
+		c.bytes -= int64(len(oe.body) + len(old.base) + len(old.coll))
 		delete(c.bodies, old)
 	}
 	c.bodies[k] = e

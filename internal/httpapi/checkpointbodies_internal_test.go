@@ -85,7 +85,7 @@ func TestCheckpointBodies(t *testing.T) {
 	}
 
 	// The bound, in bytes: a small one keeps the newest entries only.
-	one := len(atlasV2.appendCheckpoint(nil, base, coll, &cp)) + len(base) + len(coll)
+	one := int64(len(atlasV2.appendCheckpoint(nil, base, coll, &cp)) + len(base) + len(coll))
 	c = newCheckpointBodies(3 * one)
 	for range 10 {
 		cp.ID = ids.New(t0)
@@ -102,5 +102,11 @@ func TestCheckpointBodies(t *testing.T) {
 	check("too large to keep", atlasV2, base, cp)
 	if len(c.bodies) != 0 || c.bytes != 0 {
 		t.Errorf("kept %d entries, %d bytes, beyond the bound %d", len(c.bodies), c.bytes, c.max)
+	}
+	// A bound of none (a negative PageBodyCacheSize): served, never kept.
+	c = newCheckpointBodies(-1)
+	check("with no bound", atlasV2, base, cp)
+	if len(c.bodies) != 0 {
+		t.Errorf("kept %d entries with no room", len(c.bodies))
 	}
 }
