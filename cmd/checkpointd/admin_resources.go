@@ -248,7 +248,7 @@ follows a schedule created or changed here within its --engine-refresh.`,
 }
 
 func newClustersCreateCmd(e *env, database *string) *cobra.Command {
-	var project, name, config, version, kind, driver, interval string
+	var project, name, config, version, kind, driver, interval, objective string
 	var shards, window int
 	cmd := &cobra.Command{
 		Use:   "create --project PROJECT_ID --name NAME",
@@ -269,7 +269,9 @@ simulated has serve's engine take them, of a simulated cluster, every
 --interval-min minutes (15, 30 or 60; a sharded cluster under legacy
 backup only, as on the service: a replica set is refused with
 CANNOT_SET_CLUSTER_CHECKPOINT_INTERVAL_FOR_REPLICA_SET). Checkpoints older
-than --window-hours (1 to 720) before the newest are pruned.`,
+than --window-hours (1 to 720) before the newest are pruned. --rpo-min
+declares a recovery point objective: the most minutes the cluster may go
+without a restorable checkpoint, which checkpointd rpo measures.`,
 		Example: `  checkpointd clusters create --project "$PROJECT" --name Cluster0
   checkpointd clusters create --project "$PROJECT" --name Cluster1 --shards 3
   checkpointd clusters create --project "$PROJECT" --name Sim --shards 2 --driver simulated --interval-min 15 --window-hours 48
@@ -291,6 +293,11 @@ than --window-hours (1 to 720) before the newest are pruned.`,
 		if err := parseSchedule(&spec.ClusterChange, driver, interval, window); err != nil {
 			return err
 		}
+		o, err := admin.ParseObjective(objective)
+		if err != nil {
+			return withFlag("rpo-min", err)
+		}
+		spec.Objective = &o
 		// A replica set has no config servers: the default applies to
 		// sharded clusters only, a value given for a replica set is refused.
 		if shards != 0 || cmd.Flags().Changed("config-servers") {
@@ -317,6 +324,7 @@ than --window-hours (1 to 720) before the newest are pruned.`,
 	f.StringVar(&version, "mongodb-version", backup.DefaultMongoDBVersion, "MongoDB version (MAJOR.MINOR.PATCH)")
 	f.StringVar(&kind, "backup", "legacy", "backup of the cluster: legacy, cloud or none")
 	scheduleFlags(cmd, &driver, &interval, &window)
+	f.StringVar(&objective, "rpo-min", "off", "recovery point objective in minutes (at least the interval), or off")
 	return cmd
 }
 
@@ -375,6 +383,7 @@ var attributeFlags = map[string][]string{
 	"backup.kind":                  {"backup"},
 	"clusterCheckpointIntervalMin": {"interval-min", "backup"},
 	"pointInTimeWindowHours":       {"window-hours"},
+	"recoveryPointObjectiveMin":    {"rpo-min", "interval-min"},
 	"backup.driver":                {"driver"},
 }
 
@@ -395,7 +404,7 @@ func nameFlag(cmd *cobra.Command, err error) error {
 }
 
 func newClustersUpdateCmd(e *env, database *string) *cobra.Command {
-	var project, name, config, version, kind, driver, interval string
+	var project, name, config, version, kind, driver, interval, objective string
 	var shards, window int
 	cmd := &cobra.Command{
 		Use:   "update --project PROJECT_ID NAME",
@@ -404,7 +413,8 @@ func newClustersUpdateCmd(e *env, database *string) *cobra.Command {
 given say changes, the rest stays. Its checkpoints stay as they are, and a
 running server follows the new schedule within its --engine-refresh.
 
---interval-min off (or 0) turns checkpoints off. --shards resizes a sharded
+--interval-min off (or 0) turns checkpoints off; --rpo-min sets the recovery
+point objective in minutes, off removes it. --shards resizes a sharded
 cluster: its shards keep their names, new ones are named NAME-shard-I and
 fewer shards removes the last ones. --config-servers converts a sharded
 cluster's config servers. --name renames the cluster (its replica sets keep
@@ -413,6 +423,7 @@ shards and a sharded cluster keeps at least one.`,
 		Example: `  checkpointd clusters update --project "$PROJECT" Cluster0 --driver simulated --interval-min 15
   checkpointd clusters update --project "$PROJECT" Cluster0 --interval-min 60 --window-hours 168
   checkpointd clusters update --project "$PROJECT" Cluster0 --interval-min off
+  checkpointd clusters update --project "$PROJECT" Cluster0 --rpo-min 60
   checkpointd clusters update --project "$PROJECT" Cluster0 --shards 4 --mongodb-version 4.4.29
   checkpointd clusters update --project "$PROJECT" Cluster0 --name Payments`,
 		Args: cobra.ExactArgs(1),
@@ -465,8 +476,15 @@ shards and a sharded cluster keeps at least one.`,
 			w := backup.WindowHours(window)
 			ch.Window = &w
 		}
+		if f.Changed("rpo-min") {
+			o, err := admin.ParseObjective(objective)
+			if err != nil {
+				return withFlag("rpo-min", err)
+			}
+			ch.Objective = &o
+		}
 		if ch.IsZero() {
-			return errors.New("nothing to change: give at least one of --driver, --interval-min, --window-hours, --mongodb-version, --backup, --shards, --config-servers or --name")
+			return errors.New("nothing to change: give at least one of --driver, --interval-min, --window-hours, --rpo-min, --mongodb-version, --backup, --shards, --config-servers or --name")
 		}
 		return withStore(ctx, *database, false, func(st admin.Store) error {
 			c, err := admin.Clusters{Store: st, Clock: e.clock}.UpdateCluster(ctx, backup.ClusterRef{GroupID: id, Name: args[0]}, ch)
@@ -478,8 +496,12 @@ shards and a sharded cluster keeps at least one.`,
 			if c.Name != args[0] {
 				renamed = " (was " + args[0] + ")"
 			}
-			fmt.Fprintf(e.stdout, "updated cluster %s%s of project %s: driver %s, interval %s, window %s\n",
-				c.Name, renamed, id.Hex(), driverText(v), intervalText(v), windowText(v))
+			rpo := ""
+			if v.Backup.RecoveryPointObjectiveMin != nil {
+				rpo = ", rpo " + objectiveText(v)
+			}
+			fmt.Fprintf(e.stdout, "updated cluster %s%s of project %s: driver %s, interval %s, window %s%s\n",
+				c.Name, renamed, id.Hex(), driverText(v), intervalText(v), windowText(v), rpo)
 			return nil
 		})
 	})
@@ -493,6 +515,7 @@ shards and a sharded cluster keeps at least one.`,
 	f.StringVar(&driver, "driver", "", "who takes the checkpoints: agent (a backup agent reports them) or simulated (serve's engine takes them of a simulated cluster)")
 	f.StringVar(&interval, "interval-min", "", "checkpoint interval in minutes: 15, 30 or 60 (a sharded cluster under legacy backup), or off")
 	f.IntVar(&window, "window-hours", 0, "point-in-time window in hours, 1 to 720: older checkpoints are pruned")
+	f.StringVar(&objective, "rpo-min", "", "recovery point objective in minutes (at least the interval), or off")
 	scheduleCompletions(cmd)
 	return cmd
 }
@@ -507,6 +530,15 @@ func intervalText(c httpapi.AdminCluster) string {
 	return strconv.Itoa(*c.Backup.ClusterCheckpointIntervalMin) + "m"
 }
 
+// objectiveText is the recovery point objective in minutes ("60m"), or
+// off.
+func objectiveText(c httpapi.AdminCluster) string {
+	if c.Backup.RecoveryPointObjectiveMin == nil {
+		return "off"
+	}
+	return strconv.Itoa(*c.Backup.RecoveryPointObjectiveMin) + "m"
+}
+
 func windowText(c httpapi.AdminCluster) string {
 	return strconv.Itoa(c.Backup.PointInTimeWindowHours) + "h"
 }
@@ -518,11 +550,12 @@ func newClustersListCmd(e *env, database *string) *cobra.Command {
 		Short: "List a project's clusters",
 		Long: `List the clusters of project --project, ordered by name, with their
 topology, backup and checkpoint schedule: DRIVER (agent or simulated),
-INTERVAL (every 15m, 30m or 60m, or off) and WINDOW (how long checkpoints
-are kept). With --output json a cluster is what the administration API
+INTERVAL (every 15m, 30m or 60m, or off), WINDOW (how long checkpoints
+are kept) and RPO (the recovery point objective, or off). With --output json a cluster is what the administration API
 returns for it (without links): groupId, clusterType, configServer, and
 backup as an object of kind, driver, clusterCheckpointIntervalMin (absent
-when off) and pointInTimeWindowHours.`,
+when off), pointInTimeWindowHours and recoveryPointObjectiveMin (absent
+when off).`,
 		Example: `  checkpointd clusters list --project 5e2211c17a3e5a48f5497de3
   checkpointd clusters list --project 5e2211c17a3e5a48f5497de3 -o json`,
 		Args: cobra.NoArgs,
@@ -544,7 +577,7 @@ when off) and pointInTimeWindowHours.`,
 					items[i] = httpapi.NewAdminCluster(&cs[i])
 				}
 				return printList(e.stdout, output, items,
-					[]string{"ID", "NAME", "TYPE", "SHARDS", "CONFIG SERVERS", "VERSION", "BACKUP", "DRIVER", "INTERVAL", "WINDOW", "CREATED"},
+					[]string{"ID", "NAME", "TYPE", "SHARDS", "CONFIG SERVERS", "VERSION", "BACKUP", "DRIVER", "INTERVAL", "WINDOW", "RPO", "CREATED"},
 					func(c httpapi.AdminCluster) []string {
 						shards, config := "", ""
 						if c.ConfigServer != nil {
@@ -555,7 +588,7 @@ when off) and pointInTimeWindowHours.`,
 							}
 						}
 						return []string{c.ID, c.Name, c.ClusterType, shards, config, c.MongoDBVersion, strings.ToLower(c.Backup.Kind),
-							driverText(c), intervalText(c), windowText(c), c.Created}
+							driverText(c), intervalText(c), windowText(c), objectiveText(c), c.Created}
 					})
 			})
 		}),

@@ -218,10 +218,10 @@ func TestAdminFlow(t *testing.T) {
 	t.Run("clusters list", func(t *testing.T) {
 		rows := table(t, mustAdmin(t, db, "clusters", "list", "--project", project))
 		want := [][]string{
-			{"ID", "NAME", "TYPE", "SHARDS", "CONFIG SERVERS", "VERSION", "BACKUP", "DRIVER", "INTERVAL", "WINDOW", "CREATED"},
-			{sharded, "Cluster0", "SHARDED", "3", "csrs", "4.4.29", "legacy", "agent", "off", "24h"},
-			{rs, "Cluster1", "REPLICA_SET", "-", "-", "4.4.29", "cloud", "agent", "off", "24h"},
-			{old, "Old", "SHARDED", "2", "mirrored", "3.2.22", "none", "agent", "off", "24h"},
+			{"ID", "NAME", "TYPE", "SHARDS", "CONFIG SERVERS", "VERSION", "BACKUP", "DRIVER", "INTERVAL", "WINDOW", "RPO", "CREATED"},
+			{sharded, "Cluster0", "SHARDED", "3", "csrs", "4.4.29", "legacy", "agent", "off", "24h", "off"},
+			{rs, "Cluster1", "REPLICA_SET", "-", "-", "4.4.29", "cloud", "agent", "off", "24h", "off"},
+			{old, "Old", "SHARDED", "2", "mirrored", "3.2.22", "none", "agent", "off", "24h", "off"},
 		}
 		if len(rows) != len(want) {
 			t.Fatalf("rows %q", rows)

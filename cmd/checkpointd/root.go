@@ -42,9 +42,10 @@ metrics); "checkpoints" reads checkpoints from a server
 (this one or MongoDB's) over the API, "schedule" reads and changes a
 cluster's checkpoint interval and "restore-jobs" restores a cluster to a
 checkpoint, with settings kept by "profiles"; "slots" explains what
-became of every checkpoint slot of a cluster, and the other commands
-manage organizations, projects, clusters, API keys and service accounts,
-in the store directly; "backup" copies a SQLite database
+became of every checkpoint slot of a cluster, "rpo" measures a cluster's
+restore points against its recovery point objective, and the other
+commands manage organizations, projects, clusters, API keys and service
+accounts, in the store directly; "backup" copies a SQLite database
 while servers use it, "restore" puts a copy back; "agent" takes a real
 sharded cluster's checkpoints and reports them to a server.
 "simcluster" serves a simulated sharded cluster over the MongoDB wire
@@ -57,7 +58,7 @@ protocol, to try MongoDB clients against without a MongoDB server.`,
 	root.SetOut(e.stdout)
 	root.SetErr(e.stderr)
 	root.AddCommand(newServeCmd(e))
-	root.AddCommand(newOrgsCmd(e), newProjectsCmd(e), newClustersCmd(e), newSlotsCmd(e), newKeysCmd(e), newServiceAccountsCmd(e))
+	root.AddCommand(newOrgsCmd(e), newProjectsCmd(e), newClustersCmd(e), newSlotsCmd(e), newRPOCmd(e), newKeysCmd(e), newServiceAccountsCmd(e))
 	root.AddCommand(newCheckpointsCmd(e), newScheduleCmd(e), newRestoreJobsCmd(e), newProfilesCmd(e), newAgentCmd(e))
 	root.AddCommand(newSimclusterCmd(e))
 	root.AddCommand(newBackupCmd(e), newRestoreCmd(e))

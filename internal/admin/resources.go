@@ -51,11 +51,13 @@ func ParseBackupKind(s string) (backup.BackupKind, error) {
 		"Unknown backup kind %s: use legacy (continuous backup, which takes checkpoints), cloud (Cloud Backup) or none.", strconv.Quote(s))
 }
 
-// ClusterStore creates and updates clusters, and leases their slots.
+// ClusterStore creates and updates clusters, leases their slots and
+// reads what their objective reports measure.
 type ClusterStore interface {
 	CreateCluster(ctx context.Context, c backup.Cluster) error
 	UpdateCluster(ctx context.Context, ref backup.ClusterRef, change func(*backup.Cluster) error) (backup.Cluster, error)
 	SlotClaimer
+	ObjectiveStore
 	SlotStore
 }
 

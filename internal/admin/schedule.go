@@ -44,3 +44,22 @@ func ParseInterval(s string) (time.Duration, error) {
 
 // maxMinutes is the largest number of minutes a time.Duration holds.
 const maxMinutes = int(math.MaxInt64 / time.Minute)
+
+// ParseObjective parses a recovery point objective in minutes: a whole
+// number, optionally followed by "m" ("60", "60m"), or "off" for none (as
+// "0"). Which objectives a cluster may have (whole minutes up to 30 days,
+// no shorter than its checkpoint interval) is the domain's rule
+// (backup.Cluster.Validate).
+func ParseObjective(s string) (time.Duration, error) {
+	t := strings.ToLower(strings.TrimSpace(s))
+	if t == "off" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(strings.TrimSuffix(t, "m"))
+	if err != nil || n < 0 || n > maxMinutes {
+		return 0, backup.AttrErrorf("recoveryPointObjectiveMin", backup.CodeInvalidAttribute,
+			"Invalid attribute %s specified: %s is not a number of minutes; use a number such as 60, or off (0) for none.",
+			"recoveryPointObjectiveMin", strconv.Quote(s))
+	}
+	return time.Duration(n) * time.Minute, nil
+}

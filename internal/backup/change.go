@@ -68,6 +68,10 @@ type ClusterChange struct {
 	// Window is the point-in-time window; zero restores the default, a
 	// negative one (WindowHours of a count no window has) is refused.
 	Window *time.Duration
+	// Objective is the recovery point objective; zero removes it, a
+	// negative one (ObjectiveMinutes of a count no objective has) is
+	// refused.
+	Objective *time.Duration
 	// Status may only be the state the cluster's backup is in: a client
 	// sends back what it read. The state changes through the backup
 	// configuration (SetStatus), by its rules.
@@ -121,6 +125,9 @@ func (ch ClusterChange) check(c *Cluster, creating bool) error {
 	}
 	if ch.Window != nil && (*ch.Window < 0 || *ch.Window > MaxWindow) {
 		return ErrInvalidAttribute("pointInTimeWindowHours", fmt.Sprintf("a window is from 1 to %d hours", int(MaxWindow/time.Hour)))
+	}
+	if ch.Objective != nil && *ch.Objective < 0 {
+		return errObjective()
 	}
 	if ch.MongoDBVersion == nil && creating || ch.MongoDBVersion != nil && *ch.MongoDBVersion == "" {
 		return ErrInvalidAttribute("mongoDBVersion", "a cluster needs the MongoDB version it runs")
@@ -208,6 +215,9 @@ func (c Cluster) apply(ch ClusterChange, creating bool) (Cluster, error) {
 	}
 	if ch.Window != nil {
 		c.Schedule.Window = *ch.Window
+	}
+	if ch.Objective != nil {
+		c.Schedule.Objective = *ch.Objective
 	}
 	if ch.Status != nil && *ch.Status != c.StatusOrDefault() {
 		return Cluster{}, AttrErrorf("backup.statusName", CodeInvalidAttribute,

@@ -40,6 +40,11 @@ type CheckpointSchedule struct {
 	// more than this before the newest slot are pruned. Zero means
 	// DefaultWindow.
 	Window time.Duration
+	// Objective is the recovery point objective: the most time the
+	// cluster may go without a restorable checkpoint (ObjectiveReport
+	// measures it); zero when none is declared. Whole minutes, at least
+	// Interval when checkpoints are on a grid.
+	Objective time.Duration
 }
 
 // DriverOrDefault is s.Driver, DriverAgent when unset.
@@ -102,5 +107,5 @@ func (c *Cluster) validateSchedule() error {
 			"Invalid attribute %s specified: a window is a whole number of hours from 1 to %d, at least the checkpoint interval, not %s.",
 			"pointInTimeWindowHours", int(MaxWindow/time.Hour), w.String())
 	}
-	return nil
+	return s.validateObjective()
 }

@@ -48,6 +48,11 @@ type ClusterAdmin interface {
 	ClaimSlot(ctx context.Context, c backup.Cluster, slot time.Time, owner string) (bool, error)
 	// The slot records (slots.go).
 	SlotAdmin
+	// Objective measures the recovery point objective of the cluster ref
+	// names over the range from and to give (RFC 3339 texts, either
+	// empty for its default), returning the cluster with its report
+	// (admin.Objective).
+	Objective(ctx context.Context, ref backup.ClusterRef, from, to string) (backup.Cluster, backup.ObjectiveReport, error)
 }
 
 var (
@@ -520,6 +525,8 @@ type backupJSON struct {
 	Driver                       *string           `json:"driver,omitempty"`
 	Kind                         *string           `json:"kind,omitempty"`
 	PointInTimeWindowHours       *int              `json:"pointInTimeWindowHours,omitempty"`
+	// RecoveryPointObjectiveMin sets the objective; null removes it.
+	RecoveryPointObjectiveMin atlas.NullableInt `json:"recoveryPointObjectiveMin"`
 	// StatusName is read-only here (Cloud Manager's backupConfigs change
 	// it): a client may send back what it read.
 	StatusName *string `json:"statusName,omitempty"`
@@ -574,6 +581,17 @@ func (in *clusterJSON) change() backup.ClusterChange {
 			}
 			ch.Interval = &interval
 		}
+		if o := b.RecoveryPointObjectiveMin; o.Set {
+			var objective time.Duration // null: none
+			if !o.Null {
+				objective = backup.ObjectiveMinutes(o.V)
+				if o.V == 0 {
+					// 0 is no objective's count: null removes one.
+					objective = -1
+				}
+			}
+			ch.Objective = &objective
+		}
 		if h := b.PointInTimeWindowHours; h != nil {
 			w := backup.WindowHours(*h)
 			ch.Window = &w
@@ -618,6 +636,9 @@ type AdminBackup struct {
 	Driver                       string `json:"driver"`
 	Kind                         string `json:"kind"`
 	PointInTimeWindowHours       int    `json:"pointInTimeWindowHours"`
+	// RecoveryPointObjectiveMin is left out when the cluster declares no
+	// objective.
+	RecoveryPointObjectiveMin *int `json:"recoveryPointObjectiveMin,omitempty"`
 	// StatusName is the state of the cluster's backup: an agent takes
 	// checkpoints only while it is STARTED.
 	StatusName string `json:"statusName"`
@@ -635,6 +656,10 @@ func NewAdminCluster(c *backup.Cluster) AdminCluster {
 	if s.Interval > 0 {
 		m := int(s.Interval / time.Minute)
 		out.Backup.ClusterCheckpointIntervalMin = &m
+	}
+	if s.Objective > 0 {
+		m := int(s.Objective / time.Minute)
+		out.Backup.RecoveryPointObjectiveMin = &m
 	}
 	if c.Type == backup.Sharded {
 		out.ConfigServer = &AdminConfigServer{ReplicaSetName: c.Config.ReplicaSetName, HostIDs: c.Config.HostIDs}

@@ -756,6 +756,9 @@ func TestOpenAPIConformance(t *testing.T) {
 			for _, tc := range e.slotCases(creds.kind) {
 				d.check(t, cov, tc, sendCase(t, e.srv, creds, tc))
 			}
+			for _, tc := range e.objectiveCases() {
+				d.check(t, cov, tc, sendCase(t, e.srv, creds, tc))
+			}
 		})
 	}
 
@@ -811,7 +814,8 @@ func TestOpenAPIConformance(t *testing.T) {
 			{name: "delete", method: http.MethodDelete, path: cl + "/Nope"},
 			{name: "report", method: http.MethodPost, path: cl + "/Nope/checkpoints", body: rep},
 			{name: "claim", method: http.MethodPost, path: cl + "/Nope/slots", body: `{"slot":"2026-01-02T15:00:00Z","owner":"a"}`},
-		}, append(e.restoreRateLimitedCases(), e.slotRateLimitedCases()...)...) {
+		}, append(append(e.restoreRateLimitedCases(), e.slotRateLimitedCases()...),
+			apiCase{name: "objective", path: cl + "/Cluster0/rpo"})...) {
 			tc.who, tc.status, tc.code = owner, http.StatusTooManyRequests, "RATE_LIMITED"
 			if i == 0 {
 				tc.status, tc.code = http.StatusOK, ""

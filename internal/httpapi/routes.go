@@ -185,6 +185,7 @@ func (s *Server) routeTable() []route {
 			route{method: http.MethodPut, pattern: clusters + "/{cluster}/slots/{slot}", surface: adminSurface, op: opAdminReportSlot, auth: authed, handler: adminReportSlot},
 			route{method: http.MethodGet, pattern: clusters + "/{cluster}/checkpoints/{checkpointId}", surface: adminSurface, op: opAdminGetCheckpoint, auth: authed, handler: adminGetCheckpoint},
 			route{method: http.MethodGet, pattern: clusters + "/{cluster}/checkpoints/{checkpointId}/slot", surface: adminSurface, op: opAdminCheckpointSlot, auth: authed, handler: adminCheckpointSlot},
+			route{method: http.MethodGet, pattern: clusters + "/{cluster}/rpo", surface: adminSurface, op: opAdminObjective, auth: authed, handler: adminObjective},
 			route{method: http.MethodGet, pattern: clusters + "/{cluster}/checkpoints/{checkpointId}/restorePlan", surface: adminSurface, op: opAdminRestorePlan, auth: authed, handler: adminRestorePlan},
 			route{method: http.MethodPost, pattern: clusters + "/{cluster}/restoreJobs/claim", surface: adminSurface, op: opAdminClaimRestoreJob, auth: authed, handler: adminClaimRestoreJob},
 			route{method: http.MethodPatch, pattern: clusters + "/{cluster}/restoreJobs/{jobId}", surface: adminSurface, op: opAdminReportRestoreJob, auth: authed, handler: adminReportRestoreJob},

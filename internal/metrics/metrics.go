@@ -35,6 +35,17 @@ type RestorePoints interface {
 	NewestRestorable(ctx context.Context) ([]backup.RestorePoint, error)
 }
 
+// RestorableWindows is what the objective gauges read on every scrape,
+// when the Store has it: every legacy cluster with its restorable history
+// over the window (the stores' RestorableSince).
+type RestorableWindows interface {
+	RestorableSince(ctx context.Context, since time.Time) ([]backup.ClusterHistory, error)
+}
+
+// DefaultWindow is the span of the objective gauges: the worst gap and
+// the slot success ratio of the last day.
+const DefaultWindow = 24 * time.Hour
+
 // Options configures New.
 type Options struct {
 	// Store, if set, is read on every scrape for the restore point gauges.
@@ -42,6 +53,9 @@ type Options struct {
 	// checkpoints, makes every process sharing a data set report the
 	// same truth, checkpoints stored by other processes included.
 	Store RestorePoints
+	// Window is the span of the worst gap and slot ratio gauges (read
+	// when Store is RestorableWindows too); zero means DefaultWindow.
+	Window time.Duration
 	// ScrapeTimeout bounds that read; zero means DefaultScrapeTimeout.
 	ScrapeTimeout time.Duration
 	// Clock is the clock of the ages; nil means clock.System.
@@ -144,6 +158,13 @@ func New(o Options) *Metrics {
 			timeout = DefaultScrapeTimeout
 		}
 		m.reg.MustRegister(newRestoreCollector(o.Store, clk.Now, timeout, m.log))
+		if w, ok := o.Store.(RestorableWindows); ok {
+			window := o.Window
+			if window <= 0 {
+				window = DefaultWindow
+			}
+			m.reg.MustRegister(newObjectiveCollector(w, window, clk.Now, timeout, m.log))
+		}
 	}
 	return m
 }
@@ -270,5 +291,68 @@ func (c *restoreCollector) Collect(ch chan<- prometheus.Metric) {
 		}
 		ch <- prometheus.MustNewConstMetric(c.age, prometheus.GaugeValue, now.Sub(p.Timestamp).Seconds(), group, cluster, p.ClusterName)
 		ch <- prometheus.MustNewConstMetric(c.ts, prometheus.GaugeValue, float64(p.Timestamp.Unix()), group, cluster, p.ClusterName)
+	}
+}
+
+// objectiveCollector exports, per legacy cluster, how its restore points
+// kept up over the window: the worst gap between them, the share of its
+// slots that left a restorable checkpoint, and its recovery point
+// objective, read from the store when scraped (backup.Measure, as the
+// administration API's rpo route measures).
+type objectiveCollector struct {
+	st                         RestorableWindows
+	window                     time.Duration
+	now                        func() time.Time
+	timeout                    time.Duration
+	log                        *slog.Logger
+	worstGap, ratio, objective *prometheus.Desc
+}
+
+func newObjectiveCollector(st RestorableWindows, window time.Duration, now func() time.Time, timeout time.Duration, log *slog.Logger) *objectiveCollector {
+	labels := []string{"group_id", "cluster_id", "cluster_name"}
+	return &objectiveCollector{st: st, window: window, now: now, timeout: timeout, log: log,
+		worstGap: prometheus.NewDesc("checkpointd_restorable_worst_gap_seconds",
+			"Longest stretch between consecutive restorable checkpoints of the cluster over the last "+window.String()+
+				", the one across the window's start whole and the one still open at the scrape included.",
+			labels, nil),
+		ratio: prometheus.NewDesc("checkpointd_slot_success_ratio",
+			"Share of the cluster's checkpoint slots of the last "+window.String()+" that left a restorable checkpoint (its slot records', or its interval's grid without any); absent while none was due.",
+			labels, nil),
+		objective: prometheus.NewDesc("checkpointd_recovery_point_objective_seconds",
+			"The cluster's recovery point objective; absent while it declares none. Compare with checkpointd_newest_restorable_checkpoint_age_seconds.",
+			labels, nil),
+	}
+}
+
+func (c *objectiveCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- c.worstGap
+	ch <- c.ratio
+	ch <- c.objective
+}
+
+// Collect reads every legacy cluster's window, one store statement per
+// scrape.
+func (c *objectiveCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(backup.WithPrincipal(context.Background(), backup.System), c.timeout)
+	defer cancel()
+	now := c.now()
+	since := now.Add(-c.window)
+	hs, err := c.st.RestorableSince(ctx, since)
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(c.worstGap, err)
+		return
+	}
+	for i := range hs {
+		cl, h := &hs[i].Cluster, &hs[i].History
+		h.To = now
+		r := backup.Measure(cl, h, backup.RangeSlots(cl, h, since, now, hs[i].Slots), now)
+		labels := []string{cl.GroupID.Hex(), cl.ID.Hex(), cl.Name}
+		ch <- prometheus.MustNewConstMetric(c.worstGap, prometheus.GaugeValue, r.WorstGap.Length().Seconds(), labels...)
+		if ratio, ok := r.SlotRatio(); ok {
+			ch <- prometheus.MustNewConstMetric(c.ratio, prometheus.GaugeValue, ratio, labels...)
+		}
+		if r.Objective > 0 {
+			ch <- prometheus.MustNewConstMetric(c.objective, prometheus.GaugeValue, r.Objective.Seconds(), labels...)
+		}
 	}
 }

@@ -288,3 +288,80 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+// TestObjectiveGauges reads the window gauges over a constructed history
+// with known answers, in a window of six hours ending at now (a whole
+// hour): a sharded cluster with a checkpoint every 15 minutes and an
+// objective of an hour, restorable at now-7h (before the window), now-5h
+// and now-1h: its worst gap is the 4 hours between the last two, and 2
+// of the window's 25 slots left a restorable checkpoint. A replica set
+// without an interval or objective, never restorable: one gap, the whole
+// window, and no ratio or objective.
+func TestObjectiveGauges(t *testing.T) {
+	ctx := backup.WithPrincipal(context.Background(), backup.System)
+	db := openStore(t, filepath.Join(t.TempDir(), "metrics.db"))
+	ids := backup.NewIDSourceFrom([5]byte{9, 9, 9, 9, 8}, 0)
+	created := now.Add(-30 * 24 * time.Hour)
+	org := backup.Organization{ID: ids.New(created), Name: "org", Created: created}
+	project := backup.Project{ID: ids.New(created), OrgID: org.ID, Name: "project", Created: created}
+	must(t, db.CreateOrganization(ctx, org))
+	must(t, db.CreateProject(ctx, project))
+	sharded := backup.Cluster{ID: ids.New(created), GroupID: project.ID, Name: "Alpha", Type: backup.Sharded,
+		MongoDBVersion: "4.4.29", Backup: backup.BackupLegacy, Created: created,
+		Shards: []backup.Shard{{Name: "s0", ReplicaSetName: "s0"}}, Config: backup.ConfigServer{ReplicaSetName: "cfg"},
+		Schedule: backup.CheckpointSchedule{Interval: 15 * time.Minute, Objective: time.Hour}}
+	rs := backup.Cluster{ID: ids.New(created), GroupID: project.ID, Name: "Beta", Type: backup.ReplicaSet,
+		MongoDBVersion: "4.4.29", Backup: backup.BackupLegacy, ReplicaSetName: "rs", Created: created}
+	must(t, db.CreateCluster(ctx, sharded))
+	must(t, db.CreateCluster(ctx, rs))
+	var last backup.ObjectID
+	for _, ago := range []time.Duration{7 * time.Hour, 5 * time.Hour, time.Hour} {
+		ts := now.Add(-ago)
+		tok := backup.BSONTimestamp{Date: ts, Increment: 1}
+		last = ids.New(ts)
+		must(t, db.AddCheckpoint(ctx, backup.Checkpoint{ID: last, ClusterID: sharded.ID, GroupID: project.ID,
+			Started: ts.Add(-time.Minute), Completed: ts.Add(time.Minute), Timestamp: ts, Restorable: true,
+			Parts: []backup.Part{{Type: backup.PartReplicaSet, ShardName: "s0", ReplicaSetName: "s0", TokenDiscovered: true, TokenTimestamp: tok},
+				{Type: backup.PartConfigReplicaSet, ReplicaSetName: "cfg", TokenDiscovered: true, TokenTimestamp: tok}}}))
+	}
+
+	m := metrics.New(metrics.Options{Store: db, Clock: clock.NewVirtual(now), Window: 6 * time.Hour})
+	labels := func(c backup.Cluster) string {
+		return `cluster_id="` + c.ID.Hex() + `",cluster_name="` + c.Name + `",group_id="` + project.ID.Hex() + `"`
+	}
+	want := `
+# HELP checkpointd_restorable_worst_gap_seconds Longest stretch between consecutive restorable checkpoints of the cluster over the last 6h0m0s, the one across the window's start whole and the one still open at the scrape included.
+# TYPE checkpointd_restorable_worst_gap_seconds gauge
+checkpointd_restorable_worst_gap_seconds{` + labels(sharded) + `} 14400
+checkpointd_restorable_worst_gap_seconds{` + labels(rs) + `} 21600
+# HELP checkpointd_slot_success_ratio Share of the cluster's checkpoint slots of the last 6h0m0s that left a restorable checkpoint (its slot records', or its interval's grid without any); absent while none was due.
+# TYPE checkpointd_slot_success_ratio gauge
+checkpointd_slot_success_ratio{` + labels(sharded) + `} 0.08
+# HELP checkpointd_recovery_point_objective_seconds The cluster's recovery point objective; absent while it declares none. Compare with checkpointd_newest_restorable_checkpoint_age_seconds.
+# TYPE checkpointd_recovery_point_objective_seconds gauge
+checkpointd_recovery_point_objective_seconds{` + labels(sharded) + `} 3600
+`
+	if err := testutil.GatherAndCompare(m.Gatherer(), strings.NewReader(want),
+		"checkpointd_restorable_worst_gap_seconds", "checkpointd_slot_success_ratio", "checkpointd_recovery_point_objective_seconds"); err != nil {
+		t.Error(err)
+	}
+
+	// Once the window has slot records, they are what the ratio counts:
+	// one TAKEN of two.
+	for _, s := range []backup.Slot{
+		{ClusterID: sharded.ID, GroupID: project.ID, Time: now.Add(-time.Hour), Outcome: backup.SlotTaken, CheckpointID: last,
+			Source: backup.SourceEngine, Recorded: now.Add(-time.Hour)},
+		{ClusterID: sharded.ID, GroupID: project.ID, Time: now.Add(-2 * time.Hour), Outcome: backup.SlotFailed, Reason: backup.ReasonNotStored,
+			Detail: "the store refused it", Source: backup.SourceEngine, Recorded: now.Add(-2 * time.Hour)},
+	} {
+		must(t, db.RecordSlot(ctx, s))
+	}
+	want = `
+# HELP checkpointd_slot_success_ratio Share of the cluster's checkpoint slots of the last 6h0m0s that left a restorable checkpoint (its slot records', or its interval's grid without any); absent while none was due.
+# TYPE checkpointd_slot_success_ratio gauge
+checkpointd_slot_success_ratio{` + labels(sharded) + `} 0.5
+`
+	if err := testutil.GatherAndCompare(m.Gatherer(), strings.NewReader(want), "checkpointd_slot_success_ratio"); err != nil {
+		t.Error(err)
+	}
+}

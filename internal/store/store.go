@@ -136,6 +136,24 @@ type Checkpoints interface {
 	// none. It is one read, a seek per cluster whatever the number of
 	// checkpoints, so that monitoring may call it on every scrape.
 	NewestRestorable(ctx context.Context) ([]backup.RestorePoint, error)
+
+	// RestorableHistory returns the Timestamps of the referenced
+	// cluster's restorable checkpoints in [from, to], oldest first, with
+	// the newest before from and the newest of all (zero when none), for
+	// an objective report (backup.Measure). References resolve as for
+	// Checkpoints, in the same read. It is one pass of an index of the
+	// restorable checkpoints: its cost is the range's restorable
+	// checkpoints, however many others the cluster and the table hold.
+	RestorableHistory(ctx context.Context, ref backup.ClusterRef, from, to time.Time) (backup.RestorableHistory, error)
+
+	// RestorableSince returns every cluster under legacy backup, in every
+	// project, ordered by project id then cluster name, with its
+	// restorable history from since to the present (History.To zero): the
+	// restorable Timestamps from since on, the newest before since, and
+	// the newest of all. It is one read, two seeks of the restorable index
+	// per cluster and the window's restorable checkpoints, so that
+	// monitoring may call it on every scrape.
+	RestorableSince(ctx context.Context, since time.Time) ([]backup.ClusterHistory, error)
 }
 
 // Credentials is what authentication reads and the administration

@@ -1,10 +1,12 @@
 // Package web is the server's web view: a page that walks projects and
-// clusters and draws a cluster's checkpoints on a timeline, with a table of
-// the newest and each one's restore plan. Its files are embedded in the
-// binary; the page reads everything it shows from the server's own Atlas
-// v2 API (and the restore plans from its administration API) with fetch(),
-// so it needs no endpoint of its own and sees exactly what the API key may
-// read.
+// clusters and draws a cluster's checkpoints on a timeline, with the slots
+// that left none and why, the exposure against the recovery point
+// objective, and a table of the newest with each one's restore plan and
+// restore jobs. Its files are embedded in the binary; the page reads
+// everything it shows from the server's own Atlas v2 API (the restore
+// plans, slot records and objective report from its administration API,
+// the restore jobs from the Cloud Manager API) with fetch(), so it needs
+// no endpoint of its own and sees exactly what the API key may read.
 //
 // Handler serves the files only. httpapi mounts it under /ui/ behind the
 // API's authentication (see httpapi.Config.UI).

@@ -55,6 +55,11 @@ type browserEnv struct {
 	db        *sqlite.DB
 }
 
+// objective is the recovery point objective the browser test gives the
+// demo's Cluster0: shorter than its longest gaps, so that some stretches
+// miss it.
+const objective = 20 * time.Minute
+
 func newBrowserEnv(t *testing.T) *browserEnv {
 	t.Helper()
 	ctx := backup.WithPrincipal(context.Background(), backup.System)
@@ -69,6 +74,24 @@ func newBrowserEnv(t *testing.T) *browserEnv {
 	}
 	authn, err := auth.New(ctx, auth.Config{Store: db})
 	if err != nil {
+		t.Fatal(err)
+	}
+	// Cluster0 declares an objective, and its newest checkpoint has a
+	// restore job under way: the page marks both.
+	ref := backup.ClusterRef{GroupID: ds.Project.ID, Name: "Cluster0"}
+	c, err := db.UpdateCluster(ctx, ref, func(c *backup.Cluster) error {
+		c.Schedule.Objective = objective
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cps := allCheckpoints(t, db, ref)
+	newest := cps[len(cps)-1]
+	plan := backup.PlanRestore(&c, &newest, newest.Timestamp)
+	jobs := plan.RestoreJobs(backup.NewIDSourceFrom([5]byte{7, 7, 7, 7, 7}, 1), newest.Timestamp.Add(time.Hour),
+		backup.RestoreTarget{GroupID: c.GroupID, ClusterID: c.ID, ClusterName: c.Name}, backup.DriverSimulated)
+	if err := db.CreateRestoreJobs(ctx, jobs); err != nil {
 		t.Fatal(err)
 	}
 	grants := []backup.Grant{{Role: backup.ProjectReadOnly, ProjectID: ds.Project.ID}}
@@ -90,6 +113,8 @@ type expected struct {
 	shown, notRestorable, gaps, tokens int
 	lastDay                            int // checkpoints of the 24 hours before the newest
 	newestID                           string
+	first, newest                      time.Time // the window's first and newest checkpoints
+	interval                           time.Duration
 }
 
 func expect(t *testing.T, cps []backup.Checkpoint) expected {
@@ -102,7 +127,7 @@ func expect(t *testing.T, cps []backup.Checkpoint) expected {
 			win = append(win, cp)
 		}
 	}
-	e := expected{shown: len(win), newestID: newest.ID.Hex()}
+	e := expected{shown: len(win), newestID: newest.ID.Hex(), first: win[0].Timestamp, newest: newest.Timestamp}
 	counts := map[time.Duration]int{}
 	for i, cp := range win {
 		if !cp.Timestamp.Before(newest.Timestamp.Add(-24 * time.Hour)) {
@@ -131,7 +156,141 @@ func expect(t *testing.T, cps []backup.Checkpoint) expected {
 			e.gaps++
 		}
 	}
+	e.interval = interval
 	return e
+}
+
+// checkObjectiveMarks checks what the cluster view draws of Cluster0's
+// slot records and objective, against the store's records and the
+// objective report computed here: a diamond for each slot of the window
+// that left no checkpoint, its reason on hover and, clicked, its steps
+// below the chart; the objective as a line over the exposure; a band for
+// each stretch of the report that missed it (those starting before the
+// newest checkpoint at least: later ones are cut at the chart's end); the
+// restore job of the newest checkpoint linked from its row.
+func checkObjectiveMarks(t *testing.T, ctx context.Context, env *browserEnv, want expected) {
+	t.Helper()
+	sys := backup.WithPrincipal(context.Background(), backup.System)
+	ref := backup.ClusterRef{GroupID: demo.ProjectID, Name: "Cluster0"}
+	f, err := backup.ParseSlotFilter([]string{"SKIPPED,FAILED,MISSED"}, want.first.Format(time.RFC3339), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, err := env.db.Slots(sys, ref, f, backup.PageRequest{Num: 1, Size: 500})
+	if err != nil {
+		t.Fatal(err)
+	}
+	limit := want.newest.Add(max(want.interval, time.Hour))
+	wantSlots := map[string]backup.Slot{}
+	for _, r := range recs.Items {
+		if !r.Time.After(limit) {
+			wantSlots[r.Time.Format(time.RFC3339)] = r
+		}
+	}
+	if len(wantSlots) == 0 {
+		t.Fatal("the demo's Cluster0 has no slot skipped, failed or missed in its week; the test needs some")
+	}
+	_, report, err := admin.Objective(sys, env.db, ref, want.first.Format(time.RFC3339), "", time.Now()) // wall clock: the server's
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	type mark struct{ Slot, Outcome, Reason, Title string }
+	type band struct{ Start, End string }
+	type shown struct {
+		Slots     []mark
+		Bands     []band
+		Objective string
+		Exposure  bool
+		Restores  []string
+		Stats     string
+	}
+	got, err := chromedp.Run(ctx, chromedp.Evaluate[shown](`(() => {
+		const q = (s) => [...document.querySelectorAll(s)];
+		const line = document.querySelector('#timeline svg.timeline line.objective-line');
+		return {
+			Slots: q('#timeline .slots .slot-mark').map((m) => ({Slot: m.dataset.slot, Outcome: m.dataset.outcome, Reason: m.dataset.reason,
+				Title: m.querySelector('title').textContent})),
+			Bands: q('#timeline svg.timeline .missed-band').map((b) => ({Start: b.dataset.start, End: b.dataset.end})),
+			Objective: line ? line.dataset.minutes : '',
+			Exposure: !!document.querySelector('#timeline svg.timeline path.exposure-line'),
+			Restores: q('table.newest tbody tr:first-child td.restores a.restore-job').map((a) => a.dataset.status + ' ' + a.getAttribute('href')),
+			Stats: document.querySelector('.stats').innerText,
+		};
+	})()`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Slots) != len(wantSlots) {
+		t.Errorf("slot marks: %d, want %d", len(got.Slots), len(wantSlots))
+	}
+	for _, m := range got.Slots {
+		r, ok := wantSlots[m.Slot]
+		if !ok || m.Outcome != string(r.Outcome) || m.Reason != string(r.Reason) || !strings.Contains(m.Title, string(r.Reason)) || !strings.Contains(m.Title, r.Detail) {
+			t.Errorf("slot mark %+v, want the record %+v", m, r)
+		}
+	}
+	if got.Objective != "20" || !got.Exposure {
+		t.Errorf("objective line %q, exposure line %v; want 20 and one", got.Objective, got.Exposure)
+	}
+	// By their starts: the last stretch runs to now, a little later
+	// here than when the page asked.
+	drawn := map[string]band{}
+	for _, b := range got.Bands {
+		drawn[b.Start] = b
+	}
+	inReport := 0
+	for i, m := range report.Missed {
+		b, ok := drawn[m.Start.Format(time.RFC3339)]
+		switch {
+		case !ok && m.Start.Before(want.newest):
+			t.Errorf("the objective was missed from %s to %s: no band", m.Start.Format(time.RFC3339), m.End.Format(time.RFC3339))
+		case ok && i < len(report.Missed)-1 && b.End != m.End.Format(time.RFC3339):
+			t.Errorf("band %+v, want it to end at %s", b, m.End.Format(time.RFC3339))
+		case ok:
+			inReport++
+		}
+	}
+	if len(report.Missed) == 0 || inReport != len(got.Bands) {
+		t.Errorf("%d bands drawn, %d of them stretches of the report's %d:\n%+v\n%+v", len(got.Bands), inReport, len(report.Missed), got.Bands, report.Missed)
+	}
+	if len(got.Restores) != 1 || !strings.HasPrefix(got.Restores[0], "IN_PROGRESS ../api/public/v1.0/groups/"+demo.ProjectID.Hex()+"/clusters/") {
+		t.Errorf("restore links of the newest checkpoint: %q, want one, under way", got.Restores)
+	}
+	for _, s := range []string{"OBJECTIVE", "20 min, NOT met now", "WORST GAP", "SLOTS RESTORABLE"} {
+		if !strings.Contains(strings.ToUpper(got.Stats), strings.ToUpper(s)) {
+			t.Errorf("figures %q lack %q", got.Stats, s)
+		}
+	}
+
+	// A click on a diamond shows that slot's record below the chart.
+	var first mark
+	for _, m := range got.Slots {
+		if first.Slot == "" || m.Slot < first.Slot {
+			first = m
+		}
+	}
+	if first.Slot == "" {
+		return
+	}
+	detail, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(() => {
+		const m = document.querySelector('#timeline .slot-mark[data-slot="`+first.Slot+`"]');
+		m.dispatchEvent(new MouseEvent('click', {bubbles: true}));
+		const box = document.querySelector('#slot-detail .slot-box');
+		return box ? box.dataset.slot + '\n' + box.innerText : '';
+	})()`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := wantSlots[first.Slot]
+	if !strings.HasPrefix(detail, first.Slot+"\n") || !strings.Contains(detail, string(r.Reason)) || !strings.Contains(detail, r.Detail) {
+		t.Errorf("clicked slot %s shows %q, want its reason %s and detail %q", first.Slot, detail, r.Reason, r.Detail)
+	}
+	for _, st := range r.Steps {
+		if !strings.Contains(detail, strings.ToLower(strings.ReplaceAll(string(st.Kind), "_", " "))) {
+			t.Errorf("clicked slot %s shows %q, without its step %s", first.Slot, detail, st.Kind)
+		}
+	}
 }
 
 // allCheckpoints reads every checkpoint of the demo's Cluster0 through
@@ -304,6 +463,7 @@ func TestBrowser(t *testing.T) {
 	if got.Rows != 20 || got.FirstRowID != want.newestID || !strings.Contains(got.Table, want.newestID) {
 		t.Errorf("table: %d rows, first %q; want 20, first the newest %s", got.Rows, got.FirstRowID, want.newestID)
 	}
+	checkObjectiveMarks(t, bctx, env, want)
 
 	// The restore plan beside the newest checkpoint: opened, it reads the
 	// administration API and lists the config server first, each part with

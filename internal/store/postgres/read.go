@@ -276,18 +276,18 @@ func (db *DB) Organizations(ctx context.Context) (_ []backup.Organization, err e
 }
 
 // clusterCols are the columns clusterRow scans, in its order.
-const clusterCols = `c.id, c.group_id, c.name, c.type, c.mongodb_version, c.backup, c.replica_set_name, c.shards, c.config, c.created, c.ckpt_driver, c.ckpt_interval_min, c.pit_window_hours, c.backup_status, c.snapshot_schedule`
+const clusterCols = `c.id, c.group_id, c.name, c.type, c.mongodb_version, c.backup, c.replica_set_name, c.shards, c.config, c.created, c.ckpt_driver, c.ckpt_interval_min, c.pit_window_hours, c.backup_status, c.snapshot_schedule, c.rpo_min`
 
 // clusterRow holds the scanned clusterCols, NULL when a LEFT JOIN matched
 // no cluster.
 type clusterRow struct {
 	id, group, name, typ, version, kind, rs, shards, config, driver pgtype.Text
-	created, interval, window                                       pgtype.Int8
+	created, interval, window, objective                            pgtype.Int8
 	status, snaps                                                   pgtype.Text
 }
 
 func (r *clusterRow) dest() []any {
-	return []any{&r.id, &r.group, &r.name, &r.typ, &r.version, &r.kind, &r.rs, &r.shards, &r.config, &r.created, &r.driver, &r.interval, &r.window, &r.status, &r.snaps}
+	return []any{&r.id, &r.group, &r.name, &r.typ, &r.version, &r.kind, &r.rs, &r.shards, &r.config, &r.created, &r.driver, &r.interval, &r.window, &r.status, &r.snaps, &r.objective}
 }
 
 // cluster turns the row into a cluster; false when the columns are NULL.
@@ -309,7 +309,7 @@ func (r *clusterRow) cluster() (backup.Cluster, bool, error) {
 	c.Backup = backup.BackupKind(r.kind.String)
 	c.ReplicaSetName = r.rs.String
 	c.Created = shape.UnixTime(r.created.Int64)
-	c.Schedule = shape.ScheduleOf(r.driver.String, r.interval.Int64, r.window.Int64)
+	c.Schedule = shape.ScheduleOf(r.driver.String, r.interval.Int64, r.window.Int64, r.objective.Int64)
 	c.Status = backup.BackupStatus(r.status.String)
 	if c.Snapshots, err = shape.DecodeSnapshots(r.snaps.String); err != nil {
 		return c, false, fmt.Errorf("cluster %s snapshot schedule: %w", r.id.String, err)

@@ -58,10 +58,10 @@ func (db *DB) update(ctx context.Context, ref backup.ClusterRef, need store.Need
 		}
 		_, err = tx.Exec(ctx, `UPDATE clusters SET name = $1, type = $2, mongodb_version = $3, backup = $4,
   replica_set_name = $5, shards = $6, config = $7, ckpt_driver = $8, ckpt_interval_min = $9, pit_window_hours = $10,
-  backup_status = $11, snapshot_schedule = $12
-  WHERE id = $13`,
+  backup_status = $11, snapshot_schedule = $12, rpo_min = $13
+  WHERE id = $14`,
 			c.Name, string(c.Type), c.MongoDBVersion, string(c.Backup), c.ReplicaSetName, cols.Shards, cols.Config,
-			cols.Driver, cols.IntervalMin, cols.WindowHours, cols.Status, cols.Snapshots, c.ID.Hex())
+			cols.Driver, cols.IntervalMin, cols.WindowHours, cols.Status, cols.Snapshots, cols.ObjectiveMin, c.ID.Hex())
 		if violation(err, codeUniqueViolation, "") {
 			return backup.ErrDuplicateClusterName(c.Name, c.GroupID.Hex())
 		}

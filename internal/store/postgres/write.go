@@ -77,10 +77,10 @@ func (db *DB) CreateCluster(ctx context.Context, c backup.Cluster) (err error) {
 	}
 	_, err = db.pool.Exec(ctx, `INSERT INTO clusters
   (id, group_id, name, type, mongodb_version, backup, replica_set_name, shards, config, created,
-   ckpt_driver, ckpt_interval_min, pit_window_hours, backup_status, snapshot_schedule)
-  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
+   ckpt_driver, ckpt_interval_min, pit_window_hours, backup_status, snapshot_schedule, rpo_min)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
 		c.ID.Hex(), group, c.Name, string(c.Type), c.MongoDBVersion, string(c.Backup), c.ReplicaSetName,
-		cols.Shards, cols.Config, c.Created.Unix(), cols.Driver, cols.IntervalMin, cols.WindowHours, cols.Status, cols.Snapshots)
+		cols.Shards, cols.Config, c.Created.Unix(), cols.Driver, cols.IntervalMin, cols.WindowHours, cols.Status, cols.Snapshots, cols.ObjectiveMin)
 	switch {
 	case violation(err, codeForeignKeyViolation, ""):
 		return backup.ErrGroupNotFound(group)

@@ -241,19 +241,20 @@ func KeyLess(ts1 int64, id1 string, ts2 int64, id2 string) bool {
 }
 
 // ScheduleColumns is a cluster's checkpoint schedule as the stores keep it:
-// the driver as given ("" stays ""), the interval in minutes and the
-// window in hours (both 0 when unset), so that a cluster reads back
-// exactly as it was written.
-func ScheduleColumns(s backup.CheckpointSchedule) (driver string, intervalMin, windowHours int64) {
-	return string(s.Driver), int64(s.Interval / time.Minute), int64(s.Window / time.Hour)
+// the driver as given ("" stays ""), the interval in minutes, the window
+// in hours and the recovery point objective in minutes (all 0 when
+// unset), so that a cluster reads back exactly as it was written.
+func ScheduleColumns(s backup.CheckpointSchedule) (driver string, intervalMin, windowHours, objectiveMin int64) {
+	return string(s.Driver), int64(s.Interval / time.Minute), int64(s.Window / time.Hour), int64(s.Objective / time.Minute)
 }
 
 // ScheduleOf is the inverse of ScheduleColumns.
-func ScheduleOf(driver string, intervalMin, windowHours int64) backup.CheckpointSchedule {
+func ScheduleOf(driver string, intervalMin, windowHours, objectiveMin int64) backup.CheckpointSchedule {
 	return backup.CheckpointSchedule{
-		Driver:   backup.Driver(driver),
-		Interval: time.Duration(intervalMin) * time.Minute,
-		Window:   time.Duration(windowHours) * time.Hour,
+		Driver:    backup.Driver(driver),
+		Interval:  time.Duration(intervalMin) * time.Minute,
+		Window:    time.Duration(windowHours) * time.Hour,
+		Objective: time.Duration(objectiveMin) * time.Minute,
 	}
 }
 
@@ -265,6 +266,7 @@ type ClusterColumns struct {
 	Driver         string
 	IntervalMin    int64
 	WindowHours    int64
+	ObjectiveMin   int64
 	// Status is the backup state as given ("" stays ""); Snapshots the
 	// snapshot schedule's JSON, "" for the zero value (the defaults).
 	Status    string
@@ -286,7 +288,7 @@ func ColumnsOf(c backup.Cluster) (ClusterColumns, error) {
 	if cc.Config, err = EncodeConfig(c.Config); err != nil {
 		return cc, fmt.Errorf("cluster %s: %w", c.ID.Hex(), err)
 	}
-	cc.Driver, cc.IntervalMin, cc.WindowHours = ScheduleColumns(c.Schedule)
+	cc.Driver, cc.IntervalMin, cc.WindowHours, cc.ObjectiveMin = ScheduleColumns(c.Schedule)
 	cc.Status = string(c.Status)
 	if cc.Snapshots, err = EncodeSnapshots(c.Snapshots); err != nil {
 		return cc, fmt.Errorf("cluster %s: %w", c.ID.Hex(), err)

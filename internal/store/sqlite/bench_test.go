@@ -252,3 +252,26 @@ func benchCheckpoint(b *testing.B, pick func(*benchStore) *sqlite.DB, asCaller b
 		})
 	}
 }
+
+// BenchmarkRestorableHistory reads a week of restorable checkpoints (672
+// at 15 minutes) and the one before, at the newest end of a small and a
+// large history, as an objective report does: one pass of the restorable
+// index, so 1M/1k stays near 1.
+func BenchmarkRestorableHistory(b *testing.B) {
+	t0 := time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+	for _, size := range benchSizes {
+		b.Run(size.name, func(b *testing.B) {
+			s := benchStoreOf(b, size.n)
+			ctx := backup.WithPrincipal(context.Background(), backup.System)
+			to := t0.Add(time.Duration(size.n-1) * 15 * time.Minute)
+			from := to.Add(-7 * 24 * time.Hour)
+			b.ReportAllocs()
+			for b.Loop() {
+				h, err := s.db.RestorableHistory(ctx, s.ref, from, to)
+				if err != nil || len(h.In) != min(size.n, 673) || h.Newest != to {
+					b.Fatalf("%d in the range, newest %v: %v", len(h.In), h.Newest, err)
+				}
+			}
+		})
+	}
+}

@@ -444,6 +444,7 @@ GROUP BY s.type, s.name ORDER BY s.type, s.name`)
 		11: {"table instances("},
 		12: {"table digest_nonces(", "index digest_nonces_expires("},
 		13: {"table slots(", "index slots_outcome(", "index slots_checkpoint("},
+		14: {",rpo_min)"},
 	}
 	// The versions, in order: numbers are handed out ahead of time, so
 	// the embedded files may skip some.

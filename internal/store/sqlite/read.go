@@ -206,7 +206,7 @@ func (db *DB) Organizations(ctx context.Context) (_ []backup.Organization, err e
 }
 
 // clusterCols are the columns scanCluster reads, in its order.
-const clusterCols = `c.id, c.group_id, c.name, c.type, c.mongodb_version, c.backup, c.replica_set_name, c.shards, c.config, c.created, c.ckpt_driver, c.ckpt_interval_min, c.pit_window_hours, c.backup_status, c.snapshot_schedule`
+const clusterCols = `c.id, c.group_id, c.name, c.type, c.mongodb_version, c.backup, c.replica_set_name, c.shards, c.config, c.created, c.ckpt_driver, c.ckpt_interval_min, c.pit_window_hours, c.backup_status, c.snapshot_schedule, c.rpo_min`
 
 // Cluster resolves a reference to a whole cluster: GROUP_NOT_FOUND, then
 // the caller's access to the project, then CLUSTER_NOT_FOUND, in one
@@ -300,8 +300,8 @@ func (db *DB) Clusters(ctx context.Context, groupID backup.ObjectID, page backup
 // false when the cluster columns are NULL (a LEFT JOIN that matched none).
 func scanCluster(rows *sql.Rows, c *backup.Cluster, pre ...any) (bool, error) {
 	var id, group, name, typ, version, kind, rs, shards, config, driver, status, snaps sql.NullString
-	var created, interval, window sql.NullInt64
-	dest := append(pre, &id, &group, &name, &typ, &version, &kind, &rs, &shards, &config, &created, &driver, &interval, &window, &status, &snaps)
+	var created, interval, window, objective sql.NullInt64
+	dest := append(pre, &id, &group, &name, &typ, &version, &kind, &rs, &shards, &config, &created, &driver, &interval, &window, &status, &snaps, &objective)
 	if err := rows.Scan(dest...); err != nil {
 		return false, err
 	}
@@ -321,7 +321,7 @@ func scanCluster(rows *sql.Rows, c *backup.Cluster, pre ...any) (bool, error) {
 	c.Backup = backup.BackupKind(kind.String)
 	c.ReplicaSetName = rs.String
 	c.Created = shape.UnixTime(created.Int64)
-	c.Schedule = shape.ScheduleOf(driver.String, interval.Int64, window.Int64)
+	c.Schedule = shape.ScheduleOf(driver.String, interval.Int64, window.Int64, objective.Int64)
 	c.Status = backup.BackupStatus(status.String)
 	if c.Snapshots, err = shape.DecodeSnapshots(snaps.String); err != nil {
 		return false, fmt.Errorf("cluster %s snapshot schedule: %w", id.String, err)

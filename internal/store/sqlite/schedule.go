@@ -52,10 +52,10 @@ func (db *DB) update(ctx context.Context, ref backup.ClusterRef, need store.Need
 	}
 	_, err = tx.ExecContext(ctx, `UPDATE clusters SET name = ?, type = ?, mongodb_version = ?, backup = ?,
   replica_set_name = ?, shards = ?, config = ?, ckpt_driver = ?, ckpt_interval_min = ?, pit_window_hours = ?,
-  backup_status = ?, snapshot_schedule = ?
+  backup_status = ?, snapshot_schedule = ?, rpo_min = ?
   WHERE id = ?`,
 		c.Name, string(c.Type), c.MongoDBVersion, string(c.Backup), c.ReplicaSetName, cols.Shards, cols.Config,
-		cols.Driver, cols.IntervalMin, cols.WindowHours, cols.Status, cols.Snapshots, c.ID.Hex())
+		cols.Driver, cols.IntervalMin, cols.WindowHours, cols.Status, cols.Snapshots, cols.ObjectiveMin, c.ID.Hex())
 	if sqliteCode(err) == codeUnique {
 		return backup.Cluster{}, backup.ErrDuplicateClusterName(c.Name, c.GroupID.Hex())
 	}

@@ -78,10 +78,10 @@ func (db *DB) CreateCluster(ctx context.Context, c backup.Cluster) (err error) {
 	}
 	_, err = tx.ExecContext(ctx, `INSERT INTO clusters
   (id, group_id, name, type, mongodb_version, backup, replica_set_name, shards, config, created,
-   ckpt_driver, ckpt_interval_min, pit_window_hours, backup_status, snapshot_schedule)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+   ckpt_driver, ckpt_interval_min, pit_window_hours, backup_status, snapshot_schedule, rpo_min)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		c.ID.Hex(), group, c.Name, string(c.Type), c.MongoDBVersion, string(c.Backup), c.ReplicaSetName,
-		cols.Shards, cols.Config, c.Created.Unix(), cols.Driver, cols.IntervalMin, cols.WindowHours, cols.Status, cols.Snapshots)
+		cols.Shards, cols.Config, c.Created.Unix(), cols.Driver, cols.IntervalMin, cols.WindowHours, cols.Status, cols.Snapshots, cols.ObjectiveMin)
 	switch sqliteCode(err) {
 	case codeForeignKey:
 		return backup.ErrGroupNotFound(group)

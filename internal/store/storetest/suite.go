@@ -72,6 +72,8 @@ func Run(t *testing.T, open func(t testing.TB, clk clock.Clock) Store) {
 		{"RestoreJobsLifecycle", testRestoreJobsLifecycle},
 		{"AddClaimed", testAddClaimed},
 		{"NewestRestorable", testNewestRestorable},
+		{"RestorableHistory", testRestorableHistory},
+		{"RestorableSince", testRestorableSince},
 		{"BackupState", testBackupState},
 		{"ProjectByName", testProjectByName},
 		{"Slots", testSlots},

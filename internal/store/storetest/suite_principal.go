@@ -22,7 +22,7 @@ import (
 // contract is backup.System's alone.
 var projectMethods = map[string]store.Need{
 	"Project": store.Read, "ProjectByName": store.Read, "Projects": store.Read, "Cluster": store.Read, "Clusters": store.Read,
-	"Checkpoints": store.Read, "Checkpoint": store.Read,
+	"Checkpoints": store.Read, "Checkpoint": store.Read, "RestorableHistory": store.Read,
 	"AddCheckpoint": store.Report,
 	"CreateCluster": store.Admin, "UpdateCluster": store.Admin, "UpdateBackup": store.Report, "DeleteCluster": store.Admin,
 	"RestoreJobs": store.Read, "RestoreJob": store.Read,

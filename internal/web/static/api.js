@@ -76,6 +76,50 @@ export const restorePlan = (id, cluster, checkpoint) =>
 // PAGE is the API's largest page.
 const PAGE = 500;
 
+// objective is a cluster's restore points against its recovery point
+// objective from `from` (an ISO time) to now: exposure, worst gap, slot
+// share and the stretches that missed it (administration API).
+export const objective = (id, cluster, from) =>
+  fetchJSON(ADMIN, `groups/${seg(id)}/clusters/${seg(cluster)}/rpo?from=${seg(from)}`, 'application/json');
+
+// UNEXPLAINED are the outcomes of the slots that left no restorable
+// checkpoint, whose records say why.
+const UNEXPLAINED = 'NOT_RESTORABLE,SKIPPED,FAILED,MISSED';
+
+// troubledSlots returns a cluster's slot records from `from` (an ISO time)
+// on that left no restorable checkpoint, newest first, at most `max`
+// (administration API).
+export async function troubledSlots(id, cluster, from, max) {
+  const base = `groups/${seg(id)}/clusters/${seg(cluster)}/slots?outcome=${UNEXPLAINED}&from=${seg(from)}&itemsPerPage=${PAGE}`;
+  const out = [];
+  for (let p = 1; out.length < max; p++) {
+    const page = await fetchJSON(ADMIN, `${base}&pageNum=${p}`, 'application/json');
+    out.push(...page.results);
+    if (page.results.length < PAGE) break;
+  }
+  return out.slice(0, max);
+}
+
+// CM is the Cloud Manager public API, whose restore jobs name the
+// checkpoint they restore (Atlas's do not).
+const CM = '../api/public/v1.0/';
+
+// restoreJobs returns a cluster's restore jobs (by cluster id), at most
+// `max`, as Cloud Manager lists them: each with checkpointId, batchId,
+// statusName and its self link.
+export async function restoreJobs(id, clusterId, max) {
+  const base = `groups/${seg(id)}/clusters/${seg(clusterId)}/restoreJobs?itemsPerPage=${PAGE}`;
+  const out = [];
+  for (let p = 1; out.length < max; p++) {
+    const page = await fetchJSON(CM, `${base}&pageNum=${p}`, 'application/json');
+    out.push(...page.results);
+    if (page.results.length < PAGE) break;
+  }
+  return out;
+}
+
+export const cluster = (id, name) => get(`groups/${seg(id)}/clusters/${seg(name)}`);
+
 // recentCheckpoints returns a cluster's newest checkpoints, oldest first:
 // those of the last `windowMs` before the newest one, at most `max`.
 // The API lists checkpoints oldest first, so the newest are on the last

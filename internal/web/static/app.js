@@ -3,7 +3,7 @@
 // can be linked and reloaded.
 
 import * as api from './api.js';
-import { renderTimeline, legend, utc, duration, inferInterval, GAP_FACTOR } from './chart.js';
+import { renderTimeline, legend, utc, duration, inferInterval, slotText, GAP_FACTOR } from './chart.js';
 
 // The cluster view reads the checkpoints of the WINDOW before the newest
 // one, at most MAX of them, charts those of the chosen range (the whole
@@ -12,6 +12,10 @@ const HOUR = 3600e3;
 const WINDOW = 7 * 24 * HOUR;
 const MAX = 2000;
 const NEWEST = 20;
+// MAX_SLOTS bounds the slot records read that left no restorable
+// checkpoint; MAX_JOBS the restore jobs.
+const MAX_SLOTS = 2000;
+const MAX_JOBS = 2000;
 const RANGES = [
   { key: '7d', ms: WINDOW, label: '7 days' },
   { key: '2d', ms: 48 * HOUR, label: '2 days' },
@@ -163,6 +167,22 @@ function clusterType(t) {
   return { SHARDED: 'sharded', REPLICASET: 'replica set', GEOSHARDED: 'global' }[t] || (t || '').toLowerCase();
 }
 
+// isoSeconds is a time as the API takes it, RFC 3339 in whole seconds.
+const isoSeconds = (t) => new Date(t).toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+// optional is what a read gives, or null when it fails: what the
+// administration and Cloud Manager APIs add to the view (the objective,
+// the slots' reasons, the restore jobs) is drawn when it can be read, and
+// left out, with a note, when it cannot.
+async function optional(what, read, notes) {
+  try {
+    return await read();
+  } catch (e) {
+    notes.push(`${what}: ${e instanceof api.ApiError ? `${e.status} ${e.code}` : String(e && e.message || e)}`);
+    return null;
+  }
+}
+
 async function clusterView(id, name, range) {
   const [p, data] = await Promise.all([api.project(id), api.recentCheckpoints(id, name, WINDOW, MAX)]);
   const cps = data.items;
@@ -172,12 +192,23 @@ async function clusterView(id, name, range) {
     nodes.push(el('p', { class: 'empty' }, 'This cluster has no checkpoints yet.'));
     return { title: name, crumbs: crumbsList, nodes };
   }
+  // The window's objective report, its slots that left no restorable
+  // checkpoint and the cluster's restore jobs, read side by side.
+  const from = isoSeconds(Date.parse(cps[0].timestamp));
+  const notes = [];
+  const [report, slots, jobs] = await Promise.all([
+    optional('recovery point objective', () => api.objective(id, name, from), notes),
+    optional('slot records', () => api.troubledSlots(id, name, from, MAX_SLOTS), notes),
+    optional('restore jobs', async () => api.restoreJobs(id, (await api.cluster(id, name)).id, MAX_JOBS), notes),
+  ]);
   // The interval comes from every checkpoint read, so that a short range
   // does not change it.
   const interval = inferInterval(cps.map((cp) => Date.parse(cp.timestamp)));
   const newestT = Date.parse(cps[cps.length - 1].timestamp);
   const statsArea = el('div', { class: 'stats-area' });
   const chartArea = el('div', { class: 'chart-area' });
+  const slotArea = el('div', { id: 'slot-detail', class: 'slot-detail', 'aria-live': 'polite' });
+  const showSlot = (sl) => slotArea.replaceChildren(slotDetail(sl));
   const buttons = RANGES.map((r) => {
     const b = el('button', { type: 'button', 'data-range': r.key }, r.label);
     b.addEventListener('click', () => {
@@ -194,11 +225,12 @@ async function clusterView(id, name, range) {
     const shown = cps.filter((cp) => Date.parse(cp.timestamp) >= newestT - r.ms);
     // The figure's inner width: its padding and border are 18 px.
     const width = Math.max(640, Math.floor((chartArea.clientWidth || 1200) - 18));
-    const chart = renderTimeline(shown, width, interval);
+    const chart = renderTimeline(shown, width, interval, { slots: slots || [], objective: report, onSlot: showSlot });
     const figure = el('figure', { id: 'timeline', class: 'chart' }, chart.svg,
-      el('figcaption', {}, legend(),
+      el('figcaption', {}, legend(Boolean(report || slots)),
         el('span', { class: 'muted' }, (chart.bucket ? `Each bar is ${duration(chart.bucket)} of checkpoints, as tall as the share of its slots that have one (not restorable ones in orange on top); choose a shorter range for each checkpoint's mark. ` : '') +
-          `Gaps: more than ${GAP_FACTOR} × the interval between consecutive checkpoints. Hover a mark for details.`)));
+          `Gaps: more than ${GAP_FACTOR} × the interval between consecutive checkpoints. Hover a mark for details; click a slot's diamond for its steps.` +
+          (notes.length ? ` Not shown: ${notes.join('; ')}.` : ''))));
     chartArea.replaceChildren(figure);
     statsArea.replaceChildren(
       el('dl', { class: 'stats' },
@@ -207,13 +239,16 @@ async function clusterView(id, name, range) {
         stat('Newest', utc(newestT)),
         stat('Interval (inferred)', interval ? duration(interval) : '—'),
         stat('Not restorable', String(chart.notRestorable), chart.notRestorable ? 'warn' : ''),
-        stat('Gaps', String(chart.gaps.length), chart.gaps.length ? 'warn' : '')));
+        stat('Gaps', String(chart.gaps.length), chart.gaps.length ? 'warn' : ''),
+        ...(slots ? [stat('Slots skipped, failed or missed', String(chart.slotMarks), chart.slotMarks ? 'warn' : '')] : []),
+        ...(report ? objectiveStats(report) : [])));
   }
 
   nodes.push(statsArea,
     el('div', { class: 'range', role: 'group', 'aria-label': 'Time range of the chart' }, el('span', { class: 'muted' }, 'Chart the last'), ...buttons),
     chartArea,
-    newestTable(cps.slice(-NEWEST).reverse(), id, name));
+    slotArea,
+    newestTable(cps.slice(-NEWEST).reverse(), id, name, jobs));
   // Drawn once the nodes are in the page, so that the chart takes its width.
   return { title: name, crumbs: crumbsList, nodes, after: () => draw(range) };
 }
@@ -222,10 +257,69 @@ function stat(label, value, cls = '') {
   return el('div', { class: `stat ${cls}` }, el('dt', {}, label), el('dd', {}, value));
 }
 
-function newestTable(cps, groupId, cluster) {
+// objectiveStats are the figures of the objective report over the
+// window (since the first checkpoint read, whatever range is charted):
+// the objective and whether it is met now, the exposure, the worst gap,
+// the share of slots that left a restorable checkpoint.
+function objectiveStats(r) {
+  const out = [];
+  const since = ` since ${day(r.from)}`;
+  if (r.recoveryPointObjectiveMin) {
+    out.push(stat('Objective', `${duration(r.recoveryPointObjectiveMin * 60e3)}, ${r.objectiveMet ? 'met' : 'NOT met'} now`, r.objectiveMet ? '' : 'warn'));
+    const missed = r.missed.reduce((n, m) => n + m.seconds, 0);
+    out.push(stat(`Objective missed${since}`, r.missed.length ? `${duration(missed * 1000)} in ${r.missed.length}` : 'never', r.missed.length ? 'warn' : ''));
+  } else {
+    out.push(stat('Objective', 'none declared'));
+  }
+  out.push(stat('Exposure now', r.exposureSeconds === null ? 'no restore point' : duration(r.exposureSeconds * 1000)));
+  if (r.worstGap) out.push(stat(`Worst gap${since}`, duration(r.worstGap.seconds * 1000)));
+  if (r.slots.ratio !== null) {
+    out.push(stat(`Slots restorable${since}`, `${(100 * r.slots.ratio).toFixed(1)} % of ${r.slots.total}`, r.slots.ratio < 1 ? 'warn' : ''));
+  }
+  return out;
+}
+
+// slotDetail is what a slot record says: its outcome and reason, then
+// each step it went through.
+function slotDetail(sl) {
+  return el('div', { class: `slot-box ${sl.outcome.toLowerCase()}`, 'data-slot': sl.slot },
+    el('p', {}, el('strong', {}, sl.outcome.replace('_', ' ')), ` slot of ${utc(Date.parse(sl.slot))}`,
+      sl.reason ? el('span', {}, ' · ', el('code', {}, sl.reason)) : ''),
+    sl.detail ? el('p', { class: 'slot-why' }, sl.detail + (sl.part ? ` (${sl.part})` : '')) : '',
+    (sl.steps || []).length
+      ? el('ol', { class: 'slot-steps' }, ...sl.steps.map((st) => el('li', {}, `${utc(Date.parse(st.at))} ${st.step.toLowerCase().replaceAll('_', ' ')}`, st.part ? ` (${st.part})` : '')))
+      : el('p', { class: 'muted' }, 'No step was taken.'),
+    el('p', { class: 'muted' }, `Recorded by ${(sl.source || '').toLowerCase()} at ${utc(Date.parse(sl.recorded))}. `, el('span', { class: 'sr-only' }, slotText(sl))));
+}
+
+// restoreLinks are a checkpoint's restore jobs, a link per batch (one job
+// per part), to its first job as Cloud Manager shows it, named by the
+// batch's status: under way while one part is, else failed if one is.
+function restoreLinks(jobs, groupId) {
+  const batches = new Map();
+  for (const j of jobs) {
+    if (!batches.has(j.batchId)) batches.set(j.batchId, []);
+    batches.get(j.batchId).push(j);
+  }
+  return [...batches.values()].map((b) => {
+    const statuses = b.map((j) => j.statusName);
+    const status = ['IN_PROGRESS', 'BROKEN', 'KILLED'].find((st) => statuses.includes(st)) || 'FINISHED';
+    const first = b[0];
+    return el('a', { class: 'restore-job', 'data-batch': first.batchId, 'data-status': status,
+      href: `../api/public/v1.0/groups/${enc(groupId)}/clusters/${enc(first.clusterId)}/restoreJobs/${enc(first.id)}` },
+    `restore ${status.toLowerCase().replace('_', ' ')}`);
+  });
+}
+
+function newestTable(cps, groupId, cluster, jobs) {
   const t = (s) => (s ? utc(Date.parse(s)) : '—');
+  const byCheckpoint = new Map();
+  for (const j of jobs || []) {
+    if (!byCheckpoint.has(j.checkpointId)) byCheckpoint.set(j.checkpointId, []);
+    byCheckpoint.get(j.checkpointId).push(j);
+  }
   return table(`The ${cps.length} newest checkpoints`,
-    ['Checkpoint ID', 'Timestamp', 'Restorable', 'Started', 'Completed', 'Parts discovered', 'Restore plan'],
+    ['Checkpoint ID', 'Timestamp', 'Restorable', 'Started', 'Completed', 'Parts discovered', 'Restore plan', 'Restores'],
     cps.map((cp) => {
       const parts = cp.parts || [];
       const found = parts.filter((q) => q.tokenDiscovered).length;
@@ -236,7 +330,8 @@ function newestTable(cps, groupId, cluster) {
         el('td', {}, t(cp.started)),
         el('td', {}, t(cp.completed)),
         el('td', { class: `num${found < parts.length ? ' bad' : ''}` }, `${found}/${parts.length}`),
-        el('td', {}, planDetails(groupId, cluster, cp.id)));
+        el('td', {}, planDetails(groupId, cluster, cp.id)),
+        el('td', { class: 'restores' }, ...(byCheckpoint.has(cp.id) ? restoreLinks(byCheckpoint.get(cp.id), groupId) : [jobs ? '—' : ''])));
     }), 'newest');
 }
 

@@ -1,7 +1,11 @@
 // The timeline: an inline SVG of a cluster's checkpoints over time, a lane
 // per part (shard or config server) with the time at which the part's
 // token was found in its oplog, and shaded bands where checkpoints are
-// missing.
+// missing. With the slot records and the objective report of the
+// administration API, it also marks the slots that left no checkpoint
+// (skipped, failed, missed) with their reason, draws the exposure (the age
+// of the newest restore point) against the recovery point objective, and
+// shades the stretches that missed it.
 
 const NS = 'http://www.w3.org/2000/svg';
 const MINUTE = 60e3;
@@ -149,22 +153,40 @@ const LEFT = 150; // lane labels
 const RIGHT = 24;
 const TOP = 12;
 const MAIN_ROW = 40; // the checkpoints row
+const EXPOSURE_ROW = 56; // the exposure row, with an objective report
 const LANE = 24; // each part's lane
 const AXIS = 46;
 
+// NO_CHECKPOINT are the slot outcomes that left no checkpoint at all:
+// their marks stand in the checkpoints row where one is missing.
+const NO_CHECKPOINT = new Set(['SKIPPED', 'FAILED', 'MISSED']);
+
+// slotText says what became of a slot record, and why: its outcome, time,
+// reason code and sentence, the part at fault.
+export function slotText(s) {
+  const head = `Slot ${utc(Date.parse(s.slot))}: ${s.outcome.replace('_', ' ').toLowerCase()}`;
+  const why = [s.reason, s.detail].filter(Boolean).join(': ');
+  return why ? `${head}\n${why}${s.part ? ` (${s.part})` : ''}` : head;
+}
+
 // renderTimeline draws the checkpoints (oldest first) into a new SVG of
 // the given width and returns it with what it found:
-// {svg, interval, gaps, lanes, notRestorable, bucket}. interval, if given,
-// is the cluster's checkpoint interval (inferred from more checkpoints than
-// these); otherwise it is inferred from these. bucket is 0 when each
-// checkpoint has its mark, else the span each bar stands for (see
-// bucketFor).
-export function renderTimeline(checkpoints, width, interval = 0) {
+// {svg, interval, gaps, lanes, notRestorable, bucket, slotMarks, missed}.
+// interval, if given, is the cluster's checkpoint interval (inferred from
+// more checkpoints than these); otherwise it is inferred from these.
+// bucket is 0 when each checkpoint has its mark, else the span each bar
+// stands for (see bucketFor). extra may give the cluster's slot records
+// that left no restorable checkpoint (slots) and its objective report
+// (objective); onSlot, if given, is called with a slot record when its
+// mark is clicked.
+export function renderTimeline(checkpoints, width, interval = 0, extra = {}) {
   const times = checkpoints.map((cp) => Date.parse(cp.timestamp));
   if (!interval) interval = inferInterval(times);
   const gaps = findGaps(times, interval);
   const lanes = lanesOf(checkpoints);
-  const height = TOP + MAIN_ROW + lanes.length * LANE + AXIS;
+  const report = extra.objective || null;
+  const expoH = report ? EXPOSURE_ROW : 0;
+  const height = TOP + MAIN_ROW + expoH + lanes.length * LANE + AXIS;
   const plotW = Math.max(100, width - LEFT - RIGHT);
 
   // The domain spans the checkpoints and their token times, padded by
@@ -176,12 +198,22 @@ export function renderTimeline(checkpoints, width, interval = 0) {
       if (p.tokenTimestamp) hi = Math.max(hi, Date.parse(p.tokenTimestamp.date));
     }
   }
+  // Slots of the charted span that left no checkpoint, at most an
+  // interval after the newest: a failure after it is shown too.
+  const first = lo;
+  const slotLimit = hi + Math.max(interval, HOUR);
+  const slots = (extra.slots || []).filter((sl) => {
+    const t = Date.parse(sl.slot);
+    return NO_CHECKPOINT.has(sl.outcome) && t >= first && t <= slotLimit;
+  });
+  for (const sl of slots) hi = Math.max(hi, Date.parse(sl.slot));
   const padMs = Math.max(interval / 2, (hi - lo) * 0.005, MINUTE);
   lo -= padMs;
   hi += padMs;
   const x = (t) => LEFT + ((t - lo) / (hi - lo)) * plotW;
   const bucket = bucketFor(interval, hi - lo, plotW);
-  const plotBottom = TOP + MAIN_ROW + lanes.length * LANE;
+  const laneTop = TOP + MAIN_ROW + expoH;
+  const plotBottom = laneTop + lanes.length * LANE;
 
   const notRestorable = checkpoints.filter((cp) => !cp.restorable).length;
   const root = svg('svg', {
@@ -202,10 +234,26 @@ export function renderTimeline(checkpoints, width, interval = 0) {
   // Background rows: the checkpoints row and one per part, alternating.
   const rows = svg('g', { class: 'rows' });
   rows.append(svg('rect', { class: 'row main', x: LEFT, y: TOP, width: plotW, height: MAIN_ROW }));
+  if (report) rows.append(svg('rect', { class: 'row exposure', x: LEFT, y: TOP + MAIN_ROW, width: plotW, height: expoH }));
   lanes.forEach((lane, i) => {
-    rows.append(svg('rect', { class: `row ${i % 2 ? 'odd' : 'even'}`, x: LEFT, y: TOP + MAIN_ROW + i * LANE, width: plotW, height: LANE }));
+    rows.append(svg('rect', { class: `row ${i % 2 ? 'odd' : 'even'}`, x: LEFT, y: laneTop + i * LANE, width: plotW, height: LANE }));
   });
   root.append(rows);
+
+  // The stretches that missed the objective, behind everything, over
+  // every row: clipped to the chart.
+  const missedG = svg('g', { class: 'missed' });
+  let missed = 0;
+  for (const m of (report && report.missed) || []) {
+    const a = Math.max(lo, Date.parse(m.start));
+    const b = Math.min(hi, Date.parse(m.end));
+    if (b <= a) continue;
+    missed++;
+    missedG.append(titled(svg('rect', { class: 'missed-band', x: x(a), y: TOP, width: Math.max(2, x(b) - x(a)), height: plotBottom - TOP,
+      'data-start': m.start, 'data-end': m.end }),
+    `Objective missed for ${duration(m.seconds * 1000)}, from ${utc(Date.parse(m.start))} to ${utc(Date.parse(m.end))}: the newest restore point was older than ${duration(report.recoveryPointObjectiveMin * MINUTE)}`));
+  }
+  root.append(missedG);
 
   // Gap bands, behind the marks, over every row.
   const gapG = svg('g', { class: 'gaps' });
@@ -223,20 +271,25 @@ export function renderTimeline(checkpoints, width, interval = 0) {
   // Row labels.
   const labels = svg('g', { class: 'labels' });
   labels.append(svg('text', { class: 'row-label main', x: LEFT - 12, y: TOP + MAIN_ROW / 2, 'text-anchor': 'end', 'dominant-baseline': 'middle' }, 'Checkpoints'));
+  if (report) labels.append(svg('text', { class: 'row-label main', x: LEFT - 12, y: TOP + MAIN_ROW + expoH / 2, 'text-anchor': 'end', 'dominant-baseline': 'middle' }, 'Exposure'));
   lanes.forEach((lane, i) => {
-    labels.append(svg('text', { class: `row-label${lane.config ? ' config' : ''}`, x: LEFT - 12, y: TOP + MAIN_ROW + i * LANE + LANE / 2, 'text-anchor': 'end', 'dominant-baseline': 'middle' }, lane.label));
+    labels.append(svg('text', { class: `row-label${lane.config ? ' config' : ''}`, x: LEFT - 12, y: laneTop + i * LANE + LANE / 2, 'text-anchor': 'end', 'dominant-baseline': 'middle' }, lane.label));
   });
   root.append(labels);
 
+  if (report) root.append(exposureRow(checkpoints, report, lo, hi, x, TOP + MAIN_ROW, expoH, plotW));
+  const slotG = slotMarks(slots, x, extra.onSlot);
+  const whyNot = new Map((extra.slots || []).filter((sl) => sl.checkpointId).map((sl) => [sl.checkpointId, sl]));
+
   if (bucket) {
-    root.append(...bucketMarks(checkpoints, bucket, interval, lanes, x));
-    return { svg: root, interval, gaps, lanes, notRestorable, bucket };
+    root.append(...bucketMarks(checkpoints, bucket, interval, lanes, x, laneTop), slotG);
+    return { svg: root, interval, gaps, lanes, notRestorable, bucket, slotMarks: slots.length, missed };
   }
 
   // Token marks: a tick at each part's token time; a cross at the
   // checkpoint's time where a part's token was not found.
   lanes.forEach((lane, i) => {
-    const cy = TOP + MAIN_ROW + i * LANE + LANE / 2;
+    const cy = laneTop + i * LANE + LANE / 2;
     const g = svg('g', { class: 'lane', 'data-part': lane.key });
     for (const cp of checkpoints) {
       const p = (cp.parts || []).find((q) => partKey(q) === lane.key);
@@ -258,7 +311,8 @@ export function renderTimeline(checkpoints, width, interval = 0) {
   // restorable as circles, not restorable as larger triangles.
   const marks = svg('g', { class: 'marks' });
   const cy = TOP + MAIN_ROW / 2;
-  const tip = (cp) => `${cp.id}\n${utc(Date.parse(cp.timestamp))}\n${cp.restorable ? 'restorable' : 'NOT restorable'}`;
+  const tip = (cp) => `${cp.id}\n${utc(Date.parse(cp.timestamp))}\n${cp.restorable ? 'restorable' : 'NOT restorable'}` +
+    (whyNot.has(cp.id) ? `\n${slotText(whyNot.get(cp.id))}` : '');
   for (const cp of checkpoints) {
     if (!cp.restorable) continue;
     marks.append(titled(svg('circle', { class: 'cp-mark restorable', cx: x(Date.parse(cp.timestamp)), cy, r: 3.5, 'data-id': cp.id }), tip(cp)));
@@ -268,9 +322,82 @@ export function renderTimeline(checkpoints, width, interval = 0) {
     const cx = x(Date.parse(cp.timestamp));
     marks.append(titled(svg('path', { class: 'cp-mark not-restorable', d: `M${cx},${cy - 8}L${cx + 7},${cy + 6}L${cx - 7},${cy + 6}Z`, 'data-id': cp.id }), tip(cp)));
   }
-  root.append(marks);
+  root.append(marks, slotG);
 
-  return { svg: root, interval, gaps, lanes, notRestorable, bucket };
+  return { svg: root, interval, gaps, lanes, notRestorable, bucket, slotMarks: slots.length, missed };
+}
+
+// slotMarks draws, in the checkpoints row, a diamond for each slot that
+// left no checkpoint (skipped, failed: the procedure ran; missed: nothing
+// ran it), with its reason on hover and, through onSlot, on click.
+function slotMarks(slots, x, onSlot) {
+  const g = svg('g', { class: 'slots' });
+  const cy = TOP + MAIN_ROW / 2;
+  for (const sl of slots) {
+    const cx = x(Date.parse(sl.slot));
+    const mark = titled(svg('path', {
+      class: `slot-mark ${sl.outcome.toLowerCase()}`, d: `M${cx},${cy - 7}L${cx + 6},${cy}L${cx},${cy + 7}L${cx - 6},${cy}Z`,
+      'data-slot': sl.slot, 'data-outcome': sl.outcome, 'data-reason': sl.reason || '', tabindex: 0, role: 'button',
+    }), slotText(sl));
+    if (onSlot) {
+      mark.addEventListener('click', () => onSlot(sl));
+      mark.addEventListener('keydown', (ev) => {
+        if (ev.key === 'Enter' || ev.key === ' ') {
+          ev.preventDefault();
+          onSlot(sl);
+        }
+      });
+    }
+    g.append(mark);
+  }
+  return g;
+}
+
+// exposureRow draws the age of the newest restore point over time
+// against the objective, a dashed line. The age is a sawtooth that drops
+// to zero at each restorable checkpoint; drawn at the chart's resolution,
+// each column of EXPOSURE_STEP pixels shows the largest age within it, so
+// that a week of 15-minute teeth reads as their peaks rather than as a
+// solid band. The row's scale is twice the objective (the line halfway
+// up), or the largest age without one; ages above it are cut at the top.
+const EXPOSURE_STEP = 2;
+
+export function exposurePeaks(restorable, lo, end, stepMs) {
+  const pts = [];
+  if (restorable.length === 0 || end <= restorable[0]) return pts;
+  let i = 0;
+  pts.push([restorable[0], 0]);
+  for (let t = Math.max(lo, restorable[0]) + stepMs; ; t += stepMs) {
+    const b = Math.min(t, end);
+    let m = 0;
+    // The teeth that end in this column peak in it.
+    while (i + 1 < restorable.length && restorable[i + 1] <= b) {
+      m = Math.max(m, restorable[i + 1] - restorable[i]);
+      i++;
+    }
+    pts.push([b, Math.max(m, b - restorable[i])]);
+    if (b >= end) return pts;
+  }
+}
+
+function exposureRow(checkpoints, report, lo, hi, x, top, h, plotW) {
+  const g = svg('g', { class: 'exposure' });
+  const restorable = checkpoints.filter((cp) => cp.restorable).map((cp) => Date.parse(cp.timestamp));
+  const objective = (report.recoveryPointObjectiveMin || 0) * MINUTE;
+  const end = Math.min(hi, Date.parse(report.now));
+  const pts = exposurePeaks(restorable, lo, end, ((hi - lo) / plotW) * EXPOSURE_STEP);
+  let cap = objective * 2;
+  if (!cap) cap = Math.max(MINUTE, ...pts.map((p) => p[1]));
+  const y = (age) => top + h - 4 - (Math.min(age, cap) / cap) * (h - 8);
+  if (pts.length) {
+    g.append(svg('path', { class: 'exposure-line', d: pts.map((p, i) => `${i ? 'L' : 'M'}${x(p[0]).toFixed(1)},${y(p[1]).toFixed(1)}`).join('') }));
+  }
+  if (objective) {
+    g.append(titled(svg('line', { class: 'objective-line', x1: LEFT, x2: LEFT + plotW, y1: y(objective), y2: y(objective),
+      'data-minutes': report.recoveryPointObjectiveMin }),
+    `Recovery point objective: ${duration(objective)}; the line below it is the age of the newest restore point`));
+  }
+  return g;
 }
 
 // bucketMarks draws the checkpoints a bucket at a time: in the checkpoints
@@ -278,7 +405,7 @@ export function renderTimeline(checkpoints, width, interval = 0) {
 // checkpoint, blue for the restorable ones with the not restorable ones
 // stacked on top in orange; in each part's lane a tick where every token
 // of the bucket was found, a cross where one was not.
-function bucketMarks(checkpoints, bucket, interval, lanes, x) {
+function bucketMarks(checkpoints, bucket, interval, lanes, x, laneTop) {
   const buckets = aggregate(checkpoints, bucket);
   const slots = Math.max(1, Math.round(bucket / interval));
   const w = Math.max(1, (x(bucket) - x(0)) * 0.7);
@@ -299,7 +426,7 @@ function bucketMarks(checkpoints, bucket, interval, lanes, x) {
       (bad ? `, ${bad} NOT restorable` : ', all restorable')));
   }
   const laneGroups = lanes.map((lane, i) => {
-    const cy = TOP + MAIN_ROW + i * LANE + LANE / 2;
+    const cy = laneTop + i * LANE + LANE / 2;
     const g = svg('g', { class: 'lane', 'data-part': lane.key });
     for (const b of buckets) {
       const parts = b.cps.map((cp) => (cp.parts || []).find((q) => partKey(q) === lane.key)).filter(Boolean);
@@ -350,12 +477,15 @@ function axis(lo, hi, x, y, plotW) {
 }
 
 // legend returns the chart's key as an SVG.
-export function legend() {
-  const root = svg('svg', { class: 'legend', width: 760, height: 24, viewBox: '0 0 760 24', role: 'img',
-    'aria-label': 'Legend: blue circle, restorable checkpoint; orange triangle, not restorable; tick, token found in a part; cross, token not found; shaded band, gap of missed slots' });
+export function legend(withObjective = false) {
+  const h = withObjective ? 48 : 24;
+  const root = svg('svg', { class: 'legend', width: 760, height: h, viewBox: `0 0 760 ${h}`, role: 'img',
+    'aria-label': 'Legend: blue circle, restorable checkpoint; orange triangle, not restorable; tick, token found in a part; cross, token not found; shaded band, gap of missed slots' +
+      (withObjective ? '; diamond, slot skipped, failed or missed; dashed line, recovery point objective; red band, objective missed' : '') });
   let xx = 8;
+  let row = 0;
   const item = (mark, text, w) => {
-    root.append(mark, svg('text', { x: xx + 14, y: 16 }, text));
+    root.append(mark, svg('text', { x: xx + 14, y: 16 + row }, text));
     xx += w;
   };
   item(svg('circle', { class: 'cp-mark restorable', cx: xx + 4, cy: 12, r: 4 }), 'Restorable', 112);
@@ -363,5 +493,13 @@ export function legend() {
   item(svg('rect', { class: 'token', x: xx + 3, y: 6, width: 1.5, height: 12 }), 'Token found (per part)', 182);
   item(svg('path', { class: 'token-missing', d: `M${xx},${8}L${xx + 8},${16}M${xx},${16}L${xx + 8},${8}` }), 'Token not found', 140);
   item(svg('rect', { class: 'gap-band', x: xx, y: 4, width: 9, height: 16 }), 'Gap (missed slots)', 160);
+  if (withObjective) {
+    xx = 8;
+    row = 24;
+    item(svg('path', { class: 'slot-mark failed', d: `M${xx + 4},${row + 5}L${xx + 10},${row + 12}L${xx + 4},${row + 19}L${xx - 2},${row + 12}Z` }), 'Slot skipped, failed or missed', 218);
+    item(svg('line', { class: 'objective-line', x1: xx - 2, x2: xx + 10, y1: row + 12, y2: row + 12 }), 'Objective', 100);
+    item(svg('path', { class: 'exposure-line', d: `M${xx - 2},${row + 18}L${xx + 10},${row + 6}` }), 'Exposure (age of the newest restore point)', 290);
+    item(svg('rect', { class: 'missed-band', x: xx, y: row + 4, width: 9, height: 16 }), 'Objective missed', 140);
+  }
   return root;
 }
