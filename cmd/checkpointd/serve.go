@@ -9,6 +9,7 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"runtime/debug"
 	"slices"
@@ -53,6 +54,7 @@ type serveConfig struct {
 	tlsCert       string
 	tlsKey        string
 	metricsAddr   string
+	pprof         bool
 
 	trustForwardedFor bool
 	rateLimit         string
@@ -71,8 +73,10 @@ const defaultCacheSize = "16MiB"
 // cacheBudget is --cache-size shared among the server's caches: half for
 // the store's pages of checkpoints and an eighth for its single
 // checkpoints (open.Options.CacheSize takes the two together, split four
-// to one), a quarter for the API's encoded pages, and the rest, an
-// eighth, for credentials. A size of 0 turns every cache off.
+// to one), a quarter for the API's encoded bodies (three quarters of it
+// pages, one single checkpoints: httpapi.Config.PageBodyCacheSize takes
+// both), and the rest, an eighth, for credentials. A size of 0 turns every
+// cache off.
 type cacheBudget struct {
 	store, bodies, credentials int64
 }
@@ -212,10 +216,11 @@ the default.`,
 	f.StringVar(&c.tlsCert, "tls-cert", "", "serve HTTPS (TLS 1.2 or later) with the PEM certificate, followed by any intermediates, in `FILE`; needs --tls-key")
 	f.StringVar(&c.tlsKey, "tls-key", "", "PEM private key of --tls-cert in `FILE`")
 	f.StringVar(&c.metricsAddr, "metrics-addr", "", "serve Prometheus metrics at GET /metrics on a listener of their own at this address (host:port, e.g. 127.0.0.1:9464), plain HTTP and without credentials, never on --addr; empty: no metrics")
+	f.BoolVar(&c.pprof, "pprof", false, "also serve Go's profiler (net/http/pprof) at /debug/pprof/ on the --metrics-addr listener (needs --metrics-addr; never on --addr): CPU, heap, goroutine and other profiles on demand, e.g. go tool pprof http://127.0.0.1:9464/debug/pprof/profile?seconds=20")
 	f.BoolVar(&c.trustForwardedFor, "trust-forwarded-for", false, "take the client address for API access lists from the last X-Forwarded-For entry (only behind one reverse proxy that sets it)")
 	f.StringVar(&c.rateLimit, "rate-limit", "6000/1m", "requests each API key or service account may make, as N/WINDOW (e.g. 100/1m); 0 for no limit")
 	f.StringVar(&c.tokenRateLimit, "token-rate-limit", "50/1m", "token and revoke requests per client address and client id, as N/WINDOW; 0 for no limit")
-	f.StringVar(&c.cacheSize, "cache-size", defaultCacheSize, "memory the server's caches may hold in all, as bytes or with KiB, MiB or GiB: half for pages of checkpoints, an eighth for single checkpoints, a quarter for encoded pages, an eighth for credentials; 0 turns every cache off. Unless GOMEMLIMIT is set, the Go runtime's soft memory limit is this plus 16MiB")
+	f.StringVar(&c.cacheSize, "cache-size", defaultCacheSize, "memory the server's caches may hold in all, as bytes or with KiB, MiB or GiB: half for pages of checkpoints, an eighth for single checkpoints, a quarter for the encoded bodies of pages and checkpoints, an eighth for credentials; 0 turns every cache off. Unless GOMEMLIMIT is set, the Go runtime's soft memory limit is this plus 16MiB")
 	f.DurationVar(&c.authRefresh, "auth-refresh", auth.DefaultRefresh, "how long credentials are trusted before the store is asked whether any changed: a key deleted or a token revoked elsewhere is refused within this time (a revoke through this server at once); 0 asks on every request")
 	f.DurationVar(&c.timeouts.readHeader, "read-header-timeout", 10*time.Second, "how long a client may take to send a request's headers")
 	f.DurationVar(&c.timeouts.read, "read-timeout", 30*time.Second, "how long a client may take to send a whole request, body included")
@@ -274,6 +279,9 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 	}
 	if c.engineRefresh <= 0 {
 		return flagErrorf("engine-refresh", "%v must be positive", c.engineRefresh)
+	}
+	if c.pprof && c.metricsAddr == "" {
+		return flagErrorf("pprof", "needs --metrics-addr: the profiler is served on the metrics listener only, never on --addr")
 	}
 
 	// The listeners are bound before the store is opened, so that a bad
@@ -463,8 +471,11 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 	var msrv *http.Server
 	merrc := make(chan error, 1)
 	if mets != nil {
-		msrv = metricsServer(mets, logger, c.timeouts)
+		msrv = metricsServer(mets, c.pprof, logger, c.timeouts)
 		fmt.Fprintf(e.stdout, "metrics on http://%s/metrics\n", displayAddr(mln.Addr()))
+		if c.pprof {
+			fmt.Fprintf(e.stdout, "profiles on http://%s/debug/pprof/\n", displayAddr(mln.Addr()))
+		}
 		logger.Info("serving metrics", "addr", mln.Addr().String())
 		go func() { merrc <- msrv.Serve(mln) }()
 	}
@@ -515,20 +526,42 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 	return nil
 }
 
-// metricsServer serves GET /metrics and nothing else. A scrape reads the
-// store once, so the timeouts are those of the API.
-func metricsServer(m *metrics.Metrics, logger *slog.Logger, t serveTimeouts) *http.Server {
+// metricsServer serves GET /metrics and, with --pprof, Go's profiler
+// under /debug/pprof/, and nothing else. A scrape reads the store once, so
+// the timeouts are those of the API, but for a profile: it runs for the
+// seconds it is asked for (default 30), so its write timeout is the longer
+// of the two.
+//
+// The profiler's handlers are registered here, on this listener's own mux,
+// and nowhere else: importing net/http/pprof also registers them on
+// http.DefaultServeMux, which no server of checkpointd serves, and the
+// API's mux (internal/httpapi) never has them.
+func metricsServer(m *metrics.Metrics, withPprof bool, logger *slog.Logger, t serveTimeouts) *http.Server {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", m.Handler())
+	write := t.write
+	if withPprof {
+		mux.HandleFunc("/debug/pprof/", pprof.Index) // the named profiles: heap, goroutine, allocs, block, mutex, …
+		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+		write = max(write, maxProfileSeconds*time.Second+t.write)
+	}
 	return &http.Server{
 		Handler:           mux,
 		ReadHeaderTimeout: t.readHeader,
 		ReadTimeout:       t.read,
-		WriteTimeout:      t.write,
+		WriteTimeout:      write,
 		IdleTimeout:       t.idle,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 }
+
+// maxProfileSeconds is the longest CPU profile or trace the metrics
+// listener's write timeout leaves time for (?seconds=N); pprof itself
+// refuses a profile longer than the server's write timeout.
+const maxProfileSeconds = 120
 
 // warnPlainHTTP logs a warning when the API listens without TLS on an
 // address other machines may reach: there the service accounts' client
@@ -580,11 +613,11 @@ func newLogger(e *env, format, level string) (*slog.Logger, func() error, error)
 		return nil, nil, flagErrorf("log-format", "%q is neither text nor json", format)
 	}
 	buf := newLogBuffer(e.stderr)
-	var h slog.Handler = slog.NewTextHandler(buf, opts)
 	if format == "json" {
-		h = slog.NewJSONHandler(buf, opts)
+		return slog.New(flushingHandler{slog.NewJSONHandler(buf, opts), buf}), buf.Close, nil
 	}
-	return slog.New(flushingHandler{h, buf}), buf.Close, nil
+	// The request lines are written by requestLineHandler (requestlog.go).
+	return slog.New(requestLineHandler{flushingHandler{slog.NewTextHandler(buf, opts), buf}, buf}), buf.Close, nil
 }
 
 // authConfig reads the authentication settings.

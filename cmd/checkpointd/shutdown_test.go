@@ -110,6 +110,14 @@ func TestGracefulShutdown(t *testing.T) {
 	if !strings.Contains(stderr.String(), "msg=stopped") {
 		t.Errorf("no stop in the log:\n%s", stderr.String())
 	}
+	// The request line of the last request, buffered (logbuffer.go), is
+	// written before serve returns, before the stop.
+	logged := stderr.String()
+	line := "msg=request "
+	i := strings.Index(logged, "path=/api/checkpointd/v1/groups/5e2211c17a3e5a48f5497de3/clusters status=201")
+	if i < 0 || !strings.Contains(logged[strings.LastIndex(logged[:i], "\n")+1:i], line) || i > strings.Index(logged, "msg=stopped") {
+		t.Errorf("the request line of the request finished during shutdown is not in the log before the stop:\n%s", logged)
+	}
 	st, err := open.Open(context.Background(), db)
 	if err != nil {
 		t.Fatal(err)

@@ -226,6 +226,11 @@ func (c Cluster) apply(ch ClusterChange, creating bool) (Cluster, error) {
 	if err := c.Validate(); err != nil {
 		return Cluster{}, err
 	}
+	if ch.Objective != nil {
+		if err := c.Schedule.checkObjectiveReachable(); err != nil {
+			return Cluster{}, err
+		}
+	}
 	return c, nil
 }
 

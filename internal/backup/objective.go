@@ -33,19 +33,26 @@ func errObjective() *Error {
 }
 
 // validateObjective checks a schedule's objective: whole minutes within
-// MaxObjective and, when checkpoints are taken on a grid, no shorter than
-// the interval: a cluster whose checkpoints come every hour is an hour
-// from its last one just before the next, so an objective under an hour
-// could never be met.
+// MaxObjective.
 func (s CheckpointSchedule) validateObjective() error {
 	o := s.Objective
-	if o == 0 {
-		return nil
-	}
-	if o < time.Minute || o > MaxObjective || o%time.Minute != 0 {
+	if o != 0 && (o < time.Minute || o > MaxObjective || o%time.Minute != 0) {
 		return errObjective()
 	}
-	if s.Interval != 0 && o < s.Interval {
+	return nil
+}
+
+// checkObjectiveReachable refuses an objective being set that the
+// schedule can never meet: a cluster whose checkpoints come every hour is
+// an hour from its last one just before the next, so an objective under
+// an hour could never be met. It is checked only where the objective is
+// set, not where the interval alone changes: the snapshot schedule of the
+// public APIs knows nothing of an objective, and a longer interval set
+// there is the operator's choice, which the objective's report then shows
+// as missed rather than refuses.
+func (s CheckpointSchedule) checkObjectiveReachable() error {
+	o := s.Objective
+	if o != 0 && s.Interval != 0 && o < s.Interval {
 		return ErrInvalidAttribute(attrObjective, fmt.Sprintf(
 			"an objective of %d minutes is never met with a checkpoint every %d minutes (clusterCheckpointIntervalMin)",
 			int(o/time.Minute), int(s.Interval/time.Minute)))

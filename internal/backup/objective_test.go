@@ -161,3 +161,32 @@ func TestObjectiveValidation(t *testing.T) {
 		}
 	}
 }
+
+// An interval changed alone past the objective (as the public APIs'
+// snapshot schedule does, knowing nothing of objectives) is the
+// operator's choice, accepted and then reported as missed; an objective
+// set, or set again with the interval, must be reachable.
+func TestObjectiveAndInterval(t *testing.T) {
+	c := *objectiveCluster(time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC), 0)
+	c.ReplicaSetName = ""
+	c.Shards = []backup.Shard{{Name: "s0", ReplicaSetName: "s0"}}
+	c.Config = backup.ConfigServer{ReplicaSetName: "cfg"}
+	c.MongoDBVersion = backup.DefaultMongoDBVersion
+	objective, hour := 30*time.Minute, time.Hour
+	withObjective, err := c.Apply(backup.ClusterChange{Objective: &objective})
+	if err != nil {
+		t.Fatal(err)
+	}
+	longer, err := withObjective.Apply(backup.ClusterChange{Interval: &hour})
+	if err != nil || longer.Schedule.Interval != hour || longer.Schedule.Objective != objective {
+		t.Errorf("interval alone past the objective: %+v, %v; want accepted, objective kept", longer.Schedule, err)
+	}
+	if _, err := withObjective.Apply(backup.ClusterChange{Interval: &hour, Objective: &objective}); err == nil {
+		t.Error("an objective set under the interval set with it was accepted")
+	} else if e := backup.ErrorOf(err); e == nil || e.Attr != "recoveryPointObjectiveMin" {
+		t.Errorf("objective under the interval: %v, want an error about recoveryPointObjectiveMin", err)
+	}
+	if _, err := longer.Apply(backup.ClusterChange{Objective: &objective}); err == nil {
+		t.Error("an objective set under the cluster's interval was accepted")
+	}
+}

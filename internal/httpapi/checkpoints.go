@@ -39,5 +39,5 @@ func getCheckpoint(s *Server, rq *request) (result, error) {
 		return result{}, err
 	}
 	coll := rq.surface.checkpointsPath(ref)
-	return result{body: rq.surface.appendCheckpoint(rq.buf[:0], rq.base, coll, &cp)}, nil
+	return result{body: s.checkpointBodies.append(rq.buf[:0], rq.surface, rq.base, coll, &cp)}, nil
 }

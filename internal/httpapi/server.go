@@ -91,8 +91,9 @@ type Config struct {
 	// failure.
 	Metrics Metrics
 	// PageBodyCacheSize bounds, in bytes, the encoded pages of checkpoints
-	// kept (pageBodies); 0 means DefaultPageBodyCacheSize, a negative size
-	// keeps none.
+	// kept (pageBodies) and the encoded single checkpoints (a quarter of
+	// it, checkpointBodies); 0 means DefaultPageBodyCacheSize, a negative
+	// size keeps none.
 	PageBodyCacheSize int64
 }
 
@@ -108,6 +109,8 @@ type Server struct {
 	// pageBodies keeps the encoded results of pages of checkpoints that
 	// the store served from its cache (with a Version).
 	pageBodies *pageBodies
+	// checkpointBodies keeps the encoded results of single checkpoints.
+	checkpointBodies *checkpointBodies
 	// ids makes the ids of restore jobs and their batches.
 	ids *backup.IDSource
 
@@ -159,8 +162,10 @@ func New(cfg Config, st Store) *Server {
 		log:        cfg.Logger,
 		mux:        http.NewServeMux(),
 		svcVerHdr:  []string{"gitHash=" + gh + "; versionString=" + ver},
-		pageBodies: newPageBodies(cfg.PageBodyCacheSize),
+		pageBodies: newPageBodies(cfg.PageBodyCacheSize - cfg.PageBodyCacheSize/checkpointBodyShare),
 		ids:        cfg.IDs,
+
+		checkpointBodies: newCheckpointBodies(cfg.PageBodyCacheSize / checkpointBodyShare),
 
 		unavailableWarn: warnLimiter{every: unavailableWarnEvery},
 	}

@@ -28,11 +28,14 @@ import (
 //     at, and served for a reference that resolves to that cluster at that
 //     epoch.
 //
-// Every cached read first runs one statement, for the reference, the
+// Every cached read first learns, from one statement, the reference, the
 // project's organization and the cluster's current epoch (and seq
 // bounds), so that every other process's writes are seen at once, and the
 // caller's access to the project is checked before any cached entry is
-// looked at.
+// looked at. That statement's answer is itself kept for as long as no
+// transaction has completed anywhere, which a snapshot read shared by
+// concurrent requests tells (snapshot.go): under load a cached read makes
+// a fraction of a round trip.
 
 // The head statements' pk column is the cluster's pk, which is positive,
 // or says why there is none to read checkpoints of.
@@ -77,15 +80,34 @@ func (db *DB) head(ctx context.Context, cref backup.ClusterRef, bounds bool) (he
 	var h head
 	var org pgtype.Text
 	var err error
-	if bounds {
+	// The answer kept at the current snapshot, if any (snapshot.go); else
+	// the statement's, kept for the next read at the same snapshot.
+	var (
+		snap   string
+		keep   bool
+		hk     = headKey{group: cref.GroupID, name: cref.Name, id: cref.ID, bounds: bounds}
+		kh, ok = keptHead{}, false
+	)
+	if db.heads != nil {
+		if snap, keep = db.heads.current(ctx, db); keep {
+			kh, ok = db.heads.get(snap, hk)
+		}
+	}
+	switch {
+	case ok:
+		org, h = kh.org, kh.h
+	case bounds:
 		q, key := refQuery(cref, headBoundsByName, headBoundsByID)
 		err = db.pool.QueryRow(ctx, q, cref.GroupID.Hex(), key).Scan(&org, &h.pk, &h.epoch, &h.first, &h.last)
-	} else {
+	default:
 		q, key := refQuery(cref, headByName, headByID)
 		err = db.pool.QueryRow(ctx, q, cref.GroupID.Hex(), key).Scan(&org, &h.pk, &h.epoch)
 	}
 	if err != nil {
 		return head{}, fmt.Errorf("postgres: resolve %s: %w", cref.Label(), err)
+	}
+	if keep && !ok {
+		db.heads.put(snap, hk, keptHead{org: org, h: h})
 	}
 	if err := store.Resolve(ctx, store.Read, cref, org.String, org.Valid, h.pk != headNoCluster, h.pk == headCloud); err != nil {
 		return head{}, err

@@ -10,8 +10,10 @@
 //   - A cluster epoch and an auth epoch, kept by triggers in the transaction
 //     of every write (migrations/0002_cluster_epoch.sql, 0003_auth.sql),
 //     let each process cache immutable checkpoints and validate its cache
-//     with one small statement per request, seeing every other process's
-//     writes at once (cache.go).
+//     with one small statement, seeing every other process's writes at
+//     once (cache.go); that statement's answers are kept for as long as
+//     no transaction has completed, which one snapshot read shared by
+//     concurrent requests tells (snapshot.go).
 //   - Every read that resolves a cluster reference does so in one
 //     statement: the project's organization (for the caller's access
 //     check), the cluster, and what was asked of it, from one snapshot.
@@ -66,6 +68,9 @@ type DB struct {
 	// Read-through caches; nil when disabled.
 	pages       *cache.Pages
 	checkpoints *cache.Checkpoints
+	// heads keeps the cached reads' head statements' answers
+	// (snapshot.go); nil when both caches are disabled.
+	heads *heads
 
 	decoders sync.Pool // of *codec.Decoder; interned names outlive a request
 
@@ -150,6 +155,9 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 		checkpoints: cache.NewCheckpoints(o.checkpoints),
 		opTimeout:   o.opTimeout,
 		clock:       o.clock,
+	}
+	if o.pages > 0 || o.checkpoints > 0 {
+		db.heads = &heads{gate: snapGate{timeout: o.opTimeout}}
 	}
 	db.decoders.New = func() any { return new(codec.Decoder) }
 	return db, nil

@@ -480,3 +480,48 @@ func TestCacheHits(t *testing.T) {
 		t.Fatalf("after a prune elsewhere: %v", idsOf(p4.Items))
 	}
 }
+
+// TestSeenAtOnceUnderLoad: while other goroutines read the cached
+// handle's kept answers as fast as they can (sharing its snapshot
+// reads), each checkpoint appended through the other handle is found by
+// the cached handle's very next read, by id and on the page's last
+// position, and the page's total counts it.
+func TestSeenAtOnceUnderLoad(t *testing.T) {
+	s := newShared(t)
+	s.appendN(s.other, s.a, 3)
+	ref := refsOf(s.a)[0]
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if _, err := s.db.Checkpoints(s.ctx, ref, backup.PageRequest{Num: 1, Size: 100, IncludeCount: true}); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	defer func() {
+		close(stop)
+		wg.Wait()
+	}()
+	for i := range 30 {
+		cp := s.add(s.other, s.a, s.next)
+		s.next = s.next.Add(time.Hour)
+		if _, err := s.db.Checkpoint(s.ctx, ref, cp.ID); err != nil {
+			t.Fatalf("append %d: the next read by id: %v", i, err)
+		}
+		p := s.page(s.db, ref, 1, 100)
+		if p.Total != 4+i || len(p.Items) == 0 || p.Items[len(p.Items)-1].ID != cp.ID {
+			t.Fatalf("append %d: the next page read: total %d, last %v; want %d, %s", i, p.Total, idsOf(p.Items), 4+i, cp.ID.Hex())
+		}
+	}
+}

@@ -1,0 +1,109 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/checkpointd/checkpointd/internal/httpapi"
+)
+
+// requestRecord is a request line as httpapi writes it.
+func requestRecord(t time.Time, id, api, op, method, path string, status int, d time.Duration) slog.Record {
+	r := slog.NewRecord(t, slog.LevelInfo, httpapi.RequestLogMessage, 0)
+	r.AddAttrs(slog.String("request_id", id), slog.String("api", api), slog.String("op", op), slog.String("method", method),
+		slog.String("path", path), slog.Int("status", status), slog.Duration("duration", d))
+	return r
+}
+
+// TestRequestLineText: the request line serve writes itself is, byte for
+// byte, slog's text handler's, whatever the time, its zone and the
+// values (quoting included); other records, and request lines with
+// values it does not write, are slog's.
+func TestRequestLineText(t *testing.T) {
+	east := time.FixedZone("east", 5*3600+30*60)
+	west := time.FixedZone("west", -7*3600)
+	base := time.Date(2026, 12, 7, 21, 37, 9, 123456789, time.UTC)
+	times := []time.Time{base, base.Add(time.Millisecond), base.Add(877 * time.Millisecond), base.Add(time.Second),
+		base.In(east), base.In(west), base.Add(time.Hour).In(east), time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(2026, 1, 1, 0, 0, 0, 999999999, time.UTC), time.Now(), time.Now().In(east), {}}
+	paths := []string{"/api/atlas/v2/groups/5e2211c17a3e5a48f5497de3/clusters/Cluster0/backupCheckpoints",
+		"", "/a b", "/a=b", `/a"b`, `/a\b`, "/a\tb", "/a\x00b", "/a\x7fb", "/é", "/a\u00a0b", "/a\u2028b", "/\xff", "/日本", "/a%20b"}
+	durs := []time.Duration{0, 1, 999, time.Microsecond, 1500 * time.Nanosecond, time.Millisecond, 1234567, time.Second,
+		61 * time.Second, 3*time.Hour + 4*time.Minute + 5*time.Second + 6, -time.Millisecond}
+	n := 0
+	for i, tm := range times {
+		for j, path := range paths {
+			for k, d := range durs {
+				if (i+j+k)%3 != 0 && j != 0 { // a sample of the combinations
+					continue
+				}
+				op := []string{"getLegacyBackupCheckpoint", "", "a b"}[n%3]
+				r := requestRecord(tm, "7fb955ed0000000000000003", "atlas-v2", op, "GET", path, []int{200, 404, -1}[n%3], d)
+				var want bytes.Buffer
+				if err := slog.NewTextHandler(&want, nil).Handle(context.Background(), r); err != nil {
+					t.Fatal(err)
+				}
+				got, ok := appendRequestLine(nil, &r)
+				if !ok || string(got) != want.String() {
+					t.Fatalf("record at %v, path %q, duration %v:\n got %q (%v)\nwant %q", tm, path, d, got, ok, want.String())
+				}
+				n++
+			}
+		}
+	}
+
+	// Through the handler serve builds: the request line and another
+	// record, in order; a request line with another kind of value, and a
+	// derived logger's, written by slog.
+	var out bytes.Buffer
+	buf := newLogBuffer(&out)
+	h := requestLineHandler{flushingHandler{slog.NewTextHandler(buf, nil), buf}, buf}
+	ctx := context.Background()
+	r1 := requestRecord(base, "id1", "atlas-v2", "op", "GET", "/p", 200, time.Millisecond)
+	r2 := slog.NewRecord(base, slog.LevelInfo, "serving", 0)
+	r2.AddAttrs(slog.Any("addr", []string{"x"}))
+	r3 := requestRecord(base, "id3", "atlas-v2", "op", "GET", "/p", 200, time.Millisecond)
+	r3.AddAttrs(slog.Any("extra", []int{1}))
+	for _, r := range []slog.Record{r1, r2, r3} {
+		if err := h.Handle(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := h.WithAttrs([]slog.Attr{slog.String("component", "x")}).Handle(ctx, r1); err != nil {
+		t.Fatal(err)
+	}
+	if err := buf.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var want bytes.Buffer
+	sh := slog.NewTextHandler(&want, nil)
+	for _, r := range []slog.Record{r1, r2, r3} {
+		_ = sh.Handle(ctx, r)
+	}
+	_ = sh.WithAttrs([]slog.Attr{slog.String("component", "x")}).Handle(ctx, r1)
+	if out.String() != want.String() {
+		t.Errorf("through the handler:\n got %s\nwant %s", out.String(), want.String())
+	}
+	if !strings.Contains(out.String(), "extra=[1]") || !strings.Contains(out.String(), "component=x") {
+		t.Errorf("slog's lines missing:\n%s", out.String())
+	}
+}
+
+// TestRequestLineAllocs: the request line costs no allocation of its own.
+func TestRequestLineAllocs(t *testing.T) {
+	buf := newLogBuffer(io.Discard)
+	defer buf.Close()
+	h := requestLineHandler{flushingHandler{slog.NewTextHandler(buf, nil), buf}, buf}
+	r := requestRecord(time.Now(), "7fb955ed0000000000000003", "atlas-v2", "getLegacyBackupCheckpoint", "GET", "/api/atlas/v2/groups/g/clusters/c/backupCheckpoints/x", 200, 1234567)
+	ctx := context.Background()
+	if n := testing.AllocsPerRun(1000, func() {
+		_ = h.Handle(ctx, r)
+	}); n > 0 {
+		t.Errorf("%v allocations per request line, want 0", n)
+	}
+}

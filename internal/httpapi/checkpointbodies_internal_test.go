@@ -1,0 +1,112 @@
+package httpapi
+
+import (
+	"bytes"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/checkpointd/checkpointd/internal/backup"
+)
+
+// TestCheckpointBodies: a checkpoint's representation is the surface's
+// encoding, kept and served again for an equal checkpoint with the same
+// links, never for a checkpoint that differs in any value under the same
+// id, nor for another surface or link base; the bytes kept stay within
+// the bound.
+func TestCheckpointBodies(t *testing.T) {
+	t0 := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	ids := backup.NewIDSourceFrom([5]byte{1, 2, 3, 4, 6}, 0)
+	cp := backup.Checkpoint{ID: ids.New(t0), ClusterID: ids.New(t0), GroupID: ids.New(t0), Started: t0, Completed: t0.Add(time.Minute), Timestamp: t0, Restorable: true,
+		Parts: []backup.Part{
+			{Type: backup.PartReplicaSet, ShardName: "s0", ReplicaSetName: "rs0", TokenDiscovered: true, TokenTimestamp: backup.BSONTimestamp{Date: t0, Increment: 1}},
+			{Type: backup.PartConfigServer, HostID: "h:1", TokenDiscovered: true, TokenTimestamp: backup.BSONTimestamp{Date: t0, Increment: 2}}}}
+	const base, coll = "http://a", "/api/atlas/v2/groups/g/clusters/c/backupCheckpoints"
+	c := newCheckpointBodies(1 << 20)
+	check := func(what string, sf *surface, base string, cp backup.Checkpoint) {
+		t.Helper()
+		want := append([]byte("prefix"), sf.appendCheckpoint(nil, base, coll, &cp)...)
+		for i := range 2 { // the first may encode, the second is served from the entry
+			if got := c.append([]byte("prefix"), sf, base, coll, &cp); !bytes.Equal(got, want) {
+				t.Fatalf("%s, time %d:\n got %s\nwant %s", what, i+1, got, want)
+			}
+		}
+	}
+	check("a checkpoint", atlasV2, base, cp)
+	if len(c.bodies) != 1 {
+		t.Fatalf("%d entries after one checkpoint, want 1", len(c.bodies))
+	}
+	// The entry is its own copy: changing the caller's parts afterwards
+	// (which no store does) neither changes it nor is served from it.
+	parts := cp.Parts
+	cp.Parts = append([]backup.Part(nil), parts...)
+	parts[0].ShardName = "changed"
+	check("the same checkpoint again", atlasV2, base, cp)
+
+	// Every value the representation shows, changed under the same id.
+	for _, tt := range []struct {
+		name   string
+		change func(*backup.Checkpoint)
+	}{
+		{"cluster", func(c *backup.Checkpoint) { c.ClusterID = ids.New(t0) }},
+		{"group", func(c *backup.Checkpoint) { c.GroupID = ids.New(t0) }},
+		{"started", func(c *backup.Checkpoint) { c.Started = c.Started.Add(time.Second) }},
+		{"completed", func(c *backup.Checkpoint) { c.Completed = time.Time{} }},
+		{"timestamp", func(c *backup.Checkpoint) { c.Timestamp = c.Timestamp.Add(time.Second) }},
+		{"restorable", func(c *backup.Checkpoint) { c.Restorable = false }},
+		{"a part fewer", func(c *backup.Checkpoint) { c.Parts = c.Parts[:1] }},
+		{"part type", func(c *backup.Checkpoint) { c.Parts[1].Type = backup.PartReplicaSet }},
+		{"shard name", func(c *backup.Checkpoint) { c.Parts[0].ShardName = "s9" }},
+		{"replica set", func(c *backup.Checkpoint) { c.Parts[0].ReplicaSetName = "rs9" }},
+		{"host id", func(c *backup.Checkpoint) { c.Parts[1].HostID = "h:2" }},
+		{"token discovered", func(c *backup.Checkpoint) { c.Parts[0].TokenDiscovered = false }},
+		{"token date", func(c *backup.Checkpoint) { c.Parts[0].TokenTimestamp.Date = t0.Add(time.Second) }},
+		{"token increment", func(c *backup.Checkpoint) { c.Parts[0].TokenTimestamp.Increment = 9 }},
+	} {
+		other := cp
+		other.Parts = append([]backup.Part(nil), cp.Parts...)
+		tt.change(&other)
+		if sameCheckpoint(&cp, &other) {
+			t.Errorf("%s changed: sameCheckpoint still true", tt.name)
+		}
+		check(tt.name+" changed", atlasV2, base, other)
+		check("back to the original after "+tt.name, atlasV2, base, cp)
+	}
+	check("another base", atlasV2, "http://b", cp)
+	check("another surface", cloudManager, base, cp)
+
+	// sameCheckpoint compares every field: a field added to Checkpoint
+	// or Part must be added there too.
+	if n := reflect.TypeFor[backup.Checkpoint]().NumField(); n != 8 {
+		t.Errorf("backup.Checkpoint has %d fields: compare the new ones in sameCheckpoint, then update this test", n)
+	}
+	if n := reflect.TypeFor[backup.Part]().NumField(); n != 6 {
+		t.Errorf("backup.Part has %d fields: compare the new ones in samePart, then update this test", n)
+	}
+
+	// The bound, in bytes: a small one keeps the newest entries only.
+	one := int64(len(atlasV2.appendCheckpoint(nil, base, coll, &cp)) + len(base) + len(coll))
+	c = newCheckpointBodies(3 * one)
+	for range 10 {
+		cp.ID = ids.New(t0)
+		check("one of many", atlasV2, base, cp)
+		if c.bytes > c.max || len(c.bodies) > 3 {
+			t.Fatalf("%d bytes in %d entries, bound %d", c.bytes, len(c.bodies), c.max)
+		}
+	}
+	if len(c.bodies) != 3 {
+		t.Errorf("%d entries, want 3 (the bound holds three)", len(c.bodies))
+	}
+	// A body larger than the bound is served, not kept.
+	c = newCheckpointBodies(one - 1)
+	check("too large to keep", atlasV2, base, cp)
+	if len(c.bodies) != 0 || c.bytes != 0 {
+		t.Errorf("kept %d entries, %d bytes, beyond the bound %d", len(c.bodies), c.bytes, c.max)
+	}
+	// A bound of none (a negative PageBodyCacheSize): served, never kept.
+	c = newCheckpointBodies(-1)
+	check("with no bound", atlasV2, base, cp)
+	if len(c.bodies) != 0 {
+		t.Errorf("kept %d entries with no room", len(c.bodies))
+	}
+}
