@@ -87,7 +87,11 @@ func (e *env) config(t *testing.T, drv agent.Driver, dir string, log *slog.Logge
 	return agent.Config{
 		Driver: drv, Server: e.server(t, e.URL), Project: e.Project(), Cluster: e.Cluster.Name,
 		StateDir: dir, Clock: e.clock, Refresh: 200 * time.Millisecond, Retry: 200 * time.Millisecond,
-		Timeouts: engine.Timeouts{Stop: time.Minute, Discovery: time.Minute, Restart: 5 * time.Second},
+		// The env's clock runs 900 times faster than the wall clock, so
+		// these bound wall-clock waits of 67 ms (a stop, a restart) and
+		// 667 ms (discovery): long enough for the driver's round trips on
+		// a loaded machine, within the 15-minute slot.
+		Timeouts: engine.Timeouts{Stop: time.Minute, Discovery: 10 * time.Minute, Restart: time.Minute},
 		Logger:   log,
 	}
 }
