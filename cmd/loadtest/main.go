@@ -657,8 +657,19 @@ func fetch(ctx context.Context, url string, creds *credentials) ([]byte, http.He
 	return fetchAs(ctx, url, creds, true)
 }
 
-// fetchAs is fetch with (v2) or without the v2 Accept header.
+// fetchAs is fetch with (v2) or without the v2 Accept header, and
+// without the Content-Length header.
 func fetchAs(ctx context.Context, url string, creds *credentials, v2 bool) ([]byte, http.Header, error) {
+	b, h, err := get(ctx, url, creds, v2)
+	if err == nil {
+		h.Del("Content-Length")
+	}
+	return b, h, err
+}
+
+// get GETs url signed with creds, with (v2) or without the v2 Accept
+// header, and returns the body of a 200 and every header but Date.
+func get(ctx context.Context, url string, creds *credentials, v2 bool) ([]byte, http.Header, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return nil, nil, err
@@ -687,7 +698,6 @@ func fetchAs(ctx context.Context, url string, creds *credentials, v2 bool) ([]by
 	}
 	h := res.Header.Clone()
 	h.Del("Date")
-	h.Del("Content-Length")
 	return b, h, nil
 }
 

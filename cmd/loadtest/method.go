@@ -623,33 +623,7 @@ func sameHeader(a, b http.Header) bool {
 // fetchRaw GETs url as an Atlas v2 client and returns the body and every
 // header but Date (Content-Length included, as sent).
 func fetchRaw(ctx context.Context, u string, creds *credentials) ([]byte, http.Header, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return nil, nil, err
-	}
-	req.Header.Set("Accept", accept)
-	sign, err := creds.conn(ctx, http.DefaultClient, u, 0)
-	if err != nil {
-		return nil, nil, err
-	}
-	if err := sign(req); err != nil {
-		return nil, nil, err
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	if err != nil {
-		return nil, nil, err
-	}
-	if res.StatusCode != 200 {
-		return nil, nil, fmt.Errorf("GET %s: %d %s", u, res.StatusCode, b)
-	}
-	h := res.Header.Clone()
-	h.Del("Date")
-	return b, h, nil
+	return get(ctx, u, creds, true)
 }
 
 // countRequestLines counts the request lines of a serve log.
