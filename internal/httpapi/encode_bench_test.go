@@ -92,11 +92,5 @@ func BenchmarkAppendPage(b *testing.B) {
 }
 
 func benchAppendPage(sf *surface, b []byte, base, coll string, items []backup.Checkpoint) []byte {
-	for i := range items {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = sf.appendCheckpoint(b, base, coll, &items[i])
-	}
-	return b
+	return sf.appendCheckpoints(b, base, coll, items)
 }

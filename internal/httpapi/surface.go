@@ -80,6 +80,9 @@ type surface struct {
 	// appendCheckpoint appends one checkpoint's representation; collection
 	// is the absolute-path of its collection, for its links.
 	appendCheckpoint func(b []byte, base, collection string, cp *backup.Checkpoint) []byte
+	// appendCheckpoints appends checkpoints as appendCheckpoint does,
+	// comma separated: a page of them.
+	appendCheckpoints func(b []byte, base, collection string, cps []backup.Checkpoint) []byte
 	// appendRestoreJob appends one restore job; collection is the
 	// absolute path of the cluster's restore jobs.
 	appendRestoreJob func(b []byte, base, collection string, j *backup.RestoreJob) []byte
