@@ -49,9 +49,9 @@ func BenchmarkAppendPage(b *testing.B) {
 		for _, sf := range []*surface{atlasV2, atlasV1, cloudManager} {
 			coll := colls[sf]
 			for _, ref := range []bool{false, true} {
-				name := fmt.Sprintf("size=%d/%s", size, sf.name)
+				name := fmt.Sprintf("size=%d/%s/encoder", size, sf.name)
 				if ref {
-					name += "/reference"
+					name = fmt.Sprintf("size=%d/%s/reference", size, sf.name)
 				}
 				b.Run(name, func(b *testing.B) {
 					var buf []byte
@@ -76,7 +76,7 @@ func BenchmarkAppendPage(b *testing.B) {
 		// A page read afresh (no version) into a request buffer as the
 		// pool hands out a new one (4 KB), as after a collection emptied
 		// the pool: what the body's buffer costs on top of the encoding.
-		b.Run(fmt.Sprintf("size=%d/atlas-v2-fresh-buffer", size), func(b *testing.B) {
+		b.Run(fmt.Sprintf("size=%d/atlas-v2/fresh-buffer", size), func(b *testing.B) {
 			c := newPageBodies(0)
 			page := backup.Page[backup.Checkpoint]{Items: items}
 			var n int

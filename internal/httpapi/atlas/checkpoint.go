@@ -9,6 +9,7 @@ package atlas
 
 import (
 	"slices"
+	"sync"
 	"unsafe"
 
 	"github.com/checkpointd/checkpointd/internal/backup"
@@ -19,16 +20,37 @@ import (
 // the alphabetical order the service emits, its self link at
 // base+collection+"/"+id.
 func AppendCheckpoint(b []byte, base, collection string, cp *backup.Checkpoint) []byte {
-	return NewCheckpointEncoder(base, collection, false, nil).Append(b, cp)
+	return AppendCheckpointsView(b, base, collection, unsafe.Slice(cp, 1), false, nil)
 }
 
 // AppendCheckpoints appends checkpoints as AppendCheckpoint does, comma
 // separated.
 func AppendCheckpoints(b []byte, base, collection string, cps []backup.Checkpoint) []byte {
-	return NewCheckpointEncoder(base, collection, false, nil).AppendList(b, cps)
+	return AppendCheckpointsView(b, base, collection, cps, false, nil)
 }
 
-// CheckpointEncoder appends checkpoints of one collection in the
+// AppendCheckpointsView appends cps, comma separated, in the checkpoint
+// representation every generation shares (checkpointEncoder), with self
+// links at base+collection+"/"+id. withHostID adds the hostId of mirrored
+// config server parts (Cloud Manager); moreLinks, if not nil, appends
+// further link objects after self, each preceded by a comma.
+func AppendCheckpointsView(b []byte, base, collection string, cps []backup.Checkpoint, withHostID bool, moreLinks func([]byte) []byte) []byte {
+	if len(cps) == 0 {
+		return b
+	}
+	e := encoders.Get().(*checkpointEncoder)
+	e.reset(base, collection, withHostID, moreLinks)
+	b = e.appendList(b, cps)
+	encoders.Put(e)
+	return b
+}
+
+// encoders keeps checkpointEncoders for reuse: their fragments' memory,
+// and the fragments of the cluster, group and parts, which the next page
+// is likely to share.
+var encoders = sync.Pool{New: func() any { return new(checkpointEncoder) }}
+
+// checkpointEncoder appends checkpoints of one collection in the
 // representation every generation shares:
 //
 //	{"clusterId":"…","completed":"…","groupId":"…","id":"…",
@@ -54,7 +76,7 @@ func AppendCheckpoints(b []byte, base, collection string, cps []backup.Checkpoin
 // The encoder writes those once, escaped, as fragments, and a checkpoint
 // is then those fragments and its own values: its id, times and token
 // increments. An encoder is not safe for concurrent use.
-type CheckpointEncoder struct {
+type checkpointEncoder struct {
 	withHostID bool
 	// The fragments between a checkpoint's values:
 	//   cluster   `{"clusterId":"<clusterId>"`
@@ -77,32 +99,29 @@ type partFragments struct {
 	head, tail           []byte
 }
 
-// NewCheckpointEncoder prepares the encoding of checkpoints whose self link
-// is base+collection+"/"+id. withHostID adds the hostId of mirrored config
-// server parts (Cloud Manager); moreLinks, if not nil, appends further
-// link objects after self, each preceded by a comma.
-func NewCheckpointEncoder(base, collection string, withHostID bool, moreLinks func([]byte) []byte) *CheckpointEncoder {
-	e := &CheckpointEncoder{withHostID: withHostID}
-	e.self = append(e.self, `","links":[{"href":"`...)
+// reset prepares the encoding of checkpoints whose self link is
+// base+collection+"/"+id, as AppendCheckpointsView describes.
+func (e *checkpointEncoder) reset(base, collection string, withHostID bool, moreLinks func([]byte) []byte) {
+	e.withHostID = withHostID
+	e.self = append(e.self[:0], `","links":[{"href":"`...)
 	e.self = wire.AppendEscaped(e.self, base)
 	e.self = wire.AppendEscaped(e.self, collection)
 	e.self = append(e.self, '/')
-	e.links = append(e.links, `","rel":"self"}`...)
+	e.links = append(e.links[:0], `","rel":"self"}`...)
 	if moreLinks != nil {
 		e.links = moreLinks(e.links)
 	}
 	e.links = append(e.links, `],"parts":[`...)
-	return e
 }
 
-// AppendList appends cps, comma separated.
-func (e *CheckpointEncoder) AppendList(b []byte, cps []backup.Checkpoint) []byte {
+// appendList appends cps, comma separated.
+func (e *checkpointEncoder) appendList(b []byte, cps []backup.Checkpoint) []byte {
 	for i := range cps {
 		start := len(b)
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = e.Append(b, &cps[i])
+		b = e.append(b, &cps[i])
 		if i == 0 && len(cps) > 1 {
 			// A cluster's checkpoints encode to nearly the same length:
 			// make room for the rest at once (and a little for what
@@ -114,8 +133,8 @@ func (e *CheckpointEncoder) AppendList(b []byte, cps []backup.Checkpoint) []byte
 	return b
 }
 
-// Append appends one checkpoint.
-func (e *CheckpointEncoder) Append(b []byte, cp *backup.Checkpoint) []byte {
+// append appends one checkpoint.
+func (e *checkpointEncoder) append(b []byte, cp *backup.Checkpoint) []byte {
 	if e.cluster == nil || cp.ClusterID != e.clusterID {
 		e.clusterID = cp.ClusterID
 		e.cluster = append(e.cluster[:0], `{"clusterId":"`...)
@@ -172,7 +191,7 @@ func (e *CheckpointEncoder) Append(b []byte, cp *backup.Checkpoint) []byte {
 // part returns the fragments of p, the part at index i of a checkpoint:
 // those of the last part at that index if p has the same names and type,
 // or new ones in their place.
-func (e *CheckpointEncoder) part(i int, p *backup.Part) *partFragments {
+func (e *checkpointEncoder) part(i int, p *backup.Part) *partFragments {
 	if i >= len(e.parts) {
 		e.parts = slices.Grow(e.parts, i+1-len(e.parts))[:i+1]
 	}

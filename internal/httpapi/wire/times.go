@@ -7,9 +7,9 @@ import "time"
 // the last date it wrote and formats only the time of day. The zero value
 // is ready to use; a Dates is not safe for concurrent use.
 type Dates struct {
-	day  int64    // days since 1970-01-01 of date, when ok
-	date [12]byte // `"YYYY-MM-DDT`
-	ok   bool
+	start int64    // the Unix time of date's midnight, when ok
+	date  [12]byte // `"YYYY-MM-DDT`
+	ok    bool
 }
 
 // twoDigits holds 00 to 99, two bytes each.
@@ -28,22 +28,19 @@ const secondsPerDay = 24 * 60 * 60
 
 // Append appends t as AppendTime does.
 func (d *Dates) Append(b []byte, t time.Time) []byte {
-	// Whole seconds, rounded down as Time.Clock does, and split into the
-	// day and the second of the day, both rounded down (times before 1970
-	// included).
+	// Whole seconds, rounded down as Time.Clock does (times before 1970
+	// included), and the second of the day.
 	s := t.Unix()
-	day, sec := s/secondsPerDay, s%secondsPerDay
-	if sec < 0 {
-		day, sec = day-1, sec+secondsPerDay
-	}
-	if !d.ok || day != d.day {
+	sec := uint64(s - d.start)
+	if !d.ok || sec >= secondsPerDay {
 		if y := t.UTC().Year(); y < 0 || y > 9999 {
-			return AppendTime(b, t) // not cached: rare, and AppendTime's own format
+			return AppendTime(b, t) // not kept: rare, and AppendTime's own format
 		}
 		var full [22]byte
 		AppendTime(full[:0], t)
 		copy(d.date[:], full[:12])
-		d.day, d.ok = day, true
+		d.start, d.ok = s-(s%secondsPerDay+secondsPerDay)%secondsPerDay, true
+		sec = uint64(s - d.start)
 	}
 	h, m, s2 := 2*(sec/3600), 2*(sec/60%60), 2*(sec%60)
 	return append(b, d.date[0], d.date[1], d.date[2], d.date[3], d.date[4], d.date[5],
