@@ -14,14 +14,18 @@ func benchPage(size int) ([]backup.Checkpoint, map[*surface]string) {
 	ids := backup.NewIDSourceFrom([5]byte{0xbe, 0x4c, 0, 0, 1}, 0)
 	t0 := time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
 	cluster, group := ids.New(t0), ids.New(t0)
+	// A store's decoder shares one copy of each name among a page's parts.
+	var names [3]string
+	for s := range names {
+		names[s] = fmt.Sprintf("Cluster0-shard-%d", s)
+	}
 	items := make([]backup.Checkpoint, size)
 	for i := range items {
 		ts := t0.Add(time.Duration(i) * 15 * time.Minute)
 		tok := backup.BSONTimestamp{Date: ts, Increment: 1}
 		cp := backup.Checkpoint{ID: ids.New(ts), ClusterID: cluster, GroupID: group,
 			Started: ts.Add(-2 * time.Minute), Completed: ts.Add(time.Minute), Timestamp: ts, Restorable: true}
-		for s := range 3 {
-			name := fmt.Sprintf("Cluster0-shard-%d", s)
+		for _, name := range names {
 			cp.Parts = append(cp.Parts, backup.Part{Type: backup.PartReplicaSet, ShardName: name,
 				ReplicaSetName: name, TokenDiscovered: true, TokenTimestamp: tok})
 		}

@@ -90,13 +90,17 @@ type checkpointEncoder struct {
 	dates wire.Dates
 }
 
-// partFragments are the constant fragments of a part's representation:
-// head is `,{<names>,"tokenDiscovered":` (the comma is left out before
-// a checkpoint's first part), tail is `,"typeName":"<type>"}`.
+// partFragments are the constant fragments of a part's representation,
+// each beginning with a comma, left out before a checkpoint's first part:
+// with a token discovered, head is
+// `,{<names>,"tokenDiscovered":true,"tokenTimestamp":{"date":` and tail
+// `},"typeName":"<type>"}`, between which come the date and
+// `,"increment":<increment>`; without, the part is all of noToken,
+// `,{<names>,"tokenDiscovered":false,"typeName":"<type>"}`.
 type partFragments struct {
 	typ                  backup.PartType
 	shard, replica, host string
-	head, tail           []byte
+	head, tail, noToken  []byte
 }
 
 // reset prepares the encoding of checkpoints whose self link is
@@ -138,13 +142,13 @@ func (e *checkpointEncoder) append(b []byte, cp *backup.Checkpoint) []byte {
 	if e.cluster == nil || cp.ClusterID != e.clusterID {
 		e.clusterID = cp.ClusterID
 		e.cluster = append(e.cluster[:0], `{"clusterId":"`...)
-		e.cluster = cp.ClusterID.AppendHex(e.cluster)
+		e.cluster = wire.AppendHex12(e.cluster, (*[12]byte)(&cp.ClusterID))
 		e.cluster = append(e.cluster, '"')
 	}
 	if e.group == nil || cp.GroupID != e.groupID {
 		e.groupID = cp.GroupID
 		e.group = append(e.group[:0], `,"groupId":"`...)
-		e.group = cp.GroupID.AppendHex(e.group)
+		e.group = wire.AppendHex12(e.group, (*[12]byte)(&cp.GroupID))
 		e.group = append(e.group, `","id":"`...)
 	}
 	b = append(b, e.cluster...)
@@ -154,27 +158,25 @@ func (e *checkpointEncoder) append(b []byte, cp *backup.Checkpoint) []byte {
 	}
 	b = append(b, e.group...)
 	id := len(b)
-	b = cp.ID.AppendHex(b)
+	b = wire.AppendHex12(b, (*[12]byte)(&cp.ID))
 	b = append(b, e.self...)
 	b = append(b, b[id:id+2*len(cp.ID)]...)
 	b = append(b, e.links...)
 	for i := range cp.Parts {
 		p := &cp.Parts[i]
 		f := e.part(i, p)
-		head := f.head
+		comma := 0
 		if i == 0 {
-			head = head[1:]
+			comma = 1
 		}
-		b = append(b, head...)
-		if p.TokenDiscovered {
-			b = append(b, `true,"tokenTimestamp":{"date":`...)
-			b = e.dates.Append(b, p.TokenTimestamp.Date)
-			b = append(b, `,"increment":`...)
-			b = wire.AppendInt(b, int64(p.TokenTimestamp.Increment))
-			b = append(b, '}')
-		} else {
-			b = append(b, "false"...)
+		if !p.TokenDiscovered {
+			b = append(b, f.noToken[comma:]...)
+			continue
 		}
+		b = append(b, f.head[comma:]...)
+		b = e.dates.Append(b, p.TokenTimestamp.Date)
+		b = append(b, `,"increment":`...)
+		b = wire.AppendUint32(b, p.TokenTimestamp.Increment)
 		b = append(b, f.tail...)
 	}
 	if cp.Restorable {
@@ -200,31 +202,33 @@ func (e *checkpointEncoder) part(i int, p *backup.Part) *partFragments {
 	if !e.withHostID {
 		host = ""
 	}
-	if f.head != nil && same(string(f.typ), string(p.Type)) && same(f.shard, p.ShardName) &&
+	if f.noToken != nil && same(string(f.typ), string(p.Type)) && same(f.shard, p.ShardName) &&
 		same(f.replica, p.ReplicaSetName) && same(f.host, host) {
 		return f
 	}
 	f.typ, f.shard, f.replica, f.host = p.Type, p.ShardName, p.ReplicaSetName, host
-	f.head = append(f.head[:0], ',', '{')
+	names := append(f.noToken[:0], ',', '{')
 	if host != "" {
-		f.head = append(f.head, `"hostId":`...)
-		f.head = wire.AppendString(f.head, host)
-		f.head = append(f.head, ',')
+		names = append(names, `"hostId":`...)
+		names = wire.AppendString(names, host)
+		names = append(names, ',')
 	}
 	if p.ReplicaSetName != "" {
-		f.head = append(f.head, `"replicaSetName":`...)
-		f.head = wire.AppendString(f.head, p.ReplicaSetName)
-		f.head = append(f.head, ',')
+		names = append(names, `"replicaSetName":`...)
+		names = wire.AppendString(names, p.ReplicaSetName)
+		names = append(names, ',')
 	}
 	if p.ShardName != "" {
-		f.head = append(f.head, `"shardName":`...)
-		f.head = wire.AppendString(f.head, p.ShardName)
-		f.head = append(f.head, ',')
+		names = append(names, `"shardName":`...)
+		names = wire.AppendString(names, p.ShardName)
+		names = append(names, ',')
 	}
-	f.head = append(f.head, `"tokenDiscovered":`...)
-	f.tail = append(f.tail[:0], `,"typeName":`...)
+	names = append(names, `"tokenDiscovered":`...)
+	f.head = append(append(f.head[:0], names...), `true,"tokenTimestamp":{"date":`...)
+	f.tail = append(f.tail[:0], `},"typeName":`...)
 	f.tail = wire.AppendString(f.tail, string(p.Type))
 	f.tail = append(f.tail, '}')
+	f.noToken = append(append(names, "false"...), f.tail[1:]...)
 	return f
 }
 

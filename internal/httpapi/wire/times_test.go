@@ -1,7 +1,10 @@
 package wire_test
 
 import (
+	"encoding/hex"
+	"math"
 	"math/rand/v2"
+	"strconv"
 	"testing"
 	"time"
 
@@ -40,5 +43,30 @@ func TestDatesMatchAppendTime(t *testing.T) {
 			tm = time.Unix(1796601600+rng.Int64N(7*86400), rng.Int64N(2)*rng.Int64N(1e9))
 		}
 		check(tm.In(zones[rng.IntN(len(zones))]))
+	}
+}
+
+// TestAppendUint32AndHex12: the short paths write what strconv and
+// encoding/hex write.
+func TestAppendUint32AndHex12(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for i := range 100000 {
+		v := uint32(i)
+		if i >= 1000 {
+			v = rng.Uint32() >> rng.UintN(32)
+		}
+		if got, want := string(wire.AppendUint32([]byte("x"), v)), "x"+strconv.FormatUint(uint64(v), 10); got != want {
+			t.Fatalf("AppendUint32(%d) = %s, want %s", v, got, want)
+		}
+		var id [12]byte
+		for j := range id {
+			id[j] = byte(rng.UintN(256))
+		}
+		if got, want := string(wire.AppendHex12([]byte("x"), &id)), "x"+hex.EncodeToString(id[:]); got != want {
+			t.Fatalf("AppendHex12(%x) = %s, want %s", id, got, want)
+		}
+	}
+	if got := string(wire.AppendUint32(nil, math.MaxUint32)); got != "4294967295" {
+		t.Fatalf("AppendUint32(max) = %s", got)
 	}
 }
