@@ -55,7 +55,7 @@ func benchPage(size int) ([]backup.Checkpoint, map[*surface]string) {
 // a quiet machine measures when the mean does not.
 func BenchmarkAppendPage(b *testing.B) {
 	const base = "http://127.0.0.1:8080"
-	for _, size := range []int{100, 500} {
+	for _, size := range []int{1, 100, 500} {
 		items, colls := benchPage(size)
 		for _, sf := range []*surface{atlasV2, atlasV1, cloudManager} {
 			coll := colls[sf]
