@@ -25,16 +25,22 @@ import (
 // nearer) or keeping one in every pooled request.
 
 // DefaultPagesInFlight is Config.PagesInFlight's default per CPU
-// (GOMAXPROCS).
-const DefaultPagesInFlight = 2
+// (GOMAXPROCS), up to MaxDefaultPagesInFlight: beyond a few pages per CPU
+// more only hold memory, and serve's soft memory limit leaves 16 MiB
+// beside the caches for everything under way.
+const (
+	DefaultPagesInFlight    = 2
+	MaxDefaultPagesInFlight = 8
+)
 
 // maxPageItems is the largest page, by which PagesInFlight counts.
 const maxPageItems = MaxItemsPerPage
 
 // pageBufferBytesPerItem bounds the free list of body buffers: this much
 // per checkpoint the bound lets under way (an encoded checkpoint of a
-// three-shard cluster is about 1.1 KB).
-const pageBufferBytesPerItem = 2 << 10
+// three-shard cluster is about 1.1 KB), so about the bodies of the
+// bound's pages.
+const pageBufferBytesPerItem = 1280
 
 // maxFreePageBuffer is the largest body buffer kept for reuse: a page of
 // 500 of a cluster with many shards, pretty-printed, may be larger; it is
@@ -74,7 +80,7 @@ func pagesInFlight(pages int) int64 {
 	case pages < 0:
 		return 0
 	case pages == 0:
-		pages = DefaultPagesInFlight * runtime.GOMAXPROCS(0)
+		pages = min(DefaultPagesInFlight*runtime.GOMAXPROCS(0), MaxDefaultPagesInFlight)
 	}
 	return int64(pages) * maxPageItems
 }

@@ -99,7 +99,8 @@ type Config struct {
 	// and written at once, in pages of MaxItemsPerPage (a smaller page
 	// counts its share): a list request beyond it waits, until its
 	// client goes away. 0 means DefaultPagesInFlight per CPU
-	// (GOMAXPROCS); a negative number bounds nothing.
+	// (GOMAXPROCS), at most MaxDefaultPagesInFlight; a negative number
+	// bounds nothing.
 	PagesInFlight int
 }
 
