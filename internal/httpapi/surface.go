@@ -4,6 +4,8 @@ import (
 	"net/http"
 
 	"github.com/checkpointd/checkpointd/internal/backup"
+	"github.com/checkpointd/checkpointd/internal/httpapi/atlas"
+	"github.com/checkpointd/checkpointd/internal/httpapi/cloudmanager"
 )
 
 // operation is one API operation as a surface versions it.
@@ -95,6 +97,26 @@ type surface struct {
 	// is the body of its PATCH.
 	appendSchedule func(b []byte, base, groups string, c *backup.Cluster) []byte
 	newSchedule    func() scheduleInput
+}
+
+// appendCheckpoints appends a page of checkpoints, comma separated, as
+// sf.appendCheckpoint writes each: for the three generations, with their
+// representations' page encoders, which prepare what the checkpoints of
+// the page share once (atlas.AppendCheckpointsView).
+func (sf *surface) appendCheckpoints(b []byte, base, collection string, cps []backup.Checkpoint) []byte {
+	switch sf {
+	case atlasV2, atlasV1:
+		return atlas.AppendCheckpoints(b, base, collection, cps)
+	case cloudManager:
+		return cloudmanager.AppendCheckpoints(b, base, collection, cps)
+	}
+	for i := range cps {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = sf.appendCheckpoint(b, base, collection, &cps[i])
+	}
+	return b
 }
 
 // scheduleInput is a generation's body of a PATCH of the snapshot
