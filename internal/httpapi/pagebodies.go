@@ -8,9 +8,10 @@ import (
 	"github.com/checkpointd/checkpointd/internal/backup"
 )
 
-// A page of 100 checkpoints takes tens of microseconds to encode, most of
-// a list request's time once the store serves the page from its cache,
-// and the result is the same every time: a store that serves a page from
+// A page of 100 checkpoints takes some 12 µs to encode from prepared
+// fragments (BenchmarkAppendPage), still a good share of a list request's
+// time once the store serves the page from its cache, and the result is
+// the same every time: a store that serves a page from
 // its cache says so with the page's Version, which names its items
 // (backup.Page). So the encoded results are kept, keyed by that version
 // and the number of items, and by everything else they are made of: the
