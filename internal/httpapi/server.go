@@ -103,8 +103,9 @@ type Server struct {
 	store     Store
 	log       *slog.Logger
 	mux       *http.ServeMux
-	table     []*route  // every route, as the mux serves them (routes)
-	notFound  *routeSet // the catch-all, also for paths the mux would redirect
+	table     []*route   // every route, as the mux serves them (routes)
+	fast      fastRoutes // the checkpoint routes, found without the mux
+	notFound  *routeSet  // the catch-all, also for paths the mux would redirect
 	svcVerHdr []string
 	// pageBodies keeps the encoded results of pages of checkpoints that
 	// the store served from its cache (with a Version).
@@ -183,6 +184,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.notFound.ServeHTTP(w, r)
 		return
 	}
+	var pv pathValues
+	if set, ok := s.fast.match(r, &pv); ok {
+		s.serve(w, r, set.match(r.Method), &pv)
+		return
+	}
 	s.mux.ServeHTTP(w, r)
 }
 
@@ -213,7 +219,8 @@ type request struct {
 	w       http.ResponseWriter
 	id      string
 	route   *route
-	surface *surface // the route's
+	surface *surface   // the route's
+	pv      pathValues // when fastRoutes routed the request
 	query   query
 	base    string // scheme://host of absolute links
 	start   time.Time
@@ -248,8 +255,14 @@ const maxPooledBuf = 1 << 20
 
 // serve is the pipeline: every request of every route goes through it,
 // and only it writes responses (the renderer: render and writeError).
-func (s *Server) serve(w http.ResponseWriter, r *http.Request, rt *route) {
+//
+// pv, if not nil, holds the path values fastRoutes found; otherwise the
+// mux's are the request's.
+func (s *Server) serve(w http.ResponseWriter, r *http.Request, rt *route, pv *pathValues) {
 	rq := s.begin(w, r, rt)
+	if pv != nil {
+		rq.pv = *pv
+	}
 	defer s.finish(rq)
 	res, err := s.run(rq)
 	if err != nil {
