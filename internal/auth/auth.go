@@ -361,20 +361,31 @@ func isDigestRefusal(err error) bool {
 // (api-fidelity §10 question 6), and this one is what every official
 // client already handles.
 func (a *Authenticator) verifyBearer(ctx context.Context, gen *generation, hdr string) (*backup.Principal, error) {
-	tok, ok := oauth.BearerToken(hdr)
-	if !ok {
-		a.log.Debug("auth: malformed bearer credentials")
-		return nil, a.challenge(MalformedCredentials)
-	}
 	// A token verified before in this generation needs only its times
 	// checked again: its signature and claims cannot have changed, and a
-	// revocation, like any credential write, starts a new generation.
-	claims, known := gen.verifiedToken(tok)
+	// revocation, like any credential write, starts a new generation. It
+	// is looked up before its form is checked: only a token BearerToken
+	// accepted is kept, so one found is well-formed (and a long token's
+	// form is a scan of every byte).
+	var (
+		claims oauth.Claims
+		known  bool
+	)
+	if tok, ok := bearerPart(hdr); ok {
+		claims, known = gen.verifiedToken(tok)
+	}
 	var err error
 	if known {
 		err = a.tokens.CheckTime(claims)
-	} else if claims, err = a.tokens.Verify(withGeneration(ctx, gen), tok); err == nil {
-		gen.keepToken(tok, claims, a.cacheSize)
+	} else {
+		tok, ok := oauth.BearerToken(hdr)
+		if !ok {
+			a.log.Debug("auth: malformed bearer credentials")
+			return nil, a.challenge(MalformedCredentials)
+		}
+		if claims, err = a.tokens.Verify(withGeneration(ctx, gen), tok); err == nil {
+			gen.keepToken(tok, claims, a.cacheSize)
+		}
 	}
 	if err != nil {
 		if reason, ok := tokenRefusalReason(err); ok {
@@ -393,6 +404,16 @@ func (a *Authenticator) verifyBearer(ctx context.Context, gen *generation, hdr s
 		return nil, a.challenge(BadCredentials)
 	}
 	return e.principal, nil
+}
+
+// bearerPart is what follows the Bearer scheme in hdr, the token if
+// oauth.BearerToken accepts hdr.
+func bearerPart(hdr string) (string, bool) {
+	const scheme = "Bearer "
+	if len(hdr) <= len(scheme) || !strings.EqualFold(hdr[:len(scheme)], scheme) {
+		return "", false
+	}
+	return hdr[len(scheme):], true
 }
 
 // tokenRefusalReason names a refused bearer token for metrics, and

@@ -381,28 +381,19 @@ func (s *Server) finish(rq *request) {
 	if rq.route.op != nil {
 		opName = rq.route.op.name
 	}
-	took := time.Since(rq.start) // real elapsed time (see begin)
-	// As Logger.LogAttrs, but for its runtime.Callers: the line always
-	// comes from here, so the source is found once (a sixth of the line's
-	// cost in the load test's profile).
+	// One reading of the clock: the wall clock the line is dated by, as
+	// slog.Logger dates records, and the end of the real elapsed time
+	// (monotonic, see begin).
+	now := time.Now() // the wall clock and the end of the elapsed time
+	took := now.Sub(rq.start)
 	if h := s.log.Handler(); h.Enabled(rq.Context(), slog.LevelInfo) {
-		pc := requestLogPC.Load()
-		if pc == 0 {
-			var pcs [1]uintptr
-			runtime.Callers(1, pcs[:]) // this function, here
-			pc = pcs[0]
-			requestLogPC.Store(pc)
+		l := RequestLine{Time: now, PC: requestLinePC(), ID: rq.id, API: rq.surface.name, Op: opName,
+			Method: rq.Method, Path: rq.URL.Path, Status: rq.status, Duration: took}
+		if lh, ok := h.(RequestLineHandler); ok {
+			_ = lh.HandleRequestLine(rq.Context(), &l)
+		} else {
+			_ = h.Handle(rq.Context(), l.Record())
 		}
-		r := slog.NewRecord(time.Now(), slog.LevelInfo, RequestLogMessage, pc) // the wall clock, as slog.Logger dates records
-		r.AddAttrs(
-			slog.String("request_id", rq.id),
-			slog.String("api", rq.surface.name),
-			slog.String("op", opName),
-			slog.String("method", rq.Method),
-			slog.String("path", rq.URL.Path),
-			slog.Int("status", rq.status),
-			slog.Duration("duration", took))
-		_ = h.Handle(rq.Context(), r)
 	}
 	if s.cfg.Metrics != nil {
 		s.cfg.Metrics.ObserveRequest(rq.route.label, methodLabel(rq.Method), rq.status, took)
@@ -426,6 +417,58 @@ const RequestLogMessage = "request"
 // requestLogPC is the program counter of the request line's source (for
 // a handler with AddSource): in finish, as Logger.LogAttrs would find it.
 var requestLogPC atomic.Uintptr
+
+// requestLinePC is requestLogPC, found once: as Logger.LogAttrs, but for
+// its runtime.Callers on every line (a sixth of the line's cost in the
+// load test's profile).
+func requestLinePC() uintptr {
+	pc := requestLogPC.Load()
+	if pc == 0 {
+		var pcs [1]uintptr
+		runtime.Callers(2, pcs[:]) // finish, which calls this
+		pc = pcs[0]
+		requestLogPC.Store(pc)
+	}
+	return pc
+}
+
+// RequestLine is the line logged for every request: the record with the
+// message RequestLogMessage at info level, its attributes in this order.
+type RequestLine struct {
+	Time     time.Time
+	PC       uintptr // the source, for a handler with AddSource
+	ID       string  // request_id
+	API      string  // api: the surface
+	Op       string  // op: the operation, if any
+	Method   string
+	Path     string
+	Status   int
+	Duration time.Duration
+}
+
+// Record is the line as a slog record.
+func (l *RequestLine) Record() slog.Record {
+	r := slog.NewRecord(l.Time, slog.LevelInfo, RequestLogMessage, l.PC)
+	r.AddAttrs(
+		slog.String("request_id", l.ID),
+		slog.String("api", l.API),
+		slog.String("op", l.Op),
+		slog.String("method", l.Method),
+		slog.String("path", l.Path),
+		slog.Int("status", l.Status),
+		slog.Duration("duration", l.Duration))
+	return r
+}
+
+// RequestLineHandler is a slog.Handler that writes the request line from
+// its values, without the slog.Record (whose attributes beyond the fifth
+// cost an allocation): the server calls HandleRequestLine rather than
+// Handle for the request line, once Enabled at info level said yes. It
+// must write what Handle would for l.Record().
+type RequestLineHandler interface {
+	slog.Handler
+	HandleRequestLine(ctx context.Context, l *RequestLine) error
+}
 
 // baseURL is scheme://host for absolute links.
 func (s *Server) baseURL(r *http.Request) string {
