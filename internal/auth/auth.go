@@ -263,7 +263,10 @@ func (a *Authenticator) Authenticate(r *http.Request) (*backup.Principal, error)
 		return nil, a.challenge(MalformedCredentials)
 	}
 	ctx := r.Context()
-	gen, err := a.generation(ctx)
+	// One reading of the clock for the credential cache's age, the
+	// token's times and the rate limit.
+	now := a.now()
+	gen, err := a.generation(ctx, now)
 	if err != nil {
 		return nil, err
 	}
@@ -272,7 +275,7 @@ func (a *Authenticator) Authenticate(r *http.Request) (*backup.Principal, error)
 	case strings.EqualFold(scheme, "Digest"):
 		p, err = a.verifyDigest(ctx, gen, r, hdr[0])
 	case strings.EqualFold(scheme, "Bearer"):
-		p, err = a.verifyBearer(ctx, gen, hdr[0])
+		p, err = a.verifyBearer(ctx, gen, hdr[0], now)
 	default:
 		a.log.Debug("auth: unsupported scheme", "scheme", truncate(scheme, 16))
 		err = a.challenge(MalformedCredentials)
@@ -287,7 +290,7 @@ func (a *Authenticator) Authenticate(r *http.Request) (*backup.Principal, error)
 		}
 	}
 	if a.limit != nil {
-		if ok, _ := a.limit.Allow(p.ID); !ok {
+		if ok, _ := a.limit.AllowAt(p.ID, now); !ok {
 			return nil, backup.ErrRateLimited(r.URL.Path, a.limit.Requests(), minutes(a.limit.Window()))
 		}
 	}
@@ -360,7 +363,7 @@ func isDigestRefusal(err error) bool {
 // service's answer to a bad bearer token is not known
 // (api-fidelity §10 question 6), and this one is what every official
 // client already handles.
-func (a *Authenticator) verifyBearer(ctx context.Context, gen *generation, hdr string) (*backup.Principal, error) {
+func (a *Authenticator) verifyBearer(ctx context.Context, gen *generation, hdr string, now time.Time) (*backup.Principal, error) {
 	// A token verified before in this generation needs only its times
 	// checked again: its signature and claims cannot have changed, and a
 	// revocation, like any credential write, starts a new generation. It
@@ -376,7 +379,7 @@ func (a *Authenticator) verifyBearer(ctx context.Context, gen *generation, hdr s
 	}
 	var err error
 	if known {
-		err = a.tokens.CheckTime(claims)
+		err = a.tokens.CheckTimeAt(claims, now)
 	} else {
 		tok, ok := oauth.BearerToken(hdr)
 		if !ok {

@@ -38,6 +38,5 @@ func getCheckpoint(s *Server, rq *request) (result, error) {
 	if err != nil {
 		return result{}, err
 	}
-	coll := rq.surface.checkpointsPath(ref)
-	return result{body: s.checkpointBodies.append(rq.buf[:0], rq.surface, rq.base, coll, &cp)}, nil
+	return result{body: s.checkpointBodies.append(rq.buf[:0], rq.surface, rq.base, ref, &cp)}, nil
 }

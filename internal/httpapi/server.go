@@ -114,6 +114,8 @@ type Server struct {
 	checkpointBodies *checkpointBodies
 	// ids makes the ids of restore jobs and their batches.
 	ids *backup.IDSource
+	// lastBase is the last base URL baseURL made.
+	lastBase atomic.Pointer[string]
 
 	// docYAML and docJSON are the OpenAPI document, info.version filled.
 	docYAML, docJSON []byte
@@ -231,6 +233,9 @@ type request struct {
 	deprecation, sunset []string // the Deprecation and Sunset header values, if any
 
 	buf, out []byte
+
+	// line is the request line, for finish.
+	line RequestLine
 
 	// ctx is the request's context with its caller, once authenticate
 	// has run: kept here rather than in a copy of the http.Request, which
@@ -387,10 +392,13 @@ func (s *Server) finish(rq *request) {
 	now := time.Now() // the wall clock and the end of the elapsed time
 	took := now.Sub(rq.start)
 	if h := s.log.Handler(); h.Enabled(rq.Context(), slog.LevelInfo) {
-		l := RequestLine{Time: now, PC: requestLinePC(), ID: rq.id, API: rq.surface.name, Op: opName,
+		// In the pooled request: a line of its own would escape to the
+		// heap through the handler's interface.
+		l := &rq.line
+		*l = RequestLine{Time: now, PC: requestLinePC(), ID: rq.id, API: rq.surface.name, Op: opName,
 			Method: rq.Method, Path: rq.URL.Path, Status: rq.status, Duration: took}
 		if lh, ok := h.(RequestLineHandler); ok {
-			_ = lh.HandleRequestLine(rq.Context(), &l)
+			_ = lh.HandleRequestLine(rq.Context(), l)
 		} else {
 			_ = h.Handle(rq.Context(), l.Record())
 		}
@@ -467,6 +475,7 @@ func (l *RequestLine) Record() slog.Record {
 // must write what Handle would for l.Record().
 type RequestLineHandler interface {
 	slog.Handler
+	// HandleRequestLine must not keep l: the server reuses it.
 	HandleRequestLine(ctx context.Context, l *RequestLine) error
 }
 
@@ -479,10 +488,19 @@ func (s *Server) baseURL(r *http.Request) string {
 	if host == "" {
 		host = "localhost"
 	}
+	scheme := "http://"
 	if r.TLS != nil {
-		return "https://" + host
+		scheme = "https://"
 	}
-	return "http://" + host
+	// The last one made, for the next request with the same Host (most
+	// are, behind one name).
+	if b := s.lastBase.Load(); b != nil && len(*b) == len(scheme)+len(host) &&
+		strings.HasPrefix(*b, scheme) && (*b)[len(scheme):] == host {
+		return *b
+	}
+	b := scheme + host
+	s.lastBase.Store(&b)
+	return b
 }
 
 // requestIDs makes request ids: a random per-process prefix and a counter,
