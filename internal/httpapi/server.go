@@ -373,7 +373,7 @@ func (s *Server) begin(w http.ResponseWriter, r *http.Request, rt *route) *reque
 	rq.start = time.Now()
 	rq.id = requestID(r)
 	rq.base = s.baseURL(r)
-	w.Header().Set("X-Request-Id", rq.id)
+	w.Header()["X-Request-Id"] = []string{rq.id} // canonical: as Set, without checking the key
 	return rq
 }
 
@@ -551,7 +551,7 @@ func (s *Server) send(rq *request, status int, contentType []string, body []byte
 		rq.out = wire.Pretty(rq.out[:0], body)
 		body = rq.out
 	}
-	h.Set("Content-Length", strconv.Itoa(len(body)))
+	h["Content-Length"] = []string{strconv.Itoa(len(body))} // canonical: as Set, without checking the key
 	rq.status = status
 	rq.w.WriteHeader(status)
 	_, _ = rq.w.Write(body)
