@@ -14,6 +14,14 @@ func listCheckpoints(s *Server, rq *request) (result, error) {
 	if err != nil {
 		return result{}, err
 	}
+	// The page's share of the checkpoints under way (pageWork), held
+	// until the response is written (finish).
+	if rq.work, err = s.pageWork.acquire(rq.Context(), int64(page.Size)); err != nil {
+		return result{}, err
+	}
+	if b := s.pageWork.buffer(); b != nil {
+		rq.spare, rq.buf = rq.buf, b
+	}
 	p, err := s.store.Checkpoints(rq.Context(), ref, page)
 	if err != nil {
 		return result{}, err

@@ -95,6 +95,13 @@ type Config struct {
 	// it, checkpointBodies); 0 means DefaultPageBodyCacheSize, a negative
 	// size keeps none.
 	PageBodyCacheSize int64
+	// PagesInFlight bounds the pages of checkpoints being read, encoded
+	// and written at once, in pages of MaxItemsPerPage (a smaller page
+	// counts its share): a list request beyond it waits, until its
+	// client goes away. 0 means DefaultPagesInFlight per CPU
+	// (GOMAXPROCS), at most MaxDefaultPagesInFlight; a negative number
+	// bounds nothing.
+	PagesInFlight int
 }
 
 // Server is the HTTP API. It is an http.Handler.
@@ -112,6 +119,9 @@ type Server struct {
 	pageBodies *pageBodies
 	// checkpointBodies keeps the encoded results of single checkpoints.
 	checkpointBodies *checkpointBodies
+	// pageWork bounds the pages of checkpoints under way and keeps their
+	// bodies' buffers.
+	pageWork *pageWork
 	// ids makes the ids of restore jobs and their batches.
 	ids *backup.IDSource
 	// lastBase is the last base URL baseURL made.
@@ -169,6 +179,7 @@ func New(cfg Config, st Store) *Server {
 		ids:        cfg.IDs,
 
 		checkpointBodies: newCheckpointBodies(cfg.PageBodyCacheSize / checkpointBodyShare),
+		pageWork:         newPageWork(pagesInFlight(cfg.PagesInFlight)),
 
 		unavailableWarn: warnLimiter{every: unavailableWarnEvery},
 	}
@@ -233,6 +244,12 @@ type request struct {
 	deprecation, sunset []string // the Deprecation and Sunset header values, if any
 
 	buf, out []byte
+	// spare is buf's own buffer while buf is one of pageWork's, for the
+	// next request that takes rq.
+	spare []byte
+	// work is the share of pageWork the request holds, given back in
+	// finish, once the response is written.
+	work int64
 
 	// line is the request line, for finish.
 	line RequestLine
@@ -255,8 +272,11 @@ func (rq *request) Context() context.Context {
 
 var requestPool = sync.Pool{New: func() any { return &request{buf: make([]byte, 0, 4096)} }}
 
-// maxPooledBuf keeps a rare huge response from pinning its buffer forever.
-const maxPooledBuf = 1 << 20
+// maxPooledBuf is the largest buffer a pooled request keeps: a larger
+// one (a page of checkpoints, mostly) goes to pageWork's free list, which
+// is bounded in bytes, rather than staying with the request, where every
+// connection's request would come to hold one.
+const maxPooledBuf = 64 << 10
 
 // serve is the pipeline: every request of every route goes through it,
 // and only it writes responses (the renderer: render and writeError).
@@ -406,13 +426,20 @@ func (s *Server) finish(rq *request) {
 	if s.cfg.Metrics != nil {
 		s.cfg.Metrics.ObserveRequest(rq.route.label, methodLabel(rq.Method), rq.status, took)
 	}
-	buf, out, q := rq.buf, rq.out, rq.query
+	buf, out, spare, q := rq.buf, rq.out, rq.spare, rq.query
+	s.pageWork.release(rq.work)
 	*rq = request{}
+	if cap(buf) > maxPooledBuf {
+		s.pageWork.recycle(buf)
+		buf = spare
+	}
 	if cap(buf) <= maxPooledBuf {
 		rq.buf = buf[:0]
 	}
 	if cap(out) <= maxPooledBuf {
 		rq.out = out[:0]
+	} else {
+		s.pageWork.recycle(out)
 	}
 	rq.query = q[:0]
 	requestPool.Put(rq)
