@@ -263,8 +263,9 @@ func (a *Authenticator) Authenticate(r *http.Request) (*backup.Principal, error)
 		return nil, a.challenge(MalformedCredentials)
 	}
 	ctx := r.Context()
-	// One reading of the clock for the credential cache's age, the
-	// token's times and the rate limit.
+	// One reading of the clock for the credential cache's age and the
+	// token's times. The rate limit reads its own, under its lock
+	// (ratelimit.Limiter.Allow).
 	now := a.now()
 	gen, err := a.generation(ctx, now)
 	if err != nil {
@@ -290,7 +291,7 @@ func (a *Authenticator) Authenticate(r *http.Request) (*backup.Principal, error)
 		}
 	}
 	if a.limit != nil {
-		if ok, _ := a.limit.AllowAt(p.ID, now); !ok {
+		if ok, _ := a.limit.Allow(p.ID); !ok {
 			return nil, backup.ErrRateLimited(r.URL.Path, a.limit.Requests(), minutes(a.limit.Window()))
 		}
 	}

@@ -178,22 +178,20 @@ func (l *Limiter) Len() int {
 // how long until the key's next request would be allowed (more than 0,
 // at most Window/Requests); round it up for a Retry-After header.
 func (l *Limiter) Allow(key string) (ok bool, retryAfter time.Duration) {
-	return l.AllowAt(key, l.now())
-}
-
-// AllowAt is Allow for a request that arrived at t, a reading of the
-// limiter's clock the caller already has (one reading for all its
-// checks).
-func (l *Limiter) AllowAt(key string, t time.Time) (ok bool, retryAfter time.Duration) {
-	// The clock is read before the lock, so that the lock is held for
-	// less time. Racing requests of one key may then be judged a little
-	// out of order, each as if it had arrived when it read the clock,
-	// which is as fair as any order.
-	now := l.since(t)
 	r := l.rate.Load()
 	s := &l.shards[maphash.String(l.seed, key)&l.mask].shard
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	// The clock is read under the key's lock, so that no request of the
+	// key moves its TAT between this reading and this request's use of
+	// it. A reading taken before the lock could be older than the TAT
+	// another request had just set from a newer one, which the step back
+	// below would take for a clock that went backwards and answer by
+	// moving the TAT back: under load, with requests waiting between
+	// reading the clock and taking the lock, a key got more than its
+	// limit. Reading the clock costs nanoseconds; the lock is one of many
+	// shards.
+	now := l.since(l.now())
 	i, known := s.index[key]
 	tat := now // an unknown key is a key whose bucket is full
 	if known {
