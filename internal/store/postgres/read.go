@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -473,8 +474,6 @@ func (r *refRow) resolve(ctx context.Context, cref backup.ClusterRef) (ref, erro
 // The returned Items may share their backing array, and their Parts', with
 // the cache and with other callers: they must be read, never modified.
 func (db *DB) Checkpoints(ctx context.Context, cref backup.ClusterRef, page backup.PageRequest) (_ backup.Page[backup.Checkpoint], err error) {
-	ctx, end := db.op(ctx)
-	defer end(&err)
 	if _, err := store.Caller(ctx); err != nil {
 		return backup.Page[backup.Checkpoint]{}, err
 	}
@@ -482,10 +481,27 @@ func (db *DB) Checkpoints(ctx context.Context, cref backup.ClusterRef, page back
 	if err != nil {
 		return backup.Page[backup.Checkpoint]{}, err
 	}
+	// A page served from the caches needs no statement, nor the call's
+	// timeout (keptHead).
+	var at snapAt
+	start := time.Now() // elapsed time: the call's timeout runs from here
+	if db.pages != nil {
+		h, kept, err := db.keptHead(ctx, cref, true, &at)
+		if kept && err != nil {
+			return backup.Page[backup.Checkpoint]{}, err
+		}
+		if kept {
+			if out, ok := db.pages.Page(h.pk, h.epoch, h.first, h.last, offset, page); ok {
+				return out, nil
+			}
+		}
+	}
+	ctx, end := db.opFrom(ctx, start)
+	defer end(&err)
 	if db.pages == nil {
 		return db.readPage(ctx, cref, page, offset)
 	}
-	h, err := db.head(ctx, cref, true)
+	h, err := db.head(ctx, cref, true, &at)
 	if err != nil {
 		return backup.Page[backup.Checkpoint]{}, err
 	}
@@ -711,14 +727,31 @@ func int8Value(b []byte) (int64, bool) {
 // The returned Parts may be shared with the cache and other callers: they
 // must be read, never modified.
 func (db *DB) Checkpoint(ctx context.Context, cref backup.ClusterRef, id backup.ObjectID) (_ backup.Checkpoint, err error) {
-	ctx, end := db.op(ctx)
-	defer end(&err)
 	if _, err := store.Caller(ctx); err != nil {
 		return backup.Checkpoint{}, err
 	}
 	e, pk, epoch, cached := db.checkpoints.Get(id)
+	// A checkpoint served from the cache needs no statement, nor the
+	// call's timeout (keptHead).
+	var (
+		at   snapAt
+		kept bool
+	)
+	start := time.Now() // elapsed time: the call's timeout runs from here
 	if cached {
-		h, err := db.head(ctx, cref, false)
+		var h head
+		h, kept, err = db.keptHead(ctx, cref, false, &at)
+		if kept && err != nil {
+			return backup.Checkpoint{}, err
+		}
+		if kept && h.pk == pk && h.epoch == epoch {
+			return e, nil
+		}
+	}
+	ctx, end := db.opFrom(ctx, start)
+	defer end(&err)
+	if cached && !kept {
+		h, err := db.head(ctx, cref, false, &at)
 		if err != nil {
 			return backup.Checkpoint{}, err
 		}
