@@ -140,11 +140,13 @@ func (db *DB) readSnapshot(ctx context.Context, lane int) (string, error) {
 	return s, err
 }
 
-// snapLanes is how many snapshot reads may be on their way at once: a
-// caller arriving while one is on its way need not wait for it to end
-// before its own is sent. Two measured better than one at 64
-// connections under wrk (BENCHMARKS.md), and each lane is a connection.
-const snapLanes = 2
+// snapLanes is how many snapshot reads may be on their way at once: with
+// more than one, a caller arriving while one is on its way need not wait
+// for it to end before its own is sent. Two measured no better for
+// get-one and worse for cached pages at 16 connections under wrk (more
+// reads for the same requests; BENCHMARKS.md), so one; each lane is a
+// connection.
+const snapLanes = 1
 
 // snapConns are the snapshot reads' connections, one a lane, outside the
 // pool: a read then neither waits for a pooled connection that page
@@ -221,7 +223,7 @@ func (sc *snapConns) close() {
 // write the caller's client saw acknowledged. So callers join the read
 // that has not been sent yet (next), which a lane takes (under mu) before
 // it sends it: everyone who joined it arrived before it started. It is
-// sent as soon as one of the snapLanes lanes is free, after the lane has
+// sent as soon as one of the lanes is free, after the lane has
 // yielded once to the goroutines ready to run, so that requests already
 // read off their connections join it rather than the one after: under
 // load, one read serves the requests that arrived while the lanes were
