@@ -341,6 +341,7 @@ func TestServeSettings(t *testing.T) {
 		{"cache size unit", []string{"--cache-size", "16MB"}, nil, `--cache-size: "16MB": want a size`},
 		{"negative cache size", []string{"--cache-size", "-1MiB"}, nil, `--cache-size: "-1MiB"`},
 		{"cache size env", nil, map[string]string{"CHECKPOINTD_CACHE_SIZE": "lots"}, `--cache-size: "lots"`},
+		{"pages in flight", []string{"--pages-in-flight", "-2"}, nil, `--pages-in-flight: -2 must be -1 (no bound), 0 (the default) or more`},
 		{"no engine refresh", []string{"--engine-refresh", "0"}, nil, `--engine-refresh: 0s must be positive`},
 		{"negative engine refresh", nil, map[string]string{"CHECKPOINTD_ENGINE_REFRESH": "-1s"}, `--engine-refresh: -1s must be positive`},
 		{"metrics address", []string{"--metrics-addr", "127.0.0.1:99999"}, nil, `--metrics-addr: listen tcp: address 99999: invalid port`},
@@ -387,7 +388,7 @@ func TestHelp(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, flag := range []string{"--addr", "--database", "--demo", "--demo-seed", "--external-url", "--paging", "--log-format", "--log-level",
-		"--trust-forwarded-for", "--auth-refresh", "--rate-limit", "--token-rate-limit", "--digest-algorithms", "--cache-size", "CHECKPOINTD_"} {
+		"--trust-forwarded-for", "--auth-refresh", "--rate-limit", "--token-rate-limit", "--digest-algorithms", "--cache-size", "--pages-in-flight", "CHECKPOINTD_"} {
 		if !strings.Contains(out.String(), flag) {
 			t.Errorf("serve --help lacks %s:\n%s", flag, out.String())
 		}

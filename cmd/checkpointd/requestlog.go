@@ -49,6 +49,20 @@ func (h requestLineHandler) Handle(ctx context.Context, r slog.Record) error {
 	return err
 }
 
+// HandleRequestLine writes l as Handle writes l.Record(), without the
+// record (httpapi.RequestLineHandler).
+func (h requestLineHandler) HandleRequestLine(ctx context.Context, l *httpapi.RequestLine) error {
+	bp := lineBufs.Get().(*[]byte)
+	defer lineBufs.Put(bp)
+	b, ok := appendRequestLineValues((*bp)[:0], l)
+	*bp = b[:0]
+	if !ok {
+		return h.Handler.Handle(ctx, l.Record())
+	}
+	_, err := h.w.Write(b)
+	return err
+}
+
 // WithAttrs and WithGroup return slog's handler: lines of a derived
 // logger are slog's to write.
 func (h requestLineHandler) WithAttrs(as []slog.Attr) slog.Handler { return h.Handler.WithAttrs(as) }
@@ -92,6 +106,34 @@ func appendRequestLine(b []byte, r *slog.Record) ([]byte, bool) {
 	return append(b, '\n'), ok
 }
 
+// appendRequestLineValues appends the line appendRequestLine appends for
+// l.Record(), or reports false where it would.
+func appendRequestLineValues(b []byte, l *httpapi.RequestLine) ([]byte, bool) {
+	if !l.Time.IsZero() {
+		var ok bool
+		b = append(b, "time="...)
+		if b, ok = appendTimeMillis(b, l.Time); !ok {
+			return b, false
+		}
+		b = append(b, ' ')
+	}
+	b = append(b, "level=INFO msg="+httpapi.RequestLogMessage+" request_id="...)
+	b = appendTextString(b, l.ID)
+	b = append(b, " api="...)
+	b = appendTextString(b, l.API)
+	b = append(b, " op="...)
+	b = appendTextString(b, l.Op)
+	b = append(b, " method="...)
+	b = appendTextString(b, l.Method)
+	b = append(b, " path="...)
+	b = appendTextString(b, l.Path)
+	b = append(b, " status="...)
+	b = strconv.AppendInt(b, int64(l.Status), 10)
+	b = append(b, " duration="...)
+	b = append(b, l.Duration.String()...) // inlined: the string stays on the stack
+	return append(b, '\n'), true
+}
+
 // appendTextString appends s as slog's text handler does: as it is, or
 // quoted when it is empty or holds a space, '=', '"', a control
 // character, or a rune that is not printable or not valid UTF-8.
@@ -111,7 +153,7 @@ func needsQuoting(s string) bool {
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
-			if c == ' ' || c == '=' || c == '"' || c < 0x20 {
+			if quotedASCII[c] {
 				return true
 			}
 			i++
@@ -125,6 +167,14 @@ func needsQuoting(s string) bool {
 	}
 	return false
 }
+
+// quotedASCII says which ASCII characters needsQuoting quotes for.
+var quotedASCII = func() (t [utf8.RuneSelf]bool) {
+	for c := range t {
+		t[c] = c == ' ' || c == '=' || c == '"' || c < 0x20
+	}
+	return t
+}()
 
 // secondText is a second's time as the text handler writes it, in two
 // parts: up to the seconds ("2006-01-02T15:04:05"), and the zone ("Z" or

@@ -52,6 +52,15 @@ func TestRequestLineText(t *testing.T) {
 				if !ok || string(got) != want.String() {
 					t.Fatalf("record at %v, path %q, duration %v:\n got %q (%v)\nwant %q", tm, path, d, got, ok, want.String())
 				}
+				l := httpapi.RequestLine{Time: tm, ID: "7fb955ed0000000000000003", API: "atlas-v2", Op: op, Method: "GET", Path: path,
+					Status: []int{200, 404, -1}[n%3], Duration: d}
+				if got, ok := appendRequestLineValues(nil, &l); !ok || string(got) != want.String() {
+					t.Fatalf("line at %v, path %q, duration %v:\n got %q (%v)\nwant %q", tm, path, d, got, ok, want.String())
+				}
+				var viaRecord bytes.Buffer
+				if err := slog.NewTextHandler(&viaRecord, nil).Handle(context.Background(), l.Record()); err != nil || viaRecord.String() != want.String() {
+					t.Fatalf("RequestLine.Record at %v: %q, want %q (%v)", tm, viaRecord.String(), want.String(), err)
+				}
 				n++
 			}
 		}
@@ -105,5 +114,12 @@ func TestRequestLineAllocs(t *testing.T) {
 		_ = h.Handle(ctx, r)
 	}); n > 0 {
 		t.Errorf("%v allocations per request line, want 0", n)
+	}
+	l := httpapi.RequestLine{Time: time.Now(), ID: "7fb955ed0000000000000003", API: "atlas-v2", Op: "getLegacyBackupCheckpoint", Method: "GET",
+		Path: "/api/atlas/v2/groups/g/clusters/c/backupCheckpoints/x", Status: 200, Duration: 1234567}
+	if n := testing.AllocsPerRun(1000, func() {
+		_ = h.HandleRequestLine(ctx, &l)
+	}); n > 0 {
+		t.Errorf("%v allocations per request line from its values, want 0", n)
 	}
 }

@@ -62,6 +62,7 @@ type serveConfig struct {
 	digestAlgorithms  string
 	authRefresh       time.Duration
 	cacheSize         string
+	pagesInFlight     int
 	timeouts          serveTimeouts
 }
 
@@ -93,7 +94,10 @@ func splitCache(total int64) cacheBudget {
 // memoryHeadroom is what the Go runtime's soft memory limit allows
 // beyond --cache-size when serve sets it (setMemoryLimit): the requests
 // under way (a page of 500 checkpoints is some 800 KB decoded and
-// encoded) and what the server holds besides its caches.
+// encoded, and --pages-in-flight bounds how many are: 4 on 2 CPUs) and
+// what the server holds besides its caches. Without that bound 64
+// clients of such pages held 50 MB, and a heap kept under this limit was
+// collected almost without pause.
 const memoryHeadroom = 16 << 20
 
 // setMemoryLimit sets the Go runtime's soft memory limit to the caches'
@@ -221,6 +225,7 @@ the default.`,
 	f.StringVar(&c.rateLimit, "rate-limit", "6000/1m", "requests each API key or service account may make, as N/WINDOW (e.g. 100/1m); 0 for no limit")
 	f.StringVar(&c.tokenRateLimit, "token-rate-limit", "50/1m", "token and revoke requests per client address and client id, as N/WINDOW; 0 for no limit")
 	f.StringVar(&c.cacheSize, "cache-size", defaultCacheSize, "memory the server's caches may hold in all, as bytes or with KiB, MiB or GiB: half for pages of checkpoints, an eighth for single checkpoints, a quarter for the encoded bodies of pages and checkpoints, an eighth for credentials; 0 turns every cache off. Unless GOMEMLIMIT is set, the Go runtime's soft memory limit is this plus 16MiB")
+	f.IntVar(&c.pagesInFlight, "pages-in-flight", 0, fmt.Sprintf("pages of checkpoints read, encoded and written at once, counted in pages of 500 (a page of 100 is a fifth of one): a list request beyond them waits for its turn (until its client goes away), so that many clients asking for large pages at once cost memory for this many pages, not one each; 0: %d per CPU (GOMAXPROCS), at most %d; -1: no bound", httpapi.DefaultPagesInFlight, httpapi.MaxDefaultPagesInFlight))
 	f.DurationVar(&c.authRefresh, "auth-refresh", auth.DefaultRefresh, "how long credentials are trusted before the store is asked whether any changed: a key deleted or a token revoked elsewhere is refused within this time (a revoke through this server at once); 0 asks on every request")
 	f.DurationVar(&c.timeouts.readHeader, "read-header-timeout", 10*time.Second, "how long a client may take to send a request's headers")
 	f.DurationVar(&c.timeouts.read, "read-timeout", 30*time.Second, "how long a client may take to send a whole request, body included")
@@ -279,6 +284,9 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 	}
 	if c.engineRefresh <= 0 {
 		return flagErrorf("engine-refresh", "%v must be positive", c.engineRefresh)
+	}
+	if c.pagesInFlight < -1 {
+		return flagErrorf("pages-in-flight", "%d must be -1 (no bound), 0 (the default) or more", c.pagesInFlight)
 	}
 	if c.pprof && c.metricsAddr == "" {
 		return flagErrorf("pprof", "needs --metrics-addr: the profiler is served on the metrics listener only, never on --addr")
@@ -443,6 +451,7 @@ func serve(ctx context.Context, e *env, c serveConfig) error {
 		Clock:             e.clock,
 		ClusterAdmin:      admin.Clusters{Store: db, Clock: e.clock},
 		PageBodyCacheSize: caches.bodies,
+		PagesInFlight:     c.pagesInFlight,
 		RestoreJobsCreated: func() {
 			select {
 			case restoresWake <- struct{}{}:

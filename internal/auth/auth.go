@@ -263,7 +263,10 @@ func (a *Authenticator) Authenticate(r *http.Request) (*backup.Principal, error)
 		return nil, a.challenge(MalformedCredentials)
 	}
 	ctx := r.Context()
-	gen, err := a.generation(ctx)
+	// One reading of the clock for the credential cache's age, the
+	// token's times and the rate limit.
+	now := a.now()
+	gen, err := a.generation(ctx, now)
 	if err != nil {
 		return nil, err
 	}
@@ -272,7 +275,7 @@ func (a *Authenticator) Authenticate(r *http.Request) (*backup.Principal, error)
 	case strings.EqualFold(scheme, "Digest"):
 		p, err = a.verifyDigest(ctx, gen, r, hdr[0])
 	case strings.EqualFold(scheme, "Bearer"):
-		p, err = a.verifyBearer(ctx, gen, hdr[0])
+		p, err = a.verifyBearer(ctx, gen, hdr[0], now)
 	default:
 		a.log.Debug("auth: unsupported scheme", "scheme", truncate(scheme, 16))
 		err = a.challenge(MalformedCredentials)
@@ -287,7 +290,7 @@ func (a *Authenticator) Authenticate(r *http.Request) (*backup.Principal, error)
 		}
 	}
 	if a.limit != nil {
-		if ok, _ := a.limit.Allow(p.ID); !ok {
+		if ok, _ := a.limit.AllowAt(p.ID, now); !ok {
 			return nil, backup.ErrRateLimited(r.URL.Path, a.limit.Requests(), minutes(a.limit.Window()))
 		}
 	}
@@ -360,21 +363,32 @@ func isDigestRefusal(err error) bool {
 // service's answer to a bad bearer token is not known
 // (api-fidelity §10 question 6), and this one is what every official
 // client already handles.
-func (a *Authenticator) verifyBearer(ctx context.Context, gen *generation, hdr string) (*backup.Principal, error) {
-	tok, ok := oauth.BearerToken(hdr)
-	if !ok {
-		a.log.Debug("auth: malformed bearer credentials")
-		return nil, a.challenge(MalformedCredentials)
-	}
+func (a *Authenticator) verifyBearer(ctx context.Context, gen *generation, hdr string, now time.Time) (*backup.Principal, error) {
 	// A token verified before in this generation needs only its times
 	// checked again: its signature and claims cannot have changed, and a
-	// revocation, like any credential write, starts a new generation.
-	claims, known := gen.verifiedToken(tok)
+	// revocation, like any credential write, starts a new generation. It
+	// is looked up before its form is checked: only a token BearerToken
+	// accepted is kept, so one found is well-formed (and a long token's
+	// form is a scan of every byte).
+	var (
+		claims oauth.Claims
+		known  bool
+	)
+	if tok, ok := bearerPart(hdr); ok {
+		claims, known = gen.verifiedToken(tok)
+	}
 	var err error
 	if known {
-		err = a.tokens.CheckTime(claims)
-	} else if claims, err = a.tokens.Verify(withGeneration(ctx, gen), tok); err == nil {
-		gen.keepToken(tok, claims, a.cacheSize)
+		err = a.tokens.CheckTimeAt(claims, now)
+	} else {
+		tok, ok := oauth.BearerToken(hdr)
+		if !ok {
+			a.log.Debug("auth: malformed bearer credentials")
+			return nil, a.challenge(MalformedCredentials)
+		}
+		if claims, err = a.tokens.Verify(withGeneration(ctx, gen), tok); err == nil {
+			gen.keepToken(tok, claims, a.cacheSize)
+		}
 	}
 	if err != nil {
 		if reason, ok := tokenRefusalReason(err); ok {
@@ -393,6 +407,16 @@ func (a *Authenticator) verifyBearer(ctx context.Context, gen *generation, hdr s
 		return nil, a.challenge(BadCredentials)
 	}
 	return e.principal, nil
+}
+
+// bearerPart is what follows the Bearer scheme in hdr, the token if
+// oauth.BearerToken accepts hdr.
+func bearerPart(hdr string) (string, bool) {
+	const scheme = "Bearer "
+	if len(hdr) <= len(scheme) || !strings.EqualFold(hdr[:len(scheme)], scheme) {
+		return "", false
+	}
+	return hdr[len(scheme):], true
 }
 
 // tokenRefusalReason names a refused bearer token for metrics, and

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 	"unsafe"
 
 	"github.com/checkpointd/checkpointd/internal/auth/digest"
@@ -116,10 +117,10 @@ type accountEntry struct {
 
 // generation returns the cache for the store's current auth epoch, or,
 // with Config.Refresh, for the epoch the store confirmed less than Refresh
-// ago.
-func (a *Authenticator) generation(ctx context.Context) (*generation, error) {
+// before at (a reading of the Authenticator's clock).
+func (a *Authenticator) generation(ctx context.Context, at time.Time) (*generation, error) {
 	g := a.cache.Load()
-	now := a.now().UnixNano()
+	now := at.UnixNano()
 	if a.refresh > 0 && g.epoch >= 0 {
 		// A clock that went backwards counts as stale, not as fresh.
 		if age := now - g.checked.Load(); age >= 0 && age < int64(a.refresh) {

@@ -72,6 +72,9 @@ func Errorf(kind Kind, code, format string, args ...any) *Error {
 
 // ErrorOf returns the *Error in err's chain, or nil.
 func ErrorOf(err error) *Error {
+	if err == nil {
+		return nil // without errors.As's target, which escapes
+	}
 	var e *Error
 	if errors.As(err, &e) {
 		return e

@@ -263,7 +263,7 @@ func adminBody[T any](rq *request, in any, resolve func() (T, error)) (T, error)
 // that a caller without the role hears so whatever it sent; the store
 // decides again on every write.
 func (s *Server) adminProject(rq *request, check func(p *backup.Principal, org, project backup.ObjectID) error) (backup.Project, error) {
-	id, err := groupID(rq.Request)
+	id, err := groupID(rq)
 	if err != nil {
 		return backup.Project{}, err
 	}

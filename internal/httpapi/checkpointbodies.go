@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/checkpointd/checkpointd/internal/backup"
@@ -26,21 +27,26 @@ import (
 // with the default.
 const checkpointBodyShare = 4
 
+// The links' collection path is made of the surface, the group and the
+// cluster's label (checkpointsPath): the key holds those, so that a
+// request whose representation is kept need not build the path.
 type checkpointBodyKey struct {
-	id         backup.ObjectID
-	sf         *surface
-	base, coll string
+	id, group, clusterID backup.ObjectID
+	clusterName          string
+	sf                   *surface
+	base                 string
 }
 
 type checkpointBody struct {
 	cp   backup.Checkpoint
 	body []byte
+	size int64 // counted in checkpointBodies.bytes: the body and its links
 }
 
 type checkpointBodies struct {
 	mu     sync.RWMutex
 	bodies map[checkpointBodyKey]*checkpointBody
-	bytes  int64 // of the bodies and keys' strings
+	bytes  int64 // of the bodies and their links (base and collection)
 	max    int64 // not positive: none kept
 }
 
@@ -49,34 +55,37 @@ func newCheckpointBodies(max int64) *checkpointBodies {
 }
 
 // append appends cp's representation, as sf.appendCheckpoint writes it
-// with these links.
-func (c *checkpointBodies) append(b []byte, sf *surface, base, coll string, cp *backup.Checkpoint) []byte {
-	k := checkpointBodyKey{id: cp.ID, sf: sf, base: base, coll: coll}
+// with these links, ref's collection (checkpointsPath) theirs.
+func (c *checkpointBodies) append(b []byte, sf *surface, base string, ref backup.ClusterRef, cp *backup.Checkpoint) []byte {
+	k := checkpointBodyKey{id: cp.ID, group: ref.GroupID, clusterID: ref.ID, clusterName: ref.Name, sf: sf, base: base}
 	c.mu.RLock()
 	e, ok := c.bodies[k]
 	c.mu.RUnlock()
 	if ok && sameCheckpoint(&e.cp, cp) {
 		return append(b, e.body...)
 	}
+	coll := sf.checkpointsPath(ref)
 	start := len(b)
-	b = sf.appendCheckpoint(b, base, coll, cp)
+	enc := *cp // the encoder's: cp stays the caller's, on its stack
+	b = sf.appendCheckpoint(b, base, coll, &enc)
 	size := int64(len(b) - start + len(base) + len(coll))
 	if size > c.max {
 		return b
 	}
-	e = &checkpointBody{cp: *cp, body: append([]byte(nil), b[start:]...)}
-	e.cp.Parts = slices.Clone(cp.Parts) // the entry's own: nothing the caller holds
+	e = &checkpointBody{cp: *cp, body: append([]byte(nil), b[start:]...), size: size}
+	e.cp.Parts = slices.Clone(cp.Parts)          // the entry's own: nothing the caller holds
+	k.clusterName = strings.Clone(k.clusterName) // not the request's memory
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if old, ok := c.bodies[k]; ok {
-		c.bytes -= int64(len(old.body) + len(base) + len(coll))
+		c.bytes -= old.size
 		delete(c.bodies, k)
 	}
 	for old, oe := range c.bodies { // in random order: map order is
 		if c.bytes+size <= c.max {
 			break
 		}
-		c.bytes -= int64(len(oe.body) + len(old.base) + len(old.coll))
+		c.bytes -= oe.size
 		delete(c.bodies, old)
 	}
 	c.bodies[k] = e

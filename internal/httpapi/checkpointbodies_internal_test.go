@@ -21,16 +21,22 @@ func TestCheckpointBodies(t *testing.T) {
 		Parts: []backup.Part{
 			{Type: backup.PartReplicaSet, ShardName: "s0", ReplicaSetName: "rs0", TokenDiscovered: true, TokenTimestamp: backup.BSONTimestamp{Date: t0, Increment: 1}},
 			{Type: backup.PartConfigServer, HostID: "h:1", TokenDiscovered: true, TokenTimestamp: backup.BSONTimestamp{Date: t0, Increment: 2}}}}
-	const base, coll = "http://a", "/api/atlas/v2/groups/g/clusters/c/backupCheckpoints"
+	const base = "http://a"
+	ref := backup.ClusterRef{GroupID: cp.GroupID, Name: "c"}
+	coll := atlasV2.checkpointsPath(ref)
 	c := newCheckpointBodies(1 << 20)
-	check := func(what string, sf *surface, base string, cp backup.Checkpoint) {
+	checkRef := func(what string, sf *surface, base string, ref backup.ClusterRef, cp backup.Checkpoint) {
 		t.Helper()
-		want := append([]byte("prefix"), sf.appendCheckpoint(nil, base, coll, &cp)...)
+		want := append([]byte("prefix"), sf.appendCheckpoint(nil, base, sf.checkpointsPath(ref), &cp)...)
 		for i := range 2 { // the first may encode, the second is served from the entry
-			if got := c.append([]byte("prefix"), sf, base, coll, &cp); !bytes.Equal(got, want) {
+			if got := c.append([]byte("prefix"), sf, base, ref, &cp); !bytes.Equal(got, want) {
 				t.Fatalf("%s, time %d:\n got %s\nwant %s", what, i+1, got, want)
 			}
 		}
+	}
+	check := func(what string, sf *surface, base string, cp backup.Checkpoint) {
+		t.Helper()
+		checkRef(what, sf, base, ref, cp)
 	}
 	check("a checkpoint", atlasV2, base, cp)
 	if len(c.bodies) != 1 {
@@ -74,6 +80,10 @@ func TestCheckpointBodies(t *testing.T) {
 	}
 	check("another base", atlasV2, "http://b", cp)
 	check("another surface", cloudManager, base, cp)
+	checkRef("another cluster name", atlasV2, base, backup.ClusterRef{GroupID: ref.GroupID, Name: "d"}, cp)
+	checkRef("another group", atlasV2, base, backup.ClusterRef{GroupID: ids.New(t0), Name: "c"}, cp)
+	checkRef("a cluster by id", cloudManager, base, backup.ClusterRef{GroupID: ref.GroupID, ID: cp.ClusterID}, cp)
+	checkRef("another cluster id", cloudManager, base, backup.ClusterRef{GroupID: ref.GroupID, ID: ids.New(t0)}, cp)
 
 	// sameCheckpoint compares every field: a field added to Checkpoint
 	// or Part must be added there too.

@@ -14,6 +14,14 @@ func listCheckpoints(s *Server, rq *request) (result, error) {
 	if err != nil {
 		return result{}, err
 	}
+	// The page's share of the checkpoints under way (pageWork), held
+	// until the response is written (finish).
+	if rq.work, err = s.pageWork.acquire(rq.Context(), int64(page.Size)); err != nil {
+		return result{}, err
+	}
+	if b := s.pageWork.buffer(); b != nil {
+		rq.spare, rq.buf = rq.buf, b
+	}
 	p, err := s.store.Checkpoints(rq.Context(), ref, page)
 	if err != nil {
 		return result{}, err
@@ -30,7 +38,7 @@ func listCheckpoints(s *Server, rq *request) (result, error) {
 //	GET /api/atlas/v1.0/groups/{GROUP-ID}/clusters/{CLUSTER-NAME}/backupCheckpoints/{CHECKPOINT-ID}
 //	GET /api/public/v1.0/groups/{PROJECT-ID}/clusters/{CLUSTER-ID}/checkpoints/{CHECKPOINT-ID}
 func getCheckpoint(s *Server, rq *request) (result, error) {
-	ref, id, err := rq.surface.clusterItemRef(rq.Request, "checkpointId", backup.ErrInvalidCheckpointID)
+	ref, id, err := rq.surface.clusterItemRef(rq, "checkpointId", backup.ErrInvalidCheckpointID)
 	if err != nil {
 		return result{}, err
 	}
@@ -38,6 +46,5 @@ func getCheckpoint(s *Server, rq *request) (result, error) {
 	if err != nil {
 		return result{}, err
 	}
-	coll := rq.surface.checkpointsPath(ref)
-	return result{body: s.checkpointBodies.append(rq.buf[:0], rq.surface, rq.base, coll, &cp)}, nil
+	return result{body: s.checkpointBodies.append(rq.buf[:0], rq.surface, rq.base, ref, &cp)}, nil
 }

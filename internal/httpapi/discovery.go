@@ -29,7 +29,7 @@ func listProjects(s *Server, rq *request) (result, error) {
 //	GET /api/atlas/v1.0/groups/{GROUP-ID}
 //	GET /api/public/v1.0/groups/{PROJECT-ID}
 func getProject(s *Server, rq *request) (result, error) {
-	id, err := groupID(rq.Request)
+	id, err := groupID(rq)
 	if err != nil {
 		return result{}, err
 	}

@@ -128,7 +128,7 @@ func (in *restoreRequestJSON) restoreRequest() (backup.ObjectID, backup.ClusterR
 //	POST /api/atlas/v1.0/groups/{GROUP-ID}/clusters/{CLUSTER-NAME}/restoreJobs
 //	POST /api/public/v1.0/groups/{PROJECT-ID}/clusters/{CLUSTER-ID}/restoreJobs
 func createRestoreJob(s *Server, rq *request) (result, error) {
-	ref, err := rq.surface.clusterRef(rq.Request)
+	ref, err := rq.surface.clusterRef(rq)
 	if err != nil {
 		return result{}, err
 	}
@@ -212,7 +212,7 @@ func listRestoreJobs(s *Server, rq *request) (result, error) {
 //	GET /api/atlas/v1.0/groups/{GROUP-ID}/clusters/{CLUSTER-NAME}/restoreJobs/{JOB-ID}
 //	GET /api/public/v1.0/groups/{PROJECT-ID}/clusters/{CLUSTER-ID}/restoreJobs/{JOB-ID}
 func getRestoreJob(s *Server, rq *request) (result, error) {
-	ref, id, err := rq.surface.clusterItemRef(rq.Request, "jobId", backup.ErrInvalidJobID)
+	ref, id, err := rq.surface.clusterItemRef(rq, "jobId", backup.ErrInvalidJobID)
 	if err != nil {
 		return result{}, err
 	}
@@ -358,7 +358,7 @@ func adminReportRestoreJob(s *Server, rq *request) (result, error) {
 	if err != nil {
 		return result{}, err
 	}
-	id, err := pathID(rq.Request, "jobId", backup.ErrInvalidJobID)
+	id, err := pathID(rq, "jobId", backup.ErrInvalidJobID)
 	if err != nil {
 		return result{}, err
 	}
@@ -422,7 +422,7 @@ func adminRestorePlan(s *Server, rq *request) (result, error) {
 	if err != nil {
 		return result{}, err
 	}
-	id, err := pathID(rq.Request, "checkpointId", backup.ErrInvalidCheckpointID)
+	id, err := pathID(rq, "checkpointId", backup.ErrInvalidCheckpointID)
 	if err != nil {
 		return result{}, err
 	}

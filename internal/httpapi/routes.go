@@ -246,6 +246,7 @@ func (s *Server) routes() {
 			s.notFound = set
 		}
 		pattern := t[i].pattern
+		s.addFastRoute(pattern, set)
 		if prefix, name, ok := strings.Cut(pattern, "/"+byNameSegment+"/"); ok {
 			// net/http's mux refuses …/groups/byName/{groupName} beside
 			// …/groups/{groupId}/clusters: each is more specific than the
@@ -254,6 +255,7 @@ func (s *Server) routes() {
 			// patterns still win over, and answer only for byName.
 			pattern, set.literal = prefix+"/{groupId}/"+name, byNameSegment
 		}
+		set.pattern = pattern
 		s.mux.Handle(pattern, set)
 	}
 }
@@ -269,6 +271,8 @@ type routeSet struct {
 	// pattern must be for the rows to answer; any other path is the
 	// catch-all's, as if the mux had matched it there (routes).
 	literal string
+	// pattern is the one registered on the mux.
+	pattern string
 }
 
 func (set *routeSet) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -276,7 +280,7 @@ func (set *routeSet) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		set.s.notFound.ServeHTTP(w, r)
 		return
 	}
-	set.s.serve(w, r, set.match(r.Method))
+	set.s.serve(w, r, set.match(r.Method), nil)
 }
 
 // match is the row that answers method.

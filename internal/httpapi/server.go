@@ -95,6 +95,13 @@ type Config struct {
 	// it, checkpointBodies); 0 means DefaultPageBodyCacheSize, a negative
 	// size keeps none.
 	PageBodyCacheSize int64
+	// PagesInFlight bounds the pages of checkpoints being read, encoded
+	// and written at once, in pages of MaxItemsPerPage (a smaller page
+	// counts its share): a list request beyond it waits, until its
+	// client goes away. 0 means DefaultPagesInFlight per CPU
+	// (GOMAXPROCS), at most MaxDefaultPagesInFlight; a negative number
+	// bounds nothing.
+	PagesInFlight int
 }
 
 // Server is the HTTP API. It is an http.Handler.
@@ -103,16 +110,22 @@ type Server struct {
 	store     Store
 	log       *slog.Logger
 	mux       *http.ServeMux
-	table     []*route  // every route, as the mux serves them (routes)
-	notFound  *routeSet // the catch-all, also for paths the mux would redirect
+	table     []*route   // every route, as the mux serves them (routes)
+	fast      fastRoutes // the checkpoint routes, found without the mux
+	notFound  *routeSet  // the catch-all, also for paths the mux would redirect
 	svcVerHdr []string
 	// pageBodies keeps the encoded results of pages of checkpoints that
 	// the store served from its cache (with a Version).
 	pageBodies *pageBodies
 	// checkpointBodies keeps the encoded results of single checkpoints.
 	checkpointBodies *checkpointBodies
+	// pageWork bounds the pages of checkpoints under way and keeps their
+	// bodies' buffers.
+	pageWork *pageWork
 	// ids makes the ids of restore jobs and their batches.
 	ids *backup.IDSource
+	// lastBase is the last base URL baseURL made.
+	lastBase atomic.Pointer[string]
 
 	// docYAML and docJSON are the OpenAPI document, info.version filled.
 	docYAML, docJSON []byte
@@ -166,6 +179,7 @@ func New(cfg Config, st Store) *Server {
 		ids:        cfg.IDs,
 
 		checkpointBodies: newCheckpointBodies(cfg.PageBodyCacheSize / checkpointBodyShare),
+		pageWork:         newPageWork(pagesInFlight(cfg.PagesInFlight)),
 
 		unavailableWarn: warnLimiter{every: unavailableWarnEvery},
 	}
@@ -181,6 +195,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// such segments, so they are an unknown resource, in the API's format.
 	if !cleanPath(r.URL.Path) {
 		s.notFound.ServeHTTP(w, r)
+		return
+	}
+	var pv pathValues
+	if set, ok := s.fast.match(r, &pv); ok {
+		s.serve(w, r, set.match(r.Method), &pv)
 		return
 	}
 	s.mux.ServeHTTP(w, r)
@@ -213,7 +232,8 @@ type request struct {
 	w       http.ResponseWriter
 	id      string
 	route   *route
-	surface *surface // the route's
+	surface *surface   // the route's
+	pv      pathValues // when fastRoutes routed the request
 	query   query
 	base    string // scheme://host of absolute links
 	start   time.Time
@@ -224,6 +244,15 @@ type request struct {
 	deprecation, sunset []string // the Deprecation and Sunset header values, if any
 
 	buf, out []byte
+	// spare is buf's own buffer while buf is one of pageWork's, for the
+	// next request that takes rq.
+	spare []byte
+	// work is the share of pageWork the request holds, given back in
+	// finish, once the response is written.
+	work int64
+
+	// line is the request line, for finish.
+	line RequestLine
 
 	// ctx is the request's context with its caller, once authenticate
 	// has run: kept here rather than in a copy of the http.Request, which
@@ -243,13 +272,22 @@ func (rq *request) Context() context.Context {
 
 var requestPool = sync.Pool{New: func() any { return &request{buf: make([]byte, 0, 4096)} }}
 
-// maxPooledBuf keeps a rare huge response from pinning its buffer forever.
-const maxPooledBuf = 1 << 20
+// maxPooledBuf is the largest buffer a pooled request keeps: a larger
+// one (a page of checkpoints, mostly) goes to pageWork's free list, which
+// is bounded in bytes, rather than staying with the request, where every
+// connection's request would come to hold one.
+const maxPooledBuf = 64 << 10
 
 // serve is the pipeline: every request of every route goes through it,
 // and only it writes responses (the renderer: render and writeError).
-func (s *Server) serve(w http.ResponseWriter, r *http.Request, rt *route) {
+//
+// pv, if not nil, holds the path values fastRoutes found; otherwise the
+// mux's are the request's.
+func (s *Server) serve(w http.ResponseWriter, r *http.Request, rt *route, pv *pathValues) {
 	rq := s.begin(w, r, rt)
+	if pv != nil {
+		rq.pv = *pv
+	}
 	defer s.finish(rq)
 	res, err := s.run(rq)
 	if err != nil {
@@ -355,7 +393,7 @@ func (s *Server) begin(w http.ResponseWriter, r *http.Request, rt *route) *reque
 	rq.start = time.Now()
 	rq.id = requestID(r)
 	rq.base = s.baseURL(r)
-	w.Header().Set("X-Request-Id", rq.id)
+	w.Header()["X-Request-Id"] = []string{rq.id} // canonical: as Set, without checking the key
 	return rq
 }
 
@@ -368,39 +406,40 @@ func (s *Server) finish(rq *request) {
 	if rq.route.op != nil {
 		opName = rq.route.op.name
 	}
-	took := time.Since(rq.start) // real elapsed time (see begin)
-	// As Logger.LogAttrs, but for its runtime.Callers: the line always
-	// comes from here, so the source is found once (a sixth of the line's
-	// cost in the load test's profile).
+	// One reading of the clock: the wall clock the line is dated by, as
+	// slog.Logger dates records, and the end of the real elapsed time
+	// (monotonic, see begin).
+	now := time.Now() // the wall clock and the end of the elapsed time
+	took := now.Sub(rq.start)
 	if h := s.log.Handler(); h.Enabled(rq.Context(), slog.LevelInfo) {
-		pc := requestLogPC.Load()
-		if pc == 0 {
-			var pcs [1]uintptr
-			runtime.Callers(1, pcs[:]) // this function, here
-			pc = pcs[0]
-			requestLogPC.Store(pc)
+		// In the pooled request: a line of its own would escape to the
+		// heap through the handler's interface.
+		l := &rq.line
+		*l = RequestLine{Time: now, PC: requestLinePC(), ID: rq.id, API: rq.surface.name, Op: opName,
+			Method: rq.Method, Path: rq.URL.Path, Status: rq.status, Duration: took}
+		if lh, ok := h.(RequestLineHandler); ok {
+			_ = lh.HandleRequestLine(rq.Context(), l)
+		} else {
+			_ = h.Handle(rq.Context(), l.Record())
 		}
-		r := slog.NewRecord(time.Now(), slog.LevelInfo, RequestLogMessage, pc) // the wall clock, as slog.Logger dates records
-		r.AddAttrs(
-			slog.String("request_id", rq.id),
-			slog.String("api", rq.surface.name),
-			slog.String("op", opName),
-			slog.String("method", rq.Method),
-			slog.String("path", rq.URL.Path),
-			slog.Int("status", rq.status),
-			slog.Duration("duration", took))
-		_ = h.Handle(rq.Context(), r)
 	}
 	if s.cfg.Metrics != nil {
 		s.cfg.Metrics.ObserveRequest(rq.route.label, methodLabel(rq.Method), rq.status, took)
 	}
-	buf, out, q := rq.buf, rq.out, rq.query
+	buf, out, spare, q := rq.buf, rq.out, rq.spare, rq.query
+	s.pageWork.release(rq.work)
 	*rq = request{}
+	if cap(buf) > maxPooledBuf {
+		s.pageWork.recycle(buf)
+		buf = spare
+	}
 	if cap(buf) <= maxPooledBuf {
 		rq.buf = buf[:0]
 	}
 	if cap(out) <= maxPooledBuf {
 		rq.out = out[:0]
+	} else {
+		s.pageWork.recycle(out)
 	}
 	rq.query = q[:0]
 	requestPool.Put(rq)
@@ -414,6 +453,59 @@ const RequestLogMessage = "request"
 // a handler with AddSource): in finish, as Logger.LogAttrs would find it.
 var requestLogPC atomic.Uintptr
 
+// requestLinePC is requestLogPC, found once: as Logger.LogAttrs, but for
+// its runtime.Callers on every line (a sixth of the line's cost in the
+// load test's profile).
+func requestLinePC() uintptr {
+	pc := requestLogPC.Load()
+	if pc == 0 {
+		var pcs [1]uintptr
+		runtime.Callers(2, pcs[:]) // finish, which calls this
+		pc = pcs[0]
+		requestLogPC.Store(pc)
+	}
+	return pc
+}
+
+// RequestLine is the line logged for every request: the record with the
+// message RequestLogMessage at info level, its attributes in this order.
+type RequestLine struct {
+	Time     time.Time
+	PC       uintptr // the source, for a handler with AddSource
+	ID       string  // request_id
+	API      string  // api: the surface
+	Op       string  // op: the operation, if any
+	Method   string
+	Path     string
+	Status   int
+	Duration time.Duration
+}
+
+// Record is the line as a slog record.
+func (l *RequestLine) Record() slog.Record {
+	r := slog.NewRecord(l.Time, slog.LevelInfo, RequestLogMessage, l.PC)
+	r.AddAttrs(
+		slog.String("request_id", l.ID),
+		slog.String("api", l.API),
+		slog.String("op", l.Op),
+		slog.String("method", l.Method),
+		slog.String("path", l.Path),
+		slog.Int("status", l.Status),
+		slog.Duration("duration", l.Duration))
+	return r
+}
+
+// RequestLineHandler is a slog.Handler that writes the request line from
+// its values, without the slog.Record (whose attributes beyond the fifth
+// cost an allocation): the server calls HandleRequestLine rather than
+// Handle for the request line, once Enabled at info level said yes. It
+// must write what Handle would for l.Record().
+type RequestLineHandler interface {
+	slog.Handler
+	// HandleRequestLine must not keep l: the server reuses it.
+	HandleRequestLine(ctx context.Context, l *RequestLine) error
+}
+
 // baseURL is scheme://host for absolute links.
 func (s *Server) baseURL(r *http.Request) string {
 	if s.cfg.ExternalURL != "" {
@@ -423,10 +515,19 @@ func (s *Server) baseURL(r *http.Request) string {
 	if host == "" {
 		host = "localhost"
 	}
+	scheme := "http://"
 	if r.TLS != nil {
-		return "https://" + host
+		scheme = "https://"
 	}
-	return "http://" + host
+	// The last one made, for the next request with the same Host (most
+	// are, behind one name).
+	if b := s.lastBase.Load(); b != nil && len(*b) == len(scheme)+len(host) &&
+		strings.HasPrefix(*b, scheme) && (*b)[len(scheme):] == host {
+		return *b
+	}
+	b := scheme + host
+	s.lastBase.Store(&b)
+	return b
 }
 
 // requestIDs makes request ids: a random per-process prefix and a counter,
@@ -477,7 +578,7 @@ func (s *Server) send(rq *request, status int, contentType []string, body []byte
 		rq.out = wire.Pretty(rq.out[:0], body)
 		body = rq.out
 	}
-	h.Set("Content-Length", strconv.Itoa(len(body)))
+	h["Content-Length"] = []string{strconv.Itoa(len(body))} // canonical: as Set, without checking the key
 	rq.status = status
 	rq.w.WriteHeader(status)
 	_, _ = rq.w.Write(body)

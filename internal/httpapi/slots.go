@@ -128,7 +128,7 @@ func adminCheckpointSlot(s *Server, rq *request) (result, error) {
 	if err != nil {
 		return result{}, err
 	}
-	id, err := pathID(rq.Request, "checkpointId", backup.ErrInvalidCheckpointID)
+	id, err := pathID(rq, "checkpointId", backup.ErrInvalidCheckpointID)
 	if err != nil {
 		return result{}, err
 	}
@@ -152,7 +152,7 @@ func adminGetCheckpoint(s *Server, rq *request) (result, error) {
 	if err != nil {
 		return result{}, err
 	}
-	id, err := pathID(rq.Request, "checkpointId", backup.ErrInvalidCheckpointID)
+	id, err := pathID(rq, "checkpointId", backup.ErrInvalidCheckpointID)
 	if err != nil {
 		return result{}, err
 	}

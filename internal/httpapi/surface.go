@@ -1,9 +1,9 @@
 package httpapi
 
 import (
-	"net/http"
-
 	"github.com/checkpointd/checkpointd/internal/backup"
+	"github.com/checkpointd/checkpointd/internal/httpapi/atlas"
+	"github.com/checkpointd/checkpointd/internal/httpapi/cloudmanager"
 )
 
 // operation is one API operation as a surface versions it.
@@ -97,6 +97,26 @@ type surface struct {
 	newSchedule    func() scheduleInput
 }
 
+// appendCheckpoints appends a page of checkpoints, comma separated, as
+// sf.appendCheckpoint writes each: for the three generations, with their
+// representations' page encoders, which prepare what the checkpoints of
+// the page share once (atlas.AppendCheckpointsView).
+func (sf *surface) appendCheckpoints(b []byte, base, collection string, cps []backup.Checkpoint) []byte {
+	switch sf {
+	case atlasV2, atlasV1:
+		return atlas.AppendCheckpoints(b, base, collection, cps)
+	case cloudManager:
+		return cloudmanager.AppendCheckpoints(b, base, collection, cps)
+	}
+	for i := range cps {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = sf.appendCheckpoint(b, base, collection, &cps[i])
+	}
+	return b
+}
+
 // scheduleInput is a generation's body of a PATCH of the snapshot
 // schedule.
 type scheduleInput interface {
@@ -157,8 +177,8 @@ func (sf *surface) readQuery(rq *request, op *operation) error {
 }
 
 // groupID parses the {groupId} path segment.
-func groupID(r *http.Request) (backup.ObjectID, error) {
-	g := r.PathValue("groupId")
+func groupID(rq *request) (backup.ObjectID, error) {
+	g := rq.PathValue("groupId")
 	id, ok := backup.ParseObjectID(g)
 	if !ok {
 		return id, backup.ErrInvalidGroupID(g)
@@ -168,8 +188,8 @@ func groupID(r *http.Request) (backup.ObjectID, error) {
 
 // pathID parses the path segment name as an id; invalid makes the error
 // for a malformed one (INVALID_CHECKPOINT_ID, INVALID_JOB_ID).
-func pathID(r *http.Request, name string, invalid func(raw string) *backup.Error) (backup.ObjectID, error) {
-	raw := r.PathValue(name)
+func pathID(rq *request, name string, invalid func(raw string) *backup.Error) (backup.ObjectID, error) {
+	raw := rq.PathValue(name)
 	id, ok := backup.ParseObjectID(raw)
 	if !ok {
 		return id, invalid(raw)
@@ -180,7 +200,7 @@ func pathID(r *http.Request, name string, invalid func(raw string) *backup.Error
 // groupPage parses the {groupId} path segment, then the paging query
 // parameters, as a project's lists take them.
 func (s *Server) groupPage(rq *request) (backup.ObjectID, backup.PageRequest, error) {
-	id, err := groupID(rq.Request)
+	id, err := groupID(rq)
 	if err != nil {
 		return id, backup.PageRequest{}, err
 	}
@@ -191,7 +211,7 @@ func (s *Server) groupPage(rq *request) (backup.ObjectID, backup.PageRequest, er
 // clusterPage parses the {groupId} and cluster path segments, then the
 // paging query parameters, as a cluster's lists take them.
 func (s *Server) clusterPage(rq *request) (backup.ClusterRef, backup.PageRequest, error) {
-	ref, err := rq.surface.clusterRef(rq.Request)
+	ref, err := rq.surface.clusterRef(rq)
 	if err != nil {
 		return ref, backup.PageRequest{}, err
 	}
@@ -201,24 +221,24 @@ func (s *Server) clusterPage(rq *request) (backup.ClusterRef, backup.PageRequest
 
 // clusterItemRef parses the {groupId} and cluster path segments, then the
 // ObjectID of the item named by the path segment name.
-func (sf *surface) clusterItemRef(r *http.Request, name string, invalid func(raw string) *backup.Error) (backup.ClusterRef, backup.ObjectID, error) {
-	ref, err := sf.clusterRef(r)
+func (sf *surface) clusterItemRef(rq *request, name string, invalid func(raw string) *backup.Error) (backup.ClusterRef, backup.ObjectID, error) {
+	ref, err := sf.clusterRef(rq)
 	if err != nil {
 		return ref, backup.ObjectID{}, err
 	}
-	id, err := pathID(r, name, invalid)
+	id, err := pathID(rq, name, invalid)
 	return ref, id, err
 }
 
 // clusterRef parses the {groupId} and cluster path segments.
-func (sf *surface) clusterRef(r *http.Request) (backup.ClusterRef, error) {
+func (sf *surface) clusterRef(rq *request) (backup.ClusterRef, error) {
 	var ref backup.ClusterRef
-	id, err := groupID(r)
+	id, err := groupID(rq)
 	if err != nil {
 		return ref, err
 	}
 	ref.GroupID = id
-	c := r.PathValue("cluster")
+	c := rq.PathValue("cluster")
 	if sf.clusterByID {
 		cid, ok := backup.ParseObjectID(c)
 		if !ok {

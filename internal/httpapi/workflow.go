@@ -68,7 +68,7 @@ func (s *Server) scheduledCluster(rq *request) (backup.Cluster, error) {
 
 // routeCluster is the cluster the route's path names.
 func (s *Server) routeCluster(rq *request) (backup.Cluster, error) {
-	ref, err := rq.surface.clusterRef(rq.Request)
+	ref, err := rq.surface.clusterRef(rq)
 	if err != nil {
 		return backup.Cluster{}, err
 	}

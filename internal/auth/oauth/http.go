@@ -269,6 +269,14 @@ func BearerToken(header string) (string, bool) {
 	return tok, true
 }
 
-func isB64Token(c byte) bool {
-	return isB64URL(c) || c == '.' || c == '~' || c == '+' || c == '/'
-}
+func isB64Token(c byte) bool { return b64Token[c] }
+
+// b64Token says which bytes are b64token characters (RFC 6750): a table
+// rather than comparisons, for a long token.
+var b64Token = func() (t [256]bool) {
+	for c := range t {
+		b := byte(c)
+		t[c] = isB64URL(b) || b == '.' || b == '~' || b == '+' || b == '/'
+	}
+	return t
+}()

@@ -361,7 +361,13 @@ func (t *Tokens) Verify(ctx context.Context, token string) (Claims, error) {
 // fail later. It returns nil, or an error matching ErrInvalidToken or
 // ErrExpiredToken.
 func (t *Tokens) CheckTime(c Claims) error {
-	now := t.now().Unix()
+	return t.CheckTimeAt(c, t.now())
+}
+
+// CheckTimeAt is CheckTime at at, a reading of the Tokens' clock the
+// caller already has.
+func (t *Tokens) CheckTimeAt(c Claims, at time.Time) error {
+	now := at.Unix()
 	switch {
 	case c.IssuedAt > now+t.leeway:
 		return errFuture

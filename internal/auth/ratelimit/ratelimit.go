@@ -178,11 +178,18 @@ func (l *Limiter) Len() int {
 // how long until the key's next request would be allowed (more than 0,
 // at most Window/Requests); round it up for a Retry-After header.
 func (l *Limiter) Allow(key string) (ok bool, retryAfter time.Duration) {
+	return l.AllowAt(key, l.now())
+}
+
+// AllowAt is Allow for a request that arrived at t, a reading of the
+// limiter's clock the caller already has (one reading for all its
+// checks).
+func (l *Limiter) AllowAt(key string, t time.Time) (ok bool, retryAfter time.Duration) {
 	// The clock is read before the lock, so that the lock is held for
 	// less time. Racing requests of one key may then be judged a little
 	// out of order, each as if it had arrived when it read the clock,
 	// which is as fair as any order.
-	now := l.clock()
+	now := l.since(t)
 	r := l.rate.Load()
 	s := &l.shards[maphash.String(l.seed, key)&l.mask].shard
 	s.mu.Lock()
@@ -213,12 +220,12 @@ func (l *Limiter) Allow(key string) (ok bool, retryAfter time.Duration) {
 	return true, 0
 }
 
-// clock returns the time in nanoseconds since the limiter was created.
-// Sub saturates at about ±292 years; clamping further to ±73 years keeps
+// since returns t in nanoseconds since the limiter was created. Sub
+// saturates at about ±292 years; clamping further to ±73 years keeps
 // now + N·T + T (with N·T ≤ maxWindow) and TAT - now within an int64
 // however far an injected clock jumps.
-func (l *Limiter) clock() int64 {
-	return min(max(int64(l.now().Sub(l.base)), -maxWindow), maxWindow)
+func (l *Limiter) since(t time.Time) int64 {
+	return min(max(int64(t.Sub(l.base)), -maxWindow), maxWindow)
 }
 
 // shard is one lock's worth of keys. index maps each key to its position

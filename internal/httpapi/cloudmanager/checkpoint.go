@@ -8,6 +8,7 @@ package cloudmanager
 
 import (
 	"strings"
+	"unsafe"
 
 	"github.com/checkpointd/checkpointd/internal/backup"
 	"github.com/checkpointd/checkpointd/internal/httpapi/atlas"
@@ -25,9 +26,15 @@ const (
 // replicaSetName, and links self, cluster and group. collection is
 // /api/public/v1.0/groups/{g}/clusters/{c}/checkpoints.
 func AppendCheckpoint(b []byte, base, collection string, cp *backup.Checkpoint) []byte {
+	return AppendCheckpoints(b, base, collection, unsafe.Slice(cp, 1))
+}
+
+// AppendCheckpoints appends checkpoints as AppendCheckpoint does, comma
+// separated.
+func AppendCheckpoints(b []byte, base, collection string, cps []backup.Checkpoint) []byte {
 	cluster := collection[:strings.LastIndexByte(collection, '/')]
 	group := cluster[:strings.LastIndex(cluster, "/clusters/")]
-	return atlas.AppendCheckpointView(b, base, collection, cp, true, func(b []byte) []byte {
+	return atlas.AppendCheckpointsView(b, base, collection, cps, true, func(b []byte) []byte {
 		b = append(b, ',')
 		b = wire.AppendLink(b, RelCluster, base, cluster)
 		b = append(b, ',')

@@ -21,6 +21,9 @@ import (
 // unavailable) wherever it happened, and a damaged file is remembered
 // (see Ready).
 func (db *DB) classify(err *error) {
+	if *err == nil {
+		return
+	}
 	*err = unavailable(*err)
 	e := backup.ErrorOf(*err)
 	if e == nil || e.Detail != backup.DetailStoreDamaged {
