@@ -279,3 +279,36 @@ func benchCheckpoint(b *testing.B, pick func(*benchStore) *postgres.DB, asCaller
 		})
 	}
 }
+
+// BenchmarkCheckpointCachedConcurrent is BenchmarkCheckpointCachedCaller
+// from 16 and 64 goroutines at once, as a server's connections ask: each
+// request waits for a snapshot read that started after it arrived
+// (snapshot.go), which concurrent requests share. reads/op is how many
+// snapshot reads a request cost.
+func BenchmarkCheckpointCachedConcurrent(b *testing.B) {
+	s := benchStoreOf(b, 1_000)
+	ctx := backup.WithPrincipal(context.Background(), &backup.Principal{Kind: backup.APIKeyPrincipal, ID: "benchkey", OrgID: s.org,
+		Grants: []backup.Grant{{Role: backup.OrgReadOnly}}})
+	for _, n := range []int{16, 64} {
+		b.Run(fmt.Sprintf("goroutines=%d", n), func(b *testing.B) {
+			b.SetParallelism(max(1, n/runtime.GOMAXPROCS(0)))
+			b.ReportAllocs()
+			r0 := postgres.SnapshotReads(s.cached)
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					cp, err := s.cached.Checkpoint(ctx, s.ref, s.mid)
+					if err != nil {
+						b.Error(err)
+						return
+					}
+					if cp.ID != s.mid {
+						b.Error("wrong checkpoint")
+						return
+					}
+				}
+			})
+			b.ReportMetric(float64(postgres.SnapshotReads(s.cached)-r0)/float64(b.N), "reads/op")
+		})
+	}
+}

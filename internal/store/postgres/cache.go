@@ -72,25 +72,58 @@ type head struct {
 	first, last int64 // seq bounds, when asked for; empty when last < first
 }
 
+// snapAt is one call's snapshot read (snapshot.go), made once.
+type snapAt struct {
+	snap string
+	ok   bool // read
+	done bool // tried
+}
+
+// keptHead returns the head kept for a reference at the current
+// snapshot, checked against the caller's access, without a statement
+// (kept is false when there is none, or no snapshot could be read: the
+// caller then runs head with at, which does not read the snapshot
+// again). It needs no call timeout (DB.op): the one wait, for the
+// snapshot, ends by the deadline of the read it waits for, which is at
+// most the op timeout after the call arrived (snapGate), or with ctx.
+func (db *DB) keptHead(ctx context.Context, cref backup.ClusterRef, bounds bool, at *snapAt) (_ head, kept bool, _ error) {
+	if db.heads == nil {
+		return head{}, false, nil
+	}
+	at.snap, at.ok = db.heads.current(ctx, db)
+	at.done = true
+	if !at.ok {
+		return head{}, false, nil
+	}
+	kh, ok := db.heads.get(at.snap, headKey{group: cref.GroupID, name: cref.Name, id: cref.ID, bounds: bounds})
+	if !ok {
+		return head{}, false, nil
+	}
+	h, err := resolveHead(ctx, cref, kh.org, kh.h)
+	return h, true, err
+}
+
 // head runs the head statement for a reference, with the seq bounds when
 // bounds is set, and turns what it read into the API's errors, in the
 // order uncached reads report them: GROUP_NOT_FOUND, the caller's access
-// to the project, then the cluster's.
-func (db *DB) head(ctx context.Context, cref backup.ClusterRef, bounds bool) (head, error) {
+// to the project, then the cluster's. The answer kept at the current
+// snapshot, if any, is served instead (snapshot.go); at is the call's
+// snapshot read, made here unless keptHead made it.
+func (db *DB) head(ctx context.Context, cref backup.ClusterRef, bounds bool, at *snapAt) (head, error) {
 	var h head
 	var org pgtype.Text
 	var err error
-	// The answer kept at the current snapshot, if any (snapshot.go); else
-	// the statement's, kept for the next read at the same snapshot.
 	var (
-		snap   string
-		keep   bool
 		hk     = headKey{group: cref.GroupID, name: cref.Name, id: cref.ID, bounds: bounds}
 		kh, ok = keptHead{}, false
 	)
 	if db.heads != nil {
-		if snap, keep = db.heads.current(ctx, db); keep {
-			kh, ok = db.heads.get(snap, hk)
+		if !at.done {
+			at.snap, at.ok = db.heads.current(ctx, db)
+			at.done = true
+		}
+		if at.ok {
+			kh, ok = db.heads.get(at.snap, hk)
 		}
 	}
 	switch {
@@ -106,9 +139,15 @@ func (db *DB) head(ctx context.Context, cref backup.ClusterRef, bounds bool) (he
 	if err != nil {
 		return head{}, fmt.Errorf("postgres: resolve %s: %w", cref.Label(), err)
 	}
-	if keep && !ok {
-		db.heads.put(snap, hk, keptHead{org: org, h: h})
+	if at.ok && !ok {
+		db.heads.put(at.snap, hk, keptHead{org: org, h: h})
 	}
+	return resolveHead(ctx, cref, org, h)
+}
+
+// resolveHead checks the caller's access and the reference against a
+// head statement's answer.
+func resolveHead(ctx context.Context, cref backup.ClusterRef, org pgtype.Text, h head) (head, error) {
 	if err := store.Resolve(ctx, store.Read, cref, org.String, org.Valid, h.pk != headNoCluster, h.pk == headCloud); err != nil {
 		return head{}, err
 	}

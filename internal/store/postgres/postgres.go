@@ -157,7 +157,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 		clock:       o.clock,
 	}
 	if o.pages > 0 || o.checkpoints > 0 {
-		db.heads = &heads{gate: snapGate{timeout: o.opTimeout}}
+		db.heads = &heads{gate: snapGate{timeout: o.opTimeout, lanes: snapLanes}}
 	}
 	db.decoders.New = func() any { return new(codec.Decoder) }
 	return db, nil
@@ -257,6 +257,9 @@ var latestMigration = func() int64 {
 // Close closes the pool, waiting for the connections in use to be
 // returned. It is safe to call more than once.
 func (db *DB) Close() error {
+	if db.heads != nil {
+		db.heads.conns.close()
+	}
 	db.pool.Close()
 	return nil
 }

@@ -2,11 +2,15 @@ package postgres
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
+	"sort"
+	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/checkpointd/checkpointd/internal/backup"
@@ -52,26 +56,39 @@ func refQuery(cref backup.ClusterRef, byName, byID string) (string, string) {
 }
 
 // pageQuery builds the statement that reads one page of a cluster's
-// checkpoints with its reference and seq bounds, from one snapshot: the
-// first row carries the reference (repeated on every row), and the page's
-// rows follow in seq order; a page past the end, or a reference that does
-// not resolve to a legacy cluster, is one row with NULL checkpoint
-// columns. $3 is the page's offset and $4 its size. The page is a range
-// of the checkpoints primary key starting at min(seq) + offset.
+// checkpoints with its reference and seq bounds, from one snapshot: a
+// head row carrying the reference and the bounds (its checkpoint columns
+// NULL), then the page's rows (their reference columns NULL), each with
+// its seq; a page past the end, or a reference that does not resolve to
+// a legacy cluster, is the head row alone. $3 is the page's offset and $4
+// its size. The page is a range of the checkpoints primary key starting
+// at min(seq) + offset.
+//
+// The reference is sent once, not on every row: a NULL costs the server
+// nothing to send, where each of a row's values costs it a call of the
+// type's output function, and the head's seven columns were half of
+// what a page row sent. Nothing sorts the result: the head row comes
+// first and the range in seq order (an Append of the one-row CTE and a
+// nested loop over an index scan) as the plan runs, but the reader
+// relies on neither and places each row by its seq (readPage).
 func pageQuery(from string) string {
 	// MATERIALIZED keeps the reference a row of its own, read once: inlined,
 	// its bounds' subqueries would run again for every row of the page.
+	// LATERAL keeps the range a parameterized index scan of the primary
+	// key (a join instead plans a bitmap scan and a sort).
 	return `WITH h (org_id, pk, id, backup, epoch, first, last) AS MATERIALIZED (
   SELECT p.org_id, c.pk, c.id, c.backup, c.epoch,
   ` + seqBounds + from + `)
 SELECT h.org_id, h.pk, h.id, h.backup, h.epoch, h.first, h.last,
-  k.id, k.started, k.completed, k.ts, k.restorable, k.parts
+  NULL::bigint AS seq, NULL::text, NULL::bigint, NULL::bigint, NULL::bigint, NULL::boolean, NULL::bytea
 FROM h
-LEFT JOIN LATERAL (SELECT seq, ` + checkpointCols + ` FROM checkpoints
+UNION ALL
+SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+  k.seq, k.id, k.started, k.completed, k.ts, k.restorable, k.parts
+FROM h CROSS JOIN LATERAL (SELECT seq, ` + checkpointCols + ` FROM checkpoints
   WHERE cluster = h.pk AND h.backup <> ` + cloudBackup + `
     AND seq >= h.first + $3 AND seq < h.first + $3 + $4
-  ORDER BY seq) AS k ON true
-ORDER BY k.seq`
+  ORDER BY seq) AS k`
 }
 
 var (
@@ -457,8 +474,6 @@ func (r *refRow) resolve(ctx context.Context, cref backup.ClusterRef) (ref, erro
 // The returned Items may share their backing array, and their Parts', with
 // the cache and with other callers: they must be read, never modified.
 func (db *DB) Checkpoints(ctx context.Context, cref backup.ClusterRef, page backup.PageRequest) (_ backup.Page[backup.Checkpoint], err error) {
-	ctx, end := db.op(ctx)
-	defer end(&err)
 	if _, err := store.Caller(ctx); err != nil {
 		return backup.Page[backup.Checkpoint]{}, err
 	}
@@ -466,10 +481,27 @@ func (db *DB) Checkpoints(ctx context.Context, cref backup.ClusterRef, page back
 	if err != nil {
 		return backup.Page[backup.Checkpoint]{}, err
 	}
+	// A page served from the caches needs no statement, nor the call's
+	// timeout (keptHead).
+	var at snapAt
+	start := time.Now() // elapsed time: the call's timeout runs from here
+	if db.pages != nil {
+		h, kept, err := db.keptHead(ctx, cref, true, &at)
+		if kept && err != nil {
+			return backup.Page[backup.Checkpoint]{}, err
+		}
+		if kept {
+			if out, ok := db.pages.Page(h.pk, h.epoch, h.first, h.last, offset, page); ok {
+				return out, nil
+			}
+		}
+	}
+	ctx, end := db.opFrom(ctx, start)
+	defer end(&err)
 	if db.pages == nil {
 		return db.readPage(ctx, cref, page, offset)
 	}
-	h, err := db.head(ctx, cref, true)
+	h, err := db.head(ctx, cref, true, &at)
 	if err != nil {
 		return backup.Page[backup.Checkpoint]{}, err
 	}
@@ -491,21 +523,26 @@ func (db *DB) readPage(ctx context.Context, cref backup.ClusterRef, page backup.
 	dec := db.decoders.Get().(*codec.Decoder)
 	defer db.decoders.Put(dec)
 	var (
+		raw   = rawPageRows(rows.FieldDescriptions())
 		rr    refRow
+		pr    pageRow
 		r     ref
-		kid   pgtype.DriverBytes
-		blob  pgtype.DriverBytes
-		row   checkpointRow
+		head  bool          // the head row was read
+		seqs  []int64       // the rows' seqs, once they did not come as from, from+1, ...; nil before
 		arena []backup.Part // backs every row's Parts: one allocation per page, not per row
 		from  int64
 		to    int64
 	)
-	for n := 0; rows.Next(); n++ {
-		if err := rows.Scan(&rr.org, &rr.pk, &rr.id, &rr.kind, &rr.epoch, &rr.first, &rr.last,
-			&kid, &row.started, &row.completed, &row.ts, &row.restorable, &blob); err != nil {
+	for rows.Next() {
+		isHead, err := pr.scan(rows, raw, &rr)
+		if err != nil {
 			return out, fmt.Errorf("postgres: checkpoints of %s: %w", cref.Label(), err)
 		}
-		if n == 0 {
+		if isHead {
+			if head {
+				return out, fmt.Errorf("postgres: checkpoints of %s: two head rows", cref.Label())
+			}
+			head = true
 			if r, err = rr.resolve(ctx, cref); err != nil {
 				return out, err
 			}
@@ -514,21 +551,43 @@ func (db *DB) readPage(ctx context.Context, cref backup.ClusterRef, page backup.
 			}
 			from = r.first + offset
 			to = min(from+int64(page.Size), r.last+1)
-			out.Items = make([]backup.Checkpoint, 0, max(0, to-from))
-		}
-		if kid == nil {
+			if out.Items == nil {
+				out.Items = make([]backup.Checkpoint, 0, max(0, to-from))
+			}
+			for i := range out.Items { // rows read before the head
+				out.Items[i].ClusterID = r.id
+			}
 			continue
 		}
+		rowsLeft := int64(page.Size) // an upper bound until the head says
+		if head {
+			rowsLeft = to - from
+		}
+		rowsLeft -= int64(len(out.Items))
+		if out.Items == nil {
+			out.Items = make([]backup.Checkpoint, 0, page.Size)
+		}
+		if !head || seqs != nil || pr.seq != from+int64(len(out.Items)) {
+			// Out of the plan's order (never seen): keep every row's seq
+			// and sort by it at the end.
+			if seqs == nil {
+				seqs = make([]int64, len(out.Items), cap(out.Items))
+				for i := range seqs {
+					seqs[i] = from + int64(i)
+				}
+			}
+			seqs = append(seqs, pr.seq)
+		}
 		cp := backup.Checkpoint{ClusterID: r.id, GroupID: cref.GroupID}
-		if cp.ID, err = shape.ParseID(kid); err != nil {
+		if cp.ID, err = shape.ParseID(pr.id); err != nil {
 			return out, fmt.Errorf("postgres: checkpoints of %s: %w", cref.Label(), err)
 		}
 		if arena == nil {
 			// Size the arena from the first row: a cluster's checkpoints
 			// all have one part per shard and config server.
-			arena = make([]backup.Part, 0, int64(shape.PartCount(blob))*(to-from))
+			arena = make([]backup.Part, 0, int64(shape.PartCount(pr.blob))*max(1, rowsLeft))
 		}
-		if arena, err = row.fill(&cp, dec, arena, blob); err != nil {
+		if arena, err = pr.row.fill(&cp, dec, arena, pr.blob); err != nil {
 			return out, fmt.Errorf("postgres: checkpoint %s: %w", cp.ID.Hex(), err)
 		}
 		out.Items = append(out.Items, cp)
@@ -536,16 +595,125 @@ func (db *DB) readPage(ctx context.Context, cref backup.ClusterRef, page backup.
 	if err := rows.Err(); err != nil {
 		return out, fmt.Errorf("postgres: checkpoints of %s: %w", cref.Label(), err)
 	}
-	if out.Items == nil {
-		return out, fmt.Errorf("postgres: checkpoints of %s: no row", cref.Label())
+	if !head {
+		return out, fmt.Errorf("postgres: checkpoints of %s: no head row", cref.Label())
 	}
-	if to <= from || int64(len(out.Items)) != to-from {
+	contiguous := true
+	if seqs != nil {
+		sort.Sort(bySeq{seqs, out.Items})
+		for i, seq := range seqs {
+			contiguous = contiguous && seq == from+int64(i)
+		}
+	}
+	if to <= from || !contiguous || int64(len(out.Items)) != to-from {
 		// Seqs are contiguous; a hole is a table damaged by hand. Serve
 		// what is there, as without the cache, but do not keep it.
 		return out, nil
 	}
 	db.pages.Add(cache.PageKey{Cluster: r.pk, Epoch: r.epoch, From: from, Size: int64(page.Size)}, out.Items)
 	return out, nil
+}
+
+// bySeq sorts a page's checkpoints by their seqs.
+type bySeq struct {
+	seqs  []int64
+	items []backup.Checkpoint
+}
+
+func (b bySeq) Len() int           { return len(b.seqs) }
+func (b bySeq) Less(i, j int) bool { return b.seqs[i] < b.seqs[j] }
+func (b bySeq) Swap(i, j int) {
+	b.seqs[i], b.seqs[j] = b.seqs[j], b.seqs[i]
+	b.items[i], b.items[j] = b.items[j], b.items[i]
+}
+
+// pageRow holds a page row's checkpoint columns: bytes the driver owns
+// until the next row.
+type pageRow struct {
+	seq      int64
+	id, blob []byte
+	row      checkpointRow
+}
+
+// Column numbers of the page statement.
+const (
+	pageHeadCols = 7 // the reference: org_id, pk, id, backup, epoch, first, last
+	pageCols     = pageHeadCols + 7
+)
+
+// rawPageRows reports whether the page statement's checkpoint columns
+// come in the binary format, which pageRow.scan then reads from the
+// row's bytes itself: the driver's Scan costs a plan and an interface
+// call per column, a fifth of the Go side of a page. It does for the
+// driver's default (prepared statements); a connection string asking for
+// the simple protocol gets text, which Scan reads.
+func rawPageRows(fds []pgconn.FieldDescription) bool {
+	if len(fds) != pageCols {
+		return false
+	}
+	want := [pageCols - pageHeadCols]uint32{pgtype.Int8OID, pgtype.TextOID, pgtype.Int8OID, pgtype.Int8OID, pgtype.Int8OID, pgtype.BoolOID, pgtype.ByteaOID}
+	for i, oid := range want {
+		fd := fds[pageHeadCols+i]
+		if fd.DataTypeOID != oid || (fd.Format != pgx.BinaryFormatCode && oid != pgtype.TextOID) {
+			return false
+		}
+	}
+	return true
+}
+
+// scan reads the current row: the head row's reference into rr (isHead),
+// or a page row into pr.
+func (pr *pageRow) scan(rows pgx.Rows, raw bool, rr *refRow) (isHead bool, err error) {
+	if raw {
+		if v := rows.RawValues(); v[pageHeadCols] != nil {
+			return false, pr.parse(v[pageHeadCols:])
+		}
+		// The head row, whose checkpoint columns are NULL.
+		return true, rows.Scan(&rr.org, &rr.pk, &rr.id, &rr.kind, &rr.epoch, &rr.first, &rr.last, nil, nil, nil, nil, nil, nil, nil)
+	}
+	var (
+		seq      pgtype.Int8
+		id, blob pgtype.DriverBytes
+	)
+	if err := rows.Scan(&rr.org, &rr.pk, &rr.id, &rr.kind, &rr.epoch, &rr.first, &rr.last,
+		&seq, &id, &pr.row.started, &pr.row.completed, &pr.row.ts, &pr.row.restorable, &blob); err != nil {
+		return false, err
+	}
+	if !seq.Valid {
+		return true, nil
+	}
+	pr.seq, pr.id, pr.blob = seq.Int64, id, blob
+	return false, nil
+}
+
+// parse reads a page row's checkpoint columns in the binary format:
+// seq, id, started, completed, ts, restorable, parts.
+func (pr *pageRow) parse(v [][]byte) error {
+	var ok [5]bool
+	pr.seq, ok[0] = int8Value(v[0])
+	pr.id = v[1]
+	pr.row.started.Int64, ok[1] = int8Value(v[2])
+	pr.row.started.Valid = true
+	pr.row.completed.Int64, pr.row.completed.Valid = int8Value(v[3])
+	ok[2] = v[3] == nil || pr.row.completed.Valid
+	pr.row.ts.Int64, ok[3] = int8Value(v[4])
+	pr.row.ts.Valid = true
+	ok[4] = len(v[5]) == 1
+	pr.row.restorable = pgtype.Bool{Bool: ok[4] && v[5][0] != 0, Valid: ok[4]}
+	pr.blob = v[6]
+	if ok != [5]bool{true, true, true, true, true} || pr.id == nil || pr.blob == nil {
+		return fmt.Errorf("malformed page row")
+	}
+	return nil
+}
+
+// int8Value reads a bigint in the binary format; false for NULL or bytes
+// of another length.
+func int8Value(b []byte) (int64, bool) {
+	if len(b) != 8 {
+		return 0, false
+	}
+	return int64(binary.BigEndian.Uint64(b)), true
 }
 
 // Checkpoint returns one checkpoint of the referenced cluster.
@@ -559,14 +727,31 @@ func (db *DB) readPage(ctx context.Context, cref backup.ClusterRef, page backup.
 // The returned Parts may be shared with the cache and other callers: they
 // must be read, never modified.
 func (db *DB) Checkpoint(ctx context.Context, cref backup.ClusterRef, id backup.ObjectID) (_ backup.Checkpoint, err error) {
-	ctx, end := db.op(ctx)
-	defer end(&err)
 	if _, err := store.Caller(ctx); err != nil {
 		return backup.Checkpoint{}, err
 	}
 	e, pk, epoch, cached := db.checkpoints.Get(id)
+	// A checkpoint served from the cache needs no statement, nor the
+	// call's timeout (keptHead).
+	var (
+		at   snapAt
+		kept bool
+	)
+	start := time.Now() // elapsed time: the call's timeout runs from here
 	if cached {
-		h, err := db.head(ctx, cref, false)
+		var h head
+		h, kept, err = db.keptHead(ctx, cref, false, &at)
+		if kept && err != nil {
+			return backup.Checkpoint{}, err
+		}
+		if kept && h.pk == pk && h.epoch == epoch {
+			return e, nil
+		}
+	}
+	ctx, end := db.opFrom(ctx, start)
+	defer end(&err)
+	if cached && !kept {
+		h, err := db.head(ctx, cref, false, &at)
 		if err != nil {
 			return backup.Checkpoint{}, err
 		}

@@ -2,9 +2,12 @@ package postgres
 
 import (
 	"context"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/jackc/pgx/v5/pgtype"
 
@@ -35,11 +38,22 @@ import (
 // The snapshot statement is the round trip still made, but it is shared:
 // concurrent reads wait for one snapshot read (snapGate), which any
 // number of them may use provided it started after they arrived; under
-// load one round trip serves every request that arrived while the
-// previous one was on its way. A write acknowledged to a client before
+// load one round trip serves every request that arrived while the lanes
+// were busy with earlier ones. A write acknowledged to a client before
 // another request arrived is therefore seen by that request, through any
 // instance: the coherence the uncached reads have, with no notification
-// to wait for and no window.
+// to wait for and no window. (Why a read must start after the request
+// arrived, and not merely end after: a read sent before the request
+// arrived may have taken its snapshot before a write that the request's
+// client then saw acknowledged and that another instance made; its
+// answer would miss that write. TestSnapGate and TestSnapGateLanes pin
+// that no caller is given such a read; TestSeenAtOnceUnderLoad and the
+// multi-instance tests of cmd/checkpointd, that writes through another
+// handle are seen at once under concurrent reads.)
+//
+// A cached read that finds its answer kept (keptHead) makes no statement
+// and sets up no call timeout: it waits only for the snapshot, whose read
+// ends by the op timeout counted from when its first caller arrived.
 //
 // Any transaction that takes a transaction id completes in this sense
 // (the instance registry's heartbeats every two seconds, a Digest nonce
@@ -73,7 +87,8 @@ type keptHead struct {
 
 // heads are the kept answers, under the snapshot text they were read at.
 type heads struct {
-	gate snapGate
+	gate  snapGate
+	conns snapConns
 
 	mu   sync.Mutex
 	snap string
@@ -114,49 +129,150 @@ func (hs *heads) put(snap string, k headKey, kh keptHead) {
 	hs.m[k] = kh
 }
 
-// readSnapshot runs snapshotQuery.
-func (db *DB) readSnapshot(ctx context.Context) (string, error) {
+// readSnapshot runs snapshotQuery on the lane's connection (snapConns),
+// or on one of the pool's when it has none.
+func (db *DB) readSnapshot(ctx context.Context, lane int) (string, error) {
+	if s, err, ok := db.heads.conns.read(ctx, lane, db.pool.Config().ConnConfig); ok {
+		return s, err
+	}
 	var s string
 	err := db.pool.QueryRow(ctx, snapshotQuery).Scan(&s)
 	return s, err
 }
 
+// snapLanes is how many snapshot reads may be on their way at once: with
+// more than one, a caller arriving while one is on its way need not wait
+// for it to end before its own is sent. Two measured no better for
+// get-one and worse for cached pages at 16 connections under wrk (more
+// reads for the same requests; BENCHMARKS.md), so one; each lane is a
+// connection.
+const snapLanes = 1
+
+// snapConns are the snapshot reads' connections, one a lane, outside the
+// pool: a read then neither waits for a pooled connection that page
+// reads hold nor takes one from them, and always finds the same server
+// process, its statement prepared. One that fails is closed and made
+// again by the lane's next read; while one cannot be made, the lane
+// reads through the pool.
+type snapConns struct {
+	mu     sync.Mutex
+	conns  [snapLanes]*pgx.Conn
+	closed bool
+}
+
+// read runs snapshotQuery on the lane's connection, connecting it first
+// if need be; ok is false when there is none to run it on.
+func (sc *snapConns) read(ctx context.Context, lane int, cfg *pgx.ConnConfig) (snap string, err error, ok bool) {
+	sc.mu.Lock()
+	c, closed := sc.conns[lane], sc.closed
+	sc.mu.Unlock()
+	if closed {
+		return "", nil, false
+	}
+	if c == nil {
+		if c, err = pgx.ConnectConfig(ctx, cfg.Copy()); err != nil {
+			return "", nil, false
+		}
+		sc.mu.Lock()
+		if sc.closed {
+			sc.mu.Unlock()
+			c.Close(context.WithoutCancel(ctx))
+			return "", nil, false
+		}
+		sc.conns[lane] = c
+		sc.mu.Unlock()
+	}
+	if err = c.QueryRow(ctx, snapshotQuery).Scan(&snap); err != nil {
+		sc.drop(lane, c)
+	}
+	return snap, err, true
+}
+
+// drop closes the lane's connection c, and forgets it if it is still the
+// lane's.
+func (sc *snapConns) drop(lane int, c *pgx.Conn) {
+	sc.mu.Lock()
+	if sc.conns[lane] == c {
+		sc.conns[lane] = nil
+	}
+	sc.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	c.Close(ctx)
+}
+
+// close closes the connections; later reads go through the pool (which
+// is closed too).
+func (sc *snapConns) close() {
+	sc.mu.Lock()
+	conns := sc.conns
+	sc.conns, sc.closed = [snapLanes]*pgx.Conn{}, true
+	sc.mu.Unlock()
+	for _, c := range conns {
+		if c != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			c.Close(ctx)
+			cancel()
+		}
+	}
+}
+
 // snapGate shares snapshot reads among concurrent callers. A caller may
 // use a read only if it started after the caller arrived: one already on
 // its way when a caller arrives might have read its snapshot before a
-// write the caller's client saw acknowledged. So a caller arriving while
-// a read runs waits for the next one, which starts when the running one
-// ends and serves everyone who arrived in between.
+// write the caller's client saw acknowledged. So callers join the read
+// that has not been sent yet (next), which a lane takes (under mu) before
+// it sends it: everyone who joined it arrived before it started. It is
+// sent as soon as one of the lanes is free, after the lane has
+// yielded once to the goroutines ready to run, so that requests already
+// read off their connections join it rather than the one after: under
+// load, one read serves the requests that arrived while the lanes were
+// busy.
 type snapGate struct {
-	timeout time.Duration // of one read; 0: none
+	timeout time.Duration // of one read, from its first caller's arrival; 0: none
+	lanes   int           // reads on their way at once, at most (≤ snapLanes); 0: 1
 
-	mu      sync.Mutex
-	running bool
-	next    *snapCall // the read that starts when the running one ends; nil: none asked for yet
+	reads atomic.Int64 // made (benchmarks)
+
+	mu   sync.Mutex
+	busy uint8     // lanes taken, a bit each
+	next *snapCall // the read not sent yet; nil: none asked for
 }
 
 type snapCall struct {
-	done    chan struct{}
-	callers int // under snapGate.mu
-	snap    string
-	err     error
+	created   time.Time // when its first caller arrived; its read ends by created + timeout
+	done      chan struct{}
+	callers   int  // under snapGate.mu
+	scheduled bool // a lane will send it; under snapGate.mu
+	snap      string
+	err       error
 }
 
 // read returns a snapshot text read by a statement that started after
-// the call.
-func (g *snapGate) read(ctx context.Context, read func(context.Context) (string, error)) (string, error) {
+// the call; it waits at most the gate's timeout from when the call
+// arrived, or until ctx ends.
+func (g *snapGate) read(ctx context.Context, read func(context.Context, int) (string, error)) (string, error) {
 	g.mu.Lock()
 	c := g.next
 	if c == nil {
-		c = &snapCall{done: make(chan struct{})}
+		c = &snapCall{done: make(chan struct{}), created: time.Now()} // elapsed time: the read's deadline runs from here
 		g.next = c
 	}
 	c.callers++
-	if !g.running {
-		g.running, g.next = true, nil
-		go g.run(c, read)
+	lane := -1
+	if !c.scheduled {
+		for i := range max(1, g.lanes) {
+			if g.busy&(1<<i) == 0 {
+				c.scheduled, lane = true, i
+				g.busy |= 1 << i
+				break
+			}
+		}
 	}
 	g.mu.Unlock()
+	if lane >= 0 {
+		go g.run(lane, read)
+	}
 	select {
 	case <-c.done:
 		return c.snap, c.err
@@ -165,21 +281,32 @@ func (g *snapGate) read(ctx context.Context, read func(context.Context) (string,
 	}
 }
 
-// run reads for c, then for the callers that arrived meanwhile, until
-// none is waiting. The reads are not any caller's: a caller that gives up
-// does not cut the others' read short.
-func (g *snapGate) run(c *snapCall, read func(context.Context) (string, error)) {
-	for c != nil {
+// run sends the next read on a lane, then the ones asked for meanwhile,
+// until none is waiting. The reads are not any caller's: a caller that
+// gives up does not cut the others' read short.
+func (g *snapGate) run(lane int, read func(context.Context, int) (string, error)) {
+	for {
+		runtime.Gosched() // let the requests ready to run join this read
+		g.mu.Lock()
+		c := g.next // scheduled for this lane: no other takes it
+		g.next = nil
+		g.mu.Unlock()
 		ctx, cancel := context.Background(), context.CancelFunc(func() {})
 		if g.timeout > 0 {
-			ctx, cancel = context.WithTimeout(ctx, g.timeout)
+			ctx, cancel = context.WithDeadline(ctx, c.created.Add(g.timeout))
 		}
-		c.snap, c.err = read(ctx)
+		c.snap, c.err = read(ctx, lane)
 		cancel()
+		g.reads.Add(1)
 		close(c.done)
 		g.mu.Lock()
-		c, g.next = g.next, nil
-		g.running = c != nil
+		if c := g.next; c != nil && !c.scheduled {
+			c.scheduled = true
+			g.mu.Unlock()
+			continue
+		}
+		g.busy &^= 1 << lane
 		g.mu.Unlock()
+		return
 	}
 }

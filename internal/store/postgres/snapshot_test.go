@@ -83,7 +83,7 @@ func TestSnapGate(t *testing.T) {
 		reads []step
 		n     int
 	)
-	read := func(context.Context) (string, error) {
+	read := func(context.Context, int) (string, error) {
 		mu.Lock()
 		s := step{started: make(chan struct{}), finish: make(chan error)}
 		reads = append(reads, s)
@@ -176,4 +176,85 @@ func waitWaiting(t *testing.T, g *snapGate, n int) {
 		}
 	}
 	t.Fatalf("%d callers do not wait for the next read", n)
+}
+
+// TestSnapGateLanes: with two lanes, a caller arriving while one read is
+// on its way has its own sent at once on the other lane; callers arriving
+// while both are on their way share the next, sent when either ends; and
+// no caller gets a read sent before it arrived.
+func TestSnapGateLanes(t *testing.T) {
+	g := snapGate{lanes: 2}
+	var (
+		mu    sync.Mutex
+		reads []chan error // one per read sent, in order
+		lanes []int
+	)
+	read := func(_ context.Context, lane int) (string, error) {
+		mu.Lock()
+		finish := make(chan error)
+		reads = append(reads, finish)
+		lanes = append(lanes, lane)
+		i := len(reads)
+		mu.Unlock()
+		if err := <-finish; err != nil {
+			return "", err
+		}
+		return string(rune('0' + i)), nil
+	}
+	sent := func(n int) {
+		t.Helper()
+		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+			mu.Lock()
+			got := len(reads)
+			mu.Unlock()
+			if got == n {
+				return
+			}
+		}
+		t.Fatalf("%d reads never sent", n)
+	}
+	finish := func(i int) {
+		mu.Lock()
+		c := reads[i]
+		mu.Unlock()
+		c <- nil
+	}
+	call := func() chan string {
+		c := make(chan string, 1)
+		go func() {
+			s, err := g.read(context.Background(), read)
+			if err != nil {
+				s = "error"
+			}
+			c <- s
+		}()
+		return c
+	}
+
+	a := call()
+	sent(1)
+	b := call() // read 1 on its way: read 2 goes at once, on the other lane
+	sent(2)
+	later := []chan string{call(), call()} // both lanes busy: they wait for read 3
+	waitWaiting(t, &g, 2)
+	finish(1) // read 2 ends first
+	if s := <-b; s != "2" {
+		t.Errorf("second caller got read %s, want 2", s)
+	}
+	sent(3) // read 3 takes the freed lane while read 1 is still on its way
+	finish(0)
+	if s := <-a; s != "1" {
+		t.Errorf("first caller got read %s, want 1", s)
+	}
+	finish(2)
+	for i, c := range later {
+		if s := <-c; s != "3" {
+			t.Errorf("caller %d arriving while both lanes were busy got read %s, want 3", i, s)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(reads) != 3 || lanes[0] == lanes[1] || lanes[2] != lanes[1] {
+		t.Errorf("%d reads on lanes %v, want 3, the first two on different lanes and the third on the second's", len(reads), lanes)
+	}
 }

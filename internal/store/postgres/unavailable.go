@@ -40,7 +40,17 @@ func (db *DB) op(ctx context.Context) (context.Context, func(*error)) {
 	if db.opTimeout <= 0 {
 		return ctx, func(err *error) { *err = unavailable(*err) }
 	}
-	ctx, cancel := context.WithTimeout(ctx, db.opTimeout)
+	return db.opFrom(ctx, time.Now()) // elapsed time: the call's timeout runs from now
+}
+
+// opFrom is op for a call that started at start (its timeout runs from
+// then): the cached reads, which set up the timeout only once they find
+// they need a statement.
+func (db *DB) opFrom(ctx context.Context, start time.Time) (context.Context, func(*error)) {
+	if db.opTimeout <= 0 {
+		return ctx, func(err *error) { *err = unavailable(*err) }
+	}
+	ctx, cancel := context.WithDeadline(ctx, start.Add(db.opTimeout))
 	return ctx, func(err *error) {
 		cancel()
 		*err = unavailable(*err)

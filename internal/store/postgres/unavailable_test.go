@@ -72,11 +72,21 @@ func TestUnavailableClassifies(t *testing.T) {
 // the proxy forwards again the same store serves again, without being
 // reopened, and nothing written before the outage is lost.
 // It needs CHECKPOINTD_TEST_POSTGRES (see pgtest).
+//
+// With the caches on, the cached reads (a checkpoint and a page held in
+// the caches, which need a snapshot read and no statement) fail within the
+// bound as well: their wait for the snapshot is bounded from when they
+// arrived, as the call's timeout is.
 func TestOutage(t *testing.T) {
+	t.Run("cache=off", func(t *testing.T) { testOutage(t, WithCacheSize(0, 0)) })
+	t.Run("cache=on", func(t *testing.T) { testOutage(t) })
+}
+
+func testOutage(t *testing.T, opts ...Option) {
 	ctx := backup.WithPrincipal(context.Background(), backup.System)
 	proxy, dsn := pgtest.NewProxy(t, pgtest.DSN(t))
 	const bound = 300 * time.Millisecond
-	db, err := Open(ctx, dsn, WithOpTimeout(bound), WithCacheSize(0, 0))
+	db, err := Open(ctx, dsn, append([]Option{WithOpTimeout(bound)}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,6 +100,20 @@ func TestOutage(t *testing.T) {
 	if err := db.CreateProject(ctx, project); err != nil {
 		t.Fatal(err)
 	}
+	cluster := backup.Cluster{ID: ids.New(time.Now()), GroupID: project.ID, Name: "c", Type: backup.ReplicaSet,
+		ReplicaSetName: "rs", MongoDBVersion: "4.2.0", Backup: backup.BackupLegacy, Created: org.Created}
+	if err := db.CreateCluster(ctx, cluster); err != nil {
+		t.Fatal(err)
+	}
+	ts := org.Created.Add(time.Hour)
+	cp := backup.Checkpoint{ID: ids.New(ts), ClusterID: cluster.ID, GroupID: project.ID, Started: ts.Add(-time.Minute),
+		Timestamp: ts, Restorable: true, Parts: []backup.Part{{Type: backup.PartReplicaSet, ReplicaSetName: "rs",
+			TokenDiscovered: true, TokenTimestamp: backup.BSONTimestamp{Date: ts, Increment: 1}}}}
+	if err := db.AddCheckpoint(ctx, cp); err != nil {
+		t.Fatal(err)
+	}
+	ref := backup.ClusterRef{GroupID: project.ID, Name: cluster.Name}
+	pageReq := backup.PageRequest{Num: 1, Size: 100, IncludeCount: true}
 
 	// down checks that every kind of call fails as a 503, each within
 	// the bound (and the time pgx takes to give up a connection).
@@ -105,6 +129,8 @@ func TestOutage(t *testing.T) {
 				return db.CreateProject(ctx, backup.Project{ID: ids.New(time.Now()), OrgID: org.ID, Name: "Q", Created: org.Created})
 			}},
 			{"Ready", func() error { return db.Ready(ctx) }},
+			{"Checkpoint", func() error { _, err := db.Checkpoint(ctx, ref, cp.ID); return err }},
+			{"Checkpoints", func() error { _, err := db.Checkpoints(ctx, ref, pageReq); return err }},
 		}
 		for _, c := range calls {
 			start := time.Now()
@@ -149,6 +175,15 @@ func TestOutage(t *testing.T) {
 		}
 		if err := db.Ready(ctx); err != nil {
 			t.Errorf("%s: not ready: %v", how, err)
+		}
+		// Read twice: the second from the caches, if on.
+		for range 2 {
+			if got, err := db.Checkpoint(ctx, ref, cp.ID); err != nil || got.ID != cp.ID {
+				t.Errorf("%s: checkpoint: %v", how, err)
+			}
+			if p, err := db.Checkpoints(ctx, ref, pageReq); err != nil || len(p.Items) != 1 {
+				t.Errorf("%s: page: %d items, %v", how, len(p.Items), err)
+			}
 		}
 	}
 
