@@ -100,10 +100,7 @@ func TestCheckpointEncodersMatchReference(t *testing.T) {
 			items[i] = cp
 		}
 		base := bases[rng.IntN(len(bases))]
-		// other: a surface without a page encoder of its own, whose pages
-		// are its checkpoints one by one.
-		other := &surface{name: "other", groups: "/other/groups", checkpoints: "cps", appendCheckpoint: atlasV2.appendCheckpoint}
-		for _, sf := range []*surface{atlasV2, atlasV1, cloudManager, other} {
+		for _, sf := range []*surface{atlasV2, atlasV1, cloudManager} {
 			ref := backup.ClusterRef{GroupID: group, ID: cluster, Name: clusters[rng.IntN(len(clusters))]}
 			if sf.clusterByID {
 				ref.Name = ""

@@ -2,8 +2,6 @@ package httpapi
 
 import (
 	"github.com/checkpointd/checkpointd/internal/backup"
-	"github.com/checkpointd/checkpointd/internal/httpapi/atlas"
-	"github.com/checkpointd/checkpointd/internal/httpapi/cloudmanager"
 )
 
 // operation is one API operation as a surface versions it.
@@ -80,6 +78,10 @@ type surface struct {
 	// appendCheckpoint appends one checkpoint's representation; collection
 	// is the absolute-path of its collection, for its links.
 	appendCheckpoint func(b []byte, base, collection string, cp *backup.Checkpoint) []byte
+	// appendCheckpoints appends a page of checkpoints, comma separated, as
+	// appendCheckpoint writes each, preparing once what the page's
+	// checkpoints share (atlas.AppendCheckpointsView).
+	appendCheckpoints func(b []byte, base, collection string, cps []backup.Checkpoint) []byte
 	// appendRestoreJob appends one restore job; collection is the
 	// absolute path of the cluster's restore jobs.
 	appendRestoreJob func(b []byte, base, collection string, j *backup.RestoreJob) []byte
@@ -95,26 +97,6 @@ type surface struct {
 	// is the body of its PATCH.
 	appendSchedule func(b []byte, base, groups string, c *backup.Cluster) []byte
 	newSchedule    func() scheduleInput
-}
-
-// appendCheckpoints appends a page of checkpoints, comma separated, as
-// sf.appendCheckpoint writes each: for the three generations, with their
-// representations' page encoders, which prepare what the checkpoints of
-// the page share once (atlas.AppendCheckpointsView).
-func (sf *surface) appendCheckpoints(b []byte, base, collection string, cps []backup.Checkpoint) []byte {
-	switch sf {
-	case atlasV2, atlasV1:
-		return atlas.AppendCheckpoints(b, base, collection, cps)
-	case cloudManager:
-		return cloudmanager.AppendCheckpoints(b, base, collection, cps)
-	}
-	for i := range cps {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = sf.appendCheckpoint(b, base, collection, &cps[i])
-	}
-	return b
 }
 
 // scheduleInput is a generation's body of a PATCH of the snapshot
