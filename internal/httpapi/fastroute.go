@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 )
 
@@ -35,31 +36,23 @@ type fastRoute struct {
 // fastRoutes are the three generations' checkpoint routes.
 type fastRoutes []fastRoute
 
-// addFastRoute keeps set, registered at pattern, if it is one of the
-// checkpoint routes.
+// addFastRoute keeps set, registered at pattern, if it is one of its
+// surface's checkpoint routes.
 func (s *Server) addFastRoute(pattern string, set *routeSet) {
-	for _, sf := range []*surface{atlasV2, atlasV1, cloudManager} {
-		coll := sf.groups + "/{groupId}/clusters/{cluster}/" + sf.checkpoints
-		var i int
-		switch pattern {
-		case coll, coll + "/{checkpointId}":
-		default:
-			continue
-		}
-		for i = range s.fast {
-			if s.fast[i].prefix == sf.groups+"/" {
-				break
-			}
-		}
-		if len(s.fast) == 0 || s.fast[i].prefix != sf.groups+"/" {
-			s.fast = append(s.fast, fastRoute{prefix: sf.groups + "/", checkpoints: sf.checkpoints})
-			i = len(s.fast) - 1
-		}
-		if pattern == coll {
-			s.fast[i].list = set
-		} else {
-			s.fast[i].item = set
-		}
+	sf := set.rows[0].surface
+	coll := sf.groups + "/{groupId}/clusters/{cluster}/" + sf.checkpoints
+	if sf.checkpoints == "" || pattern != coll && pattern != coll+"/{checkpointId}" {
+		return
+	}
+	i := slices.IndexFunc(s.fast, func(f fastRoute) bool { return f.prefix == sf.groups+"/" })
+	if i < 0 {
+		s.fast = append(s.fast, fastRoute{prefix: sf.groups + "/", checkpoints: sf.checkpoints})
+		i = len(s.fast) - 1
+	}
+	if pattern == coll {
+		s.fast[i].list = set
+	} else {
+		s.fast[i].item = set
 	}
 }
 
