@@ -112,6 +112,11 @@ const (
 // ordinary immutable strings and stay valid after it is reused or dropped.
 type Decoder struct {
 	names []string
+	// A block's dictionary and shapes as DecodeBlock reads them, kept for
+	// the next block: each shape is the range [0]:[1] of shapeParts.
+	blockNames  []string
+	shapeParts  []backup.Part
+	blockShapes [][2]int
 }
 
 // Decode is DecodeParts with interning.

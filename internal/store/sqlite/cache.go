@@ -8,6 +8,7 @@ import (
 
 	"github.com/checkpointd/checkpointd/internal/backup"
 	"github.com/checkpointd/checkpointd/internal/store"
+	"github.com/checkpointd/checkpointd/internal/store/shape"
 )
 
 // The read cache rests on two facts. Checkpoints are immutable, and a
@@ -57,7 +58,8 @@ const (
 type head struct {
 	org         sql.NullString // the project's organization; NULL when there is no project
 	pk, epoch   int64
-	first, last int64 // seq bounds, when asked for; empty when last < first
+	first, last int64           // seq bounds, when asked for; empty when last < first
+	id          backup.ObjectID // the cluster's id, with the bounds
 }
 
 // head runs one of the head statements for a reference, or takes what it
@@ -116,13 +118,19 @@ func (db *DB) readHead(ctx context.Context, byName, byID *sql.Stmt, cref backup.
 	var h head
 	row := stmt.QueryRowContext(context.WithoutCancel(ctx), cref.GroupID.Hex(), key)
 	var err error
+	var id sql.NullString
 	if bounds {
-		err = row.Scan(&h.org, &h.pk, &h.epoch, &h.first, &h.last)
+		err = row.Scan(&h.org, &h.pk, &h.epoch, &h.first, &h.last, &id)
 	} else {
 		err = row.Scan(&h.org, &h.pk, &h.epoch)
 	}
 	if err != nil {
 		return head{}, fmt.Errorf("sqlite: resolve %s: %w", cref.Label(), err)
+	}
+	if id.Valid {
+		if h.id, err = shape.ParseIDString(id.String); err != nil {
+			return head{}, fmt.Errorf("sqlite: resolve %s: %w", cref.Label(), err)
+		}
 	}
 	return h, nil
 }

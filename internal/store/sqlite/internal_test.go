@@ -445,6 +445,7 @@ GROUP BY s.type, s.name ORDER BY s.type, s.name`)
 		12: {"table digest_nonces(", "index digest_nonces_expires("},
 		13: {"table slots(", "index slots_outcome(", "index slots_checkpoint("},
 		14: {",rpo_min)"},
+		15: {"table checkpoint_blocks(", ",blocks_epoch,blocks_first,blocks_last)"},
 	}
 	// The versions, in order: numbers are handed out ahead of time, so
 	// the embedded files may skip some.

@@ -347,12 +347,14 @@ func (r ref) count() int64 { return r.last - r.first + 1 }
 
 // Checkpoints lists one page of a cluster's checkpoints, oldest first.
 //
-// With the page cache on, one statement reads the reference, the
-// cluster's epoch and its seq bounds; a cached page for that epoch and
-// first seq is the answer (see cache.go). Otherwise, or on a miss, it
-// reads the reference and the bounds, then the page, as one range of the
-// checkpoints primary key, in one read transaction; no step depends on
-// the page number or the number of rows.
+// One statement reads the reference, the cluster's epoch and its seq
+// bounds (the head, cache.go). With the page cache on, a cached page for
+// that epoch and first seq is the answer. Otherwise the page's blocks
+// are (blocks.go), read in one statement that checks the epoch; when
+// they do not hold the whole page, it reads the reference and the
+// bounds again, then the page, as one range of the checkpoints primary
+// key, in one read transaction. No step depends on the page number or
+// the number of rows.
 //
 // The returned Items may share their backing array, and their Parts', with
 // the cache and with other callers: they must be read, never modified.
@@ -365,14 +367,21 @@ func (db *DB) Checkpoints(ctx context.Context, cref backup.ClusterRef, page back
 	if err != nil {
 		return backup.Page[backup.Checkpoint]{}, err
 	}
-	if db.pages == nil {
-		return db.readPage(ctx, cref, page, offset)
-	}
 	h, err := db.head(ctx, db.headBoundsByName, db.headBoundsByID, cref, true)
 	if err != nil {
 		return backup.Page[backup.Checkpoint]{}, err
 	}
 	if out, ok := db.pages.Page(h.pk, h.epoch, h.first, h.last, offset, page); ok {
+		return out, nil
+	}
+	if offset >= h.count() {
+		out := backup.Page[backup.Checkpoint]{Items: []backup.Checkpoint{}}
+		if page.IncludeCount {
+			out.Total = int(h.count())
+		}
+		return out, nil
+	}
+	if out, ok := db.readBlocks(ctx, h, cref, h.id, page, offset); ok {
 		return out, nil
 	}
 	return db.readPage(ctx, cref, page, offset)

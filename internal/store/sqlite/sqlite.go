@@ -73,6 +73,7 @@ type DB struct {
 	// the cluster's key and epoch and, for lists, its seq bounds.
 	headBoundsByName, headBoundsByID *sql.Stmt
 	headByName, headByID             *sql.Stmt
+	blocks                           *sql.Stmt // see blocks.go
 	// Statements of authentication, which runs on every request.
 	authEpoch, isRevoked, apiKeyByPublicKey *sql.Stmt
 
@@ -100,6 +101,8 @@ type DB struct {
 	heads       headCache
 	authEpochAt atomic.Pointer[versioned[int64]]
 	headReads   atomic.Int64 // head statements run, for tests
+	blockReads  atomic.Int64 // pages answered from blocks, for tests
+	blockDamage atomic.Int64 // blocks that would not decode
 }
 
 // versioned is a value read from the file at a version of it.
@@ -207,6 +210,11 @@ func Open(ctx context.Context, path string, opts ...Option) (*DB, error) {
 		db.Close()
 		return nil, damaged(path, err)
 	}
+	// Blocks that do not match the rows are rebuilt now (blocks.go). If
+	// that fails (a damaged page of checkpoints, the context's end), the
+	// store opens all the same: blocks are derived, the rows answer
+	// meanwhile, and reads report any damage they meet as they always do.
+	_ = db.refreshBlocks(ctx)
 	// After prepare, whose reads made the readers map the "-shm" file.
 	db.wal = openWALIndex(path)
 	return db, nil
@@ -289,7 +297,7 @@ func migrate(ctx context.Context, w *sql.DB) error {
 func (db *DB) Close() error {
 	var errs []error
 	for _, s := range []*sql.Stmt{db.resolveByName, db.resolveByID, db.page, db.checkpointByName,
-		db.checkpointByID, db.headBoundsByName, db.headBoundsByID, db.headByName, db.headByID,
+		db.checkpointByID, db.headBoundsByName, db.headBoundsByID, db.headByName, db.headByID, db.blocks,
 		db.authEpoch, db.isRevoked, db.apiKeyByPublicKey,
 		db.insertCheckpoint, db.lastCheckpoint, db.firstCheckpoint,
 		db.checkpointKey, db.existingCheckpoint, db.clusterByID} {
@@ -338,10 +346,13 @@ const (
     WHEN c.backup = '` + string(backup.BackupCloud) + `' THEN -1 -- headCloud
     ELSE c.pk END,
   coalesce(c.epoch, 0)`
-	// headBounds are seqBounds, an empty cluster reading as first 1, last 0.
+	// headBounds are seqBounds, an empty cluster reading as first 1, last 0,
+	// and the cluster's id, which the checkpoints of a page read from
+	// blocks carry.
 	headBounds = `,
   coalesce((SELECT seq FROM checkpoints WHERE cluster = c.pk ORDER BY seq LIMIT 1), 1),
-  coalesce((SELECT seq FROM checkpoints WHERE cluster = c.pk ORDER BY seq DESC LIMIT 1), 0)`
+  coalesce((SELECT seq FROM checkpoints WHERE cluster = c.pk ORDER BY seq DESC LIMIT 1), 0),
+  c.id`
 )
 
 func (db *DB) prepare(ctx context.Context) error {
@@ -359,6 +370,12 @@ WHERE cluster = ?1 AND seq >= ?2 AND seq < ?3 ORDER BY seq`},
 		{&db.headBoundsByName, db.r, headCols + headBounds + fromRefByName},
 		{&db.headBoundsByID, db.r, headCols + headBounds + fromRefByID},
 		{&db.headByName, db.r, headCols + fromRefByName},
+		// A page's blocks, in the snapshot where the cluster still has the
+		// epoch its head was read at and its blocks match its rows at it
+		// (blocks.go): the cluster's row by its pk, the blocks a range of
+		// their rowid.
+		{&db.blocks, db.r, `SELECT b.block, b.body FROM clusters c JOIN checkpoint_blocks b ON b.block BETWEEN ?3 AND ?4
+WHERE c.pk = ?1 AND c.epoch = ?2 AND c.blocks_epoch = c.epoch ORDER BY b.block`},
 		{&db.headByID, db.r, headCols + fromRefByID},
 		{&db.authEpoch, db.r, authEpochQuery},
 		{&db.isRevoked, db.r, isRevokedQuery},

@@ -166,6 +166,15 @@ func (db *DB) addCheckpoints(ctx context.Context, cps []backup.Checkpoint, check
 			return err
 		}
 	}
+	// Each touched block once, however many of the batch it holds.
+	for _, cs := range w.clusters {
+		if cs.blocksFrom == noRebuild {
+			continue
+		}
+		if err := rebuildBlocks(ctx, tx, w.decoder(), cs.pk, cs.blocksFrom); err != nil {
+			return fmt.Errorf("sqlite: add checkpoints: %w", err)
+		}
+	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("sqlite: add checkpoints: %w", err)
 	}
@@ -178,6 +187,15 @@ type writer struct {
 	insert, last, first, key, existing, cluster *sql.Stmt
 	clusters                                    map[backup.ObjectID]*clusterState
 	parts                                       []byte // reused encoding buffer
+	dec                                         *codec.Decoder
+}
+
+// decoder returns the writer's parts decoder, for the blocks it rebuilds.
+func (w *writer) decoder() *codec.Decoder {
+	if w.dec == nil {
+		w.dec = new(codec.Decoder)
+	}
+	return w.dec
 }
 
 // clusterState caches, for the length of a transaction, a cluster's key
@@ -189,6 +207,10 @@ type clusterState struct {
 	lastSeq int64 // 0 when the cluster has no checkpoints
 	lastTS  int64
 	lastID  string
+	// blocksFrom is the seq from which the cluster's blocks must be
+	// rebuilt at the end of the transaction (0: all), or noRebuild: what
+	// was stale before it (blockState.staleFrom) and what it wrote.
+	blocksFrom int64
 }
 
 func (w *writer) add(ctx context.Context, cp *backup.Checkpoint) error {
@@ -215,6 +237,7 @@ func (w *writer) add(ctx context.Context, cp *backup.Checkpoint) error {
 			return fmt.Errorf("sqlite: add checkpoint %s: %w", id, err)
 		}
 		cs.lastSeq, cs.lastTS, cs.lastID = cs.lastSeq+1, ts, id
+		cs.blocksFrom = min(cs.blocksFrom, cs.lastSeq)
 		return nil
 	}
 
@@ -260,6 +283,7 @@ func (w *writer) add(ctx context.Context, cp *backup.Checkpoint) error {
 		return fmt.Errorf("sqlite: add checkpoint %s: %w", id, err)
 	}
 	cs.lastSeq++
+	cs.blocksFrom = min(cs.blocksFrom, pos)
 	return nil
 }
 
@@ -290,6 +314,11 @@ func (w *writer) clusterOf(ctx context.Context, cp *backup.Checkpoint) (*cluster
 		if cs.lastSeq, cs.lastTS, cs.lastID, err = w.bound(ctx, w.last, pk); err != nil {
 			return nil, err
 		}
+		bs, err := readBlockState(ctx, w.tx, pk)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: add checkpoint %s: %w", cp.ID.Hex(), err)
+		}
+		cs.blocksFrom = bs.staleFrom()
 		w.clusters[cp.ClusterID] = cs
 	}
 	if cs.group != cp.GroupID {
@@ -406,9 +435,18 @@ func (db *DB) PruneCheckpoints(ctx context.Context, clusterID backup.ObjectID, c
 	if err != nil {
 		return 0, fmt.Errorf("sqlite: prune %s: slots: %w", clusterID.Hex(), err)
 	}
-	n, err := w.pruneCheckpoints(ctx, pk, cut)
+	bs, err := readBlockState(ctx, tx, pk)
 	if err != nil {
 		return 0, fmt.Errorf("sqlite: prune %s: %w", clusterID.Hex(), err)
+	}
+	n, end, err := w.pruneCheckpoints(ctx, pk, cut)
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: prune %s: %w", clusterID.Hex(), err)
+	}
+	if n > 0 {
+		if err := pruneBlocks(ctx, tx, w.decoder(), pk, bs, end); err != nil {
+			return 0, fmt.Errorf("sqlite: prune %s: %w", clusterID.Hex(), err)
+		}
 	}
 	if k, err := slots.RowsAffected(); err != nil || n == 0 && k == 0 {
 		return 0, err
@@ -420,25 +458,27 @@ func (db *DB) PruneCheckpoints(ctx context.Context, clusterID backup.ObjectID, c
 }
 
 // pruneCheckpoints deletes the checkpoints of cluster pk whose ts is
-// before cut and returns how many went.
-func (w *writer) pruneCheckpoints(ctx context.Context, pk, cut int64) (int64, error) {
+// before cut and returns how many went and the first seq kept (past the
+// last when none is).
+func (w *writer) pruneCheckpoints(ctx context.Context, pk, cut int64) (n, end int64, err error) {
 	first, _, _, err := w.bound(ctx, w.first, pk)
 	if err != nil || first == 0 {
-		return 0, err
+		return 0, 0, err
 	}
 	last, _, _, err := w.bound(ctx, w.last, pk)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
-	end, err := w.search(ctx, pk, first, last, func(ts int64, _ string) bool { return ts < cut })
+	end, err = w.search(ctx, pk, first, last, func(ts int64, _ string) bool { return ts < cut })
 	if err != nil || end == first {
-		return 0, err
+		return 0, 0, err
 	}
 	res, err := w.tx.ExecContext(ctx, `DELETE FROM checkpoints WHERE cluster = ? AND seq < ?`, pk, end)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
-	return res.RowsAffected()
+	n, err = res.RowsAffected()
+	return n, end, err
 }
 
 // DeleteOrganization deletes an organization with its API keys, service
@@ -561,7 +601,8 @@ func (db *DB) DeleteCluster(ctx context.Context, cref backup.ClusterRef) (err er
 	if err := store.Resolve(ctx, store.Admin, cref, org.String, org.Valid, pk.Valid, false); err != nil {
 		return err
 	}
-	for _, q := range []string{`DELETE FROM checkpoints WHERE cluster = ?`, `DELETE FROM restore_jobs WHERE cluster = ?`, `DELETE FROM slots WHERE cluster = ?`, `DELETE FROM clusters WHERE pk = ?`} {
+	for _, q := range []string{`DELETE FROM checkpoints WHERE cluster = ?`, `DELETE FROM checkpoint_blocks WHERE block >= ?1 << 32 AND block < (?1 + 1) << 32`,
+		`DELETE FROM restore_jobs WHERE cluster = ?`, `DELETE FROM slots WHERE cluster = ?`, `DELETE FROM clusters WHERE pk = ?`} {
 		if _, err := tx.ExecContext(ctx, q, pk.Int64); err != nil {
 			return fmt.Errorf("sqlite: delete cluster %s: %w", cref.Label(), err)
 		}
