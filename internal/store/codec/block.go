@@ -302,7 +302,11 @@ func (d *Decoder) DecodeBlock(dst []backup.Checkpoint, arena []backup.Part, b []
 				// parts, the rest; the old one stays with the records it
 				// holds. Growing it by copying would leave every earlier
 				// record holding a copy of its own.
-				arena = make([]backup.Part, 0, n*int(min(to-seq, 1<<16)))
+				// Bounded by what the rest of the block can hold (a part
+				// takes 2 bytes at least), so that a damaged count
+				// allocates nothing large.
+				rest := min(to-seq, int64(count)) * int64(n)
+				arena = make([]backup.Part, 0, max(n, int(min(rest, int64(len(b)-r.off)/2))))
 			}
 			start := len(arena)
 			arena = append(arena, d.shapeParts[sh[0]:sh[1]]...)
