@@ -1,6 +1,9 @@
 package httpapi
 
 import (
+	"context"
+	"iter"
+
 	"github.com/checkpointd/checkpointd/internal/backup"
 )
 
@@ -22,14 +25,40 @@ func listCheckpoints(s *Server, rq *request) (result, error) {
 	if b := s.pageWork.buffer(); b != nil {
 		rq.spare, rq.buf = rq.buf, b
 	}
+	coll := rq.surface.checkpointsPath(ref)
+	if cs, ok := s.store.(checkpointSeqs); ok {
+		p, n, seq, err := cs.CheckpointsSeq(rq.Context(), ref, page)
+		if err != nil {
+			return result{}, err
+		}
+		if seq != nil {
+			return rq.listOf(page, p.Total, func(b []byte) []byte {
+				return rq.surface.appendCheckpointsSeq(b, rq.base, coll, n, seq)
+			}), nil
+		}
+		return rq.listOf(page, p.Total, func(b []byte) []byte {
+			return s.pageBodies.append(b, rq.surface, rq.base, coll, &p)
+		}), nil
+	}
 	p, err := s.store.Checkpoints(rq.Context(), ref, page)
 	if err != nil {
 		return result{}, err
 	}
-	coll := rq.surface.checkpointsPath(ref)
 	return rq.listOf(page, p.Total, func(b []byte) []byte {
 		return s.pageBodies.append(b, rq.surface, rq.base, coll, &p)
 	}), nil
+}
+
+// checkpointSeqs is a store that can hand a page of checkpoints as a
+// sequence the encoder reads once, in order (SQLite's pages read from
+// its blocks and not worth its cache): nothing of the page is allocated
+// as checkpoint values, which a random walk over a large cluster would
+// otherwise allocate, and the collector scan, on every request. n is
+// the number of checkpoints; a nil sequence means the page is p.Items,
+// as Checkpoints returns it. Stores without it (PostgreSQL) are read
+// through Checkpoints.
+type checkpointSeqs interface {
+	CheckpointsSeq(ctx context.Context, ref backup.ClusterRef, page backup.PageRequest) (p backup.Page[backup.Checkpoint], n int, seq iter.Seq[*backup.Checkpoint], err error)
 }
 
 // getCheckpoint returns one checkpoint.

@@ -117,6 +117,22 @@ func TestCheckpointEncodersMatchReference(t *testing.T) {
 			if got := sf.appendCheckpoints([]byte("prefix"), base, coll, items); !bytes.Equal(got, want) {
 				t.Fatalf("%s:\n got %s\nwant %s", what, got, want)
 			}
+			// As a sequence reusing one value and its parts' array, as
+			// a store decoding one checkpoint at a time hands it.
+			seq := func(yield func(*backup.Checkpoint) bool) {
+				var cp backup.Checkpoint
+				for i := range items {
+					parts := append(cp.Parts[:0], items[i].Parts...)
+					cp = items[i]
+					cp.Parts = parts
+					if !yield(&cp) {
+						return
+					}
+				}
+			}
+			if got := sf.appendCheckpointsSeq([]byte("prefix"), base, coll, len(items), seq); !bytes.Equal(got, want) {
+				t.Fatalf("%s, as a sequence:\n got %s\nwant %s", what, got, want)
+			}
 			for i := range items {
 				want := refAppendCheckpoint(sf, []byte("prefix"), base, coll, &items[i])
 				if got := sf.appendCheckpoint([]byte("prefix"), base, coll, &items[i]); !bytes.Equal(got, want) {

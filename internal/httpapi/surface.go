@@ -1,6 +1,8 @@
 package httpapi
 
 import (
+	"iter"
+
 	"github.com/checkpointd/checkpointd/internal/backup"
 )
 
@@ -82,6 +84,9 @@ type surface struct {
 	// appendCheckpoint writes each, preparing once what the page's
 	// checkpoints share (atlas.AppendCheckpointsView).
 	appendCheckpoints func(b []byte, base, collection string, cps []backup.Checkpoint) []byte
+	// appendCheckpointsSeq is appendCheckpoints for n checkpoints that
+	// come as a sequence (checkpointSeqs): the same bytes.
+	appendCheckpointsSeq func(b []byte, base, collection string, n int, seq iter.Seq[*backup.Checkpoint]) []byte
 	// appendRestoreJob appends one restore job; collection is the
 	// absolute path of the cluster's restore jobs.
 	appendRestoreJob func(b []byte, base, collection string, j *backup.RestoreJob) []byte

@@ -8,6 +8,7 @@
 package atlas
 
 import (
+	"iter"
 	"slices"
 	"sync"
 	"unsafe"
@@ -41,6 +42,31 @@ func AppendCheckpointsView(b []byte, base, collection string, cps []backup.Check
 	e := encoders.Get().(*checkpointEncoder)
 	e.reset(base, collection, withHostID, moreLinks)
 	b = e.appendList(b, cps)
+	encoders.Put(e)
+	return b
+}
+
+// AppendCheckpointsSeq is AppendCheckpoints for n checkpoints that come
+// as a sequence, each read once (a store's page decoded one checkpoint at
+// a time into one reused value): the same bytes.
+func AppendCheckpointsSeq(b []byte, base, collection string, n int, seq iter.Seq[*backup.Checkpoint]) []byte {
+	return AppendCheckpointsViewSeq(b, base, collection, n, seq, false, nil)
+}
+
+// AppendCheckpointsViewSeq is AppendCheckpointsView for n checkpoints
+// that come as a sequence: the same bytes. The encoder keeps nothing of
+// a checkpoint once it is written, so seq may reuse one value for all.
+func AppendCheckpointsViewSeq(b []byte, base, collection string, n int, seq iter.Seq[*backup.Checkpoint], withHostID bool, moreLinks func([]byte) []byte) []byte {
+	if n == 0 {
+		return b
+	}
+	e := encoders.Get().(*checkpointEncoder)
+	e.reset(base, collection, withHostID, moreLinks)
+	i := 0
+	for cp := range seq {
+		b = e.appendNth(b, i, n, cp)
+		i++
+	}
 	encoders.Put(e)
 	return b
 }
@@ -121,18 +147,25 @@ func (e *checkpointEncoder) reset(base, collection string, withHostID bool, more
 // appendList appends cps, comma separated.
 func (e *checkpointEncoder) appendList(b []byte, cps []backup.Checkpoint) []byte {
 	for i := range cps {
-		start := len(b)
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = e.append(b, &cps[i])
-		if i == 0 && len(cps) > 1 {
-			// A cluster's checkpoints encode to nearly the same length:
-			// make room for the rest at once (and a little for what
-			// follows them), rather than growing the buffer by doubling,
-			// which allocates and copies twice the body for a page of 500.
-			b = slices.Grow(b, (len(b)-start+1)*(len(cps)-1)+64)
-		}
+		b = e.appendNth(b, i, len(cps), &cps[i])
+	}
+	return b
+}
+
+// appendNth appends cp, the checkpoint at index i of n, comma separated
+// from the one before.
+func (e *checkpointEncoder) appendNth(b []byte, i, n int, cp *backup.Checkpoint) []byte {
+	start := len(b)
+	if i > 0 {
+		b = append(b, ',')
+	}
+	b = e.append(b, cp)
+	if i == 0 && n > 1 {
+		// A cluster's checkpoints encode to nearly the same length:
+		// make room for the rest at once (and a little for what
+		// follows them), rather than growing the buffer by doubling,
+		// which allocates and copies twice the body for a page of 500.
+		b = slices.Grow(b, (len(b)-start+1)*(n-1)+64)
 	}
 	return b
 }

@@ -7,6 +7,7 @@
 package cloudmanager
 
 import (
+	"iter"
 	"strings"
 	"unsafe"
 
@@ -32,14 +33,25 @@ func AppendCheckpoint(b []byte, base, collection string, cp *backup.Checkpoint) 
 // AppendCheckpoints appends checkpoints as AppendCheckpoint does, comma
 // separated.
 func AppendCheckpoints(b []byte, base, collection string, cps []backup.Checkpoint) []byte {
+	return atlas.AppendCheckpointsView(b, base, collection, cps, true, moreLinks(base, collection))
+}
+
+// AppendCheckpointsSeq is AppendCheckpoints for n checkpoints that come
+// as a sequence (atlas.AppendCheckpointsViewSeq): the same bytes.
+func AppendCheckpointsSeq(b []byte, base, collection string, n int, seq iter.Seq[*backup.Checkpoint]) []byte {
+	return atlas.AppendCheckpointsViewSeq(b, base, collection, n, seq, true, moreLinks(base, collection))
+}
+
+// moreLinks appends a checkpoint's links to its cluster and its group.
+func moreLinks(base, collection string) func([]byte) []byte {
 	cluster := collection[:strings.LastIndexByte(collection, '/')]
 	group := cluster[:strings.LastIndex(cluster, "/clusters/")]
-	return atlas.AppendCheckpointsView(b, base, collection, cps, true, func(b []byte) []byte {
+	return func(b []byte) []byte {
 		b = append(b, ',')
 		b = wire.AppendLink(b, RelCluster, base, cluster)
 		b = append(b, ',')
 		return wire.AppendLink(b, RelGroup, base, group)
-	})
+	}
 }
 
 // AppendRestoreJob appends one restore job as Cloud Manager prints it:

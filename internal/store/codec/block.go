@@ -181,36 +181,72 @@ func (e *BlockEncoder) shape(parts []backup.Part) int {
 // DecodeBlock appends to dst the checkpoints of block b, whose first seq
 // is base, that have seqs in [from, to), in seq order, with cluster and
 // group as their ClusterID and GroupID, and carves their parts out of
-// arena (a new one, sized for the rest of [from, to), when it is short). It returns an error wrapping
-// ErrCorrupt or ErrUnknownFormat for a block it cannot read, with dst and
-// arena as they were given; it never panics. Names are interned, as
-// Decode's are.
+// arena (a new one, sized for the rest of [from, to), when it is short).
+// It returns an error wrapping ErrCorrupt or ErrUnknownFormat for a block
+// it cannot read, with dst and arena as they were given; it never panics.
+// Names are interned, as Decode's are.
 func (d *Decoder) DecodeBlock(dst []backup.Checkpoint, arena []backup.Part, b []byte, base, from, to int64, cluster, group backup.ObjectID) ([]backup.Checkpoint, []backup.Part, error) {
 	origDst, origArena := dst, arena
-	fail := func() ([]backup.Checkpoint, []backup.Part, error) {
-		return origDst, origArena, ErrCorrupt
+	// What the block can hold at most, so that a damaged one allocates
+	// nothing large: a record takes 18 bytes at least, a part 2.
+	maxRecs, maxParts := int64(len(b)/18), len(b)/2
+	var scratch backup.Checkpoint
+	_, err := d.WalkBlock(b, base, from, to, cluster, group, &scratch, func(cp *backup.Checkpoint) bool {
+		c := *cp
+		c.Parts = nil
+		if n := len(cp.Parts); n > 0 {
+			if cap(arena)-len(arena) < n {
+				// A new arena for this record and, if they have as many
+				// parts, the rest; the old one stays with the records it
+				// holds. Growing it by copying would leave every earlier
+				// record holding a copy of its own.
+				rest := min(to-from-int64(len(dst)-len(origDst)), maxRecs) * int64(n)
+				arena = make([]backup.Part, 0, max(n, int(min(rest, int64(maxParts)))))
+			}
+			start := len(arena)
+			arena = append(arena, cp.Parts...)
+			c.Parts = arena[start:len(arena):len(arena)]
+		}
+		dst = append(dst, c)
+		return true
+	})
+	if err != nil {
+		return origDst, origArena, err
 	}
+	return dst, arena, nil
+}
+
+// WalkBlock reads block b, whose first seq is base, and for each of its
+// checkpoints with a seq in [from, to), in seq order, fills *cp with it
+// (reusing cp.Parts' array; ClusterID and GroupID are cluster and group)
+// and calls yield, which must not keep cp or its Parts. It stops when
+// yield returns false. With yield nil it only reads the block, counting
+// what it would fill. It returns how many checkpoints it filled (or
+// counted), and an error wrapping ErrCorrupt or ErrUnknownFormat for a
+// block it cannot read; it never panics. Names are interned, as Decode's
+// are.
+func (d *Decoder) WalkBlock(b []byte, base, from, to int64, cluster, group backup.ObjectID, cp *backup.Checkpoint, yield func(*backup.Checkpoint) bool) (int, error) {
 	if len(b) == 0 {
-		return fail()
+		return 0, ErrCorrupt
 	}
 	if b[0] != BlockVersion {
-		return origDst, origArena, ErrUnknownFormat
+		return 0, ErrUnknownFormat
 	}
 	r := reader{b: b, off: 1}
 	count, ok := r.uvarint()
 	// A record is at least 18 bytes: gap, id, three times, restorable, shape.
 	if !ok || count > uint64(len(b))/18 {
-		return fail()
+		return 0, ErrCorrupt
 	}
 	n, ok := r.uvarint()
 	if !ok || n > maxBlockNames || n > uint64(len(b)-r.off) {
-		return fail()
+		return 0, ErrCorrupt
 	}
 	d.blockNames = d.blockNames[:0]
 	for range n {
 		s, ok := r.bytes()
 		if !ok {
-			return fail()
+			return 0, ErrCorrupt
 		}
 		d.blockNames = append(d.blockNames, d.intern(s))
 	}
@@ -223,21 +259,21 @@ func (d *Decoder) DecodeBlock(dst []backup.Checkpoint, arena []backup.Part, b []
 	}
 	n, ok = r.uvarint()
 	if !ok || n > maxBlockShapes || n > uint64(len(b)-r.off) {
-		return fail()
+		return 0, ErrCorrupt
 	}
 	d.blockShapes = d.blockShapes[:0]
 	d.shapeParts = d.shapeParts[:0]
 	for range n {
 		k, ok := r.uvarint()
 		if !ok || k > maxBlockParts || k > uint64(len(b)-r.off)/4 {
-			return fail()
+			return 0, ErrCorrupt
 		}
 		start := len(d.shapeParts)
 		for range k {
 			var p backup.Part
 			t, ok := r.byte()
 			if !ok {
-				return fail()
+				return 0, ErrCorrupt
 			}
 			switch t {
 			case typeReplicaSet:
@@ -249,28 +285,29 @@ func (d *Decoder) DecodeBlock(dst []backup.Checkpoint, arena []backup.Part, b []
 			case typeOther:
 				s, ok := name()
 				if !ok {
-					return fail()
+					return 0, ErrCorrupt
 				}
 				p.Type = backup.PartType(s)
 			default:
-				return fail()
+				return 0, ErrCorrupt
 			}
 			var ok1, ok2, ok3 bool
 			p.ShardName, ok1 = name()
 			p.ReplicaSetName, ok2 = name()
 			p.HostID, ok3 = name()
 			if !(ok1 && ok2 && ok3) {
-				return fail()
+				return 0, ErrCorrupt
 			}
 			d.shapeParts = append(d.shapeParts, p)
 		}
 		d.blockShapes = append(d.blockShapes, [2]int{start, len(d.shapeParts)})
 	}
+	filled := 0
 	next, ts := base, int64(0)
 	for range count {
 		gap, ok := r.uvarint()
 		if !ok || gap > uint64(math.MaxInt64-next) {
-			return fail()
+			return filled, ErrCorrupt
 		}
 		seq := next + int64(gap)
 		next = seq + 1
@@ -279,66 +316,56 @@ func (d *Decoder) DecodeBlock(dst []backup.Checkpoint, arena []backup.Part, b []
 			break
 		}
 		if r.off+len(backup.ObjectID{}) > len(b) {
-			return fail()
+			return filled, ErrCorrupt
 		}
-		var id backup.ObjectID
-		copy(id[:], b[r.off:])
-		r.off += len(id)
+		idAt := r.off
+		r.off += len(backup.ObjectID{})
 		dts, ok1 := r.varint()
 		dstarted, ok2 := r.varint()
 		completed, ok3 := r.uvarint()
 		restorable, ok4 := r.byte()
 		shape, ok5 := r.uvarint()
 		if !(ok1 && ok2 && ok3 && ok4 && ok5) || restorable > 1 || shape >= uint64(len(d.blockShapes)) {
-			return fail()
+			return filled, ErrCorrupt
 		}
 		ts += dts
 		sh := d.blockShapes[shape]
-		keep := seq >= from
-		var parts []backup.Part
-		if n := sh[1] - sh[0]; keep && n > 0 {
-			if cap(arena)-len(arena) < n {
-				// A new arena for this record and, if they have as many
-				// parts, the rest; the old one stays with the records it
-				// holds. Growing it by copying would leave every earlier
-				// record holding a copy of its own.
-				// Bounded by what the rest of the block can hold (a part
-				// takes 2 bytes at least), so that a damaged count
-				// allocates nothing large.
-				rest := min(to-seq, int64(count)) * int64(n)
-				arena = make([]backup.Part, 0, max(n, int(min(rest, int64(len(b)-r.off)/2))))
-			}
-			start := len(arena)
-			arena = append(arena, d.shapeParts[sh[0]:sh[1]]...)
-			parts = arena[start:len(arena):len(arena)]
+		fill := seq >= from && yield != nil
+		if fill {
+			cp.Parts = append(cp.Parts[:0], d.shapeParts[sh[0]:sh[1]]...)
 		}
 		for i := range sh[1] - sh[0] {
 			date, ok1 := r.varint()
 			tok, ok2 := r.uvarint()
 			if !ok1 || !ok2 || tok>>1 > math.MaxUint32 {
-				return fail()
+				return filled, ErrCorrupt
 			}
-			if keep {
-				p := &parts[i]
+			if fill {
+				p := &cp.Parts[i]
 				p.TokenDiscovered = tok&1 == 1
 				p.TokenTimestamp = backup.BSONTimestamp{Date: unixTime(ts + date), Increment: uint32(tok >> 1)}
 			}
 		}
-		if !keep {
+		if seq < from {
 			continue
 		}
-		cp := backup.Checkpoint{ID: id, ClusterID: cluster, GroupID: group,
-			Started: unixTime(ts - dstarted), Timestamp: unixTime(ts), Restorable: restorable == 1}
+		filled++
+		if yield == nil {
+			continue
+		}
+		copy(cp.ID[:], b[idAt:])
+		cp.ClusterID, cp.GroupID = cluster, group
+		cp.Started, cp.Timestamp, cp.Restorable = unixTime(ts-dstarted), unixTime(ts), restorable == 1
+		cp.Completed = time.Time{}
 		if completed != 0 {
 			v := (completed - 1) >> 1
 			cp.Completed = unixTime(ts + (int64(v) ^ -int64((completed-1)&1)))
 		}
-		if len(parts) > 0 {
-			cp.Parts = parts
+		if !yield(cp) {
+			break
 		}
-		dst = append(dst, cp)
 	}
-	return dst, arena, nil
+	return filled, nil
 }
 
 // unixTime is a stored time as the stores read it back: whole seconds, UTC.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"iter"
 	"math"
 
 	"github.com/checkpointd/checkpointd/internal/backup"
@@ -326,58 +327,134 @@ func (db *DB) refreshClusterBlocks(ctx context.Context, dec *codec.Decoder, pk i
 	return tx.Commit()
 }
 
-// readBlocks answers a page from the blocks of the cluster of h, or
-// reports false when they do not hold all of it: blocks not matching the
-// rows at h's epoch, or the epoch changed since h was read, or seqs no
-// block holds, or a block it cannot decode (a damaged file: the rows
-// answer, and report the damage if they share it). offset is within h's
-// bounds.
-func (db *DB) readBlocks(ctx context.Context, h head, cref backup.ClusterRef, clusterID backup.ObjectID, page backup.PageRequest, offset int64) (backup.Page[backup.Checkpoint], bool) {
-	var out backup.Page[backup.Checkpoint]
-	if h.pk <= 0 || h.pk > maxBlockPK || h.first < 1 {
-		return out, false
+// pageBlocks are the blocks of a page, copied out of the statement's
+// rows: pointer-free bytes, which the collector does not scan.
+type pageBlocks struct {
+	from, to         int64 // the page's seqs
+	cluster, group   backup.ObjectID
+	bodies           []byte
+	bases, ends      []int64 // each block's first seq, and where its body ends in bodies
+}
+
+// readBlocks reads the blocks of a page of the cluster of h, seqs
+// [from, to), and checks that they hold all of it, or reports false:
+// blocks not matching the rows at h's epoch, or the epoch changed since h
+// was read, or seqs no block holds, or a block it cannot decode (a
+// damaged file: the rows answer, and report the damage if they share
+// it).
+func (db *DB) readBlocks(ctx context.Context, h head, group backup.ObjectID, from, to int64) (*pageBlocks, bool) {
+	if h.pk <= 0 || h.pk > maxBlockPK || h.first < 1 || from >= to {
+		return nil, false
 	}
-	from := h.first + offset
-	to := min(from+int64(page.Size), h.last+1)
 	k0, k1 := blockOf(from), blockOf(to-1)
 	if k1 > maxBlockNum {
-		return out, false
+		return nil, false
 	}
 	// Like the head statement, this one is a few seeks: it runs without
 	// ctx's cancellation, which would cost more than it does.
 	rows, err := db.blocks.QueryContext(context.WithoutCancel(ctx), h.pk, h.epoch, blockKey(h.pk, k0), blockKey(h.pk, k1))
 	if err != nil {
-		return out, false
+		return nil, false
 	}
 	defer rows.Close()
-	dec := db.decoders.Get().(*codec.Decoder)
-	defer db.decoders.Put(dec)
-	out.Items = make([]backup.Checkpoint, 0, to-from)
+	pb := &pageBlocks{from: from, to: to, cluster: h.id, group: group, bases: make([]int64, 0, k1-k0+1), ends: make([]int64, 0, k1-k0+1)}
 	var (
-		key   int64
-		body  sql.RawBytes
-		arena []backup.Part
+		key  int64
+		body sql.RawBytes
 	)
 	for rows.Next() {
 		if err := rows.Scan(&key, &body); err != nil {
-			return out, false
+			return nil, false
 		}
-		if out.Items, arena, err = dec.DecodeBlock(out.Items, arena, body, blockBase(key&maxBlockNum), from, to, clusterID, cref.GroupID); err != nil {
-			db.blockDamage.Add(1)
-			return out, false
+		if pb.bodies == nil {
+			pb.bodies = make([]byte, 0, len(body)*int(k1-k0+1))
 		}
+		pb.bodies = append(pb.bodies, body...)
+		pb.bases, pb.ends = append(pb.bases, blockBase(key&maxBlockNum)), append(pb.ends, int64(len(pb.bodies)))
 	}
-	if rows.Err() != nil || int64(len(out.Items)) != to-from {
-		return out, false
+	if rows.Err() != nil {
+		return nil, false
+	}
+	dec := db.decoders.Get().(*codec.Decoder)
+	defer db.decoders.Put(dec)
+	n := 0
+	for i := range pb.bases {
+		k, err := dec.WalkBlock(pb.body(i), pb.bases[i], from, to, pb.cluster, pb.group, nil, nil)
+		if err != nil {
+			db.blockDamage.Add(1)
+			return nil, false
+		}
+		n += k
 	}
 	// Seqs increase from block to block and within one, and every one
-	// decoded is in [from, to): as many as the range are all of it.
-	db.blockReads.Add(1)
-	if page.IncludeCount {
-		out.Total = int(h.count())
+	// counted is in [from, to): as many as the range are all of it.
+	if int64(n) != to-from {
+		return nil, false
 	}
-	db.pages.Add(cache.PageKey{Cluster: h.pk, Epoch: h.epoch, From: from, Size: int64(page.Size)}, out.Items)
-	return out, true
+	db.blockReads.Add(1)
+	return pb, true
+}
+
+// body is the body of block i.
+func (pb *pageBlocks) body(i int) []byte {
+	start := int64(0)
+	if i > 0 {
+		start = pb.ends[i-1]
+	}
+	return pb.bodies[start:pb.ends[i]]
+}
+
+// items decodes the page.
+func (pb *pageBlocks) items(dec *codec.Decoder) ([]backup.Checkpoint, error) {
+	items := make([]backup.Checkpoint, 0, pb.to-pb.from)
+	var arena []backup.Part
+	var err error
+	for i := range pb.bases {
+		if items, arena, err = dec.DecodeBlock(items, arena, pb.body(i), pb.bases[i], pb.from, pb.to, pb.cluster, pb.group); err != nil {
+			return nil, err
+		}
+	}
+	return items, nil
+}
+
+// seq is the page's checkpoints as a sequence, each decoded into one
+// reused value: nothing of the page is allocated but that value.
+func (db *DB) seq(pb *pageBlocks) iter.Seq[*backup.Checkpoint] {
+	return func(yield func(*backup.Checkpoint) bool) {
+		dec := db.decoders.Get().(*codec.Decoder)
+		defer db.decoders.Put(dec)
+		var cp backup.Checkpoint
+		for i := range pb.bases {
+			stopped := false
+			// The blocks were read through once already (readBlocks): no
+			// error can come now.
+			_, _ = dec.WalkBlock(pb.body(i), pb.bases[i], pb.from, pb.to, pb.cluster, pb.group, &cp, func(cp *backup.Checkpoint) bool {
+				stopped = !yield(cp)
+				return !stopped
+			})
+			if stopped {
+				return
+			}
+		}
+	}
+}
+
+// admit reports whether a page read from blocks is worth decoding into
+// the page cache: whether it was read from the file once before, lately.
+// A client walking a large cluster at random seldom asks for a page
+// again, and decoding it into checkpoint values (some 70 KB for 100, all
+// of it for the collector to scan while cached) and encoding it from
+// them costs more than encoding it from its blocks; a page asked for
+// again, as a client reading the newest pages does, is cached on its
+// second read. The memory of recent reads is a table of hashes of page
+// keys, each slot overwritten by the next key that lands on it.
+func (db *DB) admit(k cache.PageKey) bool {
+	h := uint64(k.Cluster)*0x9e3779b97f4a7c15 ^ uint64(k.Epoch)*0xc2b2ae3d27d4eb4f ^
+		uint64(k.From)*0x165667b19e3779f9 ^ uint64(k.Size)*0x27d4eb2f165667c5
+	h ^= h >> 29
+	h |= 1 // 0 is an empty slot
+	slot := &db.recent[h%uint64(len(db.recent))]
+	return slot.Swap(h) == h
 }
 
 // count is the number of checkpoints within the head's bounds.

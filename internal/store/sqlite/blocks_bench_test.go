@@ -4,28 +4,34 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"iter"
 	"math/rand/v2"
 	"path/filepath"
 	"testing"
 
 	"github.com/checkpointd/checkpointd/internal/backup"
+	"github.com/checkpointd/checkpointd/internal/httpapi/atlas"
 	"github.com/checkpointd/checkpointd/internal/store/sqlite"
 )
 
 // BenchmarkCheckpointsRandomBlocks reads random pages of 100 and 500
-// through Checkpoints, as a client paging a cluster at random does, with
-// the store's two layouts side by side in one run:
+// and encodes each as the API's list does (atlas, Atlas v2), as a client
+// paging a cluster at random makes the server do, with the store's
+// layouts and read paths side by side in one run:
 //
 //   - layout=rows: the blocks marked stale (blocks_epoch NULL, as a file
 //     edited by hand leaves them), so every page is read from its rows,
-//     as before blocks existed;
-//   - layout=blocks: the page's blocks (blocks.go);
+//     as before blocks existed, through Checkpoints;
+//   - layout=blocks/read=items: the page's blocks, decoded into
+//     checkpoint values (Checkpoints);
+//   - layout=blocks/read=seq: the page's blocks, encoded as they are
+//     decoded, one checkpoint at a time into one value (CheckpointsSeq,
+//     the API's path);
 //
 // each with the caches off (cache=off: every read goes to the file) and
-// with the shipped defaults (cache=shipped: a miss at 1M nearly always,
-// so the page is read and then added to the page cache; at 1k the page
-// cache holds every page after the first reads, so that case is the
-// cached read).
+// with the shipped defaults (cache=shipped: at 1M a page is nearly
+// always a miss; at 1k the page cache holds every page once read, or
+// with read=seq once read twice, so that case is the cached read).
 func BenchmarkCheckpointsRandomBlocks(b *testing.B) {
 	for _, sz := range benchSizes {
 		b.Run("store="+sz.name, func(b *testing.B) {
@@ -38,9 +44,9 @@ func BenchmarkCheckpointsRandomBlocks(b *testing.B) {
 				b.Fatal(err)
 			}
 			defer raw.Close()
-			for _, layout := range []string{"rows", "blocks"} {
+			for _, layout := range []struct{ name, read string }{{"rows", "items"}, {"blocks", "items"}, {"blocks", "seq"}} {
 				mark := `UPDATE clusters SET blocks_epoch = epoch`
-				if layout == "rows" {
+				if layout.name == "rows" {
 					mark = `UPDATE clusters SET blocks_epoch = NULL`
 				}
 				if _, err := raw.Exec(mark); err != nil {
@@ -51,8 +57,8 @@ func BenchmarkCheckpointsRandomBlocks(b *testing.B) {
 					db   *sqlite.DB
 				}{{"off", s.db}, {"shipped", s.cached}} {
 					for _, size := range []int{100, 500} {
-						b.Run(fmt.Sprintf("layout=%s/cache=%s/size=%d", layout, cache.name, size), func(b *testing.B) {
-							benchRandomPages(b, s, cache.db, size)
+						b.Run(fmt.Sprintf("layout=%s/read=%s/cache=%s/size=%d", layout.name, layout.read, cache.name, size), func(b *testing.B) {
+							benchRandomPages(b, s, cache.db, size, layout.read == "seq")
 						})
 					}
 				}
@@ -64,20 +70,39 @@ func BenchmarkCheckpointsRandomBlocks(b *testing.B) {
 	}
 }
 
-// benchRandomPages reads random pages of size through db.
-func benchRandomPages(b *testing.B, s *benchStore, db *sqlite.DB, size int) {
+// benchRandomPages reads random pages of size through db and encodes
+// them, through CheckpointsSeq when seq is set.
+func benchRandomPages(b *testing.B, s *benchStore, db *sqlite.DB, size int, seq bool) {
 	ctx := backup.WithPrincipal(context.Background(), backup.System)
 	pages := s.n / size
 	rng := rand.New(rand.NewPCG(1, uint64(size)))
+	const base, coll = "http://127.0.0.1:8080", "/api/atlas/v2/groups/5e2211c17a3e5a48f5497de3/clusters/Cluster0/backupCheckpoints"
+	var body []byte
 	b.ReportAllocs()
 	for b.Loop() {
 		req := backup.PageRequest{Num: 1 + rng.IntN(pages), Size: size}
-		p, err := db.Checkpoints(ctx, s.ref, req)
+		var (
+			p   backup.Page[backup.Checkpoint]
+			n   int
+			cps iter.Seq[*backup.Checkpoint]
+			err error
+		)
+		if seq {
+			p, n, cps, err = db.CheckpointsSeq(ctx, s.ref, req)
+		} else {
+			p, err = db.Checkpoints(ctx, s.ref, req)
+		}
 		if err != nil {
 			b.Fatal(err)
 		}
-		if len(p.Items) != size {
-			b.Fatalf("page %d: %d items", req.Num, len(p.Items))
+		if cps != nil {
+			body = atlas.AppendCheckpointsSeq(body[:0], base, coll, n, cps)
+		} else {
+			n = len(p.Items)
+			body = atlas.AppendCheckpoints(body[:0], base, coll, p.Items)
+		}
+		if n != size || len(body) < 1000*size {
+			b.Fatalf("page %d: %d items, %d bytes", req.Num, n, len(body))
 		}
 	}
 }

@@ -154,6 +154,37 @@ func (f *blocksFixture) check(step string) (fromBlocks, pages int64) {
 			f.t.Fatalf("%s: page %d of %d: %d items, total %d; from the rows %d items, total %d\n%+v\n%+v",
 				step, req.Num, req.Size, len(got.Items), got.Total, len(want.Items), want.Total, got.Items, want.Items)
 		}
+		// The same page as a sequence, twice: the same checkpoints.
+		r0 := f.db.blockReads.Load()
+		sp, n, seq, err := f.db.CheckpointsSeq(f.ctx, f.ref, req)
+		fromBlocks := f.db.blockReads.Load() - r0
+		f.db.blockReads.Add(-fromBlocks) // counted once, by Checkpoints
+		if err != nil {
+			f.t.Fatalf("%s: page %d of %d as a sequence: %v", step, req.Num, req.Size, err)
+		}
+		if seq != nil {
+			for range 2 {
+				sp.Items = []backup.Checkpoint{}
+				for cp := range seq {
+					c := *cp
+					c.Parts = nil
+					if len(cp.Parts) > 0 {
+						c.Parts = append([]backup.Part(nil), cp.Parts...)
+					}
+					sp.Items = append(sp.Items, c)
+				}
+				if n != len(sp.Items) || !reflect.DeepEqual(sp, want) {
+					f.t.Fatalf("%s: page %d of %d as a sequence of %d: %d items, total %d\n%+v\n%+v",
+						step, req.Num, req.Size, n, len(sp.Items), sp.Total, sp.Items, want.Items)
+				}
+			}
+		} else if !reflect.DeepEqual(sp, want) || n != len(want.Items) {
+			f.t.Fatalf("%s: page %d of %d (not a sequence): %d items (n %d), total %d", step, req.Num, req.Size, len(sp.Items), n, sp.Total)
+		} else if f.db.pages == nil && fromBlocks > 0 {
+			// With the caches off, a page the blocks hold comes as a
+			// sequence.
+			f.t.Fatalf("%s: page %d of %d: not a sequence", step, req.Num, req.Size)
+		}
 		if int64(len(got.Items)) > 0 {
 			pages++
 		}
@@ -351,5 +382,38 @@ func TestBlockStaleFrom(t *testing.T) {
 	}
 	if blockKey(maxBlockPK, maxBlockNum) != math.MaxInt64 {
 		t.Errorf("largest key %d", blockKey(maxBlockPK, maxBlockNum))
+	}
+}
+
+// TestBlocksAdmission: with the page cache on, a page read from blocks
+// comes as a sequence the first time and is cached on its second read,
+// from which on the cache answers it (its Version says so).
+func TestBlocksAdmission(t *testing.T) {
+	f := newBlocksFixture(t)
+	f.appendN(700, 700)
+	req := backup.PageRequest{Num: 3, Size: 100}
+	offset, _ := pageOffset(req)
+	want, err := f.db.readPage(f.ctx, f.ref, req, offset) // caches off
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.db.Close()
+	if f.db, err = Open(f.ctx, f.path); err != nil { // the default caches
+		t.Fatal(err)
+	}
+	for i, wantSeq := range []bool{true, false, false} {
+		p, n, seq, err := f.db.CheckpointsSeq(f.ctx, f.ref, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if (seq != nil) != wantSeq || n != len(want.Items) {
+			t.Fatalf("read %d: sequence %v (%d checkpoints), want a sequence: %v", i+1, seq != nil, n, wantSeq)
+		}
+		if seq == nil && !reflect.DeepEqual(p.Items, want.Items) {
+			t.Fatalf("read %d: another page", i+1)
+		}
+		if cached := p.Version != 0; cached != (i == 2) {
+			t.Fatalf("read %d: Version %d", i+1, p.Version)
+		}
 	}
 }

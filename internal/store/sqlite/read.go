@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"iter"
 	"math"
 	"strings"
 
@@ -360,31 +361,69 @@ func (r ref) count() int64 { return r.last - r.first + 1 }
 // the cache and with other callers: they must be read, never modified.
 func (db *DB) Checkpoints(ctx context.Context, cref backup.ClusterRef, page backup.PageRequest) (_ backup.Page[backup.Checkpoint], err error) {
 	defer db.classify(&err)
+	p, _, err := db.checkpointsPage(ctx, cref, page, false)
+	return p, err
+}
+
+// CheckpointsSeq is Checkpoints for a caller that reads each checkpoint
+// of the page once, in order, and keeps none of them (the API's encoder):
+// a page read from blocks that is not worth caching (admit) comes as a
+// sequence that decodes one checkpoint at a time into one reused value,
+// with Items nil and n the number of checkpoints; any other page comes as
+// Checkpoints returns it, with a nil sequence. The sequence reads only
+// memory of its own (the page's blocks, copied), so it may be run more
+// than once, and yields the page as of the snapshot it was read in.
+func (db *DB) CheckpointsSeq(ctx context.Context, cref backup.ClusterRef, page backup.PageRequest) (_ backup.Page[backup.Checkpoint], n int, _ iter.Seq[*backup.Checkpoint], err error) {
+	defer db.classify(&err)
+	p, pb, err := db.checkpointsPage(ctx, cref, page, true)
+	if err != nil || pb == nil {
+		return p, len(p.Items), nil, err
+	}
+	return p, int(pb.to - pb.from), db.seq(pb), nil
+}
+
+// checkpointsPage is Checkpoints, or, with stream, CheckpointsSeq's
+// blocks of a page not worth caching, with Items nil.
+func (db *DB) checkpointsPage(ctx context.Context, cref backup.ClusterRef, page backup.PageRequest, stream bool) (backup.Page[backup.Checkpoint], *pageBlocks, error) {
+	var out backup.Page[backup.Checkpoint]
 	if _, err := store.Caller(ctx); err != nil {
-		return backup.Page[backup.Checkpoint]{}, err
+		return out, nil, err
 	}
 	offset, err := pageOffset(page)
 	if err != nil {
-		return backup.Page[backup.Checkpoint]{}, err
+		return out, nil, err
 	}
 	h, err := db.head(ctx, db.headBoundsByName, db.headBoundsByID, cref, true)
 	if err != nil {
-		return backup.Page[backup.Checkpoint]{}, err
+		return out, nil, err
 	}
 	if out, ok := db.pages.Page(h.pk, h.epoch, h.first, h.last, offset, page); ok {
-		return out, nil
+		return out, nil, nil
+	}
+	if page.IncludeCount {
+		out.Total = int(h.count())
 	}
 	if offset >= h.count() {
-		out := backup.Page[backup.Checkpoint]{Items: []backup.Checkpoint{}}
-		if page.IncludeCount {
-			out.Total = int(h.count())
+		out.Items = []backup.Checkpoint{}
+		return out, nil, nil
+	}
+	from := h.first + offset
+	to := min(from+int64(page.Size), h.last+1)
+	if pb, ok := db.readBlocks(ctx, h, cref.GroupID, from, to); ok {
+		key := cache.PageKey{Cluster: h.pk, Epoch: h.epoch, From: from, Size: int64(page.Size)}
+		if stream && (db.pages == nil || !db.admit(key)) {
+			return out, pb, nil
 		}
-		return out, nil
+		dec := db.decoders.Get().(*codec.Decoder)
+		out.Items, err = pb.items(dec)
+		db.decoders.Put(dec)
+		if err == nil {
+			db.pages.Add(key, out.Items)
+			return out, nil, nil
+		}
 	}
-	if out, ok := db.readBlocks(ctx, h, cref, h.id, page, offset); ok {
-		return out, nil
-	}
-	return db.readPage(ctx, cref, page, offset)
+	out, err = db.readPage(ctx, cref, page, offset)
+	return out, nil, err
 }
 
 // readPage is Checkpoints without the cache, which it then fills.

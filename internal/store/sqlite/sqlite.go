@@ -7,7 +7,9 @@
 // never contend with each other for the lock. Listing a page of checkpoints
 // is one range read of the checkpoints primary key, whatever the page depth
 // and the table size (see migrations/0001_init.sql for the numbering that
-// makes this so).
+// makes this so), or, while they match the rows, of a few rows of
+// checkpoint_blocks, which hold the same checkpoints 100 to a row
+// (blocks.go).
 //
 // Checkpoints are immutable, so the store keeps a read-through cache of
 // listed pages and of single checkpoints (see cache.go). Every read still
@@ -103,6 +105,8 @@ type DB struct {
 	headReads   atomic.Int64 // head statements run, for tests
 	blockReads  atomic.Int64 // pages answered from blocks, for tests
 	blockDamage atomic.Int64 // blocks that would not decode
+	// recent holds hashes of the pages lately read from blocks (admit).
+	recent [512]atomic.Uint64
 }
 
 // versioned is a value read from the file at a version of it.

@@ -39,6 +39,7 @@ func Run(t *testing.T, open func(t testing.TB, clk clock.Clock) Store) {
 		{"EmptyCluster", testEmptyCluster},
 		{"OutOfOrder", testOutOfOrder},
 		{"Prune", testPrune},
+		{"LongHistory", testLongHistory},
 		{"Idempotent", testIdempotent},
 		{"AddValidation", testAddValidation},
 		{"CheckpointLookup", testCheckpointLookup},
@@ -962,4 +963,86 @@ func testPageVersion(t *testing.T, f *fixture) {
 		t.Fatal(err)
 	}
 	read()
+}
+
+// testLongHistory pages at random through a history of well over a
+// thousand checkpoints while it grows by batches and single appends,
+// takes inserts older than its newest (which renumber what follows
+// them) and is pruned, at random points and to nothing: every page is
+// the slice of the whole history its number and size name. A store that
+// keeps checkpoints in groups of consecutive ones as well (SQLite's
+// blocks) is read across the groups' edges this way.
+func testLongHistory(t *testing.T, f *fixture) {
+	ref := byID(f.sharded)
+	rng := rand.New(rand.NewPCG(9, 10))
+	var stored []backup.Checkpoint
+	next := t0
+	add := func(cps ...backup.Checkpoint) {
+		t.Helper()
+		if b, ok := f.s.(BatchAdder); ok && len(cps) > 1 {
+			f.must(b.AddCheckpoints(f.ctx, cps))
+		} else {
+			for _, cp := range cps {
+				f.must(f.s.AddCheckpoint(f.ctx, cp))
+			}
+		}
+		stored = sorted(append(stored, cps...))
+	}
+	appendN := func(n int) {
+		t.Helper()
+		var cps []backup.Checkpoint
+		for range n {
+			next = next.Add(15 * time.Minute)
+			cps = append(cps, f.checkpoint(f.sharded, next))
+		}
+		add(cps...)
+	}
+	check := func(step string) {
+		t.Helper()
+		for range 25 {
+			size := 1 + rng.IntN(300)
+			if rng.IntN(3) == 0 {
+				size = []int{99, 100, 101, 500}[rng.IntN(4)]
+			}
+			num := 1 + rng.IntN(len(stored)/size+2)
+			p, err := f.s.Checkpoints(f.ctx, ref, backup.PageRequest{Num: num, Size: size, IncludeCount: true})
+			f.must(err)
+			from := min((num-1)*size, len(stored))
+			if p.Total != len(stored) {
+				t.Fatalf("%s: page %d of %d: Total %d, want %d", step, num, size, p.Total, len(stored))
+			}
+			t.Run(fmt.Sprintf("%s/page %d of %d", step, num, size), func(t *testing.T) {
+				wantCheckpoints(t, p.Items, stored[from:min(from+size, len(stored))])
+			})
+		}
+	}
+	appendN(1234)
+	check("batch")
+	for range 20 {
+		appendN(1)
+	}
+	check("appends")
+	// Older than the newest: between stored ones, and before them all.
+	var older []backup.Checkpoint
+	for range 10 {
+		older = append(older, f.checkpoint(f.sharded, t0.Add(time.Duration(rng.Int64N(int64(next.Sub(t0)/time.Second)))*time.Second)))
+	}
+	add(older...)
+	add(f.checkpoint(f.sharded, t0.Add(-time.Hour)))
+	check("inserts")
+	prune := func(cut time.Time) {
+		t.Helper()
+		_, err := f.s.PruneCheckpoints(f.ctx, f.sharded.ID, cut)
+		f.must(err)
+		stored = slices.DeleteFunc(stored, func(cp backup.Checkpoint) bool { return cp.Timestamp.Before(cut) })
+	}
+	prune(t0.Add(37 * time.Hour))
+	check("prune")
+	prune(stored[250].Timestamp)
+	appendN(130)
+	check("prune, then appends")
+	prune(next.Add(time.Hour))
+	check("prune of all")
+	appendN(205)
+	check("appends after pruning all")
 }
