@@ -330,10 +330,10 @@ func (db *DB) refreshClusterBlocks(ctx context.Context, dec *codec.Decoder, pk i
 // pageBlocks are the blocks of a page, copied out of the statement's
 // rows: pointer-free bytes, which the collector does not scan.
 type pageBlocks struct {
-	from, to         int64 // the page's seqs
-	cluster, group   backup.ObjectID
-	bodies           []byte
-	bases, ends      []int64 // each block's first seq, and where its body ends in bodies
+	from, to       int64 // the page's seqs
+	cluster, group backup.ObjectID
+	bodies         []byte
+	bases, ends    []int64 // each block's first seq, and where its body ends in bodies
 }
 
 // readBlocks reads the blocks of a page of the cluster of h, seqs
