@@ -219,7 +219,9 @@ func (d *Decoder) DecodeBlock(dst []backup.Checkpoint, arena []backup.Part, b []
 // WalkBlock reads block b, whose first seq is base, and for each of its
 // checkpoints with a seq in [from, to), in seq order, fills *cp with it
 // (reusing cp.Parts' array; ClusterID and GroupID are cluster and group)
-// and calls yield, which must not keep cp or its Parts. It stops when
+// and calls yield, which must neither keep nor change cp or its Parts
+// (the names of the parts stay from one checkpoint to the next when they
+// are the same). It stops when
 // yield returns false. With yield nil it only reads the block, counting
 // what it would fill. It returns how many checkpoints it filled (or
 // counted), and an error wrapping ErrCorrupt or ErrUnknownFormat for a
@@ -303,6 +305,7 @@ func (d *Decoder) WalkBlock(b []byte, base, from, to int64, cluster, group backu
 		d.blockShapes = append(d.blockShapes, [2]int{start, len(d.shapeParts)})
 	}
 	filled := 0
+	filledShape := uint64(math.MaxUint64) // the shape whose names cp.Parts holds
 	next, ts := base, int64(0)
 	for range count {
 		gap, ok := r.uvarint()
@@ -331,8 +334,11 @@ func (d *Decoder) WalkBlock(b []byte, base, from, to int64, cluster, group backu
 		ts += dts
 		sh := d.blockShapes[shape]
 		fill := seq >= from && yield != nil
-		if fill {
+		if fill && shape != filledShape {
+			// The names and types of the parts, unless cp holds them
+			// already: a cluster's checkpoints nearly all have the same.
 			cp.Parts = append(cp.Parts[:0], d.shapeParts[sh[0]:sh[1]]...)
+			filledShape = shape
 		}
 		for i := range sh[1] - sh[0] {
 			date, ok1 := r.varint()
