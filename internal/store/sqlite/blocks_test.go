@@ -268,6 +268,13 @@ func TestBlocksMatchRows(t *testing.T) {
 	}
 	f.appendN(120, 50)
 	f.mustUseBlocks("appends after pruning everything")
+
+	if err := f.db.DeleteCluster(f.ctx, f.ref); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.db.r.QueryRowContext(f.ctx, `SELECT count(*) FROM checkpoint_blocks`).Scan(&blocks); err != nil || blocks != 0 {
+		t.Errorf("%d blocks after the cluster was deleted (%v)", blocks, err)
+	}
 }
 
 // TestBlocksAfterRawEdits edits checkpoint rows by SQL without touching

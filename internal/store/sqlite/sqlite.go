@@ -359,6 +359,13 @@ const (
   c.id`
 )
 
+// blocksQuery reads a page's blocks, in the snapshot where the cluster
+// still has the epoch its head was read at and its blocks match its rows
+// at it (blocks.go): the cluster's row by its pk, the blocks a range of
+// their rowid.
+const blocksQuery = `SELECT b.block, b.body FROM clusters c JOIN checkpoint_blocks b ON b.block BETWEEN ?3 AND ?4
+WHERE c.pk = ?1 AND c.epoch = ?2 AND c.blocks_epoch = c.epoch ORDER BY b.block`
+
 func (db *DB) prepare(ctx context.Context) error {
 	stmts := []struct {
 		dst *(*sql.Stmt)
@@ -374,12 +381,7 @@ WHERE cluster = ?1 AND seq >= ?2 AND seq < ?3 ORDER BY seq`},
 		{&db.headBoundsByName, db.r, headCols + headBounds + fromRefByName},
 		{&db.headBoundsByID, db.r, headCols + headBounds + fromRefByID},
 		{&db.headByName, db.r, headCols + fromRefByName},
-		// A page's blocks, in the snapshot where the cluster still has the
-		// epoch its head was read at and its blocks match its rows at it
-		// (blocks.go): the cluster's row by its pk, the blocks a range of
-		// their rowid.
-		{&db.blocks, db.r, `SELECT b.block, b.body FROM clusters c JOIN checkpoint_blocks b ON b.block BETWEEN ?3 AND ?4
-WHERE c.pk = ?1 AND c.epoch = ?2 AND c.blocks_epoch = c.epoch ORDER BY b.block`},
+		{&db.blocks, db.r, blocksQuery},
 		{&db.headByID, db.r, headCols + fromRefByID},
 		{&db.authEpoch, db.r, authEpochQuery},
 		{&db.isRevoked, db.r, isRevokedQuery},
