@@ -31,14 +31,24 @@ func listCheckpoints(s *Server, rq *request) (result, error) {
 		if err != nil {
 			return result{}, err
 		}
-		if seq != nil {
+		if seq == nil {
 			return rq.listOf(page, p.Total, func(b []byte) []byte {
-				return rq.surface.appendCheckpointsSeq(b, rq.base, coll, n, seq)
+				return s.pageBodies.append(b, rq.surface, rq.base, coll, &p)
 			}), nil
 		}
-		return rq.listOf(page, p.Total, func(b []byte) []byte {
-			return s.pageBodies.append(b, rq.surface, rq.base, coll, &p)
-		}), nil
+		whole := false
+		res := rq.listOf(page, p.Total, func(b []byte) []byte {
+			b, whole = rq.surface.appendCheckpointsSeq(b, rq.base, coll, n, seq)
+			return b
+		})
+		if whole {
+			return res, nil
+		}
+		// The sequence stopped short: the store found, as it decoded
+		// the page, that it could not give all of it (a damaged block).
+		// Nothing is on the wire yet; Checkpoints reads the page
+		// another way.
+		rq.buf = res.body[:0]
 	}
 	p, err := s.store.Checkpoints(rq.Context(), ref, page)
 	if err != nil {
@@ -55,7 +65,9 @@ func listCheckpoints(s *Server, rq *request) (result, error) {
 // as checkpoint values, which a random walk over a large cluster would
 // otherwise allocate, and the collector scan, on every request. n is
 // the number of checkpoints; a nil sequence means the page is p.Items,
-// as Checkpoints returns it. Stores without it (PostgreSQL) are read
+// as Checkpoints returns it. A sequence that yields fewer than n could
+// not give the whole page: what was made of it is dropped, and the page
+// is read through Checkpoints. Stores without it (PostgreSQL) are read
 // through Checkpoints.
 type checkpointSeqs interface {
 	CheckpointsSeq(ctx context.Context, ref backup.ClusterRef, page backup.PageRequest) (p backup.Page[backup.Checkpoint], n int, seq iter.Seq[*backup.Checkpoint], err error)

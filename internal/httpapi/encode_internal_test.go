@@ -130,8 +130,18 @@ func TestCheckpointEncodersMatchReference(t *testing.T) {
 					}
 				}
 			}
-			if got := sf.appendCheckpointsSeq([]byte("prefix"), base, coll, len(items), seq); !bytes.Equal(got, want) {
-				t.Fatalf("%s, as a sequence:\n got %s\nwant %s", what, got, want)
+			if got, whole := sf.appendCheckpointsSeq([]byte("prefix"), base, coll, len(items), seq); !whole || !bytes.Equal(got, want) {
+				t.Fatalf("%s, as a sequence (whole %v):\n got %s\nwant %s", what, whole, got, want)
+			}
+			// A sequence that stops short, or goes on too long: b as
+			// it was, and not whole.
+			for _, n := range []int{len(items) + 1, len(items) - 1} {
+				if n <= 0 {
+					continue
+				}
+				if got, whole := sf.appendCheckpointsSeq([]byte("prefix"), base, coll, n, seq); whole || string(got) != "prefix" {
+					t.Fatalf("%s, as a sequence of %d for %d: whole %v, %q", what, len(items), n, whole, got)
+				}
 			}
 			for i := range items {
 				want := refAppendCheckpoint(sf, []byte("prefix"), base, coll, &items[i])

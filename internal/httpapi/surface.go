@@ -85,8 +85,10 @@ type surface struct {
 	// checkpoints share (atlas.AppendCheckpointsView).
 	appendCheckpoints func(b []byte, base, collection string, cps []backup.Checkpoint) []byte
 	// appendCheckpointsSeq is appendCheckpoints for n checkpoints that
-	// come as a sequence (checkpointSeqs): the same bytes.
-	appendCheckpointsSeq func(b []byte, base, collection string, n int, seq iter.Seq[*backup.Checkpoint]) []byte
+	// come as a sequence (checkpointSeqs): the same bytes, or b as it
+	// was and false when the sequence yields fewer than n
+	// (atlas.AppendCheckpointsViewSeq).
+	appendCheckpointsSeq func(b []byte, base, collection string, n int, seq iter.Seq[*backup.Checkpoint]) ([]byte, bool)
 	// appendRestoreJob appends one restore job; collection is the
 	// absolute path of the cluster's restore jobs.
 	appendRestoreJob func(b []byte, base, collection string, j *backup.RestoreJob) []byte

@@ -48,27 +48,39 @@ func AppendCheckpointsView(b []byte, base, collection string, cps []backup.Check
 
 // AppendCheckpointsSeq is AppendCheckpoints for n checkpoints that come
 // as a sequence, each read once (a store's page decoded one checkpoint at
-// a time into one reused value): the same bytes.
-func AppendCheckpointsSeq(b []byte, base, collection string, n int, seq iter.Seq[*backup.Checkpoint]) []byte {
+// a time into one reused value): the same bytes, and whole, as
+// AppendCheckpointsViewSeq reports it.
+func AppendCheckpointsSeq(b []byte, base, collection string, n int, seq iter.Seq[*backup.Checkpoint]) ([]byte, bool) {
 	return AppendCheckpointsViewSeq(b, base, collection, n, seq, false, nil)
 }
 
 // AppendCheckpointsViewSeq is AppendCheckpointsView for n checkpoints
 // that come as a sequence: the same bytes. The encoder keeps nothing of
 // a checkpoint once it is written, so seq may reuse one value for all.
-func AppendCheckpointsViewSeq(b []byte, base, collection string, n int, seq iter.Seq[*backup.Checkpoint], withHostID bool, moreLinks func([]byte) []byte) []byte {
+// It reports whether seq yielded n checkpoints; when it yielded fewer
+// (a store that found, as it decoded them, that it could not give them
+// all), it returns b as it was given, and the caller reads the page
+// another way.
+func AppendCheckpointsViewSeq(b []byte, base, collection string, n int, seq iter.Seq[*backup.Checkpoint], withHostID bool, moreLinks func([]byte) []byte) ([]byte, bool) {
 	if n == 0 {
-		return b
+		return b, true
 	}
 	e := encoders.Get().(*checkpointEncoder)
 	e.reset(base, collection, withHostID, moreLinks)
-	i := 0
+	start, i := len(b), 0
 	for cp := range seq {
+		if i == n {
+			i++ // more than n: not the page asked for
+			break
+		}
 		b = e.appendNth(b, i, n, cp)
 		i++
 	}
 	encoders.Put(e)
-	return b
+	if i != n {
+		return b[:start], false
+	}
+	return b, true
 }
 
 // encoders keeps checkpointEncoders for reuse: their fragments' memory,

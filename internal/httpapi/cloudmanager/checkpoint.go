@@ -37,8 +37,9 @@ func AppendCheckpoints(b []byte, base, collection string, cps []backup.Checkpoin
 }
 
 // AppendCheckpointsSeq is AppendCheckpoints for n checkpoints that come
-// as a sequence (atlas.AppendCheckpointsViewSeq): the same bytes.
-func AppendCheckpointsSeq(b []byte, base, collection string, n int, seq iter.Seq[*backup.Checkpoint]) []byte {
+// as a sequence (atlas.AppendCheckpointsViewSeq): the same bytes, and
+// whether they are all n.
+func AppendCheckpointsSeq(b []byte, base, collection string, n int, seq iter.Seq[*backup.Checkpoint]) ([]byte, bool) {
 	return atlas.AppendCheckpointsViewSeq(b, base, collection, n, seq, true, moreLinks(base, collection))
 }
 

@@ -227,6 +227,12 @@ func (d *Decoder) DecodeBlock(dst []backup.Checkpoint, arena []backup.Part, b []
 // counted), and an error wrapping ErrCorrupt or ErrUnknownFormat for a
 // block it cannot read; it never panics. Names are interned, as Decode's
 // are.
+//
+// The walk reads a record's successor's seq before it counts or yields
+// the record, so damage anywhere it reads comes before the last
+// checkpoint it would yield: a walk that yields as many checkpoints as
+// [from, to) has seqs met no damage, and a caller can count a walk's
+// checkpoints as it uses them rather than walk the block once first.
 func (d *Decoder) WalkBlock(b []byte, base, from, to int64, cluster, group backup.ObjectID, cp *backup.Checkpoint, yield func(*backup.Checkpoint) bool) (int, error) {
 	if len(b) == 0 {
 		return 0, ErrCorrupt
@@ -307,13 +313,23 @@ func (d *Decoder) WalkBlock(b []byte, base, from, to int64, cluster, group backu
 	filled := 0
 	filledShape := uint64(math.MaxUint64) // the shape whose names cp.Parts holds
 	next, ts := base, int64(0)
-	for range count {
+	// seqAt reads the gap of the record at r.off and returns its seq.
+	seqAt := func() (int64, bool) {
 		gap, ok := r.uvarint()
 		if !ok || gap > uint64(math.MaxInt64-next) {
-			return filled, ErrCorrupt
+			return 0, false
 		}
 		seq := next + int64(gap)
 		next = seq + 1
+		return seq, true
+	}
+	var seq int64
+	if count > 0 {
+		if seq, ok = seqAt(); !ok {
+			return filled, ErrCorrupt
+		}
+	}
+	for i := range count {
 		if seq >= to {
 			// Seqs increase: nothing after this is asked for.
 			break
@@ -352,7 +368,17 @@ func (d *Decoder) WalkBlock(b []byte, base, from, to int64, cluster, group backu
 				p.TokenTimestamp = backup.BSONTimestamp{Date: unixTime(ts + date), Increment: uint32(tok >> 1)}
 			}
 		}
-		if seq < from {
+		// The next record's seq, read before this record is counted or
+		// yielded: the last bytes the walk reads are then read before
+		// the last checkpoint it yields, so a walk that met damage
+		// anywhere yields fewer than a whole one would.
+		cur := seq
+		if i+1 < count {
+			if seq, ok = seqAt(); !ok {
+				return filled, ErrCorrupt
+			}
+		}
+		if cur < from {
 			continue
 		}
 		filled++

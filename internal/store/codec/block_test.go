@@ -118,9 +118,10 @@ func cps0(cps []backup.Checkpoint) backup.Checkpoint {
 	return cps[0]
 }
 
-// TestBlockDamaged decodes every truncation of a block, and the block
-// with each byte changed to several values: never a panic, and a block
-// cut short is always an error.
+// TestBlockDamaged decodes and walks every truncation of a block, and
+// the block with each byte changed to several values: never a panic, a
+// block cut short is always an error, and a walk that meets damage
+// yields fewer checkpoints than the block holds (walkDamage).
 func TestBlockDamaged(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	cps := blockCheckpoints(rng, 40)
@@ -138,6 +139,9 @@ func TestBlockDamaged(t *testing.T) {
 		if _, _, err := d.DecodeBlock(nil, nil, b[:n], 101, 0, math.MaxInt64, backup.ObjectID{}, backup.ObjectID{}); !errors.Is(err, ErrCorrupt) && !errors.Is(err, ErrUnknownFormat) {
 			t.Fatalf("block cut to %d of %d bytes: %v, want an error", n, len(b), err)
 		}
+		if yielded, err := walkDamage(t, d, b[:n], 101, 101, 101+int64(len(cps))); err == nil || yielded == len(cps) {
+			t.Fatalf("block cut to %d of %d bytes: walk yielded %d of %d, error %v", n, len(b), yielded, len(cps), err)
+		}
 	}
 	c := append([]byte(nil), b...)
 	for i := range c {
@@ -145,6 +149,8 @@ func TestBlockDamaged(t *testing.T) {
 			old := c[i]
 			c[i] = v
 			_, _, _ = d.DecodeBlock(nil, nil, c, 101, 0, math.MaxInt64, backup.ObjectID{}, backup.ObjectID{})
+			walkDamage(t, d, c, 101, 101, 101+int64(len(cps)))
+			walkDamage(t, d, c, 101, 111, 131)
 			c[i] = old
 		}
 	}
@@ -172,6 +178,7 @@ func FuzzDecodeBlock(f *testing.F) {
 	}
 	d := new(Decoder)
 	f.Fuzz(func(t *testing.T, b []byte, from, to int64) {
+		walkDamage(t, d, b, 1, from, to)
 		got, _, err := d.DecodeBlock(nil, nil, b, 1, from, to, backup.ObjectID{}, backup.ObjectID{})
 		if err != nil {
 			if len(got) != 0 {
@@ -179,8 +186,30 @@ func FuzzDecodeBlock(f *testing.F) {
 			}
 			return
 		}
-		if to > from && int64(len(got)) > to-from {
+		if to > from && uint64(len(got)) > uint64(to)-uint64(from) {
 			t.Fatalf("%d checkpoints for seqs [%d, %d)", len(got), from, to)
 		}
 	})
+}
+
+// walkDamage walks b, whose first seq is base, over seqs [from, to),
+// and fails t unless a walk that ends in an error yielded fewer than
+// to - from checkpoints: a caller that counts what a walk yields knows
+// that one which yielded every seq asked for met no damage, without
+// walking the block once before.
+func walkDamage(t *testing.T, d *Decoder, b []byte, base, from, to int64) (int, error) {
+	t.Helper()
+	var cp backup.Checkpoint
+	yielded := 0
+	n, err := d.WalkBlock(b, base, from, to, backup.ObjectID{}, backup.ObjectID{}, &cp, func(*backup.Checkpoint) bool {
+		yielded++
+		return true
+	})
+	if n != yielded && err == nil {
+		t.Fatalf("walk of [%d, %d): %d yielded, %d reported", from, to, yielded, n)
+	}
+	if to > from && err != nil && uint64(yielded) >= uint64(to)-uint64(from) {
+		t.Fatalf("walk of [%d, %d): %d yielded, then %v", from, to, yielded, err)
+	}
+	return yielded, err
 }

@@ -52,7 +52,10 @@ import (
 // the epoch of the head it read the cluster's bounds from hold, for
 // every seq they hold, the checkpoint that seq holds in the head's
 // snapshot. A page any of whose seqs no block holds is read from the
-// rows, whole.
+// rows, whole: known before the blocks are walked when a block is
+// missing or the blocks end before the page, or as they are walked (one
+// walk, the one that decodes or encodes the page) when a block is
+// damaged or short of seqs.
 
 // blockSize is the number of seqs a block spans. A page of 100 or 500
 // from the first seq of an unpruned cluster (seq 1) is then whole
@@ -337,11 +340,13 @@ type pageBlocks struct {
 }
 
 // readBlocks reads the blocks of a page of the cluster of h, seqs
-// [from, to), and checks that they hold all of it, or reports false:
-// blocks not matching the rows at h's epoch, or the epoch changed since h
-// was read, or seqs no block holds, or a block it cannot decode (a
-// damaged file: the rows answer, and report the damage if they share
-// it).
+// [from, to), or reports false: blocks not matching the rows at h's
+// epoch, or the epoch changed since h was read, or not holding seqs up
+// to the page's last, or a block of the page missing. What it does not
+// check is what only walking the blocks finds, a damaged block or seqs
+// missing within one: their walk (items, seq) stops short of the page,
+// and the page is then read from the rows (which report the damage if
+// they share it).
 func (db *DB) readBlocks(ctx context.Context, h head, group backup.ObjectID, from, to int64) (*pageBlocks, bool) {
 	if h.pk <= 0 || h.pk > maxBlockPK || h.first < 1 || from >= to {
 		return nil, false
@@ -352,7 +357,7 @@ func (db *DB) readBlocks(ctx context.Context, h head, group backup.ObjectID, fro
 	}
 	// Like the head statement, this one is a few seeks: it runs without
 	// ctx's cancellation, which would cost more than it does.
-	rows, err := db.blocks.QueryContext(context.WithoutCancel(ctx), h.pk, h.epoch, blockKey(h.pk, k0), blockKey(h.pk, k1))
+	rows, err := db.blocks.QueryContext(context.WithoutCancel(ctx), h.pk, h.epoch, blockKey(h.pk, k0), blockKey(h.pk, k1), to-1)
 	if err != nil {
 		return nil, false
 	}
@@ -372,26 +377,9 @@ func (db *DB) readBlocks(ctx context.Context, h head, group backup.ObjectID, fro
 		pb.bodies = append(pb.bodies, body...)
 		pb.bases, pb.ends = append(pb.bases, blockBase(key&maxBlockNum)), append(pb.ends, int64(len(pb.bodies)))
 	}
-	if rows.Err() != nil {
+	if rows.Err() != nil || int64(len(pb.bases)) != k1-k0+1 {
 		return nil, false
 	}
-	dec := db.decoders.Get().(*codec.Decoder)
-	defer db.decoders.Put(dec)
-	n := 0
-	for i := range pb.bases {
-		k, err := dec.WalkBlock(pb.body(i), pb.bases[i], from, to, pb.cluster, pb.group, nil, nil)
-		if err != nil {
-			db.blockDamage.Add(1)
-			return nil, false
-		}
-		n += k
-	}
-	// Seqs increase from block to block and within one, and every one
-	// counted is in [from, to): as many as the range are all of it.
-	if int64(n) != to-from {
-		return nil, false
-	}
-	db.blockReads.Add(1)
 	return pb, true
 }
 
@@ -404,34 +392,54 @@ func (pb *pageBlocks) body(i int) []byte {
 	return pb.bodies[start:pb.ends[i]]
 }
 
-// items decodes the page.
-func (pb *pageBlocks) items(dec *codec.Decoder) ([]backup.Checkpoint, error) {
+// span is the part of the page that block i answers for: the page's
+// seqs that are the block's own. A damaged block claiming seqs of the
+// next one is not counted twice: the spans are disjoint, so a walk of
+// them all that yields to - from checkpoints yielded each seq of the
+// page once.
+func (pb *pageBlocks) span(i int) (from, to int64) {
+	return max(pb.from, pb.bases[i]), min(pb.to, pb.bases[i]+blockSize)
+}
+
+// items decodes the page, or reports false when its blocks do not hold
+// all of it (a damaged block, or seqs missing).
+func (db *DB) items(pb *pageBlocks) ([]backup.Checkpoint, bool) {
+	dec := db.decoders.Get().(*codec.Decoder)
+	defer db.decoders.Put(dec)
 	items := make([]backup.Checkpoint, 0, pb.to-pb.from)
 	var arena []backup.Part
 	var err error
 	for i := range pb.bases {
-		if items, arena, err = dec.DecodeBlock(items, arena, pb.body(i), pb.bases[i], pb.from, pb.to, pb.cluster, pb.group); err != nil {
-			return nil, err
+		from, to := pb.span(i)
+		if items, arena, err = dec.DecodeBlock(items, arena, pb.body(i), pb.bases[i], from, to, pb.cluster, pb.group); err != nil {
+			db.blockDamage.Add(1)
+			return nil, false
 		}
 	}
-	return items, nil
+	return items, int64(len(items)) == pb.to-pb.from
 }
 
 // seq is the page's checkpoints as a sequence, each decoded into one
-// reused value: nothing of the page is allocated but that value.
+// reused value: nothing of the page is allocated but that value. It
+// stops at a damaged block, so that it yields fewer checkpoints than the
+// page has when its blocks do not hold all of it (WalkBlock: damage is
+// met before the last checkpoint a walk would yield).
 func (db *DB) seq(pb *pageBlocks) iter.Seq[*backup.Checkpoint] {
 	return func(yield func(*backup.Checkpoint) bool) {
 		dec := db.decoders.Get().(*codec.Decoder)
 		defer db.decoders.Put(dec)
 		var cp backup.Checkpoint
+		stopped := false
+		each := func(cp *backup.Checkpoint) bool {
+			stopped = !yield(cp)
+			return !stopped
+		}
 		for i := range pb.bases {
-			stopped := false
-			// The blocks were read through once already (readBlocks): no
-			// error can come now.
-			_, _ = dec.WalkBlock(pb.body(i), pb.bases[i], pb.from, pb.to, pb.cluster, pb.group, &cp, func(cp *backup.Checkpoint) bool {
-				stopped = !yield(cp)
-				return !stopped
-			})
+			from, to := pb.span(i)
+			if _, err := dec.WalkBlock(pb.body(i), pb.bases[i], from, to, pb.cluster, pb.group, &cp, each); err != nil {
+				db.blockDamage.Add(1)
+				return
+			}
 			if stopped {
 				return
 			}

@@ -188,7 +188,7 @@ func TestQueryPlans(t *testing.T) {
 	for name, q := range queries {
 		args := []any{"g", "c", "k"}
 		if name == "blocks" {
-			args = append(args, 1)
+			args = append(args, 1, 1)
 		}
 		rows, err := db.r.QueryContext(ctx, "EXPLAIN QUERY PLAN "+q, args...)
 		if err != nil {

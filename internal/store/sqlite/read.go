@@ -372,7 +372,13 @@ func (db *DB) Checkpoints(ctx context.Context, cref backup.ClusterRef, page back
 // with Items nil and n the number of checkpoints; any other page comes as
 // Checkpoints returns it, with a nil sequence. The sequence reads only
 // memory of its own (the page's blocks, copied), so it may be run more
-// than once, and yields the page as of the snapshot it was read in.
+// than once, and yields the page as of the snapshot it was read in. It
+// yields fewer than n checkpoints when the blocks turn out, as it walks
+// them, not to hold the whole page (a damaged block, seqs missing): the
+// caller then drops what it made of them and reads the page through
+// Checkpoints, which reads such a page from the rows. The blocks are
+// walked once, by the sequence, rather than once to check them and once
+// more to yield them.
 func (db *DB) CheckpointsSeq(ctx context.Context, cref backup.ClusterRef, page backup.PageRequest) (_ backup.Page[backup.Checkpoint], n int, _ iter.Seq[*backup.Checkpoint], err error) {
 	defer db.classify(&err)
 	p, pb, err := db.checkpointsPage(ctx, cref, page, true)
@@ -412,12 +418,12 @@ func (db *DB) checkpointsPage(ctx context.Context, cref backup.ClusterRef, page 
 	if pb, ok := db.readBlocks(ctx, h, cref.GroupID, from, to); ok {
 		key := cache.PageKey{Cluster: h.pk, Epoch: h.epoch, From: from, Size: int64(page.Size)}
 		if stream && (db.pages == nil || !db.admit(key)) {
+			db.blockReads.Add(1)
 			return out, pb, nil
 		}
-		dec := db.decoders.Get().(*codec.Decoder)
-		out.Items, err = pb.items(dec)
-		db.decoders.Put(dec)
-		if err == nil {
+		if items, ok := db.items(pb); ok {
+			db.blockReads.Add(1)
+			out.Items = items
 			db.pages.Add(key, out.Items)
 			return out, nil, nil
 		}

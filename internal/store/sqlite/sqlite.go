@@ -103,7 +103,7 @@ type DB struct {
 	heads       headCache
 	authEpochAt atomic.Pointer[versioned[int64]]
 	headReads   atomic.Int64 // head statements run, for tests
-	blockReads  atomic.Int64 // pages answered from blocks, for tests
+	blockReads  atomic.Int64 // pages answered from blocks (sequences: handed out), for tests
 	blockDamage atomic.Int64 // blocks that would not decode
 	// recent holds hashes of the pages lately read from blocks (admit).
 	recent [512]atomic.Uint64
@@ -361,10 +361,10 @@ const (
 
 // blocksQuery reads a page's blocks, in the snapshot where the cluster
 // still has the epoch its head was read at and its blocks match its rows
-// at it (blocks.go): the cluster's row by its pk, the blocks a range of
-// their rowid.
+// at it and hold seqs up to the page's last, ?5 (blocks.go): the
+// cluster's row by its pk, the blocks a range of their rowid.
 const blocksQuery = `SELECT b.block, b.body FROM clusters c JOIN checkpoint_blocks b ON b.block BETWEEN ?3 AND ?4
-WHERE c.pk = ?1 AND c.epoch = ?2 AND c.blocks_epoch = c.epoch ORDER BY b.block`
+WHERE c.pk = ?1 AND c.epoch = ?2 AND c.blocks_epoch = c.epoch AND c.blocks_last >= ?5 ORDER BY b.block`
 
 func (db *DB) prepare(ctx context.Context) error {
 	stmts := []struct {
