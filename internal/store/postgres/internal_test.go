@@ -229,7 +229,7 @@ func TestMigrationsDownUp(t *testing.T) {
 	}
 	defer closeDB()
 	v, err := p.GetDBVersion(ctx)
-	if err != nil || v != latestMigration || latestMigration != 14 {
+	if err != nil || v != latestMigration || latestMigration != 15 {
 		t.Fatalf("version %d (%v), want %d", v, err, latestMigration)
 	}
 	// The versions, in order: numbers are handed out ahead of time, so

@@ -42,6 +42,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -73,6 +74,10 @@ type DB struct {
 	heads *heads
 
 	decoders sync.Pool // of *codec.Decoder; interned names outlive a request
+
+	blockStats blockStats
+	// recent holds hashes of the pages lately read from blocks (admit).
+	recent [512]atomic.Uint64
 
 	opTimeout time.Duration // see WithOpTimeout
 	clock     clock.Clock   // see WithClock
@@ -160,6 +165,10 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 		db.heads = &heads{gate: snapGate{timeout: o.opTimeout, lanes: snapLanes}}
 	}
 	db.decoders.New = func() any { return new(codec.Decoder) }
+	if err := db.refreshBlocks(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
 	return db, nil
 }
 
