@@ -547,4 +547,3 @@ func TestBlocksAdmission(t *testing.T) {
 		}
 	}
 }
-
