@@ -17,6 +17,11 @@
 //   - Every read that resolves a cluster reference does so in one
 //     statement: the project's organization (for the caller's access
 //     check), the cluster, and what was asked of it, from one snapshot.
+//   - A cluster's checkpoints are also kept as blocks of 100 consecutive
+//     seqs, one row each in codec's block form, so that a page read from
+//     the database is one or a few rows rather than one a checkpoint
+//     (blocks.go, migrations/0015_checkpoint_blocks.sql); the checkpoints
+//     table stays the source of truth.
 //
 // Writes are transactions at PostgreSQL's default READ COMMITTED level.
 // Writers of one cluster's checkpoints take its row's lock (SELECT ... FOR
