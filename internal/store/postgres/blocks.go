@@ -139,7 +139,7 @@ func (s *blockSpan) add(lo, hi int64) {
 	s.lo, s.hi = min(s.lo, lo), max(s.hi, hi)
 }
 
-// spanOf is the span a block state asks to rebuild.
+// span is the span a block state asks to rebuild.
 func (s blockState) span() blockSpan {
 	if from := s.staleFrom(); from != noRebuild {
 		return blockSpan{lo: from, hi: math.MaxInt64}
