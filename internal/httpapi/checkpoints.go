@@ -60,15 +60,15 @@ func listCheckpoints(s *Server, rq *request) (result, error) {
 }
 
 // checkpointSeqs is a store that can hand a page of checkpoints as a
-// sequence the encoder reads once, in order (SQLite's pages read from
-// its blocks and not worth its cache): nothing of the page is allocated
-// as checkpoint values, which a random walk over a large cluster would
-// otherwise allocate, and the collector scan, on every request. n is
-// the number of checkpoints; a nil sequence means the page is p.Items,
-// as Checkpoints returns it. A sequence that yields fewer than n could
-// not give the whole page: what was made of it is dropped, and the page
-// is read through Checkpoints. Stores without it (PostgreSQL) are read
-// through Checkpoints.
+// sequence the encoder reads once, in order (pages a store read from its
+// blocks and not worth its cache, SQLite's and PostgreSQL's): nothing of
+// the page is allocated as checkpoint values, which a random walk over a
+// large cluster would otherwise allocate, and the collector scan, on
+// every request. n is the number of checkpoints; a nil sequence means
+// the page is p.Items, as Checkpoints returns it. A sequence that yields
+// fewer than n could not give the whole page: what was made of it is
+// dropped, and the page is read through Checkpoints. Stores without it
+// are read through Checkpoints.
 type checkpointSeqs interface {
 	CheckpointsSeq(ctx context.Context, ref backup.ClusterRef, page backup.PageRequest) (p backup.Page[backup.Checkpoint], n int, seq iter.Seq[*backup.Checkpoint], err error)
 }

@@ -136,7 +136,7 @@ func benchStoreOf(b *testing.B, n int) *benchStore {
 	if err != nil {
 		b.Fatal(err)
 	}
-	_, err = conn.Exec(ctx, `VACUUM ANALYZE checkpoints`)
+	_, err = conn.Exec(ctx, `VACUUM ANALYZE checkpoints, checkpoint_blocks`)
 	conn.Close(ctx)
 	if err != nil {
 		b.Fatal(err)

@@ -229,7 +229,7 @@ func TestMigrationsDownUp(t *testing.T) {
 	}
 	defer closeDB()
 	v, err := p.GetDBVersion(ctx)
-	if err != nil || v != latestMigration || latestMigration != 14 {
+	if err != nil || v != latestMigration || latestMigration != 15 {
 		t.Fatalf("version %d (%v), want %d", v, err, latestMigration)
 	}
 	// The versions, in order: numbers are handed out ahead of time, so
@@ -347,16 +347,19 @@ func TestQueryPlans(t *testing.T) {
 		t.Fatal(err)
 	}
 	group, name, id := f.a.GroupID.Hex(), f.a.Name, f.a.ID.Hex()
+	var pk, epoch int64
+	f.must(f.raw.QueryRow(f.ctx, `SELECT pk, epoch FROM clusters WHERE id = $1`, id).Scan(&pk, &epoch))
 	for _, q := range []struct {
 		name  string
 		sql   string
 		args  []any
-		index string // of checkpoints, which the plan must use
+		index string // of checkpoints or checkpoint_blocks, which the plan must use
 	}{
 		{"page by name", pageByName, []any{group, name, int64(4000), int64(100)}, "checkpoints_pkey"},
 		{"page by id", pageByID, []any{group, id, int64(0), int64(100)}, "checkpoints_pkey"},
 		{"head with bounds", headBoundsByName, []any{group, name}, "checkpoints_pkey"},
 		{"head", headByID, []any{group, id}, ""},
+		{"blocks", blocksQuery, []any{pk, epoch, int64(20), int64(24)}, "checkpoint_blocks_pkey"},
 		{"checkpoint", checkpointByName, []any{group, name, cps[2500].ID.Hex()}, "checkpoints_id_key"},
 		{"newest restorable", newestRestorableQuery, nil, "checkpoints_restorable"},
 	} {
@@ -365,7 +368,7 @@ func TestQueryPlans(t *testing.T) {
 		lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
 		f.must(err)
 		plan := strings.Join(lines, "\n")
-		if strings.Contains(plan, "Seq Scan on checkpoints") || !strings.Contains(plan, q.index) {
+		if strings.Contains(plan, "Seq Scan on checkpoint") || !strings.Contains(plan, q.index) {
 			t.Errorf("%s:\n%s", q.name, plan)
 		}
 	}

@@ -17,6 +17,11 @@
 //   - Every read that resolves a cluster reference does so in one
 //     statement: the project's organization (for the caller's access
 //     check), the cluster, and what was asked of it, from one snapshot.
+//   - A cluster's checkpoints are also kept as blocks of 100 consecutive
+//     seqs, one row each in codec's block form, so that a page read from
+//     the database is one or a few rows rather than one a checkpoint
+//     (blocks.go, migrations/0015_checkpoint_blocks.sql); the checkpoints
+//     table stays the source of truth.
 //
 // Writes are transactions at PostgreSQL's default READ COMMITTED level.
 // Writers of one cluster's checkpoints take its row's lock (SELECT ... FOR
@@ -42,6 +47,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -73,6 +79,10 @@ type DB struct {
 	heads *heads
 
 	decoders sync.Pool // of *codec.Decoder; interned names outlive a request
+
+	blockStats blockStats
+	// recent holds hashes of the pages lately read from blocks (admit).
+	recent [512]atomic.Uint64
 
 	opTimeout time.Duration // see WithOpTimeout
 	clock     clock.Clock   // see WithClock
@@ -160,6 +170,10 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 		db.heads = &heads{gate: snapGate{timeout: o.opTimeout, lanes: snapLanes}}
 	}
 	db.decoders.New = func() any { return new(codec.Decoder) }
+	if err := db.refreshBlocks(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
 	return db, nil
 }
 

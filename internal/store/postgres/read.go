@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"iter"
 	"math"
 	"sort"
 	"time"
@@ -464,22 +465,48 @@ func (r *refRow) resolve(ctx context.Context, cref backup.ClusterRef) (ref, erro
 
 // Checkpoints lists one page of a cluster's checkpoints, oldest first.
 //
-// With the page cache on, one statement reads the reference, the
-// cluster's epoch and its seq bounds; a cached page for that epoch and
-// first seq is the answer (see cache.go). Otherwise, or on a miss, one
-// statement reads the reference, the bounds and the page, as one range of
-// the checkpoints primary key; no step depends on the page number or the
-// number of rows.
+// One statement reads the reference, the cluster's epoch and its seq
+// bounds (with the caches on, its answer is often kept, snapshot.go); a
+// cached page for that epoch and first seq is the answer (see cache.go).
+// Otherwise the page's blocks are read, with a check of the epoch, by a
+// second statement (blocks.go), and, when they do not hold all of it,
+// one statement reads the reference, the bounds and the page from the
+// rows, as one range of the checkpoints primary key; no step depends on
+// the page number.
 //
 // The returned Items may share their backing array, and their Parts', with
 // the cache and with other callers: they must be read, never modified.
 func (db *DB) Checkpoints(ctx context.Context, cref backup.ClusterRef, page backup.PageRequest) (_ backup.Page[backup.Checkpoint], err error) {
+	p, _, err := db.checkpointsPage(ctx, cref, page, false)
+	return p, err
+}
+
+// CheckpointsSeq is Checkpoints for a caller that reads each checkpoint
+// of the page once, in order, and keeps none of them (the API's encoder):
+// a page read from blocks that is not worth caching (admit) comes as a
+// sequence that decodes one checkpoint at a time into one reused value,
+// with Items nil and n the number of checkpoints; any other page comes as
+// Checkpoints returns it, with a nil sequence. The sequence reads only
+// memory of its own (the page's blocks, copied), so it may be run more
+// than once, and yields the page as of the snapshot it was read in.
+func (db *DB) CheckpointsSeq(ctx context.Context, cref backup.ClusterRef, page backup.PageRequest) (_ backup.Page[backup.Checkpoint], n int, _ iter.Seq[*backup.Checkpoint], err error) {
+	p, pb, err := db.checkpointsPage(ctx, cref, page, true)
+	if err != nil || pb == nil {
+		return p, len(p.Items), nil, err
+	}
+	return p, int(pb.to - pb.from), db.seq(pb), nil
+}
+
+// checkpointsPage is Checkpoints, or, with stream, CheckpointsSeq's
+// blocks of a page not worth caching, with Items nil.
+func (db *DB) checkpointsPage(ctx context.Context, cref backup.ClusterRef, page backup.PageRequest, stream bool) (_ backup.Page[backup.Checkpoint], _ *pageBlocks, err error) {
+	var out backup.Page[backup.Checkpoint]
 	if _, err := store.Caller(ctx); err != nil {
-		return backup.Page[backup.Checkpoint]{}, err
+		return out, nil, err
 	}
 	offset, err := pageOffset(page)
 	if err != nil {
-		return backup.Page[backup.Checkpoint]{}, err
+		return out, nil, err
 	}
 	// A page served from the caches needs no statement, nor the call's
 	// timeout (keptHead).
@@ -488,28 +515,51 @@ func (db *DB) Checkpoints(ctx context.Context, cref backup.ClusterRef, page back
 	if db.pages != nil {
 		h, kept, err := db.keptHead(ctx, cref, true, &at)
 		if kept && err != nil {
-			return backup.Page[backup.Checkpoint]{}, err
+			return out, nil, err
 		}
 		if kept {
 			if out, ok := db.pages.Page(h.pk, h.epoch, h.first, h.last, offset, page); ok {
-				return out, nil
+				return out, nil, nil
 			}
 		}
 	}
 	ctx, end := db.opFrom(ctx, start)
 	defer end(&err)
-	if db.pages == nil {
-		return db.readPage(ctx, cref, page, offset)
-	}
 	h, err := db.head(ctx, cref, true, &at)
 	if err != nil {
-		return backup.Page[backup.Checkpoint]{}, err
+		return out, nil, err
 	}
 	if out, ok := db.pages.Page(h.pk, h.epoch, h.first, h.last, offset, page); ok {
-		return out, nil
+		return out, nil, nil
 	}
-	return db.readPage(ctx, cref, page, offset)
+	if page.IncludeCount {
+		out.Total = int(h.count())
+	}
+	if offset >= h.count() {
+		out.Items = []backup.Checkpoint{}
+		return out, nil, nil
+	}
+	from := h.first + offset
+	to := min(from+int64(page.Size), h.last+1)
+	if pb, ok := db.readBlocks(ctx, h, cref.GroupID, from, to); ok {
+		key := cache.PageKey{Cluster: h.pk, Epoch: h.epoch, From: from, Size: int64(page.Size)}
+		if stream && (db.pages == nil || !db.admit(key)) {
+			return out, pb, nil
+		}
+		dec := db.decoders.Get().(*codec.Decoder)
+		out.Items, err = pb.items(dec)
+		db.decoders.Put(dec)
+		if err == nil {
+			db.pages.Add(key, out.Items)
+			return out, nil, nil
+		}
+	}
+	out, err = db.readPage(ctx, cref, page, offset)
+	return out, nil, err
 }
+
+// count is the number of checkpoints within the head's bounds.
+func (h head) count() int64 { return h.last - h.first + 1 }
 
 // readPage is Checkpoints without the cache, which it then fills.
 func (db *DB) readPage(ctx context.Context, cref backup.ClusterRef, page backup.PageRequest, offset int64) (backup.Page[backup.Checkpoint], error) {

@@ -139,7 +139,24 @@ func (db *DB) AddCheckpoints(ctx context.Context, cps []backup.Checkpoint) (err 
 				return err
 			}
 		}
-		return w.flush(ctx)
+		if err := w.flush(ctx); err != nil {
+			return err
+		}
+		// Each touched block once, however many of the batch it holds.
+		var dec *codec.Decoder
+		for _, cs := range w.clusters {
+			if cs.blocks.lo > cs.blocks.hi {
+				continue
+			}
+			if dec == nil {
+				dec = db.decoders.Get().(*codec.Decoder)
+				defer db.decoders.Put(dec)
+			}
+			if err := rebuildBlocks(ctx, tx, dec, cs.pk, cs.blocks); err != nil {
+				return fmt.Errorf("postgres: add checkpoints: %w", err)
+			}
+		}
+		return nil
 	})
 }
 
@@ -167,6 +184,10 @@ type clusterState struct {
 	first, last     int64
 	firstTS, lastTS int64
 	firstID, lastID string
+	// blocks are the seqs whose blocks must be rebuilt at the end of the
+	// transaction: what was stale before it (blockState.staleFrom) and
+	// what it wrote or moved.
+	blocks blockSpan
 }
 
 // checkpointValues is a checkpoint as stored, with its seq.
@@ -208,6 +229,7 @@ func (w *writer) add(ctx context.Context, cp *backup.Checkpoint) error {
 			cs.first, cs.firstTS, cs.firstID = v.seq, v.Timestamp, v.ID
 		}
 		cs.has, cs.last, cs.lastTS, cs.lastID = true, v.seq, v.Timestamp, v.ID
+		cs.blocks.add(v.seq, v.seq)
 		w.pendingIDs[v.ID] = len(w.pending)
 		w.pending = append(w.pending, v)
 		if len(w.pending) >= maxPending {
@@ -235,6 +257,7 @@ func (w *writer) add(ctx context.Context, cp *backup.Checkpoint) error {
 		// every stored checkpoint keeps its seq.
 		v.seq = cs.first - 1
 		cs.first, cs.firstTS, cs.firstID = v.seq, v.Timestamp, v.ID
+		cs.blocks.add(v.seq, v.seq)
 		return w.insert(ctx, &v)
 	}
 	// In the middle: find where it goes, then shift the shorter side of
@@ -253,12 +276,14 @@ func (w *writer) add(ctx context.Context, cp *backup.Checkpoint) error {
 		}
 		v.seq = pos
 		cs.last++
+		cs.blocks.add(pos, cs.last)
 	} else {
 		if _, err := w.tx.Exec(ctx, `UPDATE checkpoints SET seq = seq - 1 WHERE cluster = $1 AND seq < $2`, cs.pk, pos); err != nil {
 			return fmt.Errorf("postgres: add checkpoint %s: shift: %w", v.ID, err)
 		}
 		v.seq = pos - 1
 		cs.first--
+		cs.blocks.add(cs.first, pos-1)
 	}
 	return w.insert(ctx, &v)
 }
@@ -345,6 +370,11 @@ func (w *writer) clusterOf(ctx context.Context, cp *backup.Checkpoint) (*cluster
 		if err := cs.readBounds(ctx, w.tx); err != nil {
 			return nil, err
 		}
+		bs, err := readBlockState(ctx, w.tx, pk)
+		if err != nil {
+			return nil, fmt.Errorf("postgres: add checkpoint %s: %w", cp.ID.Hex(), err)
+		}
+		cs.blocks = bs.span()
 		w.clusters[cp.ClusterID] = cs
 	}
 	if cs.group != cp.GroupID {
@@ -466,12 +496,18 @@ func (db *DB) PruneCheckpoints(ctx context.Context, clusterID backup.ObjectID, c
 		if err != nil || end == cs.first {
 			return err
 		}
+		bs, err := readBlockState(ctx, tx, pk)
+		if err != nil {
+			return err
+		}
 		tag, err := tx.Exec(ctx, `DELETE FROM checkpoints WHERE cluster = $1 AND seq < $2`, pk, end)
 		if err != nil {
 			return err
 		}
 		n = int(tag.RowsAffected())
-		return nil
+		dec := db.decoders.Get().(*codec.Decoder)
+		defer db.decoders.Put(dec)
+		return pruneBlocks(ctx, tx, dec, pk, bs, end)
 	})
 	if err != nil {
 		return 0, err
@@ -594,7 +630,7 @@ func (db *DB) DeleteCluster(ctx context.Context, cref backup.ClusterRef) (err er
 		if err != nil {
 			return err
 		}
-		for _, q := range []string{`DELETE FROM checkpoints WHERE cluster = $1`, `DELETE FROM restore_jobs WHERE cluster = $1`, `DELETE FROM slots WHERE cluster = $1`, `DELETE FROM clusters WHERE pk = $1`} {
+		for _, q := range []string{`DELETE FROM checkpoints WHERE cluster = $1`, `DELETE FROM checkpoint_blocks WHERE cluster = $1`, `DELETE FROM restore_jobs WHERE cluster = $1`, `DELETE FROM slots WHERE cluster = $1`, `DELETE FROM clusters WHERE pk = $1`} {
 			if _, err := tx.Exec(ctx, q, pk.Int64); err != nil {
 				return err
 			}
