@@ -412,6 +412,27 @@ func TestBlocksUpgrade(t *testing.T) {
 	f.mustUseBlocks("reopened")
 }
 
+// TestBlocksDamagedRowOpens damages one checkpoint's parts by SQL, which
+// leaves the blocks stale, and wants Open to succeed all the same (the
+// rebuild meets the damage), the page holding the row to report it, and
+// a page without it to be served from the rows.
+func TestBlocksDamagedRowOpens(t *testing.T) {
+	f := newBlocksFixture(t)
+	f.appendN(300, 100)
+	f.exec(`UPDATE checkpoints SET parts = '\xff'::bytea WHERE cluster = (SELECT pk FROM clusters WHERE id = $1) AND seq = 150`, f.cluster.ID.Hex())
+	f.reopen()
+	if _, err := f.db.Checkpoints(f.ctx, f.ref, backup.PageRequest{Num: 2, Size: 100}); err == nil {
+		t.Error("the page holding the damaged row: no error")
+	}
+	p, err := f.db.Checkpoints(f.ctx, f.ref, backup.PageRequest{Num: 3, Size: 100})
+	if err != nil || len(p.Items) != 100 {
+		t.Fatalf("a page without the damaged row: %d items, %v", len(p.Items), err)
+	}
+	if n := f.db.blockStats.reads.Load(); n != 0 {
+		t.Errorf("%d pages read from blocks, want none: the rebuild failed", n)
+	}
+}
+
 // TestBlocksConcurrentHandles has two stores on one schema, as two
 // servers sharing a database, write one cluster at once (appends in
 // batches, inserts out of order, prunes), then wants every page the same

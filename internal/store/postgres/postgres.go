@@ -170,10 +170,13 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 		db.heads = &heads{gate: snapGate{timeout: o.opTimeout, lanes: snapLanes}}
 	}
 	db.decoders.New = func() any { return new(codec.Decoder) }
-	if err := db.refreshBlocks(ctx); err != nil {
-		db.Close()
-		return nil, err
-	}
+	// Blocks that do not match the rows are rebuilt now (blocks.go). If
+	// that fails (a damaged row of checkpoints, the context's end, another
+	// instance holding a cluster's lock past it), the store opens all the
+	// same, as SQLite's does: blocks are derived, the rows answer
+	// meanwhile, reads report any damage they meet as they always do, and
+	// the next write to a cluster rebuilds what is stale of it.
+	_ = db.refreshBlocks(ctx)
 	return db, nil
 }
 
