@@ -190,16 +190,17 @@ func New(cfg Config, st Store) *Server {
 
 // ServeHTTP serves the API.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	// fastRoutes takes only clean paths.
+	var pv pathValues
+	if set, ok := s.fast.match(r, &pv); ok {
+		s.serve(w, r, set.match(r.Method), &pv)
+		return
+	}
 	// net/http's mux answers a path with empty, "." or ".." segments with
 	// a redirect to its cleaned form and an HTML body; no API path has
 	// such segments, so they are an unknown resource, in the API's format.
 	if !cleanPath(r.URL.Path) {
 		s.notFound.ServeHTTP(w, r)
-		return
-	}
-	var pv pathValues
-	if set, ok := s.fast.match(r, &pv); ok {
-		s.serve(w, r, set.match(r.Method), &pv)
 		return
 	}
 	s.mux.ServeHTTP(w, r)
