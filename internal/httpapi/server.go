@@ -571,15 +571,29 @@ type idBlock struct {
 }
 
 func newIDBlock() *idBlock {
-	first := requestIDs.n.Add(idBlockLen) - idBlockLen + 1
+	n := requestIDs.n.Add(idBlockLen) - idBlockLen + 1
 	var text [idBlockLen * idLen]byte
-	for i := range idBlockLen {
+	copy(text[:], requestIDs.prefix[:])
+	for j := idLen - 1; j >= len(requestIDs.prefix); j-- {
+		text[j] = "0123456789abcdef"[n&0xf]
+		n >>= 4
+	}
+	// Each next id is the one before plus one, in hex digits: the digits
+	// carried over are the only ones written again.
+	for i := 1; i < idBlockLen; i++ {
 		b := text[i*idLen : (i+1)*idLen]
-		copy(b, requestIDs.prefix[:])
-		n := first + uint64(i)
+		copy(b, text[(i-1)*idLen:i*idLen])
 		for j := idLen - 1; j >= len(requestIDs.prefix); j-- {
-			b[j] = "0123456789abcdef"[n&0xf]
-			n >>= 4
+			switch b[j] {
+			case 'f':
+				b[j] = '0' // and carry
+				continue
+			case '9':
+				b[j] = 'a'
+			default:
+				b[j]++
+			}
+			break
 		}
 	}
 	all := string(text[:])

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"fmt"
 	"net/http/httptest"
 	"strconv"
 	"strings"
@@ -67,6 +68,25 @@ func TestRequestIDs(t *testing.T) {
 		}
 		if !c.echo && len(id) != idLen {
 			t.Errorf("sent %q: made id %q", c.sent, id)
+		}
+	}
+}
+
+// TestIDBlock: a block's ids are the counter's next numbers in order,
+// carries included, after the prefix.
+func TestIDBlock(t *testing.T) {
+	defer requestIDs.n.Store(requestIDs.n.Load()) // the process's ids go on from where they were
+	for _, start := range []uint64{0, 0xe, 0xffff0, 0x0123456789abcdef - 3, 1<<64 - 20} {
+		requestIDs.n.Store(start)
+		blk := newIDBlock()
+		for i, id := range blk.values {
+			want := string(requestIDs.prefix[:]) + fmt.Sprintf("%016x", start+1+uint64(i))
+			if id != want {
+				t.Fatalf("from %#x: id %d is %q, want %q", start, i, id, want)
+			}
+		}
+		if got := requestIDs.n.Load(); got != start+idBlockLen {
+			t.Errorf("from %#x: counter at %#x", start, got)
 		}
 	}
 }
