@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"slices"
 	"strings"
 	"sync"
 
@@ -95,10 +94,13 @@ func (c *checkpointBodies) append(b []byte, sf *surface, base string, ref backup
 	if size > c.max {
 		return b
 	}
+	// The entry keeps cp's parts as they are, not a copy: a store never
+	// modifies a checkpoint it returned (Store), so while a store hands
+	// out the same array (its cache does) the parts are the same at a
+	// glance (sameCheckpoint).
 	e := &checkpointBody{sf: sf, base: base, group: ref.GroupID, clusterID: ref.ID,
 		clusterName: strings.Clone(ref.Name), // not the request's memory
 		cp:          *cp, body: append([]byte(nil), b[start:]...), size: size}
-	e.cp.Parts = slices.Clone(cp.Parts) // the entry's own: nothing the caller holds
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	// The id's other variants, but the one with these links (replaced)
@@ -141,12 +143,16 @@ func (c *checkpointBodies) append(b []byte, sf *surface, base string, ref backup
 }
 
 // sameCheckpoint reports whether a and b hold the same values: those
-// appendCheckpoint reads.
+// appendCheckpoint reads. Parts in the same array are the same parts:
+// checkpoints a Store returned are never modified.
 func sameCheckpoint(a, b *backup.Checkpoint) bool {
 	if a.ID != b.ID || a.ClusterID != b.ClusterID || a.GroupID != b.GroupID || a.Restorable != b.Restorable ||
 		!a.Started.Equal(b.Started) || !a.Completed.Equal(b.Completed) || !a.Timestamp.Equal(b.Timestamp) ||
 		len(a.Parts) != len(b.Parts) {
 		return false
+	}
+	if len(a.Parts) == 0 || &a.Parts[0] == &b.Parts[0] {
+		return true // the same array: the same parts, since none is ever modified (Store)
 	}
 	for i := range a.Parts {
 		if !samePart(&a.Parts[i], &b.Parts[i]) {

@@ -44,12 +44,17 @@ func TestCheckpointBodies(t *testing.T) {
 	if len(c.bodies) != 1 {
 		t.Fatalf("%d entries after one checkpoint, want 1", len(c.bodies))
 	}
-	// The entry is its own copy: changing the caller's parts afterwards
-	// (which no store does) neither changes it nor is served from it.
-	parts := cp.Parts
-	cp.Parts = append([]backup.Part(nil), parts...)
-	parts[0].ShardName = "changed"
+	// Equal parts in another array (another read of the store) are the
+	// same parts: served from the entry, not encoded again.
+	cp.Parts = append([]backup.Part(nil), cp.Parts...)
+	if !sameCheckpoint(&c.bodies[cp.ID].cp, &cp) {
+		t.Fatal("equal parts in another array: sameCheckpoint false")
+	}
+	kept := c.kept(atlasV2, base, ref, &cp)
 	check("the same checkpoint again", atlasV2, base, cp)
+	if again := c.kept(atlasV2, base, ref, &cp); kept == nil || &again[0] != &kept[0] {
+		t.Error("the same checkpoint in another array encoded again")
+	}
 
 	// Every value the representation shows, changed under the same id.
 	for _, tt := range []struct {
