@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -23,7 +24,7 @@ import (
 
 // BenchmarkRequestPath is one request through the API as serve wires it,
 // over SQLite with the demo data set and a service account's bearer
-// token, in three configurations:
+// token, in four configurations:
 //
 //   - shipped: serve's defaults: the rate limiter on (with a limit the
 //     benchmark never reaches, as a busy caller within its limit) and the
@@ -36,8 +37,25 @@ import (
 //     in-process load test measures.
 //
 // Each for get-one (a cached checkpoint, its representation kept) and
-// list-100 (a cached page of 100).
+// list-100 (a cached page of 100), once from one goroutine and once from
+// every core at once (parallel), where the path's locks and shared
+// counters meet.
 func BenchmarkRequestPath(b *testing.B) {
+	benchRequestPath(b, false)
+}
+
+// BenchmarkRequestPathHTTP is BenchmarkRequestPath's shipped and stripped
+// configurations served by net/http over an in-memory connection
+// (serveOverConn), beside the ceiling: a handler writing the bytes and
+// headers the API answered, as the load test's ceiling does. What
+// net/http does per request (reading it, cloning the header map, writing
+// the response) is in every figure; the difference between a
+// configuration and the ceiling is what checkpointd adds.
+func BenchmarkRequestPathHTTP(b *testing.B) {
+	benchRequestPath(b, true)
+}
+
+func benchRequestPath(b *testing.B, overHTTP bool) {
 	ctx := backup.WithPrincipal(context.Background(), backup.System)
 	db, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "bench.db"))
 	if err != nil {
@@ -71,6 +89,9 @@ func BenchmarkRequestPath(b *testing.B) {
 	}
 	never := auth.Limit{Requests: 1 << 30, Window: time.Minute}
 	configs := []config{{"shipped", never, shippedLog}, {"shipped-slog", never, slogLog}, {"limiter-only", never, noLog}, {"stripped", auth.Limit{}, noLog}}
+	if overHTTP {
+		configs = []config{{"shipped", never, shippedLog}, {"stripped", auth.Limit{}, noLog}}
+	}
 
 	base := "/api/atlas/v2/groups/" + ds.Project.ID.Hex() + "/clusters/Cluster0/backupCheckpoints"
 	targets := []struct{ name, path string }{
@@ -78,35 +99,80 @@ func BenchmarkRequestPath(b *testing.B) {
 		{"list-100", base + "?itemsPerPage=100"},
 	}
 	for _, tg := range targets {
+		var ceiling http.Handler // from the first configuration's answer
 		for _, c := range configs {
-			b.Run(tg.name+"/"+c.name, func(b *testing.B) {
-				logger, closeLog := c.logger(io.Discard)
-				defer closeLog()
-				a, err := auth.New(ctx, auth.Config{Store: db, RateLimit: c.limit, TokenRateLimit: auth.Limit{}, Refresh: auth.DefaultRefresh, Logger: logger})
-				if err != nil {
-					b.Fatal(err)
-				}
-				api := httpapi.New(httpapi.Config{Logger: logger, Auth: a, OAuth: a}, db)
-				authz := []string{"Bearer " + benchToken(b, api, sa.ClientID, secret)}
-				r := httptest.NewRequest(http.MethodGet, tg.path, nil)
-				r.RemoteAddr = "127.0.0.1:1234"
-				r.Header.Set("Accept", "application/vnd.atlas.2023-01-01+json")
-				r.Header["Authorization"] = authz
-				w := &discardWriter{h: http.Header{}}
-				api.ServeHTTP(w, r)
-				if w.status != 200 {
-					b.Fatalf("status %d", w.status)
-				}
-				b.SetBytes(int64(w.n))
-				b.ReportAllocs()
-				b.ResetTimer()
-				for b.Loop() {
-					w.reset()
+			logger, closeLog := c.logger(io.Discard)
+			a, err := auth.New(ctx, auth.Config{Store: db, RateLimit: c.limit, TokenRateLimit: auth.Limit{}, Refresh: auth.DefaultRefresh, Logger: logger})
+			if err != nil {
+				b.Fatal(err)
+			}
+			api := httpapi.New(httpapi.Config{Logger: logger, Auth: a, OAuth: a}, db)
+			authz := "Bearer " + benchToken(b, api, sa.ClientID, secret)
+			r := httptest.NewRequest(http.MethodGet, tg.path, nil)
+			r.RemoteAddr = "127.0.0.1:1234"
+			r.Header.Set("Accept", "application/vnd.atlas.2023-01-01+json")
+			r.Header["Authorization"] = []string{authz}
+			if !overHTTP {
+				b.Run(tg.name+"/"+c.name, func(b *testing.B) {
+					w := &discardWriter{h: http.Header{}}
 					api.ServeHTTP(w, r)
+					if w.status != 200 {
+						b.Fatalf("status %d", w.status)
+					}
+					b.SetBytes(int64(w.n))
+					b.ReportAllocs()
+					b.ResetTimer()
+					for b.Loop() {
+						w.reset()
+						api.ServeHTTP(w, r)
+					}
+				})
+				b.Run(tg.name+"/"+c.name+"/parallel", func(b *testing.B) {
+					b.ReportAllocs()
+					b.RunParallel(func(pb *testing.PB) {
+						w := &discardWriter{h: http.Header{}}
+						for pb.Next() {
+							w.reset()
+							api.ServeHTTP(w, r)
+						}
+					})
+				})
+				closeLog()
+				continue
+			}
+			// As wrk sends it: Host, the two headers, keep-alive.
+			raw := []byte("GET " + tg.path + " HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n" +
+				"Accept: application/vnd.atlas.2023-01-01+json\r\nAuthorization: " + authz + "\r\n\r\n")
+			if ceiling == nil {
+				rec := httptest.NewRecorder()
+				api.ServeHTTP(rec, r)
+				if rec.Code != 200 {
+					b.Fatalf("status %d", rec.Code)
 				}
-			})
+				ceiling = ceilingOf(rec.Header(), rec.Body.Bytes())
+			}
+			b.Run(tg.name+"/"+c.name, func(b *testing.B) { serveOverConn(b, api, raw) })
+			closeLog()
+			if c.name == configs[len(configs)-1].name {
+				b.Run(tg.name+"/ceiling", func(b *testing.B) { serveOverConn(b, ceiling, raw) })
+			}
 		}
 	}
+}
+
+// ceilingOf is a handler answering every request with hdr (but Date)
+// and body, as the load test's ceiling answers a captured request.
+func ceilingOf(hdr http.Header, body []byte) http.Handler {
+	hdr = hdr.Clone()
+	hdr.Del("Date")
+	body = bytes.Clone(body)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		for k, v := range hdr {
+			h[k] = v
+		}
+		_, _ = w.Write(body)
+	})
 }
 
 // benchToken mints an access token through the API's token endpoint.

@@ -146,11 +146,29 @@ func appendTextString(b []byte, s string) []byte {
 
 // needsQuoting is log/slog's (text_handler.go): ASCII is quoted for a
 // space, '=', and what a JSON string escapes but a backslash.
+//
+// The strings of a request line are ASCII that needs no quoting, nearly
+// always: eight bytes are checked at once while they are (a path byte by
+// byte was a tenth of a cached get-one's time in the handler), then the
+// rest byte by byte, as slog does.
 func needsQuoting(s string) bool {
 	if len(s) == 0 {
 		return true
 	}
-	for i := 0; i < len(s); {
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		x := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+		if x&highBits != 0 {
+			break // not ASCII: byte by byte
+		}
+		// With every byte below 0x80, these find exactly whether a byte is
+		// below 0x21 (a control character or a space), '=' or '"'.
+		if (x-0x21*lowBits)&^x&highBits != 0 || hasZeroByte(x^('='*lowBits)) || hasZeroByte(x^('"'*lowBits)) {
+			return true
+		}
+	}
+	for i < len(s) {
 		c := s[i]
 		if c < utf8.RuneSelf {
 			if quotedASCII[c] {
@@ -167,6 +185,16 @@ func needsQuoting(s string) bool {
 	}
 	return false
 }
+
+// lowBits and highBits are the lowest and the highest bit of each byte of
+// a uint64.
+const (
+	lowBits  = 0x0101010101010101
+	highBits = 0x8080808080808080
+)
+
+// hasZeroByte reports whether a byte of x is zero.
+func hasZeroByte(x uint64) bool { return (x-lowBits)&^x&highBits != 0 }
 
 // quotedASCII says which ASCII characters needsQuoting quotes for.
 var quotedASCII = func() (t [utf8.RuneSelf]bool) {

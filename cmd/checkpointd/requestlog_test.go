@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/checkpointd/checkpointd/internal/httpapi"
 )
@@ -121,5 +123,81 @@ func TestRequestLineAllocs(t *testing.T) {
 		_ = h.HandleRequestLine(ctx, &l)
 	}); n > 0 {
 		t.Errorf("%v allocations per request line from its values, want 0", n)
+	}
+}
+
+// needsQuotingByByte is needsQuoting as slog writes it, one byte at a
+// time: the reference for the word-at-a-time check.
+func needsQuotingByByte(s string) bool {
+	if len(s) == 0 {
+		return true
+	}
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c == ' ' || c == '=' || c == '"' || c < 0x20 {
+				return true
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError || unicode.IsSpace(r) || !unicode.IsPrint(r) {
+			return true
+		}
+		i += size
+	}
+	return false
+}
+
+// TestNeedsQuoting: every byte value, and runes that need quoting or
+// not, at every position of strings up to three words long, with plain
+// ASCII on either side, as slog decides.
+func TestNeedsQuoting(t *testing.T) {
+	var specials []string
+	for c := 0; c < 256; c++ {
+		specials = append(specials, string([]byte{byte(c)}))
+	}
+	specials = append(specials, "é", "\u00a0", "\u2028", "日", "\U0001F600", "\xc3", "\xe6\x97")
+	n := 0
+	for _, sp := range specials {
+		for before := 0; before <= 24; before++ {
+			for after := 0; after <= 9; after++ {
+				s := strings.Repeat("a", before) + sp + strings.Repeat("Z", after)
+				if got, want := needsQuoting(s), needsQuotingByByte(s); got != want {
+					t.Fatalf("needsQuoting(%q) = %v, want %v", s, got, want)
+				}
+				n++
+			}
+		}
+	}
+	for _, s := range []string{"", "a", "abcdefgh", "abcdefghi", "/api/atlas/v2/groups/5e2211c17a3e5a48f5497de3/clusters/Cluster0/backupCheckpoints",
+		"~!#$%&'()*+,-./:;<>?@[\\]^_`{|}\x7f", "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"} {
+		if got, want := needsQuoting(s), needsQuotingByByte(s); got != want {
+			t.Errorf("needsQuoting(%q) = %v, want %v", s, got, want)
+		}
+	}
+	if n == 0 {
+		t.Fatal("no strings checked")
+	}
+}
+
+// BenchmarkNeedsQuoting: the strings of a get-one's request line.
+func BenchmarkNeedsQuoting(b *testing.B) {
+	strs := []string{"7fb955ed0000000000000003", "atlas-v2", "getLegacyBackupCheckpoint", "GET",
+		"/api/atlas/v2/groups/5e2211c17a3e5a48f5497de3/clusters/Cluster0/backupCheckpoints/6b1705dc80eef53de500029a"}
+	for _, c := range []struct {
+		name string
+		f    func(string) bool
+	}{{"words", needsQuoting}, {"bytes", needsQuotingByByte}} {
+		b.Run(c.name, func(b *testing.B) {
+			for b.Loop() {
+				for _, s := range strs {
+					if c.f(s) {
+						b.Fatal(s)
+					}
+				}
+			}
+		})
 	}
 }

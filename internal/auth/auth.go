@@ -367,36 +367,27 @@ func isDigestRefusal(err error) bool {
 func (a *Authenticator) verifyBearer(ctx context.Context, gen *generation, hdr string, now time.Time) (*backup.Principal, error) {
 	// A token verified before in this generation needs only its times
 	// checked again: its signature and claims cannot have changed, and a
-	// revocation, like any credential write, starts a new generation. It
-	// is looked up before its form is checked: only a token BearerToken
-	// accepted is kept, so one found is well-formed (and a long token's
-	// form is a scan of every byte).
-	var (
-		claims oauth.Claims
-		known  bool
-	)
+	// revocation, like any credential write, starts a new generation; nor
+	// can its account, which the entry holds. It is looked up before its
+	// form is checked: only a token BearerToken accepted is kept, so one
+	// found is well-formed (and a long token's form is a scan of every
+	// byte).
 	if tok, ok := bearerPart(hdr); ok {
-		claims, known = gen.verifiedToken(tok)
-	}
-	var err error
-	if known {
-		err = a.tokens.CheckTimeAt(claims, now)
-	} else {
-		tok, ok := oauth.BearerToken(hdr)
-		if !ok {
-			a.log.Debug("auth: malformed bearer credentials")
-			return nil, a.challenge(MalformedCredentials)
-		}
-		if claims, err = a.tokens.Verify(withGeneration(ctx, gen), tok); err == nil {
-			gen.keepToken(tok, claims, a.cacheSize)
+		if e, known := gen.verifiedToken(tok); known {
+			if err := a.tokens.CheckTimeAt(e.claims, now); err != nil {
+				return nil, a.tokenRefused(err)
+			}
+			return e.principal, nil
 		}
 	}
+	tok, ok := oauth.BearerToken(hdr)
+	if !ok {
+		a.log.Debug("auth: malformed bearer credentials")
+		return nil, a.challenge(MalformedCredentials)
+	}
+	claims, err := a.tokens.Verify(withGeneration(ctx, gen), tok)
 	if err != nil {
-		if reason, ok := tokenRefusalReason(err); ok {
-			a.log.Debug("auth: bearer token refused", "err", err)
-			return nil, a.challenge(reason)
-		}
-		return nil, fmt.Errorf("auth: bearer: %w", err)
+		return nil, a.tokenRefused(err)
 	}
 	e, err := a.serviceAccount(ctx, gen, claims.Subject)
 	if err != nil {
@@ -407,7 +398,18 @@ func (a *Authenticator) verifyBearer(ctx context.Context, gen *generation, hdr s
 		a.log.Debug("auth: token of a deleted service account")
 		return nil, a.challenge(BadCredentials)
 	}
+	gen.keepToken(tok, tokenEntry{claims: claims, principal: e.principal}, a.cacheSize)
 	return e.principal, nil
+}
+
+// tokenRefused is the answer to a bearer token the verifier refused: the
+// challenge, or, for a failure that is no refusal (a store's), an error.
+func (a *Authenticator) tokenRefused(err error) error {
+	if reason, ok := tokenRefusalReason(err); ok {
+		a.log.Debug("auth: bearer token refused", "err", err)
+		return a.challenge(reason)
+	}
+	return fmt.Errorf("auth: bearer: %w", err)
 }
 
 // bearerPart is what follows the Bearer scheme in hdr, the token if

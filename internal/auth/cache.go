@@ -49,8 +49,11 @@ func accountCost(clientID string, e accountEntry) int64 {
 	return mapEntry + stringSize + int64(len(clientID)) + int64(unsafe.Sizeof(e)) + principalCost(e.principal)
 }
 
-func tokenCost(tok string, c oauth.Claims) int64 {
-	return mapEntry + stringSize + int64(len(tok)) + int64(unsafe.Sizeof(c)) +
+// tokenCost counts the principal's pointer, not the principal: the
+// service account's entry holds it too, and counts it there.
+func tokenCost(tok string, e tokenEntry) int64 {
+	c := e.claims
+	return mapEntry + stringSize + int64(len(tok)) + int64(unsafe.Sizeof(e)) +
 		int64(len(c.Issuer)+len(c.Subject)+len(c.Audience)+len(c.ID))
 }
 
@@ -80,26 +83,35 @@ type generation struct {
 	keys     map[string]keyEntry     // by public key
 	accounts map[string]accountEntry // by client id
 	live     map[string]struct{}     // token ids known not to be revoked
-	tokens   map[string]oauth.Claims // bearer tokens that passed Verify, with their claims
+	tokens   map[string]tokenEntry   // bearer tokens that passed Verify, of an account that exists
 	bytes    int64                   // what the maps' entries cost (fits)
 }
 
-// verifiedToken returns the claims of a bearer token that passed
-// verification in this generation.
-func (g *generation) verifiedToken(tok string) (oauth.Claims, bool) {
-	g.mu.RLock()
-	c, ok := g.tokens[tok]
-	g.mu.RUnlock()
-	return c, ok
+// tokenEntry is a bearer token that passed verification, and its
+// service account's principal: within a generation neither can change
+// (deleting the account, like any credential write, starts a new one),
+// so a request with a kept token needs only the token's times checked.
+type tokenEntry struct {
+	claims    oauth.Claims
+	principal *backup.Principal // not nil
 }
 
-// keepToken remembers a token that passed verification, up to max bytes
-// of entries per generation: past it, tokens are verified on every
-// request.
-func (g *generation) keepToken(tok string, c oauth.Claims, max int64) {
+// verifiedToken returns a bearer token that passed verification in this
+// generation.
+func (g *generation) verifiedToken(tok string) (tokenEntry, bool) {
+	g.mu.RLock()
+	e, ok := g.tokens[tok]
+	g.mu.RUnlock()
+	return e, ok
+}
+
+// keepToken remembers a token that passed verification, of an account
+// that exists, up to max bytes of entries per generation: past it,
+// tokens are verified on every request.
+func (g *generation) keepToken(tok string, e tokenEntry, max int64) {
 	g.mu.Lock()
-	if _, dup := g.tokens[tok]; !dup && g.fits(tokenCost(tok, c), max) {
-		g.tokens[strings.Clone(tok)] = c // not the request's memory
+	if _, dup := g.tokens[tok]; !dup && g.fits(tokenCost(tok, e), max) {
+		g.tokens[strings.Clone(tok)] = e // not the request's memory
 	}
 	g.mu.Unlock()
 }
@@ -135,7 +147,7 @@ func (a *Authenticator) generation(ctx context.Context, at time.Time) (*generati
 		g.checked.Store(now)
 		return g, nil
 	}
-	ng := &generation{epoch: epoch, keys: map[string]keyEntry{}, accounts: map[string]accountEntry{}, live: map[string]struct{}{}, tokens: map[string]oauth.Claims{}}
+	ng := &generation{epoch: epoch, keys: map[string]keyEntry{}, accounts: map[string]accountEntry{}, live: map[string]struct{}{}, tokens: map[string]tokenEntry{}}
 	ng.checked.Store(now)
 	// Another request may have swapped in the same epoch meanwhile; either
 	// generation is right, and the loser's entries are merely refetched.

@@ -15,13 +15,13 @@ import (
 // held is not counted twice.
 func TestGenerationBound(t *testing.T) {
 	const bound = 64 << 10
-	g := &generation{keys: map[string]keyEntry{}, accounts: map[string]accountEntry{}, live: map[string]struct{}{}, tokens: map[string]oauth.Claims{}}
+	g := &generation{keys: map[string]keyEntry{}, accounts: map[string]accountEntry{}, live: map[string]struct{}{}, tokens: map[string]tokenEntry{}}
 	p := &backup.Principal{Kind: backup.APIKeyPrincipal, ID: "abcdefgh", Grants: []backup.Grant{{Role: backup.OrgReadOnly}}}
 	for i := range 2000 {
 		tok := fmt.Sprintf("eyJ%0400d", i)
 		c := oauth.Claims{Issuer: "checkpointd", Subject: "mdb_sa_id_0123", Audience: "api", ID: fmt.Sprint(i)}
-		g.keepToken(tok, c, bound)
-		g.keepToken(tok, c, bound) // again: held once, counted once
+		g.keepToken(tok, tokenEntry{claims: c, principal: p}, bound)
+		g.keepToken(tok, tokenEntry{claims: c, principal: p}, bound) // again: held once, counted once
 		g.mu.Lock()
 		for _, k := range []string{fmt.Sprintf("key%d", i), fmt.Sprintf("acct%d", i), fmt.Sprintf("jti%d", i)} {
 			switch {
@@ -45,8 +45,8 @@ func TestGenerationBound(t *testing.T) {
 		}
 	}
 	var sum int64
-	for tok, c := range g.tokens {
-		sum += tokenCost(tok, c)
+	for tok, e := range g.tokens {
+		sum += tokenCost(tok, e)
 	}
 	for k, e := range g.keys {
 		sum += keyCost(k, e)

@@ -1,6 +1,7 @@
 package backup_test
 
 import (
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strconv"
@@ -36,6 +37,30 @@ func TestParseObjectID(t *testing.T) {
 	// The embedded time of the documentation's sample is its started time.
 	if got := backup.MustParseObjectID("5a7cdb3980eef53de5bffdcf").Time(); !got.Equal(time.Date(2018, 2, 8, 23, 20, 25, 0, time.UTC)) {
 		t.Errorf("Time() = %v", got)
+	}
+}
+
+// TestParseObjectIDEveryByte: every byte value at every position of an
+// otherwise valid id is accepted exactly when it is a lowercase
+// hexadecimal digit, and decoded as encoding/hex decodes it.
+func TestParseObjectIDEveryByte(t *testing.T) {
+	const valid = "5a7cdb3980eef53de5bffdcf"
+	for pos := range len(valid) {
+		for c := range 256 {
+			in := valid[:pos] + string([]byte{byte(c)}) + valid[pos+1:]
+			want, err := hex.DecodeString(in)
+			wantOK := err == nil && ('0' <= c && c <= '9' || 'a' <= c && c <= 'f')
+			id, ok := backup.ParseObjectID(in)
+			if ok != wantOK {
+				t.Fatalf("ParseObjectID(%q) ok = %v, want %v", in, ok, wantOK)
+			}
+			if ok && string(id[:]) != string(want) {
+				t.Fatalf("ParseObjectID(%q) = %x, want %x", in, id[:], want)
+			}
+			if !ok && id != backup.NilObjectID {
+				t.Fatalf("ParseObjectID(%q) refused, but returned %x", in, id[:])
+			}
+		}
 	}
 }
 

@@ -87,5 +87,10 @@ func getCheckpoint(s *Server, rq *request) (result, error) {
 	if err != nil {
 		return result{}, err
 	}
+	if !rq.envelope { // else the renderer wraps the body in rq.buf
+		if body := s.checkpointBodies.kept(rq.surface, rq.base, ref, &cp); body != nil {
+			return result{body: body, shared: true}, nil // written as it is kept, not copied first
+		}
+	}
 	return result{body: s.checkpointBodies.append(rq.buf[:0], rq.surface, rq.base, ref, &cp)}, nil
 }

@@ -56,11 +56,16 @@ func (s *Server) addFastRoute(pattern string, set *routeSet) {
 	}
 }
 
-// match finds the route set of a clean path (cleanPath) and its values,
-// or reports false: the mux is to route it.
+// match finds the route set of a path and its values, or reports false:
+// the mux is to route it (or cleanPath to refuse it). The literal parts
+// of a path it takes are its pattern's, which are clean and unreserved;
+// each segment in between is checked here, and only those bytes: the
+// path as a whole was scanned twice before (cleanPath, then every byte
+// for unreserved characters), a tenth of a cached get-one's time in the
+// server.
 func (f fastRoutes) match(r *http.Request, pv *pathValues) (*routeSet, bool) {
 	p := r.URL.Path
-	if r.URL.RawPath != "" || !unreservedPath(p) {
+	if r.URL.RawPath != "" {
 		return nil, false
 	}
 	for i := range f {
@@ -83,7 +88,7 @@ func (f fastRoutes) match(r *http.Request, pv *pathValues) (*routeSet, bool) {
 			n++
 		}
 		if n < 4 || n > 5 || seg[1] != "clusters" || seg[3] != fr.checkpoints ||
-			seg[0] == "" || seg[2] == "" || n == 5 && seg[4] == "" {
+			!plainSegment(seg[0]) || !plainSegment(seg[2]) || n == 5 && !plainSegment(seg[4]) {
 			return nil, false
 		}
 		set := fr.list
@@ -99,21 +104,26 @@ func (f fastRoutes) match(r *http.Request, pv *pathValues) (*routeSet, bool) {
 	return nil, false
 }
 
-// unreservedPath reports whether p has only unreserved characters (RFC
-// 3986) and slashes: nothing the mux would unescape or clean.
-func unreservedPath(p string) bool {
-	for i := 0; i < len(p); i++ {
-		if !unreserved[p[i]] {
+// plainSegment reports whether a path segment is one the mux would take
+// as it is: not empty, not "." or ".." (which it cleans), of unreserved
+// characters only (RFC 3986: nothing it would unescape).
+func plainSegment(s string) bool {
+	if s == "" || s == "." || s == ".." {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if !unreserved[s[i]] {
 			return false
 		}
 	}
 	return true
 }
 
+// unreserved says which bytes are unreserved characters (RFC 3986).
 var unreserved = func() (t [256]bool) {
 	for c := 0; c < 256; c++ {
 		t[c] = 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
-			c == '-' || c == '.' || c == '_' || c == '~' || c == '/'
+			c == '-' || c == '.' || c == '_' || c == '~'
 	}
 	return t
 }()

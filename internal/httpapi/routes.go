@@ -128,7 +128,8 @@ type handler func(s *Server, rq *request) (result, error)
 type result struct {
 	status int // 0 means 200 OK
 	// body is compact JSON appended to rq.buf, or, when shared, bytes
-	// that are not the request's (the OpenAPI document); nil for no body.
+	// that are not the request's (the OpenAPI document, a kept
+	// checkpoint's representation), never modified; nil for no body.
 	body   []byte
 	shared bool
 	// list says body is a paginated list left open after its results:

@@ -151,7 +151,7 @@ func (sf *surface) readQuery(rq *request, op *operation) error {
 		return perr
 	}
 	if sf.versioned {
-		v, err := negotiateVersion(rq.Header.Values("Accept"), op.versions)
+		v, err := negotiateVersion(rq.Header["Accept"], op.versions) // canonical: as Values, without checking the key
 		if err != nil {
 			return err
 		}

@@ -2,10 +2,12 @@ package httpapi
 
 import (
 	"net/http"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/checkpointd/checkpointd/internal/backup"
@@ -35,7 +37,7 @@ type acceptRange struct {
 // descending q, in header order among equals; the first that resolves wins.
 func negotiateVersion(accept []string, versions []version) (version, error) {
 	// Fast path: the SDKs send exactly one range with no parameters.
-	if len(accept) == 1 && !strings.ContainsAny(accept[0], ",;") {
+	if len(accept) == 1 && strings.IndexByte(accept[0], ',') < 0 && strings.IndexByte(accept[0], ';') < 0 {
 		mt := strings.TrimSpace(accept[0])
 		if len(mt) == len(vndPrefix)+10+len(vndSuffix) && strings.HasPrefix(mt, vndPrefix) && strings.HasSuffix(mt, vndSuffix) {
 			date := mt[len(vndPrefix) : len(vndPrefix)+10]
@@ -87,18 +89,44 @@ func negotiateVersion(accept []string, versions []version) (version, error) {
 }
 
 // versionedTypes holds the Content-Type header of each version served,
-// made once.
-var versionedTypes sync.Map // version string → []string
+// made once: the server's own dates (operation.versions), a few, found by
+// a walk (hashing the date in a sync.Map cost more than the walk).
+var versionedTypes struct {
+	mu    sync.Mutex // for adding one
+	types atomic.Pointer[[]versionedTypeOf]
+}
+
+type versionedTypeOf struct {
+	version string
+	header  []string
+}
 
 // versionedType is the Content-Type of a v2 response body, e.g.
 // application/vnd.atlas.2023-01-01+json;charset=utf-8 (no space before
 // charset, as the service sends it).
 func versionedType(version string) []string {
-	if v, ok := versionedTypes.Load(version); ok {
-		return v.([]string)
+	if ts := versionedTypes.types.Load(); ts != nil {
+		for _, t := range *ts {
+			if t.version == version {
+				return t.header
+			}
+		}
 	}
-	v, _ := versionedTypes.LoadOrStore(version, []string{vndPrefix + version + vndSuffix + ";charset=utf-8"})
-	return v.([]string)
+	versionedTypes.mu.Lock()
+	defer versionedTypes.mu.Unlock()
+	var ts []versionedTypeOf
+	if p := versionedTypes.types.Load(); p != nil {
+		ts = *p
+	}
+	for _, t := range ts {
+		if t.version == version {
+			return t.header
+		}
+	}
+	h := []string{vndPrefix + version + vndSuffix + ";charset=utf-8"}
+	ts = append(slices.Clip(ts), versionedTypeOf{version: strings.Clone(version), header: h}) // a new array: readers walk the old one
+	versionedTypes.types.Store(&ts)
+	return h
 }
 
 // isVersionedJSON reports whether a request body's media type (lower

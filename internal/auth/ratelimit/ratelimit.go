@@ -51,8 +51,8 @@ type Limiter struct {
 
 	requests int
 	window   time.Duration
-	now      func() time.Time
-	base     time.Time // times are nanoseconds since base
+	now      func() time.Time // nil: the monotonic clock (elapsed)
+	base     time.Time        // times are nanoseconds since base
 	seed     maphash.Seed
 	mask     uint64 // len(shards)-1, a power of two minus one
 	shards   []paddedShard
@@ -92,13 +92,15 @@ func New(cfg Config) (*Limiter, error) {
 	if maxKeys == 0 {
 		maxKeys = DefaultMaxKeys
 	}
-	// Only elapsed time matters here, so the wall clock is read with its
-	// monotonic reading (which System's UTC times drop): a wall clock
+	// Only elapsed time matters here, so the system clock is read as the
+	// monotonic clock alone (which System's UTC times drop): a wall clock
 	// stepped back or forward then neither blocks nor frees every key.
 	// Another clock, a test's, is read as it is.
-	now := time.Now
+	var now func() time.Time
+	base := time.Now() // the start of elapsed times
 	if cfg.Clock != nil && cfg.Clock != clock.System {
 		now = cfg.Clock.Now
+		base = now()
 	}
 	t := int64(cfg.Window) / int64(cfg.Requests)
 	l := &Limiter{
@@ -106,7 +108,7 @@ func New(cfg Config) (*Limiter, error) {
 		requests: cfg.Requests,
 		window:   cfg.Window,
 		now:      now,
-		base:     now(),
+		base:     base,
 		seed:     maphash.MakeSeed(),
 	}
 	n := maxShards
@@ -191,7 +193,7 @@ func (l *Limiter) Allow(key string) (ok bool, retryAfter time.Duration) {
 	// reading the clock and taking the lock, a key got more than its
 	// limit. Reading the clock costs nanoseconds; the lock is one of many
 	// shards.
-	now := l.since(l.now())
+	now := l.elapsed()
 	i, known := s.index[key]
 	tat := now // an unknown key is a key whose bucket is full
 	if known {
@@ -218,13 +220,25 @@ func (l *Limiter) Allow(key string) (ok bool, retryAfter time.Duration) {
 	return true, 0
 }
 
+// elapsed is the limiter's clock: nanoseconds since it was created. The
+// system clock is read as time.Since reads it, the monotonic clock
+// alone: half the cost of time.Now, which reads the wall clock too.
+func (l *Limiter) elapsed() int64 {
+	if l.now == nil {
+		return clampTime(int64(time.Since(l.base))) // elapsed, monotonic
+	}
+	return l.since(l.now())
+}
+
 // since returns t in nanoseconds since the limiter was created. Sub
 // saturates at about ±292 years; clamping further to ±73 years keeps
 // now + N·T + T (with N·T ≤ maxWindow) and TAT - now within an int64
 // however far an injected clock jumps.
 func (l *Limiter) since(t time.Time) int64 {
-	return min(max(int64(t.Sub(l.base)), -maxWindow), maxWindow)
+	return clampTime(int64(t.Sub(l.base)))
 }
+
+func clampTime(ns int64) int64 { return min(max(ns, -maxWindow), maxWindow) }
 
 // shard is one lock's worth of keys. index maps each key to its position
 // in entries rather than to its TAT, so that updating a known key writes
