@@ -473,7 +473,7 @@ func (r *refRow) resolve(ctx context.Context, cref backup.ClusterRef) (ref, erro
 //
 // The returned Items may share their backing array, and their Parts', with
 // the cache and with other callers: they must be read, never modified.
-func (db *DB) Checkpoints(ctx context.Context, cref backup.ClusterRef, page backup.PageRequest) (_ backup.Page[backup.Checkpoint], err error) {
+func (db *DB) Checkpoints(ctx context.Context, cref backup.ClusterRef, page backup.PageRequest) (backup.Page[backup.Checkpoint], error) {
 	if _, err := store.Caller(ctx); err != nil {
 		return backup.Page[backup.Checkpoint]{}, err
 	}
@@ -482,7 +482,8 @@ func (db *DB) Checkpoints(ctx context.Context, cref backup.ClusterRef, page back
 		return backup.Page[backup.Checkpoint]{}, err
 	}
 	// A page served from the caches needs no statement, nor the call's
-	// timeout (keptHead).
+	// timeout (keptHead), nor anything on the heap but the page's header
+	// (checkpointsRead holds the call's end and its error).
 	var at snapAt
 	start := time.Now() // elapsed time: the call's timeout runs from here
 	if db.pages != nil {
@@ -496,12 +497,18 @@ func (db *DB) Checkpoints(ctx context.Context, cref backup.ClusterRef, page back
 			}
 		}
 	}
+	return db.checkpointsRead(ctx, cref, page, offset, start, &at)
+}
+
+// checkpointsRead is Checkpoints once it needs a statement, under the
+// call's timeout counted from start.
+func (db *DB) checkpointsRead(ctx context.Context, cref backup.ClusterRef, page backup.PageRequest, offset int64, start time.Time, at *snapAt) (_ backup.Page[backup.Checkpoint], err error) {
 	ctx, end := db.opFrom(ctx, start)
 	defer end(&err)
 	if db.pages == nil {
 		return db.readPage(ctx, cref, page, offset)
 	}
-	h, err := db.head(ctx, cref, true, &at)
+	h, err := db.head(ctx, cref, true, at)
 	if err != nil {
 		return backup.Page[backup.Checkpoint]{}, err
 	}
@@ -726,42 +733,59 @@ func int8Value(b []byte) (int64, bool) {
 //
 // The returned Parts may be shared with the cache and other callers: they
 // must be read, never modified.
-func (db *DB) Checkpoint(ctx context.Context, cref backup.ClusterRef, id backup.ObjectID) (_ backup.Checkpoint, err error) {
+func (db *DB) Checkpoint(ctx context.Context, cref backup.ClusterRef, id backup.ObjectID) (backup.Checkpoint, error) {
 	if _, err := store.Caller(ctx); err != nil {
 		return backup.Checkpoint{}, err
 	}
 	e, pk, epoch, cached := db.checkpoints.Get(id)
 	// A checkpoint served from the cache needs no statement, nor the
-	// call's timeout (keptHead).
+	// call's timeout (keptHead), nor anything on the heap: the rest of
+	// the call is checkpointRead, whose error the call's end reads
+	// through a pointer.
 	var (
 		at   snapAt
 		kept bool
 	)
 	start := time.Now() // elapsed time: the call's timeout runs from here
 	if cached {
-		var h head
-		h, kept, err = db.keptHead(ctx, cref, false, &at)
-		if kept && err != nil {
+		h, ok, err := db.keptHead(ctx, cref, false, &at)
+		if ok && err != nil {
 			return backup.Checkpoint{}, err
 		}
-		if kept && h.pk == pk && h.epoch == epoch {
+		if ok && h.pk == pk && h.epoch == epoch {
 			return e, nil
 		}
+		kept = ok
 	}
+	return db.checkpointRead(ctx, cref, id, start, &at, cachedCheckpoint{e, pk, epoch, cached, kept})
+}
+
+// cachedCheckpoint is what Checkpoint found in its cache: the entry, if
+// any (ok), and whether the head kept at the current snapshot was read
+// and found it stale (kept).
+type cachedCheckpoint struct {
+	cp        backup.Checkpoint
+	pk, epoch int64
+	ok, kept  bool
+}
+
+// checkpointRead is Checkpoint once it needs a statement, under the
+// call's timeout counted from start.
+func (db *DB) checkpointRead(ctx context.Context, cref backup.ClusterRef, id backup.ObjectID, start time.Time, at *snapAt, c cachedCheckpoint) (_ backup.Checkpoint, err error) {
 	ctx, end := db.opFrom(ctx, start)
 	defer end(&err)
-	if cached && !kept {
-		h, err := db.head(ctx, cref, false, &at)
+	if c.ok && !c.kept {
+		h, err := db.head(ctx, cref, false, at)
 		if err != nil {
 			return backup.Checkpoint{}, err
 		}
-		if h.pk == pk && h.epoch == epoch {
-			return e, nil
+		if h.pk == c.pk && h.epoch == c.epoch {
+			return c.cp, nil
 		}
 	}
 	cp, r, err := db.readCheckpoint(ctx, cref, id)
 	if err != nil {
-		if cached && r.pk == pk && backup.IsCode(err, backup.CodeCheckpointNotFound) {
+		if c.ok && r.pk == c.pk && backup.IsCode(err, backup.CodeCheckpointNotFound) {
 			// Gone from its cluster: pruned. A miss elsewhere (another
 			// cluster's reference) says nothing about the entry.
 			db.checkpoints.Remove(id)
