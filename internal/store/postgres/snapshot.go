@@ -172,8 +172,9 @@ type snapConns struct {
 // through pgx's lower level (pgconn) without a context to watch, bounded
 // by a deadline on the connection itself, and keeps the text it read
 // last: while no transaction completes, a read answers the same text and
-// makes no string of it. That is the whole of a read's cost on the
-// client besides the round trip: no allocation, no timer.
+// makes no string of it. Besides the round trip a read then costs the
+// client one allocation (pgconn's command tag) and no timer, where pgx's
+// QueryRow under a deadline made 17 (BenchmarkSnapshotStatement).
 type snapConn struct {
 	c    *pgx.Conn
 	sd   *pgconn.StatementDescription
