@@ -69,7 +69,8 @@ var migrationFiles embed.FS
 // use, and any number of DBs, in any number of processes, may share the
 // database. It satisfies store.Store.
 type DB struct {
-	pool *pgxpool.Pool
+	pool       *pgxpool.Pool
+	connConfig *pgx.ConnConfig // the pool's, for connections of the store's own (snapshot.go)
 
 	// Read-through caches; nil when disabled.
 	pages       *cache.Pages
@@ -161,6 +162,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 	}
 	db := &DB{
 		pool:        pool,
+		connConfig:  cfg.ConnConfig,
 		pages:       cache.NewPages(o.pages),
 		checkpoints: cache.NewCheckpoints(o.checkpoints),
 		opTimeout:   o.opTimeout,
@@ -168,6 +170,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 	}
 	if o.pages > 0 || o.checkpoints > 0 {
 		db.heads = &heads{gate: snapGate{timeout: o.opTimeout, lanes: snapLanes}}
+		db.heads.read = db.readSnapshot
 	}
 	db.decoders.New = func() any { return new(codec.Decoder) }
 	// Blocks that do not match the rows are rebuilt now (blocks.go). If

@@ -476,7 +476,7 @@ func (r *refRow) resolve(ctx context.Context, cref backup.ClusterRef) (ref, erro
 //
 // The returned Items may share their backing array, and their Parts', with
 // the cache and with other callers: they must be read, never modified.
-func (db *DB) Checkpoints(ctx context.Context, cref backup.ClusterRef, page backup.PageRequest) (_ backup.Page[backup.Checkpoint], err error) {
+func (db *DB) Checkpoints(ctx context.Context, cref backup.ClusterRef, page backup.PageRequest) (backup.Page[backup.Checkpoint], error) {
 	p, _, err := db.checkpointsPage(ctx, cref, page, false)
 	return p, err
 }
@@ -499,23 +499,23 @@ func (db *DB) CheckpointsSeq(ctx context.Context, cref backup.ClusterRef, page b
 
 // checkpointsPage is Checkpoints, or, with stream, CheckpointsSeq's
 // blocks of a page not worth caching, with Items nil.
-func (db *DB) checkpointsPage(ctx context.Context, cref backup.ClusterRef, page backup.PageRequest, stream bool) (_ backup.Page[backup.Checkpoint], _ *pageBlocks, err error) {
-	var out backup.Page[backup.Checkpoint]
+func (db *DB) checkpointsPage(ctx context.Context, cref backup.ClusterRef, page backup.PageRequest, stream bool) (backup.Page[backup.Checkpoint], *pageBlocks, error) {
 	if _, err := store.Caller(ctx); err != nil {
-		return out, nil, err
+		return backup.Page[backup.Checkpoint]{}, nil, err
 	}
 	offset, err := pageOffset(page)
 	if err != nil {
-		return out, nil, err
+		return backup.Page[backup.Checkpoint]{}, nil, err
 	}
 	// A page served from the caches needs no statement, nor the call's
-	// timeout (keptHead).
+	// timeout (keptHead), nor anything on the heap but the page's header
+	// (checkpointsRead holds the call's end and its error).
 	var at snapAt
 	start := time.Now() // elapsed time: the call's timeout runs from here
 	if db.pages != nil {
 		h, kept, err := db.keptHead(ctx, cref, true, &at)
 		if kept && err != nil {
-			return out, nil, err
+			return backup.Page[backup.Checkpoint]{}, nil, err
 		}
 		if kept {
 			if out, ok := db.pages.Page(h.pk, h.epoch, h.first, h.last, offset, page); ok {
@@ -523,9 +523,16 @@ func (db *DB) checkpointsPage(ctx context.Context, cref backup.ClusterRef, page 
 			}
 		}
 	}
+	return db.checkpointsRead(ctx, cref, page, offset, stream, start, &at)
+}
+
+// checkpointsRead is checkpointsPage once it needs a statement, under
+// the call's timeout counted from start.
+func (db *DB) checkpointsRead(ctx context.Context, cref backup.ClusterRef, page backup.PageRequest, offset int64, stream bool, start time.Time, at *snapAt) (_ backup.Page[backup.Checkpoint], _ *pageBlocks, err error) {
+	var out backup.Page[backup.Checkpoint]
 	ctx, end := db.opFrom(ctx, start)
 	defer end(&err)
-	h, err := db.head(ctx, cref, true, &at)
+	h, err := db.head(ctx, cref, true, at)
 	if err != nil {
 		return out, nil, err
 	}
@@ -776,42 +783,59 @@ func int8Value(b []byte) (int64, bool) {
 //
 // The returned Parts may be shared with the cache and other callers: they
 // must be read, never modified.
-func (db *DB) Checkpoint(ctx context.Context, cref backup.ClusterRef, id backup.ObjectID) (_ backup.Checkpoint, err error) {
+func (db *DB) Checkpoint(ctx context.Context, cref backup.ClusterRef, id backup.ObjectID) (backup.Checkpoint, error) {
 	if _, err := store.Caller(ctx); err != nil {
 		return backup.Checkpoint{}, err
 	}
 	e, pk, epoch, cached := db.checkpoints.Get(id)
 	// A checkpoint served from the cache needs no statement, nor the
-	// call's timeout (keptHead).
+	// call's timeout (keptHead), nor anything on the heap: the rest of
+	// the call is checkpointRead, whose error the call's end reads
+	// through a pointer.
 	var (
 		at   snapAt
 		kept bool
 	)
 	start := time.Now() // elapsed time: the call's timeout runs from here
 	if cached {
-		var h head
-		h, kept, err = db.keptHead(ctx, cref, false, &at)
-		if kept && err != nil {
+		h, ok, err := db.keptHead(ctx, cref, false, &at)
+		if ok && err != nil {
 			return backup.Checkpoint{}, err
 		}
-		if kept && h.pk == pk && h.epoch == epoch {
+		if ok && h.pk == pk && h.epoch == epoch {
 			return e, nil
 		}
+		kept = ok
 	}
+	return db.checkpointRead(ctx, cref, id, start, &at, cachedCheckpoint{e, pk, epoch, cached, kept})
+}
+
+// cachedCheckpoint is what Checkpoint found in its cache: the entry, if
+// any (ok), and whether the head kept at the current snapshot was read
+// and found it stale (kept).
+type cachedCheckpoint struct {
+	cp        backup.Checkpoint
+	pk, epoch int64
+	ok, kept  bool
+}
+
+// checkpointRead is Checkpoint once it needs a statement, under the
+// call's timeout counted from start.
+func (db *DB) checkpointRead(ctx context.Context, cref backup.ClusterRef, id backup.ObjectID, start time.Time, at *snapAt, c cachedCheckpoint) (_ backup.Checkpoint, err error) {
 	ctx, end := db.opFrom(ctx, start)
 	defer end(&err)
-	if cached && !kept {
-		h, err := db.head(ctx, cref, false, &at)
+	if c.ok && !c.kept {
+		h, err := db.head(ctx, cref, false, at)
 		if err != nil {
 			return backup.Checkpoint{}, err
 		}
-		if h.pk == pk && h.epoch == epoch {
-			return e, nil
+		if h.pk == c.pk && h.epoch == c.epoch {
+			return c.cp, nil
 		}
 	}
 	cp, r, err := db.readCheckpoint(ctx, cref, id)
 	if err != nil {
-		if cached && r.pk == pk && backup.IsCode(err, backup.CodeCheckpointNotFound) {
+		if c.ok && r.pk == c.pk && backup.IsCode(err, backup.CodeCheckpointNotFound) {
 			// Gone from its cluster: pruned. A miss elsewhere (another
 			// cluster's reference) says nothing about the entry.
 			db.checkpoints.Remove(id)

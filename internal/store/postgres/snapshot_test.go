@@ -83,7 +83,7 @@ func TestSnapGate(t *testing.T) {
 		reads []step
 		n     int
 	)
-	read := func(context.Context, int) (string, error) {
+	read := func(time.Time, int) (string, error) {
 		mu.Lock()
 		s := step{started: make(chan struct{}), finish: make(chan error)}
 		reads = append(reads, s)
@@ -189,7 +189,7 @@ func TestSnapGateLanes(t *testing.T) {
 		reads []chan error // one per read sent, in order
 		lanes []int
 	)
-	read := func(_ context.Context, lane int) (string, error) {
+	read := func(_ time.Time, lane int) (string, error) {
 		mu.Lock()
 		finish := make(chan error)
 		reads = append(reads, finish)
