@@ -418,15 +418,17 @@ func (db *DB) readBlocks(ctx context.Context, h head, group backup.ObjectID, fro
 	defer db.decoders.Put(dec)
 	n := 0
 	for i := range pb.bases {
-		c, err := dec.WalkBlock(pb.body(i), pb.bases[i], from, to, pb.cluster, pb.group, nil, nil)
+		lo, hi := pb.span(i)
+		c, err := dec.WalkBlock(pb.body(i), pb.bases[i], lo, hi, pb.cluster, pb.group, nil, nil)
 		if err != nil {
 			db.blockStats.damaged.Add(1)
 			return nil, false
 		}
 		n += c
 	}
-	// Seqs increase from block to block and within one, and every one
-	// counted is in [from, to): as many as the range are all of it.
+	// Seqs increase within a block, and every one counted is in its
+	// block's own part of [from, to) (span): as many as the range are all
+	// of it, each once.
 	if int64(n) != to-from {
 		return nil, false
 	}
@@ -443,13 +445,21 @@ func (pb *pageBlocks) body(i int) []byte {
 	return pb.bodies[start:pb.ends[i]]
 }
 
+// span is the part of the page that block i answers for: the page's
+// seqs that are the block's own. A damaged block claiming seqs of the
+// next one is not counted twice: the spans are disjoint.
+func (pb *pageBlocks) span(i int) (from, to int64) {
+	return max(pb.from, pb.bases[i]), min(pb.to, pb.bases[i]+blockSize)
+}
+
 // items decodes the page.
 func (pb *pageBlocks) items(dec *codec.Decoder) ([]backup.Checkpoint, error) {
 	items := make([]backup.Checkpoint, 0, pb.to-pb.from)
 	var arena []backup.Part
 	var err error
 	for i := range pb.bases {
-		if items, arena, err = dec.DecodeBlock(items, arena, pb.body(i), pb.bases[i], pb.from, pb.to, pb.cluster, pb.group); err != nil {
+		from, to := pb.span(i)
+		if items, arena, err = dec.DecodeBlock(items, arena, pb.body(i), pb.bases[i], from, to, pb.cluster, pb.group); err != nil {
 			return nil, err
 		}
 	}
@@ -467,7 +477,8 @@ func (db *DB) seq(pb *pageBlocks) iter.Seq[*backup.Checkpoint] {
 			stopped := false
 			// The blocks were read through once already (readBlocks): no
 			// error can come now.
-			_, _ = dec.WalkBlock(pb.body(i), pb.bases[i], pb.from, pb.to, pb.cluster, pb.group, &cp, func(cp *backup.Checkpoint) bool {
+			from, to := pb.span(i)
+			_, _ = dec.WalkBlock(pb.body(i), pb.bases[i], from, to, pb.cluster, pb.group, &cp, func(cp *backup.Checkpoint) bool {
 				stopped = !yield(cp)
 				return !stopped
 			})

@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/checkpointd/checkpointd/internal/backup"
+	"github.com/checkpointd/checkpointd/internal/store/codec"
 	"github.com/checkpointd/checkpointd/internal/store/postgres/pgtest"
 )
 
@@ -410,6 +411,50 @@ func TestBlocksUpgrade(t *testing.T) {
 	f.mustUseRows("no blocks")
 	f.reopen()
 	f.mustUseBlocks("reopened")
+}
+
+// TestBlockClaimingNextSeqs writes, by SQL, a first block that is well
+// formed but holds half of its own seqs and half of the next block's,
+// and wants a page over both blocks read from the rows: each block
+// answers only for its own seqs, so the neighbour's seqs it claims do not
+// make up for the ones it lacks.
+func TestBlockClaimingNextSeqs(t *testing.T) {
+	f := newBlocksFixture(t)
+	f.appendN(300, 100)
+	want, err := f.db.Checkpoints(f.ctx, f.ref, backup.PageRequest{Num: 1, Size: 300})
+	if err != nil || len(want.Items) != 300 {
+		t.Fatalf("the first 300: %d, %v", len(want.Items), err)
+	}
+	var recs []codec.BlockRecord
+	for i := range 50 {
+		recs = append(recs, codec.BlockRecord{Seq: int64(1 + i), CP: &want.Items[i]})
+	}
+	for i := range 50 {
+		recs = append(recs, codec.BlockRecord{Seq: int64(101 + i), CP: &want.Items[100+i]})
+	}
+	body, err := new(codec.BlockEncoder).AppendBlock(nil, 1, recs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.exec(`UPDATE checkpoint_blocks SET body = $1 WHERE block = 0 AND cluster = (SELECT pk FROM clusters WHERE id = $2)`, body, f.cluster.ID.Hex())
+	before := f.db.blockStats.reads.Load()
+	got, err := f.db.Checkpoints(f.ctx, f.ref, backup.PageRequest{Num: 1, Size: 200})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got.Items, want.Items[:200]) {
+		t.Error("the page over the two blocks differs from the rows")
+	}
+	if n := f.db.blockStats.reads.Load() - before; n != 0 {
+		t.Errorf("%d pages read from blocks, want none", n)
+	}
+	_, n, seq, err := f.db.CheckpointsSeq(f.ctx, f.ref, backup.PageRequest{Num: 1, Size: 200})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if seq != nil {
+		t.Errorf("CheckpointsSeq: a sequence of %d from the blocks, want the page from the rows", n)
+	}
 }
 
 // TestBlocksDamagedRowOpens damages one checkpoint's parts by SQL, which
