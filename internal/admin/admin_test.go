@@ -88,6 +88,8 @@ func TestParseGrants(t *testing.T) {
 			code: backup.CodeInvalidRole, error: `Project role "GROUP_OWNER" is not of the form PROJECT_ID:ROLE.`},
 		{name: "bad project id", proj: []string{"prod:GROUP_OWNER"},
 			code: backup.CodeInvalidGroupID, error: `"prod" is not a project id, which is 24 hexadecimal digits.`},
+		{name: "zero project id", proj: []string{"000000000000000000000000:GROUP_OWNER"},
+			code: backup.CodeInvalidGroupID, error: `"000000000000000000000000" is not a project id: no project has the zero id.`},
 		{name: "short project id", proj: []string{p1[:23] + ":GROUP_OWNER"}, code: backup.CodeInvalidGroupID, error: "is not a project id"},
 		{name: "unknown project role", proj: []string{p1 + ":GROUP_ADMIN"},
 			code: backup.CodeInvalidRole, error: `Unknown project role "GROUP_ADMIN": the project roles are GROUP_OWNER, GROUP_READ_ONLY,`},

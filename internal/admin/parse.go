@@ -66,6 +66,12 @@ func ParseGrants(orgRoles []string, projectRoles []string) ([]backup.Grant, erro
 			return nil, backup.Errorf(backup.Invalid, backup.CodeInvalidGroupID,
 				"Project role %s: %s is not a project id, which is 24 hexadecimal digits.", strconv.Quote(s), strconv.Quote(rawID))
 		}
+		if id.IsZero() {
+			// No project has the zero id (an ObjectID starts with its
+			// creation time), and a grant with it is an organization's.
+			return nil, backup.Errorf(backup.Invalid, backup.CodeInvalidGroupID,
+				"Project role %s: %s is not a project id: no project has the zero id.", strconv.Quote(s), strconv.Quote(rawID))
+		}
 		r := backup.Role(strings.ToUpper(rawRole))
 		known, org := backup.ValidRole(r)
 		switch {
