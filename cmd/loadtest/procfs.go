@@ -105,3 +105,70 @@ func (s spread) ms() string {
 }
 
 func seconds(d time.Duration) float64 { return d.Seconds() }
+
+// userHZ is the unit of the times in /proc/PID/stat: USER_HZ, 100 on
+// every Linux architecture Go supports.
+const userHZ = 100
+
+// procCPU is the CPU time the process has used, user and system, all its
+// threads (/proc/PID/stat's utime and stime).
+func procCPU(pid int) (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	return parseStatCPU(string(b))
+}
+
+func parseStatCPU(s string) (time.Duration, error) {
+	// The command's name, in parentheses, may hold spaces and
+	// parentheses: the fields are counted from the last ')'.
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return 0, fmt.Errorf("/proc/PID/stat: no command name in %q", s)
+	}
+	f := strings.Fields(s[i+1:]) // from field 3, state
+	if len(f) < 13 {
+		return 0, fmt.Errorf("/proc/PID/stat: %d fields after the command name", len(f))
+	}
+	var ticks int64
+	for _, v := range f[11:13] { // fields 14 and 15: utime, stime
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 {
+			return 0, fmt.Errorf("/proc/PID/stat: CPU time %q", v)
+		}
+		ticks += n
+	}
+	return time.Duration(ticks) * (time.Second / userHZ), nil
+}
+
+// cpuPerRequest is the CPU time a process used between two readings of
+// procCPU, over the requests a load run got answered: r.requests (the
+// built-in generator), or its requests/s over the seconds it ran (wrk,
+// which runs whole seconds).
+func cpuPerRequest(before, after time.Duration, r result, d time.Duration) time.Duration {
+	n := float64(r.requests)
+	if n == 0 {
+		n = r.rps * float64(max(1, int(d.Seconds())))
+	}
+	if n < 1 || after < before {
+		return 0
+	}
+	return time.Duration(float64(after-before) / n)
+}
+
+// cpuSpread is ", checkpointd CPU MEDIAN (MIN–MAX) µs/req" of the
+// repetitions, or "" when they were not measured.
+func cpuSpread(rs []result) string {
+	var v []float64
+	for _, r := range rs {
+		if r.cpu > 0 {
+			v = append(v, float64(r.cpu)/float64(time.Microsecond))
+		}
+	}
+	if len(v) == 0 {
+		return ""
+	}
+	s := spreadOf(v)
+	return fmt.Sprintf("  checkpointd CPU %.0f (%.0f–%.0f) µs/req", s.median, s.min, s.max)
+}
