@@ -47,7 +47,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -83,7 +82,7 @@ type DB struct {
 
 	blockStats blockStats
 	// recent holds hashes of the pages lately read from blocks (admit).
-	recent [512]atomic.Uint64
+	recent cache.Admission
 
 	opTimeout time.Duration // see WithOpTimeout
 	clock     clock.Clock   // see WithClock

@@ -448,22 +448,9 @@ func (db *DB) seq(pb *pageBlocks) iter.Seq[*backup.Checkpoint] {
 }
 
 // admit reports whether a page read from blocks is worth decoding into
-// the page cache: whether it was read from the file once before, lately.
-// A client walking a large cluster at random seldom asks for a page
-// again, and decoding it into checkpoint values (some 70 KB for 100, all
-// of it for the collector to scan while cached) and encoding it from
-// them costs more than encoding it from its blocks; a page asked for
-// again, as a client reading the newest pages does, is cached on its
-// second read. The memory of recent reads is a table of hashes of page
-// keys, each slot overwritten by the next key that lands on it.
-func (db *DB) admit(k cache.PageKey) bool {
-	h := uint64(k.Cluster)*0x9e3779b97f4a7c15 ^ uint64(k.Epoch)*0xc2b2ae3d27d4eb4f ^
-		uint64(k.From)*0x165667b19e3779f9 ^ uint64(k.Size)*0x27d4eb2f165667c5
-	h ^= h >> 29
-	h |= 1 // 0 is an empty slot
-	slot := &db.recent[h%uint64(len(db.recent))]
-	return slot.Swap(h) == h
-}
+// the page cache: whether it was read once before, lately
+// (cache.Admission).
+func (db *DB) admit(k cache.PageKey) bool { return db.recent.Admit(k) }
 
 // count is the number of checkpoints within the head's bounds.
 func (h head) count() int64 { return h.last - h.first + 1 }

@@ -106,7 +106,7 @@ type DB struct {
 	blockReads  atomic.Int64 // pages answered from blocks (sequences: handed out), for tests
 	blockDamage atomic.Int64 // blocks that would not decode
 	// recent holds hashes of the pages lately read from blocks (admit).
-	recent [512]atomic.Uint64
+	recent cache.Admission
 }
 
 // versioned is a value read from the file at a version of it.
