@@ -363,15 +363,6 @@ JOIN checkpoint_blocks b ON b.cluster = c.pk AND b.block BETWEEN $3 AND $4
 WHERE c.pk = $1 AND c.epoch = $2 AND c.blocks_epoch = c.epoch
 ORDER BY b.block`
 
-// pageBlocks are the blocks of a page, copied out of the statement's
-// rows: pointer-free bytes, which the collector does not scan.
-type pageBlocks struct {
-	from, to       int64 // the page's seqs
-	cluster, group backup.ObjectID
-	bodies         []byte
-	bases, ends    []int64 // each block's first seq, and where its body ends in bodies
-}
-
 // blockStats count the pages read from blocks, and the blocks found
 // damaged, for tests.
 type blockStats struct {
@@ -383,7 +374,7 @@ type blockStats struct {
 // blocks not matching the rows at h's epoch, or the epoch changed since
 // h was read, or seqs no block holds, or a block it cannot decode (a
 // damaged table: the rows answer).
-func (db *DB) readBlocks(ctx context.Context, h head, group backup.ObjectID, from, to int64) (*pageBlocks, bool) {
+func (db *DB) readBlocks(ctx context.Context, h head, group backup.ObjectID, from, to int64) (*codec.PageBlocks, bool) {
 	if from >= to || from < minBlockSeq || to > maxBlockSeq {
 		return nil, false
 	}
@@ -393,7 +384,7 @@ func (db *DB) readBlocks(ctx context.Context, h head, group backup.ObjectID, fro
 		return nil, false
 	}
 	defer rows.Close()
-	pb := &pageBlocks{from: from, to: to, group: group, bases: make([]int64, 0, k1-k0+1), ends: make([]int64, 0, k1-k0+1)}
+	pb := codec.NewPageBlocks(from, to, blockSize, backup.ObjectID{}, group, int(k1-k0+1))
 	var (
 		id, body pgtype.DriverBytes
 		k        int64
@@ -402,89 +393,42 @@ func (db *DB) readBlocks(ctx context.Context, h head, group backup.ObjectID, fro
 		if err := rows.Scan(&id, &k, &body); err != nil {
 			return nil, false
 		}
-		if pb.bodies == nil {
-			if pb.cluster, err = shape.ParseID(id); err != nil {
+		if pb.Blocks() == 0 {
+			if pb.Cluster, err = shape.ParseID(id); err != nil {
 				return nil, false
 			}
-			pb.bodies = make([]byte, 0, len(body)*int(k1-k0+1))
 		}
-		pb.bodies = append(pb.bodies, body...)
-		pb.bases, pb.ends = append(pb.bases, blockBase(k)), append(pb.ends, int64(len(pb.bodies)))
+		pb.Add(blockBase(k), body)
 	}
 	if rows.Err() != nil {
 		return nil, false
 	}
 	dec := db.decoders.Get().(*codec.Decoder)
 	defer db.decoders.Put(dec)
-	n := 0
-	for i := range pb.bases {
-		lo, hi := pb.span(i)
-		c, err := dec.WalkBlock(pb.body(i), pb.bases[i], lo, hi, pb.cluster, pb.group, nil, nil)
+	// Seqs increase within a block, and every one counted is in its
+	// block's own part of [from, to): as many as the range are all of
+	// it, each once.
+	if n, err := pb.Walk(dec, nil, nil); err != nil || n != pb.Len() {
 		if err != nil {
 			db.blockStats.damaged.Add(1)
-			return nil, false
 		}
-		n += c
-	}
-	// Seqs increase within a block, and every one counted is in its
-	// block's own part of [from, to) (span): as many as the range are all
-	// of it, each once.
-	if int64(n) != to-from {
 		return nil, false
 	}
 	db.blockStats.reads.Add(1)
 	return pb, true
 }
 
-// body is the body of block i.
-func (pb *pageBlocks) body(i int) []byte {
-	start := int64(0)
-	if i > 0 {
-		start = pb.ends[i-1]
-	}
-	return pb.bodies[start:pb.ends[i]]
-}
-
-// span is the part of the page that block i answers for: the page's
-// seqs that are the block's own. A damaged block claiming seqs of the
-// next one is not counted twice: the spans are disjoint.
-func (pb *pageBlocks) span(i int) (from, to int64) {
-	return max(pb.from, pb.bases[i]), min(pb.to, pb.bases[i]+blockSize)
-}
-
-// items decodes the page.
-func (pb *pageBlocks) items(dec *codec.Decoder) ([]backup.Checkpoint, error) {
-	items := make([]backup.Checkpoint, 0, pb.to-pb.from)
-	var arena []backup.Part
-	var err error
-	for i := range pb.bases {
-		from, to := pb.span(i)
-		if items, arena, err = dec.DecodeBlock(items, arena, pb.body(i), pb.bases[i], from, to, pb.cluster, pb.group); err != nil {
-			return nil, err
-		}
-	}
-	return items, nil
-}
-
 // seq is the page's checkpoints as a sequence, each decoded into one
-// reused value: nothing of the page is allocated but that value.
-func (db *DB) seq(pb *pageBlocks) iter.Seq[*backup.Checkpoint] {
+// reused value: nothing of the page is allocated but that value. The
+// blocks were walked through once already (readBlocks), so it yields the
+// whole page.
+func (db *DB) seq(pb *codec.PageBlocks) iter.Seq[*backup.Checkpoint] {
 	return func(yield func(*backup.Checkpoint) bool) {
 		dec := db.decoders.Get().(*codec.Decoder)
 		defer db.decoders.Put(dec)
 		var cp backup.Checkpoint
-		for i := range pb.bases {
-			stopped := false
-			// The blocks were read through once already (readBlocks): no
-			// error can come now.
-			from, to := pb.span(i)
-			_, _ = dec.WalkBlock(pb.body(i), pb.bases[i], from, to, pb.cluster, pb.group, &cp, func(cp *backup.Checkpoint) bool {
-				stopped = !yield(cp)
-				return !stopped
-			})
-			if stopped {
-				return
-			}
+		if _, err := pb.Walk(dec, &cp, yield); err != nil {
+			db.blockStats.damaged.Add(1)
 		}
 	}
 }

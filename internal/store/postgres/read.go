@@ -494,12 +494,12 @@ func (db *DB) CheckpointsSeq(ctx context.Context, cref backup.ClusterRef, page b
 	if err != nil || pb == nil {
 		return p, len(p.Items), nil, err
 	}
-	return p, int(pb.to - pb.from), db.seq(pb), nil
+	return p, pb.Len(), db.seq(pb), nil
 }
 
 // checkpointsPage is Checkpoints, or, with stream, CheckpointsSeq's
 // blocks of a page not worth caching, with Items nil.
-func (db *DB) checkpointsPage(ctx context.Context, cref backup.ClusterRef, page backup.PageRequest, stream bool) (backup.Page[backup.Checkpoint], *pageBlocks, error) {
+func (db *DB) checkpointsPage(ctx context.Context, cref backup.ClusterRef, page backup.PageRequest, stream bool) (backup.Page[backup.Checkpoint], *codec.PageBlocks, error) {
 	if _, err := store.Caller(ctx); err != nil {
 		return backup.Page[backup.Checkpoint]{}, nil, err
 	}
@@ -528,7 +528,7 @@ func (db *DB) checkpointsPage(ctx context.Context, cref backup.ClusterRef, page 
 
 // checkpointsRead is checkpointsPage once it needs a statement, under
 // the call's timeout counted from start.
-func (db *DB) checkpointsRead(ctx context.Context, cref backup.ClusterRef, page backup.PageRequest, offset int64, stream bool, start time.Time, at *snapAt) (_ backup.Page[backup.Checkpoint], _ *pageBlocks, err error) {
+func (db *DB) checkpointsRead(ctx context.Context, cref backup.ClusterRef, page backup.PageRequest, offset int64, stream bool, start time.Time, at *snapAt) (_ backup.Page[backup.Checkpoint], _ *codec.PageBlocks, err error) {
 	var out backup.Page[backup.Checkpoint]
 	ctx, end := db.opFrom(ctx, start)
 	defer end(&err)
@@ -554,7 +554,7 @@ func (db *DB) checkpointsRead(ctx context.Context, cref backup.ClusterRef, page 
 			return out, pb, nil
 		}
 		dec := db.decoders.Get().(*codec.Decoder)
-		out.Items, err = pb.items(dec)
+		out.Items, err = pb.Decode(dec)
 		db.decoders.Put(dec)
 		if err == nil {
 			db.pages.Add(key, out.Items)

@@ -330,15 +330,6 @@ func (db *DB) refreshClusterBlocks(ctx context.Context, dec *codec.Decoder, pk i
 	return tx.Commit()
 }
 
-// pageBlocks are the blocks of a page, copied out of the statement's
-// rows: pointer-free bytes, which the collector does not scan.
-type pageBlocks struct {
-	from, to       int64 // the page's seqs
-	cluster, group backup.ObjectID
-	bodies         []byte
-	bases, ends    []int64 // each block's first seq, and where its body ends in bodies
-}
-
 // readBlocks reads the blocks of a page of the cluster of h, seqs
 // [from, to), or reports false: blocks not matching the rows at h's
 // epoch, or the epoch changed since h was read, or not holding seqs up
@@ -347,7 +338,7 @@ type pageBlocks struct {
 // missing within one: their walk (items, seq) stops short of the page,
 // and the page is then read from the rows (which report the damage if
 // they share it).
-func (db *DB) readBlocks(ctx context.Context, h head, group backup.ObjectID, from, to int64) (*pageBlocks, bool) {
+func (db *DB) readBlocks(ctx context.Context, h head, group backup.ObjectID, from, to int64) (*codec.PageBlocks, bool) {
 	if h.pk <= 0 || h.pk > maxBlockPK || h.first < 1 || from >= to {
 		return nil, false
 	}
@@ -362,7 +353,7 @@ func (db *DB) readBlocks(ctx context.Context, h head, group backup.ObjectID, fro
 		return nil, false
 	}
 	defer rows.Close()
-	pb := &pageBlocks{from: from, to: to, cluster: h.id, group: group, bases: make([]int64, 0, k1-k0+1), ends: make([]int64, 0, k1-k0+1)}
+	pb := codec.NewPageBlocks(from, to, blockSize, h.id, group, int(k1-k0+1))
 	var (
 		key  int64
 		body sql.RawBytes
@@ -371,78 +362,39 @@ func (db *DB) readBlocks(ctx context.Context, h head, group backup.ObjectID, fro
 		if err := rows.Scan(&key, &body); err != nil {
 			return nil, false
 		}
-		if pb.bodies == nil {
-			pb.bodies = make([]byte, 0, len(body)*int(k1-k0+1))
-		}
-		pb.bodies = append(pb.bodies, body...)
-		pb.bases, pb.ends = append(pb.bases, blockBase(key&maxBlockNum)), append(pb.ends, int64(len(pb.bodies)))
+		pb.Add(blockBase(key&maxBlockNum), body)
 	}
-	if rows.Err() != nil || int64(len(pb.bases)) != k1-k0+1 {
+	if rows.Err() != nil || int64(pb.Blocks()) != k1-k0+1 {
 		return nil, false
 	}
 	return pb, true
 }
 
-// body is the body of block i.
-func (pb *pageBlocks) body(i int) []byte {
-	start := int64(0)
-	if i > 0 {
-		start = pb.ends[i-1]
-	}
-	return pb.bodies[start:pb.ends[i]]
-}
-
-// span is the part of the page that block i answers for: the page's
-// seqs that are the block's own. A damaged block claiming seqs of the
-// next one is not counted twice: the spans are disjoint, so a walk of
-// them all that yields to - from checkpoints yielded each seq of the
-// page once.
-func (pb *pageBlocks) span(i int) (from, to int64) {
-	return max(pb.from, pb.bases[i]), min(pb.to, pb.bases[i]+blockSize)
-}
-
 // items decodes the page, or reports false when its blocks do not hold
 // all of it (a damaged block, or seqs missing).
-func (db *DB) items(pb *pageBlocks) ([]backup.Checkpoint, bool) {
+func (db *DB) items(pb *codec.PageBlocks) ([]backup.Checkpoint, bool) {
 	dec := db.decoders.Get().(*codec.Decoder)
 	defer db.decoders.Put(dec)
-	items := make([]backup.Checkpoint, 0, pb.to-pb.from)
-	var arena []backup.Part
-	var err error
-	for i := range pb.bases {
-		from, to := pb.span(i)
-		if items, arena, err = dec.DecodeBlock(items, arena, pb.body(i), pb.bases[i], from, to, pb.cluster, pb.group); err != nil {
-			db.blockDamage.Add(1)
-			return nil, false
-		}
+	items, err := pb.Decode(dec)
+	if err != nil {
+		db.blockDamage.Add(1)
+		return nil, false
 	}
-	return items, int64(len(items)) == pb.to-pb.from
+	return items, len(items) == pb.Len()
 }
 
 // seq is the page's checkpoints as a sequence, each decoded into one
 // reused value: nothing of the page is allocated but that value. It
 // stops at a damaged block, so that it yields fewer checkpoints than the
-// page has when its blocks do not hold all of it (WalkBlock: damage is
-// met before the last checkpoint a walk would yield).
-func (db *DB) seq(pb *pageBlocks) iter.Seq[*backup.Checkpoint] {
+// page has when its blocks do not hold all of it (codec.PageBlocks.Walk:
+// damage is met before the last checkpoint a walk would yield).
+func (db *DB) seq(pb *codec.PageBlocks) iter.Seq[*backup.Checkpoint] {
 	return func(yield func(*backup.Checkpoint) bool) {
 		dec := db.decoders.Get().(*codec.Decoder)
 		defer db.decoders.Put(dec)
 		var cp backup.Checkpoint
-		stopped := false
-		each := func(cp *backup.Checkpoint) bool {
-			stopped = !yield(cp)
-			return !stopped
-		}
-		for i := range pb.bases {
-			from, to := pb.span(i)
-			if _, err := dec.WalkBlock(pb.body(i), pb.bases[i], from, to, pb.cluster, pb.group, &cp, each); err != nil {
-				db.blockDamage.Add(1)
-				return
-			}
-			if stopped {
-				return
-			}
+		if _, err := pb.Walk(dec, &cp, yield); err != nil {
+			db.blockDamage.Add(1)
 		}
 	}
 }

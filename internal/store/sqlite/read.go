@@ -385,12 +385,12 @@ func (db *DB) CheckpointsSeq(ctx context.Context, cref backup.ClusterRef, page b
 	if err != nil || pb == nil {
 		return p, len(p.Items), nil, err
 	}
-	return p, int(pb.to - pb.from), db.seq(pb), nil
+	return p, pb.Len(), db.seq(pb), nil
 }
 
 // checkpointsPage is Checkpoints, or, with stream, CheckpointsSeq's
 // blocks of a page not worth caching, with Items nil.
-func (db *DB) checkpointsPage(ctx context.Context, cref backup.ClusterRef, page backup.PageRequest, stream bool) (backup.Page[backup.Checkpoint], *pageBlocks, error) {
+func (db *DB) checkpointsPage(ctx context.Context, cref backup.ClusterRef, page backup.PageRequest, stream bool) (backup.Page[backup.Checkpoint], *codec.PageBlocks, error) {
 	var out backup.Page[backup.Checkpoint]
 	if _, err := store.Caller(ctx); err != nil {
 		return out, nil, err
