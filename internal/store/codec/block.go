@@ -153,15 +153,9 @@ func (e *BlockEncoder) shape(parts []backup.Part) int {
 	k := binary.AppendUvarint(e.key[:0], uint64(len(parts)))
 	for i := range parts {
 		p := &parts[i]
-		switch p.Type {
-		case backup.PartReplicaSet:
-			k = append(k, typeReplicaSet)
-		case backup.PartConfigServer:
-			k = append(k, typeConfigServer)
-		case backup.PartConfigReplicaSet:
-			k = append(k, typeConfigReplicaSet)
-		default:
-			k = append(k, typeOther)
+		t := typeByte(p.Type)
+		k = append(k, t)
+		if t == typeOther {
 			k = binary.AppendUvarint(k, uint64(e.name(string(p.Type))))
 		}
 		k = binary.AppendUvarint(k, uint64(e.name(p.ShardName)))

@@ -61,15 +61,9 @@ func AppendParts(dst []byte, parts []backup.Part) []byte {
 	dst = binary.AppendUvarint(dst, uint64(len(parts)))
 	for i := range parts {
 		p := &parts[i]
-		switch p.Type {
-		case backup.PartReplicaSet:
-			dst = append(dst, typeReplicaSet)
-		case backup.PartConfigServer:
-			dst = append(dst, typeConfigServer)
-		case backup.PartConfigReplicaSet:
-			dst = append(dst, typeConfigReplicaSet)
-		default:
-			dst = append(dst, typeOther)
+		t := typeByte(p.Type)
+		dst = append(dst, t)
+		if t == typeOther {
 			dst = appendString(dst, string(p.Type))
 		}
 		dst = appendString(dst, p.ShardName)
@@ -84,6 +78,20 @@ func AppendParts(dst []byte, parts []backup.Part) []byte {
 		dst = binary.AppendUvarint(dst, uint64(p.TokenTimestamp.Increment))
 	}
 	return dst
+}
+
+// typeByte is a part type's byte in both formats: typeOther for a type
+// they know no byte for, whose name then follows.
+func typeByte(t backup.PartType) byte {
+	switch t {
+	case backup.PartReplicaSet:
+		return typeReplicaSet
+	case backup.PartConfigServer:
+		return typeConfigServer
+	case backup.PartConfigReplicaSet:
+		return typeConfigReplicaSet
+	}
+	return typeOther
 }
 
 func appendString(dst []byte, s string) []byte {
